@@ -1,0 +1,5 @@
+"""``python -m enricher``."""
+
+from .cli import entry_point
+
+entry_point()

@@ -1,0 +1,202 @@
+"""The arXiv edge: paper metadata through the ``arxiv`` package, in ``id_list`` batches.
+
+One shared ``arxiv.Client`` keeps the API's pace (one request every ``delay_seconds``). Its
+own retry loop is off (``num_retries=0``): tenacity owns retries here, so they do not multiply.
+The package is synchronous (requests); the pipeline calls it through ``asyncio.to_thread``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import arxiv
+import requests
+
+from .errors import UpstreamError
+from .models import Paper
+from .netwatch import NetworkWatch
+from .retries import SyncSleep, sync_retrying
+from .urls import parse_arxiv_id
+from .verdicts import is_transient_status
+
+BATCH_SIZE = 100
+"""Ids per ``id_list`` request: the package's page size, so one batch is one request."""
+
+
+def describe_requests_error(exc: requests.RequestException) -> str:
+    """A short cause for a failed request; urllib3's own messages repeat the whole URL."""
+    if isinstance(exc, requests.Timeout):
+        return "timed out"
+    chain: list[str] = []
+    cause: BaseException | None = exc
+    while cause is not None:
+        chain.append(type(cause).__name__)
+        reason = getattr(cause, "reason", None)
+        cause = reason if isinstance(reason, BaseException) else cause.__cause__ or cause.__context__
+    if "NameResolutionError" in chain or "gaierror" in chain:
+        return "cannot connect: name resolution failed"
+    if isinstance(exc, requests.ConnectionError):
+        return "cannot connect: connection failed"
+    return f"request failed ({type(exc).__name__})"
+
+
+def _squash(text: str | None) -> str:
+    return re.sub(r"\s+", " ", text or "").strip()
+
+
+def _iso(moment: Any) -> str | None:
+    if moment is None:
+        return None
+    return str(moment.strftime("%Y-%m-%dT%H:%M:%SZ"))
+
+
+def paper_from_result(result: Any) -> Paper | None:
+    """Our ``Paper`` from an ``arxiv.Result``; None for an entry whose id we cannot read."""
+    target = parse_arxiv_id(result.get_short_id())
+    if target is None:
+        return None
+    return Paper(
+        id=target.id,
+        latest_version=target.version,
+        title=_squash(result.title),
+        authors=tuple(_squash(author.name) for author in result.authors),
+        abstract=_squash(result.summary),
+        published=_iso(result.published),
+        updated=_iso(result.updated),
+        primary_category=result.primary_category or None,
+        categories=tuple(result.categories),
+        doi=result.doi or None,
+        journal_ref=_squash(result.journal_ref) or None,
+        comment=_squash(result.comment) or None,
+        abs_url=f"https://arxiv.org/abs/{target.id}",
+        pdf_url=result.pdf_url,
+    )
+
+
+class _TimeoutSession(requests.Session):
+    """The arxiv package sets no request timeout; a hung API must not hang the run."""
+
+    def __init__(
+        self, timeout_s: float, on_send: Callable[[], None], on_answer: Callable[[], None]
+    ) -> None:
+        super().__init__()
+        self._timeout_s = timeout_s
+        self._on_send = on_send
+        self._on_answer = on_answer
+
+    def request(self, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        kwargs.setdefault("timeout", self._timeout_s)
+        self._on_send()
+        response = super().request(*args, **kwargs)
+        self._on_answer()
+        return response
+
+
+class ArxivApi:
+    """Looks up papers by id, ``BATCH_SIZE`` at a time, with tenacity retries."""
+
+    def __init__(
+        self,
+        api_url: str,
+        *,
+        delay_s: float,
+        timeout_s: float,
+        attempts: int,
+        retry_budget_s: float,
+        watch: NetworkWatch,
+        sleep: SyncSleep,
+        count_request: Callable[[], None],
+    ) -> None:
+        self._client = arxiv.Client(page_size=BATCH_SIZE, delay_seconds=delay_s, num_retries=0)
+        # The package has no endpoint option; its query URL is a documented class attribute.
+        self._client.query_url_format = f"{api_url}?{{}}"
+        # ...and no timeout option: give its session one (a private attribute, checked by tests).
+        self._client._session = _TimeoutSession(timeout_s, count_request, watch.answered)
+        self._host = requests.utils.urlparse(api_url).hostname or api_url
+        self._attempts = attempts
+        self._retry_budget_s = retry_budget_s
+        self._watch = watch
+        self._sleep = sleep
+
+    def fetch_papers(self, ids: list[str]) -> dict[str, Paper | None]:
+        """Every id's paper, or None where arXiv has none. Ids must be valid (see urls).
+
+        Raises ``UpstreamError`` naming the ids of a batch that failed after retries; the
+        pipeline turns that into ``unreachable`` verdicts for those ids only.
+        """
+        found: dict[str, Paper | None] = {}
+        unique = list(dict.fromkeys(ids))
+        failures: list[UpstreamError] = []
+        for start in range(0, len(unique), BATCH_SIZE):
+            batch = unique[start : start + BATCH_SIZE]
+            try:
+                papers = self._fetch_batch_with_retries(batch)
+            except UpstreamError as exc:
+                failures.append(exc)
+                continue
+            for paper_id in batch:
+                found[paper_id] = papers.get(paper_id)
+        if failures:
+            raise BatchFailed(found, failures)
+        return found
+
+    def _fetch_batch_with_retries(self, batch: list[str]) -> dict[str, Paper]:
+        retrying = sync_retrying(
+            attempts=self._attempts,
+            budget_s=self._retry_budget_s,
+            should_retry=self._should_retry,
+            sleep=self._sleep,
+        )
+        try:
+            return retrying(self._fetch_batch, batch)
+        except arxiv.HTTPError as exc:
+            attempts = int(retrying.statistics.get("attempt_number", 1))
+            raise UpstreamError(
+                "arxiv", exc.url, exc.status, attempts,
+                f"arXiv API answered HTTP {exc.status} after {attempts} attempt(s)",
+            ) from exc  # fmt: skip
+        except requests.RequestException as exc:
+            attempts = int(retrying.statistics.get("attempt_number", 1))
+            raise UpstreamError(
+                "arxiv", self._host, None, attempts,
+                f"arXiv API ({self._host}) {describe_requests_error(exc)}"
+                f"{' after %d attempts' % attempts if attempts > 1 else ''}",
+            ) from exc  # fmt: skip
+
+    def _should_retry(self, exc: BaseException) -> bool:
+        if isinstance(exc, arxiv.HTTPError):
+            return is_transient_status(exc.status)
+        if isinstance(exc, requests.ConnectionError | requests.Timeout):
+            self._watch.failed(self._host)
+            return not self._watch.looks_down
+        return False
+
+    def _fetch_batch(self, batch: list[str]) -> dict[str, Paper]:
+        search = arxiv.Search(id_list=batch, max_results=len(batch))
+        papers: dict[str, Paper] = {}
+        results = self._client.results(search)
+        while True:
+            try:
+                result = next(results)
+            except StopIteration:
+                break
+            except arxiv.UnexpectedEmptyPageError:
+                # The legacy API counted missing ids in totalResults, so the package asks
+                # for a second page that is empty: everything there was is already here.
+                break
+            paper = paper_from_result(result)
+            if paper is not None:
+                papers[paper.id] = paper
+        return papers
+
+
+class BatchFailed(UpstreamError):
+    """Some batches failed: ``found`` holds the answers of the batches that did not."""
+
+    def __init__(self, found: dict[str, Paper | None], failures: list[UpstreamError]):
+        first = failures[0]
+        super().__init__(first.service, first.url, first.status, first.attempts, str(first))
+        self.found = found
+        self.failures = failures

@@ -1,0 +1,193 @@
+"""The web edge: checking pages over HTTP with httpx.
+
+This is the only module that maps httpx's exceptions to our values: whatever happens, a check
+returns a ``FetchOutcome`` (``HttpFacts`` or ``FetchFailure``), never raises for a bad link.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+
+from .models import FailureKind, FetchFailure, FetchOutcome, HttpFacts, Redirect
+from .netwatch import NetworkWatch
+from .retries import AsyncSleep, async_retrying
+from .urls import SUPPORTED_SCHEMES, is_private_host
+from .verdicts import MAX_RETRY_AFTER_S, is_transient, parse_retry_after
+
+MAX_REDIRECTS = 10
+"""Hops followed before a chain is judged broken (browsers allow about 20; lychee 10)."""
+
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+
+ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+class RequestCounter:
+    """Counts requests sent per service, through httpx event hooks (redirect hops included)."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, int] = {}
+
+    def hook(self, service: str) -> Callable[[httpx.Request], Awaitable[None]]:
+        """An httpx ``request`` event hook that counts for ``service``."""
+        self.counts.setdefault(service, 0)
+
+        async def count(_: httpx.Request) -> None:
+            self.counts[service] += 1
+
+        return count
+
+    def add(self, service: str, n: int = 1) -> None:
+        """For clients that are not httpx (the arxiv package's requests session)."""
+        self.counts[service] = self.counts.get(service, 0) + n
+
+
+def describe_http_error(exc: httpx.HTTPError) -> tuple[FailureKind, str]:
+    """Translate an httpx exception into our vocabulary (the one place this happens)."""
+    if isinstance(exc, httpx.TimeoutException):
+        return FailureKind.TIMEOUT, f"timed out ({type(exc).__name__})"
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, ssl.SSLError):
+            return FailureKind.TLS, f"TLS error: {cause.reason or cause}"
+        cause = cause.__cause__ or cause.__context__
+    if isinstance(exc, httpx.ConnectError):
+        return FailureKind.CONNECT, f"cannot connect: {exc}" if str(exc) else "cannot connect"
+    if isinstance(exc, httpx.NetworkError | httpx.RemoteProtocolError):
+        return FailureKind.PROTOCOL, f"connection failed mid-request: {exc or type(exc).__name__}"
+    return FailureKind.PROTOCOL, f"HTTP error: {exc or type(exc).__name__}"
+
+
+class WebChecker:
+    """Checks web pages: streaming GET, manual redirects, retries, global and per-host limits."""
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        *,
+        concurrency: int,
+        per_host: int,
+        timeout_s: float,
+        attempts: int,
+        retry_budget_s: float,
+        allow_private: bool,
+        watch: NetworkWatch,
+        sleep: AsyncSleep,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._client = client
+        self._global = asyncio.Semaphore(concurrency)
+        self._per_host = per_host
+        self._hosts: dict[str, asyncio.Semaphore] = {}
+        self._deadline_s = timeout_s * 2 + 1
+        """Whole-request deadline: httpx's timeouts are per operation, so a server dripping
+        bytes could otherwise hold a request for ever."""
+        self._attempts = attempts
+        self._retry_budget_s = retry_budget_s
+        self._allow_private = allow_private
+        self._watch = watch
+        self._sleep = sleep
+        self._clock = clock
+
+    async def check(self, url: str) -> FetchOutcome:
+        """Fetch ``url`` with retries on transient outcomes only; the last outcome is returned."""
+        retrying = async_retrying(
+            attempts=self._attempts,
+            budget_s=self._retry_budget_s,
+            should_retry=self._should_retry,
+            retry_after_of=lambda o: o.retry_after_s if isinstance(o, HttpFacts) else None,
+            sleep=self._sleep,
+        )
+        outcome: FetchOutcome = await retrying(self._follow, url)
+        attempts = int(retrying.statistics.get("attempt_number", 1))
+        if isinstance(outcome, HttpFacts):
+            return HttpFacts(
+                outcome.status_code, outcome.final_url, outcome.redirects,
+                outcome.retry_after_s, outcome.bot_challenge, attempts,
+            )  # fmt: skip
+        return FetchFailure(outcome.kind, outcome.message, outcome.redirects, attempts)
+
+    def _should_retry(self, outcome: FetchOutcome) -> bool:
+        if not is_transient(outcome):
+            return False
+        if isinstance(outcome, FetchFailure) and outcome.kind.is_network_level:
+            return not self._watch.looks_down
+        if isinstance(outcome, HttpFacts) and outcome.retry_after_s is not None:
+            # A server asking us to come back later than we are willing to wait is refusing
+            # us for now: report it rather than hold the run.
+            return outcome.retry_after_s <= MAX_RETRY_AFTER_S
+        return True
+
+    async def _follow(self, url: str) -> FetchOutcome:
+        """One attempt: GET and follow redirects by hand, keeping the chain."""
+        chain: list[Redirect] = []
+        seen = {url}
+        current = url
+        for _ in range(MAX_REDIRECTS + 1):
+            answer = await self._get(current)
+            if isinstance(answer, FetchFailure):
+                return FetchFailure(answer.kind, answer.message, tuple(chain))
+            status, headers = answer
+            location = headers.get("location")
+            if status not in REDIRECT_STATUSES or not location:
+                return HttpFacts(
+                    status_code=status,
+                    final_url=current,
+                    redirects=tuple(chain),
+                    retry_after_s=parse_retry_after(headers.get("retry-after"), self._clock()),
+                    bot_challenge=headers.get("cf-mitigated", "").lower() == "challenge",
+                )
+            target = urljoin(current, location.strip())
+            chain.append(Redirect(status, target))
+            parts = urlsplit(target)
+            if parts.scheme.lower() not in SUPPORTED_SCHEMES:
+                return FetchFailure(
+                    FailureKind.PROTOCOL, f"redirects to unsupported scheme: {target}", tuple(chain)
+                )
+            if not self._allow_private and is_private_host(parts.hostname or ""):
+                return FetchFailure(
+                    FailureKind.PRIVATE,
+                    f"redirects to a private address ({parts.hostname}); not followed "
+                    "(--allow-private to check it)",
+                    tuple(chain),
+                )
+            if target in seen:
+                return FetchFailure(FailureKind.REDIRECT_LOOP, f"redirect loop at {target}", tuple(chain))
+            seen.add(target)
+            current = target
+        return FetchFailure(
+            FailureKind.TOO_MANY_REDIRECTS, f"more than {MAX_REDIRECTS} redirects", tuple(chain)
+        )
+
+    def _host_limit(self, host: str) -> asyncio.Semaphore:
+        if host not in self._hosts:
+            self._hosts[host] = asyncio.Semaphore(self._per_host)
+        return self._hosts[host]
+
+    async def _get(self, url: str) -> tuple[int, httpx.Headers] | FetchFailure:
+        """One request; headers only (the body is never downloaded)."""
+        host = (urlsplit(url).hostname or "").lower()
+        # Host slot first, then a global slot: a task waiting for a busy host must not hold
+        # a global slot that a task for another host could use.
+        async with self._host_limit(host), self._global:
+            try:
+                async with asyncio.timeout(self._deadline_s):
+                    async with self._client.stream("GET", url, headers={"Accept": ACCEPT}) as resp:
+                        self._watch.answered()
+                        return resp.status_code, resp.headers
+            except TimeoutError:
+                self._watch.failed(host)
+                return FetchFailure(FailureKind.TIMEOUT, f"no answer within {self._deadline_s:.0f} s")
+            except httpx.InvalidURL as exc:
+                return FetchFailure(FailureKind.PROTOCOL, f"invalid URL: {exc}")
+            except httpx.HTTPError as exc:
+                kind, message = describe_http_error(exc)
+                if kind.is_network_level:
+                    self._watch.failed(host)
+                return FetchFailure(kind, message)

@@ -1,0 +1,116 @@
+"""Reading a digest's text: the links it cites and the lines they are on. Pure: no I/O.
+
+A digest is prose that usually ends with a link list, one ``[label] URL`` entry a line. We also
+take Markdown links ``[label](url)`` and bare ``http(s)://`` URLs anywhere in the text, each once.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .models import LinkEntry, ParsedDigest, Problem
+
+MISSING_URL_REASON = "URL is missing: the entry has a title but no URL"
+"""Reason given for a link-list entry with a label and nothing linkable after it."""
+
+_LIST_ENTRY = re.compile(r"^\s*(?:[-*+]\s+)?\[(?P<label>[^\[\]]+)\][ \t\u3000]*(?P<rest>(?!\().*)$")
+"""``[label] rest``; not ``[label](url)``, which is a Markdown link. An optional list bullet."""
+
+_MARKDOWN_LINK = re.compile(
+    r"\[(?P<label>[^\[\]\n]*)\]\((?P<url>(?:[^()\s]|\([^()\s]*\))+)(?:\s+\"[^\"]*\")?\)"
+)
+"""``[label](url)`` or ``[label](url "title")``; one level of balanced parentheses in the URL,
+as in Wikipedia links."""
+
+_STOP_CHARS = "\\s<>\"`\u3000-\u303f\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65"
+"""Characters that end a bare URL: whitespace, quotes, angle brackets, and CJK punctuation
+(、。「」（）， and friends), which Chinese prose puts right after a URL without a space."""
+
+_BARE_URL = re.compile(rf"\bhttps?://[^{_STOP_CHARS}]+", re.IGNORECASE)
+
+_URL_LIKE = re.compile(r"^(?:[A-Za-z][A-Za-z0-9+.\-]*://|(?:mailto|javascript|data|file|tel):)", re.I)
+"""What counts as "a URL was written here", whatever the scheme; the classifier judges it."""
+_DOMAIN_LIKE = re.compile(r"^(?:www\.)?[\w\-]+(?:\.[\w\-]+)+(?:[/?#]\S*)?$")
+
+_TRAILING_PUNCT = ".,;:!?*'\"…"
+_BRACKETS = {")": "(", "]": "[", "}": "{", ">": "<"}
+
+
+def decode_digest(data: bytes, path: str) -> tuple[str, tuple[Problem, ...]]:
+    """Decode a digest's bytes as UTF-8 (a BOM is dropped).
+
+    Undecodable bytes become U+FFFD and are reported once, at their line, so the rest of the
+    digest is still checked.
+    """
+    try:
+        return data.decode("utf-8-sig"), ()
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        problem = Problem(path, line, f"not valid UTF-8 (byte {exc.start}); bad bytes replaced")
+        return data.decode("utf-8-sig", errors="replace"), (problem,)
+
+
+def trim_url(url: str) -> str:
+    """Drop trailing punctuation that belongs to the sentence, not the URL.
+
+    A closing bracket stays when the URL opened it, as in
+    ``https://en.wikipedia.org/wiki/Transformer_(machine_learning)``.
+    """
+    while url:
+        last = url[-1]
+        if last in _TRAILING_PUNCT:
+            url = url[:-1]
+        elif last in _BRACKETS and url.count(_BRACKETS[last]) < url.count(last):
+            url = url[:-1]
+        else:
+            break
+    return url
+
+
+def _list_entry(path: str, number: int, line: str) -> LinkEntry | None:
+    """A ``[label] URL`` line of the link list, or None when the line is not one."""
+    match = _LIST_ENTRY.match(line)
+    if match is None:
+        return None
+    label = match["label"].strip()
+    rest = match["rest"].strip()
+    first = rest.split()[0] if rest else ""
+    if first and _URL_LIKE.match(first):
+        # Any scheme is kept as written: the classifier calls ftp:, file: or javascript:
+        # invalid with the scheme named, which tells the editor more than "no URL".
+        return LinkEntry(path, number, label, trim_url(first))
+    if first and _DOMAIN_LIKE.match(first):
+        return LinkEntry(path, number, label, trim_url(first), note="not a URL: no http(s):// scheme")
+    bare = _BARE_URL.search(rest)
+    if bare is not None:
+        return LinkEntry(path, number, label, trim_url(bare.group()))
+    return LinkEntry(path, number, label, None, note=MISSING_URL_REASON)
+
+
+def parse_digest(text: str, path: str) -> ParsedDigest:
+    """Find every link in a digest, in order, with its 1-based line.
+
+    Each line yields at most one link-list entry; otherwise its Markdown links and then its bare
+    URLs (outside those Markdown links) are taken in the order they appear.
+    """
+    entries: list[LinkEntry] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if "[" not in line and "://" not in line:
+            continue  # most prose lines: skip the regexes
+        if not _MARKDOWN_LINK.search(line):
+            entry = _list_entry(path, number, line)
+            if entry is not None:
+                entries.append(entry)
+                continue
+        found: list[tuple[int, LinkEntry]] = []
+        covered: list[tuple[int, int]] = []
+        for md in _MARKDOWN_LINK.finditer(line):
+            label = md["label"].strip() or None
+            found.append((md.start(), LinkEntry(path, number, label, md["url"])))
+            covered.append(md.span())
+        for bare in _BARE_URL.finditer(line):
+            if any(start <= bare.start() < end for start, end in covered):
+                continue
+            found.append((bare.start(), LinkEntry(path, number, None, trim_url(bare.group()))))
+        entries.extend(entry for _, entry in sorted(found, key=lambda item: item[0]))
+    return ParsedDigest(path=path, entries=tuple(entries))

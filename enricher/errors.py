@@ -1,0 +1,64 @@
+"""One hierarchy for enricher's own failures.
+
+::
+
+    EnricherError
+    ├── ConfigError        bad flags, environment or config file (exit 2)
+    ├── InputError         a path to check does not exist or is not readable (exit 2)
+    ├── CacheError         the cache cannot be opened or rebuilt (exit 3)
+    ├── WriteError         a record could not be written (exit 3)
+    └── UpstreamError      an API answered with an error after retries
+        └── RateLimited    the API quota is exhausted
+
+A link that fails is never an exception: it is a ``Verdict``. These are for failures of the
+run itself, and for the API edges to report to the pipeline.
+"""
+
+from __future__ import annotations
+
+
+class EnricherError(Exception):
+    """Base of every error enricher raises on purpose."""
+
+
+class ConfigError(EnricherError):
+    """A flag, environment variable or config file value is wrong; the message says which."""
+
+
+class InputError(EnricherError):
+    """A path given to check does not exist or cannot be read."""
+
+
+class CacheError(EnricherError):
+    """The cache file cannot be opened, even after moving a corrupt one aside."""
+
+
+class WriteError(EnricherError):
+    """A record file could not be written; the original digest is untouched."""
+
+
+class UpstreamError(EnricherError):
+    """An API (arXiv, GitHub) failed after retries."""
+
+    def __init__(self, service: str, url: str, status: int | None, attempts: int, message: str):
+        super().__init__(message)
+        self.service = service
+        self.url = url
+        self.status = status
+        self.attempts = attempts
+
+
+class RateLimited(UpstreamError):
+    """The API's quota is spent until ``reset_at`` (epoch seconds) or for ``retry_after`` s."""
+
+    def __init__(
+        self,
+        service: str,
+        url: str,
+        status: int | None,
+        attempts: int,
+        message: str,
+        retry_after: float | None = None,
+    ):
+        super().__init__(service, url, status, attempts, message)
+        self.retry_after = retry_after

@@ -1,0 +1,97 @@
+"""The filesystem edge: finding digests, reading them, writing records atomically."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+
+from .errors import InputError, WriteError
+from .records import RECORD_SUFFIX
+
+DEFAULT_GLOB = "*.txt"
+"""Which files of a folder are digests, unless ``--glob`` says otherwise."""
+
+
+def discover_digests(paths: list[str], pattern: str = DEFAULT_GLOB) -> list[Path]:
+    """Digest files named by the user: files as given, folders as their ``pattern`` matches.
+
+    Records (``*.enriched.json``) are never taken as digests, whatever the pattern. Each file
+    appears once, in a stable (sorted) order within a folder.
+    """
+    found: list[Path] = []
+    seen: set[Path] = set()
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            candidates = sorted(p for p in path.glob(pattern) if p.is_file())
+        elif path.is_file():
+            candidates = [path]
+        elif path.exists():
+            raise InputError(f"{raw}: not a regular file or folder")
+        else:
+            raise InputError(f"{raw}: no such file or folder")
+        for candidate in candidates:
+            if candidate.name.endswith(RECORD_SUFFIX):
+                continue
+            resolved = candidate.resolve()
+            if resolved not in seen:
+                seen.add(resolved)
+                found.append(candidate)
+    return found
+
+
+def read_bytes(path: Path) -> bytes:
+    """A digest's raw bytes (hashed as-is into the record; decoded by ``digest``)."""
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+
+
+def read_text_if_exists(path: Path) -> str | None:
+    """An existing record's text, or None when there is none (or it is unreadable)."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` so that ``path`` is always either the old file or the new one.
+
+    A temp file in the same folder (same filesystem, so the rename is atomic), fsync, then
+    ``os.replace``; a crash at any moment leaves at worst a stray temp file, never a torn record.
+    """
+    data = text.encode("utf-8")
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise WriteError(f"{path}: cannot write: {exc.strerror or exc}") from exc
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp_name, 0o644)
+        os.replace(tmp_name, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp_name)
+        raise WriteError(f"{path}: cannot write: {exc.strerror or exc}") from exc
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make the rename itself durable (POSIX); harmless where directories cannot be opened."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

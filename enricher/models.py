@@ -1,0 +1,325 @@
+"""The data that flows through a run, one type per stage.
+
+Written (``LinkEntry``), understood (``ArxivTarget`` / ``GithubTarget`` / ``WebTarget``),
+observed (``HttpFacts`` / ``FetchFailure`` / ``Paper`` / ``Repo``) and judged (``Verdict``) are
+different types, so a raw URL can never be mistaken for a checked one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    """One verdict per link, from a fixed vocabulary that users' scripts depend on."""
+
+    OK = "ok"
+    REDIRECTED = "redirected"
+    BROKEN = "broken"
+    BLOCKED = "blocked"
+    UNREACHABLE = "unreachable"
+    INVALID = "invalid"
+    SKIPPED = "skipped"
+
+    @property
+    def works(self) -> bool:
+        """The link leads to a live page (possibly after a permanent move)."""
+        return self in (Status.OK, Status.REDIRECTED)
+
+    @property
+    def is_cacheable(self) -> bool:
+        """Whether the facts behind this verdict may be reused on a later run.
+
+        Blocked and unreachable outcomes are never cached: caching failures hides recoveries
+        (lychee learned this), and both may be temporary.
+        """
+        return self in (Status.OK, Status.REDIRECTED, Status.BROKEN)
+
+
+class Kind(StrEnum):
+    """What a link points at, which decides who is asked about it."""
+
+    ARXIV = "arxiv"
+    GITHUB = "github"
+    WEB = "web"
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """Bad input found while reading a digest; printed as ``path:line: message``."""
+
+    path: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class LinkEntry:
+    """One link as written in a digest."""
+
+    path: str
+    """The digest file, as the user named it (relative paths stay relative)."""
+    line: int
+    """1-based line of the entry."""
+    label: str | None
+    """The bracketed title, or None for a bare URL."""
+    url: str | None
+    """The URL as written, trimmed; None when the entry has a title but no URL."""
+    note: str | None = None
+    """Why the entry is unusable as written, when the parser already knows."""
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedDigest:
+    """A digest file after parsing: its links in order and any input problems."""
+
+    path: str
+    entries: tuple[LinkEntry, ...]
+    problems: tuple[Problem, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ArxivTarget:
+    """An arXiv paper, however it was linked."""
+
+    id: str
+    """Identifier without version, e.g. ``2401.10774`` or ``hep-th/9901001``."""
+    version: int | None = None
+    """The version the link names (``v2`` -> 2), or None for the latest."""
+
+    kind = Kind.ARXIV
+
+    @property
+    def key(self) -> str:
+        """Deduplication and cache key: one check per paper per run."""
+        return f"arxiv:{self.id}"
+
+
+@dataclass(frozen=True, slots=True)
+class GithubTarget:
+    """A GitHub repository, however deep the link pointed into it."""
+
+    owner: str
+    repo: str
+
+    kind = Kind.GITHUB
+
+    @property
+    def id(self) -> str:
+        """``OWNER/REPO`` as written in the link."""
+        return f"{self.owner}/{self.repo}"
+
+    @property
+    def key(self) -> str:
+        """GitHub names are case-insensitive, so the key is lower-cased."""
+        return f"github:{self.id.lower()}"
+
+
+@dataclass(frozen=True, slots=True)
+class WebTarget:
+    """Any other http(s) page."""
+
+    url: str
+    """Normalised URL: lower-case scheme and host, no fragment (fragments are never sent)."""
+    host: str
+
+    kind = Kind.WEB
+
+    @property
+    def id(self) -> None:
+        """Web pages have no canonical id beyond their URL."""
+        return None
+
+    @property
+    def key(self) -> str:
+        return f"web:{self.url}"
+
+
+@dataclass(frozen=True, slots=True)
+class InvalidTarget:
+    """An entry that cannot be checked at all; the reason says why."""
+
+    reason: str
+    kind: Kind = Kind.WEB
+
+
+Target = ArxivTarget | GithubTarget | WebTarget
+"""Something that can be checked."""
+
+
+@dataclass(frozen=True, slots=True)
+class Redirect:
+    """One hop of a redirect chain."""
+
+    status: int
+    url: str
+    """Where the hop pointed (absolute)."""
+
+    @property
+    def is_permanent(self) -> bool:
+        """301 and 308 say "update your link"; 302, 303 and 307 do not."""
+        return self.status in (301, 308)
+
+
+@dataclass(frozen=True, slots=True)
+class HttpFacts:
+    """What a web server answered, after following redirects."""
+
+    status_code: int
+    final_url: str
+    redirects: tuple[Redirect, ...] = ()
+    retry_after_s: float | None = None
+    """Parsed Retry-After of the last answer, used to pace retries."""
+    bot_challenge: bool = False
+    """The answer looks like a bot wall (e.g. Cloudflare's ``cf-mitigated: challenge``)."""
+    attempts: int = 1
+
+
+class FailureKind(StrEnum):
+    """Why no usable HTTP answer was obtained."""
+
+    TIMEOUT = "timeout"
+    CONNECT = "connect"
+    """DNS or TCP connection failure."""
+    TLS = "tls"
+    PROTOCOL = "protocol"
+    TOO_MANY_REDIRECTS = "too_many_redirects"
+    REDIRECT_LOOP = "redirect_loop"
+    OFFLINE = "offline"
+    NETWORK_DOWN = "network_down"
+    """Not attempted again because no host has answered during this run."""
+    PRIVATE = "private"
+    """A redirect led to a loopback, private or link-local address, which is not followed."""
+
+    @property
+    def is_transient(self) -> bool:
+        """Worth another attempt: the same request may succeed a moment later."""
+        return self in (FailureKind.TIMEOUT, FailureKind.CONNECT, FailureKind.PROTOCOL)
+
+    @property
+    def is_network_level(self) -> bool:
+        """Nothing answered at all: the sign of a missing network when every link shows it."""
+        return self in (FailureKind.TIMEOUT, FailureKind.CONNECT, FailureKind.NETWORK_DOWN)
+
+
+@dataclass(frozen=True, slots=True)
+class FetchFailure:
+    """No HTTP answer we can judge: a value, never an exception."""
+
+    kind: FailureKind
+    message: str
+    redirects: tuple[Redirect, ...] = ()
+    attempts: int = 1
+
+
+FetchOutcome = HttpFacts | FetchFailure
+
+
+@dataclass(frozen=True, slots=True)
+class Paper:
+    """arXiv metadata, as the API returned it."""
+
+    id: str
+    latest_version: int | None
+    title: str
+    authors: tuple[str, ...]
+    abstract: str
+    published: str | None
+    updated: str | None
+    primary_category: str | None
+    categories: tuple[str, ...]
+    doi: str | None
+    journal_ref: str | None
+    comment: str | None
+    abs_url: str
+    pdf_url: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Repo:
+    """GitHub repository metadata, as the REST API returned it."""
+
+    full_name: str
+    html_url: str
+    description: str | None
+    stars: int
+    forks: int
+    open_issues: int
+    topics: tuple[str, ...]
+    license: str | None
+    """SPDX id, e.g. ``MIT``; None when GitHub knows no license."""
+    language: str | None
+    archived: bool
+    fork: bool
+    created_at: str | None
+    pushed_at: str | None
+    homepage: str | None
+    default_branch: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The judgement on one target, plus whatever metadata came with it."""
+
+    status: Status
+    reason: str | None = None
+    http_status: int | None = None
+    final_url: str | None = None
+    suggested_url: str | None = None
+    checked_at: datetime | None = None
+    """When the underlying fact was observed (not when this run started), so cached facts
+    produce identical records."""
+    redirects: tuple[Redirect, ...] = ()
+    paper: Paper | None = None
+    repo: Repo | None = None
+    network_level_failure: bool = False
+    """True when nothing answered at all (used to tell "network down" from "site down")."""
+
+
+@dataclass(frozen=True, slots=True)
+class CheckedLink:
+    """A digest entry with its verdict: what one line of a record says."""
+
+    entry: LinkEntry
+    kind: Kind
+    id: str | None
+    version: int | None
+    verdict: Verdict
+
+
+@dataclass(frozen=True, slots=True)
+class DigestResult:
+    """One digest after checking, and what happened to its record file."""
+
+    path: str
+    record_path: str | None
+    links: tuple[CheckedLink, ...]
+    problems: tuple[Problem, ...] = ()
+    written: bool = False
+    """The record file was (re)written this run; False when unchanged or with --no-write."""
+
+
+@dataclass(frozen=True, slots=True)
+class RunSummary:
+    """Everything a report needs about a finished run."""
+
+    digests: tuple[DigestResult, ...]
+    counts: dict[Status, int]
+    problems: tuple[Problem, ...]
+    exit_code: int
+    network_unavailable: bool = False
+    requests: dict[str, int] = field(default_factory=dict)
+    """Network requests sent per service (``web``, ``arxiv``, ``github``)."""
+    started_at: datetime | None = None
+    duration_s: float = 0.0
+    errors: tuple[str, ...] = ()
+    """Run-level failures (a record that could not be written, a cache that could not open)."""
+
+    @property
+    def total_links(self) -> int:
+        return sum(self.counts.values())

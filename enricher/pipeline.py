@@ -1,0 +1,436 @@
+"""One run, start to finish: the function the CLI, the scheduler and CI all call.
+
+digests -> entries -> targets (deduplicated across digests) -> cached or observed facts ->
+verdicts per link -> records written beside each digest -> ``RunSummary``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Protocol
+
+import httpx
+
+from . import facts as codec
+from .arxiv_api import ArxivApi, BatchFailed
+from .cache import Cache, CachedFact
+from .checker import RequestCounter, WebChecker
+from .config import Settings
+from .digest import decode_digest, parse_digest
+from .errors import EnricherError, UpstreamError, WriteError
+from .files import discover_digests, read_bytes, read_text_if_exists, write_atomic
+from .github_api import GithubApi
+from .models import (
+    ArxivTarget,
+    CheckedLink,
+    DigestResult,
+    FetchOutcome,
+    GithubTarget,
+    InvalidTarget,
+    Kind,
+    LinkEntry,
+    Paper,
+    Problem,
+    Repo,
+    RunSummary,
+    Status,
+    Target,
+    Verdict,
+    WebTarget,
+)
+from .netwatch import NetworkWatch
+from .records import build_record, record_name, same_content, to_json
+from .urls import classify, is_private_host
+from .verdicts import arxiv_verdict, github_verdict, unreachable, web_verdict
+
+log = logging.getLogger(__name__)
+
+EXIT_OK = 0
+EXIT_LINKS_FAILED = 1
+EXIT_USAGE = 2
+EXIT_INCOMPLETE = 3
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Progress(Protocol):
+    """Where the pipeline reports progress (a rich bar on a terminal, nothing otherwise)."""
+
+    def start(self, total: int) -> None: ...
+    def advance(self, label: str) -> None: ...
+    def stop(self) -> None: ...
+
+
+class _NoProgress:
+    def start(self, total: int) -> None:
+        pass
+
+    def advance(self, label: str) -> None:
+        pass
+
+    def stop(self) -> None:
+        pass
+
+
+@dataclass(frozen=True)
+class Clocks:
+    """The run's sense of time, injectable so tests never wait on the real clock."""
+
+    now: Callable[[], datetime] = utc_now
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    sync_sleep: Callable[[float], None] = time.sleep
+
+
+# What was observed about one target: the fact and when it was seen.
+Fact = FetchOutcome | Paper | Repo | None
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    fact: Fact
+    observed_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Settled:
+    """An entry judged without asking anyone: invalid, excluded or private."""
+
+    kind: Kind
+    verdict: Verdict
+
+
+@dataclass
+class _Plan:
+    """Each entry's target (or its settled verdict), and the unique targets to look up."""
+
+    decisions: dict[LinkEntry, Target | Settled] = field(default_factory=dict)
+    targets: dict[str, Target] = field(default_factory=dict)
+
+
+def plan_targets(entries: Iterable[LinkEntry], settings: Settings) -> _Plan:
+    """Classify every entry; invalid, excluded and private ones get their verdict right away."""
+    excludes = [re.compile(p) for p in settings.exclude]
+    plan = _Plan()
+    for entry in entries:
+        if entry.url is None or entry.note is not None:
+            plan.decisions[entry] = Settled(Kind.WEB, Verdict(Status.INVALID, entry.note))
+            continue
+        target = classify(entry.url)
+        if isinstance(target, InvalidTarget):
+            plan.decisions[entry] = Settled(target.kind, Verdict(Status.INVALID, target.reason))
+            continue
+        matched = next((p.pattern for p in excludes if p.search(entry.url)), None)
+        if matched is not None:
+            reason = f"excluded by --exclude {matched!r}"
+            plan.decisions[entry] = Settled(target.kind, Verdict(Status.SKIPPED, reason))
+            continue
+        if (
+            isinstance(target, WebTarget)
+            and not settings.allow_private
+            and is_private_host(target.host)
+        ):
+            reason = f"private address ({target.host}); use --allow-private to check it"
+            plan.decisions[entry] = Settled(target.kind, Verdict(Status.SKIPPED, reason))
+            continue
+        plan.decisions[entry] = target
+        plan.targets.setdefault(target.key, target)
+    return plan
+
+
+def verdict_for(target: Target, observation: Observation) -> Verdict:
+    """Re-derive a verdict from a fact, under the current rules."""
+    fact, when = observation.fact, observation.observed_at
+    if isinstance(target, ArxivTarget):
+        assert fact is None or isinstance(fact, Paper)
+        return arxiv_verdict(target, fact, when)
+    if isinstance(target, GithubTarget):
+        assert fact is None or isinstance(fact, Repo)
+        return github_verdict(target, fact, when)
+    assert fact is not None and not isinstance(fact, Paper | Repo)
+    return web_verdict(fact, when)
+
+
+def _payload(target: Target, fact: Fact) -> dict[str, object]:
+    if isinstance(target, ArxivTarget):
+        assert fact is None or isinstance(fact, Paper)
+        return codec.paper_payload(fact)
+    if isinstance(target, GithubTarget):
+        assert fact is None or isinstance(fact, Repo)
+        return codec.repo_payload(fact)
+    assert fact is not None and not isinstance(fact, Paper | Repo)
+    return codec.http_payload(fact)
+
+
+def _from_cache(target: Target, cached: CachedFact) -> Observation | None:
+    try:
+        if isinstance(target, ArxivTarget):
+            fact: Fact = codec.paper_from_payload(cached.payload)
+        elif isinstance(target, GithubTarget):
+            fact = codec.repo_from_payload(cached.payload)
+        else:
+            fact = codec.http_from_payload(cached.payload)
+    except (KeyError, TypeError, ValueError):
+        return None  # a row from another version or damaged: treat as a miss
+    return Observation(fact, cached.observed_at)
+
+
+@dataclass
+class _Lookups:
+    """Results of the network phase."""
+
+    observations: dict[str, Observation] = field(default_factory=dict)
+    failures: dict[str, Verdict] = field(default_factory=dict)
+    to_store: list[CachedFact] = field(default_factory=list)
+
+    def observe(self, target: Target, fact: Fact, when: datetime, etag: str | None = None) -> None:
+        observation = Observation(fact, when)
+        self.observations[target.key] = observation
+        if verdict_for(target, observation).status.is_cacheable:
+            self.to_store.append(CachedFact(target.key, when, _payload(target, fact), etag))
+
+
+async def _look_up(
+    targets: list[Target],
+    stale: dict[str, CachedFact],
+    settings: Settings,
+    clocks: Clocks,
+    counter: RequestCounter,
+    watch: NetworkWatch,
+    progress: Progress,
+    transport: httpx.AsyncBaseTransport | None,
+) -> _Lookups:
+    """Ask the network about every target: web pages, GitHub and arXiv side by side."""
+    found = _Lookups()
+    timeout = httpx.Timeout(settings.timeout_s)
+    limits = httpx.Limits(max_connections=settings.concurrency, max_keepalive_connections=settings.concurrency)
+    web_client = httpx.AsyncClient(
+        timeout=timeout, limits=limits, transport=transport, follow_redirects=False,
+        headers={"User-Agent": settings.user_agent}, event_hooks={"request": [counter.hook("web")]},
+    )  # fmt: skip
+    github_client = httpx.AsyncClient(
+        base_url=settings.github_api_url, timeout=timeout, transport=transport,
+        follow_redirects=True, max_redirects=5,
+        headers={"User-Agent": settings.user_agent, **GithubApi.headers(settings.github_token)},
+        event_hooks={"request": [counter.hook("github")]},
+    )  # fmt: skip
+    async with web_client, github_client:
+        checker = WebChecker(
+            web_client, concurrency=settings.concurrency, per_host=settings.per_host,
+            timeout_s=settings.timeout_s, attempts=settings.attempts,
+            retry_budget_s=settings.retry_budget_s, allow_private=settings.allow_private,
+            watch=watch, sleep=clocks.sleep, clock=clocks.now,
+        )  # fmt: skip
+        github = GithubApi(
+            github_client, attempts=settings.attempts, retry_budget_s=settings.retry_budget_s,
+            rate_limit_wait_s=settings.rate_limit_wait_s, watch=watch, sleep=clocks.sleep,
+            clock=clocks.now,
+        )  # fmt: skip
+
+        async def check_web(target: WebTarget) -> None:
+            outcome = await checker.check(target.url)
+            found.observe(target, outcome, clocks.now())
+            progress.advance(target.host)
+
+        async def check_github(target: GithubTarget) -> None:
+            cached = stale.get(target.key)
+            try:
+                answer = await github.fetch(target, cached.etag if cached else None)
+            except UpstreamError as exc:
+                found.failures[target.key] = unreachable(str(exc), network_level=exc.status is None)
+            else:
+                if answer.not_modified and cached is not None:
+                    previous = _from_cache(target, cached)
+                    fact = previous.fact if previous is not None else None
+                    found.observe(target, fact, clocks.now(), answer.etag)
+                else:
+                    found.observe(target, answer.repo, clocks.now(), answer.etag)
+            progress.advance("api.github.com")
+
+        async def check_arxiv(batch: list[ArxivTarget]) -> None:
+            if not batch:
+                return
+            api = ArxivApi(
+                settings.arxiv_api_url, delay_s=settings.arxiv_delay_s,
+                timeout_s=settings.timeout_s, attempts=settings.attempts,
+                retry_budget_s=settings.retry_budget_s, watch=watch, sleep=clocks.sync_sleep,
+                count_request=lambda: counter.add("arxiv"),
+            )  # fmt: skip
+            error: BatchFailed | None = None
+            try:
+                papers = await asyncio.to_thread(api.fetch_papers, [t.id for t in batch])
+            except BatchFailed as exc:
+                papers, error = exc.found, exc
+            now = clocks.now()
+            for target in batch:
+                if target.id in papers:
+                    found.observe(target, papers[target.id], now)
+                else:
+                    assert error is not None
+                    found.failures[target.key] = unreachable(
+                        str(error), network_level=error.status is None
+                    )
+                progress.advance("export.arxiv.org")
+
+        arxiv_targets = [t for t in targets if isinstance(t, ArxivTarget)]
+        jobs: list[Awaitable[None]] = [check_arxiv(arxiv_targets)]
+        jobs += [check_github(t) for t in targets if isinstance(t, GithubTarget)]
+        jobs += [check_web(t) for t in targets if isinstance(t, WebTarget)]
+        await asyncio.gather(*jobs)
+    return found
+
+
+def _read_digests(paths: list[Path]) -> tuple[list[tuple[Path, bytes, tuple[LinkEntry, ...], tuple[Problem, ...]]], list[str]]:
+    digests = []
+    errors: list[str] = []
+    for path in paths:
+        try:
+            data = read_bytes(path)
+        except EnricherError as exc:
+            errors.append(str(exc))
+            continue
+        text, problems = decode_digest(data, str(path))
+        parsed = parse_digest(text, str(path))
+        digests.append((path, data, parsed.entries, problems + parsed.problems))
+    return digests, errors
+
+
+def run(
+    settings: Settings,
+    *,
+    clocks: Clocks | None = None,
+    progress: Progress | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> RunSummary:
+    """Check every digest named by ``settings`` and write its record; never raises for links.
+
+    Raises ``InputError`` for a path that does not exist (exit 2) and ``CacheError`` when no
+    cache can be opened (exit 3); everything else ends in the summary's ``exit_code``.
+    """
+    clocks = clocks or Clocks()
+    progress = progress or _NoProgress()
+    started_at = clocks.now()
+    began = time.monotonic()
+    paths = discover_digests(list(settings.paths), settings.glob)
+    digests, errors = _read_digests(paths)
+    plan = plan_targets((e for _, _, entries, _ in digests for e in entries), settings)
+
+    cache = Cache.open(settings.cache_dir, started_at) if settings.use_cache else Cache.disabled()
+    counter = RequestCounter()
+    watch = NetworkWatch()
+    try:
+        cached = cache.get_many(list(plan.targets))
+        lookups = _Lookups()
+        to_check: list[Target] = []
+        stale: dict[str, CachedFact] = {}
+        for key, target in plan.targets.items():
+            hit = cached.get(key)
+            observation = _from_cache(target, hit) if hit is not None else None
+            ttl = settings.ttl_s[target.kind.value]
+            fresh = (
+                observation is not None
+                and not settings.refresh
+                and (started_at - observation.observed_at).total_seconds() < ttl
+            )
+            if observation is not None and (fresh or settings.offline):
+                lookups.observations[key] = observation
+            elif settings.offline:
+                lookups.failures[key] = unreachable("offline: not in the cache")
+            else:
+                to_check.append(target)
+                if hit is not None:
+                    stale[key] = hit
+        if to_check:
+            log.info("checking %d of %d unique targets (%d from cache)",
+                     len(to_check), len(plan.targets), len(plan.targets) - len(to_check))
+            progress.start(len(to_check))
+            try:
+                found = asyncio.run(
+                    _look_up(to_check, stale, settings, clocks, counter, watch, progress, transport)
+                )
+            finally:
+                progress.stop()
+            lookups.observations.update(found.observations)
+            lookups.failures.update(found.failures)
+            cache.put_many(found.to_store)
+    finally:
+        cache.close()
+
+    results: list[DigestResult] = []
+    for path, data, entries, problems in digests:
+        links = tuple(_checked(entry, plan, lookups) for entry in entries)
+        record_path = path.with_name(record_name(path.name))
+        written = False
+        if settings.write:
+            record = build_record(path.name, data, links, problems, started_at, settings.metadata)
+            old = read_text_if_exists(record_path)
+            if old is None or not same_content(old, record):
+                try:
+                    write_atomic(record_path, to_json(record))
+                    written = True
+                except WriteError as exc:
+                    errors.append(str(exc))
+        results.append(DigestResult(str(path), str(record_path), links, problems, written))
+
+    return summarise(
+        results, settings, errors, watch, counter.counts, started_at, time.monotonic() - began
+    )
+
+
+def _checked(entry: LinkEntry, plan: _Plan, lookups: _Lookups) -> CheckedLink:
+    decision = plan.decisions[entry]
+    if isinstance(decision, Settled):
+        return CheckedLink(entry, decision.kind, None, None, decision.verdict)
+    target = decision
+    observation = lookups.observations.get(target.key)
+    if observation is not None:
+        verdict = verdict_for(target, observation)
+    else:
+        verdict = lookups.failures.get(target.key) or unreachable("not checked")
+    version = target.version if isinstance(target, ArxivTarget) else None
+    return CheckedLink(entry, target.kind, target.id, version, verdict)
+
+
+def summarise(
+    results: list[DigestResult],
+    settings: Settings,
+    errors: list[str],
+    watch: NetworkWatch,
+    requests: dict[str, int],
+    started_at: datetime,
+    duration_s: float,
+) -> RunSummary:
+    """Counts, the exit code and the network diagnosis for a finished run."""
+    counts = {status: 0 for status in Status}
+    for result in results:
+        for link in result.links:
+            counts[link.verdict.status] += 1
+    problems = tuple(p for r in results for p in r.problems)
+    unreachable_by_network = any(
+        link.verdict.network_level_failure for r in results for link in r.links
+    )
+    if errors:
+        exit_code = EXIT_INCOMPLETE
+    elif any(counts[status] for status in settings.fail_on):
+        exit_code = EXIT_LINKS_FAILED
+    else:
+        exit_code = EXIT_OK
+    return RunSummary(
+        digests=tuple(results),
+        counts=counts,
+        problems=problems,
+        exit_code=exit_code,
+        network_unavailable=watch.looked_down and unreachable_by_network,
+        requests=dict(requests),
+        started_at=started_at,
+        duration_s=duration_s,
+        errors=tuple(errors),
+    )

@@ -1,0 +1,151 @@
+"""The ``<digest>.enriched.json`` record: building it and serialising it. Pure: no I/O.
+
+The bytes are deterministic for the same facts (fixed key order, digest order, ``checked_at``
+is when a fact was observed), so a re-run from the cache produces an identical file and git
+diffs stay quiet.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime, timezone
+from typing import Any
+
+from .models import CheckedLink, Kind, Paper, Problem, Repo, Status
+
+SCHEMA_VERSION = 1
+"""Bumped only on an incompatible change; new fields are added without a bump."""
+
+RECORD_SUFFIX = ".enriched.json"
+
+
+def record_name(digest_name: str) -> str:
+    """``002_x.txt`` -> ``002_x.enriched.json`` (the stem keeps any inner dots)."""
+    stem = digest_name.rsplit(".", 1)[0] if "." in digest_name.lstrip(".") else digest_name
+    return stem + RECORD_SUFFIX
+
+
+def iso(moment: datetime | None) -> str | None:
+    """UTC, whole seconds, ``Z`` suffix: ``2026-11-22T10:00:00Z``."""
+    if moment is None:
+        return None
+    return moment.astimezone(timezone.utc).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def status_counts(statuses: list[Status]) -> dict[str, int]:
+    """``links`` total then one count per status, every status present, in vocabulary order."""
+    counts: dict[str, int] = {"links": len(statuses)}
+    for status in Status:
+        counts[status.value] = sum(1 for s in statuses if s is status)
+    return counts
+
+
+def paper_json(paper: Paper, cited_version: int | None) -> dict[str, Any]:
+    """The ``arxiv`` object of a link; ``version`` is the one the link cites (None: latest)."""
+    return {
+        "id": paper.id,
+        "version": cited_version,
+        "latest_version": paper.latest_version,
+        "title": paper.title,
+        "authors": list(paper.authors),
+        "abstract": paper.abstract,
+        "published": paper.published,
+        "updated": paper.updated,
+        "primary_category": paper.primary_category,
+        "categories": list(paper.categories),
+        "doi": paper.doi,
+        "journal_ref": paper.journal_ref,
+        "comment": paper.comment,
+        "abs_url": paper.abs_url,
+        "pdf_url": paper.pdf_url,
+    }
+
+
+def repo_json(repo: Repo) -> dict[str, Any]:
+    """The ``github`` object of a link."""
+    return {
+        "full_name": repo.full_name,
+        "html_url": repo.html_url,
+        "description": repo.description,
+        "stars": repo.stars,
+        "forks": repo.forks,
+        "open_issues": repo.open_issues,
+        "topics": list(repo.topics),
+        "license": repo.license,
+        "language": repo.language,
+        "archived": repo.archived,
+        "fork": repo.fork,
+        "created_at": repo.created_at,
+        "pushed_at": repo.pushed_at,
+        "homepage": repo.homepage,
+        "default_branch": repo.default_branch,
+    }
+
+
+def link_json(link: CheckedLink, with_metadata: bool = True) -> dict[str, Any]:
+    """One entry of ``links``. ``arxiv``/``github`` appear only on links of that kind."""
+    verdict = link.verdict
+    item: dict[str, Any] = {
+        "line": link.entry.line,
+        "label": link.entry.label,
+        "url": link.entry.url,
+        "kind": link.kind.value,
+        "id": link.id,
+        "status": verdict.status.value,
+        "reason": verdict.reason,
+        "http_status": verdict.http_status,
+        "final_url": verdict.final_url,
+        "suggested_url": verdict.suggested_url,
+        "redirects": [{"status": hop.status, "url": hop.url} for hop in verdict.redirects],
+        "checked_at": iso(verdict.checked_at),
+    }
+    if with_metadata and link.kind is Kind.ARXIV:
+        paper = verdict.paper
+        item["arxiv"] = paper_json(paper, link.version) if paper is not None else None
+    if with_metadata and link.kind is Kind.GITHUB:
+        item["github"] = repo_json(verdict.repo) if verdict.repo is not None else None
+    return item
+
+
+def build_record(
+    digest_name: str,
+    digest_bytes: bytes,
+    links: tuple[CheckedLink, ...],
+    problems: tuple[Problem, ...],
+    generated_at: datetime,
+    with_metadata: bool = True,
+) -> dict[str, Any]:
+    """The whole record for one digest, keys in their documented order."""
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "source": {
+            "file": digest_name,
+            "sha256": hashlib.sha256(digest_bytes).hexdigest(),
+            "bytes": len(digest_bytes),
+        },
+        "generated_at": iso(generated_at),
+        "summary": status_counts([link.verdict.status for link in links]),
+        "problems": [{"line": p.line, "message": p.message} for p in problems],
+        "links": [link_json(link, with_metadata) for link in links],
+    }
+
+
+def to_json(record: dict[str, Any]) -> str:
+    """UTF-8 friendly (``ensure_ascii=False``), 2-space indent, trailing newline."""
+    return json.dumps(record, ensure_ascii=False, indent=2) + "\n"
+
+
+def same_content(old_text: str, new_record: dict[str, Any]) -> bool:
+    """True when an existing record says the same as the new one but for ``generated_at``.
+
+    Such a record is left alone, so a re-run changes no file and git stays quiet.
+    """
+    try:
+        old = json.loads(old_text)
+    except ValueError:
+        return False
+    if not isinstance(old, dict):
+        return False
+    strip = {k: v for k, v in new_record.items() if k != "generated_at"}
+    return {k: v for k, v in old.items() if k != "generated_at"} == strip

@@ -1,0 +1,163 @@
+"""What a URL points at: an arXiv paper, a GitHub repository, or a web page. Pure: no I/O."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from urllib.parse import SplitResult, unquote, urlsplit, urlunsplit
+
+from .models import ArxivTarget, GithubTarget, InvalidTarget, Kind, Target, WebTarget
+
+ARXIV_HOSTS = frozenset({"arxiv.org", "www.arxiv.org", "browse.arxiv.org", "export.arxiv.org"})
+"""Hosts whose paper pages are answered for by the arXiv API instead of being crawled."""
+
+ARXIV_PAPER_PATHS = frozenset({"abs", "pdf", "html", "format", "ps"})
+"""First path segments that name a paper: ``/abs/ID``, ``/pdf/ID[.pdf]``, ``/html/ID``..."""
+
+GITHUB_HOSTS = frozenset({"github.com", "www.github.com"})
+
+GITHUB_RESERVED_OWNERS = frozenset(
+    {
+        "about", "account", "apps", "blog", "collections", "contact", "customer-stories",
+        "dashboard", "enterprise", "events", "explore", "features", "git-guides", "github",
+        "home", "issues", "join", "login", "logout", "marketplace", "mobile", "new",
+        "notifications", "orgs", "organizations", "pricing", "pulls", "readme", "resources",
+        "search", "security", "sessions", "settings", "signup", "site", "solutions", "sponsors",
+        "team", "topics", "trending", "codespaces", "education", "nonprofit", "premium-support",
+        "stars", "watching", "users", "copilot", "models", "discussions",
+    }
+)  # fmt: skip
+"""First path segments of github.com pages that are not ``OWNER/REPO``."""
+
+_GITHUB_OWNER = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$")
+_GITHUB_REPO = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
+
+# arXiv identifiers, per https://info.arxiv.org/help/arxiv_identifier.html
+_NEW_ID = re.compile(r"^(?P<yymm>\d{4})\.(?P<num>\d{4,5})(?:v(?P<version>\d+))?$")
+_OLD_ID = re.compile(
+    r"^(?P<archive>[a-z]+(?:-[a-z]+)?)(?:\.[A-Z]{2})?/(?P<yymm>\d{4})(?P<num>\d{3})"
+    r"(?:v(?P<version>\d+))?$"
+)
+OLD_ARCHIVES = frozenset(
+    {
+        "acc-phys", "adap-org", "alg-geom", "ao-sci", "astro-ph", "atom-ph", "bayes-an",
+        "chao-dyn", "chem-ph", "cmp-lg", "comp-gas", "cond-mat", "cs", "dg-ga", "funct-an",
+        "gr-qc", "hep-ex", "hep-lat", "hep-ph", "hep-th", "math", "math-ph", "mtrl-th", "nlin",
+        "nucl-ex", "nucl-th", "patt-sol", "physics", "plasm-ph", "q-alg", "q-bio", "quant-ph",
+        "solv-int", "supr-con",
+    }
+)  # fmt: skip
+"""Archives that used old-style ``archive/YYMMNNN`` ids (until March 2007)."""
+
+SUPPORTED_SCHEMES = frozenset({"http", "https"})
+
+
+def parse_arxiv_id(text: str) -> ArxivTarget | None:
+    """An arXiv id (``2401.10774v2``, ``hep-th/9901001``) as a target, or None if malformed.
+
+    The YYMM part must be a real month, and new-style numbers have 4 digits until 2014 and 5
+    from 2015 on: arXiv answers HTTP 400 for a whole ``id_list`` batch if one id is malformed.
+    """
+    match = _NEW_ID.match(text)
+    if match is not None:
+        yymm, num = match["yymm"], match["num"]
+        year, month = int(yymm[:2]), int(yymm[2:])
+        if not 1 <= month <= 12 or (year, month) < (7, 4):
+            return None
+        if (len(num) == 5) != (year >= 15):
+            return None
+        version = int(match["version"]) if match["version"] else None
+        if version == 0:
+            return None
+        return ArxivTarget(f"{yymm}.{num}", version)
+    match = _OLD_ID.match(text)
+    if match is not None and match["archive"] in OLD_ARCHIVES:
+        month = int(match["yymm"][2:])
+        if not 1 <= month <= 12:
+            return None
+        version = int(match["version"]) if match["version"] else None
+        if version == 0:
+            return None
+        unversioned = text[: match.start("version") - 1] if match["version"] else text
+        return ArxivTarget(unversioned, version)
+    return None
+
+
+def _arxiv_target(parts: SplitResult) -> Target | InvalidTarget | None:
+    """The paper an arxiv.org URL names; None when the page is not a paper (listings, help)."""
+    segments = [s for s in parts.path.split("/") if s]
+    if len(segments) < 2 or segments[0] not in ARXIV_PAPER_PATHS:
+        return None
+    raw = "/".join(segments[1:])
+    raw = unquote(raw)
+    if raw.endswith(".pdf"):
+        raw = raw[: -len(".pdf")]
+    target = parse_arxiv_id(raw)
+    if target is None:
+        return InvalidTarget(f"malformed arXiv id: {raw!r}", Kind.ARXIV)
+    return target
+
+
+def _github_target(parts: SplitResult) -> GithubTarget | None:
+    """The repository a github.com URL points into; None for pages that are not repositories."""
+    segments = [s for s in parts.path.split("/") if s]
+    if len(segments) < 2:
+        return None  # github.com itself, or a user/organisation profile
+    owner, repo = segments[0], segments[1]
+    if owner.lower() in GITHUB_RESERVED_OWNERS:
+        return None
+    if repo.endswith(".git"):
+        repo = repo[: -len(".git")]
+    if not _GITHUB_OWNER.match(owner) or not _GITHUB_REPO.match(repo) or repo in (".", ".."):
+        return None
+    return GithubTarget(owner, repo)
+
+
+def normalise_web_url(parts: SplitResult) -> str:
+    """Lower-case scheme and host, drop the fragment (never sent), keep everything else."""
+    netloc = parts.netloc.lower() if "@" not in parts.netloc else parts.netloc
+    path = parts.path or "/"
+    return urlunsplit((parts.scheme.lower(), netloc, path, parts.query, ""))
+
+
+def classify(url: str) -> Target | InvalidTarget:
+    """Decide who answers for a URL: the arXiv API, the GitHub API, or the web server itself."""
+    if any(c.isspace() for c in url):
+        return InvalidTarget("not a URL: contains whitespace")
+    try:
+        parts = urlsplit(url)
+        _ = parts.port  # raises ValueError for a non-numeric or out-of-range port
+    except ValueError as exc:
+        return InvalidTarget(f"not a URL: {exc}")
+    scheme = parts.scheme.lower()
+    if not scheme:
+        return InvalidTarget("not a URL: no http(s):// scheme")
+    if scheme not in SUPPORTED_SCHEMES:
+        return InvalidTarget(f"unsupported scheme {scheme!r}: only http and https are checked")
+    host = (parts.hostname or "").rstrip(".")
+    if not host:
+        return InvalidTarget("not a URL: no host")
+    if host in ARXIV_HOSTS:
+        arxiv = _arxiv_target(parts)
+        if arxiv is not None:
+            return arxiv
+    if host in GITHUB_HOSTS:
+        github = _github_target(parts)
+        if github is not None:
+            return github
+    return WebTarget(normalise_web_url(parts), host)
+
+
+def is_private_host(host: str) -> bool:
+    """True for ``localhost`` and literal loopback, private, link-local and reserved addresses.
+
+    Names are not resolved here (that is I/O); this catches what the URL itself gives away.
+    """
+    name = host.strip("[]").rstrip(".").lower()
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return not address.is_global or address.is_multicast
