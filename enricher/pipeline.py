@@ -206,18 +206,18 @@ async def _look_up(
     counter: RequestCounter,
     watch: NetworkWatch,
     progress: Progress,
-    transport: httpx.AsyncBaseTransport | None,
+    web_transport: httpx.AsyncBaseTransport | None,
 ) -> _Lookups:
     """Ask the network about every target: web pages, GitHub and arXiv side by side."""
     found = _Lookups()
     timeout = httpx.Timeout(settings.timeout_s)
     limits = httpx.Limits(max_connections=settings.concurrency, max_keepalive_connections=settings.concurrency)
     web_client = httpx.AsyncClient(
-        timeout=timeout, limits=limits, transport=transport, follow_redirects=False,
+        timeout=timeout, limits=limits, transport=web_transport, follow_redirects=False,
         headers={"User-Agent": settings.user_agent}, event_hooks={"request": [counter.hook("web")]},
     )  # fmt: skip
     github_client = httpx.AsyncClient(
-        base_url=settings.github_api_url, timeout=timeout, transport=transport,
+        base_url=settings.github_api_url, timeout=timeout,
         follow_redirects=True, max_redirects=5,
         headers={"User-Agent": settings.user_agent, **GithubApi.headers(settings.github_token)},
         event_hooks={"request": [counter.hook("github")]},
@@ -308,9 +308,12 @@ def run(
     *,
     clocks: Clocks | None = None,
     progress: Progress | None = None,
-    transport: httpx.AsyncBaseTransport | None = None,
+    web_transport: httpx.AsyncBaseTransport | None = None,
 ) -> RunSummary:
     """Check every digest named by ``settings`` and write its record; never raises for links.
+
+    ``web_transport`` replaces the network for web pages only (tests); the APIs are reached
+    through their configurable endpoints.
 
     Raises ``InputError`` for a path that does not exist (exit 2) and ``CacheError`` when no
     cache can be opened (exit 3); everything else ends in the summary's ``exit_code``.
@@ -354,7 +357,7 @@ def run(
             progress.start(len(to_check))
             try:
                 found = asyncio.run(
-                    _look_up(to_check, stale, settings, clocks, counter, watch, progress, transport)
+                    _look_up(to_check, stale, settings, clocks, counter, watch, progress, web_transport)
                 )
             finally:
                 progress.stop()

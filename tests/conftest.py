@@ -1,0 +1,123 @@
+"""Shared fixtures: copies of the sample digests, fake APIs on 127.0.0.1, injected time."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from pytest_httpserver import HTTPServer
+
+from enricher.config import Settings
+from enricher.pipeline import Clocks
+from tests.fakes import FakeArxiv, FakeGithub
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "sources"
+START = datetime(2026, 11, 22, 9, 0, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def digests(tmp_path: Path) -> Path:
+    """A folder holding byte-for-byte copies of the five sample digests."""
+    folder = tmp_path / "digests"
+    folder.mkdir()
+    for sample in sorted(SAMPLES.glob("*.txt")):
+        shutil.copyfile(sample, folder / sample.name)
+    return folder
+
+
+@dataclass
+class FakeClock:
+    """A clock that only moves when told to, and a sleep that records instead of waiting."""
+
+    now: datetime = START
+    slept: list[float] = field(default_factory=list)
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+    def clocks(self) -> Clocks:
+        async def sleep(seconds: float) -> None:
+            self.slept.append(seconds)
+
+        def sync_sleep(seconds: float) -> None:
+            self.slept.append(seconds)
+
+        return Clocks(now=lambda: self.now, sleep=sleep, sync_sleep=sync_sleep)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@dataclass
+class Apis:
+    """Fake arXiv and GitHub APIs on one local server."""
+
+    server: HTTPServer
+    arxiv: FakeArxiv
+    github: FakeGithub
+
+    @property
+    def arxiv_url(self) -> str:
+        return self.server.url_for("/api/query")
+
+    @property
+    def github_url(self) -> str:
+        return self.server.url_for("").rstrip("/")
+
+
+@pytest.fixture
+def apis(httpserver: HTTPServer) -> Iterator[Apis]:
+    arxiv, github = FakeArxiv(), FakeGithub()
+    httpserver.expect_request("/api/query").respond_with_handler(arxiv.handler)
+    httpserver.expect_request(re.compile(r"^/(repos|repositories)/.+")).respond_with_handler(
+        github.handler
+    )
+    yield Apis(httpserver, arxiv, github)
+
+
+@pytest.fixture
+def settings_for(tmp_path: Path, apis: Apis) -> Any:
+    """Settings pointing at the fakes, a private cache, no arXiv pacing."""
+
+    def make(*paths: Path, **changes: Any) -> Settings:
+        base = Settings(
+            paths=tuple(str(p) for p in paths),
+            cache_dir=tmp_path / "cache",
+            arxiv_api_url=apis.arxiv_url,
+            github_api_url=apis.github_url,
+            arxiv_delay_s=0.0,
+        )
+        return replace(base, **changes)
+
+    return make
+
+
+class WebRecorder:
+    """An httpx transport standing in for the whole web: every page answers 200."""
+
+    def __init__(self) -> None:
+        self.urls: list[str] = []
+        self.statuses: dict[str, int] = {}
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        url = str(request.url)
+        self.urls.append(url)
+        return httpx.Response(self.statuses.get(url, 200), headers={"Content-Type": "text/html"})
+
+    def transport(self) -> httpx.MockTransport:
+        return httpx.MockTransport(self)
+
+
+@pytest.fixture
+def web() -> WebRecorder:
+    return WebRecorder()
