@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 import arxiv
 import requests
@@ -34,7 +35,9 @@ def describe_requests_error(exc: requests.RequestException) -> str:
     while cause is not None:
         chain.append(type(cause).__name__)
         reason = getattr(cause, "reason", None)
-        cause = reason if isinstance(reason, BaseException) else cause.__cause__ or cause.__context__
+        cause = (
+            reason if isinstance(reason, BaseException) else cause.__cause__ or cause.__context__
+        )
     if "NameResolutionError" in chain or "gaierror" in chain:
         return "cannot connect: name resolution failed"
     if isinstance(exc, requests.ConnectionError):
@@ -86,7 +89,7 @@ class _TimeoutSession(requests.Session):
         self._on_send = on_send
         self._on_answer = on_answer
 
-    def request(self, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+    def request(self, *args: Any, **kwargs: Any) -> requests.Response:
         kwargs.setdefault("timeout", self._timeout_s)
         self._on_send()
         response = super().request(*args, **kwargs)
@@ -114,7 +117,7 @@ class ArxivApi:
         self._client.query_url_format = f"{api_url}?{{}}"
         # ...and no timeout option: give its session one (a private attribute, checked by tests).
         self._client._session = _TimeoutSession(timeout_s, count_request, watch.answered)
-        self._host = requests.utils.urlparse(api_url).hostname or api_url
+        self._host = urlsplit(api_url).hostname or api_url
         self._attempts = attempts
         self._retry_budget_s = retry_budget_s
         self._watch = watch
@@ -162,7 +165,7 @@ class ArxivApi:
             raise UpstreamError(
                 "arxiv", self._host, None, attempts,
                 f"arXiv API ({self._host}) {describe_requests_error(exc)}"
-                f"{' after %d attempts' % attempts if attempts > 1 else ''}",
+                + (f" after {attempts} attempts" if attempts > 1 else ""),
             ) from exc  # fmt: skip
 
     def _should_retry(self, exc: BaseException) -> bool:

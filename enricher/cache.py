@@ -70,8 +70,12 @@ class Cache:
             return cls(_connect(path), path)
         except sqlite3.DatabaseError as exc:
             aside = path.with_name(f"{CACHE_FILE}.corrupt-{now:%Y%m%dT%H%M%S}")
-            log.warning("cache %s is unreadable (%s); moved aside to %s, starting cold",
-                        path, exc, aside.name)
+            log.warning(
+                "cache %s is unreadable (%s); moved aside to %s, starting cold",
+                path,
+                exc,
+                aside.name,
+            )
             try:
                 path.replace(aside)
                 for suffix in ("-wal", "-shm", "-journal"):

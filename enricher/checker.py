@@ -158,7 +158,9 @@ class WebChecker:
                     tuple(chain),
                 )
             if target in seen:
-                return FetchFailure(FailureKind.REDIRECT_LOOP, f"redirect loop at {target}", tuple(chain))
+                return FetchFailure(
+                    FailureKind.REDIRECT_LOOP, f"redirect loop at {target}", tuple(chain)
+                )
             seen.add(target)
             current = target
         return FetchFailure(
@@ -183,7 +185,9 @@ class WebChecker:
                         return resp.status_code, resp.headers
             except TimeoutError:
                 self._watch.failed(host)
-                return FetchFailure(FailureKind.TIMEOUT, f"no answer within {self._deadline_s:.0f} s")
+                return FetchFailure(
+                    FailureKind.TIMEOUT, f"no answer within {self._deadline_s:.0f} s"
+                )
             except httpx.InvalidURL as exc:
                 return FetchFailure(FailureKind.PROTOCOL, f"invalid URL: {exc}")
             except httpx.HTTPError as exc:

@@ -52,7 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
     add = parser.add_argument
     add("paths", nargs="*", metavar="PATH", help="digest files or folders (default: sources)")
     add("--glob", metavar="PATTERN", help="which files of a folder are digests (default: *.txt)")
-    add("--cache-dir", metavar="DIR", help="cache folder (default: ./cache; env ENRICHER_CACHE_DIR)")
+    add(
+        "--cache-dir", metavar="DIR", help="cache folder (default: ./cache; env ENRICHER_CACHE_DIR)"
+    )
     add("--no-cache", action="store_true", help="run without reading or writing the cache")
     add("--offline", action="store_true",
         help="never touch the network; links not in the cache are unreachable")  # fmt: skip

@@ -235,7 +235,9 @@ def find_config_file(cwd: Path) -> tuple[Path, dict[str, Any]] | None:
     return None
 
 
-def _apply(values: dict[str, Any], origin: str, changes: dict[str, Any], ttl: dict[str, float]) -> None:
+def _apply(
+    values: dict[str, Any], origin: str, changes: dict[str, Any], ttl: dict[str, float]
+) -> None:
     for raw_key, value in values.items():
         key = raw_key.replace("_", "-")
         where = f"{origin}: {raw_key}"
@@ -249,9 +251,7 @@ def _apply(values: dict[str, Any], origin: str, changes: dict[str, Any], ttl: di
         changes[field_name] = parser(value, where)
 
 
-def build_settings(
-    flags: Mapping[str, Any], env: Mapping[str, str], cwd: Path
-) -> Settings:
+def build_settings(flags: Mapping[str, Any], env: Mapping[str, str], cwd: Path) -> Settings:
     """Merge defaults, config file, environment and flags (flags win).
 
     ``flags`` holds only options the user actually gave, keyed by file-key spelling

@@ -22,13 +22,15 @@ _MARKDOWN_LINK = re.compile(
 """``[label](url)`` or ``[label](url "title")``; one level of balanced parentheses in the URL,
 as in Wikipedia links."""
 
-_STOP_CHARS = "\\s<>\"`\u3000-\u303f\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65"
+_STOP_CHARS = '\\s<>"`\u3000-\u303f\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65'
 """Characters that end a bare URL: whitespace, quotes, angle brackets, and CJK punctuation
 (、。「」（）， and friends), which Chinese prose puts right after a URL without a space."""
 
 _BARE_URL = re.compile(rf"\bhttps?://[^{_STOP_CHARS}]+", re.IGNORECASE)
 
-_URL_LIKE = re.compile(r"^(?:[A-Za-z][A-Za-z0-9+.\-]*://|(?:mailto|javascript|data|file|tel):)", re.I)
+_URL_LIKE = re.compile(
+    r"^(?:[A-Za-z][A-Za-z0-9+.\-]*://|(?:mailto|javascript|data|file|tel):)", re.I
+)
 """What counts as "a URL was written here", whatever the scheme; the classifier judges it."""
 _DOMAIN_LIKE = re.compile(r"^(?:www\.)?[\w\-]+(?:\.[\w\-]+)+(?:[/?#]\S*)?$")
 
@@ -58,9 +60,9 @@ def trim_url(url: str) -> str:
     """
     while url:
         last = url[-1]
-        if last in _TRAILING_PUNCT:
-            url = url[:-1]
-        elif last in _BRACKETS and url.count(_BRACKETS[last]) < url.count(last):
+        if last in _TRAILING_PUNCT or (
+            last in _BRACKETS and url.count(_BRACKETS[last]) < url.count(last)
+        ):
             url = url[:-1]
         else:
             break
@@ -80,7 +82,9 @@ def _list_entry(path: str, number: int, line: str) -> LinkEntry | None:
         # invalid with the scheme named, which tells the editor more than "no URL".
         return LinkEntry(path, number, label, trim_url(first))
     if first and _DOMAIN_LIKE.match(first):
-        return LinkEntry(path, number, label, trim_url(first), note="not a URL: no http(s):// scheme")
+        return LinkEntry(
+            path, number, label, trim_url(first), note="not a URL: no http(s):// scheme"
+        )
     bare = _BARE_URL.search(rest)
     if bare is not None:
         return LinkEntry(path, number, label, trim_url(bare.group()))

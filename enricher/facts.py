@@ -26,7 +26,10 @@ def paper_from_payload(payload: dict[str, Any]) -> Paper | None:
     if data is None:
         return None
     names = {f.name for f in fields(Paper)}
-    return Paper(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in names})
+    values: dict[str, Any] = {
+        k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in names
+    }
+    return Paper(**values)
 
 
 def repo_payload(repo: Repo | None) -> dict[str, Any]:
@@ -39,7 +42,10 @@ def repo_from_payload(payload: dict[str, Any]) -> Repo | None:
     if data is None:
         return None
     names = {f.name for f in fields(Repo)}
-    return Repo(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in names})
+    values: dict[str, Any] = {
+        k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in names
+    }
+    return Repo(**values)
 
 
 def http_payload(outcome: FetchOutcome) -> dict[str, Any]:

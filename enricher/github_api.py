@@ -61,7 +61,9 @@ class RepoAnswer:
 
 
 def _quota_exhausted(response: httpx.Response) -> bool:
-    return response.status_code in (403, 429) and response.headers.get("x-ratelimit-remaining") == "0"
+    return (
+        response.status_code in (403, 429) and response.headers.get("x-ratelimit-remaining") == "0"
+    )
 
 
 class GithubApi:
@@ -112,7 +114,9 @@ class GithubApi:
             try:
                 repo = repo_from_json(response.json())
             except (ValueError, KeyError, TypeError) as exc:
-                raise UpstreamError("github", path, status, 1, f"GitHub API sent an unreadable repository: {exc}") from exc
+                raise UpstreamError(
+                    "github", path, status, 1, f"GitHub API sent an unreadable repository: {exc}"
+                ) from exc
             return RepoAnswer(repo, response.headers.get("etag"))
         raise UpstreamError("github", path, status, 1, f"GitHub API answered HTTP {status}")
 
@@ -125,9 +129,7 @@ class GithubApi:
                 return response
             reset = response.headers.get("x-ratelimit-reset", "")
             now = self._clock()
-            until = (
-                datetime.fromtimestamp(int(reset), tz=timezone.utc) if reset.isdigit() else now
-            )
+            until = datetime.fromtimestamp(int(reset), tz=timezone.utc) if reset.isdigit() else now
             wait = (until - now).total_seconds()
             async with self._quota_lock:
                 if wait > self._rate_limit_wait_s:
@@ -144,7 +146,9 @@ class GithubApi:
             f"GitHub API rate limit exhausted{when}; set GITHUB_TOKEN for a larger quota",
         )  # fmt: skip
 
-    async def _get_with_retries(self, path: str, etag: str | None) -> httpx.Response | UpstreamError:
+    async def _get_with_retries(
+        self, path: str, etag: str | None
+    ) -> httpx.Response | UpstreamError:
         def should_retry(outcome: httpx.Response | UpstreamError) -> bool:
             if isinstance(outcome, UpstreamError):
                 return outcome.status is None and not self._watch.looks_down
@@ -167,7 +171,8 @@ class GithubApi:
         )
         result: httpx.Response | UpstreamError = await retrying(self._get_once, path, etag)
         if isinstance(result, httpx.Response) and (
-            result.status_code >= 500 or (result.status_code in (403, 429) and not _quota_exhausted(result))
+            result.status_code >= 500
+            or (result.status_code in (403, 429) and not _quota_exhausted(result))
         ):
             attempts = int(retrying.statistics.get("attempt_number", 1))
             return UpstreamError(

@@ -211,7 +211,9 @@ async def _look_up(
     """Ask the network about every target: web pages, GitHub and arXiv side by side."""
     found = _Lookups()
     timeout = httpx.Timeout(settings.timeout_s)
-    limits = httpx.Limits(max_connections=settings.concurrency, max_keepalive_connections=settings.concurrency)
+    limits = httpx.Limits(
+        max_connections=settings.concurrency, max_keepalive_connections=settings.concurrency
+    )
     web_client = httpx.AsyncClient(
         timeout=timeout, limits=limits, transport=web_transport, follow_redirects=False,
         headers={"User-Agent": settings.user_agent}, event_hooks={"request": [counter.hook("web")]},
@@ -288,7 +290,9 @@ async def _look_up(
     return found
 
 
-def _read_digests(paths: list[Path]) -> tuple[list[tuple[Path, bytes, tuple[LinkEntry, ...], tuple[Problem, ...]]], list[str]]:
+def _read_digests(
+    paths: list[Path],
+) -> tuple[list[tuple[Path, bytes, tuple[LinkEntry, ...], tuple[Problem, ...]]], list[str]]:
     digests = []
     errors: list[str] = []
     for path in paths:
@@ -352,12 +356,18 @@ def run(
                 if hit is not None:
                     stale[key] = hit
         if to_check:
-            log.info("checking %d of %d unique targets (%d from cache)",
-                     len(to_check), len(plan.targets), len(plan.targets) - len(to_check))
+            log.info(
+                "checking %d of %d unique targets (%d from cache)",
+                len(to_check),
+                len(plan.targets),
+                len(plan.targets) - len(to_check),
+            )
             progress.start(len(to_check))
             try:
                 found = asyncio.run(
-                    _look_up(to_check, stale, settings, clocks, counter, watch, progress, web_transport)
+                    _look_up(
+                        to_check, stale, settings, clocks, counter, watch, progress, web_transport
+                    )
                 )
             finally:
                 progress.stop()

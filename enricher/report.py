@@ -32,7 +32,8 @@ def link_line(path: str, link: CheckedLink) -> str:
     parts = [f"{path}:{link.entry.line}: {verdict.status.value}:"]
     if link.entry.label:
         parts.append(link.entry.label)
-    parts.append(link.entry.url if link.entry.url is not None else "(no URL)")
+    if link.entry.url is not None:
+        parts.append(link.entry.url)
     if verdict.reason:
         parts.append(f"({verdict.reason})")
     if verdict.suggested_url and verdict.status is Status.REDIRECTED:
@@ -93,7 +94,9 @@ def format_json(summary: RunSummary) -> str:
         "exit_code": summary.exit_code,
         "network_unavailable": summary.network_unavailable,
         "requests": dict(sorted(summary.requests.items())),
-        "totals": status_counts([l.verdict.status for d in summary.digests for l in d.links]),
+        "totals": status_counts(
+            [link.verdict.status for digest in summary.digests for link in digest.links]
+        ),
         "files": [
             {
                 "file": digest.path,

@@ -149,17 +149,16 @@ def arxiv_verdict(target: ArxivTarget, paper: Paper | None, checked_at: datetime
         return Verdict(
             Status.BROKEN, f"arXiv has no paper {target.id}", http_status=200, checked_at=checked_at
         )
-    if target.version is not None and paper.latest_version is not None:
-        if target.version > paper.latest_version:
-            return Verdict(
-                Status.BROKEN,
-                f"arXiv {target.id} has no version v{target.version} "
-                f"(latest is v{paper.latest_version})",
-                http_status=200,
-                final_url=paper.abs_url,
-                checked_at=checked_at,
-                paper=paper,
-            )
+    latest = paper.latest_version
+    if target.version is not None and latest is not None and target.version > latest:
+        return Verdict(
+            Status.BROKEN,
+            f"arXiv {target.id} has no version v{target.version} (latest is v{latest})",
+            http_status=200,
+            final_url=paper.abs_url,
+            checked_at=checked_at,
+            paper=paper,
+        )
     return Verdict(
         Status.OK, None, http_status=200, final_url=paper.abs_url, checked_at=checked_at,
         paper=paper,

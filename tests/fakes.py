@@ -30,7 +30,10 @@ def fixture_json(name: str) -> dict[str, Any]:
 
 _MULTI = fixture_text("arxiv_idlist_multi.xml")
 _HEADER = _MULTI[: _MULTI.index("  <entry>")]
-_ENTRY_TEMPLATE = _MULTI[_MULTI.index("  <entry>", _MULTI.index("</entry>")) : _MULTI.rindex("</entry>") + len("</entry>\n")]
+_ENTRY_TEMPLATE = _MULTI[
+    _MULTI.index("  <entry>", _MULTI.index("</entry>")) : _MULTI.rindex("</entry>")
+    + len("</entry>\n")
+]
 """The real 2405.13786 entry (non-ASCII authors, DOI, two categories), used as a template."""
 _TEMPLATE_ID = "2405.13786"
 _TEMPLATE_TITLE = "Towards Explainable Test Case Prioritisation with Learning-to-Rank Models"
@@ -70,7 +73,9 @@ class FakeArxiv:
         found = [re.sub(r"v\d+$", "", i) for i in ids]
         entries = "".join(self.entry(i) for i in found if i in self.known)
         count = sum(1 for i in found if i in self.known)
-        header = re.sub(r"<opensearch:totalResults>\d+<", f"<opensearch:totalResults>{count}<", _HEADER)
+        header = re.sub(
+            r"<opensearch:totalResults>\d+<", f"<opensearch:totalResults>{count}<", _HEADER
+        )
         body = header + entries + "</feed>\n"
         return Response(body, status=200, content_type="application/atom+xml; charset=utf-8")
 
@@ -111,7 +116,9 @@ class FakeGithub:
         if request.path.startswith("/repositories/"):
             name = request.path.split("/", 2)[2]
             data = self.known[name.lower()]
-            return Response(json.dumps(data), status=200, headers=rate, content_type="application/json")
+            return Response(
+                json.dumps(data), status=200, headers=rate, content_type="application/json"
+            )
         match = re.fullmatch(r"/repos/([^/]+)/([^/]+)", request.path)
         assert match, request.path
         key = f"{match[1]}/{match[2]}".lower()

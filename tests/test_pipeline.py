@@ -57,8 +57,9 @@ def world(apis: Apis, digests: Path) -> Apis:
     return apis
 
 
-def test_samples_give_five_schema_valid_records(world: Apis, digests: Path, settings_for: Any,
-                                                clock: FakeClock, web: WebRecorder) -> None:
+def test_samples_give_five_schema_valid_records(
+    world: Apis, digests: Path, settings_for: Any, clock: FakeClock, web: WebRecorder
+) -> None:
     """One record per digest, entry counts as written, the URL-less entry invalid."""
     summary = run(settings_for(digests), clocks=clock.clocks(), web_transport=web.transport())
 
@@ -68,19 +69,24 @@ def test_samples_give_five_schema_valid_records(world: Apis, digests: Path, sett
         jsonschema.Draft202012Validator(schema()).validate(record)
         assert len(record["links"]) == EXPECTED_ENTRIES[prefix] == record["summary"]["links"]
     missing = [link for link in found["002"]["links"] if link["url"] is None]
-    assert [(m["line"], m["label"], m["status"]) for m in missing] == [(8, "Lumiere专题介绍", "invalid")]
+    assert [(m["line"], m["label"], m["status"]) for m in missing] == [
+        (8, "Lumiere专题介绍", "invalid")
+    ]
     assert "URL is missing" in missing[0]["reason"]
     assert summary.counts[Status.INVALID] == 1
     assert summary.counts[Status.REDIRECTED] == 1
     assert summary.counts[Status.OK] == 61
     assert summary.exit_code == 1  # only because of the URL-less entry
     originals = {p.name: p.read_bytes() for p in digests.glob("*.txt")}
-    assert all(originals[p.name] == (Path(__file__).parent.parent / "sources" / p.name).read_bytes()
-               for p in digests.glob("*.txt"))
+    assert all(
+        originals[p.name] == (Path(__file__).parent.parent / "sources" / p.name).read_bytes()
+        for p in digests.glob("*.txt")
+    )
 
 
-def test_arxiv_metadata_lands_in_records(world: Apis, digests: Path, settings_for: Any,
-                                         clock: FakeClock, web: WebRecorder) -> None:
+def test_arxiv_metadata_lands_in_records(
+    world: Apis, digests: Path, settings_for: Any, clock: FakeClock, web: WebRecorder
+) -> None:
     """Titles (whitespace normalised), authors and abstracts come from the arXiv API."""
     run(settings_for(digests), clocks=clock.clocks(), web_transport=web.transport())
 
@@ -96,8 +102,9 @@ def test_arxiv_metadata_lands_in_records(world: Apis, digests: Path, settings_fo
     assert paper["categories"] and paper["primary_category"]
 
 
-def test_arxiv_ids_cost_one_request_per_hundred(world: Apis, digests: Path, settings_for: Any,
-                                                clock: FakeClock, web: WebRecorder) -> None:
+def test_arxiv_ids_cost_one_request_per_hundred(
+    world: Apis, digests: Path, settings_for: Any, clock: FakeClock, web: WebRecorder
+) -> None:
     """45 distinct ids across five digests (one cited twice as /pdf/) cost one API request."""
     ids = sample_arxiv_ids(digests)
     run(settings_for(digests), clocks=clock.clocks(), web_transport=web.transport())
@@ -105,8 +112,9 @@ def test_arxiv_ids_cost_one_request_per_hundred(world: Apis, digests: Path, sett
     assert sorted(world.arxiv.requests[0]) == sorted(ids)
 
 
-def test_250_ids_cost_three_batched_requests(apis: Apis, tmp_path: Path, settings_for: Any,
-                                             clock: FakeClock) -> None:
+def test_250_ids_cost_three_batched_requests(
+    apis: Apis, tmp_path: Path, settings_for: Any, clock: FakeClock
+) -> None:
     """ceil(N/100) requests, none over 100 ids, each id asked once even when cited twice."""
     ids = [f"2401.{n:05d}" for n in range(1, 251)]
     apis.arxiv.known = set(ids)
@@ -122,8 +130,9 @@ def test_250_ids_cost_three_batched_requests(apis: Apis, tmp_path: Path, setting
     assert summary.counts[Status.OK] == 251
 
 
-def test_renamed_repository_is_redirected(world: Apis, digests: Path, settings_for: Any,
-                                          clock: FakeClock, web: WebRecorder) -> None:
+def test_renamed_repository_is_redirected(
+    world: Apis, digests: Path, settings_for: Any, clock: FakeClock, web: WebRecorder
+) -> None:
     """A 301 from the GitHub API means the link works but should point to the new home."""
     run(settings_for(digests), clocks=clock.clocks(), web_transport=web.transport())
     crew = next(l for l in records(digests)["000"]["links"] if l["label"] == "CrewAI")
@@ -134,8 +143,9 @@ def test_renamed_repository_is_redirected(world: Apis, digests: Path, settings_f
     assert crew["github"]["license"] == "MIT" and crew["github"]["stars"] > 0
 
 
-def test_missing_paper_and_repository_are_broken(apis: Apis, tmp_path: Path, settings_for: Any,
-                                                 clock: FakeClock) -> None:
+def test_missing_paper_and_repository_are_broken(
+    apis: Apis, tmp_path: Path, settings_for: Any, clock: FakeClock
+) -> None:
     """Only the authority saying "no such thing" makes a link broken."""
     apis.arxiv.known = {"2401.10774"}
     apis.github.add("QwenLM/Qwen-VL")
@@ -157,9 +167,9 @@ def test_missing_paper_and_repository_are_broken(apis: Apis, tmp_path: Path, set
     assert summary.exit_code == 1
 
 
-def test_second_run_sends_nothing_and_rewrites_nothing(world: Apis, digests: Path,
-                                                       settings_for: Any, clock: FakeClock,
-                                                       web: WebRecorder) -> None:
+def test_second_run_sends_nothing_and_rewrites_nothing(
+    world: Apis, digests: Path, settings_for: Any, clock: FakeClock, web: WebRecorder
+) -> None:
     """Within the TTLs a re-run is pure local work and leaves every file byte-identical."""
     settings = settings_for(digests)
     first = run(settings, clocks=clock.clocks(), web_transport=web.transport())
@@ -178,8 +188,9 @@ def test_second_run_sends_nothing_and_rewrites_nothing(world: Apis, digests: Pat
     assert second.counts == first.counts
 
 
-def test_each_url_is_checked_once_across_digests(apis: Apis, tmp_path: Path, settings_for: Any,
-                                                 clock: FakeClock, web: WebRecorder) -> None:
+def test_each_url_is_checked_once_across_digests(
+    apis: Apis, tmp_path: Path, settings_for: Any, clock: FakeClock, web: WebRecorder
+) -> None:
     """Two digests citing the same page (one with a #fragment) cost one request."""
     for name in ("a.txt", "b.txt"):
         (tmp_path / name).write_text(
@@ -190,8 +201,9 @@ def test_each_url_is_checked_once_across_digests(apis: Apis, tmp_path: Path, set
     assert web.urls == ["https://example.org/page"]
 
 
-def test_stale_github_entry_revalidates_with_etag(apis: Apis, tmp_path: Path, settings_for: Any,
-                                                  clock: FakeClock) -> None:
+def test_stale_github_entry_revalidates_with_etag(
+    apis: Apis, tmp_path: Path, settings_for: Any, clock: FakeClock
+) -> None:
     """After the TTL, GitHub is asked with If-None-Match; a 304 keeps the metadata."""
     apis.github.add("QwenLM/Qwen-VL")
     digest = tmp_path / "d.txt"
@@ -208,8 +220,9 @@ def test_stale_github_entry_revalidates_with_etag(apis: Apis, tmp_path: Path, se
     assert link["checked_at"] == "2026-11-24T09:00:00Z"
 
 
-def test_token_goes_to_the_github_api_only(apis: Apis, tmp_path: Path, settings_for: Any,
-                                           clock: FakeClock) -> None:
+def test_token_goes_to_the_github_api_only(
+    apis: Apis, tmp_path: Path, settings_for: Any, clock: FakeClock
+) -> None:
     """GITHUB_TOKEN is sent to the API host and never to a web page."""
     apis.github.add("QwenLM/Qwen-VL")
     seen: list[httpx.Request] = []
@@ -219,17 +232,23 @@ def test_token_goes_to_the_github_api_only(apis: Apis, tmp_path: Path, settings_
         return httpx.Response(200)
 
     digest = tmp_path / "d.txt"
-    digest.write_text("[Qwen] https://github.com/QwenLM/Qwen-VL\n[Web] https://example.org/\n",
-                      encoding="utf-8")
-    run(settings_for(digest, github_token="ghp_secret"), clocks=clock.clocks(),
-        web_transport=httpx.MockTransport(page))
+    digest.write_text(
+        "[Qwen] https://github.com/QwenLM/Qwen-VL\n[Web] https://example.org/\n", encoding="utf-8"
+    )
+    run(
+        settings_for(digest, github_token="ghp_secret"),
+        clocks=clock.clocks(),
+        web_transport=httpx.MockTransport(page),
+    )
     assert apis.github.requests[0]["authorization"] == "Bearer ghp_secret"
     assert seen and all("authorization" not in r.headers for r in seen)
 
 
-def test_network_down_means_unreachable_not_broken(digests: Path, settings_for: Any,
-                                                   clock: FakeClock) -> None:
+def test_network_down_means_unreachable_not_broken(
+    digests: Path, settings_for: Any, clock: FakeClock
+) -> None:
     """With nothing answering, no link is broken, and the run says the network looks down."""
+
     def no_network(request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError("[Errno -2] Name or service not known", request=request)
 
@@ -242,22 +261,28 @@ def test_network_down_means_unreachable_not_broken(digests: Path, settings_for: 
     assert summary.counts[Status.INVALID] == 1
     assert summary.network_unavailable
     assert summary.exit_code == 1
-    relaxed = settings_for(digests, arxiv_api_url=f"{closed}/api/query", github_api_url=closed,
-                           fail_on=frozenset({Status.BROKEN}))
+    relaxed = settings_for(
+        digests,
+        arxiv_api_url=f"{closed}/api/query",
+        github_api_url=closed,
+        fail_on=frozenset({Status.BROKEN}),
+    )
     again = run(relaxed, clocks=clock.clocks(), web_transport=httpx.MockTransport(no_network))
     assert again.exit_code == 0
 
 
-def test_offline_uses_the_cache_and_sends_nothing(world: Apis, digests: Path, settings_for: Any,
-                                                  clock: FakeClock, web: WebRecorder) -> None:
+def test_offline_uses_the_cache_and_sends_nothing(
+    world: Apis, digests: Path, settings_for: Any, clock: FakeClock, web: WebRecorder
+) -> None:
     """--offline answers from the cache, even stale, and calls the rest unreachable."""
     run(settings_for(digests), clocks=clock.clocks(), web_transport=web.transport())
     (digests / "new.txt").write_text("[New] https://example.net/fresh\n", encoding="utf-8")
     sent = len(web.urls) + len(world.arxiv.requests) + len(world.github.requests)
     clock.advance(days=90)
 
-    summary = run(settings_for(digests, offline=True), clocks=clock.clocks(),
-                  web_transport=web.transport())
+    summary = run(
+        settings_for(digests, offline=True), clocks=clock.clocks(), web_transport=web.transport()
+    )
 
     assert len(web.urls) + len(world.arxiv.requests) + len(world.github.requests) == sent
     new = json.loads((digests / "new.enriched.json").read_text())["links"][0]
@@ -265,9 +290,14 @@ def test_offline_uses_the_cache_and_sends_nothing(world: Apis, digests: Path, se
     assert summary.counts[Status.OK] == 61
 
 
-def test_corrupt_cache_is_set_aside_and_rebuilt(world: Apis, digests: Path, settings_for: Any,
-                                                clock: FakeClock, web: WebRecorder,
-                                                tmp_path: Path) -> None:
+def test_corrupt_cache_is_set_aside_and_rebuilt(
+    world: Apis,
+    digests: Path,
+    settings_for: Any,
+    clock: FakeClock,
+    web: WebRecorder,
+    tmp_path: Path,
+) -> None:
     """A damaged cache file costs requests, never the run."""
     cache_dir = tmp_path / "cache"
     cache_dir.mkdir()
@@ -277,17 +307,20 @@ def test_corrupt_cache_is_set_aside_and_rebuilt(world: Apis, digests: Path, sett
     assert list(cache_dir.glob("enricher.sqlite3.corrupt-*"))
 
 
-def test_no_write_leaves_the_folder_alone(world: Apis, digests: Path, settings_for: Any,
-                                          clock: FakeClock, web: WebRecorder) -> None:
+def test_no_write_leaves_the_folder_alone(
+    world: Apis, digests: Path, settings_for: Any, clock: FakeClock, web: WebRecorder
+) -> None:
     """--no-write checks and reports but writes no record."""
-    summary = run(settings_for(digests, write=False), clocks=clock.clocks(),
-                  web_transport=web.transport())
+    summary = run(
+        settings_for(digests, write=False), clocks=clock.clocks(), web_transport=web.transport()
+    )
     assert summary.total_links == 63
     assert not list(digests.glob("*.json"))
 
 
-def test_arxiv_outage_is_retried_then_recovers(world: Apis, digests: Path, settings_for: Any,
-                                               clock: FakeClock, web: WebRecorder) -> None:
+def test_arxiv_outage_is_retried_then_recovers(
+    world: Apis, digests: Path, settings_for: Any, clock: FakeClock, web: WebRecorder
+) -> None:
     """A 503 from the arXiv API is retried (with a recorded, not real, wait)."""
     world.arxiv.fail_first = 1
     summary = run(settings_for(digests), clocks=clock.clocks(), web_transport=web.transport())
@@ -296,13 +329,16 @@ def test_arxiv_outage_is_retried_then_recovers(world: Apis, digests: Path, setti
     assert summary.counts[Status.OK] == 61
 
 
-def test_malformed_arxiv_id_is_never_sent(apis: Apis, tmp_path: Path, settings_for: Any,
-                                          clock: FakeClock) -> None:
+def test_malformed_arxiv_id_is_never_sent(
+    apis: Apis, tmp_path: Path, settings_for: Any, clock: FakeClock
+) -> None:
     """One bad id would make arXiv reject the whole batch: it is invalid and left out."""
     apis.arxiv.known = {"2401.10774"}
     digest = tmp_path / "d.txt"
-    digest.write_text("[Good] https://arxiv.org/abs/2401.10774\n[Bad] https://arxiv.org/abs/2401.1\n",
-                      encoding="utf-8")
+    digest.write_text(
+        "[Good] https://arxiv.org/abs/2401.10774\n[Bad] https://arxiv.org/abs/2401.1\n",
+        encoding="utf-8",
+    )
     run(settings_for(digest), clocks=clock.clocks())
     assert apis.arxiv.requests == [["2401.10774"]]
     links = json.loads((tmp_path / "d.enriched.json").read_text())["links"]
@@ -310,13 +346,20 @@ def test_malformed_arxiv_id_is_never_sent(apis: Apis, tmp_path: Path, settings_f
     assert "malformed arXiv id" in links[1]["reason"]
 
 
-def test_excluded_and_private_links_are_skipped(apis: Apis, tmp_path: Path, settings_for: Any,
-                                                clock: FakeClock, web: WebRecorder) -> None:
+def test_excluded_and_private_links_are_skipped(
+    apis: Apis, tmp_path: Path, settings_for: Any, clock: FakeClock, web: WebRecorder
+) -> None:
     """--exclude and private addresses give `skipped` and send nothing."""
     digest = tmp_path / "d.txt"
-    digest.write_text("[Local] http://127.0.0.1:8080/admin\n[Meta] http://169.254.169.254/\n"
-                      "[Ex] https://linkedin.com/in/someone\n", encoding="utf-8")
-    summary = run(settings_for(digest, exclude=("linkedin\\.com",)), clocks=clock.clocks(),
-                  web_transport=web.transport())
+    digest.write_text(
+        "[Local] http://127.0.0.1:8080/admin\n[Meta] http://169.254.169.254/\n"
+        "[Ex] https://linkedin.com/in/someone\n",
+        encoding="utf-8",
+    )
+    summary = run(
+        settings_for(digest, exclude=("linkedin\\.com",)),
+        clocks=clock.clocks(),
+        web_transport=web.transport(),
+    )
     assert summary.counts[Status.SKIPPED] == 3
     assert web.urls == []

@@ -1,0 +1,161 @@
+"""The command line as users and CI run it: a real subprocess, real local servers."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from pytest_httpserver import HTTPServer
+
+from tests.conftest import Apis
+
+ANSI = "\x1b["
+
+
+def enricher(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m enricher`` the way a user would, stdout/stderr captured (not a TTY)."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("ENRICHER_", "GITHUB_"))}
+    return subprocess.run(
+        [sys.executable, "-m", "enricher", *args],
+        cwd=cwd, env={**base, **(env or {})}, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def site(apis: Apis, tmp_path: Path) -> dict[str, str]:
+    """A digest folder whose links all point at 127.0.0.1, plus the environment to reach it."""
+    server: HTTPServer = apis.server
+    server.expect_request("/ok").respond_with_data("fine")
+    server.expect_request("/gone").respond_with_data("", status=404)
+    server.expect_request("/old").respond_with_data(
+        "", status=301, headers={"Location": server.url_for("/ok")}
+    )
+    apis.arxiv.known = {"2401.10774"}
+    apis.github.add("QwenLM/Qwen-VL")
+    folder = tmp_path / "digests"
+    folder.mkdir()
+    (folder / "week.txt").write_text(
+        "大家好, prose about models.\n\n"
+        f"[MEDUSA] https://arxiv.org/abs/2401.10774\n"
+        f"[Qwen-VL] https://github.com/QwenLM/Qwen-VL\n"
+        f"[Fine page] {server.url_for('/ok')}\n"
+        f"[Moved page] {server.url_for('/old')}\n",
+        encoding="utf-8",
+    )
+    return {
+        "ENRICHER_ARXIV_API_URL": apis.arxiv_url,
+        "ENRICHER_GITHUB_API_URL": apis.github_url,
+        "ENRICHER_ARXIV_DELAY": "0",
+        "ENRICHER_CACHE_DIR": str(tmp_path / "cache"),
+        "FOLDER": str(folder),
+    }
+
+
+def test_all_good_exits_zero_with_a_summary(site: dict[str, str], tmp_path: Path) -> None:
+    """Exit 0, a plain summary with counts, the redirected link with its new URL, no ANSI."""
+    result = enricher(site["FOLDER"], "--allow-private", cwd=tmp_path, env=site)
+    assert result.returncode == 0, result.stderr
+    assert ANSI not in result.stdout and ANSI not in result.stderr
+    assert "Summary: ok 3, redirected 1, broken 0" in result.stdout
+    last = result.stdout.strip().splitlines()[-1]
+    assert last.startswith(f"{site['FOLDER']}/week.txt:6: redirected: Moved page ")
+    assert "-> http://localhost:" in last and last.endswith("/ok")
+    record = json.loads((Path(site["FOLDER"]) / "week.enriched.json").read_text(encoding="utf-8"))
+    assert [link["line"] for link in record["links"]] == [3, 4, 5, 6]
+
+
+def test_broken_link_fails_with_file_and_line(
+    site: dict[str, str], tmp_path: Path, apis: Apis
+) -> None:
+    """Exit 1 and a `path:line: broken:` line an editor can jump to; `--fail-on never` passes."""
+    digest = Path(site["FOLDER"]) / "week.txt"
+    digest.write_text(
+        digest.read_text(encoding="utf-8") + f"[Gone] {apis.server.url_for('/gone')}\n",
+        encoding="utf-8",
+    )
+    result = enricher(site["FOLDER"], "--allow-private", cwd=tmp_path, env=site)
+    assert result.returncode == 1
+    assert f"{digest}:7: broken: Gone " in result.stdout
+    assert "(not found (404))" in result.stdout
+    relaxed = enricher(
+        site["FOLDER"], "--allow-private", "--fail-on", "never", cwd=tmp_path, env=site
+    )
+    assert relaxed.returncode == 0
+
+
+def test_json_report_is_machine_readable(site: dict[str, str], tmp_path: Path) -> None:
+    """--format json prints totals, per-file totals and each non-ok link, nothing else."""
+    result = enricher(site["FOLDER"], "--allow-private", "--format", "json", cwd=tmp_path, env=site)
+    report = json.loads(result.stdout)
+    assert report["totals"] == {
+        "links": 4,
+        "ok": 3,
+        "redirected": 1,
+        "broken": 0,
+        "blocked": 0,
+        "unreachable": 0,
+        "invalid": 0,
+        "skipped": 0,
+    }
+    assert report["files"][0]["totals"]["links"] == 4
+    assert [(l["line"], l["status"]) for l in report["links"]] == [(6, "redirected")]
+    assert report["exit_code"] == 0 and report["requests"]["arxiv"] == 1
+
+
+def test_loopback_is_skipped_without_allow_private(site: dict[str, str], tmp_path: Path) -> None:
+    """Local addresses are not checked unless asked: `skipped`, and the run passes."""
+    result = enricher(site["FOLDER"], cwd=tmp_path, env=site)
+    assert result.returncode == 0
+    assert "skipped 2" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--fail-on", "borken"], "unknown status borken"),
+        (["--concurrency", "0"], "must be at least 1"),
+        (["--exclude", "("], "bad regular expression"),
+        (["no/such/folder"], "no such file or folder"),
+    ],
+    ids=["bad-status", "zero-concurrency", "bad-regex", "missing-path"],
+)
+def test_usage_errors_exit_two(
+    args: list[str], message: str, site: dict[str, str], tmp_path: Path
+) -> None:
+    """Bad flags and paths give exit 2 and a message naming the problem."""
+    result = enricher(*args, cwd=tmp_path, env=site)
+    assert result.returncode == 2
+    assert message in result.stderr
+
+
+def test_config_file_is_read_and_flags_win(site: dict[str, str], tmp_path: Path) -> None:
+    """[tool.enricher] in ./pyproject.toml sets options; a flag overrides it."""
+    (tmp_path / "pyproject.toml").write_text(
+        f'[tool.enricher]\npaths = ["{site["FOLDER"]}"]\nallow-private = true\nformat = "json"\n',
+        encoding="utf-8",
+    )
+    from_file = enricher(cwd=tmp_path, env=site)
+    assert json.loads(from_file.stdout)["totals"]["ok"] == 3
+    overridden = enricher("--format", "text", cwd=tmp_path, env=site)
+    assert overridden.stdout.startswith("Checked 4 links")
+
+
+def test_bad_config_file_names_file_and_key(tmp_path: Path) -> None:
+    """An unknown key in the config file is a configuration error (exit 2) naming it."""
+    (tmp_path / "enricher.toml").write_text("concurency = 4\n", encoding="utf-8")
+    result = enricher(cwd=tmp_path)
+    assert result.returncode == 2
+    assert "enricher.toml: concurency: unknown setting" in result.stderr
+
+
+def test_console_script_is_installed() -> None:
+    """`enricher --version` works as well as `python -m enricher`."""
+    script = Path(sys.executable).parent / "enricher"
+    result = subprocess.run([str(script), "--version"], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0 and result.stdout.startswith("enricher ")
