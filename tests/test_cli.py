@@ -104,7 +104,7 @@ def test_json_report_is_machine_readable(site: dict[str, str], tmp_path: Path) -
         "skipped": 0,
     }
     assert report["files"][0]["totals"]["links"] == 4
-    assert [(l["line"], l["status"]) for l in report["links"]] == [(6, "redirected")]
+    assert [(link["line"], link["status"]) for link in report["links"]] == [(6, "redirected")]
     assert report["exit_code"] == 0 and report["requests"]["arxiv"] == 1
 
 

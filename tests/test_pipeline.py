@@ -90,7 +90,7 @@ def test_arxiv_metadata_lands_in_records(
     """Titles (whitespace normalised), authors and abstracts come from the arXiv API."""
     run(settings_for(digests), clocks=clock.clocks(), web_transport=web.transport())
 
-    medusa = next(l for l in records(digests)["002"]["links"] if l["label"] == "MEDUSA")
+    medusa = next(link for link in records(digests)["002"]["links"] if link["label"] == "MEDUSA")
     assert medusa["status"] == "ok"
     assert medusa["kind"] == "arxiv" and medusa["id"] == "2401.10774"
     paper = medusa["arxiv"]
@@ -135,7 +135,7 @@ def test_renamed_repository_is_redirected(
 ) -> None:
     """A 301 from the GitHub API means the link works but should point to the new home."""
     run(settings_for(digests), clocks=clock.clocks(), web_transport=web.transport())
-    crew = next(l for l in records(digests)["000"]["links"] if l["label"] == "CrewAI")
+    crew = next(link for link in records(digests)["000"]["links"] if link["label"] == "CrewAI")
     assert crew["status"] == "redirected"
     assert crew["suggested_url"] == "https://github.com/crewAIInc/crewAI"
     assert crew["id"] == "joaomdmoura/crewAI"
@@ -158,7 +158,7 @@ def test_missing_paper_and_repository_are_broken(
         encoding="utf-8",
     )
     summary = run(settings_for(digest), clocks=clock.clocks())
-    links = {l["label"]: l for l in json.loads((tmp_path / "d.enriched.json").read_text())["links"]}
+    links = {link["label"]: link for link in json.loads((tmp_path / "d.enriched.json").read_text())["links"]}
     assert links["MEDUSA"]["status"] == "ok"
     assert links["Ghost paper"]["status"] == "broken"
     assert links["Ghost paper"]["arxiv"] is None
@@ -213,7 +213,7 @@ def test_stale_github_entry_revalidates_with_etag(
     clock.advance(days=2)
     run(settings, clocks=clock.clocks())
 
-    assert [r["if-none-match"] for r in apis.github.requests][0] == ""
+    assert apis.github.requests[0]["if-none-match"] == ""
     assert apis.github.requests[1]["if-none-match"].startswith('W/"')
     link = json.loads((tmp_path / "d.enriched.json").read_text())["links"][0]
     assert link["status"] == "ok" and link["github"]["full_name"] == "QwenLM/Qwen-VL"
@@ -342,7 +342,7 @@ def test_malformed_arxiv_id_is_never_sent(
     run(settings_for(digest), clocks=clock.clocks())
     assert apis.arxiv.requests == [["2401.10774"]]
     links = json.loads((tmp_path / "d.enriched.json").read_text())["links"]
-    assert [l["status"] for l in links] == ["ok", "invalid"]
+    assert [link["status"] for link in links] == ["ok", "invalid"]
     assert "malformed arXiv id" in links[1]["reason"]
 
 
