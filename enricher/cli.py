@@ -18,7 +18,7 @@ from . import __version__
 from .config import FORMATS, Settings, build_settings
 from .errors import CacheError, ConfigError, InputError
 from .pipeline import EXIT_INCOMPLETE, EXIT_USAGE, Progress, run
-from .report import FORMATTERS
+from .report import FORMATTERS, format_text
 
 log = logging.getLogger("enricher")
 
@@ -170,9 +170,10 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     except CacheError as exc:
         print(f"enricher: {exc}", file=sys.stderr)
         return EXIT_INCOMPLETE
-    report = FORMATTERS[settings.format](summary)
-    if settings.format == "text" and settings.verbosity < 0:
-        report = "".join(line + "\n" for line in report.splitlines() if ":" in line.split(" ")[0])
+    if settings.format == "text":
+        report = format_text(summary, brief=settings.verbosity < 0)
+    else:
+        report = FORMATTERS[settings.format](summary)
     sys.stdout.write(report)
     sys.stdout.flush()
     return summary.exit_code

@@ -53,16 +53,20 @@ def _requests_line(summary: RunSummary) -> str:
     return f"{sent} network requests ({detail})"
 
 
-def format_text(summary: RunSummary) -> str:
-    """The human report: input problems, then counts, then every link that is not ok."""
+def format_text(summary: RunSummary, *, brief: bool = False) -> str:
+    """The human report: errors, input problems, counts, then every link that is not ok.
+
+    ``brief`` (``-q``) leaves out the opening line about time, requests and records.
+    """
     lines: list[str] = [f"error: {error}" for error in summary.errors]
     lines += [str(problem) for problem in summary.problems]
-    written = sum(1 for d in summary.digests if d.written)
-    lines.append(
-        f"Checked {summary.total_links} links in {len(summary.digests)} digests in "
-        f"{summary.duration_s:.1f} s; {_requests_line(summary)}; "
-        f"{written} record{'s' if written != 1 else ''} written."
-    )
+    if not brief:
+        written = sum(1 for d in summary.digests if d.written)
+        lines.append(
+            f"Checked {summary.total_links} links in {len(summary.digests)} digests in "
+            f"{summary.duration_s:.1f} s; {_requests_line(summary)}; "
+            f"{written} record{'s' if written != 1 else ''} written."
+        )
     lines.append(f"Summary: {_counts_line(summary)}")
     if summary.network_unavailable:
         lines.append(f"warning: {NETWORK_DOWN_NOTE}")

@@ -158,7 +158,10 @@ def test_missing_paper_and_repository_are_broken(
         encoding="utf-8",
     )
     summary = run(settings_for(digest), clocks=clock.clocks())
-    links = {link["label"]: link for link in json.loads((tmp_path / "d.enriched.json").read_text())["links"]}
+    links = {
+        link["label"]: link
+        for link in json.loads((tmp_path / "d.enriched.json").read_text())["links"]
+    }
     assert links["MEDUSA"]["status"] == "ok"
     assert links["Ghost paper"]["status"] == "broken"
     assert links["Ghost paper"]["arxiv"] is None
@@ -363,3 +366,39 @@ def test_excluded_and_private_links_are_skipped(
     )
     assert summary.counts[Status.SKIPPED] == 3
     assert web.urls == []
+
+
+def test_unwritable_record_exits_three_and_keeps_the_rest(
+    apis: Apis, tmp_path: Path, settings_for: Any, clock: FakeClock, web: WebRecorder
+) -> None:
+    """A record that cannot be written is an error (exit 3); other records are still written."""
+    for name in ("a.txt", "b.txt"):
+        (tmp_path / name).write_text("[Page] https://example.org/\n", encoding="utf-8")
+    (tmp_path / "a.enriched.json").mkdir()  # a folder where the record should go
+    summary = run(settings_for(tmp_path), clocks=clock.clocks(), web_transport=web.transport())
+    assert summary.exit_code == 3
+    assert any("a.enriched.json" in error for error in summary.errors)
+    assert (tmp_path / "b.enriched.json").is_file()
+    assert not list(tmp_path.glob(".*.tmp"))
+    assert (tmp_path / "a.txt").read_text(encoding="utf-8") == "[Page] https://example.org/\n"
+
+
+def test_records_are_valid_even_for_odd_input(
+    apis: Apis, tmp_path: Path, settings_for: Any, clock: FakeClock, web: WebRecorder
+) -> None:
+    """BOM, CRLF, bad UTF-8, unsupported schemes: the record is still schema-valid."""
+    digest = tmp_path / "odd.txt"
+    digest.write_bytes(
+        b"\xef\xbb\xbfProse \xff\xfe here.\r\n"
+        b"[FTP] ftp://example.org/file\r\n"
+        b"[No scheme] www.example.org\r\n"
+        b"[Page] https://example.org/a.\r\n"
+    )
+    run(settings_for(digest), clocks=clock.clocks(), web_transport=web.transport())
+    record = json.loads((tmp_path / "odd.enriched.json").read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator(schema()).validate(record)
+    assert record["problems"][0]["line"] == 1
+    assert [(link["line"], link["status"]) for link in record["links"]] == [
+        (2, "invalid"), (3, "invalid"), (4, "ok"),
+    ]  # fmt: skip
+    assert record["links"][2]["url"] == "https://example.org/a"

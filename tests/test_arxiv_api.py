@@ -1,0 +1,96 @@
+"""The arXiv edge against a local server serving real-format Atom feeds."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import requests
+from pytest_httpserver import HTTPServer
+
+from enricher.arxiv_api import ArxivApi, BatchFailed
+from enricher.netwatch import NetworkWatch
+from tests.fakes import fixture_text
+
+
+def make_api(url: str, **overrides: Any) -> tuple[ArxivApi, list[float], list[int]]:
+    slept: list[float] = []
+    sent: list[int] = []
+    options: dict[str, Any] = {
+        "delay_s": 0.0, "timeout_s": 5.0, "attempts": 3, "retry_budget_s": 60.0,
+        "watch": NetworkWatch(), "sleep": slept.append, "count_request": lambda: sent.append(1),
+    }  # fmt: skip
+    options.update(overrides)
+    return ArxivApi(url, **options), slept, sent
+
+
+def serve(httpserver: HTTPServer, body: str, status: int = 200) -> str:
+    httpserver.expect_request("/api/query").respond_with_data(
+        body, status=status, content_type="application/atom+xml"
+    )
+    return httpserver.url_for("/api/query")
+
+
+def test_real_feed_gives_full_metadata(httpserver: HTTPServer) -> None:
+    """Both entries of a real two-entry feed: old and new ids, DOI, non-ASCII authors."""
+    api, _, sent = make_api(serve(httpserver, fixture_text("arxiv_idlist_multi.xml")))
+    papers = api.fetch_papers(["astro-ph/0601001", "2405.13786"])
+    old, new = papers["astro-ph/0601001"], papers["2405.13786"]
+    assert old is not None and new is not None
+    assert old.latest_version == 1 and old.journal_ref and old.doi is None
+    assert new.doi and new.primary_category and len(new.categories) == 2
+    assert any(not a.isascii() for a in new.authors)
+    assert "  " not in new.title and "\n" not in new.abstract
+    assert new.abs_url == "https://arxiv.org/abs/2405.13786"
+    assert new.pdf_url and new.pdf_url.startswith("https://arxiv.org/pdf/2405.13786")
+    assert len(sent) == 1
+
+
+def test_absent_id_is_none(httpserver: HTTPServer) -> None:
+    """The current API leaves a nonexistent id out of the feed: that id maps to None."""
+    api, _, _ = make_api(serve(httpserver, fixture_text("arxiv_idlist_one_missing.xml")))
+    papers = api.fetch_papers(["0808.05394", "1707.08567"])
+    assert papers["0808.05394"] is None
+    assert papers["1707.08567"] is not None
+
+
+def test_legacy_empty_entries_are_absent_papers(httpserver: HTTPServer) -> None:
+    """The legacy API sent empty <entry>s for missing ids and counted them: still None."""
+    body = fixture_text("arxiv_idlist_missing_ids_legacy.xml")
+    api, _, _ = make_api(serve(httpserver, body))
+    ids = ["2201.13455", "2201.13452", "2201.13453", "2201.13454"]
+    papers = api.fetch_papers(ids)
+    assert papers["2201.13455"] is None
+    assert papers["2201.13452"] is not None
+
+
+def test_rejected_batch_is_an_upstream_failure(httpserver: HTTPServer) -> None:
+    """A 400 (the malformed-id error feed) is not retried and fails only that batch."""
+    url = serve(httpserver, fixture_text("arxiv_error_malformed_id.xml"), status=400)
+    api, slept, sent = make_api(url)
+    with pytest.raises(BatchFailed) as failure:
+        api.fetch_papers(["2401.10774"])
+    assert failure.value.status == 400 and failure.value.found == {}
+    assert len(sent) == 1 and slept == []
+
+
+def test_empty_feed_means_no_papers(httpserver: HTTPServer) -> None:
+    """totalResults 0: every asked id is absent."""
+    api, _, _ = make_api(serve(httpserver, fixture_text("arxiv_empty.xml")))
+    assert api.fetch_papers(["0000.0000"]) == {"0000.0000": None}
+
+
+def test_session_has_a_timeout(httpserver: HTTPServer) -> None:
+    """The arxiv package sets no timeout; ours is passed on every request."""
+    seen: list[Any] = []
+
+    class Recorder(requests.adapters.HTTPAdapter):
+        def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+            seen.append(kwargs.get("timeout"))
+            return super().send(request, **kwargs)
+
+    url = serve(httpserver, fixture_text("arxiv_empty.xml"))
+    api, _, _ = make_api(url, timeout_s=7.5)
+    api._client._session.mount("http://", Recorder())
+    api.fetch_papers(["0000.0000"])
+    assert seen == [7.5]
