@@ -23,6 +23,9 @@ from .verdicts import MAX_RETRY_AFTER_S, is_transient, parse_retry_after
 MAX_REDIRECTS = 10
 """Hops followed before a chain is judged broken (browsers allow about 20; lychee 10)."""
 
+MAX_VISITS_PER_URL = 2
+"""Visits to one URL within a chain before it is a loop (2 allows a set-cookie bounce)."""
+
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 
 ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
@@ -52,16 +55,22 @@ def describe_http_error(exc: httpx.HTTPError) -> tuple[FailureKind, str]:
     """Translate an httpx exception into our vocabulary (the one place this happens)."""
     if isinstance(exc, httpx.TimeoutException):
         return FailureKind.TIMEOUT, f"timed out ({type(exc).__name__})"
+    text = str(exc) or type(exc).__name__  # httpx often raises with an empty message
     cause: BaseException | None = exc
     while cause is not None:
         if isinstance(cause, ssl.SSLError):
-            return FailureKind.TLS, f"TLS error: {cause.reason or cause}"
+            # Only OpenSSL's own errors carry .reason; ssl.py raises some without it.
+            detail = getattr(cause, "reason", None) or (cause.args[-1] if cause.args else cause)
+            return FailureKind.TLS, f"TLS error: {detail}"
         cause = cause.__cause__ or cause.__context__
     if isinstance(exc, httpx.ConnectError):
         return FailureKind.CONNECT, f"cannot connect: {exc}" if str(exc) else "cannot connect"
+    if isinstance(exc, httpx.RemoteProtocolError) and "location header" in text.lower():
+        # httpx parses Location even when not following: the server answered, badly.
+        return FailureKind.BAD_REDIRECT, f"redirect to an unusable URL ({text})"
     if isinstance(exc, httpx.NetworkError | httpx.RemoteProtocolError):
-        return FailureKind.PROTOCOL, f"connection failed mid-request: {exc or type(exc).__name__}"
-    return FailureKind.PROTOCOL, f"HTTP error: {exc or type(exc).__name__}"
+        return FailureKind.PROTOCOL, f"connection failed mid-request: {text}"
+    return FailureKind.PROTOCOL, f"HTTP error: {text}"
 
 
 class WebChecker:
@@ -80,13 +89,14 @@ class WebChecker:
         watch: NetworkWatch,
         sleep: AsyncSleep,
         clock: Callable[[], datetime],
+        deadline_s: float | None = None,
     ) -> None:
         self._client = client
         self._global = asyncio.Semaphore(concurrency)
         self._per_host = per_host
         self._hosts: dict[str, asyncio.Semaphore] = {}
-        self._deadline_s = timeout_s * 2 + 1
-        """Whole-request deadline: httpx's timeouts are per operation, so a server dripping
+        self._deadline_s = deadline_s if deadline_s is not None else timeout_s * 2 + 1
+        """Whole-request deadline (default twice the timeout plus a second): httpx's timeouts are per operation, so a server dripping
         bytes could otherwise hold a request for ever."""
         self._attempts = attempts
         self._retry_budget_s = retry_budget_s
@@ -127,7 +137,7 @@ class WebChecker:
     async def _follow(self, url: str) -> FetchOutcome:
         """One attempt: GET and follow redirects by hand, keeping the chain."""
         chain: list[Redirect] = []
-        seen = {url}
+        visits = {url: 1}
         current = url
         for _ in range(MAX_REDIRECTS + 1):
             answer = await self._get(current)
@@ -148,7 +158,9 @@ class WebChecker:
             parts = urlsplit(target)
             if parts.scheme.lower() not in SUPPORTED_SCHEMES:
                 return FetchFailure(
-                    FailureKind.PROTOCOL, f"redirects to unsupported scheme: {target}", tuple(chain)
+                    FailureKind.BAD_REDIRECT,
+                    f"redirects to an unsupported scheme: {target}",
+                    tuple(chain),
                 )
             if not self._allow_private and is_private_host(parts.hostname or ""):
                 return FetchFailure(
@@ -157,11 +169,14 @@ class WebChecker:
                     "(--allow-private to check it)",
                     tuple(chain),
                 )
-            if target in seen:
+            # A page may bounce back to a URL once to set a cookie (the client keeps cookies);
+            # without a Set-Cookie, or on a third visit, coming back is a loop.
+            visits[target] = visits.get(target, 0) + 1
+            limit = MAX_VISITS_PER_URL if "set-cookie" in headers else 1
+            if visits[target] > limit:
                 return FetchFailure(
                     FailureKind.REDIRECT_LOOP, f"redirect loop at {target}", tuple(chain)
                 )
-            seen.add(target)
             current = target
         return FetchFailure(
             FailureKind.TOO_MANY_REDIRECTS, f"more than {MAX_REDIRECTS} redirects", tuple(chain)
@@ -185,13 +200,13 @@ class WebChecker:
                         return resp.status_code, resp.headers
             except TimeoutError:
                 self._watch.failed(host)
-                return FetchFailure(
-                    FailureKind.TIMEOUT, f"no answer within {self._deadline_s:.0f} s"
-                )
+                return FetchFailure(FailureKind.TIMEOUT, f"no answer within {self._deadline_s:g} s")
             except httpx.InvalidURL as exc:
                 return FetchFailure(FailureKind.PROTOCOL, f"invalid URL: {exc}")
             except httpx.HTTPError as exc:
                 kind, message = describe_http_error(exc)
                 if kind.is_network_level:
                     self._watch.failed(host)
+                elif kind is FailureKind.BAD_REDIRECT:
+                    self._watch.answered()
                 return FetchFailure(kind, message)

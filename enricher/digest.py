@@ -6,6 +6,7 @@ take Markdown links ``[label](url)`` and bare ``http(s)://`` URLs anywhere in th
 
 from __future__ import annotations
 
+import codecs
 import re
 
 from .models import LinkEntry, ParsedDigest, Problem
@@ -26,7 +27,8 @@ _STOP_CHARS = '\\s<>"`\u3000-\u303f\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b
 """Characters that end a bare URL: whitespace, quotes, angle brackets, and CJK punctuation
 (、。「」（）， and friends), which Chinese prose puts right after a URL without a space."""
 
-_BARE_URL = re.compile(rf"\bhttps?://[^{_STOP_CHARS}]+", re.IGNORECASE)
+_BARE_URL = re.compile(rf"(?<![A-Za-z0-9+.\-])https?://[^{_STOP_CHARS}]+", re.IGNORECASE)
+"""Not ``\\b``: CJK letters are word characters, and Chinese prose runs straight into URLs."""
 
 _URL_LIKE = re.compile(
     r"^(?:[A-Za-z][A-Za-z0-9+.\-]*://|(?:mailto|javascript|data|file|tel):)", re.I
@@ -47,8 +49,10 @@ def decode_digest(data: bytes, path: str) -> tuple[str, tuple[Problem, ...]]:
     try:
         return data.decode("utf-8-sig"), ()
     except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        problem = Problem(path, line, f"not valid UTF-8 (byte {exc.start}); bad bytes replaced")
+        # utf-8-sig counts offsets after the BOM it dropped; count lines in the original bytes.
+        offset = exc.start + (len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0)
+        line = data.count(b"\n", 0, offset) + 1
+        problem = Problem(path, line, f"not valid UTF-8 (byte {offset}); bad bytes replaced")
         return data.decode("utf-8-sig", errors="replace"), (problem,)
 
 

@@ -193,6 +193,8 @@ class FailureKind(StrEnum):
     OFFLINE = "offline"
     NETWORK_DOWN = "network_down"
     """Not attempted again because no host has answered during this run."""
+    BAD_REDIRECT = "bad_redirect"
+    """A redirect to an unsupported scheme or an unparseable Location: the server answered."""
     PRIVATE = "private"
     """A redirect led to a loopback, private or link-local address, which is not followed."""
 

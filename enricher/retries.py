@@ -1,5 +1,6 @@
 """The one retry policy, on tenacity: transient outcomes only, jittered exponential backoff,
-Retry-After honoured up to a cap, bounded by attempts and total time.
+Retry-After honoured up to a cap, bounded by attempts and total time (``stop_before_delay``
+counts the wait about to be taken, so a long Retry-After never overshoots the budget).
 
 Sleeping is injected, so tests record the delays instead of waiting them out.
 """
@@ -16,7 +17,7 @@ from tenacity import (
     retry_if_exception,
     retry_if_result,
     stop_after_attempt,
-    stop_after_delay,
+    stop_before_delay,
     wait_exponential_jitter,
 )
 
@@ -60,7 +61,7 @@ def async_retrying(
 ) -> AsyncRetrying:
     """For edges whose attempts return values (``FetchOutcome``, responses)."""
     return AsyncRetrying(
-        stop=stop_after_attempt(attempts) | stop_after_delay(budget_s),
+        stop=stop_after_attempt(attempts) | stop_before_delay(budget_s),
         wait=_wait(retry_after_of),
         retry=retry_if_result(should_retry),
         retry_error_callback=_give_up_with_last_result,
@@ -77,7 +78,7 @@ def sync_retrying(
 ) -> Retrying:
     """For the arxiv package, which reports failures as exceptions; the last one is re-raised."""
     return Retrying(
-        stop=stop_after_attempt(attempts) | stop_after_delay(budget_s),
+        stop=stop_after_attempt(attempts) | stop_before_delay(budget_s),
         wait=_wait(lambda _: None),
         retry=retry_if_exception(should_retry),
         reraise=True,

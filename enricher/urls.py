@@ -156,8 +156,42 @@ def is_private_host(host: str) -> bool:
     name = host.strip("[]").rstrip(".").lower()
     if name == "localhost" or name.endswith(".localhost"):
         return True
+    address: ipaddress.IPv4Address | ipaddress.IPv6Address | None
     try:
         address = ipaddress.ip_address(name)
     except ValueError:
+        address = legacy_ipv4(name)
+    if address is None:
         return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
     return not address.is_global or address.is_multicast
+
+
+def legacy_ipv4(name: str) -> ipaddress.IPv4Address | None:
+    """An IPv4 address in the spellings resolvers accept (``inet_aton``), or None.
+
+    ``2130706433``, ``0x7f000001``, ``0177.0.0.1`` and ``127.1`` all mean 127.0.0.1 to the
+    system resolver, so a guard that only knows dotted quads can be walked around.
+    """
+    parts = name.split(".")
+    if not 1 <= len(parts) <= 4 or "" in parts:
+        return None
+    values: list[int] = []
+    for part in parts:
+        try:
+            if part.startswith("0x"):
+                values.append(int(part[2:] or "0", 16))
+            elif len(part) > 1 and part.startswith("0"):
+                values.append(int(part, 8))
+            else:
+                values.append(int(part, 10))
+        except ValueError:
+            return None
+    *head, last = values
+    if any(v > 255 for v in head) or last >= 256 ** (4 - len(head)):
+        return None
+    number = 0
+    for value in head:
+        number = number * 256 + value
+    return ipaddress.IPv4Address(number * 256 ** (4 - len(head)) + last)

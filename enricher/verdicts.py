@@ -72,7 +72,11 @@ def _failure_verdict(failure: FetchFailure, checked_at: datetime | None) -> Verd
             Status.SKIPPED, failure.message, final_url=final, checked_at=checked_at,
             redirects=failure.redirects,
         )  # fmt: skip
-    if failure.kind in (FailureKind.REDIRECT_LOOP, FailureKind.TOO_MANY_REDIRECTS):
+    if failure.kind in (
+        FailureKind.REDIRECT_LOOP,
+        FailureKind.TOO_MANY_REDIRECTS,
+        FailureKind.BAD_REDIRECT,
+    ):
         return Verdict(
             Status.BROKEN, failure.message, final_url=final, checked_at=checked_at,
             redirects=failure.redirects,

@@ -141,20 +141,17 @@ def test_bom_and_crlf_parse_like_plain_utf8(data: bytes) -> None:
 
 def test_invalid_utf8_is_a_problem_at_its_line_and_the_rest_still_parses() -> None:
     """Undecodable bytes give one Problem naming the file and line; other links are still found."""
-    data = (
-        b"title\n"
-        b"\n"
-        b"[A] https://a.example/1\n"
-        b"bad \xff\xfe bytes here\n"
-        b"[B] https://b.example/2\n"
-    )
+    data = b"title\n\n[A] https://a.example/1\nbad \xff\xfe bytes here\n[B] https://b.example/2\n"
     text, problems = decode_digest(data, "digests/d.txt")
     assert len(problems) == 1
     (problem,) = problems
     assert (problem.path, problem.line) == ("digests/d.txt", 4)
     assert "UTF-8" in problem.message
     assert str(problem).startswith("digests/d.txt:4: ")
-    assert summary(parse(text)) == [(3, "A", "https://a.example/1"), (5, "B", "https://b.example/2")]
+    assert summary(parse(text)) == [
+        (3, "A", "https://a.example/1"),
+        (5, "B", "https://b.example/2"),
+    ]
 
 
 def test_invalid_utf8_line_is_right_after_a_bom() -> None:
@@ -247,7 +244,9 @@ def test_markdown_link_url_is_not_counted_again_as_bare_url() -> None:
 
 def test_links_on_a_line_follow_their_position() -> None:
     """Markdown and bare links on one line come out in reading order, whatever their form."""
-    line = "first https://one.example/1 then [two](https://two.example/2) and https://three.example/3"
+    line = (
+        "first https://one.example/1 then [two](https://two.example/2) and https://three.example/3"
+    )
     entries = parse(line)
     assert [(entry.label, entry.url) for entry in entries] == [
         (None, "https://one.example/1"),

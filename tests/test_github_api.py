@@ -101,6 +101,7 @@ def test_secondary_rate_limit_honours_retry_after() -> None:
     results, sent, slept = fetch_all([secondary, repo_ok], [TARGET])
     assert isinstance(results[0], RepoAnswer) and results[0].repo is not None
     assert slept == [5.0]
+    assert len(sent) == 2
 
 
 def test_server_errors_are_retried_then_reported() -> None:

@@ -1,0 +1,208 @@
+"""The fact cache: what is stored comes back unchanged, and a broken cache never stops a run."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from enricher import facts
+from enricher.cache import CACHE_FILE, Cache, CachedFact
+from enricher.models import (
+    FailureKind,
+    FetchFailure,
+    FetchOutcome,
+    HttpFacts,
+    Paper,
+    Redirect,
+    Repo,
+)
+
+NOW = datetime(2026, 11, 22, 9, 0, 0, tzinfo=timezone.utc)
+
+PAPER = Paper(
+    id="2401.10774",
+    latest_version=3,
+    title="Medusa: Simple LLM Inference Acceleration Framework",
+    authors=("Tianle Cai", "Yuhong Li"),
+    abstract="Speculative decoding... 中文摘要",
+    published="2024-01-19T18:48:36Z",
+    updated="2024-06-14T17:02:35Z",
+    primary_category="cs.LG",
+    categories=("cs.LG", "cs.CL"),
+    doi=None,
+    journal_ref=None,
+    comment=None,
+    abs_url="https://arxiv.org/abs/2401.10774v3",
+    pdf_url="https://arxiv.org/pdf/2401.10774v3",
+)
+REPO = Repo(
+    full_name="QwenLM/Qwen-VL",
+    html_url="https://github.com/QwenLM/Qwen-VL",
+    description="通义千问-VL",
+    stars=5000,
+    forks=400,
+    open_issues=100,
+    topics=("llm", "vision"),
+    license=None,
+    language="Python",
+    archived=True,
+    fork=False,
+    created_at="2023-08-21T00:00:00Z",
+    pushed_at=None,
+    homepage=None,
+    default_branch="master",
+)
+
+
+def open_cache(folder: Path) -> Cache:
+    return Cache.open(folder, NOW)
+
+
+@pytest.fixture
+def cache(tmp_path: Path) -> Iterator[Cache]:
+    opened = open_cache(tmp_path / "cache")
+    yield opened
+    opened.close()
+
+
+def test_open_creates_the_cache_folder_and_file(tmp_path: Path) -> None:
+    """Opening a cache in a missing folder creates it."""
+    folder = tmp_path / "deep" / "cache"
+    opened = open_cache(folder)
+    try:
+        assert opened.path == folder / CACHE_FILE
+        assert (folder / CACHE_FILE).is_file()
+    finally:
+        opened.close()
+
+
+def test_put_many_get_many_round_trip(cache: Cache) -> None:
+    """Stored facts come back with payload, observation time and ETag; unknown keys are absent."""
+    observed = datetime(2026, 11, 21, 18, 30, 0, tzinfo=timezone(timedelta(hours=8)))
+    stored = [
+        CachedFact("github:qwenlm/qwen-vl", observed, {"repo": {"description": "通义"}}, 'W/"abc"'),
+        CachedFact("arxiv:2401.10774", NOW, {"paper": None}),
+        CachedFact("web:https://example.com/", NOW - timedelta(days=2), {"status_code": 200}),
+    ]
+    cache.put_many(stored)
+    found = cache.get_many([fact.key for fact in stored] + ["web:https://missing.example/"])
+    assert set(found) == {fact.key for fact in stored}
+    for fact in stored:
+        got = found[fact.key]
+        assert got.payload == fact.payload
+        assert got.etag == fact.etag
+        assert got.observed_at == fact.observed_at
+        assert got.observed_at.tzinfo is not None
+
+
+def test_facts_survive_reopening(tmp_path: Path) -> None:
+    """A later run finds what an earlier run stored."""
+    first = open_cache(tmp_path)
+    first.put_many([CachedFact("arxiv:2401.10774", NOW, {"paper": None}, "etag-1")])
+    first.close()
+    second = open_cache(tmp_path)
+    try:
+        found = second.get_many(["arxiv:2401.10774"])
+        assert found["arxiv:2401.10774"] == CachedFact(
+            "arxiv:2401.10774", NOW, {"paper": None}, "etag-1"
+        )
+    finally:
+        second.close()
+
+
+def test_put_replaces_an_older_observation(cache: Cache) -> None:
+    """Storing a key again keeps only the newest observation."""
+    cache.put_many([CachedFact("k", NOW - timedelta(days=1), {"v": 1}, "old")])
+    cache.put_many([CachedFact("k", NOW, {"v": 2}, None)])
+    assert cache.get_many(["k"])["k"] == CachedFact("k", NOW, {"v": 2}, None)
+
+
+def test_many_keys_at_once(cache: Cache) -> None:
+    """Lookups of more keys than SQLite allows in one query still find them all."""
+    stored = [CachedFact(f"web:https://example.com/{i}", NOW, {"i": i}) for i in range(1200)]
+    cache.put_many(stored)
+    found = cache.get_many([fact.key for fact in stored])
+    assert len(found) == 1200
+    assert found["web:https://example.com/1199"].payload == {"i": 1199}
+
+
+@pytest.mark.parametrize("paper", [PAPER, None], ids=["paper", "no-such-paper"])
+def test_paper_payload_round_trip(cache: Cache, paper: Paper | None) -> None:
+    """arXiv metadata (or its absence) comes back from the cache exactly as observed."""
+    cache.put_many([CachedFact("arxiv:x", NOW, facts.paper_payload(paper))])
+    assert facts.paper_from_payload(cache.get_many(["arxiv:x"])["arxiv:x"].payload) == paper
+
+
+@pytest.mark.parametrize("repo", [REPO, None], ids=["repo", "no-such-repo"])
+def test_repo_payload_round_trip(cache: Cache, repo: Repo | None) -> None:
+    """GitHub metadata (or its absence) comes back from the cache exactly as observed."""
+    cache.put_many([CachedFact("github:x", NOW, facts.repo_payload(repo))])
+    assert facts.repo_from_payload(cache.get_many(["github:x"])["github:x"].payload) == repo
+
+
+@pytest.mark.parametrize(
+    "outcome",
+    [
+        HttpFacts(200, "https://example.com/"),
+        HttpFacts(
+            200,
+            "https://example.com/new",
+            (Redirect(302, "https://example.com/tmp"), Redirect(301, "https://example.com/new")),
+        ),
+        HttpFacts(403, "https://example.com/", bot_challenge=True),
+        HttpFacts(404, "https://example.com/gone"),
+        FetchFailure(
+            FailureKind.REDIRECT_LOOP,
+            "redirect loop",
+            (Redirect(302, "https://example.com/a"), Redirect(302, "https://example.com/b")),
+        ),
+    ],
+    ids=["200", "redirect-chain", "bot-challenge", "404", "redirect-loop"],
+)
+def test_http_payload_round_trip(cache: Cache, outcome: FetchOutcome) -> None:
+    """Status, final URL, redirect chain and bot-wall flag come back from the cache."""
+    cache.put_many([CachedFact("web:x", NOW, facts.http_payload(outcome))])
+    assert facts.http_from_payload(cache.get_many(["web:x"])["web:x"].payload) == outcome
+
+
+def test_http_payload_leaves_out_retry_hints() -> None:
+    """Retry-After and attempt counts are about one run, not facts about the page."""
+    outcome = HttpFacts(200, "https://example.com/", retry_after_s=30.0, attempts=3)
+    assert facts.http_from_payload(facts.http_payload(outcome)) == HttpFacts(
+        200, "https://example.com/"
+    )
+
+
+def test_corrupt_cache_is_moved_aside_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A corrupt cache file costs requests, never the run: it is set aside and a new one used."""
+    folder = tmp_path / "cache"
+    folder.mkdir()
+    (folder / CACHE_FILE).write_bytes(b"not a database" * 100)
+    with caplog.at_level(logging.WARNING, logger="enricher.cache"):
+        opened = open_cache(folder)
+    try:
+        aside = list(folder.glob(f"{CACHE_FILE}.corrupt-*"))
+        assert len(aside) == 1
+        assert aside[0].read_bytes() == b"not a database" * 100
+        warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+        assert len(warnings) == 1
+        assert aside[0].name in warnings[0].getMessage()
+        opened.put_many([CachedFact("k", NOW, {"ok": True})])
+        assert opened.get_many(["k"])["k"].payload == {"ok": True}
+    finally:
+        opened.close()
+
+
+def test_disabled_cache_stores_nothing() -> None:
+    """With --no-cache nothing is remembered and nothing is written to disk."""
+    disabled = Cache.disabled()
+    disabled.put_many([CachedFact("k", NOW, {"ok": True})])
+    assert disabled.get_many(["k"]) == {}
+    assert disabled.path is None
+    disabled.close()
