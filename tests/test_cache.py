@@ -20,41 +20,17 @@ from enricher.models import (
     Redirect,
     Repo,
 )
+from tests import samples
 
 NOW = datetime(2026, 11, 22, 9, 0, 0, tzinfo=timezone.utc)
 
-PAPER = Paper(
-    id="2401.10774",
-    latest_version=3,
-    title="Medusa: Simple LLM Inference Acceleration Framework",
-    authors=("Tianle Cai", "Yuhong Li"),
-    abstract="Speculative decoding... 中文摘要",
-    published="2024-01-19T18:48:36Z",
-    updated="2024-06-14T17:02:35Z",
-    primary_category="cs.LG",
-    categories=("cs.LG", "cs.CL"),
-    doi=None,
-    journal_ref=None,
-    comment=None,
+PAPER = samples.paper(
     abs_url="https://arxiv.org/abs/2401.10774v3",
-    pdf_url="https://arxiv.org/pdf/2401.10774v3",
 )
-REPO = Repo(
-    full_name="QwenLM/Qwen-VL",
-    html_url="https://github.com/QwenLM/Qwen-VL",
-    description="通义千问-VL",
-    stars=5000,
-    forks=400,
-    open_issues=100,
-    topics=("llm", "vision"),
+REPO = samples.repo(
     license=None,
-    language="Python",
     archived=True,
-    fork=False,
-    created_at="2023-08-21T00:00:00Z",
     pushed_at=None,
-    homepage=None,
-    default_branch="master",
 )
 
 

@@ -15,14 +15,13 @@ from enricher.models import (
     CheckedLink,
     Kind,
     LinkEntry,
-    Paper,
     Problem,
     Redirect,
-    Repo,
     Status,
     Verdict,
 )
 from enricher.records import build_record, record_name, same_content, to_json
+from tests import samples
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "enricher" / "record.schema.json"
 GENERATED = datetime(2026, 11, 22, 9, 0, 0, tzinfo=timezone.utc)
@@ -30,38 +29,13 @@ OBSERVED = datetime(2026, 11, 21, 17, 30, 5, 123456, tzinfo=timezone.utc)
 DIGEST = "002_1ba732e38f5cb936.txt"
 DIGEST_BYTES = "大家好\n\n[MEDUSA] https://arxiv.org/abs/2401.10774v2\n".encode()
 
-PAPER = Paper(
-    id="2401.10774",
-    latest_version=3,
-    title="Medusa: Simple LLM Inference Acceleration Framework",
-    authors=("Tianle Cai", "Yuhong Li"),
+PAPER = samples.paper(
     abstract="Speculative decoding...",
-    published="2024-01-19T18:48:36Z",
-    updated="2024-06-14T17:02:35Z",
-    primary_category="cs.LG",
-    categories=("cs.LG", "cs.CL"),
-    doi=None,
-    journal_ref=None,
     comment="code: https://github.com/FasterDecoding/Medusa",
     abs_url="https://arxiv.org/abs/2401.10774v3",
-    pdf_url="https://arxiv.org/pdf/2401.10774v3",
 )
-REPO = Repo(
-    full_name="QwenLM/Qwen-VL",
-    html_url="https://github.com/QwenLM/Qwen-VL",
-    description="通义千问-VL",
-    stars=5000,
-    forks=400,
-    open_issues=100,
-    topics=("llm", "vision"),
-    license="NOASSERTION",
-    language="Python",
-    archived=False,
-    fork=False,
-    created_at="2023-08-21T00:00:00Z",
+REPO = samples.repo(
     pushed_at="2024-01-01T00:00:00Z",
-    homepage=None,
-    default_branch="master",
 )
 
 

@@ -15,9 +15,7 @@ from enricher.models import (
     FetchOutcome,
     GithubTarget,
     HttpFacts,
-    Paper,
     Redirect,
-    Repo,
     Status,
 )
 from enricher.verdicts import (
@@ -27,6 +25,7 @@ from enricher.verdicts import (
     parse_retry_after,
     web_verdict,
 )
+from tests import samples
 
 NOW = datetime(2026, 11, 22, 9, 0, 0, tzinfo=timezone.utc)
 URL = "https://example.com/page"
@@ -154,19 +153,10 @@ def test_redirect_to_private_address_is_skipped() -> None:
 
 # --- arXiv -----------------------------------------------------------------------------------
 
-PAPER = Paper(
-    id="2401.10774",
+PAPER = samples.paper(
     latest_version=2,
     title="Medusa: Simple LLM Inference Acceleration Framework with Multiple Decoding Heads",
-    authors=("Tianle Cai", "Yuhong Li"),
     abstract="Speculative decoding...",
-    published="2024-01-19T18:48:36Z",
-    updated="2024-06-14T17:02:35Z",
-    primary_category="cs.LG",
-    categories=("cs.LG", "cs.CL"),
-    doi=None,
-    journal_ref=None,
-    comment=None,
     abs_url="https://arxiv.org/abs/2401.10774v2",
     pdf_url="https://arxiv.org/pdf/2401.10774v2",
 )
@@ -202,22 +192,10 @@ def test_arxiv_cited_version_beyond_latest_is_broken() -> None:
 
 # --- GitHub ----------------------------------------------------------------------------------
 
-REPO = Repo(
-    full_name="QwenLM/Qwen-VL",
-    html_url="https://github.com/QwenLM/Qwen-VL",
+REPO = samples.repo(
     description="Qwen-VL",
-    stars=5000,
-    forks=400,
-    open_issues=100,
     topics=("llm",),
-    license="NOASSERTION",
-    language="Python",
-    archived=False,
-    fork=False,
-    created_at="2023-08-21T00:00:00Z",
     pushed_at="2024-01-01T00:00:00Z",
-    homepage=None,
-    default_branch="master",
 )
 
 
