@@ -1,20 +1,20 @@
 """The web edge: checking pages over HTTP with httpx.
 
-This is the only module that maps httpx's exceptions to our values: whatever happens, a check
-returns a ``FetchOutcome`` (``HttpFacts`` or ``FetchFailure``), never raises for a bad link.
+Whatever happens, a check returns a ``FetchOutcome`` (``HttpFacts`` or ``FetchFailure``); it
+never raises for a bad link.
 """
 
 from __future__ import annotations
 
 import asyncio
-import ssl
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import datetime
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 
 from .models import FailureKind, FetchFailure, FetchOutcome, HttpFacts, Redirect
+from .net import describe_http_error
 from .netwatch import NetworkWatch
 from .retries import AsyncSleep, async_retrying
 from .urls import SUPPORTED_SCHEMES, is_private_host
@@ -29,48 +29,6 @@ MAX_VISITS_PER_URL = 2
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 
 ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
-
-
-class RequestCounter:
-    """Counts requests sent per service, through httpx event hooks (redirect hops included)."""
-
-    def __init__(self) -> None:
-        self.counts: dict[str, int] = {}
-
-    def hook(self, service: str) -> Callable[[httpx.Request], Awaitable[None]]:
-        """An httpx ``request`` event hook that counts for ``service``."""
-        self.counts.setdefault(service, 0)
-
-        async def count(_: httpx.Request) -> None:
-            self.counts[service] += 1
-
-        return count
-
-    def add(self, service: str, n: int = 1) -> None:
-        """For clients that are not httpx (the arxiv package's requests session)."""
-        self.counts[service] = self.counts.get(service, 0) + n
-
-
-def describe_http_error(exc: httpx.HTTPError) -> tuple[FailureKind, str]:
-    """Translate an httpx exception into our vocabulary (the one place this happens)."""
-    if isinstance(exc, httpx.TimeoutException):
-        return FailureKind.TIMEOUT, f"timed out ({type(exc).__name__})"
-    text = str(exc) or type(exc).__name__  # httpx often raises with an empty message
-    cause: BaseException | None = exc
-    while cause is not None:
-        if isinstance(cause, ssl.SSLError):
-            # Only OpenSSL's own errors carry .reason; ssl.py raises some without it.
-            detail = getattr(cause, "reason", None) or (cause.args[-1] if cause.args else cause)
-            return FailureKind.TLS, f"TLS error: {detail}"
-        cause = cause.__cause__ or cause.__context__
-    if isinstance(exc, httpx.ConnectError):
-        return FailureKind.CONNECT, f"cannot connect: {exc}" if str(exc) else "cannot connect"
-    if isinstance(exc, httpx.RemoteProtocolError) and "location header" in text.lower():
-        # httpx parses Location even when not following: the server answered, badly.
-        return FailureKind.BAD_REDIRECT, f"redirect to an unusable URL ({text})"
-    if isinstance(exc, httpx.NetworkError | httpx.RemoteProtocolError):
-        return FailureKind.PROTOCOL, f"connection failed mid-request: {text}"
-    return FailureKind.PROTOCOL, f"HTTP error: {text}"
 
 
 class WebChecker:

@@ -27,6 +27,8 @@ _STOP_CHARS = '\\s<>"`\u3000-\u303f\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b
 """Characters that end a bare URL: whitespace, quotes, angle brackets, and CJK punctuation
 (、。「」（）， and friends), which Chinese prose puts right after a URL without a space."""
 
+_STOP = re.compile(f"[{_STOP_CHARS}]")
+
 _BARE_URL = re.compile(rf"(?<![A-Za-z0-9+.\-])https?://[^{_STOP_CHARS}]+", re.IGNORECASE)
 """Not ``\\b``: CJK letters are word characters, and Chinese prose runs straight into URLs."""
 
@@ -34,7 +36,8 @@ _URL_LIKE = re.compile(
     r"^(?:[A-Za-z][A-Za-z0-9+.\-]*://|(?:mailto|javascript|data|file|tel):)", re.I
 )
 """What counts as "a URL was written here", whatever the scheme; the classifier judges it."""
-_DOMAIN_LIKE = re.compile(r"^(?:www\.)?[\w\-]+(?:\.[\w\-]+)+(?:[/?#]\S*)?$")
+_DOMAIN_LIKE = re.compile(r"^(?:[\w\-]+\.)+[A-Za-z]{2,}\.?(?:[/?#:]\S*)?$")
+"""``example.com/page``: a URL missing its scheme (``v2.0`` or ``Qwen2.5`` are not)."""
 
 _TRAILING_PUNCT = ".,;:!?*'\"…"
 _BRACKETS = {")": "(", "]": "[", "}": "{", ">": "<"}
@@ -79,8 +82,10 @@ def _list_entry(path: str, number: int, line: str) -> LinkEntry | None:
     if match is None:
         return None
     label = match["label"].strip()
+    if not label:
+        return None  # "- [ ] todo" is a checkbox, not a title
     rest = match["rest"].strip()
-    first = rest.split()[0] if rest else ""
+    first = _STOP.split(rest, maxsplit=1)[0] if rest else ""
     if first and _URL_LIKE.match(first):
         # Any scheme is kept as written: the classifier calls ftp:, file: or javascript:
         # invalid with the scheme named, which tells the editor more than "no URL".
@@ -95,27 +100,67 @@ def _list_entry(path: str, number: int, line: str) -> LinkEntry | None:
     return LinkEntry(path, number, label, None, note=MISSING_URL_REASON)
 
 
+def split_lines(text: str) -> list[str]:
+    """Lines as an editor numbers them: breaks at LF, CRLF and CR only.
+
+    ``str.splitlines`` also breaks at form feeds, U+2028 and friends, which would make the
+    reported line numbers drift from what the editor shows.
+    """
+    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+
+
+def _link_list_entries(path: str, lines: list[str]) -> dict[int, LinkEntry]:
+    """The ``[label] ...`` lines that belong to a link list, by line number.
+
+    An entry with a URL always counts. One without (a title only, or ``[Update] v2 is out``)
+    counts only inside a link list: a run of such lines, blank lines allowed, in which at
+    least one entry has a URL. Elsewhere a bracketed word is just prose.
+    """
+    shaped: dict[int, LinkEntry] = {}
+    for number, line in enumerate(lines, start=1):
+        if "[" in line and not _MARKDOWN_LINK.search(line):
+            entry = _list_entry(path, number, line)
+            if entry is not None:
+                shaped[number] = entry
+    accepted: dict[int, LinkEntry] = {}
+    run: list[int] = []
+    for number in range(1, len(lines) + 2):
+        if number in shaped:
+            run.append(number)
+            continue
+        if number <= len(lines) and not lines[number - 1].strip():
+            continue  # a blank line does not end a link list
+        if any(shaped[n].url is not None and shaped[n].note is None for n in run):
+            accepted.update((n, shaped[n]) for n in run)
+        else:
+            accepted.update((n, shaped[n]) for n in run if shaped[n].url is not None)
+        run = []
+    return accepted
+
+
 def parse_digest(text: str, path: str) -> ParsedDigest:
     """Find every link in a digest, in order, with its 1-based line.
 
-    Each line yields at most one link-list entry; otherwise its Markdown links and then its bare
-    URLs (outside those Markdown links) are taken in the order they appear.
+    A link-list line yields its one entry; any other line yields its Markdown links with a
+    scheme (anchors and relative paths are not links to check) and then its bare URLs outside
+    those Markdown links, in the order they appear.
     """
+    lines = split_lines(text)
+    listed = _link_list_entries(path, lines)
     entries: list[LinkEntry] = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(lines, start=1):
+        if number in listed:
+            entries.append(listed[number])
+            continue
         if "[" not in line and "://" not in line:
             continue  # most prose lines: skip the regexes
-        if not _MARKDOWN_LINK.search(line):
-            entry = _list_entry(path, number, line)
-            if entry is not None:
-                entries.append(entry)
-                continue
         found: list[tuple[int, LinkEntry]] = []
         covered: list[tuple[int, int]] = []
         for md in _MARKDOWN_LINK.finditer(line):
-            label = md["label"].strip() or None
-            found.append((md.start(), LinkEntry(path, number, label, md["url"])))
             covered.append(md.span())
+            if _URL_LIKE.match(md["url"]):
+                label = md["label"].strip() or None
+                found.append((md.start(), LinkEntry(path, number, label, md["url"])))
         for bare in _BARE_URL.finditer(line):
             if any(start <= bare.start() < end for start, end in covered):
                 continue

@@ -15,9 +15,9 @@ from urllib.parse import quote
 
 import httpx
 
-from .checker import describe_http_error
 from .errors import RateLimited, UpstreamError
 from .models import GithubTarget, Repo
+from .net import describe_http_error
 from .netwatch import NetworkWatch
 from .retries import AsyncSleep, async_retrying
 from .verdicts import is_transient_status, parse_retry_after

@@ -21,7 +21,7 @@ import httpx
 from . import facts as codec
 from .arxiv_api import ArxivApi, BatchFailed
 from .cache import Cache, CachedFact
-from .checker import RequestCounter, WebChecker
+from .checker import WebChecker
 from .config import Settings
 from .digest import decode_digest, parse_digest
 from .errors import EnricherError, UpstreamError, WriteError
@@ -45,6 +45,7 @@ from .models import (
     Verdict,
     WebTarget,
 )
+from .net import RequestCounter
 from .netwatch import NetworkWatch
 from .records import build_record, record_name, same_content, to_json
 from .urls import classify, is_private_host

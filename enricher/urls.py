@@ -78,8 +78,9 @@ def parse_arxiv_id(text: str) -> ArxivTarget | None:
         version = int(match["version"]) if match["version"] else None
         if version == 0:
             return None
-        unversioned = text[: match.start("version") - 1] if match["version"] else text
-        return ArxivTarget(unversioned, version)
+        # The subject class (math.GT/0309136) is not part of the identifier: arXiv answers
+        # for math/0309136.
+        return ArxivTarget(f"{match['archive']}/{match['yymm']}{match['num']}", version)
     return None
 
 

@@ -22,8 +22,9 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from enricher.checker import RequestCounter, WebChecker, describe_http_error
+from enricher.checker import WebChecker
 from enricher.models import FailureKind, FetchFailure, FetchOutcome, HttpFacts, Redirect, Status
+from enricher.net import RequestCounter, describe_http_error
 from enricher.netwatch import NetworkWatch
 from enricher.verdicts import web_verdict
 

@@ -287,9 +287,10 @@ def test_links_across_lines_keep_their_own_line_numbers() -> None:
     ],
 )  # fmt: skip
 def test_link_list_entries(line: str, label: str, url: str | None, note_has: str | None) -> None:
-    """``[label] URL`` lines give the label, the trimmed URL and a note when unusable."""
-    (entry,) = parse(f"intro\n\n{line}\n")
-    assert (entry.line, entry.label, entry.url) == (3, label, url)
+    """``[label] URL`` lines of a link list give the label, the trimmed URL and a note."""
+    first, entry = parse(f"intro\n\n[First] https://first.example/\n{line}\n")
+    assert first.url == "https://first.example/"
+    assert (entry.line, entry.label, entry.url) == (4, label, url)
     if note_has is None:
         assert entry.note is None
     else:
@@ -333,3 +334,31 @@ def test_lines_without_links_give_nothing() -> None:
 def test_trim_url(raw: str, trimmed: str) -> None:
     """Sentence punctuation goes; brackets the URL opened itself stay."""
     assert trim_url(raw) == trimmed
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[Update] v2.0 released today\n",
+        "[模型] Qwen2.5 发布\n",
+        "- [ ] todo\n",
+        "[1] a footnote\n",
+        "See [the docs](#install) and [home](/about).\n",
+    ],
+    ids=["bracketed-tag", "cjk-tag-with-version", "checkbox", "footnote", "relative-markdown"],
+)
+def test_bracketed_prose_is_not_a_link(text: str) -> None:
+    """Outside a link list, a bracketed word or a relative Markdown link is not an entry."""
+    assert parse(f"Prose first.\n{text}More prose.\n") == ()
+
+
+def test_cjk_punctuation_ends_a_list_entry_url() -> None:
+    """``[X] https://a.com/x，更多`` links to ``https://a.com/x``, not to the comma."""
+    (entry,) = parse("[X] https://a.com/x，更多说明\n")
+    assert entry.url == "https://a.com/x"
+
+
+def test_line_numbers_count_only_real_line_breaks() -> None:
+    """Form feeds and U+2028 inside prose do not shift the reported line."""
+    (entry,) = parse("intro\u2028more\x0cpage\n[X] https://a.example/\n")
+    assert entry.line == 2

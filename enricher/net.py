@@ -1,0 +1,55 @@
+"""What the httpx-based edges share: translating httpx's exceptions, counting requests.
+
+This is the one place httpx exceptions become our values (``FailureKind`` and a message).
+"""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Awaitable, Callable
+
+import httpx
+
+from .models import FailureKind
+
+
+class RequestCounter:
+    """Counts requests sent per service, through httpx event hooks (redirect hops included)."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, int] = {}
+
+    def hook(self, service: str) -> Callable[[httpx.Request], Awaitable[None]]:
+        """An httpx ``request`` event hook that counts for ``service``."""
+        self.counts.setdefault(service, 0)
+
+        async def count(_: httpx.Request) -> None:
+            self.counts[service] += 1
+
+        return count
+
+    def add(self, service: str, n: int = 1) -> None:
+        """For clients that are not httpx (the arxiv package's requests session)."""
+        self.counts[service] = self.counts.get(service, 0) + n
+
+
+def describe_http_error(exc: httpx.HTTPError) -> tuple[FailureKind, str]:
+    """Translate an httpx exception into our vocabulary (the one place this happens)."""
+    if isinstance(exc, httpx.TimeoutException):
+        return FailureKind.TIMEOUT, f"timed out ({type(exc).__name__})"
+    text = str(exc) or type(exc).__name__  # httpx often raises with an empty message
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, ssl.SSLError):
+            # Only OpenSSL's own errors carry .reason; ssl.py raises some without it.
+            detail = getattr(cause, "reason", None) or (cause.args[-1] if cause.args else cause)
+            return FailureKind.TLS, f"TLS error: {detail}"
+        cause = cause.__cause__ or cause.__context__
+    if isinstance(exc, httpx.ConnectError):
+        return FailureKind.CONNECT, f"cannot connect: {exc}" if str(exc) else "cannot connect"
+    if isinstance(exc, httpx.RemoteProtocolError) and "location header" in text.lower():
+        # httpx parses Location even when not following: the server answered, badly.
+        return FailureKind.BAD_REDIRECT, f"redirect to an unusable URL ({text})"
+    if isinstance(exc, httpx.NetworkError | httpx.RemoteProtocolError):
+        return FailureKind.PROTOCOL, f"connection failed mid-request: {text}"
+    return FailureKind.PROTOCOL, f"HTTP error: {text}"
