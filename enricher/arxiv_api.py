@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -20,7 +21,7 @@ from .models import Paper
 from .netwatch import NetworkWatch
 from .retries import SyncSleep, sync_retrying
 from .urls import parse_arxiv_id
-from .verdicts import is_transient_status
+from .verdicts import MAX_RETRY_AFTER_S, is_transient_status, parse_retry_after
 
 BATCH_SIZE = 100
 """Ids per ``id_list`` request: the package's page size, so one batch is one request."""
@@ -30,6 +31,8 @@ def describe_requests_error(exc: requests.RequestException) -> str:
     """A short cause for a failed request; urllib3's own messages repeat the whole URL."""
     if isinstance(exc, requests.Timeout):
         return "timed out"
+    if isinstance(exc, NotAFeed):
+        return str(exc).removeprefix("arXiv API ")
     chain: list[str] = []
     cause: BaseException | None = exc
     while cause is not None:
@@ -78,8 +81,23 @@ def paper_from_result(result: Any) -> Paper | None:
     )
 
 
-class _TimeoutSession(requests.Session):
-    """The arxiv package sets no request timeout; a hung API must not hang the run."""
+class NotAFeed(requests.RequestException):
+    """A 200 answer that is not a complete Atom feed: a maintenance page, a cut-off body.
+
+    The arxiv package would parse it leniently into "no results", which would make every
+    paper of the batch look nonexistent; this turns it into a (retried) failure instead.
+    """
+
+
+def is_complete_feed(body: bytes) -> bool:
+    """An Atom feed from its root element to its closing tag."""
+    text = body.strip()
+    return text.endswith(b"</feed>") and b"<feed" in text[:2048]
+
+
+class _ApiSession(requests.Session):
+    """The session the arxiv package uses: a timeout (it sets none), request counting,
+    Retry-After capture, and a check that a 200 really carries a whole feed."""
 
     def __init__(
         self, timeout_s: float, on_send: Callable[[], None], on_answer: Callable[[], None]
@@ -88,12 +106,17 @@ class _TimeoutSession(requests.Session):
         self._timeout_s = timeout_s
         self._on_send = on_send
         self._on_answer = on_answer
+        self.retry_after: str | None = None
+        """Retry-After of the last answer (the package's HTTPError does not carry headers)."""
 
     def request(self, *args: Any, **kwargs: Any) -> requests.Response:
         kwargs.setdefault("timeout", self._timeout_s)
         self._on_send()
         response = super().request(*args, **kwargs)
         self._on_answer()
+        self.retry_after = response.headers.get("Retry-After")
+        if response.status_code == 200 and not is_complete_feed(response.content):
+            raise NotAFeed("arXiv API sent something that is not a complete Atom feed")
         return response
 
 
@@ -111,12 +134,16 @@ class ArxivApi:
         watch: NetworkWatch,
         sleep: SyncSleep,
         count_request: Callable[[], None],
+        clock: Callable[[], datetime],
     ) -> None:
         self._client = arxiv.Client(page_size=BATCH_SIZE, delay_seconds=delay_s, num_retries=0)
         # The package has no endpoint option; its query URL is a documented class attribute.
         self._client.query_url_format = f"{api_url}?{{}}"
-        # ...and no timeout option: give its session one (a private attribute, checked by tests).
-        self._client._session = _TimeoutSession(timeout_s, count_request, watch.answered)
+        # ...and no timeout option: give it our session (a private attribute, checked by tests).
+        self._session = _ApiSession(timeout_s, count_request, watch.answered)
+        self._client._session = self._session
+        self._delay_s = delay_s
+        self._clock = clock
         self._host = urlsplit(api_url).hostname or api_url
         self._attempts = attempts
         self._retry_budget_s = retry_budget_s
@@ -150,7 +177,11 @@ class ArxivApi:
             attempts=self._attempts,
             budget_s=self._retry_budget_s,
             should_retry=self._should_retry,
+            retry_after_of=self._retry_after,
             sleep=self._sleep,
+            # After a failure the package's own pacing does not apply (it only counts
+            # answered requests), so a retry never comes sooner than the API's delay.
+            min_wait_s=self._delay_s,
         )
         try:
             return retrying(self._fetch_batch, batch)
@@ -158,18 +189,27 @@ class ArxivApi:
             attempts = int(retrying.statistics.get("attempt_number", 1))
             raise UpstreamError(
                 "arxiv", exc.url, exc.status, attempts,
-                f"arXiv API answered HTTP {exc.status} after {attempts} attempt(s)",
+                f"arXiv API answered HTTP {exc.status}",
             ) from exc  # fmt: skip
         except requests.RequestException as exc:
             attempts = int(retrying.statistics.get("attempt_number", 1))
             raise UpstreamError(
                 "arxiv", self._host, None, attempts,
-                f"arXiv API ({self._host}) {describe_requests_error(exc)}"
-                + (f" after {attempts} attempts" if attempts > 1 else ""),
+                f"arXiv API ({self._host}) {describe_requests_error(exc)}",
             ) from exc  # fmt: skip
 
-    def _should_retry(self, exc: BaseException) -> bool:
+    def _retry_after(self, exc: BaseException) -> float | None:
         if isinstance(exc, arxiv.HTTPError):
+            return parse_retry_after(self._session.retry_after, self._clock())
+        return None
+
+    def _should_retry(self, exc: BaseException) -> bool:
+        if isinstance(exc, NotAFeed):
+            return True
+        if isinstance(exc, arxiv.HTTPError):
+            hint = self._retry_after(exc)
+            if hint is not None and hint > MAX_RETRY_AFTER_S:
+                return False
             return is_transient_status(exc.status)
         if isinstance(exc, requests.ConnectionError | requests.Timeout):
             self._watch.failed(self._host)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import quote
 
@@ -20,7 +20,7 @@ from .models import GithubTarget, Repo
 from .net import describe_http_error
 from .netwatch import NetworkWatch
 from .retries import AsyncSleep, async_retrying
-from .verdicts import is_transient_status, parse_retry_after
+from .verdicts import MAX_RETRY_AFTER_S, is_transient_status, parse_retry_after
 
 API_VERSION = "2022-11-28"
 MAX_IN_FLIGHT = 4
@@ -90,6 +90,9 @@ class GithubApi:
         self._in_flight = asyncio.Semaphore(MAX_IN_FLIGHT)
         self._quota_lock = asyncio.Lock()
         self._exhausted_until: datetime | None = None
+        """The quota is spent until then, too far off to wait: fail fast."""
+        self._resume_at: datetime | None = None
+        """The quota resets soon: requests wait until then."""
 
     @staticmethod
     def headers(token: str | None) -> dict[str, str]:
@@ -124,19 +127,31 @@ class GithubApi:
         for _ in range(2):  # at most one wait for a quota reset per repository
             if self._exhausted_until is not None and self._exhausted_until > self._clock():
                 return self._quota_error(path)
+            await self._wait_for_reset()
             response = await self._get_with_retries(path, etag)
             if isinstance(response, UpstreamError) or not _quota_exhausted(response):
                 return response
             reset = response.headers.get("x-ratelimit-reset", "")
             now = self._clock()
             until = datetime.fromtimestamp(int(reset), tz=timezone.utc) if reset.isdigit() else now
-            wait = (until - now).total_seconds()
-            async with self._quota_lock:
-                if wait > self._rate_limit_wait_s:
-                    self._exhausted_until = until
-                    return self._quota_error(path)
-                await self._sleep(max(wait, 0.0) + 1.0)
+            if (until - now).total_seconds() > self._rate_limit_wait_s:
+                self._exhausted_until = until
+                return self._quota_error(path)
+            # One shared resume time: however many requests hit the limit, the run waits for
+            # the reset once (plus a second for the clocks to agree).
+            resume = until + timedelta(seconds=1)
+            self._resume_at = max(self._resume_at, resume) if self._resume_at else resume
         return self._quota_error(path)
+
+    async def _wait_for_reset(self) -> None:
+        """Hold every request until the quota resets, when a short wait was decided."""
+        async with self._quota_lock:
+            if self._resume_at is None:
+                return
+            remaining = (self._resume_at - self._clock()).total_seconds()
+            if remaining > 0:
+                await self._sleep(remaining)
+            self._resume_at = None
 
     def _quota_error(self, path: str) -> RateLimited:
         until = self._exhausted_until
@@ -154,7 +169,10 @@ class GithubApi:
                 return outcome.status is None and not self._watch.looks_down
             if _quota_exhausted(outcome):
                 return False  # handled by waiting for the reset, not by retrying
-            secondary = outcome.status_code == 403 and "retry-after" in outcome.headers
+            hint = retry_after_of(outcome)
+            if hint is not None and hint > MAX_RETRY_AFTER_S:
+                return False  # asked to stay away longer than we wait: report it
+            secondary = outcome.status_code == 403 and hint is not None
             return secondary or is_transient_status(outcome.status_code)
 
         def retry_after_of(outcome: httpx.Response | UpstreamError) -> float | None:
@@ -177,7 +195,7 @@ class GithubApi:
             attempts = int(retrying.statistics.get("attempt_number", 1))
             return UpstreamError(
                 "github", path, result.status_code, attempts,
-                f"GitHub API answered HTTP {result.status_code} after {attempts} attempts",
+                f"GitHub API answered HTTP {result.status_code}",
             )  # fmt: skip
         return result
 

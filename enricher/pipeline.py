@@ -266,6 +266,7 @@ async def _look_up(
                 timeout_s=settings.timeout_s, attempts=settings.attempts,
                 retry_budget_s=settings.retry_budget_s, watch=watch, sleep=clocks.sync_sleep,
                 count_request=lambda: counter.add("arxiv"),
+                clock=clocks.now,
             )  # fmt: skip
             error: BatchFailed | None = None
             try:

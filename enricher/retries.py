@@ -31,16 +31,24 @@ AsyncSleep = Callable[[float], Awaitable[None]]
 SyncSleep = Callable[[float], None]
 
 
-def _wait(retry_after_of: Callable[[Any], float | None]) -> Callable[[RetryCallState], float]:
+def _wait(
+    retry_after_of: Callable[[Any], float | None], min_wait_s: float = 0.0
+) -> Callable[[RetryCallState], float]:
+    """Backoff, or the server's Retry-After (capped) when it gave one; never under ``min_wait_s``.
+
+    ``retry_after_of`` gets the last result, or the last exception for edges that raise.
+    """
     backoff = wait_exponential_jitter(initial=BACKOFF_INITIAL_S, max=BACKOFF_MAX_S, jitter=1.0)
 
     def wait(state: RetryCallState) -> float:
         outcome = state.outcome
-        if outcome is not None and not outcome.failed:
-            hint = retry_after_of(outcome.result())
+        delay = float(backoff(state))
+        if outcome is not None:
+            last = outcome.exception() if outcome.failed else outcome.result()
+            hint = retry_after_of(last)
             if hint is not None:
-                return min(hint, MAX_RETRY_AFTER_S)
-        return float(backoff(state))
+                delay = min(hint, MAX_RETRY_AFTER_S)
+        return max(delay, min_wait_s)
 
     return wait
 
@@ -74,12 +82,14 @@ def sync_retrying(
     attempts: int,
     budget_s: float,
     should_retry: Callable[[BaseException], bool],
+    retry_after_of: Callable[[BaseException], float | None],
     sleep: SyncSleep,
+    min_wait_s: float = 0.0,
 ) -> Retrying:
     """For the arxiv package, which reports failures as exceptions; the last one is re-raised."""
     return Retrying(
         stop=stop_after_attempt(attempts) | stop_before_delay(budget_s),
-        wait=_wait(lambda _: None),
+        wait=_wait(retry_after_of, min_wait_s),
         retry=retry_if_exception(should_retry),
         reraise=True,
         sleep=sleep,

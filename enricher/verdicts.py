@@ -1,5 +1,8 @@
 """From observed facts to an honest verdict. Pure: no I/O, no clock.
 
+Reasons depend only on the facts, never on how many attempts it took, so a re-run that sees
+the same world writes the same record.
+
 The rule of thumb: ``broken`` only when the authority said the thing does not exist; anything
 that merely failed to answer is ``unreachable`` or ``blocked``, because it may exist.
 """
@@ -60,12 +63,7 @@ def is_transient(outcome: FetchOutcome) -> bool:
     return is_transient_status(outcome.status_code)
 
 
-def _attempts_note(attempts: int) -> str:
-    return f" after {attempts} attempts" if attempts > 1 else ""
-
-
 def _failure_verdict(failure: FetchFailure, checked_at: datetime | None) -> Verdict:
-    note = _attempts_note(failure.attempts)
     final = failure.redirects[-1].url if failure.redirects else None
     if failure.kind is FailureKind.PRIVATE:
         return Verdict(
@@ -85,7 +83,7 @@ def _failure_verdict(failure: FetchFailure, checked_at: datetime | None) -> Verd
     # without a network from rewriting records just to change a timestamp.
     return Verdict(
         Status.UNREACHABLE,
-        f"{failure.message}{note}",
+        failure.message,
         final_url=final,
         redirects=failure.redirects,
         network_level_failure=failure.kind.is_network_level,
@@ -115,7 +113,6 @@ def web_verdict(outcome: FetchOutcome, checked_at: datetime | None) -> Verdict:
     if isinstance(outcome, FetchFailure):
         return _failure_verdict(outcome, checked_at)
     code = outcome.status_code
-    note = _attempts_note(outcome.attempts)
     if 200 <= code <= 299:
         permanent = [hop for hop in outcome.redirects if hop.is_permanent]
         if permanent:
@@ -132,11 +129,9 @@ def web_verdict(outcome: FetchOutcome, checked_at: datetime | None) -> Verdict:
         return _http_verdict(Status.BLOCKED, reason, outcome, checked_at)
     if code in BLOCKING_STATUSES:
         what = "rate limited (429)" if code == 429 else f"refused (HTTP {code})"
-        return _http_verdict(
-            Status.BLOCKED, f"{what}{note}; the page may exist", outcome, checked_at
-        )
+        return _http_verdict(Status.BLOCKED, f"{what}; the page may exist", outcome, checked_at)
     if 500 <= code <= 599:
-        reason = f"server error (HTTP {code}){note}"
+        reason = f"server error (HTTP {code})"
         return _http_verdict(Status.UNREACHABLE, reason, outcome, checked_at)
     if 300 <= code <= 399:
         reason = f"redirect (HTTP {code}) without a usable Location"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Any
 
 import pytest
@@ -12,6 +13,8 @@ from enricher.arxiv_api import ArxivApi, BatchFailed
 from enricher.netwatch import NetworkWatch
 from tests.fakes import fixture_text
 
+NOW = datetime(2026, 11, 22, 9, 0, tzinfo=timezone.utc)
+
 
 def make_api(url: str, **overrides: Any) -> tuple[ArxivApi, list[float], list[int]]:
     slept: list[float] = []
@@ -19,6 +22,7 @@ def make_api(url: str, **overrides: Any) -> tuple[ArxivApi, list[float], list[in
     options: dict[str, Any] = {
         "delay_s": 0.0, "timeout_s": 5.0, "attempts": 3, "retry_budget_s": 60.0,
         "watch": NetworkWatch(), "sleep": slept.append, "count_request": lambda: sent.append(1),
+        "clock": lambda: NOW,
     }  # fmt: skip
     options.update(overrides)
     return ArxivApi(url, **options), slept, sent
@@ -94,3 +98,37 @@ def test_session_has_a_timeout(httpserver: HTTPServer) -> None:
     api._client._session.mount("http://", Recorder())
     api.fetch_papers(["0000.0000"])
     assert seen == [7.5]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "<html><body>arXiv is down for maintenance</body></html>",
+        fixture_text("arxiv_idlist_multi.xml")[:1500],
+    ],
+    ids=["maintenance-page", "cut-off-feed"],
+)
+def test_a_200_that_is_not_a_whole_feed_is_a_failure(httpserver: HTTPServer, body: str) -> None:
+    """A maintenance page or a truncated feed must not make every paper look nonexistent."""
+    api, slept, sent = make_api(serve(httpserver, body))
+    with pytest.raises(BatchFailed) as failure:
+        api.fetch_papers(["astro-ph/0601001", "2405.13786"])
+    assert failure.value.found == {}
+    assert "not a complete Atom feed" in str(failure.value)
+    assert len(sent) == 3 and len(slept) == 2
+
+
+def test_retry_after_is_honoured_and_pacing_kept(httpserver: HTTPServer) -> None:
+    """A 503 with Retry-After waits that long; no retry ever comes sooner than the delay."""
+    httpserver.expect_ordered_request("/api/query").respond_with_data(
+        "busy", status=503, headers={"Retry-After": "7"}
+    )
+    httpserver.expect_ordered_request("/api/query").respond_with_data("busy", status=503)
+    httpserver.expect_ordered_request("/api/query").respond_with_data(
+        fixture_text("arxiv_empty.xml"), content_type="application/atom+xml"
+    )
+    api, slept, sent = make_api(httpserver.url_for("/api/query"), delay_s=3.0)
+    api._client.delay_seconds = 0.0  # the package's own pacing sleeps for real; ours is injected
+    assert api.fetch_papers(["0000.0000"]) == {"0000.0000": None}
+    assert len(sent) == 3
+    assert slept[0] == 7.0 and slept[1] >= 3.0

@@ -168,3 +168,33 @@ def test_quota_exhausted_run_marks_github_links_unreachable(
     links = json.loads((tmp_path / "d.enriched.json").read_text())["links"]
     assert "rate limit exhausted" in links[0]["reason"]
     assert len(apis.server.log) == 1
+
+
+def test_many_repositories_wait_for_one_reset_once() -> None:
+    """Eight repositories hitting the same short quota reset wait for it once, not eight times."""
+    sent: list[httpx.Request] = []
+    slept: list[float] = []
+    now = [NOW]
+    reset_at = NOW + timedelta(seconds=30)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return rate_limited(30) if now[0] < reset_at else repo_ok(request)
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += timedelta(seconds=seconds)  # the injected clock moves; nothing waits
+
+    async def main() -> list[RepoAnswer]:
+        async with httpx.AsyncClient(
+            base_url=API, transport=httpx.MockTransport(handler)
+        ) as client:
+            api = GithubApi(client, attempts=3, retry_budget_s=60, rate_limit_wait_s=60,
+                            watch=NetworkWatch(), sleep=sleep, clock=lambda: now[0])  # fmt: skip
+            targets = [GithubTarget("owner", f"repo{n}") for n in range(8)]
+            return list(await asyncio.gather(*(api.fetch(t) for t in targets)))
+
+    answers = asyncio.run(main())
+    assert all(answer.repo is not None for answer in answers)
+    assert slept == [pytest.approx(31.0)]
+    assert len(sent) <= 16
