@@ -55,7 +55,7 @@ class Cache:
         return cls(None, None)
 
     @classmethod
-    def open(cls, cache_dir: Path, now: datetime) -> Cache:
+    def open(cls, cache_dir: Path, now: datetime, busy_timeout_s: float = 10.0) -> Cache:
         """Open (or create) the cache in ``cache_dir``.
 
         An unreadable or corrupt file is renamed ``enricher.sqlite3.corrupt-<time>`` with a
@@ -67,7 +67,11 @@ class Cache:
             raise CacheError(f"{cache_dir}: cannot create cache folder: {exc.strerror}") from exc
         path = cache_dir / CACHE_FILE
         try:
-            return cls(_connect(path), path)
+            return cls(_connect(path, busy_timeout_s), path)
+        except sqlite3.OperationalError as exc:
+            # Locked, read-only, out of disk: the file may be perfectly good. Never move a
+            # live cache aside; report it instead.
+            raise CacheError(f"{path}: cannot open the cache: {exc}") from exc
         except sqlite3.DatabaseError as exc:
             aside = path.with_name(f"{CACHE_FILE}.corrupt-{now:%Y%m%dT%H%M%S}")
             log.warning(
@@ -80,8 +84,8 @@ class Cache:
                 path.replace(aside)
                 for suffix in ("-wal", "-shm", "-journal"):
                     Path(f"{path}{suffix}").unlink(missing_ok=True)
-                return cls(_connect(path), path)
-            except (OSError, sqlite3.DatabaseError) as again:
+                return cls(_connect(path, busy_timeout_s), path)
+            except (OSError, sqlite3.Error) as again:
                 raise CacheError(f"{path}: cannot rebuild the cache: {again}") from again
 
     def get_many(self, keys: list[str]) -> dict[str, CachedFact]:
@@ -93,9 +97,13 @@ class Cache:
         for start in range(0, len(keys), chunk):
             part = keys[start : start + chunk]
             marks = ",".join("?" * len(part))
-            rows = self._db.execute(
-                f"SELECT key, observed_at, etag, payload FROM facts WHERE key IN ({marks})", part
-            ).fetchall()
+            try:
+                rows = self._db.execute(
+                    f"SELECT key, observed_at, etag, payload FROM facts WHERE key IN ({marks})",
+                    part,
+                ).fetchall()
+            except sqlite3.Error as exc:
+                raise CacheError(f"{self.path}: cannot read the cache: {exc}") from exc
             for key, observed_at, etag, payload in rows:
                 try:
                     moment = datetime.fromisoformat(observed_at)
@@ -116,11 +124,14 @@ class Cache:
              json.dumps(f.payload, ensure_ascii=False, sort_keys=True))
             for f in facts
         ]  # fmt: skip
-        with self._db:
-            self._db.executemany(
-                "INSERT OR REPLACE INTO facts (key, observed_at, etag, payload) VALUES (?,?,?,?)",
-                rows,
-            )
+        try:
+            with self._db:
+                self._db.executemany(
+                    "INSERT OR REPLACE INTO facts (key, observed_at, etag, payload) VALUES (?,?,?,?)",
+                    rows,
+                )
+        except sqlite3.Error as exc:
+            raise CacheError(f"{self.path}: cannot write the cache: {exc}") from exc
 
     def close(self) -> None:
         if self._db is not None:
@@ -128,8 +139,8 @@ class Cache:
             self._db = None
 
 
-def _connect(path: Path) -> sqlite3.Connection:
-    db = sqlite3.connect(path, timeout=10.0)
+def _connect(path: Path, busy_timeout_s: float) -> sqlite3.Connection:
+    db = sqlite3.connect(path, timeout=busy_timeout_s)
     try:
         # quick_check reads every page: it turns a half-corrupt file into an error now rather
         # than a crash mid-run.

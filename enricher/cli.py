@@ -102,16 +102,25 @@ def flags_from(namespace: argparse.Namespace) -> dict[str, Any]:
     return flags
 
 
-def _configure_logging(verbosity: int) -> None:
-    level = {-1: logging.ERROR, 0: logging.WARNING, 1: logging.INFO}.get(verbosity, logging.DEBUG)
+def _configure_logging(verbosity: int, live_progress: bool) -> None:
+    """Plain, timestamped lines on stderr, for cron logs and CI.
+
+    By default one line per digest and one per run; with a live progress bar on the
+    terminal those are left out (the bar and the report say the same), and ``-q`` keeps
+    errors only.
+    """
+    default = logging.WARNING if live_progress else logging.INFO
+    level = {-1: logging.ERROR, 0: default, 1: logging.INFO}.get(verbosity, logging.DEBUG)
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(
+        logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%Y-%m-%dT%H:%M:%S")
+    )
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    # The arxiv package logs every page at INFO; ours say the same thing more briefly.
-    logging.getLogger("arxiv").setLevel(max(level, logging.WARNING))
-    logging.getLogger("httpx").setLevel(max(level, logging.WARNING))
+    # Third-party libraries log every request at INFO; ours summarise them.
+    for noisy in ("arxiv", "httpx", "httpcore", "urllib3"):
+        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
 
 
 def _wants_progress(settings: Settings, env: Mapping[str, str]) -> bool:
@@ -160,8 +169,9 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     except ConfigError as exc:
         print(f"enricher: configuration error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    _configure_logging(settings.verbosity)
-    progress: Progress | None = RichProgress() if _wants_progress(settings, env) else None
+    live = _wants_progress(settings, env)
+    _configure_logging(settings.verbosity, live_progress=live)
+    progress: Progress | None = RichProgress() if live else None
     try:
         summary = run(settings, progress=progress)
     except InputError as exc:
@@ -169,6 +179,11 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         return EXIT_USAGE
     except CacheError as exc:
         print(f"enricher: {exc}", file=sys.stderr)
+        return EXIT_INCOMPLETE
+    except Exception:
+        # A bug, or an environment we did not foresee: show everything, and exit 3 ("could
+        # not complete") rather than Python's 1, which means "links failed" here.
+        log.exception("enricher: internal error; please report it with this traceback")
         return EXIT_INCOMPLETE
     if settings.format == "text":
         report = format_text(summary, brief=settings.verbosity < 0)

@@ -107,6 +107,13 @@ def _non_negative_float(value: Any, name: str) -> float:
     return number
 
 
+def _positive_float(value: Any, name: str) -> float:
+    number = _non_negative_float(value, name)
+    if number == 0:
+        raise ConfigError(f"{name}: must be more than zero")
+    return number
+
+
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
 _UNIT_S = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0, "d": DAY_S}
 
@@ -195,7 +202,7 @@ _FILE_KEYS: dict[str, tuple[str, Any]] = {
     "exclude": ("exclude", _regexes),
     "concurrency": ("concurrency", _positive_int),
     "per-host": ("per_host", _positive_int),
-    "timeout": ("timeout_s", _non_negative_float),
+    "timeout": ("timeout_s", _positive_float),
     "attempts": ("attempts", _positive_int),
     "fail-on": ("fail_on", parse_fail_on),
     "format": ("format", _format),

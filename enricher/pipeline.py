@@ -24,7 +24,7 @@ from .cache import Cache, CachedFact
 from .checker import WebChecker
 from .config import Settings
 from .digest import decode_digest, parse_digest
-from .errors import EnricherError, UpstreamError, WriteError
+from .errors import CacheError, EnricherError, UpstreamError, WriteError
 from .files import discover_digests, read_bytes, read_text_if_exists, write_atomic
 from .github_api import GithubApi
 from .models import (
@@ -336,7 +336,12 @@ def run(
     counter = RequestCounter()
     watch = NetworkWatch()
     try:
-        cached = cache.get_many(list(plan.targets))
+        try:
+            cached = cache.get_many(list(plan.targets))
+        except CacheError as exc:
+            log.warning("%s; checking everything afresh", exc)
+            errors.append(str(exc))
+            cached = {}
         lookups = _Lookups()
         to_check: list[Target] = []
         stale: dict[str, CachedFact] = {}
@@ -375,7 +380,12 @@ def run(
                 progress.stop()
             lookups.observations.update(found.observations)
             lookups.failures.update(found.failures)
-            cache.put_many(found.to_store)
+            try:
+                cache.put_many(found.to_store)
+            except CacheError as exc:
+                # The verdicts are good; only the next run's savings are lost. Still an
+                # error (exit 3): a cache that cannot be written will not fix itself.
+                errors.append(str(exc))
     finally:
         cache.close()
 
@@ -394,10 +404,29 @@ def run(
                 except WriteError as exc:
                     errors.append(str(exc))
         results.append(DigestResult(str(path), str(record_path), links, problems, written))
+        log.info("%s: %s; record %s", path, _tally(links), _record_state(settings, written))
 
-    return summarise(
+    summary = summarise(
         results, settings, errors, watch, counter.counts, started_at, time.monotonic() - began
     )
+    log.info(
+        "run done in %.1f s: %d links, %s; %d requests; exit %d",
+        summary.duration_s, summary.total_links, _tally(tuple(link for r in results for link in r.links)),
+        sum(summary.requests.values()), summary.exit_code,
+    )  # fmt: skip
+    return summary
+
+
+def _tally(links: tuple[CheckedLink, ...]) -> str:
+    """``ok 17, unreachable 2``: the statuses present, in vocabulary order."""
+    counts = {s: sum(1 for link in links if link.verdict.status is s) for s in Status}
+    return ", ".join(f"{s.value} {n}" for s, n in counts.items() if n) or "no links"
+
+
+def _record_state(settings: Settings, written: bool) -> str:
+    if not settings.write:
+        return "not written (--no-write)"
+    return "written" if written else "unchanged"
 
 
 def _checked(entry: LinkEntry, plan: _Plan, lookups: _Lookups) -> CheckedLink:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 
 from enricher import facts
 from enricher.cache import CACHE_FILE, Cache, CachedFact
+from enricher.errors import CacheError
 from enricher.models import (
     FailureKind,
     FetchFailure,
@@ -182,3 +184,20 @@ def test_disabled_cache_stores_nothing() -> None:
     assert disabled.get_many(["k"]) == {}
     assert disabled.path is None
     disabled.close()
+
+
+def test_a_locked_cache_is_reported_not_moved_aside(tmp_path: Path) -> None:
+    """Another process holding the cache is not corruption: the file stays, the error says so."""
+    good = open_cache(tmp_path)
+    good.put_many([CachedFact("web:https://a.example/", NOW, {"x": 1})])
+    good.close()
+    holder = sqlite3.connect(tmp_path / "enricher.sqlite3")
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        with pytest.raises(CacheError, match="locked"):
+            Cache.open(tmp_path, NOW, busy_timeout_s=0.05)
+    finally:
+        holder.rollback()
+        holder.close()
+    assert not list(tmp_path.glob("*.corrupt-*"))
+    assert open_cache(tmp_path).get_many(["web:https://a.example/"])

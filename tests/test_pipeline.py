@@ -270,8 +270,10 @@ def test_network_down_means_unreachable_not_broken(
         github_api_url=closed,
         fail_on=frozenset({Status.BROKEN}),
     )
+    clock.advance(minutes=5)
     again = run(relaxed, clocks=clock.clocks(), web_transport=httpx.MockTransport(no_network))
     assert again.exit_code == 0
+    assert not any(d.written for d in again.digests)  # nothing changed, nothing rewritten
 
 
 def test_offline_uses_the_cache_and_sends_nothing(
