@@ -7,8 +7,8 @@
     ├── InputError         a path to check does not exist or is not readable (exit 2)
     ├── CacheError         the cache cannot be opened or rebuilt (exit 3)
     ├── WriteError         a record could not be written (exit 3)
-    └── UpstreamError      an API answered with an error after retries
-        └── RateLimited    the API quota is exhausted
+    └── UpstreamError      an API could not answer (error status, no connection), retries done
+        └── RateLimited    the API quota is spent for longer than we wait
 
 A link that fails is never an exception: it is a ``Verdict``. These are for failures of the
 run itself, and for the API edges to report to the pipeline.
@@ -38,7 +38,10 @@ class WriteError(EnricherError):
 
 
 class UpstreamError(EnricherError):
-    """An API (arXiv, GitHub) failed after retries."""
+    """An API (arXiv, GitHub) gave no usable answer, after whatever retries were due.
+
+    ``status`` is the HTTP status, or None when nothing answered (DNS, connection, timeout).
+    """
 
     def __init__(self, service: str, url: str, status: int | None, attempts: int, message: str):
         super().__init__(message)
@@ -49,16 +52,4 @@ class UpstreamError(EnricherError):
 
 
 class RateLimited(UpstreamError):
-    """The API's quota is spent until ``reset_at`` (epoch seconds) or for ``retry_after`` s."""
-
-    def __init__(
-        self,
-        service: str,
-        url: str,
-        status: int | None,
-        attempts: int,
-        message: str,
-        retry_after: float | None = None,
-    ):
-        super().__init__(service, url, status, attempts, message)
-        self.retry_after = retry_after
+    """The API's quota is spent until a reset too far off to wait for."""

@@ -10,11 +10,7 @@ from pathlib import Path
 from .errors import InputError, WriteError
 from .records import RECORD_SUFFIX
 
-DEFAULT_GLOB = "*.txt"
-"""Which files of a folder are digests, unless ``--glob`` says otherwise."""
-
-
-def discover_digests(paths: list[str], pattern: str = DEFAULT_GLOB) -> list[Path]:
+def discover_digests(paths: list[str], pattern: str) -> list[Path]:
     """Digest files named by the user: files as given, folders as their ``pattern`` matches.
 
     Records (``*.enriched.json``) are never taken as digests, whatever the pattern. Each file

@@ -24,11 +24,6 @@ class Status(StrEnum):
     SKIPPED = "skipped"
 
     @property
-    def works(self) -> bool:
-        """The link leads to a live page (possibly after a permanent move)."""
-        return self in (Status.OK, Status.REDIRECTED)
-
-    @property
     def is_cacheable(self) -> bool:
         """Whether the facts behind this verdict may be reused on a later run.
 

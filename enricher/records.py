@@ -15,7 +15,8 @@ from typing import Any
 from .models import CheckedLink, Kind, Paper, Problem, Repo, Status
 
 SCHEMA_VERSION = 1
-"""Bumped only on an incompatible change; new fields are added without a bump."""
+"""Bumped only on an incompatible change. A new field comes with an update of
+``record.schema.json`` (which is strict, so tests catch a field added by mistake)."""
 
 RECORD_SUFFIX = ".enriched.json"
 

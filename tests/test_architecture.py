@@ -110,3 +110,28 @@ def test_cli_reads_the_environment_only_in_main() -> None:
     inside_main = {id(node) for node in ast.walk(mains[0])}
     outside = [node for node in environment_reads(module) if id(node) not in inside_main]
     assert outside == [], [ast.unparse(node) for node in outside]
+
+
+EDGES = frozenset(
+    {"checker", "net", "arxiv_api", "github_api", "cache", "files", "cli", "pipeline", "retries"}
+)
+"""Modules that own a dependency or orchestrate; the pure core must not reach them."""
+
+
+def relative_imports(module: ast.Module) -> set[str]:
+    """Sibling modules imported with ``from .x import`` or ``from . import x``."""
+    names: set[str] = set()
+    for node in ast.walk(module):
+        if isinstance(node, ast.ImportFrom) and node.level == 1:
+            if node.module:
+                names.add(node.module.split(".")[0])
+            else:
+                names.update(alias.name for alias in node.names)
+    return names
+
+
+@pytest.mark.parametrize("name", PURE_CORE, ids=list(PURE_CORE))
+def test_pure_core_does_not_import_edges(name: str) -> None:
+    """A pure module cannot do I/O second-hand by importing an edge module of the package."""
+    offending = relative_imports(tree(PACKAGE / f"{name}.py")) & EDGES
+    assert offending == set(), f"enricher/{name}.py imports {sorted(offending)}"
