@@ -10,6 +10,7 @@ from pathlib import Path
 from .errors import InputError, WriteError
 from .records import RECORD_SUFFIX
 
+
 def discover_digests(paths: list[str], pattern: str) -> list[Path]:
     """Digest files named by the user: files as given, folders as their ``pattern`` matches.
 

@@ -250,10 +250,9 @@ async def _look_up(
             except UpstreamError as exc:
                 found.failures[target.key] = unreachable(str(exc), network_level=exc.status is None)
             else:
-                if answer.not_modified and cached is not None:
-                    previous = _from_cache(target, cached)
-                    fact = previous.fact if previous is not None else None
-                    found.observe(target, fact, clocks.now(), answer.etag)
+                previous = _from_cache(target, cached) if cached is not None else None
+                if answer.not_modified and previous is not None:
+                    found.observe(target, previous.fact, clocks.now(), answer.etag)
                 else:
                     found.observe(target, answer.repo, clocks.now(), answer.etag)
             progress.advance("api.github.com")
@@ -360,8 +359,8 @@ def run(
                 lookups.failures[key] = unreachable("offline: not in the cache")
             else:
                 to_check.append(target)
-                if hit is not None:
-                    stale[key] = hit
+                if hit is not None and observation is not None:
+                    stale[key] = hit  # readable: its ETag may save a GitHub request
         if to_check:
             log.info(
                 "checking %d of %d unique targets (%d from cache)",
