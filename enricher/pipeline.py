@@ -291,10 +291,19 @@ async def _look_up(
     return found
 
 
-def _read_digests(
-    paths: list[Path],
-) -> tuple[list[tuple[Path, bytes, tuple[LinkEntry, ...], tuple[Problem, ...]]], list[str]]:
-    digests = []
+@dataclass(frozen=True, slots=True)
+class _Digest:
+    """A digest as read: its bytes (hashed into the record), links and input problems."""
+
+    path: Path
+    data: bytes
+    entries: tuple[LinkEntry, ...]
+    problems: tuple[Problem, ...]
+
+
+def _read_digests(paths: list[Path]) -> tuple[list[_Digest], list[str]]:
+    """Read and parse each digest; an unreadable file is an error and the rest go on."""
+    digests: list[_Digest] = []
     errors: list[str] = []
     for path in paths:
         try:
@@ -304,7 +313,7 @@ def _read_digests(
             continue
         text, problems = decode_digest(data, str(path))
         parsed = parse_digest(text, str(path))
-        digests.append((path, data, parsed.entries, problems + parsed.problems))
+        digests.append(_Digest(path, data, parsed.entries, problems + parsed.problems))
     return digests, errors
 
 
@@ -329,7 +338,7 @@ def run(
     began = time.monotonic()
     paths = discover_digests(list(settings.paths), settings.glob)
     digests, errors = _read_digests(paths)
-    plan = plan_targets((e for _, _, entries, _ in digests for e in entries), settings)
+    plan = plan_targets((e for digest in digests for e in digest.entries), settings)
 
     cache = Cache.open(settings.cache_dir, started_at) if settings.use_cache else Cache.disabled()
     counter = RequestCounter()
@@ -389,21 +398,13 @@ def run(
         cache.close()
 
     results: list[DigestResult] = []
-    for path, data, entries, problems in digests:
-        links = tuple(_checked(entry, plan, lookups) for entry in entries)
-        record_path = path.with_name(record_name(path.name))
-        written = False
-        if settings.write:
-            record = build_record(path.name, data, links, problems, started_at, settings.metadata)
-            old = read_text_if_exists(record_path)
-            if old is None or not same_content(old, record):
-                try:
-                    write_atomic(record_path, to_json(record))
-                    written = True
-                except WriteError as exc:
-                    errors.append(str(exc))
-        results.append(DigestResult(str(path), str(record_path), links, problems, written))
-        log.info("%s: %s; record %s", path, _tally(links), _record_state(settings, written))
+    for digest in digests:
+        links = tuple(_checked(entry, plan, lookups) for entry in digest.entries)
+        record_path, written = _write_record(digest, links, settings, started_at, errors)
+        results.append(
+            DigestResult(str(digest.path), str(record_path), links, digest.problems, written)
+        )
+        log.info("%s: %s; record %s", digest.path, _tally(links), _record_state(settings, written))
 
     summary = summarise(
         results, settings, errors, watch, counter.counts, started_at, time.monotonic() - began
@@ -414,6 +415,31 @@ def run(
         sum(summary.requests.values()), summary.exit_code,
     )  # fmt: skip
     return summary
+
+
+def _write_record(
+    digest: _Digest,
+    links: tuple[CheckedLink, ...],
+    settings: Settings,
+    generated_at: datetime,
+    errors: list[str],
+) -> tuple[Path, bool]:
+    """Write ``<stem>.enriched.json`` unless it would say the same as the one already there."""
+    record_path = digest.path.with_name(record_name(digest.path.name))
+    if not settings.write:
+        return record_path, False
+    record = build_record(
+        digest.path.name, digest.data, links, digest.problems, generated_at, settings.metadata
+    )
+    old = read_text_if_exists(record_path)
+    if old is not None and same_content(old, record):
+        return record_path, False
+    try:
+        write_atomic(record_path, to_json(record))
+    except WriteError as exc:
+        errors.append(str(exc))
+        return record_path, False
+    return record_path, True
 
 
 def _tally(links: tuple[CheckedLink, ...]) -> str:
