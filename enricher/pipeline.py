@@ -317,6 +317,39 @@ def _read_digests(paths: list[Path]) -> tuple[list[_Digest], list[str]]:
     return digests, errors
 
 
+def partition_by_freshness(
+    targets: dict[str, Target],
+    cached: dict[str, CachedFact],
+    settings: Settings,
+    now: datetime,
+) -> tuple[_Lookups, list[Target], dict[str, CachedFact]]:
+    """Split targets into answered-from-cache and to-check, under the TTLs and flags.
+
+    Returns what the cache answers (``--offline`` takes stale facts too, and calls the rest
+    unreachable), the targets to look up, and their stale cache rows (for ETags).
+    """
+    lookups = _Lookups()
+    to_check: list[Target] = []
+    stale: dict[str, CachedFact] = {}
+    for key, target in targets.items():
+        hit = cached.get(key)
+        observation = _from_cache(target, hit) if hit is not None else None
+        fresh = (
+            observation is not None
+            and not settings.refresh
+            and (now - observation.observed_at).total_seconds() < settings.ttl_s[target.kind.value]
+        )
+        if observation is not None and (fresh or settings.offline):
+            lookups.observations[key] = observation
+        elif settings.offline:
+            lookups.failures[key] = unreachable("offline: not in the cache")
+        else:
+            to_check.append(target)
+            if hit is not None and observation is not None:
+                stale[key] = hit  # readable: its ETag may save a GitHub request
+    return lookups, to_check, stale
+
+
 def run(
     settings: Settings,
     *,
@@ -350,26 +383,9 @@ def run(
             log.warning("%s; checking everything afresh", exc)
             errors.append(str(exc))
             cached = {}
-        lookups = _Lookups()
-        to_check: list[Target] = []
-        stale: dict[str, CachedFact] = {}
-        for key, target in plan.targets.items():
-            hit = cached.get(key)
-            observation = _from_cache(target, hit) if hit is not None else None
-            ttl = settings.ttl_s[target.kind.value]
-            fresh = (
-                observation is not None
-                and not settings.refresh
-                and (started_at - observation.observed_at).total_seconds() < ttl
-            )
-            if observation is not None and (fresh or settings.offline):
-                lookups.observations[key] = observation
-            elif settings.offline:
-                lookups.failures[key] = unreachable("offline: not in the cache")
-            else:
-                to_check.append(target)
-                if hit is not None and observation is not None:
-                    stale[key] = hit  # readable: its ETag may save a GitHub request
+        lookups, to_check, stale = partition_by_freshness(
+            plan.targets, cached, settings, started_at
+        )
         if to_check:
             log.info(
                 "checking %d of %d unique targets (%d from cache)",
