@@ -8,6 +8,7 @@ The package is synchronous (requests); the pipeline calls it through ``asyncio.t
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -24,7 +25,8 @@ from .urls import parse_arxiv_id
 from .verdicts import MAX_RETRY_AFTER_S, is_transient_status, parse_retry_after
 
 BATCH_SIZE = 100
-"""Ids per ``id_list`` request: the package's page size, so one batch is one request."""
+"""Ids per ``id_list`` request: the package's page size, so one batch is one request.
+K ids cost ceil(K/100) requests, plus one to confirm any ids the answer left out."""
 
 
 def describe_requests_error(exc: requests.RequestException) -> str:
@@ -96,14 +98,25 @@ def is_complete_feed(body: bytes) -> bool:
 
 
 class _ApiSession(requests.Session):
-    """The session the arxiv package uses: a timeout (it sets none), request counting,
-    Retry-After capture, and a check that a 200 really carries a whole feed."""
+    """The session the arxiv package uses: a timeout (it sets none), pacing that also counts
+    failed requests, request counting, Retry-After capture, and a check that a 200 really
+    carries a whole feed."""
 
     def __init__(
-        self, timeout_s: float, on_send: Callable[[], None], on_answer: Callable[[], None]
+        self,
+        timeout_s: float,
+        delay_s: float,
+        sleep: SyncSleep,
+        monotonic: Callable[[], float],
+        on_send: Callable[[], None],
+        on_answer: Callable[[], None],
     ) -> None:
         super().__init__()
+        self._monotonic = monotonic
         self._timeout_s = timeout_s
+        self._delay_s = delay_s
+        self._sleep = sleep
+        self._last_send: float | None = None
         self._on_send = on_send
         self._on_answer = on_answer
         self.retry_after: str | None = None
@@ -111,6 +124,13 @@ class _ApiSession(requests.Session):
 
     def request(self, *args: Any, **kwargs: Any) -> requests.Response:
         kwargs.setdefault("timeout", self._timeout_s)
+        # The package paces from its last *answered* request; a timeout or a rejected answer
+        # would let the next request (a retry, the next batch) go out at once. Pace sends.
+        if self._last_send is not None:
+            gap = self._delay_s - (self._monotonic() - self._last_send)
+            if gap > 0:
+                self._sleep(gap)
+        self._last_send = self._monotonic()
         self._on_send()
         response = super().request(*args, **kwargs)
         self._on_answer()
@@ -135,14 +155,16 @@ class ArxivApi:
         sleep: SyncSleep,
         count_request: Callable[[], None],
         clock: Callable[[], datetime],
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._client = arxiv.Client(page_size=BATCH_SIZE, delay_seconds=delay_s, num_retries=0)
         # The package has no endpoint option; its query URL is a documented class attribute.
         self._client.query_url_format = f"{api_url}?{{}}"
         # ...and no timeout option: give it our session (a private attribute, checked by tests).
-        self._session = _ApiSession(timeout_s, count_request, watch.answered)
+        self._session = _ApiSession(
+            timeout_s, delay_s, sleep, monotonic, count_request, watch.answered
+        )
         self._client._session = self._session
-        self._delay_s = delay_s
         self._clock = clock
         self._host = urlsplit(api_url).hostname or api_url
         self._attempts = attempts
@@ -157,10 +179,25 @@ class ArxivApi:
         pipeline turns that into ``unreachable`` verdicts for those ids only.
         """
         found: dict[str, Paper | None] = {}
-        unique = list(dict.fromkeys(ids))
         failures: list[UpstreamError] = []
-        for start in range(0, len(unique), BATCH_SIZE):
-            batch = unique[start : start + BATCH_SIZE]
+        self._fetch_into(list(dict.fromkeys(ids)), found, failures)
+        # arXiv has been seen to answer a whole, valid, *empty* feed for ids that exist.
+        # "No such paper" is a verdict that sticks (broken, cached), so ids missing from the
+        # answer are asked about once more, on their own, before we believe it.
+        absent = [paper_id for paper_id, paper in found.items() if paper is None]
+        if absent:
+            for paper_id in absent:
+                del found[paper_id]
+            self._fetch_into(absent, found, failures)
+        if failures:
+            raise BatchFailed(found, failures)
+        return found
+
+    def _fetch_into(
+        self, ids: list[str], found: dict[str, Paper | None], failures: list[UpstreamError]
+    ) -> None:
+        for start in range(0, len(ids), BATCH_SIZE):
+            batch = ids[start : start + BATCH_SIZE]
             try:
                 papers = self._fetch_batch_with_retries(batch)
             except UpstreamError as exc:
@@ -168,9 +205,6 @@ class ArxivApi:
                 continue
             for paper_id in batch:
                 found[paper_id] = papers.get(paper_id)
-        if failures:
-            raise BatchFailed(found, failures)
-        return found
 
     def _fetch_batch_with_retries(self, batch: list[str]) -> dict[str, Paper]:
         retrying = sync_retrying(
@@ -179,9 +213,6 @@ class ArxivApi:
             should_retry=self._should_retry,
             retry_after_of=self._retry_after,
             sleep=self._sleep,
-            # After a failure the package's own pacing does not apply (it only counts
-            # answered requests), so a retry never comes sooner than the API's delay.
-            min_wait_s=self._delay_s,
         )
         try:
             return retrying(self._fetch_batch, batch)
@@ -214,7 +245,10 @@ class ArxivApi:
         if isinstance(exc, requests.ConnectionError | requests.Timeout):
             self._watch.failed(self._host)
             return not self._watch.looks_down
-        return False
+        # A body cut off mid-transfer, or badly compressed: the next try may be whole.
+        return isinstance(
+            exc, requests.exceptions.ChunkedEncodingError | requests.exceptions.ContentDecodingError
+        )
 
     def _fetch_batch(self, batch: list[str]) -> dict[str, Paper]:
         search = arxiv.Search(id_list=batch, max_results=len(batch))

@@ -31,10 +31,8 @@ AsyncSleep = Callable[[float], Awaitable[None]]
 SyncSleep = Callable[[float], None]
 
 
-def _wait(
-    retry_after_of: Callable[[Any], float | None], min_wait_s: float = 0.0
-) -> Callable[[RetryCallState], float]:
-    """Backoff, or the server's Retry-After (capped) when it gave one; never under ``min_wait_s``.
+def _wait(retry_after_of: Callable[[Any], float | None]) -> Callable[[RetryCallState], float]:
+    """Backoff, or the server's Retry-After (capped) when it gave one.
 
     ``retry_after_of`` gets the last result, or the last exception for edges that raise.
     """
@@ -48,7 +46,7 @@ def _wait(
             hint = retry_after_of(last)
             if hint is not None:
                 delay = min(hint, MAX_RETRY_AFTER_S)
-        return max(delay, min_wait_s)
+        return delay
 
     return wait
 
@@ -84,12 +82,11 @@ def sync_retrying(
     should_retry: Callable[[BaseException], bool],
     retry_after_of: Callable[[BaseException], float | None],
     sleep: SyncSleep,
-    min_wait_s: float = 0.0,
 ) -> Retrying:
     """For the arxiv package, which reports failures as exceptions; the last one is re-raised."""
     return Retrying(
         stop=stop_after_attempt(attempts) | stop_before_delay(budget_s),
-        wait=_wait(retry_after_of, min_wait_s),
+        wait=_wait(retry_after_of),
         retry=retry_if_exception(should_retry),
         reraise=True,
         sleep=sleep,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -16,13 +17,21 @@ from tests.fakes import fixture_text
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=timezone.utc)
 
 
-def make_api(url: str, **overrides: Any) -> tuple[ArxivApi, list[float], list[int]]:
+def make_api(url: str, **overrides: Any) -> tuple[ArxivApi, list[float], list[float]]:
+    """An ArxivApi on a fake clock: sleeping moves it, nothing waits. Returns the API, the
+    sleeps it asked for, and the (fake) time of every request it sent."""
+    now = [0.0]
     slept: list[float] = []
-    sent: list[int] = []
+    sent: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
     options: dict[str, Any] = {
         "delay_s": 0.0, "timeout_s": 5.0, "attempts": 3, "retry_budget_s": 60.0,
-        "watch": NetworkWatch(), "sleep": slept.append, "count_request": lambda: sent.append(1),
-        "clock": lambda: NOW,
+        "watch": NetworkWatch(), "sleep": sleep, "count_request": lambda: sent.append(now[0]),
+        "clock": lambda: NOW, "monotonic": lambda: now[0],
     }  # fmt: skip
     options.update(overrides)
     return ArxivApi(url, **options), slept, sent
@@ -97,7 +106,7 @@ def test_session_has_a_timeout(httpserver: HTTPServer) -> None:
     api, _, _ = make_api(url, timeout_s=7.5)
     api._client._session.mount("http://", Recorder())
     api.fetch_papers(["0000.0000"])
-    assert seen == [7.5]
+    assert seen and set(seen) == {7.5}
 
 
 @pytest.mark.parametrize(
@@ -119,16 +128,35 @@ def test_a_200_that_is_not_a_whole_feed_is_a_failure(httpserver: HTTPServer, bod
 
 
 def test_retry_after_is_honoured_and_pacing_kept(httpserver: HTTPServer) -> None:
-    """A 503 with Retry-After waits that long; no retry ever comes sooner than the delay."""
+    """A 503 with Retry-After waits that long, and every request, retries and failures
+    included, comes at least the API's delay after the one before."""
     httpserver.expect_ordered_request("/api/query").respond_with_data(
         "busy", status=503, headers={"Retry-After": "7"}
     )
     httpserver.expect_ordered_request("/api/query").respond_with_data("busy", status=503)
     httpserver.expect_ordered_request("/api/query").respond_with_data(
-        fixture_text("arxiv_empty.xml"), content_type="application/atom+xml"
+        fixture_text("arxiv_idlist_one_missing.xml"), content_type="application/atom+xml"
     )
     api, slept, sent = make_api(httpserver.url_for("/api/query"), delay_s=3.0)
     api._client.delay_seconds = 0.0  # the package's own pacing sleeps for real; ours is injected
-    assert api.fetch_papers(["0000.0000"]) == {"0000.0000": None}
+    papers = api.fetch_papers(["1707.08567"])
+    assert papers["1707.08567"] is not None
     assert len(sent) == 3
-    assert slept[0] == 7.0 and slept[1] >= 3.0
+    assert slept[0] == 7.0
+    gaps = [later - earlier for earlier, later in pairwise(sent)]
+    assert gaps[0] == 7.0 and all(gap >= 3.0 for gap in gaps)
+
+
+def test_absent_ids_are_asked_again_before_they_are_broken(httpserver: HTTPServer) -> None:
+    """An empty (but valid) feed is confirmed with a second request before "no such paper"."""
+    httpserver.expect_ordered_request("/api/query").respond_with_data(
+        fixture_text("arxiv_empty.xml"), content_type="application/atom+xml"
+    )
+    httpserver.expect_ordered_request("/api/query").respond_with_data(
+        fixture_text("arxiv_idlist_one_missing.xml"), content_type="application/atom+xml"
+    )
+    api, _, sent = make_api(httpserver.url_for("/api/query"))
+    papers = api.fetch_papers(["0808.05394", "1707.08567"])
+    assert papers["1707.08567"] is not None
+    assert papers["0808.05394"] is None
+    assert len(sent) == 2
