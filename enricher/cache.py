@@ -149,7 +149,11 @@ def _connect(path: Path, busy_timeout_s: float) -> sqlite3.Connection:
             raise sqlite3.DatabaseError(f"integrity check failed: {result}")
         version = db.execute("PRAGMA user_version").fetchone()[0]
         if version not in (0, SCHEMA_VERSION):
-            raise sqlite3.DatabaseError(f"unknown cache schema version {version}")
+            # Written by another enricher version: not ours to throw away.
+            raise sqlite3.OperationalError(
+                f"cache schema version {version} is not {SCHEMA_VERSION} (another enricher "
+                "version wrote it); use another --cache-dir or delete it"
+            )
         with db:
             db.execute(_SCHEMA)
             db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")

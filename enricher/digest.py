@@ -14,6 +14,8 @@ from .models import LinkEntry, ParsedDigest, Problem
 MISSING_URL_REASON = "URL is missing: the entry has a title but no URL"
 """Reason given for a link-list entry with a label and nothing linkable after it."""
 
+NO_SCHEME_REASON = "not a URL: no http(s):// scheme"
+
 _LIST_ENTRY = re.compile(r"^\s*(?:[-*+]\s+)?\[(?P<label>[^\[\]]+)\][ \t\u3000]*(?P<rest>(?!\().*)$")
 """``[label] rest``; not ``[label](url)``, which is a Markdown link. An optional list bullet."""
 
@@ -54,7 +56,7 @@ def decode_digest(data: bytes, path: str) -> tuple[str, tuple[Problem, ...]]:
     except UnicodeDecodeError as exc:
         # utf-8-sig counts offsets after the BOM it dropped; count lines in the original bytes.
         offset = exc.start + (len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0)
-        line = data.count(b"\n", 0, offset) + 1
+        line = len(split_lines(data[:offset].decode("utf-8", errors="replace")))
         problem = Problem(path, line, f"not valid UTF-8 (byte {offset}); bad bytes replaced")
         return data.decode("utf-8-sig", errors="replace"), (problem,)
 
@@ -91,9 +93,7 @@ def _list_entry(path: str, number: int, line: str) -> LinkEntry | None:
         # invalid with the scheme named, which tells the editor more than "no URL".
         return LinkEntry(path, number, label, trim_url(first))
     if first and _DOMAIN_LIKE.match(first):
-        return LinkEntry(
-            path, number, label, trim_url(first), note="not a URL: no http(s):// scheme"
-        )
+        return LinkEntry(path, number, label, trim_url(first), note=NO_SCHEME_REASON)
     bare = _BARE_URL.search(rest)
     if bare is not None:
         return LinkEntry(path, number, label, trim_url(bare.group()))
@@ -112,9 +112,10 @@ def split_lines(text: str) -> list[str]:
 def _link_list_entries(path: str, lines: list[str]) -> dict[int, LinkEntry]:
     """The ``[label] ...`` lines that belong to a link list, by line number.
 
-    An entry with a URL always counts. One without (a title only, or ``[Update] v2 is out``)
-    counts only inside a link list: a run of such lines, blank lines allowed, in which at
-    least one entry has a URL. Elsewhere a bracketed word is just prose.
+    An entry with a URL always counts. One without (a title only, or a scheme-less
+    ``example.com``) counts only inside a link list: a run of consecutive ``[label]`` lines in
+    which at least one entry has a URL. Elsewhere ``[Update] v2 is out`` or ``[Bug] train.py
+    crashes`` is just prose.
     """
     shaped: dict[int, LinkEntry] = {}
     for number, line in enumerate(lines, start=1):
@@ -128,14 +129,27 @@ def _link_list_entries(path: str, lines: list[str]) -> dict[int, LinkEntry]:
         if number in shaped:
             run.append(number)
             continue
-        if number <= len(lines) and not lines[number - 1].strip():
-            continue  # a blank line does not end a link list
-        if any(shaped[n].url is not None and shaped[n].note is None for n in run):
+        if any(_has_url(shaped[n]) for n in run):
             accepted.update((n, shaped[n]) for n in run)
         else:
-            accepted.update((n, shaped[n]) for n in run if shaped[n].url is not None)
+            accepted.update((n, shaped[n]) for n in run if _has_url(shaped[n]))
         run = []
     return accepted
+
+
+def _has_url(entry: LinkEntry) -> bool:
+    """Written with a scheme: a link whatever surrounds it."""
+    return entry.url is not None and entry.note is None
+
+
+def _markdown_entry(path: str, number: int, label: str, target: str) -> LinkEntry | None:
+    """A Markdown link worth checking; None for ``#anchors`` and relative paths."""
+    label_or_none = label.strip() or None
+    if _URL_LIKE.match(target):
+        return LinkEntry(path, number, label_or_none, target)
+    if _DOMAIN_LIKE.match(target) and not target.startswith((".", "/", "#")):
+        return LinkEntry(path, number, label_or_none, target, note=NO_SCHEME_REASON)
+    return None
 
 
 def parse_digest(text: str, path: str) -> ParsedDigest:
@@ -158,9 +172,9 @@ def parse_digest(text: str, path: str) -> ParsedDigest:
         covered: list[tuple[int, int]] = []
         for md in _MARKDOWN_LINK.finditer(line):
             covered.append(md.span())
-            if _URL_LIKE.match(md["url"]):
-                label = md["label"].strip() or None
-                found.append((md.start(), LinkEntry(path, number, label, md["url"])))
+            entry = _markdown_entry(path, number, md["label"], md["url"])
+            if entry is not None:
+                found.append((md.start(), entry))
         for bare in _BARE_URL.finditer(line):
             if any(start <= bare.start() < end for start, end in covered):
                 continue

@@ -362,8 +362,9 @@ def run(
     ``web_transport`` replaces the network for web pages only (tests); the APIs are reached
     through their configurable endpoints.
 
-    Raises ``InputError`` for a path that does not exist (exit 2) and ``CacheError`` when no
-    cache can be opened (exit 3); everything else ends in the summary's ``exit_code``.
+    Raises ``InputError`` for a path that does not exist (exit 2); everything else, a cache
+    that cannot be used or a record that cannot be written included, ends in the summary's
+    ``errors`` and ``exit_code`` (3) while the rest of the work is done.
     """
     clocks = clocks or Clocks()
     progress = progress or _NoProgress()
@@ -373,7 +374,7 @@ def run(
     digests, errors = _read_digests(paths)
     plan = plan_targets((e for digest in digests for e in digest.entries), settings)
 
-    cache = Cache.open(settings.cache_dir, started_at) if settings.use_cache else Cache.disabled()
+    cache = _open_cache(settings, started_at, errors)
     counter = RequestCounter()
     watch = NetworkWatch()
     try:
@@ -431,6 +432,18 @@ def run(
         sum(summary.requests.values()), summary.exit_code,
     )  # fmt: skip
     return summary
+
+
+def _open_cache(settings: Settings, now: datetime, errors: list[str]) -> Cache:
+    """The cache, or none at all when it cannot be opened: the run goes on (and exits 3)."""
+    if not settings.use_cache:
+        return Cache.disabled()
+    try:
+        return Cache.open(settings.cache_dir, now)
+    except CacheError as exc:
+        log.warning("%s; running without the cache", exc)
+        errors.append(str(exc))
+        return Cache.disabled()
 
 
 def _write_record(

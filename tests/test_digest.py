@@ -344,8 +344,16 @@ def test_trim_url(raw: str, trimmed: str) -> None:
         "- [ ] todo\n",
         "[1] a footnote\n",
         "See [the docs](#install) and [home](/about).\n",
+        "[Bug] train.py crashes on start\n",
     ],
-    ids=["bracketed-tag", "cjk-tag-with-version", "checkbox", "footnote", "relative-markdown"],
+    ids=[
+        "bracketed-tag",
+        "cjk-tag-with-version",
+        "checkbox",
+        "footnote",
+        "relative-markdown",
+        "file-name-not-a-domain-link",
+    ],
 )
 def test_bracketed_prose_is_not_a_link(text: str) -> None:
     """Outside a link list, a bracketed word or a relative Markdown link is not an entry."""
@@ -362,3 +370,16 @@ def test_line_numbers_count_only_real_line_breaks() -> None:
     """Form feeds and U+2028 inside prose do not shift the reported line."""
     (entry,) = parse("intro\u2028more\x0cpage\n[X] https://a.example/\n")
     assert entry.line == 2
+
+
+def test_a_tagged_paragraph_before_the_list_is_not_an_entry() -> None:
+    """A blank line separates a ``[周报] ...`` paragraph from the link list below it."""
+    entries = parse("[周报] 大家好, this week in AI\n\n[A] https://a.example/\n[B] title only\n")
+    assert [(e.line, e.label) for e in entries] == [(3, "A"), (4, "B")]
+
+
+def test_scheme_less_markdown_link_is_reported() -> None:
+    """``[paper](arxiv.org/abs/...)`` is a link the editor meant: kept, with the missing scheme noted."""
+    (entry,) = parse("Read [paper](arxiv.org/abs/2401.05654) today.\n")
+    assert entry.url == "arxiv.org/abs/2401.05654"
+    assert entry.note is not None and "scheme" in entry.note
