@@ -7,6 +7,7 @@ Exit codes: 0 passed; 1 links failed the ``--fail-on`` policy; 2 usage or config
 from __future__ import annotations
 
 import argparse
+import io
 import logging
 import os
 import sys
@@ -16,7 +17,7 @@ from typing import Any
 
 from . import __version__
 from .config import FORMATS, Settings, build_settings
-from .errors import CacheError, ConfigError, InputError
+from .errors import ConfigError, InputError
 from .pipeline import EXIT_INCOMPLETE, EXIT_USAGE, Progress, run
 from .report import FORMATTERS, format_text
 
@@ -118,9 +119,10 @@ def _configure_logging(verbosity: int, live_progress: bool) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    # Third-party libraries log every request at INFO; ours summarise them.
+    # Third-party libraries log every request at INFO; ours summarise them. With -vv their
+    # lines are shown too: every request, as sent.
     for noisy in ("arxiv", "httpx", "httpcore", "urllib3"):
-        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+        logging.getLogger(noisy).setLevel(level if verbosity >= 2 else max(level, logging.WARNING))
 
 
 def _wants_progress(settings: Settings, env: Mapping[str, str]) -> bool:
@@ -162,6 +164,7 @@ class RichProgress:
 def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:
     """Run the CLI; returns the exit code (the console script passes it to ``sys.exit``)."""
     env = os.environ if env is None else env
+    _tolerate_narrow_consoles()
     parser = build_parser()
     namespace = parser.parse_args(argv)
     try:
@@ -174,24 +177,33 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     progress: Progress | None = RichProgress() if live else None
     try:
         summary = run(settings, progress=progress)
+        if settings.format == "text":
+            report = format_text(summary, brief=settings.verbosity < 0)
+        else:
+            report = FORMATTERS[settings.format](summary)
+        _write_report(report)
     except InputError as exc:
         print(f"enricher: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except CacheError as exc:
-        print(f"enricher: {exc}", file=sys.stderr)
-        return EXIT_INCOMPLETE
     except Exception:
         # A bug, or an environment we did not foresee: show everything, and exit 3 ("could
         # not complete") rather than Python's 1, which means "links failed" here.
         log.exception("enricher: internal error; please report it with this traceback")
         return EXIT_INCOMPLETE
-    if settings.format == "text":
-        report = format_text(summary, brief=settings.verbosity < 0)
-    else:
-        report = FORMATTERS[settings.format](summary)
+    return summary.exit_code
+
+
+def _write_report(report: str) -> None:
     sys.stdout.write(report)
     sys.stdout.flush()
-    return summary.exit_code
+
+
+def _tolerate_narrow_consoles() -> None:
+    """CJK labels on an ASCII or cp1252 console come out escaped, in the report and in the
+    logs, rather than crashing the run after all the work is done."""
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="backslashreplace")
 
 
 def entry_point() -> None:

@@ -7,6 +7,7 @@ command-line flags. Nothing else in enricher reads ``os.environ``.
 
 from __future__ import annotations
 
+import math
 import re
 import tomllib
 from collections.abc import Mapping
@@ -29,8 +30,9 @@ DEFAULT_PER_HOST = 2
 """Requests in flight to one host; low, because digests cite many pages of few sites."""
 DEFAULT_ATTEMPTS = 3
 """Attempts per request for transient failures (timeouts, resets, 408, 429, 5xx)."""
-DEFAULT_RETRY_BUDGET_S = 60.0
-"""Total time one link may spend in retries, waits included."""
+DEFAULT_RETRY_BUDGET_S = 120.0
+"""Total time one link may spend in retries, waits included (room for one or two
+Retry-After waits of up to a minute)."""
 DEFAULT_RATE_LIMIT_WAIT_S = 60.0
 """Longest wait for a GitHub quota reset; beyond it the remaining links are ``unreachable``."""
 DEFAULT_FAIL_ON = frozenset({Status.BROKEN, Status.INVALID})
@@ -102,8 +104,8 @@ def _non_negative_float(value: Any, name: str) -> float:
         number = float(value)
     except (TypeError, ValueError):
         raise ConfigError(f"{name}: expected a number of seconds, got {value!r}") from None
-    if number < 0 or number != number:
-        raise ConfigError(f"{name}: must be zero or more, got {value!r}")
+    if not math.isfinite(number) or number < 0:
+        raise ConfigError(f"{name}: must be a finite number, zero or more, got {value!r}")
     return number
 
 

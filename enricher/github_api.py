@@ -188,6 +188,20 @@ class GithubApi:
             sleep=self._sleep,
         )
         result: httpx.Response | UpstreamError = await retrying(self._get_once, path, etag)
+        hint = retry_after_of(result)
+        if (
+            isinstance(result, httpx.Response)
+            and result.status_code in (403, 429)
+            and hint is not None
+            and hint > MAX_RETRY_AFTER_S
+        ):
+            # A secondary rate limit asking for a long pause: GitHub may block clients that
+            # keep sending, so every other repository of this run stops asking too.
+            self._exhausted_until = self._clock() + timedelta(seconds=hint)
+            return RateLimited(
+                "github", path, result.status_code, 1,
+                f"GitHub API secondary rate limit: asked to wait {hint:.0f} s",
+            )  # fmt: skip
         if isinstance(result, httpx.Response) and (
             result.status_code >= 500
             or (result.status_code in (403, 429) and not _quota_exhausted(result))

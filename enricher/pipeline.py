@@ -240,6 +240,9 @@ async def _look_up(
 
         async def check_web(target: WebTarget) -> None:
             outcome = await checker.check(target.url)
+            log.debug("%s: %s after %d attempt(s)", target.url,
+                      getattr(outcome, "status_code", None) or getattr(outcome, "kind", "?"),
+                      outcome.attempts)  # fmt: skip
             found.observe(target, outcome, clocks.now())
             progress.advance(target.host)
 

@@ -122,8 +122,9 @@ def test_loopback_is_skipped_without_allow_private(site: dict[str, str], tmp_pat
         (["--concurrency", "0"], "must be at least 1"),
         (["--exclude", "("], "bad regular expression"),
         (["no/such/folder"], "no such file or folder"),
+        (["--timeout", "inf"], "must be a finite number"),
     ],
-    ids=["bad-status", "zero-concurrency", "bad-regex", "missing-path"],
+    ids=["bad-status", "zero-concurrency", "bad-regex", "missing-path", "infinite-timeout"],
 )
 def test_usage_errors_exit_two(
     args: list[str], message: str, site: dict[str, str], tmp_path: Path
@@ -159,3 +160,15 @@ def test_console_script_is_installed() -> None:
     script = Path(sys.executable).parent / "enricher"
     result = subprocess.run([str(script), "--version"], capture_output=True, text=True, timeout=30)
     assert result.returncode == 0 and result.stdout.startswith("enricher ")
+
+
+def test_ascii_console_gets_the_report_not_a_crash(tmp_path: Path) -> None:
+    """A CJK label on a console that cannot print it is escaped; the exit code keeps its meaning."""
+    digest = tmp_path / "d.txt"
+    digest.write_text(
+        "[通义灵码] https://tongyi.example/lingma\n[标题] 只有标题\n", encoding="utf-8"
+    )
+    result = enricher(str(digest), "--offline", "--no-cache", cwd=tmp_path,
+                      env={"PYTHONIOENCODING": "ascii"})  # fmt: skip
+    assert result.returncode == 1  # the title-only entry is invalid; nothing crashed
+    assert "\\u901a\\u4e49" in result.stdout

@@ -198,3 +198,15 @@ def test_many_repositories_wait_for_one_reset_once() -> None:
     assert all(answer.repo is not None for answer in answers)
     assert slept == [pytest.approx(31.0)]
     assert len(sent) <= 16
+
+
+def test_long_secondary_limit_stops_every_repository() -> None:
+    """A secondary limit asking for 2 minutes is reported as such, and nobody keeps asking."""
+    secondary = httpx.Response(
+        403, text=fixture_text("github_secondary_rate_limit.json"), headers={"retry-after": "120"}
+    )
+    targets = [TARGET, GithubTarget("a", "b"), GithubTarget("c", "d")]
+    results, sent, slept = fetch_all([secondary], targets)
+    assert all(isinstance(r, RateLimited) for r in results)
+    assert "secondary rate limit" in str(results[0]) and "120 s" in str(results[0])
+    assert len(sent) == 1 and slept == []
