@@ -103,6 +103,17 @@ def flags_from(namespace: argparse.Namespace) -> dict[str, Any]:
     return flags
 
 
+class _CurrentStderr:
+    """Whatever ``sys.stderr`` is at the moment of writing: under a live progress bar rich
+    redirects it, so log lines print above the bar instead of through it."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def _configure_logging(verbosity: int, live_progress: bool) -> None:
     """Plain, timestamped lines on stderr, for cron logs and CI.
 
@@ -112,7 +123,7 @@ def _configure_logging(verbosity: int, live_progress: bool) -> None:
     """
     default = logging.WARNING if live_progress else logging.INFO
     level = {-1: logging.ERROR, 0: default, 1: logging.INFO}.get(verbosity, logging.DEBUG)
-    handler = logging.StreamHandler(sys.stderr)
+    handler = logging.StreamHandler(_CurrentStderr())
     handler.setFormatter(
         logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%Y-%m-%dT%H:%M:%S")
     )
