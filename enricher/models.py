@@ -185,9 +185,6 @@ class FailureKind(StrEnum):
     PROTOCOL = "protocol"
     TOO_MANY_REDIRECTS = "too_many_redirects"
     REDIRECT_LOOP = "redirect_loop"
-    OFFLINE = "offline"
-    NETWORK_DOWN = "network_down"
-    """Not attempted again because no host has answered during this run."""
     BAD_REDIRECT = "bad_redirect"
     """A redirect to an unsupported scheme or an unparseable Location: the server answered."""
     PRIVATE = "private"
@@ -201,7 +198,7 @@ class FailureKind(StrEnum):
     @property
     def is_network_level(self) -> bool:
         """Nothing answered at all: the sign of a missing network when every link shows it."""
-        return self in (FailureKind.TIMEOUT, FailureKind.CONNECT, FailureKind.NETWORK_DOWN)
+        return self in (FailureKind.TIMEOUT, FailureKind.CONNECT)
 
 
 @dataclass(frozen=True, slots=True)

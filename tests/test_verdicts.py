@@ -102,12 +102,10 @@ def test_permanent_redirect_to_live_page_suggests_the_new_url(
     [
         (FailureKind.TIMEOUT, True),
         (FailureKind.CONNECT, True),
-        (FailureKind.NETWORK_DOWN, True),
         (FailureKind.TLS, False),
         (FailureKind.PROTOCOL, False),
-        (FailureKind.OFFLINE, False),
     ],
-    ids=["timeout", "connect", "network-down", "tls", "protocol", "offline"],
+    ids=["timeout", "connect", "tls", "protocol"],
 )
 def test_failures_without_an_answer_are_unreachable(kind: FailureKind, network_level: bool) -> None:
     """Nothing answered: unreachable, no observation time, and network-level when nobody replied."""
