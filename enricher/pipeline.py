@@ -47,7 +47,7 @@ from .models import (
 )
 from .net import RequestCounter
 from .netwatch import NetworkWatch
-from .records import build_record, record_name, same_content, to_json
+from .records import build_record, record_name, same_content, status_counts, to_json
 from .urls import classify, is_private_host
 from .verdicts import arxiv_verdict, github_verdict, unreachable, web_verdict
 
@@ -476,8 +476,9 @@ def _write_record(
 
 def _tally(links: tuple[CheckedLink, ...]) -> str:
     """``ok 17, unreachable 2``: the statuses present, in vocabulary order."""
-    counts = {s: sum(1 for link in links if link.verdict.status is s) for s in Status}
-    return ", ".join(f"{s.value} {n}" for s, n in counts.items() if n) or "no links"
+    counts = status_counts([link.verdict.status for link in links])
+    present = [f"{name} {n}" for name, n in counts.items() if name != "links" and n]
+    return ", ".join(present) or "no links"
 
 
 def _record_state(settings: Settings, written: bool) -> str:
