@@ -81,6 +81,8 @@ class Settings:
     """From ``GITHUB_TOKEN``; sent to the GitHub API host only. Never printed."""
     ttl_s: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_TTL_S))
     user_agent: str = USER_AGENT
+    lock_timeout_s: float = 0.0
+    """How long a run waits for another to release the run lock before giving up (exit 3)."""
 
 
 # Keys accepted in a config file, with the parser for each. Flag spellings (dashes) and
@@ -211,6 +213,7 @@ _FILE_KEYS: dict[str, tuple[str, Any]] = {
     "arxiv-api-url": ("arxiv_api_url", _url),
     "github-api-url": ("github_api_url", _url),
     "arxiv-delay": ("arxiv_delay_s", _non_negative_float),
+    "lock-timeout": ("lock_timeout_s", _non_negative_float),
 }
 _TTL_KEYS = {"ttl-web": "web", "ttl-arxiv": "arxiv", "ttl-github": "github"}
 

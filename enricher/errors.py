@@ -7,6 +7,9 @@
     ├── InputError         a path to check does not exist or is not readable (exit 2)
     ├── CacheError         the cache cannot be opened or rebuilt (exit 3)
     ├── WriteError         a record could not be written (exit 3)
+    ├── LockError          the run lock cannot be used at all (exit 3)
+    │   └── LockHeld       another run holds the lock (exit 3, naming it)
+    ├── Interrupted        a stop was asked for (a signal); raised inside sleeps to end them
     └── UpstreamError      an API could not answer (error status, no connection), retries done
         └── RateLimited    the API quota is spent for longer than we wait
 
@@ -15,6 +18,12 @@ run itself, and for the API edges to report to the pipeline.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .lock import Holder
 
 
 class EnricherError(Exception):
@@ -35,6 +44,29 @@ class CacheError(EnricherError):
 
 class WriteError(EnricherError):
     """A record file could not be written; the original digest is untouched."""
+
+
+class LockError(EnricherError):
+    """The run lock file cannot be opened or locked (a read-only folder, no lock support)."""
+
+
+class LockHeld(LockError):
+    """Another run holds the lock: ``holder`` says who, when the lock file says so."""
+
+    def __init__(self, path: Path, holder: Holder | None, waited_s: float) -> None:
+        self.path = path
+        self.holder = holder
+        self.waited_s = waited_s
+        who = holder.describe() if holder is not None else "another process (not yet named)"
+        waited = f" after waiting {waited_s:g} s" if waited_s else ""
+        super().__init__(
+            f"{path}: another enricher run holds the lock{waited}: {who}; "
+            "use --lock-timeout SECONDS to wait for it"
+        )
+
+
+class Interrupted(EnricherError):
+    """A stop was requested: raised out of a wait so the run can end at its next safe point."""
 
 
 class UpstreamError(EnricherError):

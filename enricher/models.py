@@ -313,6 +313,8 @@ class RunSummary:
     duration_s: float = 0.0
     errors: tuple[str, ...] = ()
     """Run-level failures (a record that could not be written, a cache that could not open)."""
+    interrupted: bool = False
+    """Asked to stop (a signal) before the end: records not yet written were left as they were."""
 
     @property
     def total_links(self) -> int:

@@ -7,26 +7,30 @@ verdicts per link -> records written beside each digest -> ``RunSummary``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
 import re
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import httpx
 
 from . import facts as codec
+from . import status as run_status
 from .arxiv_api import ArxivApi, BatchFailed
 from .cache import Cache, CachedFact
 from .checker import WebChecker
 from .config import Settings
 from .digest import decode_digest, parse_digest
-from .errors import CacheError, EnricherError, UpstreamError, WriteError
+from .errors import CacheError, EnricherError, Interrupted, UpstreamError, WriteError
 from .files import discover_digests, read_bytes, read_text_if_exists, write_atomic
 from .github_api import GithubApi
+from .lock import RunLock, holder_for
 from .models import (
     ArxivTarget,
     CheckedLink,
@@ -47,7 +51,9 @@ from .models import (
 )
 from .net import RequestCounter
 from .netwatch import NetworkWatch
-from .records import build_record, record_name, same_content, status_counts, to_json
+from .records import build_record, iso, record_name, same_content, status_counts, to_json
+from .status import STATUS_NAME, SchedulerInfo
+from .stopping import StopRequest
 from .urls import classify, is_private_host
 from .verdicts import arxiv_verdict, github_verdict, unreachable, web_verdict
 
@@ -191,6 +197,7 @@ class _Lookups:
     observations: dict[str, Observation] = field(default_factory=dict)
     failures: dict[str, Verdict] = field(default_factory=dict)
     to_store: list[CachedFact] = field(default_factory=list)
+    interrupted: bool = False
 
     def observe(self, target: Target, fact: Fact, when: datetime, etag: str | None = None) -> None:
         observation = Observation(fact, when)
@@ -208,8 +215,13 @@ async def _look_up(
     watch: NetworkWatch,
     progress: Progress,
     web_transport: httpx.AsyncBaseTransport | None,
+    stop: StopRequest,
 ) -> _Lookups:
-    """Ask the network about every target: web pages, GitHub and arXiv side by side."""
+    """Ask the network about every target: web pages, GitHub and arXiv side by side.
+
+    A stop request cancels what is in flight; what was learned so far is returned, marked
+    ``interrupted``.
+    """
     found = _Lookups()
     timeout = httpx.Timeout(settings.timeout_s)
     limits = httpx.Limits(
@@ -266,7 +278,8 @@ async def _look_up(
             api = ArxivApi(
                 settings.arxiv_api_url, delay_s=settings.arxiv_delay_s,
                 timeout_s=settings.timeout_s, attempts=settings.attempts,
-                retry_budget_s=settings.retry_budget_s, watch=watch, sleep=clocks.sync_sleep,
+                retry_budget_s=settings.retry_budget_s, watch=watch,
+                sleep=stop.interruptible(clocks.sync_sleep),
                 count_request=lambda: counter.add("arxiv"),
                 clock=clocks.now,
             )  # fmt: skip
@@ -275,6 +288,8 @@ async def _look_up(
                 papers = await asyncio.to_thread(api.fetch_papers, [t.id for t in batch])
             except BatchFailed as exc:
                 papers, error = exc.found, exc
+            except Interrupted:
+                return
             now = clocks.now()
             for target in batch:
                 if target.id in papers:
@@ -290,7 +305,22 @@ async def _look_up(
         jobs: list[Awaitable[None]] = [check_arxiv(arxiv_targets)]
         jobs += [check_github(t) for t in targets if isinstance(t, GithubTarget)]
         jobs += [check_web(t) for t in targets if isinstance(t, WebTarget)]
-        await asyncio.gather(*jobs)
+        gathered = asyncio.gather(*jobs)
+        loop = asyncio.get_running_loop()
+
+        def cancel() -> None:
+            with contextlib.suppress(RuntimeError):  # the loop already closed: nothing to stop
+                loop.call_soon_threadsafe(gathered.cancel)
+
+        unsubscribe = stop.subscribe(cancel)
+        try:
+            await gathered
+        except asyncio.CancelledError:
+            if not stop.requested:
+                raise
+            found.interrupted = True
+        finally:
+            unsubscribe()
     return found
 
 
@@ -359,11 +389,20 @@ def run(
     clocks: Clocks | None = None,
     progress: Progress | None = None,
     web_transport: httpx.AsyncBaseTransport | None = None,
+    stop: StopRequest | None = None,
+    trigger: str = "one-shot",
+    scheduler: SchedulerInfo | None = None,
 ) -> RunSummary:
     """Check every digest named by ``settings`` and write its record; never raises for links.
 
     ``web_transport`` replaces the network for web pages only (tests); the APIs are reached
-    through their configurable endpoints.
+    through their configurable endpoints. ``stop`` ends the run at its next safe point: the
+    network phase is abandoned (facts learned so far are cached) and records not yet written
+    stay as they were. ``trigger`` and ``scheduler`` are what ``status.json`` reports.
+
+    Runs that write records or use the cache hold the run lock in the cache folder, waiting
+    up to ``settings.lock_timeout_s`` (``LockHeld``, exit 3, if it stays taken), and keep
+    ``<cache>/status.json`` up to date.
 
     Raises ``InputError`` for a path that does not exist (exit 2); everything else, a cache
     that cannot be used or a record that cannot be written included, ends in the summary's
@@ -371,15 +410,85 @@ def run(
     """
     clocks = clocks or Clocks()
     progress = progress or _NoProgress()
+    stop = stop or StopRequest()
+    paths = discover_digests(list(settings.paths), settings.glob)
+    if not (settings.write or settings.use_cache):
+        return _run(settings, paths, clocks, progress, web_transport, stop, trigger)
+    started_at = clocks.now()
+    lock = RunLock(settings.cache_dir, sleep=stop.interruptible(time.sleep))
+    with lock.acquire(holder_for(trigger, started_at), settings.lock_timeout_s):
+        if lock.took_over is not None:
+            log.warning(
+                "took over a stale run lock left by %s, which ended without releasing it",
+                lock.took_over.describe(),
+            )
+        with _reporting_status(settings, trigger, scheduler, clocks) as report:
+            summary = _run(settings, paths, clocks, progress, web_transport, stop, trigger)
+            report(summary)
+    return summary
+
+
+@contextlib.contextmanager
+def _reporting_status(
+    settings: Settings, trigger: str, scheduler: SchedulerInfo | None, clocks: Clocks
+) -> Iterator[Callable[[RunSummary], None]]:
+    """``status.json`` says a run is going, then how it ended, crash included."""
     started_at = clocks.now()
     began = time.monotonic()
-    paths = discover_digests(list(settings.paths), settings.glob)
+    pid = os.getpid()
+    update_status(settings.cache_dir, lambda previous: run_status.run_started(
+        previous, pid=pid, trigger=trigger, started_at=started_at, scheduler=scheduler,
+    ))  # fmt: skip
+    finished: list[RunSummary] = []
+
+    def finish(summary: RunSummary | None, error: str | None = None) -> None:
+        update_status(settings.cache_dir, lambda previous: run_status.run_finished(
+            previous, pid=pid, trigger=trigger, started_at=started_at,
+            finished_at=clocks.now(), duration_s=time.monotonic() - began,
+            summary=summary, error=error, scheduler=scheduler,
+        ))  # fmt: skip
+
+    try:
+        yield finished.append
+    except BaseException as exc:
+        finish(None, f"{type(exc).__name__}: {exc}")
+        raise
+    finish(finished[0] if finished else None)
+
+
+def update_status(
+    cache_dir: Path, change: Callable[[dict[str, Any] | None], dict[str, Any]]
+) -> None:
+    """Rewrite ``status.json`` atomically from its previous content; a failure is only logged
+    (the cache beside it will fail loudly if the folder is really unusable)."""
+    path = cache_dir / STATUS_NAME
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, run_status.to_json(change(run_status.parse(read_text_if_exists(path)))))
+    except (OSError, WriteError) as exc:
+        log.warning("%s: cannot update the status file: %s", path, exc)
+
+
+def _run(
+    settings: Settings,
+    paths: list[Path],
+    clocks: Clocks,
+    progress: Progress,
+    web_transport: httpx.AsyncBaseTransport | None,
+    stop: StopRequest,
+    trigger: str,
+) -> RunSummary:
+    started_at = clocks.now()
+    began = time.monotonic()
+    # A scheduled run logs one line; the per-digest lines are for people and CI logs.
+    detail = logging.DEBUG if trigger == "scheduled" else logging.INFO
     digests, errors = _read_digests(paths)
     plan = plan_targets((e for digest in digests for e in digest.entries), settings)
 
     cache = _open_cache(settings, started_at, errors)
     counter = RequestCounter()
     watch = NetworkWatch()
+    interrupted = stop.requested
     try:
         try:
             cached = cache.get_many(list(plan.targets))
@@ -390,8 +499,9 @@ def run(
         lookups, to_check, stale = partition_by_freshness(
             plan.targets, cached, settings, started_at
         )
-        if to_check:
-            log.info(
+        if to_check and not interrupted:
+            log.log(
+                detail,
                 "checking %d of %d unique targets (%d from cache)",
                 len(to_check),
                 len(plan.targets),
@@ -401,14 +511,17 @@ def run(
             try:
                 found = asyncio.run(
                     _look_up(
-                        to_check, stale, settings, clocks, counter, watch, progress, web_transport
+                        to_check, stale, settings, clocks, counter, watch, progress,
+                        web_transport, stop,
                     )
-                )
+                )  # fmt: skip
             finally:
                 progress.stop()
+            interrupted = found.interrupted
             lookups.observations.update(found.observations)
             lookups.failures.update(found.failures)
             try:
+                # Even an interrupted run keeps what it learned: the next one starts there.
                 cache.put_many(found.to_store)
             except CacheError as exc:
                 # The verdicts are good; only the next run's savings are lost. Still an
@@ -419,21 +532,37 @@ def run(
 
     results: list[DigestResult] = []
     for digest in digests:
-        links = tuple(_checked(entry, plan, lookups) for entry in digest.entries)
-        record_path, written = _write_record(digest, links, settings, started_at, errors)
+        links = tuple(_checked(entry, plan, lookups, interrupted) for entry in digest.entries)
+        # The safe point: between files. After a stop, the rest keep their old records.
+        interrupted = interrupted or stop.requested
+        record_path = digest.path.with_name(record_name(digest.path.name))
+        written = False
+        if not interrupted:
+            record_path, written = _write_record(digest, links, settings, started_at, errors)
+            log.log(detail, "%s: %s; record %s", digest.path, _tally(links),
+                    _record_state(settings, written))  # fmt: skip
         results.append(
             DigestResult(str(digest.path), str(record_path), links, digest.problems, written)
         )
-        log.info("%s: %s; record %s", digest.path, _tally(links), _record_state(settings, written))
 
     summary = summarise(
-        results, settings, errors, watch, counter.counts, started_at, time.monotonic() - began
-    )
-    log.info(
-        "run done in %.1f s: %d links, %s; %d requests; exit %d",
-        summary.duration_s, summary.total_links, _tally(tuple(link for r in results for link in r.links)),
-        sum(summary.requests.values()), summary.exit_code,
+        results, settings, errors, watch, counter.counts, started_at, time.monotonic() - began,
+        interrupted=interrupted,
     )  # fmt: skip
+    if interrupted:
+        log.warning(
+            "run stopped (%s) after %.1f s: %d of %d records written, the rest left as they "
+            "were; %d requests",
+            stop.reason or "stop requested", summary.duration_s,
+            sum(r.written for r in results), len(results), sum(summary.requests.values()),
+        )  # fmt: skip
+    else:
+        log.info(
+            "run done: %s to %s (%.1f s): %d links, %s; %d requests; %s (exit %d)",
+            iso(started_at), iso(clocks.now()), summary.duration_s, summary.total_links,
+            _tally(tuple(link for r in results for link in r.links)),
+            sum(summary.requests.values()), run_status.outcome_of(summary), summary.exit_code,
+        )  # fmt: skip
     return summary
 
 
@@ -487,7 +616,9 @@ def _record_state(settings: Settings, written: bool) -> str:
     return "written" if written else "unchanged"
 
 
-def _checked(entry: LinkEntry, plan: _Plan, lookups: _Lookups) -> CheckedLink:
+def _checked(
+    entry: LinkEntry, plan: _Plan, lookups: _Lookups, interrupted: bool = False
+) -> CheckedLink:
     decision = plan.decisions[entry]
     if isinstance(decision, Settled):
         return CheckedLink(entry, decision.kind, None, None, decision.verdict)
@@ -496,7 +627,8 @@ def _checked(entry: LinkEntry, plan: _Plan, lookups: _Lookups) -> CheckedLink:
     if observation is not None:
         verdict = verdict_for(target, observation)
     else:
-        verdict = lookups.failures.get(target.key) or unreachable("not checked")
+        not_checked = "stopped before it was checked" if interrupted else "not checked"
+        verdict = lookups.failures.get(target.key) or unreachable(not_checked)
     version = target.version if isinstance(target, ArxivTarget) else None
     return CheckedLink(entry, target.kind, target.id, version, verdict)
 
@@ -509,6 +641,8 @@ def summarise(
     requests: dict[str, int],
     started_at: datetime,
     duration_s: float,
+    *,
+    interrupted: bool = False,
 ) -> RunSummary:
     """Counts, the exit code and the network diagnosis for a finished run."""
     counts = {status: 0 for status in Status}
@@ -519,7 +653,7 @@ def summarise(
     unreachable_by_network = any(
         link.verdict.network_level_failure for r in results for link in r.links
     )
-    if errors:
+    if errors or interrupted:
         exit_code = EXIT_INCOMPLETE
     elif any(counts[status] for status in settings.fail_on):
         exit_code = EXIT_LINKS_FAILED
@@ -535,4 +669,5 @@ def summarise(
         started_at=started_at,
         duration_s=duration_s,
         errors=tuple(errors),
+        interrupted=interrupted,
     )
