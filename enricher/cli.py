@@ -1,7 +1,11 @@
 """The command line: flags to ``Settings``, a run, a report, an exit code that means something.
 
+``enricher [PATH ...]`` checks once; ``enricher schedule`` (also ``python scheduler.py``) runs
+the same work on a schedule; ``enricher status`` shows how the last run went.
+
 Exit codes: 0 passed; 1 links failed the ``--fail-on`` policy; 2 usage or configuration error;
-3 the run could not complete (a record or the cache could not be written).
+3 the run could not complete (a record or the cache could not be written, another run holds
+the lock); 128+N stopped by signal N (130 for Ctrl-C, 143 for SIGTERM).
 """
 
 from __future__ import annotations
@@ -11,15 +15,20 @@ import io
 import logging
 import os
 import sys
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .config import FORMATS, Settings, build_settings
-from .errors import ConfigError, InputError
-from .pipeline import EXIT_INCOMPLETE, EXIT_USAGE, Progress, run
+from . import status as run_status
+from .config import FORMATS, Settings, build_schedule, build_settings
+from .errors import ConfigError, InputError, Interrupted, LockError
+from .files import discover_digests, read_text_if_exists
+from .lock import process_alive
+from .pipeline import EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE, Progress, run
 from .report import FORMATTERS, format_text
+from .stopping import StopRequest, exit_code_for, handle_signals
 
 log = logging.getLogger("enricher")
 
@@ -28,25 +37,49 @@ exit codes:
   0  every link passed the --fail-on policy
   1  links failed the --fail-on policy (default: broken,invalid)
   2  usage or configuration error
-  3  the run could not complete (a record or the cache could not be written)
+  3  the run could not complete (a record or the cache could not be written,
+     or another run holds the lock: see --lock-timeout)
+  130, 143  stopped by Ctrl-C or SIGTERM (a second signal exits at once)
+
+commands:
+  enricher schedule [options]   the same work on a schedule (see enricher schedule -h)
+  enricher status               how the last run went (from <cache>/status.json)
 
 statuses: ok, redirected, broken, blocked, unreachable, invalid, skipped.
 --fail-on takes a comma list of them, 'any' (anything not ok) or 'never'.
 
-environment: ENRICHER_CACHE_DIR, ENRICHER_ARXIV_API_URL, ENRICHER_GITHUB_API_URL,
+environment: ENRICHER_CACHE_DIR, ENRICHER_LOCK_TIMEOUT, ENRICHER_ARXIV_API_URL, ENRICHER_GITHUB_API_URL,
 ENRICHER_ARXIV_DELAY, GITHUB_TOKEN (sent to the GitHub API only).
 Settings may also live in [tool.enricher] of ./pyproject.toml or in ./enricher.toml;
 flags win over the environment, which wins over the file.
 """
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser; options the user did not give are absent from the namespace."""
+SCHEDULE_EPILOG = """\
+Runs the same work as `enricher` on a schedule, one run at a time, until SIGTERM or SIGINT
+(then the current run stops at its next safe point and the process exits 0; a second signal
+exits at once). Each run takes the run lock in the cache folder; a run that finds it held by
+a one-shot run waits --lock-timeout seconds, then is skipped until the next time.
+
+crontab fields: minute hour day-of-month month day-of-week (0 or 7 = Sunday, or sun..sat).
+environment: ENRICHER_CRON, ENRICHER_EVERY (flags win), plus those of `enricher -h`.
+"""
+
+SCHEDULE_KEYS = ("cron", "every", "run-now", "timezone")
+"""Flags of ``enricher schedule`` that are not run settings."""
+
+
+def build_parser(*, schedule: bool = False) -> argparse.ArgumentParser:
+    """The argument parser; options the user did not give are absent from the namespace.
+
+    ``schedule``: the parser of ``enricher schedule``: the same run options (no report
+    format: a scheduled run logs one line and updates ``status.json``) plus when to run.
+    """
     parser = argparse.ArgumentParser(
-        prog="enricher",
+        prog="enricher schedule" if schedule else "enricher",
         description="Check every link in AI-news digests and write <digest>.enriched.json "
-        "beside each, with arXiv and GitHub metadata.",
-        epilog=EPILOG,
+        "beside each, with arXiv and GitHub metadata" + (", on a schedule." if schedule else "."),
+        epilog=SCHEDULE_EPILOG if schedule else EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
         argument_default=argparse.SUPPRESS,
     )
@@ -71,7 +104,10 @@ def build_parser() -> argparse.ArgumentParser:
     add("--timeout", metavar="SECONDS", help="per-request timeout (default: 20)")
     add("--fail-on", metavar="STATUSES",
         help="comma list of statuses that fail the run, 'any' or 'never' (default: broken,invalid)")  # fmt: skip
-    add("--format", choices=FORMATS, help="report on stdout: text (default) or json")
+    add("--lock-timeout", metavar="SECONDS",
+        help="wait this long for another run to release the cache (default: 0, exit 3 at once)")  # fmt: skip
+    if not schedule:
+        add("--format", choices=FORMATS, help="report on stdout: text (default) or json")
     add("--arxiv-api-url", metavar="URL", help="arXiv API endpoint (env ENRICHER_ARXIV_API_URL)")
     add("--github-api-url", metavar="URL", help="GitHub API endpoint (env ENRICHER_GITHUB_API_URL)")
     add("--arxiv-delay", metavar="SECONDS",
@@ -79,6 +115,31 @@ def build_parser() -> argparse.ArgumentParser:
     add("-v", "--verbose", dest="verbose", action="count", help="more log lines (-vv for debug)")
     add("-q", "--quiet", dest="quiet", action="store_true", help="only the report and errors")
     add("--version", action="version", version=f"enricher {__version__}")
+    if schedule:
+        when = parser.add_argument_group("when to run (default: every 6h, first run at start)")
+        when.add_argument("--cron", metavar="EXPR",
+                          help="five-field crontab, e.g. '0 */6 * * *' (env ENRICHER_CRON)")  # fmt: skip
+        when.add_argument("--every", metavar="DURATION",
+                          help="interval: 30s, 15m, 6h, 1d (env ENRICHER_EVERY)")  # fmt: skip
+        when.add_argument("--no-run-now", dest="run_now", action="store_false",
+                          help="wait for the first scheduled time instead of running at start")  # fmt: skip
+        when.add_argument("--timezone", metavar="TZ",
+                          help="time zone of --cron, e.g. Europe/Paris (default: UTC)")  # fmt: skip
+    return parser
+
+
+def build_status_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="enricher status",
+        description="Show how the last run went, whether one is running, and when the "
+        "scheduler runs next (from <cache>/status.json). Exit 0 when there is a status to "
+        "show, 2 when there is none.",
+        argument_default=argparse.SUPPRESS,
+    )
+    parser.add_argument("--cache-dir", metavar="DIR",
+                        help="cache folder (default: ./cache; env ENRICHER_CACHE_DIR)")  # fmt: skip
+    parser.add_argument("--format", choices=FORMATS, default="text",
+                        help="text (default) or json (the file as it is)")  # fmt: skip
     return parser
 
 
@@ -173,11 +234,24 @@ class RichProgress:
 
 
 def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:
-    """Run the CLI; returns the exit code (the console script passes it to ``sys.exit``)."""
+    """Run the CLI; returns the exit code (the console script passes it to ``sys.exit``).
+
+    ``schedule`` and ``status`` as the first argument pick those commands; a digest folder
+    with one of those names can be given as ``./schedule``.
+    """
     env = os.environ if env is None else env
+    args = list(sys.argv[1:] if argv is None else argv)
     _tolerate_narrow_consoles()
-    parser = build_parser()
-    namespace = parser.parse_args(argv)
+    if args[:1] == ["schedule"]:
+        return _schedule(args[1:], env)
+    if args[:1] == ["status"]:
+        return _status(args[1:], env)
+    return _check(args, env)
+
+
+def _check(args: list[str], env: Mapping[str, str]) -> int:
+    """One run: check, write records, report, exit code."""
+    namespace = build_parser().parse_args(args)
     try:
         settings = build_settings(flags_from(namespace), env, Path.cwd())
     except ConfigError as exc:
@@ -186,8 +260,12 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     live = _wants_progress(settings, env)
     _configure_logging(settings.verbosity, live_progress=live)
     progress: Progress | None = RichProgress() if live else None
+    stop = StopRequest()
+    restore = _handle_signals(stop, "stopping at the next safe point")
     try:
-        summary = run(settings, progress=progress)
+        summary = run(settings, progress=progress, stop=stop)
+        if summary.interrupted:
+            return exit_code_for(stop.reason)
         if settings.format == "text":
             report = format_text(summary, brief=settings.verbosity < 0)
         else:
@@ -196,12 +274,75 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     except InputError as exc:
         print(f"enricher: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except LockError as exc:
+        print(f"enricher: {exc}", file=sys.stderr)
+        return EXIT_INCOMPLETE
+    except Interrupted:
+        return exit_code_for(stop.reason)
     except Exception:
         # A bug, or an environment we did not foresee: show everything, and exit 3 ("could
         # not complete") rather than Python's 1, which means "links failed" here.
         log.exception("enricher: internal error; please report it with this traceback")
         return EXIT_INCOMPLETE
+    finally:
+        restore()
     return summary.exit_code
+
+
+def _schedule(args: list[str], env: Mapping[str, str]) -> int:
+    """``enricher schedule``: validate everything up front (exit 2), then serve until stopped."""
+    from . import scheduling  # APScheduler is only needed here
+
+    flags = flags_from(build_parser(schedule=True).parse_args(args))
+    schedule_flags = {key: flags.pop(key) for key in SCHEDULE_KEYS if key in flags}
+    try:
+        settings = build_settings(flags, env, Path.cwd())
+        schedule = build_schedule(schedule_flags, env)
+        scheduling.make_trigger(schedule, scheduling.resolve_timezone(schedule.timezone))
+        discover_digests(list(settings.paths), settings.glob)
+    except ConfigError as exc:
+        print(f"enricher: configuration error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except InputError as exc:
+        print(f"enricher: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    _configure_logging(settings.verbosity, live_progress=False)
+    if settings.verbosity < 2:
+        # APScheduler logs each job start and end; our one line per run says it better. Its
+        # "skipped: maximum number of running instances" is replaced by our catch-up line.
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
+        logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)
+    return scheduling.serve(settings, schedule)
+
+
+def _status(args: list[str], env: Mapping[str, str]) -> int:
+    """``enricher status``: print ``<cache>/status.json`` for people, or as it is."""
+    namespace = build_status_parser().parse_args(args)
+    flags = {"cache-dir": namespace.cache_dir} if "cache_dir" in namespace else {}
+    try:
+        settings = build_settings(flags, env, Path.cwd())
+    except ConfigError as exc:
+        print(f"enricher: configuration error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    path = settings.cache_dir / run_status.STATUS_NAME
+    text = read_text_if_exists(path)
+    doc = run_status.parse(text)
+    if doc is None:
+        why = "no run has recorded its status there yet" if text is None else "unreadable"
+        print(f"enricher: {path}: {why}", file=sys.stderr)
+        return EXIT_USAGE
+    if namespace.format == "json":
+        _write_report(run_status.to_json(doc))
+    else:
+        _write_report(run_status.format_status(doc, is_alive=process_alive, where=str(path)))
+    return EXIT_OK
+
+
+def _handle_signals(stop: StopRequest, what: str) -> Callable[[], None]:
+    """Signal handlers can only be set from the main thread (tests may call ``main`` elsewhere)."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    return handle_signals(stop, what)
 
 
 def _write_report(report: str) -> None:
@@ -220,3 +361,8 @@ def _tolerate_narrow_consoles() -> None:
 def entry_point() -> None:
     """Console-script entry: ``enricher``."""
     sys.exit(main())
+
+
+def scheduler_entry_point() -> None:
+    """Console-script entry: ``enricher-scheduler`` (= ``enricher schedule``)."""
+    sys.exit(main(["schedule", *sys.argv[1:]]))

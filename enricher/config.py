@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from .errors import ConfigError
 from .models import Status
+from .schedules import Schedule
 
 DEFAULT_ARXIV_API_URL = "https://export.arxiv.org/api/query"
 DEFAULT_GITHUB_API_URL = "https://api.github.com"
@@ -222,6 +223,7 @@ _ENV_KEYS = {
     "ENRICHER_ARXIV_API_URL": "arxiv-api-url",
     "ENRICHER_GITHUB_API_URL": "github-api-url",
     "ENRICHER_ARXIV_DELAY": "arxiv-delay",
+    "ENRICHER_LOCK_TIMEOUT": "lock-timeout",
 }
 
 
@@ -290,3 +292,28 @@ def build_settings(flags: Mapping[str, Any], env: Mapping[str, str], cwd: Path) 
     if settings.offline and settings.refresh:
         raise ConfigError("--offline and --refresh contradict each other: choose one")
     return settings
+
+
+_SCHEDULE_ENV = {"cron": "ENRICHER_CRON", "every": "ENRICHER_EVERY"}
+
+
+def build_schedule(flags: Mapping[str, Any], env: Mapping[str, str]) -> Schedule:
+    """When the background job runs: ``--cron``/``--every`` flags, else ``ENRICHER_CRON`` /
+    ``ENRICHER_EVERY``, else every 6 hours. Both at the same level contradict each other."""
+    given = {f"--{key}": (key, flags[key]) for key in ("cron", "every") if flags.get(key)}
+    if not given:
+        given = {name: (key, env[name]) for key, name in _SCHEDULE_ENV.items() if env.get(name)}
+    if len(given) > 1:
+        raise ConfigError(f"{' and '.join(given)}: give a cron expression or an interval, not both")
+    schedule = Schedule(
+        timezone=str(flags.get("timezone") or "UTC").strip() or "UTC",
+        run_now=bool(flags.get("run-now", True)),
+    )
+    for name, (key, value) in given.items():
+        if key == "every":
+            every_s = parse_duration(value, name)
+            if every_s <= 0:
+                raise ConfigError(f"{name}: must be more than zero, got {value!r}")
+            return replace(schedule, every_s=every_s)
+        return replace(schedule, cron=" ".join(str(value).split()), every_s=None)
+    return schedule

@@ -1,0 +1,234 @@
+"""The background job: ``pipeline.run()`` on a schedule, under APScheduler 3.
+
+One job, one run at a time (``max_instances=1``); runs that fall due while one is still going,
+or while the machine slept, collapse into one (``coalesce``) that starts as soon as it can.
+A run that raises is logged with its traceback and the next one happens on time. SIGTERM or
+SIGINT: no new run starts, the current one stops at its next safe point, the process exits 0;
+a second signal exits at once (every write is atomic, so no file is left half-written).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone, tzinfo
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from apscheduler.events import EVENT_JOB_MAX_INSTANCES, JobSubmissionEvent
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from . import pipeline
+from . import status as run_status
+from .config import Settings
+from .errors import ConfigError, EnricherError, Interrupted, LockError
+from .lock import RunLock, holder_for
+from .records import iso
+from .schedules import Schedule, apscheduler_crontab
+from .status import SchedulerInfo
+from .stopping import StopRequest, handle_signals
+
+log = logging.getLogger(__name__)
+
+JOB_ID = "enrich"
+STATUS_LOCK_WAIT_S = 5.0
+"""How long the scheduler waits for a one-shot run to let it note its start or stop."""
+
+RunFunction = Callable[..., Any]
+
+
+def resolve_timezone(name: str) -> tzinfo:
+    """``UTC`` (no tz database needed) or an IANA name such as ``Europe/Paris``."""
+    if name.upper() in ("UTC", "Z", "ETC/UTC"):
+        return timezone.utc
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"--timezone: unknown time zone {name!r} (an IANA name such as Europe/Paris, or UTC)"
+        ) from None
+
+
+def make_trigger(schedule: Schedule, zone: tzinfo) -> BaseTrigger:
+    """The APScheduler trigger for ``schedule``; a bad crontab is a ``ConfigError``."""
+    if schedule.cron is not None:
+        try:
+            return CronTrigger.from_crontab(apscheduler_crontab(schedule.cron), timezone=zone)
+        except ValueError as exc:
+            raise ConfigError(f"--cron {schedule.cron!r}: {exc}") from None
+    assert schedule.every_s is not None
+    return IntervalTrigger(seconds=schedule.every_s, timezone=zone)
+
+
+def misfire_grace_s(trigger: BaseTrigger, now: datetime) -> int:
+    """A run may start late by up to one period (the gap between two fire times); a run later
+    than that is dropped, since the next regular one is due about as soon."""
+    first = trigger.get_next_fire_time(None, now)
+    second = trigger.get_next_fire_time(first, first + timedelta(seconds=1)) if first else None
+    if first is None or second is None:
+        return 60
+    return max(1, int((second - first).total_seconds()))
+
+
+class ScheduledJob:
+    """What the scheduler calls: one guarded run, whose failure never reaches APScheduler."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        schedule: Schedule,
+        stop: StopRequest,
+        *,
+        run: RunFunction = pipeline.run,
+        now: Callable[[], datetime] = pipeline.utc_now,
+    ) -> None:
+        self.settings = settings
+        self.schedule = schedule
+        self.stop = stop
+        self._run = run
+        self._now = now
+        self.started_at = now()
+        self.scheduler: BackgroundScheduler | None = None
+        self.runs = 0
+        self.failed = 0
+        self._fell_due_while_running = False
+
+    def next_run_at(self) -> datetime | None:
+        job = self.scheduler.get_job(JOB_ID) if self.scheduler is not None else None
+        # A job not yet started has no next_run_time at all.
+        return getattr(job, "next_run_time", None) if job is not None else None
+
+    def info(self, state: str = "running") -> SchedulerInfo:
+        return SchedulerInfo(
+            pid=os.getpid(),
+            started_at=self.started_at,
+            schedule=self.schedule.describe(),
+            timezone=self.schedule.timezone,
+            next_run_at=self.next_run_at() if state == "running" else None,
+            state=state,
+        )
+
+    def __call__(self) -> None:
+        if self.stop.requested:
+            return
+        self.runs += 1
+        try:
+            summary = self._run(
+                self.settings, stop=self.stop, trigger="scheduled", scheduler=self.info()
+            )
+        except Interrupted:
+            return
+        except LockError as exc:
+            log.warning("scheduled run skipped: %s; next run %s", exc, iso(self.next_run_at()))
+        except EnricherError as exc:
+            self.failed += 1
+            log.error("scheduled run failed: %s; next run %s", exc, iso(self.next_run_at()))
+        except Exception:
+            self.failed += 1
+            log.exception(
+                "scheduled run crashed; the scheduler goes on, next run %s",
+                iso(self.next_run_at()),
+            )
+        else:
+            if summary.exit_code == pipeline.EXIT_INCOMPLETE and not summary.interrupted:
+                self.failed += 1
+        finally:
+            self._catch_up()
+
+    def fell_due_while_running(self, event: JobSubmissionEvent) -> None:
+        """APScheduler refused a run because this one was still going: run it right after."""
+        if event.job_id == JOB_ID:
+            self._fell_due_while_running = True
+            log.info("a run fell due while the previous one was still going; it starts next")
+
+    def _catch_up(self) -> None:
+        if self._fell_due_while_running and not self.stop.requested and self.scheduler:
+            self._fell_due_while_running = False
+            self.scheduler.modify_job(JOB_ID, next_run_time=self._now())
+
+
+def build_scheduler(
+    settings: Settings,
+    schedule: Schedule,
+    *,
+    stop: StopRequest | None = None,
+    run: RunFunction = pipeline.run,
+    now: Callable[[], datetime] = pipeline.utc_now,
+) -> tuple[BackgroundScheduler, ScheduledJob]:
+    """A scheduler (not started) holding the one job, and that job's callable."""
+    zone = resolve_timezone(schedule.timezone)
+    trigger = make_trigger(schedule, zone)
+    job = ScheduledJob(settings, schedule, stop or StopRequest(), run=run, now=now)
+    scheduler = BackgroundScheduler(
+        timezone=zone, executors={"default": ThreadPoolExecutor(max_workers=1)}
+    )
+    options: dict[str, Any] = {}
+    if schedule.run_now:
+        options["next_run_time"] = now()
+    scheduler.add_job(
+        job, trigger, id=JOB_ID, name="enrich digests",
+        max_instances=1, coalesce=True, misfire_grace_time=misfire_grace_s(trigger, now()),
+        **options,
+    )  # fmt: skip
+    scheduler.add_listener(job.fell_due_while_running, EVENT_JOB_MAX_INSTANCES)
+    job.scheduler = scheduler
+    return scheduler, job
+
+
+def serve(settings: Settings, schedule: Schedule) -> int:
+    """Run the schedule until SIGTERM or SIGINT; 0 after a clean stop."""
+    stop = StopRequest()
+    scheduler, job = build_scheduler(settings, schedule, stop=stop)
+    restore = handle_signals(stop, "no new runs; the current one stops at its next safe point")
+    try:
+        first = job.next_run_at() or _first_fire(scheduler)
+        _note_scheduler(settings, job, "running", first)
+        log.info(
+            "scheduler started: %s (%s), pid %d; first run %s",
+            schedule.describe(), schedule.timezone, os.getpid(), iso(first),
+        )  # fmt: skip
+        scheduler.start()
+        while not stop.requested:
+            # Polling a flag, not waiting on an Event: the signal handler sets it, and a
+            # handler must never need a lock the interrupted main thread might hold.
+            time.sleep(0.25)
+        scheduler.shutdown(wait=True)  # the run in progress ends at its safe point
+        _note_scheduler(settings, job, "stopped", None)
+    finally:
+        restore()
+    log.info("scheduler stopped (%s) after %d runs, %d failed", stop.reason, job.runs, job.failed)
+    return 0
+
+
+def _first_fire(scheduler: BackgroundScheduler) -> datetime | None:
+    job = scheduler.get_job(JOB_ID)
+    if job is None:
+        return None
+    return job.trigger.get_next_fire_time(None, datetime.now(timezone.utc))  # type: ignore[no-any-return]
+
+
+def _note_scheduler(
+    settings: Settings, job: ScheduledJob, state: str, next_run_at: datetime | None
+) -> None:
+    """Put the scheduler's state in ``status.json``, under the run lock so that a run's
+    read-modify-write and this one never interleave; skipped if a run keeps the lock."""
+    if not (settings.write or settings.use_cache):
+        return
+    info = job.info(state)
+    if state == "running":
+        info = SchedulerInfo(info.pid, info.started_at, info.schedule, info.timezone, next_run_at)
+    now = pipeline.utc_now()
+    try:
+        with RunLock(settings.cache_dir).acquire(holder_for("scheduler", now), STATUS_LOCK_WAIT_S):
+            pipeline.update_status(
+                settings.cache_dir,
+                lambda previous: run_status.scheduler_changed(previous, info, now),
+            )
+    except LockError as exc:
+        log.warning("status not updated: %s", exc)
