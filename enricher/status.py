@@ -209,7 +209,7 @@ def format_status(
             f"scheduler: {scheduler['schedule']} ({scheduler['timezone']}), "
             f"pid {scheduler['pid']}, {state}"
         )
-        if scheduler["state"] == "running" and doc.get("next_run_at"):
+        if state == "running" and doc.get("next_run_at"):
             line += f"; next run {doc['next_run_at']}"
         lines.append(line)
     else:

@@ -3,58 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from pytest_httpserver import HTTPServer
 
-from tests.conftest import Apis
+from tests.conftest import Apis, enricher
 
 ANSI = "\x1b["
-
-
-def enricher(
-    *args: str, cwd: Path, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m enricher`` the way a user would, stdout/stderr captured (not a TTY)."""
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("ENRICHER_", "GITHUB_"))}
-    return subprocess.run(
-        [sys.executable, "-m", "enricher", *args],
-        cwd=cwd, env={**base, **(env or {})}, capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
-
-
-@pytest.fixture
-def site(apis: Apis, tmp_path: Path) -> dict[str, str]:
-    """A digest folder whose links all point at 127.0.0.1, plus the environment to reach it."""
-    server: HTTPServer = apis.server
-    server.expect_request("/ok").respond_with_data("fine")
-    server.expect_request("/gone").respond_with_data("", status=404)
-    server.expect_request("/old").respond_with_data(
-        "", status=301, headers={"Location": server.url_for("/ok")}
-    )
-    apis.arxiv.known = {"2401.10774"}
-    apis.github.add("QwenLM/Qwen-VL")
-    folder = tmp_path / "digests"
-    folder.mkdir()
-    (folder / "week.txt").write_text(
-        "大家好, prose about models.\n\n"
-        f"[MEDUSA] https://arxiv.org/abs/2401.10774\n"
-        f"[Qwen-VL] https://github.com/QwenLM/Qwen-VL\n"
-        f"[Fine page] {server.url_for('/ok')}\n"
-        f"[Moved page] {server.url_for('/old')}\n",
-        encoding="utf-8",
-    )
-    return {
-        "ENRICHER_ARXIV_API_URL": apis.arxiv_url,
-        "ENRICHER_GITHUB_API_URL": apis.github_url,
-        "ENRICHER_ARXIV_DELAY": "0",
-        "ENRICHER_CACHE_DIR": str(tmp_path / "cache"),
-        "FOLDER": str(folder),
-    }
 
 
 def test_all_good_exits_zero_with_a_summary(site: dict[str, str], tmp_path: Path) -> None:
