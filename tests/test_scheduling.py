@@ -89,7 +89,7 @@ def test_the_job_runs_the_pipeline_and_reports_the_next_run(
     scheduled: Any, digests: Path, settings_for: Any
 ) -> None:
     settings = settings_for(digests)
-    scheduler, job = build_scheduler(settings, Schedule(every_s=3600), run=scheduled,
+    _, job = build_scheduler(settings, Schedule(every_s=3600), run=scheduled,
                                      now=lambda: START)  # fmt: skip
     job()
     assert len(records(digests)) == 5
@@ -138,9 +138,11 @@ def test_a_run_that_finds_the_lock_taken_is_skipped_not_failed(
 ) -> None:
     settings = settings_for(digests)
     _, job = build_scheduler(settings, Schedule(every_s=60), run=scheduled, now=lambda: START)
-    with RunLock(settings.cache_dir).acquire(holder_for("one-shot", START)):
-        with caplog.at_level(logging.WARNING, logger="enricher"):
-            job()
+    with (
+        RunLock(settings.cache_dir).acquire(holder_for("one-shot", START)),
+        caplog.at_level(logging.WARNING, logger="enricher"),
+    ):
+        job()
     assert records(digests) == {}
     assert any("scheduled run skipped" in r.getMessage() for r in caplog.records)
     assert job.failed == 0
