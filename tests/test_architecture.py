@@ -9,7 +9,10 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "enricher"
 
-PURE_CORE = ("digest", "urls", "verdicts", "records", "report", "facts", "netwatch", "models")
+PURE_CORE = (
+    "digest", "urls", "verdicts", "records", "report", "facts", "netwatch", "models", "status",
+    "schedules",
+)  # fmt: skip
 """Modules that decide things from values and never touch the network, disk, clock or env."""
 
 FORBIDDEN = frozenset(

@@ -129,3 +129,47 @@ def test_ascii_console_gets_the_report_not_a_crash(tmp_path: Path) -> None:
                       env={"PYTHONIOENCODING": "ascii"})  # fmt: skip
     assert result.returncode == 1  # the title-only entry is invalid; nothing crashed
     assert "\\u901a\\u4e49" in result.stdout
+
+
+def test_status_without_a_run_says_so_and_exits_two(tmp_path: Path) -> None:
+    result = enricher("status", "--cache-dir", str(tmp_path / "nowhere"), cwd=tmp_path)
+    assert result.returncode == 2
+    assert "no run has recorded its status there yet" in result.stderr
+
+
+def test_status_follows_a_one_shot_run(site: dict[str, str], tmp_path: Path) -> None:
+    enricher(site["FOLDER"], "--allow-private", cwd=tmp_path, env=site)
+    text = enricher("status", cwd=tmp_path, env=site)
+    assert text.returncode == 0
+    assert "last run: passed (exit 0), one-shot" in text.stdout
+    assert "4 links: ok 3, redirected 1" in text.stdout
+    assert "scheduler: never started with this cache" in text.stdout
+    as_json = json.loads(enricher("status", "--format", "json", cwd=tmp_path, env=site).stdout)
+    assert as_json["last_run"]["counts"]["ok"] == 3 and as_json["running"] is None
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "message"),
+    [
+        (["--cron", "0 6 * * 9"], {}, "--cron '0 6 * * 9': day-of-week"),
+        (["--cron", "0 6 * * *", "--every", "1h"], {}, "--cron and --every"),
+        ([], {"ENRICHER_EVERY": "often"}, "ENRICHER_EVERY: expected a duration"),
+        (["--timezone", "Nowhere/Land"], {}, "unknown time zone"),
+        (["missing-folder"], {}, "missing-folder: no such file or folder"),
+    ],
+)
+def test_scheduler_refuses_bad_options_before_starting(
+    args: list[str], env: dict[str, str], message: str, tmp_path: Path
+) -> None:
+    (tmp_path / "sources").mkdir()
+    result = enricher("schedule", *args, cwd=tmp_path, env=env)
+    assert result.returncode == 2
+    assert message in result.stderr
+
+
+def test_scheduler_console_script_and_help() -> None:
+    script = Path(sys.executable).with_name("enricher-scheduler")
+    assert script.exists()
+    shown = subprocess.run([str(script), "--help"], capture_output=True, text=True, timeout=60)
+    assert shown.returncode == 0
+    assert "--every DURATION" in shown.stdout and "--lock-timeout SECONDS" in shown.stdout
