@@ -2,7 +2,7 @@
 
 One shared ``arxiv.Client`` keeps the API's pace (one request every ``delay_seconds``). Its
 own retry loop is off (``num_retries=0``): tenacity owns retries here, so they do not multiply.
-The package is synchronous (requests); the pipeline calls it through ``asyncio.to_thread``.
+The package is synchronous (requests); the pipeline calls it from a worker thread.
 """
 
 from __future__ import annotations

@@ -11,12 +11,13 @@ import contextlib
 import logging
 import os
 import re
+import threading
 import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import httpx
 
@@ -58,6 +59,7 @@ from .urls import classify, is_private_host
 from .verdicts import arxiv_verdict, github_verdict, unreachable, web_verdict
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 EXIT_OK = 0
 EXIT_LINKS_FAILED = 1
@@ -285,7 +287,7 @@ async def _look_up(
             )  # fmt: skip
             error: BatchFailed | None = None
             try:
-                papers = await asyncio.to_thread(api.fetch_papers, [t.id for t in batch])
+                papers = await _in_daemon_thread(api.fetch_papers, [t.id for t in batch])
             except BatchFailed as exc:
                 papers, error = exc.found, exc
             except Interrupted:
@@ -322,6 +324,38 @@ async def _look_up(
         finally:
             unsubscribe()
     return found
+
+
+def _in_daemon_thread(work: Callable[[list[str]], _T], ids: list[str]) -> asyncio.Future[_T]:
+    """``asyncio.to_thread``, but in a daemon thread nobody joins.
+
+    The arXiv package blocks in ``requests``; a stop cancels the awaiting side at once, and the
+    thread ends at its next (interruptible) pacing sleep or when its request times out, without
+    ``asyncio.run`` or the interpreter's exit waiting for it. It writes nothing anywhere.
+    """
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[_T] = loop.create_future()
+
+    def settle(result: _T | None, error: BaseException | None) -> None:
+        if future.done():
+            return  # cancelled by a stop: nobody wants the answer
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result)  # type: ignore[arg-type]
+
+    def run() -> None:
+        try:
+            result = work(ids)
+        except BaseException as exc:  # handed to the awaiting side, like to_thread does
+            outcome: tuple[_T | None, BaseException | None] = (None, exc)
+        else:
+            outcome = (result, None)
+        with contextlib.suppress(RuntimeError):  # the loop has closed after a stop
+            loop.call_soon_threadsafe(settle, *outcome)
+
+    threading.Thread(target=run, name="enricher-arxiv", daemon=True).start()
+    return future
 
 
 @dataclass(frozen=True, slots=True)

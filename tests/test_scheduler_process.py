@@ -185,3 +185,31 @@ def test_ctrl_c_on_a_one_shot_run_exits_130_and_writes_nothing_half_done(
     assert "SIGINT: stopping at the next safe point" in text
     assert "Traceback" not in text
     assert not list(Path(site["FOLDER"]).glob("*.enriched.json"))
+
+
+def test_sigterm_does_not_wait_for_a_hanging_arxiv_request(
+    apis: Apis, site: dict[str, str], tmp_path: Path
+) -> None:
+    entered, release = threading.Event(), threading.Event()
+
+    def hanging_api(request: Request) -> Response:
+        entered.set()
+        release.wait(30)
+        return Response("", status=503)
+
+    apis.server.expect_request("/hanging/api/query").respond_with_handler(hanging_api)
+    env = {**site, "ENRICHER_ARXIV_API_URL": apis.server.url_for("/hanging/api/query")}
+    log = tmp_path / "scheduler.log"
+    proc = start([str(ROOT / "scheduler.py"), site["FOLDER"], "--allow-private"], env, tmp_path,
+                 log)  # fmt: skip
+    try:
+        wait_for(entered.is_set)
+        began = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        code = proc.wait(timeout=10)
+        took = time.monotonic() - began
+    finally:
+        proc.kill()
+        release.set()
+    assert code == 0, log.read_text(encoding="utf-8")
+    assert took < 5  # the request's own timeout is 20 s
