@@ -14,6 +14,7 @@ name lookups of any other host are refused (and counted) for the whole process.
 Exit 0 when every run completed and every final check passed, 1 otherwise.
 """
 
+# ruff: noqa: E402  (the imports below need the repo root on sys.path first)
 from __future__ import annotations
 
 import argparse
@@ -35,6 +36,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+# Run as a script, Python puts benchmarks/ on sys.path, not the repo root that holds enricher/
+# (if not installed) and tests/fakes.py: add it before importing either.
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
 from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobEvent
 from werkzeug import Request, Response
 from werkzeug.serving import make_server
@@ -50,12 +57,7 @@ from enricher.scheduling import build_scheduler
 from enricher.status import STATUS_NAME
 from enricher.stopping import StopRequest
 from enricher.urls import classify
-
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from tests.fakes import FakeArxiv, FakeGithub  # noqa: E402  (needs ROOT on sys.path)
+from tests.fakes import FakeArxiv, FakeGithub
 
 SAMPLES = ROOT / "sources"
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -363,7 +365,7 @@ def final_checks(corpus: Corpus, cache_dir: Path, runs: Runs, job_failed: int) -
 
     validator: Any = None
     try:
-        import jsonschema
+        import jsonschema  # type: ignore[import-untyped]
 
         schema = json.loads((ROOT / "enricher" / "record.schema.json").read_text("utf-8"))
         validator = jsonschema.Draft202012Validator(schema)
