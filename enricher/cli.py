@@ -272,11 +272,9 @@ def _check(args: list[str], env: Mapping[str, str]) -> int:
             report = FORMATTERS[settings.format](summary)
         _write_report(report)
     except InputError as exc:
-        print(f"enricher: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return _failed(exc, EXIT_USAGE)
     except LockError as exc:
-        print(f"enricher: {exc}", file=sys.stderr)
-        return EXIT_INCOMPLETE
+        return _failed(exc, EXIT_INCOMPLETE)
     except Interrupted:
         return exit_code_for(stop.reason)
     except Exception:
@@ -301,11 +299,9 @@ def _schedule(args: list[str], env: Mapping[str, str]) -> int:
         scheduling.make_trigger(schedule, scheduling.resolve_timezone(schedule.timezone))
         discover_digests(list(settings.paths), settings.glob)
     except ConfigError as exc:
-        print(f"enricher: configuration error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return _failed(f"configuration error: {exc}", EXIT_USAGE)
     except InputError as exc:
-        print(f"enricher: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return _failed(exc, EXIT_USAGE)
     _configure_logging(settings.verbosity, live_progress=False)
     if settings.verbosity < 2:
         # APScheduler logs each job start and end; our one line per run says it better. Its
@@ -336,6 +332,11 @@ def _status(args: list[str], env: Mapping[str, str]) -> int:
     else:
         _write_report(run_status.format_status(doc, is_alive=process_alive, where=str(path)))
     return EXIT_OK
+
+
+def _failed(error: object, exit_code: int) -> int:
+    print(f"enricher: {error}", file=sys.stderr)
+    return exit_code
 
 
 def _handle_signals(stop: StopRequest, what: str) -> Callable[[], None]:
