@@ -15,8 +15,7 @@ import io
 import logging
 import os
 import sys
-import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -261,7 +260,7 @@ def _check(args: list[str], env: Mapping[str, str]) -> int:
     _configure_logging(settings.verbosity, live_progress=live)
     progress: Progress | None = RichProgress() if live else None
     stop = StopRequest()
-    restore = _handle_signals(stop, "stopping at the next safe point")
+    restore = handle_signals(stop, "stopping at the next safe point")
     try:
         summary = run(settings, progress=progress, stop=stop)
         if summary.interrupted:
@@ -337,13 +336,6 @@ def _status(args: list[str], env: Mapping[str, str]) -> int:
 def _failed(error: object, exit_code: int) -> int:
     print(f"enricher: {error}", file=sys.stderr)
     return exit_code
-
-
-def _handle_signals(stop: StopRequest, what: str) -> Callable[[], None]:
-    """Signal handlers can only be set from the main thread (tests may call ``main`` elsewhere)."""
-    if threading.current_thread() is not threading.main_thread():
-        return lambda: None
-    return handle_signals(stop, what)
 
 
 def _write_report(report: str) -> None:

@@ -27,6 +27,8 @@ from .errors import LockError, LockHeld
 LOCK_NAME = "enricher.lock"
 POLL_S = 0.2
 """How often a waiting run tries the lock again."""
+NAMING_WAIT_S = 1.0
+"""How long a refused run waits for a holder that has just taken the lock to write its name."""
 
 try:
     import fcntl
@@ -124,7 +126,7 @@ class RunLock:
         try:
             while not _try_lock(fd):
                 if self._monotonic() >= deadline:
-                    raise LockHeld(self.path, _read_holder(fd), timeout_s)
+                    raise LockHeld(self.path, self._named_holder(fd), timeout_s)
                 self._sleep(min(POLL_S, max(0.0, deadline - self._monotonic())))
         except LockHeld:
             os.close(fd)
@@ -136,6 +138,19 @@ class RunLock:
         self.took_over = _read_holder(fd)
         _write(fd, holder.to_json())
         return self
+
+    def _named_holder(self, fd: int) -> Holder | None:
+        """Who holds the lock. A holder writes its name just after taking the lock, so for a
+        moment the file may be empty or still name a killed predecessor: read again briefly."""
+        give_up = self._monotonic() + NAMING_WAIT_S
+        while True:
+            holder = _read_holder(fd)
+            live = holder is not None and (
+                holder.host not in ("", socket.gethostname()) or process_alive(holder.pid)
+            )
+            if live or self._monotonic() >= give_up:
+                return holder
+            self._sleep(0.02)
 
     def release(self) -> None:
         """Empty the file (a clean exit leaves no trace of a holder) and unlock."""

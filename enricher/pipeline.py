@@ -425,18 +425,19 @@ def run(
     web_transport: httpx.AsyncBaseTransport | None = None,
     stop: StopRequest | None = None,
     trigger: str = "one-shot",
-    scheduler: SchedulerInfo | None = None,
+    scheduler: Callable[[], SchedulerInfo] | None = None,
 ) -> RunSummary:
     """Check every digest named by ``settings`` and write its record; never raises for links.
 
     ``web_transport`` replaces the network for web pages only (tests); the APIs are reached
     through their configurable endpoints. ``stop`` ends the run at its next safe point: the
     network phase is abandoned (facts learned so far are cached) and records not yet written
-    stay as they were. ``trigger`` and ``scheduler`` are what ``status.json`` reports.
+    stay as they were. ``trigger`` and ``scheduler`` (asked at start and at the end) are what
+    ``status.json`` reports.
 
-    Runs that write records or use the cache hold the run lock in the cache folder, waiting
-    up to ``settings.lock_timeout_s`` (``LockHeld``, exit 3, if it stays taken), and keep
-    ``<cache>/status.json`` up to date.
+    Runs that use the cache hold the run lock in the cache folder, waiting up to
+    ``settings.lock_timeout_s`` (``LockHeld``, exit 3, if it stays taken), and keep
+    ``<cache>/status.json`` up to date. ``--no-cache`` runs touch neither.
 
     Raises ``InputError`` for a path that does not exist (exit 2); everything else, a cache
     that cannot be used or a record that cannot be written included, ends in the summary's
@@ -446,7 +447,7 @@ def run(
     progress = progress or _NoProgress()
     stop = stop or StopRequest()
     paths = discover_digests(list(settings.paths), settings.glob)
-    if not (settings.write or settings.use_cache):
+    if not settings.use_cache:
         return _run(settings, paths, clocks, progress, web_transport, stop, trigger)
     started_at = clocks.now()
     lock = RunLock(settings.cache_dir, sleep=stop.interruptible(time.sleep))
@@ -464,14 +465,18 @@ def run(
 
 @contextlib.contextmanager
 def _reporting_status(
-    settings: Settings, trigger: str, scheduler: SchedulerInfo | None, clocks: Clocks
+    settings: Settings,
+    trigger: str,
+    scheduler: Callable[[], SchedulerInfo] | None,
+    clocks: Clocks,
 ) -> Iterator[Callable[[RunSummary], None]]:
     """``status.json`` says a run is going, then how it ended, crash included."""
     started_at = clocks.now()
     began = time.monotonic()
     pid = os.getpid()
     update_status(settings.cache_dir, lambda previous: run_status.run_started(
-        previous, pid=pid, trigger=trigger, started_at=started_at, scheduler=scheduler,
+        previous, pid=pid, trigger=trigger, started_at=started_at,
+        scheduler=scheduler() if scheduler else None,
     ))  # fmt: skip
     finished: list[RunSummary] = []
 
@@ -479,7 +484,7 @@ def _reporting_status(
         update_status(settings.cache_dir, lambda previous: run_status.run_finished(
             previous, pid=pid, trigger=trigger, started_at=started_at,
             finished_at=clocks.now(), duration_s=time.monotonic() - began,
-            summary=summary, error=error, scheduler=scheduler,
+            summary=summary, error=error, scheduler=scheduler() if scheduler else None,
         ))  # fmt: skip
 
     try:

@@ -21,13 +21,14 @@ from apscheduler.events import EVENT_JOB_MAX_INSTANCES, JobSubmissionEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.combining import OrTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from . import pipeline
 from . import status as run_status
 from .config import Settings
-from .errors import ConfigError, EnricherError, Interrupted, LockError
+from .errors import ConfigError, EnricherError, Interrupted, LockError, LockHeld
 from .lock import RunLock, holder_for
 from .records import iso
 from .schedules import Schedule, apscheduler_crontab
@@ -55,15 +56,32 @@ def resolve_timezone(name: str) -> tzinfo:
         ) from None
 
 
-def make_trigger(schedule: Schedule, zone: tzinfo) -> BaseTrigger:
-    """The APScheduler trigger for ``schedule``; a bad crontab is a ``ConfigError``."""
-    if schedule.cron is not None:
-        try:
-            return CronTrigger.from_crontab(apscheduler_crontab(schedule.cron), timezone=zone)
-        except ValueError as exc:
-            raise ConfigError(f"--cron {schedule.cron!r}: {exc}") from None
-    assert schedule.every_s is not None
-    return IntervalTrigger(seconds=schedule.every_s, timezone=zone)
+def make_trigger(schedule: Schedule, zone: tzinfo, now: datetime | None = None) -> BaseTrigger:
+    """The APScheduler trigger for ``schedule``; a bad crontab, or one that never fires, is a
+    ``ConfigError``. An interval counts from ``now``."""
+    now = now or pipeline.utc_now()
+    if schedule.cron is None:
+        assert schedule.every_s is not None
+        every = timedelta(seconds=schedule.every_s)
+        return IntervalTrigger(seconds=schedule.every_s, timezone=zone, start_date=now + every)
+    try:
+        fields = apscheduler_crontab(schedule.cron).split()
+        if fields[2] != "*" and fields[4] != "*":
+            # cron fires when the day of the month OR the weekday matches; APScheduler
+            # wants both, so the two halves become two triggers.
+            by_date = " ".join([*fields[:4], "*"])
+            by_weekday = " ".join([*fields[:2], "*", fields[3], fields[4]])
+            trigger: BaseTrigger = OrTrigger([
+                CronTrigger.from_crontab(by_date, timezone=zone),
+                CronTrigger.from_crontab(by_weekday, timezone=zone),
+            ])  # fmt: skip
+        else:
+            trigger = CronTrigger.from_crontab(" ".join(fields), timezone=zone)
+    except ValueError as exc:
+        raise ConfigError(f"--cron {schedule.cron!r}: {exc}") from None
+    if trigger.get_next_fire_time(None, now) is None:
+        raise ConfigError(f"--cron {schedule.cron!r}: never fires (no such date)")
+    return trigger
 
 
 def misfire_grace_s(trigger: BaseTrigger, now: datetime) -> int:
@@ -77,12 +95,18 @@ def misfire_grace_s(trigger: BaseTrigger, now: datetime) -> int:
 
 
 class ScheduledJob:
-    """What the scheduler calls: one guarded run, whose failure never reaches APScheduler."""
+    """What the scheduler calls: one guarded run, whose failure never reaches APScheduler.
+
+    It never calls into the scheduler while a stop is under way: APScheduler 3's
+    ``shutdown(wait=True)`` holds the job-store lock while it waits for this thread, so the
+    next run time is worked out from the trigger, not asked of the scheduler.
+    """
 
     def __init__(
         self,
         settings: Settings,
         schedule: Schedule,
+        trigger: BaseTrigger,
         stop: StopRequest,
         *,
         run: RunFunction = pipeline.run,
@@ -90,6 +114,7 @@ class ScheduledJob:
     ) -> None:
         self.settings = settings
         self.schedule = schedule
+        self.trigger = trigger
         self.stop = stop
         self._run = run
         self._now = now
@@ -97,12 +122,16 @@ class ScheduledJob:
         self.scheduler: BackgroundScheduler | None = None
         self.runs = 0
         self.failed = 0
+        self.busy = False
         self._fell_due_while_running = False
 
     def next_run_at(self) -> datetime | None:
-        job = self.scheduler.get_job(JOB_ID) if self.scheduler is not None else None
-        # A job not yet started has no next_run_time at all.
-        return getattr(job, "next_run_time", None) if job is not None else None
+        """When the next run starts: now if one fell due during this one, else the trigger's."""
+        now = self._now()
+        if self._fell_due_while_running:
+            return now
+        fire: datetime | None = self.trigger.get_next_fire_time(None, now)
+        return fire
 
     def info(self, state: str = "running") -> SchedulerInfo:
         return SchedulerInfo(
@@ -117,16 +146,17 @@ class ScheduledJob:
     def __call__(self) -> None:
         if self.stop.requested:
             return
+        self.busy = True
         self.runs += 1
         try:
             summary = self._run(
-                self.settings, stop=self.stop, trigger="scheduled", scheduler=self.info()
+                self.settings, stop=self.stop, trigger="scheduled", scheduler=self.info
             )
         except Interrupted:
             return
-        except LockError as exc:
+        except LockHeld as exc:
             log.warning("scheduled run skipped: %s; next run %s", exc, iso(self.next_run_at()))
-        except EnricherError as exc:
+        except EnricherError as exc:  # a lock that cannot be used at all, a missing folder
             self.failed += 1
             log.error("scheduled run failed: %s; next run %s", exc, iso(self.next_run_at()))
         except Exception:
@@ -140,10 +170,11 @@ class ScheduledJob:
                 self.failed += 1
         finally:
             self._catch_up()
+            self.busy = False
 
     def fell_due_while_running(self, event: JobSubmissionEvent) -> None:
         """APScheduler refused a run because this one was still going: run it right after."""
-        if event.job_id == JOB_ID:
+        if event.job_id == JOB_ID and not self._fell_due_while_running:
             self._fell_due_while_running = True
             log.info("a run fell due while the previous one was still going; it starts next")
 
@@ -151,6 +182,11 @@ class ScheduledJob:
         if self._fell_due_while_running and not self.stop.requested and self.scheduler:
             self._fell_due_while_running = False
             self.scheduler.modify_job(JOB_ID, next_run_time=self._now())
+
+    def wait_idle(self) -> None:
+        """Until the run in progress (if any) has returned; it stops at its safe point."""
+        while self.busy:
+            time.sleep(0.05)
 
 
 def build_scheduler(
@@ -163,8 +199,8 @@ def build_scheduler(
 ) -> tuple[BackgroundScheduler, ScheduledJob]:
     """A scheduler (not started) holding the one job, and that job's callable."""
     zone = resolve_timezone(schedule.timezone)
-    trigger = make_trigger(schedule, zone)
-    job = ScheduledJob(settings, schedule, stop or StopRequest(), run=run, now=now)
+    trigger = make_trigger(schedule, zone, now())
+    job = ScheduledJob(settings, schedule, trigger, stop or StopRequest(), run=run, now=now)
     scheduler = BackgroundScheduler(
         timezone=zone, executors={"default": ThreadPoolExecutor(max_workers=1)}
     )
@@ -181,13 +217,13 @@ def build_scheduler(
     return scheduler, job
 
 
-def serve(settings: Settings, schedule: Schedule) -> int:
+def serve(settings: Settings, schedule: Schedule, *, run: RunFunction = pipeline.run) -> int:
     """Run the schedule until SIGTERM or SIGINT; 0 after a clean stop."""
     stop = StopRequest()
-    scheduler, job = build_scheduler(settings, schedule, stop=stop)
+    scheduler, job = build_scheduler(settings, schedule, stop=stop, run=run)
     restore = handle_signals(stop, "no new runs; the current one stops at its next safe point")
     try:
-        first = job.next_run_at() or _first_fire(scheduler)
+        first = pipeline.utc_now() if schedule.run_now else job.next_run_at()
         _note_scheduler(settings, job, "running", first)
         log.info(
             "scheduler started: %s (%s), pid %d; first run %s",
@@ -195,10 +231,10 @@ def serve(settings: Settings, schedule: Schedule) -> int:
         )  # fmt: skip
         scheduler.start()
         while not stop.requested:
-            # Polling a flag, not waiting on an Event: the signal handler sets it, and a
-            # handler must never need a lock the interrupted main thread might hold.
-            time.sleep(0.25)
-        scheduler.shutdown(wait=True)  # the run in progress ends at its safe point
+            time.sleep(0.25)  # a flag set by the signal handler; see StopRequest
+        scheduler.pause()  # no new submissions
+        job.wait_idle()  # before shutdown(), which holds the job store lock while it waits
+        scheduler.shutdown(wait=True)
         _note_scheduler(settings, job, "stopped", None)
     finally:
         restore()
@@ -206,19 +242,12 @@ def serve(settings: Settings, schedule: Schedule) -> int:
     return 0
 
 
-def _first_fire(scheduler: BackgroundScheduler) -> datetime | None:
-    job = scheduler.get_job(JOB_ID)
-    if job is None:
-        return None
-    return job.trigger.get_next_fire_time(None, datetime.now(timezone.utc))  # type: ignore[no-any-return]
-
-
 def _note_scheduler(
     settings: Settings, job: ScheduledJob, state: str, next_run_at: datetime | None
 ) -> None:
     """Put the scheduler's state in ``status.json``, under the run lock so that a run's
     read-modify-write and this one never interleave; skipped if a run keeps the lock."""
-    if not (settings.write or settings.use_cache):
+    if not settings.use_cache:
         return
     info = job.info(state)
     if state == "running":

@@ -24,23 +24,26 @@ HANDLED_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 class StopRequest:
     """Set once, from a signal handler or any thread; runs poll it and subscribe to it.
 
-    ``request`` only sets a ``threading.Event`` and calls subscribers, so it is safe from a
-    signal handler as long as the main thread never blocks in ``wait`` (it uses ``requested``).
+    Deliberately lock-free: a signal handler runs on the main thread between two bytecodes,
+    possibly while that thread holds some lock (a ``threading.Event``'s included), so
+    ``request`` only sets a flag and calls subscribers, and waiting is polling.
     """
 
+    POLL_S = 0.05
+
     def __init__(self) -> None:
-        self._event = threading.Event()
+        self._requested = False
         self._subscribers: list[Callable[[], None]] = []
         self.reason: str | None = None
 
     @property
     def requested(self) -> bool:
-        return self._event.is_set()
+        return self._requested
 
     def request(self, reason: str) -> None:
         if self.reason is None:
             self.reason = reason
-        self._event.set()
+        self._requested = True
         for notify in list(self._subscribers):
             notify()
 
@@ -52,14 +55,20 @@ class StopRequest:
         return lambda: self._subscribers.remove(notify) if notify in self._subscribers else None
 
     def wait(self, seconds: float) -> bool:
-        """Wait up to ``seconds`` for a request (worker threads only); True if one came."""
-        return self._event.wait(seconds)
+        """Sleep up to ``seconds``, less if a stop is requested; True if one was."""
+        deadline = time.monotonic() + seconds
+        while not self._requested:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            time.sleep(min(self.POLL_S, left))
+        return True
 
     def interruptible(self, sleep: Callable[[float], None]) -> Callable[[float], None]:
         """``sleep`` that raises ``Interrupted`` instead of sleeping through a stop request.
 
-        The real ``time.sleep`` is replaced by a wait on the request; an injected test sleep
-        is called as is, and the request checked before and after.
+        The real ``time.sleep`` is replaced by ``wait``; an injected test sleep is called as
+        is, and the request checked before and after.
         """
 
         def wrapped(seconds: float) -> None:
@@ -100,6 +109,8 @@ def handle_signals(stop: StopRequest, what: str) -> Callable[[], None]:
         log.warning("%s: %s (send it again to exit at once)", name, what)
         stop.request(name)
 
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None  # only the main thread may set handlers (tests call from others)
     previous = {sig: signal.signal(sig, on_signal) for sig in HANDLED_SIGNALS}
 
     def restore() -> None:

@@ -83,3 +83,23 @@ def test_a_folder_that_cannot_hold_a_lock_is_a_clear_error(tmp_path: Path) -> No
     blocker.write_text("a file where the cache folder should be", encoding="utf-8")
     with pytest.raises(LockError, match="cannot open the run lock"):
         RunLock(blocker).acquire(holder_for("one-shot", STARTED))
+
+
+def test_a_refused_run_names_the_new_holder_not_a_dead_predecessor(tmp_path: Path) -> None:
+    winner = RunLock(tmp_path).acquire(holder_for("scheduled", STARTED))
+    lock_file = tmp_path / LOCK_NAME
+    # The instant between the winner taking the lock and writing its name over the text a
+    # killed run left behind.
+    lock_file.write_text(Holder(999_999, "2026-11-21T03:00:00Z", "scheduled").to_json())
+
+    def sleep(seconds: float) -> None:
+        lock_file.write_text(holder_for("scheduled", STARTED).to_json())  # the winner writes
+
+    try:
+        with pytest.raises(LockHeld) as refused:
+            RunLock(tmp_path, sleep=sleep, monotonic=lambda: 0.0).acquire(
+                holder_for("one-shot", STARTED)
+            )
+    finally:
+        winner.release()
+    assert refused.value.holder == holder_for("scheduled", STARTED)

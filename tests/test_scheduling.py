@@ -6,6 +6,7 @@ import asyncio
 import functools
 import json
 import logging
+import threading
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -18,10 +19,10 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from enricher import pipeline
 from enricher.config import Settings
-from enricher.errors import ConfigError
+from enricher.errors import ConfigError, Interrupted
 from enricher.lock import RunLock, holder_for
 from enricher.schedules import Schedule
-from enricher.scheduling import JOB_ID, build_scheduler
+from enricher.scheduling import JOB_ID, ScheduledJob, build_scheduler, serve
 from enricher.stopping import StopRequest
 from tests.conftest import START, Apis, FakeClock, WebRecorder
 from tests.test_pipeline import records, world  # noqa: F401  (fixture)
@@ -44,7 +45,7 @@ def test_interval_job_runs_once_at_a_time_and_collapses_missed_runs() -> None:
 
 def test_no_run_now_waits_for_the_first_scheduled_time() -> None:
     scheduler, job = build_scheduler(Settings(), Schedule(run_now=False), now=lambda: START)
-    assert job.next_run_at() is None  # computed from the trigger when the scheduler starts
+    assert job.next_run_at() == START + timedelta(hours=6)
     assert scheduler.get_job(JOB_ID).trigger.interval == timedelta(hours=6)
 
 
@@ -60,9 +61,21 @@ def test_crontab_weekdays_fire_on_the_days_cron_means() -> None:
     assert scheduler.get_job(JOB_ID).misfire_grace_time == 86_400  # one weekday to the next
 
 
+def test_day_of_month_and_weekday_together_fire_on_either_as_in_cron() -> None:
+    schedule = Schedule(cron="0 9 1 * 1", every_s=None)  # the 1st, and every Monday
+    scheduler, _ = build_scheduler(Settings(), schedule, now=lambda: START)
+    trigger = scheduler.get_job(JOB_ID).trigger
+    fires, moment = [], START
+    for _ in range(4):
+        moment = trigger.get_next_fire_time(None, moment + timedelta(seconds=1))
+        fires.append(moment.strftime("%a %d %b"))
+    assert fires == ["Mon 23 Nov", "Mon 30 Nov", "Tue 01 Dec", "Mon 07 Dec"]
+
+
 @pytest.mark.parametrize(
     ("schedule", "message"),
     [
+        (Schedule(cron="0 0 30 2 *", every_s=None), "never fires"),
         (Schedule(cron="61 * * * *", every_s=None), "--cron '61 \\* \\* \\* \\*'"),
         (Schedule(cron="* * * *", every_s=None), "five fields"),
         (Schedule(timezone="Mars/Olympus"), "unknown time zone 'Mars/Olympus'"),
@@ -96,7 +109,7 @@ def test_the_job_runs_the_pipeline_and_reports_the_next_run(
     status = status_of(settings)
     assert status["last_run"]["trigger"] == "scheduled"
     assert status["last_run"]["outcome"] == "links-failed"  # the URL-less entry in 002
-    assert status["next_run_at"] == "2026-11-22T09:00:00Z"  # run-now time; not yet started
+    assert status["next_run_at"] == "2026-11-22T10:00:00Z"  # an hour after the run at start
     assert status["scheduler"]["schedule"] == "every 1h"
     assert job.runs == 1 and job.failed == 0
 
@@ -157,8 +170,10 @@ def test_a_run_that_fell_due_during_a_slow_one_starts_right_after(
         now=lambda: later,
     )  # fmt: skip
     job.fell_due_while_running(JobSubmissionEvent(EVENT_JOB_MAX_INSTANCES, JOB_ID, "default", []))
+    assert job.next_run_at() == later  # what status.json says meanwhile
     job()
     assert scheduler.get_job(JOB_ID).next_run_time == later
+    assert job.next_run_at() == later + timedelta(minutes=10)  # back on the trigger's times
 
 
 def test_a_stopped_scheduler_starts_no_new_run(
@@ -248,3 +263,62 @@ def test_what_an_interrupted_run_learned_is_not_asked_again(
     after_interruption = requests_of_a_stale_run(3)
     assert full >= 18
     assert after_interruption <= full - 3  # the three finished targets came from the cache
+
+
+def test_a_run_that_crashes_while_the_scheduler_stops_does_not_hang_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    stopping = threading.Event()
+    real_wait_idle = ScheduledJob.wait_idle
+
+    def wait_idle(self: ScheduledJob) -> None:
+        stopping.set()  # the main thread has begun stopping the scheduler
+        real_wait_idle(self)
+
+    monkeypatch.setattr(ScheduledJob, "wait_idle", wait_idle)
+
+    def crashing_run(settings: Settings, *, stop: StopRequest, **_: Any) -> None:
+        stop.request("SIGTERM")
+        assert stopping.wait(10)
+        raise RuntimeError("disk full, just as we were asked to stop")
+
+    settings = Settings(cache_dir=tmp_path / "cache")
+    result: list[int] = []
+    server = threading.Thread(
+        target=lambda: result.append(serve(settings, Schedule(), run=crashing_run)), daemon=True
+    )
+    with caplog.at_level(logging.INFO, logger="enricher"):
+        server.start()
+        server.join(15)
+    assert not server.is_alive(), "the scheduler hung while stopping"
+    assert result == [0]
+    crash = next(r for r in caplog.records if "scheduled run crashed" in r.getMessage())
+    assert crash.exc_info is not None and isinstance(crash.exc_info[1], RuntimeError)
+    assert status_of(settings)["scheduler"]["state"] == "stopped"
+
+
+def test_runs_without_the_cache_take_no_lock_and_write_no_status(
+    world: Apis,  # noqa: F811
+    digests: Path,
+    settings_for: Any,
+    clock: FakeClock,
+    web: WebRecorder,
+) -> None:
+    settings = settings_for(digests, use_cache=False)
+    with RunLock(settings.cache_dir).acquire(holder_for("scheduled", START)):
+        summary = pipeline.run(settings, clocks=clock.clocks(), web_transport=web.transport())
+    assert summary.exit_code == 1 and len(records(digests)) == 5
+    assert not (settings.cache_dir / "status.json").exists()
+
+
+def test_a_stop_request_wakes_waits_and_interrupts_sleeps() -> None:
+    stop = StopRequest()
+    notified: list[str] = []
+    stop.request("SIGTERM")
+    stop.subscribe(lambda: notified.append("late subscriber"))
+    assert notified == ["late subscriber"]
+    assert stop.wait(3600) is True  # returns at once
+    slept: list[float] = []
+    with pytest.raises(Interrupted):
+        stop.interruptible(slept.append)(3.0)
+    assert slept == []
