@@ -90,6 +90,10 @@ class Holder:
             return None
 
 
+_FREED = Holder(0, "", "released")
+"""Marks a lock that was released while a refused run was finding out who held it."""
+
+
 def holder_for(trigger: str, started_at: datetime) -> Holder:
     """This process, about to start a run."""
     stamp = started_at.isoformat(timespec="seconds").replace("+00:00", "Z")
@@ -126,7 +130,10 @@ class RunLock:
         try:
             while not _try_lock(fd):
                 if self._monotonic() >= deadline:
-                    raise LockHeld(self.path, self._named_holder(fd), timeout_s)
+                    current = self._named_holder(fd)
+                    if current is _FREED:
+                        break  # its holder finished while we looked: it is ours now
+                    raise LockHeld(self.path, current, timeout_s)
                 self._sleep(min(POLL_S, max(0.0, deadline - self._monotonic())))
         except LockHeld:
             os.close(fd)
@@ -140,8 +147,11 @@ class RunLock:
         return self
 
     def _named_holder(self, fd: int) -> Holder | None:
-        """Who holds the lock. A holder writes its name just after taking the lock, so for a
-        moment the file may be empty or still name a killed predecessor: read again briefly."""
+        """Who holds the lock, or ``_FREED`` if it was released (and taken by us) meanwhile.
+
+        A holder writes its name just after taking the lock, so for a moment the file may be
+        empty or still name a killed predecessor; and a short run may be over before we read.
+        """
         give_up = self._monotonic() + NAMING_WAIT_S
         while True:
             holder = _read_holder(fd)
@@ -150,6 +160,8 @@ class RunLock:
             )
             if live or self._monotonic() >= give_up:
                 return holder
+            if _try_lock(fd):
+                return _FREED
             self._sleep(0.02)
 
     def release(self) -> None:

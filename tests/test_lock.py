@@ -103,3 +103,16 @@ def test_a_refused_run_names_the_new_holder_not_a_dead_predecessor(tmp_path: Pat
     finally:
         winner.release()
     assert refused.value.holder == holder_for("scheduled", STARTED)
+
+
+def test_a_lock_released_while_naming_its_holder_is_taken(tmp_path: Path) -> None:
+    winner = RunLock(tmp_path).acquire(holder_for("scheduled", STARTED))
+    (tmp_path / LOCK_NAME).write_text("")  # the winner has not written its name yet...
+
+    def sleep(seconds: float) -> None:
+        winner.release()  # ...and finishes a short run before we look again
+
+    late = RunLock(tmp_path, sleep=sleep, monotonic=lambda: 0.0)
+    late.acquire(holder_for("one-shot", STARTED))  # timeout 0, yet not refused
+    assert read_holder(tmp_path) == holder_for("one-shot", STARTED)
+    late.release()
