@@ -40,6 +40,18 @@ def wait_for(condition: Callable[[], bool], within_s: float = 20.0) -> None:
         time.sleep(0.05)
 
 
+def signalled(
+    proc: subprocess.Popen[str], sig: int, when: Callable[[], bool], within_s: float = 5
+) -> int:
+    """Send ``sig`` once ``when`` holds; the exit code, which must come within ``within_s``."""
+    try:
+        wait_for(when)
+        proc.send_signal(sig)
+        return proc.wait(timeout=within_s)
+    finally:
+        proc.kill()
+
+
 def read_json(path: Path) -> dict[str, Any]:
     data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return data
@@ -69,12 +81,9 @@ def test_scheduler_runs_on_time_and_stops_cleanly(site: dict[str, str], tmp_path
     log = tmp_path / "scheduler.log"
     proc = start([str(ROOT / "scheduler.py"), site["FOLDER"], "--allow-private", "--every", "1s"],
                  site, tmp_path, log)  # fmt: skip
-    try:
-        wait_for(lambda: log.read_text(encoding="utf-8").count("run done") >= 2)
-        proc.send_signal(signal.SIGTERM)
-        code = proc.wait(timeout=5)
-    finally:
-        proc.kill()
+    code = signalled(
+        proc, signal.SIGTERM, lambda: log.read_text(encoding="utf-8").count("run done") >= 2
+    )
     lines = log.read_text(encoding="utf-8")
     assert code == 0, lines
     assert "scheduler started: every 1s (UTC)" in lines
@@ -104,12 +113,7 @@ def test_sigterm_stops_a_run_in_progress_within_seconds(
     log = tmp_path / "scheduler.log"
     proc = start([str(ROOT / "scheduler.py"), site["FOLDER"], "--allow-private"], site, tmp_path,
                  log)  # fmt: skip
-    try:
-        wait_for(entered.is_set)
-        proc.send_signal(signal.SIGTERM)
-        code = proc.wait(timeout=5)
-    finally:
-        proc.kill()
+    code = signalled(proc, signal.SIGTERM, entered.is_set)
     assert code == 0, log.read_text(encoding="utf-8")
     folder = Path(site["FOLDER"])
     assert not list(folder.glob("*.enriched.json"))  # no record from a run cut short
@@ -174,12 +178,7 @@ def test_ctrl_c_on_a_one_shot_run_exits_130_and_writes_nothing_half_done(
     entered, _ = slow_page
     log = tmp_path / "run.log"
     proc = start(["-m", "enricher", site["FOLDER"], "--allow-private"], site, tmp_path, log)
-    try:
-        wait_for(entered.is_set)
-        proc.send_signal(signal.SIGINT)
-        code = proc.wait(timeout=5)
-    finally:
-        proc.kill()
+    code = signalled(proc, signal.SIGINT, entered.is_set)
     text = log.read_text(encoding="utf-8")
     assert code == 130, text
     assert "SIGINT: stopping at the next safe point" in text
