@@ -40,7 +40,7 @@ DEFAULT_FAIL_ON = frozenset({Status.BROKEN, Status.INVALID})
 DAY_S = 86_400.0
 DEFAULT_TTL_S = {"web": DAY_S, "arxiv": 30 * DAY_S, "github": DAY_S}
 """How long an observed fact is trusted, per kind."""
-FORMATS = ("text", "json")
+FORMATS = ("text", "json", "github", "junit", "markdown")
 USER_AGENT = "enricher/0.1 (link checker for AI-news digests)"
 
 

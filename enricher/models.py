@@ -315,6 +315,8 @@ class RunSummary:
     """Run-level failures (a record that could not be written, a cache that could not open)."""
     interrupted: bool = False
     """Asked to stop (a signal) before the end: records not yet written were left as they were."""
+    fail_on: frozenset[Status] = frozenset({Status.BROKEN, Status.INVALID})
+    """The statuses that failed the run (``--fail-on``): reports mark those as errors."""
 
     @property
     def total_links(self) -> int:

@@ -709,4 +709,5 @@ def summarise(
         duration_s=duration_s,
         errors=tuple(errors),
         interrupted=interrupted,
+        fail_on=settings.fail_on,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import xml.etree.ElementTree as ET
 from typing import Any
 
 from .models import CheckedLink, DigestResult, RunSummary, Status
@@ -119,4 +120,170 @@ def format_json(summary: RunSummary) -> str:
     return json.dumps(report, ensure_ascii=False, indent=2) + "\n"
 
 
-FORMATTERS = {"text": format_text, "json": format_json}
+# GitHub Actions workflow commands --------------------------------------------------------
+
+WARNING_STATUSES = frozenset({Status.REDIRECTED, Status.BLOCKED, Status.UNREACHABLE})
+"""Shown as warnings in CI when the fail policy does not already make them errors."""
+
+
+def escape_data(text: str) -> str:
+    """A workflow command's message, as GitHub's toolkit escapes it."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    """A workflow command's property value (``file=``, ``title=``): also ``:`` and ``,``."""
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def _command(kind: str, message: str, **properties: str | int) -> str:
+    props = ",".join(f"{key}={escape_property(str(value))}" for key, value in properties.items())
+    return f"::{kind}{' ' + props if props else ''}::{escape_data(message)}"
+
+
+def _link_message(link: CheckedLink) -> str:
+    verdict = link.verdict
+    parts = [link.entry.label or "", link.entry.url or "(no URL)"]
+    text = " ".join(p for p in parts if p)
+    if verdict.reason:
+        text += f": {verdict.reason}"
+    if verdict.suggested_url and verdict.status is Status.REDIRECTED:
+        text += f"; now at {verdict.suggested_url}"
+    return text
+
+
+def format_github(summary: RunSummary) -> str:
+    """Annotations on the digest lines of a pull request: ``::error`` for links that fail the
+    policy, ``::warning`` for redirected, blocked and unreachable ones, then one plain line."""
+    lines = [_command("error", f"enricher: {error}") for error in summary.errors]
+    lines += [
+        _command("warning", problem.message, file=problem.path, line=problem.line,
+                 title="enricher: input problem")
+        for problem in summary.problems
+    ]  # fmt: skip
+    if summary.network_unavailable:
+        lines.append(_command("warning", f"enricher: {NETWORK_DOWN_NOTE}"))
+    for digest, link in non_ok(summary):
+        status = link.verdict.status
+        if status in summary.fail_on:
+            kind = "error"
+        elif status in WARNING_STATUSES:
+            kind = "warning"
+        else:
+            continue
+        lines.append(
+            _command(kind, _link_message(link), file=digest.path, line=link.entry.line,
+                     title=f"{status.value} link")
+        )  # fmt: skip
+    lines.append(f"enricher: {summary.total_links} links; {_counts_line(summary)}")
+    return "\n".join(lines) + "\n"
+
+
+# JUnit XML ----------------------------------------------------------------------------------
+
+
+def format_junit(summary: RunSummary) -> str:
+    """JUnit XML: a testsuite per digest, a testcase per link; links whose status is in the
+    fail policy are ``<failure>``, skipped ones ``<skipped>``; other non-ok ones pass with
+    their status in ``<system-out>``."""
+    suites = ET.Element("testsuites", name="enricher")
+    totals = {"tests": 0, "failures": 0, "skipped": 0}
+    for digest in summary.digests:
+        suite = ET.SubElement(suites, "testsuite", name=digest.path)
+        counts = {"tests": 0, "failures": 0, "skipped": 0}
+        for link in digest.links:
+            verdict = link.verdict
+            case = ET.SubElement(
+                suite, "testcase",
+                name=f"line {link.entry.line}: {link.entry.label or link.entry.url or ''}".rstrip(),
+                classname=digest.path, file=digest.path, line=str(link.entry.line),
+            )  # fmt: skip
+            counts["tests"] += 1
+            message = f"{verdict.status.value}: {_link_message(link)}"
+            if verdict.status in summary.fail_on:
+                counts["failures"] += 1
+                failure = ET.SubElement(case, "failure", message=message, type=verdict.status.value)
+                failure.text = link_line(digest.path, link)
+            elif verdict.status is Status.SKIPPED:
+                counts["skipped"] += 1
+                ET.SubElement(case, "skipped", message=message)
+            elif verdict.status is not Status.OK:
+                ET.SubElement(case, "system-out").text = message
+        for key, value in counts.items():
+            suite.set(key, str(value))
+            totals[key] += value
+        suite.set("errors", "0")
+    for key, value in totals.items():
+        suites.set(key, str(value))
+    suites.set("errors", str(len(summary.errors)))
+    suites.set("time", f"{summary.duration_s:.3f}")
+    ET.indent(suites)
+    body = ET.tostring(suites, encoding="unicode")
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + body + "\n"
+
+
+# Markdown -----------------------------------------------------------------------------------
+
+
+def _cell(text: str | None) -> str:
+    if not text:
+        return ""
+    return " ".join(text.split()).replace("\\", "\\\\").replace("|", "\\|")
+
+
+def _md_link(url: str | None) -> str:
+    return f"<{url}>" if url and " " not in url and ">" not in url else _cell(url)
+
+
+def format_markdown(summary: RunSummary) -> str:
+    """A report a person reads (a PR comment, a job summary): totals, then per digest a
+    table of the links that are not ok."""
+    fails = any(summary.counts.get(s, 0) for s in summary.fail_on)
+    verdict = "failed" if fails else "passed"
+    policy = ", ".join(s.value for s in Status if s in summary.fail_on) or "never"
+    lines = [
+        "## enricher link report",
+        "",
+        f"**{summary.total_links} links** in {len(summary.digests)} digests: **{verdict}** "
+        f"(fail on: {policy}).",
+        "",
+        "| " + " | ".join(s.value for s in Status) + " |",
+        "|" + "---:|" * len(Status),
+        "| " + " | ".join(str(summary.counts.get(s, 0)) for s in Status) + " |",
+    ]
+    if summary.network_unavailable:
+        lines += ["", f"> **Warning:** {NETWORK_DOWN_NOTE}."]
+    for error in summary.errors:
+        lines += ["", f"> **Error:** {_cell(error)}"]
+    by_digest: dict[str, list[CheckedLink]] = {}
+    for digest, link in non_ok(summary):
+        by_digest.setdefault(digest.path, []).append(link)
+    for path, links in by_digest.items():
+        lines += [
+            "",
+            f"### `{path}`",
+            "",
+            "| line | label | link | status | reason | suggested URL |",
+            "|---:|---|---|---|---|---|",
+        ]
+        for link in links:
+            verdict_ = link.verdict
+            status = verdict_.status.value
+            if verdict_.status in summary.fail_on:
+                status = f"**{status}**"
+            lines.append(
+                f"| {link.entry.line} | {_cell(link.entry.label)} | {_md_link(link.entry.url)} "
+                f"| {status} | {_cell(verdict_.reason)} | {_md_link(verdict_.suggested_url)} |"
+            )
+    if not by_digest:
+        lines += ["", "Every link is ok."]
+    return "\n".join(lines) + "\n"
+
+
+FORMATTERS = {
+    "text": format_text,
+    "json": format_json,
+    "github": format_github,
+    "junit": format_junit,
+    "markdown": format_markdown,
+}

@@ -1,0 +1,126 @@
+"""Every report format from one fixed run: golden files, XML parsed back, GitHub escaping.
+
+Regenerate the golden files after a deliberate change with ``ENRICHER_UPDATE_GOLDEN=1 pytest``
+and review the diff.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import xml.etree.ElementTree as ET
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from enricher.models import (
+    CheckedLink,
+    DigestResult,
+    Kind,
+    LinkEntry,
+    Problem,
+    RunSummary,
+    Status,
+    Verdict,
+)
+from enricher.report import FORMATTERS, escape_data, escape_property
+
+GOLDEN = Path(__file__).parent / "golden"
+WEEK = "digests/第12周, notes:v2.txt"  # a path with CJK, a comma and a colon
+OTHER = "digests/quiet.txt"
+
+
+def link(path: str, line: int, label: str | None, url: str | None, status: Status,
+         reason: str | None = None, **verdict: object) -> CheckedLink:  # fmt: skip
+    return CheckedLink(
+        LinkEntry(path, line, label, url), Kind.WEB, None, None,
+        Verdict(status, reason, **verdict),  # type: ignore[arg-type]
+    )  # fmt: skip
+
+
+def fixed_summary() -> RunSummary:
+    week = (
+        link(WEEK, 3, "MEDUSA", "https://arxiv.org/abs/2401.10774", Status.OK),
+        link(WEEK, 4, "大模型综述", "https://example.org/a%20b,c:d?q=1,2", Status.BROKEN,
+             "not found (404)", http_status=404),
+        link(WEEK, 5, "Moved | page", "http://example.org/old", Status.REDIRECTED,
+             "moved permanently (301)", http_status=301,
+             suggested_url="https://example.org/new"),
+        link(WEEK, 6, "Bot wall", "https://blocked.example/", Status.BLOCKED, "forbidden (403)"),
+        link(WEEK, 7, "Lumiere专题介绍", None, Status.INVALID, "URL is missing\nafter the title"),
+        link(WEEK, 8, None, "http://127.0.0.1:8080/x", Status.SKIPPED, "private address"),
+        link(WEEK, 9, "Flaky", "https://down.example/", Status.UNREACHABLE, "timed out"),
+    )  # fmt: skip
+    other = (link(OTHER, 2, "Fine", "https://example.com/", Status.OK),)
+    counts = {status: 0 for status in Status}
+    for item in week + other:
+        counts[item.verdict.status] += 1
+    return RunSummary(
+        digests=(
+            DigestResult(WEEK, WEEK.replace(".txt", ".enriched.json"), week,
+                         (Problem(WEEK, 2, "line 2: undecodable bytes replaced"),), True),
+            DigestResult(OTHER, "digests/quiet.enriched.json", other, (), False),
+        ),
+        counts=counts,
+        problems=(Problem(WEEK, 2, "line 2: undecodable bytes replaced"),),
+        exit_code=1,
+        requests={"web": 6, "arxiv": 1},
+        started_at=datetime(2026, 11, 22, 9, 0, tzinfo=timezone.utc),
+        duration_s=1.25,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("name", sorted(FORMATTERS))
+def test_every_format_matches_its_golden_file(name: str) -> None:
+    output = FORMATTERS[name](fixed_summary())
+    golden = GOLDEN / f"report.{name}"
+    if os.environ.get("ENRICHER_UPDATE_GOLDEN"):
+        golden.write_text(output, encoding="utf-8")
+    assert output == golden.read_text(encoding="utf-8")
+
+
+def test_github_escapes_what_the_runner_would_misread() -> None:
+    assert escape_data("100% done\r\nnext") == "100%25 done%0D%0Anext"
+    assert escape_property("a,b:c%") == "a%2Cb%3Ac%25"
+    lines = FORMATTERS["github"](fixed_summary()).splitlines()
+    broken = next(line for line in lines if "line=4," in line)
+    assert broken.startswith(
+        "::error file=digests/第12周%2C notes%3Av2.txt,line=4,title=broken link::"
+    )
+    assert broken.endswith("大模型综述 https://example.org/a%2520b,c:d?q=1,2: not found (404)")
+    assert "URL is missing%0Aafter the title" in next(l for l in lines if "line=7," in l)
+    kinds = [line.split(" ", 1)[0] for line in lines if "title=" in line and "link" in line]
+    assert kinds == ["::error", "::warning", "::warning", "::error", "::warning"]
+    assert not any("line=8," in line for line in lines)  # skipped: no annotation
+
+
+def test_junit_parses_back_with_the_right_counts() -> None:
+    root = ET.fromstring(FORMATTERS["junit"](fixed_summary()).encode("utf-8"))
+    assert root.tag == "testsuites"
+    assert (root.get("tests"), root.get("failures"), root.get("skipped")) == ("8", "2", "1")
+    suites = root.findall("testsuite")
+    assert [s.get("name") for s in suites] == [WEEK, OTHER]
+    assert [(s.get("tests"), s.get("failures")) for s in suites] == [("7", "2"), ("1", "0")]
+    failures = [
+        case.get("line") for case in root.iter("testcase") if case.find("failure") is not None
+    ]
+    assert failures == ["4", "7"]
+    broken = next(c for c in root.iter("testcase") if c.get("line") == "4")
+    assert broken.get("name") == "line 4: 大模型综述"
+    assert broken.find("failure").get("type") == "broken"  # type: ignore[union-attr]
+
+
+def test_json_report_has_per_file_totals_and_timing() -> None:
+    report = json.loads(FORMATTERS["json"](fixed_summary()))
+    assert report["duration_s"] == 1.25 and report["started_at"] == "2026-11-22T09:00:00Z"
+    assert [f["totals"]["links"] for f in report["files"]] == [7, 1]
+    assert len(report["links"]) == 6  # every link that is not ok
+
+
+def test_markdown_tables_survive_pipes_and_newlines() -> None:
+    text = FORMATTERS["markdown"](fixed_summary())
+    assert "| 5 | Moved \\| page | <http://example.org/old> | redirected |" in text
+    assert "URL is missing after the title" in text
+    table_rows = [line for line in text.splitlines() if line.startswith("| 4 ")]
+    assert table_rows[0].count(" | ") == 5  # six cells, none split by the URL's commas
