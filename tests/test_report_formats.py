@@ -89,7 +89,7 @@ def test_github_escapes_what_the_runner_would_misread() -> None:
         "::error file=digests/第12周%2C notes%3Av2.txt,line=4,title=broken link::"
     )
     assert broken.endswith("大模型综述 https://example.org/a%2520b,c:d?q=1,2: not found (404)")
-    assert "URL is missing%0Aafter the title" in next(l for l in lines if "line=7," in l)
+    assert "URL is missing%0Aafter the title" in next(x for x in lines if "line=7," in x)
     kinds = [line.split(" ", 1)[0] for line in lines if "title=" in line and "link" in line]
     assert kinds == ["::error", "::warning", "::warning", "::error", "::warning"]
     assert not any("line=8," in line for line in lines)  # skipped: no annotation
