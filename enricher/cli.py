@@ -22,11 +22,12 @@ from typing import Any
 from . import __version__
 from . import status as run_status
 from .config import FORMATS, Settings, build_schedule, build_settings
-from .errors import ConfigError, InputError, Interrupted, LockError
-from .files import discover_digests, read_text_if_exists
+from .errors import ConfigError, InputError, Interrupted, LockError, WriteError
+from .files import discover_digests, read_text_if_exists, write_atomic
 from .lock import process_alive
+from .models import RunSummary
 from .pipeline import EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE, Progress, run
-from .report import FORMATTERS, format_text
+from .report import FORMATTERS, format_markdown, format_text
 from .stopping import StopRequest, exit_code_for, handle_signals
 
 log = logging.getLogger("enricher")
@@ -47,7 +48,7 @@ commands:
 statuses: ok, redirected, broken, blocked, unreachable, invalid, skipped.
 --fail-on takes a comma list of them, 'any' (anything not ok) or 'never'.
 
-environment: ENRICHER_CACHE_DIR, ENRICHER_LOCK_TIMEOUT, ENRICHER_ARXIV_API_URL, ENRICHER_GITHUB_API_URL,
+environment: GITHUB_STEP_SUMMARY (with --format github), ENRICHER_CACHE_DIR, ENRICHER_LOCK_TIMEOUT, ENRICHER_ARXIV_API_URL, ENRICHER_GITHUB_API_URL,
 ENRICHER_ARXIV_DELAY, GITHUB_TOKEN (sent to the GitHub API only).
 Settings may also live in [tool.enricher] of ./pyproject.toml or in ./enricher.toml;
 flags win over the environment, which wins over the file.
@@ -106,7 +107,11 @@ def build_parser(*, schedule: bool = False) -> argparse.ArgumentParser:
     add("--lock-timeout", metavar="SECONDS",
         help="wait this long for another run to release the cache (default: 0, exit 3 at once)")  # fmt: skip
     if not schedule:
-        add("--format", choices=FORMATS, help="report on stdout: text (default) or json")
+        add("--format", choices=FORMATS,
+            help="report: text (default), json, github (annotations; with GITHUB_STEP_SUMMARY "
+                 "set, a Markdown summary is appended there), junit or markdown")  # fmt: skip
+        add("--output", metavar="FILE",
+            help="write the --format report to FILE; the terminal gets the text summary")  # fmt: skip
     add("--arxiv-api-url", metavar="URL", help="arXiv API endpoint (env ENRICHER_ARXIV_API_URL)")
     add("--github-api-url", metavar="URL", help="GitHub API endpoint (env ENRICHER_GITHUB_API_URL)")
     add("--arxiv-delay", metavar="SECONDS",
@@ -265,14 +270,10 @@ def _check(args: list[str], env: Mapping[str, str]) -> int:
         summary = run(settings, progress=progress, stop=stop)
         if summary.interrupted:
             return exit_code_for(stop.reason)
-        if settings.format == "text":
-            report = format_text(summary, brief=settings.verbosity < 0)
-        else:
-            report = FORMATTERS[settings.format](summary)
-        _write_report(report)
+        _deliver_reports(summary, settings, env)
     except InputError as exc:
         return _failed(exc, EXIT_USAGE)
-    except LockError as exc:
+    except (LockError, WriteError) as exc:
         return _failed(exc, EXIT_INCOMPLETE)
     except Interrupted:
         return exit_code_for(stop.reason)
@@ -284,6 +285,27 @@ def _check(args: list[str], env: Mapping[str, str]) -> int:
     finally:
         restore()
     return summary.exit_code
+
+
+def _deliver_reports(summary: RunSummary, settings: Settings, env: Mapping[str, str]) -> None:
+    """The chosen report on stdout, or in ``--output`` with the text summary on stdout; for
+    ``github`` in Actions, a Markdown summary appended to the job's step summary too."""
+    brief = settings.verbosity < 0
+    if settings.format == "text":
+        report = format_text(summary, brief=brief)
+    else:
+        report = FORMATTERS[settings.format](summary)
+    if settings.output is not None:
+        write_atomic(settings.output, report)
+        report = format_text(summary, brief=brief)
+    _write_report(report)
+    step_summary = env.get("GITHUB_STEP_SUMMARY")
+    if settings.format == "github" and step_summary:
+        try:
+            with open(step_summary, "a", encoding="utf-8") as handle:
+                handle.write(format_markdown(summary))
+        except OSError as exc:
+            log.warning("GITHUB_STEP_SUMMARY %s: cannot append: %s", step_summary, exc)
 
 
 def _schedule(args: list[str], env: Mapping[str, str]) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -173,3 +174,42 @@ def test_scheduler_console_script_and_help() -> None:
     shown = subprocess.run([str(script), "--help"], capture_output=True, text=True, timeout=60)
     assert shown.returncode == 0
     assert "--every DURATION" in shown.stdout and "--lock-timeout SECONDS" in shown.stdout
+
+
+def test_github_format_annotates_lines_and_fills_the_job_summary(
+    site: dict[str, str], tmp_path: Path, apis: Apis
+) -> None:
+    apis.server.expect_request("/gone").respond_with_data("", status=404)
+    digest = Path(site["FOLDER"]) / "week.txt"
+    digest.write_text(
+        digest.read_text(encoding="utf-8") + f"[Gone] {apis.server.url_for('/gone')}\n",
+        encoding="utf-8",
+    )
+    step_summary = tmp_path / "step_summary.md"
+    step_summary.write_text("earlier step\n", encoding="utf-8")
+    result = enricher(
+        site["FOLDER"], "--allow-private", "--format", "github", cwd=tmp_path,
+        env={**site, "GITHUB_STEP_SUMMARY": str(step_summary)},
+    )  # fmt: skip
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert f"::error file={digest},line=7,title=broken link::Gone http" in lines[1]
+    assert lines[0].startswith(f"::warning file={digest},line=6,title=redirected link::")
+    summary = step_summary.read_text(encoding="utf-8")
+    assert summary.startswith("earlier step\n## enricher link report")  # appended, not replaced
+    assert "| 7 | Gone |" in summary
+
+
+def test_output_file_gets_the_report_and_the_terminal_the_summary(
+    site: dict[str, str], tmp_path: Path
+) -> None:
+    report = tmp_path / "reports" / "links.xml"
+    report.parent.mkdir()
+    result = enricher(
+        site["FOLDER"], "--allow-private", "--format", "junit", "--output", str(report),
+        cwd=tmp_path, env=site,
+    )  # fmt: skip
+    assert result.returncode == 0
+    assert result.stdout.startswith("Checked 4 links in 1 digests")
+    root = ET.fromstring(report.read_bytes())
+    assert root.get("tests") == "4" and root.get("failures") == "0"
