@@ -86,6 +86,9 @@ def build_parser(*, schedule: bool = False) -> argparse.ArgumentParser:
     add = parser.add_argument
     add("paths", nargs="*", metavar="PATH", help="digest files or folders (default: sources)")
     add("--glob", metavar="PATTERN", help="which files of a folder are digests (default: *.txt)")
+    add("--changed-only", metavar="REF",
+        help="check only digests changed since git REF (committed, staged, unstaged or new), "
+             "e.g. origin/main in a pull request")  # fmt: skip
     add(
         "--cache-dir", metavar="DIR", help="cache folder (default: ./cache; env ENRICHER_CACHE_DIR)"
     )
@@ -273,6 +276,8 @@ def _check(args: list[str], env: Mapping[str, str]) -> int:
         _deliver_reports(summary, settings, env)
     except InputError as exc:
         return _failed(exc, EXIT_USAGE)
+    except ConfigError as exc:  # found only when the run starts: --changed-only outside git
+        return _failed(f"configuration error: {exc}", EXIT_USAGE)
     except (LockError, WriteError) as exc:
         return _failed(exc, EXIT_INCOMPLETE)
     except Interrupted:

@@ -82,6 +82,8 @@ class Settings:
     """From ``GITHUB_TOKEN``; sent to the GitHub API host only. Never printed."""
     ttl_s: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_TTL_S))
     user_agent: str = USER_AGENT
+    changed_since: str | None = None
+    """Check only digests changed since this git ref (``--changed-only REF``)."""
     output: Path | None = None
     """Write the ``format`` report to this file; the terminal gets the text summary."""
     lock_timeout_s: float = 0.0
@@ -214,6 +216,7 @@ _FILE_KEYS: dict[str, tuple[str, Any]] = {
     "fail-on": ("fail_on", parse_fail_on),
     "format": ("format", _format),
     "output": ("output", _path),
+    "changed-only": ("changed_since", lambda v, n: str(v)),
     "arxiv-api-url": ("arxiv_api_url", _url),
     "github-api-url": ("github_api_url", _url),
     "arxiv-delay": ("arxiv_delay_s", _non_negative_float),

@@ -25,6 +25,7 @@ from . import facts as codec
 from . import status as run_status
 from .arxiv_api import ArxivApi, BatchFailed
 from .cache import Cache, CachedFact
+from .changes import changed_files
 from .checker import WebChecker
 from .config import Settings
 from .digest import decode_digest, parse_digest
@@ -447,6 +448,12 @@ def run(
     progress = progress or _NoProgress()
     stop = stop or StopRequest()
     paths = discover_digests(list(settings.paths), settings.glob)
+    if settings.changed_since is not None:
+        changed = changed_files(settings.changed_since, Path.cwd())
+        kept = [path for path in paths if path.resolve() in changed]
+        log.info("%d of %d digests changed since %s", len(kept), len(paths),
+                 settings.changed_since)  # fmt: skip
+        paths = kept
     if not settings.use_cache:
         return _run(settings, paths, clocks, progress, web_transport, stop, trigger)
     started_at = clocks.now()

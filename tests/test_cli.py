@@ -213,3 +213,39 @@ def test_output_file_gets_the_report_and_the_terminal_the_summary(
     assert result.stdout.startswith("Checked 4 links in 1 digests")
     root = ET.fromstring(report.read_bytes())
     assert root.get("tests") == "4" and root.get("failures") == "0"
+
+
+def git(*args: str, cwd: Path) -> None:
+    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, timeout=60)
+
+
+def test_changed_only_checks_the_digests_changed_since_a_ref(
+    site: dict[str, str], tmp_path: Path
+) -> None:
+    folder = Path(site["FOLDER"])
+    (folder / "old.txt").write_text("[Fine page] http://127.0.0.1:1/never-asked\n", "utf-8")
+    git("init", "-q", "-b", "main", cwd=tmp_path)
+    git("-c", "user.name=t", "-c", "user.email=t@t", "add", "digests", cwd=tmp_path)
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "digests", cwd=tmp_path)
+    (folder / "week.txt").write_text(
+        (folder / "week.txt").read_text("utf-8") + "more prose\n", "utf-8"
+    )
+    (folder / "new.txt").write_text("no links yet\n", "utf-8")
+
+    result = enricher(str(folder), "--allow-private", "--changed-only", "HEAD", "-v",
+                      cwd=tmp_path, env=site)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "2 of 3 digests changed since HEAD" in result.stderr
+    assert (folder / "week.enriched.json").exists() and (folder / "new.enriched.json").exists()
+    assert not (folder / "old.enriched.json").exists()
+
+
+def test_changed_only_outside_a_repository_is_a_clear_error(
+    site: dict[str, str], tmp_path: Path
+) -> None:
+    outside = tmp_path / "not-a-repo"
+    outside.mkdir()
+    result = enricher(site["FOLDER"], "--changed-only", "HEAD", cwd=outside,
+                      env={**site, "GIT_CEILING_DIRECTORIES": str(tmp_path)})  # fmt: skip
+    assert result.returncode == 2
+    assert "is not inside a git repository" in result.stderr
