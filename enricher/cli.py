@@ -205,39 +205,16 @@ def _configure_logging(verbosity: int, live_progress: bool) -> None:
 
 
 def _wants_progress(settings: Settings, env: Mapping[str, str]) -> bool:
-    """A live bar only for a person at a terminal: never in CI, logs, pipes or under -q."""
+    """A live bar and colours only for a person at a terminal: never in CI, logs, pipes (of
+    stdout or stderr), under -q, NO_COLOR or TERM=dumb."""
     return (
         settings.verbosity >= 0
         and sys.stderr.isatty()
+        and sys.stdout.isatty()
         and not env.get("CI")
         and not env.get("NO_COLOR")
         and env.get("TERM") != "dumb"
     )
-
-
-class RichProgress:
-    """A transient rich progress bar on stderr: links done / total and the current host."""
-
-    def __init__(self) -> None:
-        from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-        self._progress = Progress(
-            TextColumn("checking"), BarColumn(), MofNCompleteColumn(),
-            TextColumn("{task.fields[host]}"),
-            console=Console(stderr=True), transient=True,
-        )  # fmt: skip
-        self._task = self._progress.add_task("links", total=0, host="")
-
-    def start(self, total: int) -> None:
-        self._progress.update(self._task, total=total)
-        self._progress.start()
-
-    def advance(self, label: str) -> None:
-        self._progress.update(self._task, advance=1, host=label)
-
-    def stop(self) -> None:
-        self._progress.stop()
 
 
 def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:
@@ -266,14 +243,18 @@ def _check(args: list[str], env: Mapping[str, str]) -> int:
         return EXIT_USAGE
     live = _wants_progress(settings, env)
     _configure_logging(settings.verbosity, live_progress=live)
-    progress: Progress | None = RichProgress() if live else None
+    progress: Progress | None = None
+    if live:
+        from .terminal import RichProgress  # rich is only imported for a person at a terminal
+
+        progress = RichProgress()
     stop = StopRequest()
     restore = handle_signals(stop, "stopping at the next safe point")
     try:
         summary = run(settings, progress=progress, stop=stop)
         if summary.interrupted:
             return exit_code_for(stop.reason)
-        _deliver_reports(summary, settings, env)
+        _deliver_reports(summary, settings, env, live)
     except InputError as exc:
         return _failed(exc, EXIT_USAGE)
     except ConfigError as exc:  # found only when the run starts: --changed-only outside git
@@ -292,10 +273,17 @@ def _check(args: list[str], env: Mapping[str, str]) -> int:
     return summary.exit_code
 
 
-def _deliver_reports(summary: RunSummary, settings: Settings, env: Mapping[str, str]) -> None:
+def _deliver_reports(
+    summary: RunSummary, settings: Settings, env: Mapping[str, str], live: bool
+) -> None:
     """The chosen report on stdout, or in ``--output`` with the text summary on stdout; for
-    ``github`` in Actions, a Markdown summary appended to the job's step summary too."""
+    ``github`` in Actions, a Markdown summary appended to the job's step summary too. At a
+    terminal, a coloured table of the counts comes first."""
     brief = settings.verbosity < 0
+    if live and (settings.format == "text" or settings.output is not None):
+        from .terminal import print_summary_table
+
+        print_summary_table(summary)
     if settings.format == "text":
         report = format_text(summary, brief=brief)
     else:

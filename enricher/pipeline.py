@@ -76,7 +76,7 @@ class Progress(Protocol):
     """Where the pipeline reports progress (a rich bar on a terminal, nothing otherwise)."""
 
     def start(self, total: int) -> None: ...
-    def advance(self, label: str) -> None: ...
+    def advance(self, label: str, status: Status) -> None: ...
     def stop(self) -> None: ...
 
 
@@ -84,7 +84,7 @@ class _NoProgress:
     def start(self, total: int) -> None:
         pass
 
-    def advance(self, label: str) -> None:
+    def advance(self, label: str, status: Status) -> None:
         pass
 
     def stop(self) -> None:
@@ -202,6 +202,14 @@ class _Lookups:
     to_store: list[CachedFact] = field(default_factory=list)
     interrupted: bool = False
 
+    def status_of(self, target: Target) -> Status:
+        """The status a looked-up target has now (for the progress display)."""
+        observation = self.observations.get(target.key)
+        if observation is not None:
+            return verdict_for(target, observation).status
+        failure = self.failures.get(target.key)
+        return failure.status if failure is not None else Status.UNREACHABLE
+
     def observe(self, target: Target, fact: Fact, when: datetime, etag: str | None = None) -> None:
         observation = Observation(fact, when)
         self.observations[target.key] = observation
@@ -259,7 +267,7 @@ async def _look_up(
                       getattr(outcome, "status_code", None) or getattr(outcome, "kind", "?"),
                       outcome.attempts)  # fmt: skip
             found.observe(target, outcome, clocks.now())
-            progress.advance(target.host)
+            progress.advance(target.host, found.status_of(target))
 
         async def check_github(target: GithubTarget) -> None:
             cached = stale.get(target.key)
@@ -273,7 +281,7 @@ async def _look_up(
                     found.observe(target, previous.fact, clocks.now(), answer.etag)
                 else:
                     found.observe(target, answer.repo, clocks.now(), answer.etag)
-            progress.advance("api.github.com")
+            progress.advance("api.github.com", found.status_of(target))
 
         async def check_arxiv(batch: list[ArxivTarget]) -> None:
             if not batch:
@@ -302,7 +310,7 @@ async def _look_up(
                     found.failures[target.key] = unreachable(
                         str(error), network_level=error.status is None
                     )
-                progress.advance("export.arxiv.org")
+                progress.advance("export.arxiv.org", found.status_of(target))
 
         arxiv_targets = [t for t in targets if isinstance(t, ArxivTarget)]
         jobs: list[Awaitable[None]] = [check_arxiv(arxiv_targets)]

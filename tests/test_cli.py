@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -249,3 +250,45 @@ def test_changed_only_outside_a_repository_is_a_clear_error(
                       env={**site, "GIT_CEILING_DIRECTORIES": str(tmp_path)})  # fmt: skip
     assert result.returncode == 2
     assert "is not inside a git repository" in result.stderr
+
+
+def run_on_a_terminal(args: list[str], cwd: Path, env: dict[str, str]) -> tuple[int, str]:
+    """The CLI with stdout and stderr on a pseudo-terminal, as a person at a shell runs it."""
+    import pty
+
+    base = {k: v for k, v in os.environ.items()
+            if not k.startswith(("ENRICHER_", "GITHUB_")) and k not in ("CI", "NO_COLOR")}  # fmt: skip
+    controller, terminal = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "enricher", *args], cwd=cwd, stdin=subprocess.DEVNULL,
+        stdout=terminal, stderr=terminal,
+        env={**base, "TERM": "xterm-256color", "COLUMNS": "120", **env},
+    )  # fmt: skip
+    os.close(terminal)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(controller, 65536)
+        except OSError:  # the terminal closed: the process is done with it
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(controller)
+    return proc.wait(timeout=60), b"".join(chunks).decode("utf-8", "replace")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX pseudo-terminals")
+def test_a_terminal_gets_colour_and_a_summary_table_but_no_colour_wins(
+    site: dict[str, str], tmp_path: Path
+) -> None:
+    code, shown = run_on_a_terminal([site["FOLDER"], "--allow-private"], tmp_path, site)
+    assert code == 0
+    assert ANSI in shown
+    assert "┏" in shown and "redirected" in shown  # the summary table
+
+    code, plain = run_on_a_terminal([site["FOLDER"], "--allow-private"], tmp_path,
+                                    {**site, "NO_COLOR": "1"})  # fmt: skip
+    assert code == 0
+    assert ANSI not in plain
+    assert "┏" not in plain

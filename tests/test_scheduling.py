@@ -229,7 +229,7 @@ class StopAfter:
     def start(self, total: int) -> None:
         pass
 
-    def advance(self, label: str) -> None:
+    def advance(self, label: str, status: object) -> None:
         self.done += 1
         if self.done == self.n:
             self.request.request("SIGINT")
