@@ -292,3 +292,20 @@ def test_a_terminal_gets_colour_and_a_summary_table_but_no_colour_wins(
     assert code == 0
     assert ANSI not in plain
     assert "┏" not in plain
+
+
+def test_the_example_workflow_runs_commands_the_cli_accepts() -> None:
+    import shlex
+
+    from enricher.cli import build_parser
+
+    root = Path(__file__).resolve().parent.parent
+    workflow = (root / "examples" / "github-actions.yml").read_text(encoding="utf-8")
+    commands = [line.split("run: ", 1)[1] for line in workflow.splitlines()
+                if "run: python -m enricher" in line]  # fmt: skip
+    assert len(commands) == 2
+    for command in commands:
+        args = [a for a in shlex.split(command)[3:] if not a.startswith("$")]
+        namespace = build_parser().parse_args(args)  # exits (fails the test) on a bad flag
+        assert namespace.paths == ["sources"]
+    assert "--format github" in commands[0] and "--output enricher-report.json" in commands[1]
