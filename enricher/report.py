@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
 from typing import Any
 
@@ -181,6 +182,13 @@ def format_github(summary: RunSummary) -> str:
 
 # JUnit XML ----------------------------------------------------------------------------------
 
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _xml_text(text: str) -> str:
+    """Text XML 1.0 can hold: control characters (an ESC pasted into a label) become U+FFFD."""
+    return _XML_ILLEGAL.sub("\ufffd", text)
+
 
 def format_junit(summary: RunSummary) -> str:
     """JUnit XML: a testsuite per digest, a testcase per link; links whose status is in the
@@ -189,21 +197,21 @@ def format_junit(summary: RunSummary) -> str:
     suites = ET.Element("testsuites", name="enricher")
     totals = {"tests": 0, "failures": 0, "skipped": 0}
     for digest in summary.digests:
-        suite = ET.SubElement(suites, "testsuite", name=digest.path)
+        suite = ET.SubElement(suites, "testsuite", name=_xml_text(digest.path))
         counts = {"tests": 0, "failures": 0, "skipped": 0}
         for link in digest.links:
             verdict = link.verdict
+            name = f"line {link.entry.line}: {link.entry.label or link.entry.url or ''}".rstrip()
             case = ET.SubElement(
-                suite, "testcase",
-                name=f"line {link.entry.line}: {link.entry.label or link.entry.url or ''}".rstrip(),
-                classname=digest.path, file=digest.path, line=str(link.entry.line),
+                suite, "testcase", name=_xml_text(name), classname=_xml_text(digest.path),
+                file=_xml_text(digest.path), line=str(link.entry.line),
             )  # fmt: skip
             counts["tests"] += 1
-            message = f"{verdict.status.value}: {_link_message(link)}"
+            message = _xml_text(f"{verdict.status.value}: {_link_message(link)}")
             if verdict.status in summary.fail_on:
                 counts["failures"] += 1
                 failure = ET.SubElement(case, "failure", message=message, type=verdict.status.value)
-                failure.text = link_line(digest.path, link)
+                failure.text = _xml_text(link_line(digest.path, link))
             elif verdict.status is Status.SKIPPED:
                 counts["skipped"] += 1
                 ET.SubElement(case, "skipped", message=message)

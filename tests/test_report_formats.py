@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -124,3 +125,15 @@ def test_markdown_tables_survive_pipes_and_newlines() -> None:
     assert "URL is missing after the title" in text
     table_rows = [line for line in text.splitlines() if line.startswith("| 4 ")]
     assert table_rows[0].count(" | ") == 5  # six cells, none split by the URL's commas
+
+
+def test_junit_stays_valid_xml_with_control_characters_in_labels() -> None:
+    bad = link(OTHER, 3, "ESC\x1b[31m red\x01", "https://gone.example/", Status.BROKEN, "gone")
+    summary = fixed_summary()
+    digest = summary.digests[1]
+    summary = replace(
+        summary, digests=(summary.digests[0], replace(digest, links=(*digest.links, bad)))
+    )
+    root = ET.fromstring(FORMATTERS["junit"](summary).encode("utf-8"))
+    names = [case.get("name") for case in root.iter("testcase")]
+    assert "line 3: ESC\ufffd[31m red\ufffd" in names
