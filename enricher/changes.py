@@ -25,24 +25,60 @@ def _git(args: list[str], cwd: Path) -> str:
     except subprocess.TimeoutExpired:
         raise ConfigError(f"--changed-only: git {args[0]} took over {GIT_TIMEOUT_S:g} s") from None
     if done.returncode != 0:
-        message = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "failed"
-        raise ConfigError(f"--changed-only: git {args[0]}: {message}")
+        lines = done.stderr.strip().splitlines()
+        raise _GitFailed(lines[-1] if lines else f"git {args[0]} failed")
     return done.stdout
 
 
-def changed_files(ref: str, cwd: Path) -> set[Path]:
-    """Absolute paths of files changed since ``ref`` in the repository around ``cwd``."""
-    if ref.startswith("-"):
-        raise ConfigError(f"--changed-only: {ref!r} is not a git ref")
+class _GitFailed(Exception):
+    """git said no; the message is git's own last line."""
+
+
+def _repository_root(folder: Path) -> Path:
     try:
-        root = Path(_git(["rev-parse", "--show-toplevel"], cwd).strip())
-    except ConfigError:
+        return Path(_git(["rev-parse", "--show-toplevel"], folder).strip()).resolve()
+    except _GitFailed as exc:
         raise ConfigError(
-            f"--changed-only: {cwd} is not inside a git repository; run it from a clone, "
+            f"--changed-only: {folder} is not in a git repository ({exc}); run it in a clone, "
             "or name the digests to check instead"
         ) from None
-    _git(["rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"], root)
-    listed = _git(["diff", "--name-only", "-z", "--no-renames", "--diff-filter=d", ref, "--"], root)
-    untracked = _git(["ls-files", "-z", "--others", "--exclude-standard"], root)
+
+
+def _changed_in(root: Path, ref: str) -> set[Path]:
+    try:
+        _git(["rev-parse", "--verify", f"{ref}^{{commit}}"], root)
+    except _GitFailed as exc:
+        raise ConfigError(
+            f"--changed-only: {root} has no commit {ref!r} ({exc}); in CI, fetch the history "
+            "(actions/checkout with fetch-depth: 0)"
+        ) from None
+    try:
+        listed = _git(["diff", "--name-only", "-z", "--no-renames", "--diff-filter=d", ref, "--"],
+                      root)  # fmt: skip
+        untracked = _git(["ls-files", "-z", "--others", "--exclude-standard"], root)
+    except _GitFailed as exc:
+        raise ConfigError(f"--changed-only: {root}: {exc}") from None
     names = [name for name in (listed + untracked).split("\0") if name]
     return {(root / name).resolve() for name in names}
+
+
+def changed_digests(paths: list[Path], ref: str) -> list[Path]:
+    """The digests among ``paths`` that changed since ``ref`` in the repository each lives in.
+
+    A digest in no repository is an error (exit 2), never silently left out.
+    """
+    if ref.startswith("-"):
+        raise ConfigError(f"--changed-only: {ref!r} is not a git ref")
+    roots: dict[Path, Path] = {}
+    changed: dict[Path, set[Path]] = {}
+    kept: list[Path] = []
+    for path in paths:
+        folder = path.resolve().parent
+        if folder not in roots:
+            roots[folder] = _repository_root(folder)
+        root = roots[folder]
+        if root not in changed:
+            changed[root] = _changed_in(root, ref)
+        if path.resolve() in changed[root]:
+            kept.append(path)
+    return kept

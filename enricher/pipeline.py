@@ -25,7 +25,7 @@ from . import facts as codec
 from . import status as run_status
 from .arxiv_api import ArxivApi, BatchFailed
 from .cache import Cache, CachedFact
-from .changes import changed_files
+from .changes import changed_digests
 from .checker import WebChecker
 from .config import Settings
 from .digest import decode_digest, parse_digest
@@ -457,8 +457,7 @@ def run(
     stop = stop or StopRequest()
     paths = discover_digests(list(settings.paths), settings.glob)
     if settings.changed_since is not None:
-        changed = changed_files(settings.changed_since, Path.cwd())
-        kept = [path for path in paths if path.resolve() in changed]
+        kept = changed_digests(paths, settings.changed_since)
         log.info("%d of %d digests changed since %s", len(kept), len(paths),
                  settings.changed_since)  # fmt: skip
         paths = kept

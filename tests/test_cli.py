@@ -240,6 +240,10 @@ def test_changed_only_checks_the_digests_changed_since_a_ref(
     assert (folder / "week.enriched.json").exists() and (folder / "new.enriched.json").exists()
     assert not (folder / "old.enriched.json").exists()
 
+    unknown = enricher(str(folder), "--changed-only", "no-such-ref", cwd=tmp_path, env=site)
+    assert unknown.returncode == 2
+    assert "has no commit 'no-such-ref'" in unknown.stderr and "fetch-depth: 0" in unknown.stderr
+
 
 def test_changed_only_outside_a_repository_is_a_clear_error(
     site: dict[str, str], tmp_path: Path
@@ -249,7 +253,7 @@ def test_changed_only_outside_a_repository_is_a_clear_error(
     result = enricher(site["FOLDER"], "--changed-only", "HEAD", cwd=outside,
                       env={**site, "GIT_CEILING_DIRECTORIES": str(tmp_path)})  # fmt: skip
     assert result.returncode == 2
-    assert "is not inside a git repository" in result.stderr
+    assert f"{site['FOLDER']} is not in a git repository" in result.stderr
 
 
 def run_on_a_terminal(args: list[str], cwd: Path, env: dict[str, str]) -> tuple[int, str]:
