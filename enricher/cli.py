@@ -23,7 +23,7 @@ from . import __version__
 from . import status as run_status
 from .config import FORMATS, Settings, build_schedule, build_settings
 from .errors import ConfigError, InputError, Interrupted, LockError, WriteError
-from .files import discover_digests, read_text_if_exists, write_atomic
+from .files import check_writable_folder, discover_digests, read_text_if_exists, write_report
 from .lock import process_alive
 from .models import RunSummary
 from .pipeline import EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE, Progress, run
@@ -115,6 +115,9 @@ def build_parser(*, schedule: bool = False) -> argparse.ArgumentParser:
                  "set, a Markdown summary is appended there), junit or markdown")  # fmt: skip
         add("--output", metavar="FILE",
             help="write the --format report to FILE; the terminal gets the text summary")  # fmt: skip
+        add("--json-output", metavar="FILE",
+            help="also write the JSON report to FILE, whatever --format is "
+                 "(e.g. annotations on stdout and a JSON artifact from one run)")  # fmt: skip
     add("--arxiv-api-url", metavar="URL", help="arXiv API endpoint (env ENRICHER_ARXIV_API_URL)")
     add("--github-api-url", metavar="URL", help="GitHub API endpoint (env ENRICHER_GITHUB_API_URL)")
     add("--arxiv-delay", metavar="SECONDS",
@@ -241,6 +244,10 @@ def _check(args: list[str], env: Mapping[str, str]) -> int:
     except ConfigError as exc:
         print(f"enricher: configuration error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    for flag, target in (("--output", settings.output), ("--json-output", settings.json_output)):
+        problem = check_writable_folder(target) if target is not None else None
+        if problem is not None:  # found now, not after every link has been checked
+            return _failed(f"configuration error: {flag} {problem}", EXIT_USAGE)
     live = _wants_progress(settings, env)
     _configure_logging(settings.verbosity, live_progress=live)
     progress: Progress | None = None
@@ -288,14 +295,16 @@ def _deliver_reports(
         report = format_text(summary, brief=brief)
     else:
         report = FORMATTERS[settings.format](summary)
+    if settings.json_output is not None:
+        write_report(settings.json_output, FORMATTERS["json"](summary))
     if settings.output is not None:
-        write_atomic(settings.output, report)
+        write_report(settings.output, report)
         report = format_text(summary, brief=brief)
     _write_report(report)
     step_summary = env.get("GITHUB_STEP_SUMMARY")
     if settings.format == "github" and step_summary:
         try:
-            with open(step_summary, "a", encoding="utf-8") as handle:
+            with open(step_summary, "a", encoding="utf-8", errors="backslashreplace") as handle:
                 handle.write(format_markdown(summary))
         except OSError as exc:
             log.warning("GITHUB_STEP_SUMMARY %s: cannot append: %s", step_summary, exc)

@@ -86,6 +86,8 @@ class Settings:
     """Check only digests changed since this git ref (``--changed-only REF``)."""
     output: Path | None = None
     """Write the ``format`` report to this file; the terminal gets the text summary."""
+    json_output: Path | None = None
+    """Also write the JSON report to this file, whatever ``format`` is."""
     lock_timeout_s: float = 0.0
     """How long a run waits for another to release the run lock before giving up (exit 3)."""
 
@@ -216,6 +218,7 @@ _FILE_KEYS: dict[str, tuple[str, Any]] = {
     "fail-on": ("fail_on", parse_fail_on),
     "format": ("format", _format),
     "output": ("output", _path),
+    "json-output": ("json_output", _path),
     "changed-only": ("changed_since", lambda v, n: str(v)),
     "arxiv-api-url": ("arxiv_api_url", _url),
     "github-api-url": ("github_api_url", _url),

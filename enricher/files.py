@@ -61,7 +61,9 @@ def write_atomic(path: Path, text: str) -> None:
     A temp file in the same folder (same filesystem, so the rename is atomic), fsync, then
     ``os.replace``; a crash at any moment leaves at worst a stray temp file, never a torn record.
     """
-    data = text.encode("utf-8")
+    # A file name that is not UTF-8 (kept by Python as surrogates) is written escaped, never
+    # allowed to crash the write after all the work is done.
+    data = text.encode("utf-8", "backslashreplace")
     try:
         fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except OSError as exc:
@@ -92,3 +94,26 @@ def _fsync_dir(folder: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def write_report(path: Path, text: str) -> None:
+    """A report for ``--output``: atomically into a regular file (or a new one); straight into
+    anything else, so ``/dev/stdout``, a FIFO or a symlink is written through, not replaced."""
+    if path.is_symlink() or (path.exists() and not path.is_file()):
+        try:
+            with open(path, "w", encoding="utf-8", errors="backslashreplace") as handle:
+                handle.write(text)
+        except OSError as exc:
+            raise WriteError(f"{path}: cannot write: {exc.strerror or exc}") from exc
+        return
+    write_atomic(path, text)
+
+
+def check_writable_folder(path: Path) -> str | None:
+    """Why a file cannot be created at ``path`` (its folder is missing or read-only), or None."""
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        return f"{path}: folder {folder} does not exist"
+    if not os.access(folder, os.W_OK) and not (path.exists() and os.access(path, os.W_OK)):
+        return f"{path}: folder {folder} is not writable"
+    return None

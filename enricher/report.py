@@ -182,11 +182,12 @@ def format_github(summary: RunSummary) -> str:
 
 # JUnit XML ----------------------------------------------------------------------------------
 
-_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def _xml_text(text: str) -> str:
-    """Text XML 1.0 can hold: control characters (an ESC pasted into a label) become U+FFFD."""
+    """Text XML 1.0 can hold: control characters (an ESC pasted into a label) and the lone
+    surrogates of a file name that is not UTF-8 become U+FFFD."""
     return _XML_ILLEGAL.sub("\ufffd", text)
 
 

@@ -313,3 +313,42 @@ def test_the_example_workflow_runs_commands_the_cli_accepts() -> None:
         namespace = build_parser().parse_args(args)  # exits (fails the test) on a bad flag
         assert namespace.paths == ["sources"]
     assert "--format github" in commands[0] and "--output enricher-report.json" in commands[1]
+
+
+def test_output_problems_are_found_before_any_work(site: dict[str, str], tmp_path: Path) -> None:
+    result = enricher(site["FOLDER"], "--output", "no/such/folder/r.json", cwd=tmp_path, env=site)
+    assert result.returncode == 2
+    assert "--output no/such/folder/r.json: folder no/such/folder does not exist" in result.stderr
+    assert not (Path(site["FOLDER"]) / "week.enriched.json").exists()  # nothing was checked
+
+
+def test_annotations_and_a_json_artifact_from_one_run_through_a_symlink(
+    site: dict[str, str], tmp_path: Path
+) -> None:
+    (tmp_path / "real").mkdir()
+    (tmp_path / "report.json").symlink_to(tmp_path / "real" / "report.json")
+    result = enricher(
+        site["FOLDER"], "--allow-private", "--format", "github", "--json-output", "report.json",
+        cwd=tmp_path, env=site,
+    )  # fmt: skip
+    assert result.returncode == 0
+    assert result.stdout.startswith("::warning file=")
+    assert (tmp_path / "report.json").is_symlink()  # written through, not replaced
+    report = json.loads((tmp_path / "real" / "report.json").read_text(encoding="utf-8"))
+    assert report["totals"]["links"] == 4 and report["totals"]["redirected"] == 1
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="file names as raw bytes")
+def test_a_file_name_that_is_not_utf8_is_reported_not_a_crash(
+    site: dict[str, str], tmp_path: Path
+) -> None:
+    folder = Path(site["FOLDER"])
+    odd = folder / os.fsdecode(b"caf\xe9.txt")
+    odd.write_text((folder / "week.txt").read_text("utf-8"), "utf-8")
+    result = enricher(
+        site["FOLDER"], "--allow-private", "--format", "junit", "--output", "r.xml",
+        cwd=tmp_path, env={**site, "GITHUB_STEP_SUMMARY": str(tmp_path / "s.md")},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    root = ET.fromstring((tmp_path / "r.xml").read_bytes())
+    assert root.get("tests") == "8"
