@@ -205,7 +205,7 @@ def format_junit(summary: RunSummary) -> str:
             name = f"line {link.entry.line}: {link.entry.label or link.entry.url or ''}".rstrip()
             case = ET.SubElement(
                 suite, "testcase", name=_xml_text(name), classname=_xml_text(digest.path),
-                file=_xml_text(digest.path), line=str(link.entry.line),
+                file=_xml_text(digest.path), line=str(link.entry.line), time="0.000",
             )  # fmt: skip
             counts["tests"] += 1
             message = _xml_text(f"{verdict.status.value}: {_link_message(link)}")
@@ -222,6 +222,17 @@ def format_junit(summary: RunSummary) -> str:
             suite.set(key, str(value))
             totals[key] += value
         suite.set("errors", "0")
+        suite.set("time", "0.000")  # links are checked together, not per digest
+    if summary.errors:
+        # Run-level failures (a record or the cache not written) as errors of their own suite,
+        # so that every count adds up.
+        run = ET.SubElement(suites, "testsuite", name="enricher run", tests=str(len(summary.errors)),
+                            failures="0", skipped="0", errors=str(len(summary.errors)), time="0.000")  # fmt: skip
+        for number, error in enumerate(summary.errors, 1):
+            case = ET.SubElement(run, "testcase", name=f"run error {number}",
+                                 classname="enricher run", time="0.000")  # fmt: skip
+            ET.SubElement(case, "error", message=_xml_text(error), type="run-error")
+        totals["tests"] += len(summary.errors)
     for key, value in totals.items():
         suites.set(key, str(value))
     suites.set("errors", str(len(summary.errors)))
@@ -235,13 +246,30 @@ def format_junit(summary: RunSummary) -> str:
 
 
 def _cell(text: str | None) -> str:
+    """Table-cell text: one line, ``|`` escaped, and ``<``/``>``/``&`` as entities so that a
+    label like ``Vec<T>`` or ``<think>`` shows instead of vanishing as HTML."""
     if not text:
         return ""
-    return " ".join(text.split()).replace("\\", "\\\\").replace("|", "\\|")
+    flat = " ".join(text.split()).replace("\\", "\\\\")
+    flat = flat.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return flat.replace("|", "\\|")
 
 
 def _md_link(url: str | None) -> str:
-    return f"<{url}>" if url and " " not in url and ">" not in url else _cell(url)
+    """An autolink ``<url>``; ``|`` percent-encoded so it cannot split the table row."""
+    if not url:
+        return ""
+    if any(c in url for c in " <>"):
+        return _cell(url)
+    return "<" + url.replace("|", "%7C") + ">"
+
+
+def _code_span(text: str) -> str:
+    """``text`` as inline code, fenced by more backticks than it holds."""
+    longest = max((len(run) for run in re.findall("`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def format_markdown(summary: RunSummary) -> str:
@@ -270,7 +298,7 @@ def format_markdown(summary: RunSummary) -> str:
     for path, links in by_digest.items():
         lines += [
             "",
-            f"### `{path}`",
+            f"### {_code_span(path)}",
             "",
             "| line | label | link | status | reason | suggested URL |",
             "|---:|---|---|---|---|---|",

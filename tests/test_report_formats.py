@@ -52,6 +52,7 @@ def fixed_summary() -> RunSummary:
         link(WEEK, 7, "Lumiere专题介绍", None, Status.INVALID, "URL is missing\nafter the title"),
         link(WEEK, 8, None, "http://127.0.0.1:8080/x", Status.SKIPPED, "private address"),
         link(WEEK, 9, "Flaky", "https://down.example/", Status.UNREACHABLE, "timed out"),
+        link(WEEK, 10, "Vec<T> & <think>", "https://example.org/b|c", Status.BROKEN, "gone (410)"),
     )  # fmt: skip
     other = (link(OTHER, 2, "Fine", "https://example.com/", Status.OK),)
     counts = {status: 0 for status in Status}
@@ -67,6 +68,7 @@ def fixed_summary() -> RunSummary:
         problems=(Problem(WEEK, 2, "line 2: undecodable bytes replaced"),),
         exit_code=1,
         requests={"web": 6, "arxiv": 1},
+        errors=("cache/enricher.sqlite3: cannot write: disk full",),
         started_at=datetime(2026, 11, 22, 9, 0, tzinfo=timezone.utc),
         duration_s=1.25,
     )  # fmt: skip
@@ -92,21 +94,23 @@ def test_github_escapes_what_the_runner_would_misread() -> None:
     assert broken.endswith("大模型综述 https://example.org/a%2520b,c:d?q=1,2: not found (404)")
     assert "URL is missing%0Aafter the title" in next(x for x in lines if "line=7," in x)
     kinds = [line.split(" ", 1)[0] for line in lines if "title=" in line and "link" in line]
-    assert kinds == ["::error", "::warning", "::warning", "::error", "::warning"]
+    assert kinds == ["::error", "::warning", "::warning", "::error", "::warning", "::error"]
+    assert lines[0] == "::error::enricher: cache/enricher.sqlite3: cannot write: disk full"
     assert not any("line=8," in line for line in lines)  # skipped: no annotation
 
 
 def test_junit_parses_back_with_the_right_counts() -> None:
     root = ET.fromstring(FORMATTERS["junit"](fixed_summary()).encode("utf-8"))
     assert root.tag == "testsuites"
-    assert (root.get("tests"), root.get("failures"), root.get("skipped")) == ("8", "2", "1")
+    totals = [root.get(k) for k in ("tests", "failures", "skipped", "errors")]
+    assert totals == ["10", "3", "1", "1"]  # 9 links and the run error
     suites = root.findall("testsuite")
-    assert [s.get("name") for s in suites] == [WEEK, OTHER]
-    assert [(s.get("tests"), s.get("failures")) for s in suites] == [("7", "2"), ("1", "0")]
-    failures = [
-        case.get("line") for case in root.iter("testcase") if case.find("failure") is not None
-    ]
-    assert failures == ["4", "7"]
+    assert [s.get("name") for s in suites] == [WEEK, OTHER, "enricher run"]
+    for key in ("tests", "failures", "skipped", "errors"):  # the suites add up to the total
+        assert sum(int(s.get(key) or 0) for s in suites) == int(root.get(key) or 0)
+    assert all(case.get("time") == "0.000" for case in root.iter("testcase"))
+    failing = [c.get("line") for c in root.iter("testcase") if c.find("failure") is not None]
+    assert failing == ["4", "7", "10"]
     broken = next(c for c in root.iter("testcase") if c.get("line") == "4")
     assert broken.get("name") == "line 4: 大模型综述"
     assert broken.find("failure").get("type") == "broken"  # type: ignore[union-attr]
@@ -115,8 +119,8 @@ def test_junit_parses_back_with_the_right_counts() -> None:
 def test_json_report_has_per_file_totals_and_timing() -> None:
     report = json.loads(FORMATTERS["json"](fixed_summary()))
     assert report["duration_s"] == 1.25 and report["started_at"] == "2026-11-22T09:00:00Z"
-    assert [f["totals"]["links"] for f in report["files"]] == [7, 1]
-    assert len(report["links"]) == 6  # every link that is not ok
+    assert [f["totals"]["links"] for f in report["files"]] == [8, 1]
+    assert len(report["links"]) == 7  # every link that is not ok
 
 
 def test_markdown_tables_survive_pipes_and_newlines() -> None:
@@ -125,6 +129,7 @@ def test_markdown_tables_survive_pipes_and_newlines() -> None:
     assert "URL is missing after the title" in text
     table_rows = [line for line in text.splitlines() if line.startswith("| 4 ")]
     assert table_rows[0].count(" | ") == 5  # six cells, none split by the URL's commas
+    assert "| 10 | Vec&lt;T&gt; &amp; &lt;think&gt; | <https://example.org/b%7Cc> |" in text
 
 
 def test_junit_stays_valid_xml_with_control_characters_in_labels() -> None:
