@@ -23,6 +23,7 @@ from pathlib import Path
 from types import TracebackType
 
 from .errors import LockError, LockHeld
+from .records import iso
 
 LOCK_NAME = "enricher.lock"
 POLL_S = 0.2
@@ -96,8 +97,7 @@ _FREED = Holder(0, "", "released")
 
 def holder_for(trigger: str, started_at: datetime) -> Holder:
     """This process, about to start a run."""
-    stamp = started_at.isoformat(timespec="seconds").replace("+00:00", "Z")
-    return Holder(os.getpid(), stamp, trigger, socket.gethostname())
+    return Holder(os.getpid(), iso(started_at) or "", trigger, socket.gethostname())
 
 
 class RunLock:

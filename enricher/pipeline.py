@@ -13,7 +13,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -471,42 +471,28 @@ def run(
                 "took over a stale run lock left by %s, which ended without releasing it",
                 lock.took_over.describe(),
             )
-        with _reporting_status(settings, trigger, scheduler, clocks) as report:
+        began = time.monotonic()
+        pid = os.getpid()
+
+        def note(change: Callable[..., dict[str, Any]], **facts: Any) -> None:
+            info = scheduler() if scheduler else None
+            update_status(settings.cache_dir, lambda previous: change(
+                previous, pid=pid, trigger=trigger, started_at=started_at, scheduler=info, **facts
+            ))  # fmt: skip
+
+        def note_finished(summary: RunSummary | None, error: str | None = None) -> None:
+            note(run_status.run_finished, finished_at=clocks.now(),
+                 duration_s=time.monotonic() - began, summary=summary, error=error)  # fmt: skip
+
+        # status.json says a run is going, then how it ended, crash included.
+        note(run_status.run_started)
+        try:
             summary = _run(settings, paths, clocks, progress, web_transport, stop, trigger)
-            report(summary)
+        except BaseException as exc:
+            note_finished(None, f"{type(exc).__name__}: {exc}")
+            raise
+        note_finished(summary)
     return summary
-
-
-@contextlib.contextmanager
-def _reporting_status(
-    settings: Settings,
-    trigger: str,
-    scheduler: Callable[[], SchedulerInfo] | None,
-    clocks: Clocks,
-) -> Iterator[Callable[[RunSummary], None]]:
-    """``status.json`` says a run is going, then how it ended, crash included."""
-    started_at = clocks.now()
-    began = time.monotonic()
-    pid = os.getpid()
-    update_status(settings.cache_dir, lambda previous: run_status.run_started(
-        previous, pid=pid, trigger=trigger, started_at=started_at,
-        scheduler=scheduler() if scheduler else None,
-    ))  # fmt: skip
-    finished: list[RunSummary] = []
-
-    def finish(summary: RunSummary | None, error: str | None = None) -> None:
-        update_status(settings.cache_dir, lambda previous: run_status.run_finished(
-            previous, pid=pid, trigger=trigger, started_at=started_at,
-            finished_at=clocks.now(), duration_s=time.monotonic() - began,
-            summary=summary, error=error, scheduler=scheduler() if scheduler else None,
-        ))  # fmt: skip
-
-    try:
-        yield finished.append
-    except BaseException as exc:
-        finish(None, f"{type(exc).__name__}: {exc}")
-        raise
-    finish(finished[0] if finished else None)
 
 
 def update_status(
@@ -591,7 +577,7 @@ def _run(
         record_path = digest.path.with_name(record_name(digest.path.name))
         written = False
         if not interrupted:
-            record_path, written = _write_record(digest, links, settings, started_at, errors)
+            written = _write_record(digest, links, settings, started_at, errors, record_path)
             log.log(detail, "%s: %s; record %s", digest.path, _tally(links),
                     _record_state(settings, written))  # fmt: skip
         results.append(
@@ -637,23 +623,23 @@ def _write_record(
     settings: Settings,
     generated_at: datetime,
     errors: list[str],
-) -> tuple[Path, bool]:
+    record_path: Path,
+) -> bool:
     """Write ``<stem>.enriched.json`` unless it would say the same as the one already there."""
-    record_path = digest.path.with_name(record_name(digest.path.name))
     if not settings.write:
-        return record_path, False
+        return False
     record = build_record(
         digest.path.name, digest.data, links, digest.problems, generated_at, settings.metadata
     )
     old = read_text_if_exists(record_path)
     if old is not None and same_content(old, record):
-        return record_path, False
+        return False
     try:
         write_atomic(record_path, to_json(record))
     except WriteError as exc:
         errors.append(str(exc))
-        return record_path, False
-    return record_path, True
+        return False
+    return True
 
 
 def _tally(links: tuple[CheckedLink, ...]) -> str:

@@ -13,6 +13,7 @@ import logging
 import os
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -249,9 +250,7 @@ def _note_scheduler(
     read-modify-write and this one never interleave; skipped if a run keeps the lock."""
     if not settings.use_cache:
         return
-    info = job.info(state)
-    if state == "running":
-        info = SchedulerInfo(info.pid, info.started_at, info.schedule, info.timezone, next_run_at)
+    info = replace(job.info(state), next_run_at=next_run_at)
     now = pipeline.utc_now()
     try:
         with RunLock(settings.cache_dir).acquire(holder_for("scheduler", now), STATUS_LOCK_WAIT_S):
