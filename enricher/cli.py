@@ -105,6 +105,17 @@ def build_parser(*, schedule: bool = False) -> argparse.ArgumentParser:
     add("--concurrency", metavar="N", help="requests in flight in all (default: 16)")
     add("--per-host", metavar="N", help="requests in flight per host (default: 2)")
     add("--timeout", metavar="SECONDS", help="per-request timeout (default: 20)")
+    add("--deadline", metavar="SECONDS",
+        help="wall-clock limit for one link, retries and redirects included (default: 150)")  # fmt: skip
+    add("--max-redirects", metavar="N", help="redirect hops followed per link (default: 10)")
+    add("--max-links", metavar="N",
+        help="links checked per digest; the rest are reported as a problem (default: 10000)")  # fmt: skip
+    add("--max-digest-size", metavar="SIZE",
+        help="larger digest files are not read, e.g. 10M (default: 10M)")  # fmt: skip
+    add("--max-url-length", metavar="N",
+        help="longer URLs are invalid (default: 8192 characters)")  # fmt: skip
+    add("--max-response-size", metavar="SIZE",
+        help="bytes read from one API answer, decompressed (default: 8M)")  # fmt: skip
     add("--fail-on", metavar="STATUSES",
         help="comma list of statuses that fail the run, 'any' or 'never' (default: broken,invalid)")  # fmt: skip
     add("--lock-timeout", metavar="SECONDS",

@@ -40,6 +40,20 @@ DEFAULT_FAIL_ON = frozenset({Status.BROKEN, Status.INVALID})
 DAY_S = 86_400.0
 DEFAULT_TTL_S = {"web": DAY_S, "arxiv": 30 * DAY_S, "github": DAY_S}
 """How long an observed fact is trusted, per kind."""
+DEFAULT_DEADLINE_S = 150.0
+"""Wall-clock limit for one link, every attempt, redirect hop and retry wait included: a
+server that drips bytes or headers can hold a link no longer than this."""
+DEFAULT_MAX_REDIRECTS = 10
+"""Hops followed before a chain is judged broken (browsers allow about 20; lychee 10)."""
+DEFAULT_MAX_RESPONSE_BYTES = 8 * 1024 * 1024
+"""Bytes read from one answer body, after decompression (so a gzip bomb costs at most this).
+Web pages are checked from their headers; this bounds the API answers, which are read."""
+DEFAULT_MAX_URL_LENGTH = 8192
+"""Longer URLs are ``invalid``: most servers refuse them (414) and they are never real links."""
+DEFAULT_MAX_DIGEST_BYTES = 10 * 1024 * 1024
+"""Larger digest files are not read (a digest is a few kilobytes; this is 1,000 times that)."""
+DEFAULT_MAX_LINKS = 10_000
+"""Links checked per digest; the rest are reported as one problem at the first one left out."""
 FORMATS = ("text", "json", "github", "junit", "markdown")
 USER_AGENT = "enricher/0.1 (link checker for AI-news digests)"
 
@@ -90,6 +104,13 @@ class Settings:
     """Also write the JSON report to this file, whatever ``format`` is."""
     lock_timeout_s: float = 0.0
     """How long a run waits for another to release the run lock before giving up (exit 3)."""
+    deadline_s: float = DEFAULT_DEADLINE_S
+    """Wall-clock limit for one link, retries and redirects included (``--deadline``)."""
+    max_redirects: int = DEFAULT_MAX_REDIRECTS
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
+    max_url_length: int = DEFAULT_MAX_URL_LENGTH
+    max_digest_bytes: int = DEFAULT_MAX_DIGEST_BYTES
+    max_links: int = DEFAULT_MAX_LINKS
 
 
 # Keys accepted in a config file, with the parser for each. Flag spellings (dashes) and
@@ -122,6 +143,24 @@ def _positive_float(value: Any, name: str) -> float:
     number = _non_negative_float(value, name)
     if number == 0:
         raise ConfigError(f"{name}: must be more than zero")
+    return number
+
+
+_SIZE = re.compile(r"^\s*(\d+)\s*(|b|k|kb|kib|m|mb|mib|g|gb|gib)\s*$", re.IGNORECASE)
+_SIZE_UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
+
+
+def parse_size(value: Any, name: str) -> int:
+    """``1048576``, ``"512k"``, ``"10MB"``, ``"1GiB"`` -> bytes (units are powers of 1024)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    else:
+        match = _SIZE.match(str(value))
+        if match is None:
+            raise ConfigError(f"{name}: expected a size like 65536, 512k or 10M, got {value!r}")
+        number = int(match[1]) * _SIZE_UNITS[match[2][:1].lower()]
+    if number < 1:
+        raise ConfigError(f"{name}: must be at least 1 byte, got {value!r}")
     return number
 
 
@@ -224,6 +263,12 @@ _FILE_KEYS: dict[str, tuple[str, Any]] = {
     "github-api-url": ("github_api_url", _url),
     "arxiv-delay": ("arxiv_delay_s", _non_negative_float),
     "lock-timeout": ("lock_timeout_s", _non_negative_float),
+    "deadline": ("deadline_s", _positive_float),
+    "max-redirects": ("max_redirects", _positive_int),
+    "max-response-size": ("max_response_bytes", parse_size),
+    "max-url-length": ("max_url_length", _positive_int),
+    "max-digest-size": ("max_digest_bytes", parse_size),
+    "max-links": ("max_links", _positive_int),
 }
 _TTL_KEYS = {"ttl-web": "web", "ttl-arxiv": "arxiv", "ttl-github": "github"}
 
