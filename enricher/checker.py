@@ -13,15 +13,13 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
+from .config import DEFAULT_DEADLINE_S, DEFAULT_MAX_REDIRECTS
 from .models import FailureKind, FetchFailure, FetchOutcome, HttpFacts, Redirect
 from .net import describe_http_error
 from .netwatch import NetworkWatch
 from .retries import AsyncSleep, async_retrying
 from .urls import SUPPORTED_SCHEMES, is_private_host
 from .verdicts import MAX_RETRY_AFTER_S, is_transient, parse_retry_after
-
-MAX_REDIRECTS = 10
-"""Hops followed before a chain is judged broken (browsers allow about 20; lychee 10)."""
 
 MAX_VISITS_PER_URL = 2
 """Visits to one URL within a chain before it is a loop (2 allows a set-cookie bounce)."""
@@ -47,15 +45,23 @@ class WebChecker:
         watch: NetworkWatch,
         sleep: AsyncSleep,
         clock: Callable[[], datetime],
-        deadline_s: float | None = None,
+        request_deadline_s: float | None = None,
+        link_deadline_s: float = DEFAULT_DEADLINE_S,
+        max_redirects: int = DEFAULT_MAX_REDIRECTS,
     ) -> None:
         self._client = client
         self._global = asyncio.Semaphore(concurrency)
         self._per_host = per_host
         self._hosts: dict[str, asyncio.Semaphore] = {}
-        self._deadline_s = deadline_s if deadline_s is not None else timeout_s * 2 + 1
-        """Whole-request deadline (default twice the timeout plus a second): httpx's timeouts are per operation, so a server dripping
-        bytes could otherwise hold a request for ever."""
+        self._request_deadline_s = (
+            request_deadline_s if request_deadline_s is not None else timeout_s * 2 + 1
+        )
+        """Whole-request deadline (default twice the timeout plus a second): httpx's timeouts
+        are per operation, so a server dripping header bytes could otherwise hold a request
+        for ever."""
+        self._link_deadline_s = link_deadline_s
+        """Everything one link may cost: attempts, redirect hops and retry waits."""
+        self._max_redirects = max_redirects
         self._attempts = attempts
         self._retry_budget_s = retry_budget_s
         self._allow_private = allow_private
@@ -67,12 +73,21 @@ class WebChecker:
         """Fetch ``url`` with retries on transient outcomes only; the last outcome is returned."""
         retrying = async_retrying(
             attempts=self._attempts,
-            budget_s=self._retry_budget_s,
+            budget_s=min(self._retry_budget_s, self._link_deadline_s),
             should_retry=self._should_retry,
             retry_after_of=lambda o: o.retry_after_s if isinstance(o, HttpFacts) else None,
             sleep=self._sleep,
         )
-        outcome: FetchOutcome = await retrying(self._follow, url)
+        try:
+            async with asyncio.timeout(self._link_deadline_s):
+                outcome: FetchOutcome = await retrying(self._follow, url)
+        except TimeoutError:
+            return FetchFailure(
+                FailureKind.TIMEOUT,
+                f"no verdict within the {self._link_deadline_s:g} s deadline for one link "
+                "(--deadline)",
+                attempts=int(retrying.statistics.get("attempt_number", 1)),
+            )
         attempts = int(retrying.statistics.get("attempt_number", 1))
         if isinstance(outcome, HttpFacts):
             return HttpFacts(
@@ -97,10 +112,13 @@ class WebChecker:
         chain: list[Redirect] = []
         visits = {url: 1}
         current = url
-        for _ in range(MAX_REDIRECTS + 1):
+        for _ in range(self._max_redirects + 1):
             answer = await self._get(current)
             if isinstance(answer, FetchFailure):
-                return FetchFailure(answer.kind, answer.message, tuple(chain))
+                message = answer.message
+                if chain and answer.kind is FailureKind.PRIVATE:
+                    message = f"redirects to {current}, not followed: {message}"
+                return FetchFailure(answer.kind, message, tuple(chain))
             status, headers = answer
             location = headers.get("location")
             if status not in REDIRECT_STATUSES or not location:
@@ -137,7 +155,9 @@ class WebChecker:
                 )
             current = target
         return FetchFailure(
-            FailureKind.TOO_MANY_REDIRECTS, f"more than {MAX_REDIRECTS} redirects", tuple(chain)
+            FailureKind.TOO_MANY_REDIRECTS,
+            f"more than {self._max_redirects} redirects",
+            tuple(chain),
         )
 
     def _host_limit(self, host: str) -> asyncio.Semaphore:
@@ -152,13 +172,15 @@ class WebChecker:
         # a global slot that a task for another host could use.
         async with self._host_limit(host), self._global:
             try:
-                async with asyncio.timeout(self._deadline_s):
+                async with asyncio.timeout(self._request_deadline_s):
                     async with self._client.stream("GET", url, headers={"Accept": ACCEPT}) as resp:
                         self._watch.answered()
                         return resp.status_code, resp.headers
             except TimeoutError:
                 self._watch.failed(host)
-                return FetchFailure(FailureKind.TIMEOUT, f"no answer within {self._deadline_s:g} s")
+                return FetchFailure(
+                    FailureKind.TIMEOUT, f"no answer within {self._request_deadline_s:g} s"
+                )
             except httpx.InvalidURL as exc:
                 return FetchFailure(FailureKind.PROTOCOL, f"invalid URL: {exc}")
             except httpx.HTTPError as exc:

@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 
 import httpx
 
+from .guard import PrivateAddressRefused
 from .models import FailureKind
 
 
@@ -40,9 +41,16 @@ def describe_http_error(exc: httpx.HTTPError) -> tuple[FailureKind, str]:
     text = str(exc) or type(exc).__name__  # httpx often raises with an empty message
     cause: BaseException | None = exc
     while cause is not None:
+        if isinstance(cause, PrivateAddressRefused):
+            return FailureKind.PRIVATE, str(cause)
         if isinstance(cause, ssl.SSLError):
             # Only OpenSSL's own errors carry .reason; ssl.py raises some without it.
             detail = getattr(cause, "reason", None) or (cause.args[-1] if cause.args else cause)
+            # Certificate failures say why in verify_message ("Hostname mismatch...",
+            # "certificate has expired", "self-signed certificate"): the part a user can act on.
+            why = getattr(cause, "verify_message", None)
+            if why:
+                detail = f"{detail} ({why})"
             return FailureKind.TLS, f"TLS error: {detail}"
         cause = cause.__cause__ or cause.__context__
     if isinstance(exc, httpx.ConnectError):

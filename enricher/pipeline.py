@@ -32,6 +32,7 @@ from .digest import decode_digest, parse_digest
 from .errors import CacheError, EnricherError, Interrupted, UpstreamError, WriteError
 from .files import discover_digests, read_bytes, read_text_if_exists, write_atomic
 from .github_api import GithubApi
+from .guard import web_transport as guarded_transport
 from .lock import RunLock, holder_for
 from .models import (
     ArxivTarget,
@@ -238,6 +239,9 @@ async def _look_up(
     limits = httpx.Limits(
         max_connections=settings.concurrency, max_keepalive_connections=settings.concurrency
     )
+    if web_transport is None and not settings.allow_private:
+        # The SSRF guard: every connection goes to an address checked at connect time.
+        web_transport = guarded_transport(limits, allow_private=False)
     web_client = httpx.AsyncClient(
         timeout=timeout, limits=limits, transport=web_transport, follow_redirects=False,
         headers={"User-Agent": settings.user_agent}, event_hooks={"request": [counter.hook("web")]},
@@ -254,6 +258,7 @@ async def _look_up(
             timeout_s=settings.timeout_s, attempts=settings.attempts,
             retry_budget_s=settings.retry_budget_s, allow_private=settings.allow_private,
             watch=watch, sleep=clocks.sleep, clock=clocks.now,
+            link_deadline_s=settings.deadline_s, max_redirects=settings.max_redirects,
         )  # fmt: skip
         github = GithubApi(
             github_client, attempts=settings.attempts, retry_budget_s=settings.retry_budget_s,

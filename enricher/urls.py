@@ -164,9 +164,31 @@ def is_private_host(host: str) -> bool:
         address = legacy_ipv4(name)
     if address is None:
         return False
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    return not address.is_global or address.is_multicast
+    return not is_public_address(address)
+
+
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+"""The well-known NAT64 prefix: its last 32 bits are an IPv4 address a gateway connects to."""
+
+
+def is_public_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """True for a globally routable unicast address: what a web check may connect to.
+
+    Loopback, private, shared (100.64/10), link-local (169.254/16, fe80::/10), multicast,
+    unspecified, reserved and documentation ranges are not; neither are IPv6 spellings of
+    such IPv4 addresses (mapped ``::ffff:10.0.0.1``, NAT64 ``64:ff9b::a00:1``, 6to4).
+    """
+    if isinstance(address, ipaddress.IPv6Address):
+        embedded = address.ipv4_mapped or address.sixtofour
+        if embedded is None and address in _NAT64:
+            embedded = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+        if embedded is not None:
+            return is_public_address(embedded)
+        if address.is_site_local:
+            return False
+    return address.is_global and not (
+        address.is_multicast or address.is_reserved or address.is_unspecified
+    )
 
 
 def legacy_ipv4(name: str) -> ipaddress.IPv4Address | None:

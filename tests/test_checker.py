@@ -60,7 +60,7 @@ class Harness:
         timeout_s: float = 5.0,
         retry_budget_s: float = 300.0,
         allow_private: bool = True,
-        deadline_s: float | None = None,
+        request_deadline_s: float | None = None,
     ) -> list[FetchOutcome]:
         async def sleep(seconds: float) -> None:
             self.delays.append(seconds)
@@ -83,7 +83,7 @@ class Harness:
                 watch=self.watch,
                 sleep=sleep,
                 clock=lambda: NOW,
-                deadline_s=deadline_s,
+                request_deadline_s=request_deadline_s,
             )
             return list(await asyncio.gather(*(checker.check(url) for url in urls)))
 
@@ -682,7 +682,7 @@ def test_whole_request_deadline_gives_timeout(harness: Harness) -> None:
         return httpx.Response(200)
 
     outcome = harness.check(
-        "https://drip.example.test/", transport=mock(handler), attempts=1, deadline_s=0.05
+        "https://drip.example.test/", transport=mock(handler), attempts=1, request_deadline_s=0.05
     )
 
     assert isinstance(outcome, FetchFailure)

@@ -1,0 +1,142 @@
+"""The SSRF guard at the socket: web checks connect only to public addresses.
+
+A digest is input anyone may contribute, so its links must not turn the worker against the
+network it runs in (``http://169.254.169.254/`` is a cloud's metadata service; ``10.x`` is the
+office). Checking the URL's text is not enough: a public-looking name can resolve to a private
+address, and a name can resolve differently by the time the connection is made (DNS
+rebinding). So the check sits where the connection is made: this httpcore network backend
+resolves the host itself, refuses when *any* address is not public, and connects to the very
+address it checked. TLS still verifies the certificate against the host name (httpcore passes
+it as ``server_hostname``), so nothing is lost by connecting to the number.
+
+The resolver and the backend underneath are injectable, so tests can make a name resolve to
+``10.0.0.5`` and prove that no connection is even attempted, without a packet leaving the host.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
+
+import httpcore
+import httpx
+
+from .urls import is_public_address
+
+Resolver = Callable[[str, int], Awaitable[list[str]]]
+"""``(host, port) -> addresses``: what a name resolves to, as text (``"93.184.216.34"``)."""
+
+
+class PrivateAddressRefused(httpcore.ConnectError):
+    """A connection the guard refused: the host is or resolves to a non-public address."""
+
+    def __init__(self, host: str, address: str) -> None:
+        self.host = host
+        self.address = address
+        if host.strip("[]") == address:
+            message = f"private address ({address}); not checked (--allow-private to check it)"
+        else:
+            message = (
+                f"{host} resolves to a private address ({address}); not checked "
+                "(--allow-private to check it)"
+            )
+        super().__init__(message)
+
+
+async def system_resolver(host: str, port: int) -> list[str]:
+    """The system's answer for ``host`` (``getaddrinfo``, without blocking the event loop)."""
+    loop = asyncio.get_running_loop()
+    try:
+        infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as exc:  # socket.gaierror: the name does not resolve
+        raise httpcore.ConnectError(str(exc)) from exc
+    addresses: list[str] = []
+    for _family, _type, _proto, _name, sockaddr in infos:
+        address = str(sockaddr[0])
+        if address not in addresses:
+            addresses.append(address)
+    return addresses
+
+
+class GuardedBackend(httpcore.AsyncNetworkBackend):
+    """Resolve, refuse non-public addresses, then connect to a checked address."""
+
+    def __init__(
+        self,
+        inner: httpcore.AsyncNetworkBackend | None = None,
+        resolve: Resolver = system_resolver,
+    ) -> None:
+        self._inner = inner or httpcore.AnyIOBackend()
+        self._resolve = resolve
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        addresses = await self._resolve(host, port)
+        if not addresses:
+            raise httpcore.ConnectError(f"{host} resolves to no address")
+        for address in addresses:
+            if not is_public_address(ipaddress.ip_address(address.split("%")[0])):
+                # One private answer is enough to refuse: which one a client would use is
+                # up to the resolver's order, which whoever controls the name controls.
+                raise PrivateAddressRefused(host, address)
+        error: httpcore.ConnectError | None = None
+        for address in addresses:  # like happy eyeballs, minus the parallelism
+            try:
+                return await self._inner.connect_tcp(
+                    address, port, timeout=timeout, local_address=local_address,
+                    socket_options=socket_options,
+                )  # fmt: skip
+            except httpcore.ConnectError as exc:
+                error = exc
+        assert error is not None
+        raise error
+
+    async def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
+    ) -> httpcore.AsyncNetworkStream:
+        raise httpcore.ConnectError("unix sockets are never used for web checks")
+
+    async def sleep(self, seconds: float) -> None:
+        await self._inner.sleep(seconds)
+
+
+def web_transport(
+    limits: httpx.Limits,
+    *,
+    allow_private: bool,
+    resolve: Resolver = system_resolver,
+    inner: httpcore.AsyncNetworkBackend | None = None,
+    verify: Any = True,
+) -> httpx.AsyncHTTPTransport:
+    """The transport for web checks: guarded unless ``--allow-private``.
+
+    An explicit transport also means no proxy from the environment, which the guard could
+    not see through.
+    """
+    transport = httpx.AsyncHTTPTransport(limits=limits, verify=verify)
+    if allow_private and inner is None:
+        return transport
+    backend: httpcore.AsyncNetworkBackend = (
+        (inner or httpcore.AnyIOBackend()) if allow_private else GuardedBackend(inner, resolve)
+    )
+    # httpx has no option for the network backend; its pool is rebuilt with the same
+    # settings and ours (httpx 0.28: ``_pool``, checked by tests/test_hostile_web.py).
+    pool = transport._pool
+    assert isinstance(pool, httpcore.AsyncConnectionPool)
+    transport._pool = httpcore.AsyncConnectionPool(
+        ssl_context=pool._ssl_context,
+        max_connections=limits.max_connections,
+        max_keepalive_connections=limits.max_keepalive_connections,
+        keepalive_expiry=limits.keepalive_expiry,
+        network_backend=backend,
+    )
+    return transport
