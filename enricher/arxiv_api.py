@@ -3,6 +3,10 @@
 One shared ``arxiv.Client`` keeps the API's pace (one request every ``delay_seconds``). Its
 own retry loop is off (``num_retries=0``): tenacity owns retries here, so they do not multiply.
 The package is synchronous (requests); the pipeline calls it from a worker thread.
+
+Every answer is streamed and read (decompressed) up to ``max_response_bytes``, then checked to
+be a whole, well-formed Atom feed before the package may parse it: a maintenance page, a cut-off
+body or an error entry is a failure of that batch, never "these papers do not exist".
 """
 
 from __future__ import annotations
@@ -13,10 +17,13 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
+from xml.parsers import expat
+from xml.sax.saxutils import unescape
 
 import arxiv
 import requests
 
+from .config import DEFAULT_MAX_RESPONSE_BYTES, format_size
 from .errors import UpstreamError
 from .models import Paper
 from .netwatch import NetworkWatch
@@ -27,13 +34,22 @@ from .verdicts import MAX_RETRY_AFTER_S, is_transient_status, parse_retry_after
 BATCH_SIZE = 100
 """Ids per ``id_list`` request: the package's page size, so one batch is one request.
 K ids cost ceil(K/100) requests, plus one to confirm any ids the answer left out."""
+READ_CHUNK_BYTES = 64 * 1024
+"""Decoded bytes read at a time while streaming an answer (urllib3 bounds each decompression
+to what was asked, so a gzip bomb never gets further than the cap plus one chunk)."""
+_ERROR_ENTRY = re.compile(rb"<id>\s*https?://arxiv\.org/api/errors[^<]*</id>")
+"""The id of the entry arXiv sends instead of results when it rejects a query. The package
+skips that entry (it has no <published>), which would make the batch's papers look absent."""
+_SUMMARY = re.compile(rb"<summary[^>]*>([^<]*)</summary>")
+MAX_SHOWN_ERROR_CHARS = 200
+"""How much of arXiv's own error text a reason quotes."""
 
 
 def describe_requests_error(exc: requests.RequestException) -> str:
     """A short cause for a failed request; urllib3's own messages repeat the whole URL."""
     if isinstance(exc, requests.Timeout):
         return "timed out"
-    if isinstance(exc, NotAFeed):
+    if isinstance(exc, BadAnswer):
         return str(exc).removeprefix("arXiv API ")
     chain: list[str] = []
     cause: BaseException | None = exc
@@ -83,7 +99,11 @@ def paper_from_result(result: Any) -> Paper | None:
     )
 
 
-class NotAFeed(requests.RequestException):
+class BadAnswer(requests.RequestException):
+    """An answer we refuse to read as paper metadata; the message says what it was."""
+
+
+class NotAFeed(BadAnswer):
     """A 200 answer that is not a complete Atom feed: a maintenance page, a cut-off body.
 
     The arxiv package would parse it leniently into "no results", which would make every
@@ -91,10 +111,71 @@ class NotAFeed(requests.RequestException):
     """
 
 
+class AnswerTooLarge(BadAnswer):
+    """An answer past ``max_response_bytes`` (decompressed): not read further, not retried."""
+
+
+class ErrorEntry(BadAnswer):
+    """A feed whose only entry is arXiv's error report (its legacy way of rejecting a query)."""
+
+
 def is_complete_feed(body: bytes) -> bool:
     """An Atom feed from its root element to its closing tag."""
     text = body.strip()
     return text.endswith(b"</feed>") and b"<feed" in text[:2048]
+
+
+def _forbid_doctype(*_: object) -> None:
+    raise ValueError("a DOCTYPE, which an Atom feed never has")
+
+
+def xml_error(body: bytes) -> str | None:
+    """Why ``body`` is not well-formed XML, or None when it is.
+
+    The package parses with ``recover=True``, which quietly drops whatever is broken; a
+    strict parse first keeps a damaged feed from reading as a shorter one. A DOCTYPE is
+    refused, so no entity can expand.
+    """
+    parser = expat.ParserCreate()
+    parser.StartDoctypeDeclHandler = _forbid_doctype
+    try:
+        parser.Parse(body, True)
+    except expat.ExpatError as exc:
+        return f"line {exc.lineno}: {expat.ErrorString(exc.code)}"
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
+def error_entry(body: bytes) -> str | None:
+    """arXiv's error text when the feed is its error report (e.g. "incorrect id format for
+    abc"), else None."""
+    found = _ERROR_ENTRY.search(body)
+    if found is None:
+        return None
+    summary = _SUMMARY.search(body, found.end())
+    text = unescape(summary[1].decode("utf-8", "replace")) if summary else ""
+    return _squash(text)[:MAX_SHOWN_ERROR_CHARS] or "no details given"
+
+
+def describe_non_feed(body: bytes, content_type: str) -> str | None:
+    """What a 200 answer is when it is not a whole, well-formed Atom feed; None when it is."""
+    text = body.strip()
+    head = text[:2048].lower()
+    if not text:
+        what = "an empty answer"
+    elif "html" in content_type.lower() or b"<html" in head or b"<!doctype html" in head:
+        what = "an HTML page"
+    elif b"<feed" in head and not text.endswith(b"</feed>"):
+        what = "a feed cut off before its end"
+    elif not is_complete_feed(body):
+        what = "something else"
+    else:
+        error = xml_error(body)
+        if error is None:
+            return None
+        what = f"malformed XML ({error})"
+    return f"arXiv API sent {what}, not a complete Atom feed"
 
 
 class _ApiSession(requests.Session):
@@ -110,8 +191,10 @@ class _ApiSession(requests.Session):
         monotonic: Callable[[], float],
         on_send: Callable[[], None],
         on_answer: Callable[[], None],
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         super().__init__()
+        self._max_response_bytes = max_response_bytes
         self._monotonic = monotonic
         self._timeout_s = timeout_s
         self._delay_s = delay_s
@@ -124,6 +207,7 @@ class _ApiSession(requests.Session):
 
     def request(self, *args: Any, **kwargs: Any) -> requests.Response:
         kwargs.setdefault("timeout", self._timeout_s)
+        kwargs["stream"] = True  # read below, up to the cap
         # The package paces from its last *answered* request; a timeout or a rejected answer
         # would let the next request (a retry, the next batch) go out at once. Pace sends.
         if self._last_send is not None:
@@ -135,9 +219,32 @@ class _ApiSession(requests.Session):
         response = super().request(*args, **kwargs)
         self._on_answer()
         self.retry_after = response.headers.get("Retry-After")
-        if response.status_code == 200 and not is_complete_feed(response.content):
-            raise NotAFeed("arXiv API sent something that is not a complete Atom feed")
+        try:
+            # Only a 200's body is parsed; any other status is the whole story.
+            body = self._read_capped(response) if response.status_code == 200 else b""
+        finally:
+            response.close()
+        # What ``response.content`` would have done, bounded: the package reads .content.
+        response._content = body
+        if response.status_code == 200:
+            problem = describe_non_feed(body, response.headers.get("Content-Type", ""))
+            if problem is not None:
+                raise NotAFeed(problem)
+            error = error_entry(body)
+            if error is not None:
+                raise ErrorEntry(f"arXiv API answered with an error: {error}")
         return response
+
+    def _read_capped(self, response: requests.Response) -> bytes:
+        chunks: list[bytes] = []
+        size = 0
+        for chunk in response.iter_content(READ_CHUNK_BYTES):
+            size += len(chunk)
+            if size > self._max_response_bytes:
+                limit = format_size(self._max_response_bytes)
+                raise AnswerTooLarge(f"arXiv API answer larger than {limit}; not read")
+            chunks.append(chunk)
+        return b"".join(chunks)
 
 
 class ArxivApi:
@@ -156,14 +263,16 @@ class ArxivApi:
         count_request: Callable[[], None],
         clock: Callable[[], datetime],
         monotonic: Callable[[], float] = time.monotonic,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         self._client = arxiv.Client(page_size=BATCH_SIZE, delay_seconds=delay_s, num_retries=0)
         # The package has no endpoint option; its query URL is a documented class attribute.
         self._client.query_url_format = f"{api_url}?{{}}"
         # ...and no timeout option: give it our session (a private attribute, checked by tests).
         self._session = _ApiSession(
-            timeout_s, delay_s, sleep, monotonic, count_request, watch.answered
-        )
+            timeout_s, delay_s, sleep, monotonic, count_request, watch.answered,
+            max_response_bytes,
+        )  # fmt: skip
         self._client._session = self._session
         self._clock = clock
         self._host = urlsplit(api_url).hostname or api_url
@@ -224,8 +333,10 @@ class ArxivApi:
             ) from exc  # fmt: skip
         except requests.RequestException as exc:
             attempts = int(retrying.statistics.get("attempt_number", 1))
+            # A bad answer is still an answer: the network is there (status 200, as sent).
+            status = 200 if isinstance(exc, BadAnswer) else None
             raise UpstreamError(
-                "arxiv", self._host, None, attempts,
+                "arxiv", self._host, status, attempts,
                 f"arXiv API ({self._host}) {describe_requests_error(exc)}",
             ) from exc  # fmt: skip
 

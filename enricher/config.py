@@ -164,6 +164,14 @@ def parse_size(value: Any, name: str) -> int:
     return number
 
 
+def format_size(size: int) -> str:
+    """``8388608`` -> ``"8 MiB"``, ``1536`` -> ``"1.5 KiB"``: sizes as messages show them."""
+    for unit, factor in (("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024)):
+        if size >= factor:
+            return f"{size / factor:.4g} {unit}"
+    return f"{size} bytes"
+
+
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
 _UNIT_S = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0, "d": DAY_S}
 
@@ -319,6 +327,10 @@ def _apply(
         changes[field_name] = parser(value, where)
 
 
+_TOKEN = re.compile(r"[\x21-\x7e]+")
+"""What a token may hold: visible ASCII, which is all an HTTP header value can carry safely."""
+
+
 def build_settings(flags: Mapping[str, Any], env: Mapping[str, str], cwd: Path) -> Settings:
     """Merge defaults, config file, environment and flags (flags win).
 
@@ -338,7 +350,13 @@ def build_settings(flags: Mapping[str, Any], env: Mapping[str, str], cwd: Path) 
     for name in flag_only & flags.keys():
         changes[name] = flags[name]
     if env.get("GITHUB_TOKEN"):
-        changes["github_token"] = env["GITHUB_TOKEN"].strip()
+        token = env["GITHUB_TOKEN"].strip()
+        if not _TOKEN.fullmatch(token):
+            # Never echoed: an HTTP library would quote the bad header, token and all.
+            raise ConfigError(
+                "GITHUB_TOKEN: holds spaces, control or non-ASCII characters; a token has none"
+            )
+        changes["github_token"] = token
     changes["ttl_s"] = ttl
     valid = {f.name for f in fields(Settings)}
     assert set(changes) <= valid, set(changes) - valid

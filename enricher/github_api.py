@@ -1,13 +1,20 @@
 """The GitHub edge: repository metadata from the REST API (``GET /repos/{owner}/{repo}``).
 
-The token (``GITHUB_TOKEN``) lives only in this client's headers, whose base URL is the API;
-httpx drops ``Authorization`` on a redirect to another origin, so it cannot leak elsewhere.
+The token (``GITHUB_TOKEN``) lives only in this client's headers, whose base URL is the API.
+Redirects are followed here, not by httpx, and only while they stay on the API's origin: the
+token never goes anywhere else, and no redirect body is read at all. Every message this module
+writes has the token blanked out, whatever a server or a library put in it.
+
+Answers are read as they arrive and decompressed here, at most ``max_response_bytes`` of them
+(after decompression): a huge body or a gzip bomb costs the cap, not the body.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import json
+import zlib
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -15,6 +22,7 @@ from urllib.parse import quote
 
 import httpx
 
+from .config import DEFAULT_MAX_RESPONSE_BYTES, format_size
 from .errors import RateLimited, UpstreamError
 from .models import GithubTarget, Repo
 from .net import describe_http_error
@@ -25,28 +33,167 @@ from .verdicts import MAX_RETRY_AFTER_S, is_transient_status, parse_retry_after
 API_VERSION = "2022-11-28"
 MAX_IN_FLIGHT = 4
 """Concurrent API requests; GitHub asks clients not to hammer it in parallel."""
+MAX_REDIRECTS = 5
+"""Redirects followed per lookup; GitHub sends one, for a renamed repository."""
+ACCEPT_ENCODING = "gzip, deflate"
+"""The encodings we decode ourselves, with a bound on the decompressed size."""
+_SHOWN_VALUE_CHARS = 40
+"""How much of a bad value a reason quotes: enough to recognise, never a page."""
+REDACTED = "[redacted]"
+"""What the token becomes in any message."""
 
 
-def repo_from_json(data: dict[str, Any]) -> Repo:
-    """The fields we keep from a repository object; tolerant of nulls and missing keys."""
+class UnreadableRepo(ValueError):
+    """A 200 answer that is not a repository object; the message says what is wrong."""
+
+
+def _shown(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= _SHOWN_VALUE_CHARS else text[: _SHOWN_VALUE_CHARS - 3] + "..."
+
+
+def _optional_text(data: dict[str, Any], key: str) -> str | None:
+    value = data.get(key)
+    if value is None or isinstance(value, str):
+        return value or None
+    raise UnreadableRepo(f"{key} is {_shown(value)}, not a string")
+
+
+def _count(data: dict[str, Any], key: str) -> int:
+    value = data.get(key)
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise UnreadableRepo(f"{key} is {_shown(value)}, not a number")
+    return value
+
+
+def _flag(data: dict[str, Any], key: str) -> bool:
+    value = data.get(key, False)
+    if not isinstance(value, bool):
+        raise UnreadableRepo(f"{key} is {_shown(value)}, not true or false")
+    return value
+
+
+def repo_from_json(data: object) -> Repo:
+    """The fields we keep from a repository object; tolerant of nulls and missing keys.
+
+    Raises ``UnreadableRepo`` naming the first thing that is not what GitHub sends: a value
+    of the wrong type is never coerced (``str(123)`` as a name, ``tuple("ml")`` as topics).
+    """
+    if not isinstance(data, dict):
+        raise UnreadableRepo(f"JSON {type(data).__name__}, not a repository object")
+    full_name = data.get("full_name")
+    if not isinstance(full_name, str) or full_name.count("/") != 1:
+        raise UnreadableRepo(f"full_name is {_shown(full_name)}, not owner/name")
+    html_url = data.get("html_url")
+    if not isinstance(html_url, str):
+        raise UnreadableRepo(f"html_url is {_shown(html_url)}, not a string")
+    topics = data.get("topics") or []
+    if not isinstance(topics, list) or not all(isinstance(t, str) for t in topics):
+        raise UnreadableRepo(f"topics is {_shown(topics)}, not a list of strings")
     license_info = data.get("license") or {}
+    if not isinstance(license_info, dict):
+        raise UnreadableRepo(f"license is {_shown(license_info)}, not an object")
     return Repo(
-        full_name=str(data["full_name"]),
-        html_url=str(data["html_url"]),
-        description=data.get("description") or None,
-        stars=int(data.get("stargazers_count") or 0),
-        forks=int(data.get("forks_count") or 0),
-        open_issues=int(data.get("open_issues_count") or 0),
-        topics=tuple(data.get("topics") or ()),
-        license=license_info.get("spdx_id") or None,
-        language=data.get("language") or None,
-        archived=bool(data.get("archived", False)),
-        fork=bool(data.get("fork", False)),
-        created_at=data.get("created_at"),
-        pushed_at=data.get("pushed_at"),
-        homepage=data.get("homepage") or None,
-        default_branch=data.get("default_branch"),
+        full_name=full_name,
+        html_url=html_url,
+        description=_optional_text(data, "description"),
+        stars=_count(data, "stargazers_count"),
+        forks=_count(data, "forks_count"),
+        open_issues=_count(data, "open_issues_count"),
+        topics=tuple(topics),
+        license=_optional_text(license_info, "spdx_id"),
+        language=_optional_text(data, "language"),
+        archived=_flag(data, "archived"),
+        fork=_flag(data, "fork"),
+        created_at=_optional_text(data, "created_at"),
+        pushed_at=_optional_text(data, "pushed_at"),
+        homepage=_optional_text(data, "homepage"),
+        default_branch=_optional_text(data, "default_branch"),
     )
+
+
+def repo_from_body(body: bytes, content_type: str) -> Repo:
+    """``repo_from_json`` of a raw answer; ``UnreadableRepo`` says what the body is instead."""
+    if not body.strip():
+        raise UnreadableRepo("an empty answer, not repository JSON")
+    try:
+        data = json.loads(body)
+    except RecursionError as exc:
+        raise UnreadableRepo("JSON nested too deeply to be a repository") from exc
+    except ValueError as exc:  # UnicodeDecodeError included
+        html = "html" in content_type.lower() or body.lstrip()[:1] == b"<"
+        what = "an HTML page" if html else "something that is not JSON"
+        raise UnreadableRepo(f"{what}, not repository JSON") from exc
+    return repo_from_json(data)
+
+
+@dataclass(frozen=True, slots=True)
+class _Answer:
+    """One HTTP answer as read: status, headers and (for a 200 only) the decoded body."""
+
+    status_code: int
+    headers: httpx.Headers
+    body: bytes = b""
+
+
+class _TooLarge(Exception):
+    """The decoded body went past the cap."""
+
+
+class _BoundedDecoder:
+    """gzip/deflate decoding that never produces more than ``limit`` bytes in all.
+
+    httpx decodes a whole network chunk at once: 64 KiB of gzip'd zeros is 64 MiB in
+    memory before anyone can count it. zlib's ``max_length`` stops at the cap instead.
+    """
+
+    def __init__(self, encoding: str, limit: int) -> None:
+        self._limit = limit
+        self._size = 0
+        codings = [c.strip().lower() for c in encoding.split(",") if c.strip()]
+        codings = [c for c in codings if c != "identity"]
+        if len(codings) > 1 or (codings and codings[0] not in ("gzip", "x-gzip", "deflate")):
+            raise httpx.DecodingError(f"unsupported content encoding {encoding!r}")
+        # wbits 32+: a gzip or a zlib header, detected (servers send either for "deflate").
+        self._zlib = zlib.decompressobj(zlib.MAX_WBITS | 32) if codings else None
+
+    def feed(self, data: bytes) -> bytes:
+        """Decoded bytes for the next raw chunk; ``_TooLarge`` past the cap."""
+        if self._zlib is None:
+            return self._count(data)
+        out: list[bytes] = []
+        pending = data
+        try:
+            while pending and not self._zlib.eof:
+                piece = self._zlib.decompress(pending, self._limit - self._size + 1)
+                out.append(self._count(piece))
+                pending = self._zlib.unconsumed_tail
+        except zlib.error as exc:
+            raise httpx.DecodingError(f"badly compressed answer ({exc})") from exc
+        return b"".join(out)
+
+    def _count(self, piece: bytes) -> bytes:
+        self._size += len(piece)
+        if self._size > self._limit:
+            raise _TooLarge
+        return piece
+
+
+async def _read_capped(response: httpx.Response, limit: int) -> bytes:
+    """The decoded body, or ``_TooLarge`` as soon as it passes ``limit`` bytes."""
+    try:
+        body = response.content  # built in memory (httpx.MockTransport): already read
+    except httpx.ResponseNotRead:
+        pass
+    else:
+        if len(body) > limit:
+            raise _TooLarge
+        return body
+    decoder = _BoundedDecoder(response.headers.get("content-encoding", ""), limit)
+    chunks: AsyncIterator[bytes] = response.aiter_raw()
+    return b"".join([decoder.feed(chunk) async for chunk in chunks])
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +207,11 @@ class RepoAnswer:
     """304 to our If-None-Match: the cached repository still holds (and cost no quota)."""
 
 
-def _quota_exhausted(response: httpx.Response) -> bool:
+def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
+    return url.scheme, url.host, url.port
+
+
+def _quota_exhausted(response: _Answer) -> bool:
     return (
         response.status_code in (403, 429) and response.headers.get("x-ratelimit-remaining") == "0"
     )
@@ -79,8 +230,18 @@ class GithubApi:
         watch: NetworkWatch,
         sleep: AsyncSleep,
         clock: Callable[[], datetime],
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        max_redirects: int = MAX_REDIRECTS,
     ) -> None:
         self._client = client
+        self._max_response_bytes = max_response_bytes
+        self._max_redirects = max_redirects
+        authorization = client.headers.get("authorization", "")
+        bare = authorization.partition(" ")[2]
+        # As sent, bare, and as a library would quote it (repr escapes odd characters).
+        forms = {authorization, bare, repr(authorization)[1:-1], repr(bare)[1:-1]}
+        self._secrets = sorted((f for f in forms if f), key=len, reverse=True)
+        """The token in every form a message might hold it: blanked out of every message."""
         self._attempts = attempts
         self._retry_budget_s = retry_budget_s
         self._rate_limit_wait_s = rate_limit_wait_s
@@ -97,7 +258,11 @@ class GithubApi:
     @staticmethod
     def headers(token: str | None) -> dict[str, str]:
         """Headers for the API client; the token only when one is set."""
-        headers = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": API_VERSION}
+        headers = {
+            "Accept": "application/vnd.github+json",
+            "Accept-Encoding": ACCEPT_ENCODING,
+            "X-GitHub-Api-Version": API_VERSION,
+        }
         if token:
             headers["Authorization"] = f"Bearer {token}"
         return headers
@@ -115,15 +280,22 @@ class GithubApi:
             return RepoAnswer(None)
         if status == 200:
             try:
-                repo = repo_from_json(response.json())
-            except (ValueError, KeyError, TypeError) as exc:
-                raise UpstreamError(
-                    "github", path, status, 1, f"GitHub API sent an unreadable repository: {exc}"
-                ) from exc
+                repo = repo_from_body(response.body, response.headers.get("content-type", ""))
+            except UnreadableRepo as exc:
+                # Not retried (the same answer would come back) and, being a failure, never
+                # cached: the next run asks again.
+                message = self._redact(f"GitHub API sent an unreadable answer: {exc}")
+                raise UpstreamError("github", path, status, 1, message) from None
             return RepoAnswer(repo, response.headers.get("etag"))
         raise UpstreamError("github", path, status, 1, f"GitHub API answered HTTP {status}")
 
-    async def _get_with_quota(self, path: str, etag: str | None) -> httpx.Response | UpstreamError:
+    def _redact(self, text: str) -> str:
+        """``text`` with the token blanked out: servers and libraries may echo headers."""
+        for secret in self._secrets:
+            text = text.replace(secret, REDACTED)
+        return text
+
+    async def _get_with_quota(self, path: str, etag: str | None) -> _Answer | UpstreamError:
         for _ in range(2):  # at most one wait for a quota reset per repository
             if self._exhausted_until is not None and self._exhausted_until > self._clock():
                 return self._quota_error(path)
@@ -161,10 +333,8 @@ class GithubApi:
             f"GitHub API rate limit exhausted{when}; set GITHUB_TOKEN for a larger quota",
         )  # fmt: skip
 
-    async def _get_with_retries(
-        self, path: str, etag: str | None
-    ) -> httpx.Response | UpstreamError:
-        def should_retry(outcome: httpx.Response | UpstreamError) -> bool:
+    async def _get_with_retries(self, path: str, etag: str | None) -> _Answer | UpstreamError:
+        def should_retry(outcome: _Answer | UpstreamError) -> bool:
             if isinstance(outcome, UpstreamError):
                 return outcome.status is None and not self._watch.looks_down
             if _quota_exhausted(outcome):
@@ -175,8 +345,8 @@ class GithubApi:
             secondary = outcome.status_code == 403 and hint is not None
             return secondary or is_transient_status(outcome.status_code)
 
-        def retry_after_of(outcome: httpx.Response | UpstreamError) -> float | None:
-            if isinstance(outcome, httpx.Response):
+        def retry_after_of(outcome: _Answer | UpstreamError) -> float | None:
+            if isinstance(outcome, _Answer):
                 return parse_retry_after(outcome.headers.get("retry-after"), self._clock())
             return None
 
@@ -187,10 +357,10 @@ class GithubApi:
             retry_after_of=retry_after_of,
             sleep=self._sleep,
         )
-        result: httpx.Response | UpstreamError = await retrying(self._get_once, path, etag)
+        result: _Answer | UpstreamError = await retrying(self._get_once, path, etag)
         hint = retry_after_of(result)
         if (
-            isinstance(result, httpx.Response)
+            isinstance(result, _Answer)
             and result.status_code in (403, 429)
             and hint is not None
             and hint > MAX_RETRY_AFTER_S
@@ -202,7 +372,7 @@ class GithubApi:
                 "github", path, result.status_code, 1,
                 f"GitHub API secondary rate limit: asked to wait {hint:.0f} s",
             )  # fmt: skip
-        if isinstance(result, httpx.Response) and (
+        if isinstance(result, _Answer) and (
             result.status_code >= 500
             or (result.status_code in (403, 429) and not _quota_exhausted(result))
         ):
@@ -213,15 +383,53 @@ class GithubApi:
             )  # fmt: skip
         return result
 
-    async def _get_once(self, path: str, etag: str | None) -> httpx.Response | UpstreamError:
+    async def _get_once(self, path: str, etag: str | None) -> _Answer | UpstreamError:
         headers = {"If-None-Match": etag} if etag else {}
         async with self._in_flight:
             try:
-                response = await self._client.get(path, headers=headers)
+                answer = await self._follow(path, headers)
             except httpx.HTTPError as exc:
                 kind, message = describe_http_error(exc)
                 if kind.is_network_level:
                     self._watch.failed(self._client.base_url.host)
-                return UpstreamError("github", path, None, 1, f"GitHub API {message}")
-        self._watch.answered()
-        return response
+                return UpstreamError("github", path, None, 1, self._redact(f"GitHub API {message}"))
+        if isinstance(answer, _Answer):
+            self._watch.answered()
+        return answer
+
+    async def _follow(self, path: str, headers: dict[str, str]) -> _Answer | UpstreamError:
+        """GET ``path``, following redirects that stay on the API's origin (and no others)."""
+        origin = self._client.base_url
+        request = self._client.build_request("GET", path, headers=headers)
+        status = None
+        for _ in range(self._max_redirects + 1):
+            response = await self._client.send(request, stream=True, follow_redirects=False)
+            status = response.status_code
+            try:
+                if not response.has_redirect_location:
+                    return await self._read(path, response)
+                target = request.url.join(response.headers["location"])
+            finally:
+                await response.aclose()
+            if _origin(target) != _origin(origin):
+                # Only the API host is trusted with the token and with repository facts.
+                return UpstreamError(
+                    "github", path, response.status_code, 1,
+                    f"GitHub API redirected to another host ({target.host}); not followed",
+                )  # fmt: skip
+            request = self._client.build_request("GET", target, headers=headers)
+        message = f"GitHub API redirected more than {self._max_redirects} times"
+        return UpstreamError("github", path, status, 1, message)
+
+    async def _read(self, path: str, response: httpx.Response) -> _Answer | UpstreamError:
+        """The answer; the body is read (capped) only for a 200, the one we parse."""
+        if response.status_code != 200:
+            return _Answer(response.status_code, response.headers)
+        try:
+            body = await _read_capped(response, self._max_response_bytes)
+        except _TooLarge:
+            size = format_size(self._max_response_bytes)
+            return UpstreamError(
+                "github", path, 200, 1, f"GitHub API answer larger than {size}; not read"
+            )
+        return _Answer(200, response.headers, body)

@@ -248,7 +248,7 @@ async def _look_up(
     )  # fmt: skip
     github_client = httpx.AsyncClient(
         base_url=settings.github_api_url, timeout=timeout,
-        follow_redirects=True, max_redirects=5,
+        follow_redirects=False,  # GithubApi follows them, on the API host only
         headers={"User-Agent": settings.user_agent, **GithubApi.headers(settings.github_token)},
         event_hooks={"request": [counter.hook("github")]},
     )  # fmt: skip
@@ -263,7 +263,7 @@ async def _look_up(
         github = GithubApi(
             github_client, attempts=settings.attempts, retry_budget_s=settings.retry_budget_s,
             rate_limit_wait_s=settings.rate_limit_wait_s, watch=watch, sleep=clocks.sleep,
-            clock=clocks.now,
+            clock=clocks.now, max_response_bytes=settings.max_response_bytes,
         )  # fmt: skip
 
         async def check_web(target: WebTarget) -> None:
@@ -297,7 +297,7 @@ async def _look_up(
                 retry_budget_s=settings.retry_budget_s, watch=watch,
                 sleep=stop.interruptible(clocks.sync_sleep),
                 count_request=lambda: counter.add("arxiv"),
-                clock=clocks.now,
+                clock=clocks.now, max_response_bytes=settings.max_response_bytes,
             )  # fmt: skip
             error: BatchFailed | None = None
             try:
