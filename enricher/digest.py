@@ -9,6 +9,7 @@ from __future__ import annotations
 import codecs
 import re
 
+from .config import format_size
 from .models import LinkEntry, ParsedDigest, Problem
 
 MISSING_URL_REASON = "URL is missing: the entry has a title but no URL"
@@ -45,20 +46,92 @@ _TRAILING_PUNCT = ".,;:!?*'\"…"
 _BRACKETS = {")": "(", "]": "[", "}": "{", ">": "<"}
 
 
-def decode_digest(data: bytes, path: str) -> tuple[str, tuple[Problem, ...]]:
-    """Decode a digest's bytes as UTF-8 (a BOM is dropped).
+BINARY_SNIFF_BYTES = 8000
+"""How much of a file's start is looked at for NUL bytes, as git does to call a file binary."""
 
-    Undecodable bytes become U+FFFD and are reported once, at their line, so the rest of the
-    digest is still checked.
+_BOMS: tuple[tuple[bytes, str], ...] = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+)
+"""Byte-order marks and the encoding each announces; UTF-32 LE first, as its BOM starts with
+UTF-16 LE's."""
+
+
+def binary_problem(data: bytes, path: str) -> Problem | None:
+    """A Problem when ``data`` is not text at all (an image, an archive), else None.
+
+    Git's rule: a NUL byte near the start means binary. Text saved as UTF-16 or UTF-32 with a
+    byte-order mark is full of NULs and is text; without a BOM it is reported as binary, with a
+    hint, because nothing in it says which half of each pair comes first.
     """
+    if any(data.startswith(bom) for bom, name in _BOMS if name != "utf-8"):
+        return None
+    head = data[:BINARY_SNIFF_BYTES]
+    if b"\0" not in head:
+        return None
+    hint = "; UTF-16 without a byte-order mark? save it as UTF-8" if _looks_like_utf16(head) else ""
+    return Problem(path, 1, f"binary file (NUL bytes{hint}), not a digest; not checked")
+
+
+def _looks_like_utf16(head: bytes) -> bool:
+    """Mostly NULs at every other byte and hardly any between, as Latin text in UTF-16."""
+    even, odd = head[0::2], head[1::2]
+    if len(odd) < 2:
+        return False
+    even_nuls, odd_nuls = even.count(0) / len(even), odd.count(0) / len(odd)
+    return min(even_nuls, odd_nuls) < 0.1 <= 0.5 <= max(even_nuls, odd_nuls)
+
+
+def decode_digest(data: bytes, path: str) -> tuple[str, tuple[Problem, ...]]:
+    """Decode a digest's bytes: UTF-8, or UTF-16/UTF-32 when a byte-order mark says so.
+
+    The BOM is dropped. Undecodable bytes become U+FFFD and are reported once, at their line,
+    so the rest of the digest is still checked. A binary file (see ``binary_problem``) gives
+    no text and one Problem.
+    """
+    binary = binary_problem(data, path)
+    if binary is not None:
+        return "", (binary,)
+    bom, encoding = next(
+        ((bom, name) for bom, name in _BOMS if data.startswith(bom)), (b"", "utf-8")
+    )
+    body = data[len(bom) :]
     try:
-        return data.decode("utf-8-sig"), ()
+        return body.decode(encoding), ()
     except UnicodeDecodeError as exc:
-        # utf-8-sig counts offsets after the BOM it dropped; count lines in the original bytes.
-        offset = exc.start + (len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0)
-        line = len(split_lines(data[:offset].decode("utf-8", errors="replace")))
-        problem = Problem(path, line, f"not valid UTF-8 (byte {offset}); bad bytes replaced")
-        return data.decode("utf-8-sig", errors="replace"), (problem,)
+        # Offsets are counted in the body, after the BOM; report them in the file's bytes.
+        line = len(split_lines(body[: exc.start].decode(encoding, errors="replace")))
+        name = encoding.upper().removesuffix("-LE").removesuffix("-BE")
+        problem = Problem(
+            path, line, f"not valid {name} (byte {exc.start + len(bom)}); bad bytes replaced"
+        )
+        return body.decode(encoding, errors="replace"), (problem,)
+
+
+def oversize_message(size: int, limit: int) -> str:
+    """Why a digest over ``--max-digest-size`` is not checked (exact bytes when rounding would
+    make the two sizes look equal)."""
+    shown, limit_shown = format_size(size), format_size(limit)
+    if shown == limit_shown:
+        shown, limit_shown = f"{size} bytes", f"{limit}-byte"
+    return f"file is {shown}, over the {limit_shown} limit (--max-digest-size); not checked"
+
+
+def limit_links(
+    entries: tuple[LinkEntry, ...], max_links: int
+) -> tuple[tuple[LinkEntry, ...], tuple[Problem, ...]]:
+    """The first ``max_links`` entries, and a Problem at the first one left out, if any."""
+    if len(entries) <= max_links:
+        return entries, ()
+    first_left_out = entries[max_links]
+    message = (
+        f"{len(entries)} links in this digest; only the first {max_links} are checked "
+        "(--max-links)"
+    )
+    return entries[:max_links], (Problem(first_left_out.path, first_left_out.line, message),)
 
 
 def trim_url(url: str) -> str:

@@ -121,9 +121,33 @@ def normalise_web_url(parts: SplitResult) -> str:
     return urlunsplit((parts.scheme.lower(), netloc, path, parts.query, ""))
 
 
-def classify(url: str) -> Target | InvalidTarget:
-    """Decide who answers for a URL: the arXiv API, the GitHub API, or the web server itself."""
-    if any(c.isspace() for c in url):
+_ASCII_WHITESPACE = frozenset(" \t\n\r\f\v")
+"""Whitespace called whitespace; other control characters are named by code point."""
+
+
+def is_control_character(char: str) -> bool:
+    """C0 controls, DEL and C1 controls: invisible, and never part of a URL (RFC 3986)."""
+    return char < " " or "\x7f" <= char <= "\x9f"
+
+
+def too_long_reason(length: int, limit: int) -> str:
+    """Why a URL longer than ``--max-url-length`` is not checked."""
+    return f"URL is {length} characters long, over the limit of {limit} (--max-url-length)"
+
+
+def classify(url: str, max_length: int | None = None) -> Target | InvalidTarget:
+    """Decide who answers for a URL: the arXiv API, the GitHub API, or the web server itself.
+
+    A URL over ``max_length`` characters, or holding whitespace or a control character, is
+    invalid as written: ``urlsplit`` would silently drop tabs and newlines, and a NUL or ESC in
+    a record or a terminal does harm of its own.
+    """
+    if max_length is not None and len(url) > max_length:
+        return InvalidTarget(too_long_reason(len(url), max_length))
+    bad = next((c for c in url if c.isspace() or is_control_character(c)), None)
+    if bad is not None:
+        if is_control_character(bad) and bad not in _ASCII_WHITESPACE:
+            return InvalidTarget(f"not a URL: contains a control character U+{ord(bad):04X}")
         return InvalidTarget("not a URL: contains whitespace")
     try:
         parts = urlsplit(url)
