@@ -241,6 +241,7 @@ class _ApiSession(requests.Session):
         for chunk in response.iter_content(READ_CHUNK_BYTES):
             size += len(chunk)
             if size > self._max_response_bytes:
+                chunks.clear()  # the traceback keeps this frame alive: let the bytes go now
                 limit = format_size(self._max_response_bytes)
                 raise AnswerTooLarge(f"arXiv API answer larger than {limit}; not read")
             chunks.append(chunk)

@@ -37,6 +37,8 @@ MAX_REDIRECTS = 5
 """Redirects followed per lookup; GitHub sends one, for a renamed repository."""
 ACCEPT_ENCODING = "gzip, deflate"
 """The encodings we decode ourselves, with a bound on the decompressed size."""
+DECODE_STEP_BYTES = 64 * 1024
+"""Decompressed bytes produced at a time, so the pieces held never pass the cap by more."""
 _SHOWN_VALUE_CHARS = 40
 """How much of a bad value a reason quotes: enough to recognise, never a page."""
 REDACTED = "[redacted]"
@@ -167,7 +169,8 @@ class _BoundedDecoder:
         pending = data
         try:
             while pending and not self._zlib.eof:
-                piece = self._zlib.decompress(pending, self._limit - self._size + 1)
+                step = min(DECODE_STEP_BYTES, self._limit - self._size + 1)
+                piece = self._zlib.decompress(pending, step)
                 out.append(self._count(piece))
                 pending = self._zlib.unconsumed_tail
         except zlib.error as exc:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,11 @@ _TEMPLATE_TITLE = "Towards Explainable Test Case Prioritisation with Learning-to
 _VALID_ID = re.compile(r"^(\d{4}\.\d{4,5}|[a-z\-]+(\.[A-Z]{2})?/\d{7})(v\d+)?$")
 
 
+def hostile(answer: Response | Callable[[], Response]) -> Response:
+    """The answer a hostile fake was given, made fresh when it is a function."""
+    return answer if isinstance(answer, Response) else answer()
+
+
 def paper_title(arxiv_id: str) -> str:
     """The title the fake gives a paper: predictable, with whitespace to normalise."""
     return f"Paper {arxiv_id}:\n   a   study"
@@ -55,6 +61,9 @@ class FakeArxiv:
     """The id_list of every request received."""
     fail_first: int = 0
     """Answer this many requests with 503 before behaving (to exercise retries)."""
+    answer: Response | Callable[[], Response] | None = None
+    """When set, every request gets this (a hostile or broken API) instead of a feed; a
+    function makes a fresh one each time (for streamed bodies)."""
 
     def entry(self, arxiv_id: str) -> str:
         text = _ENTRY_TEMPLATE.replace(f"{_TEMPLATE_ID}v1", f"{arxiv_id}v{self.latest_version}")
@@ -64,6 +73,8 @@ class FakeArxiv:
     def handler(self, request: Request) -> Response:
         ids = [i for i in request.args.get("id_list", "").split(",") if i]
         self.requests.append(ids)
+        if self.answer is not None:
+            return hostile(self.answer)
         if self.fail_first > 0:
             self.fail_first -= 1
             return Response("busy", status=503)
@@ -90,6 +101,9 @@ class FakeGithub:
     """Lower-cased old ``owner/repo`` -> new ``owner/repo`` (which must be in ``known``)."""
     requests: list[dict[str, str]] = field(default_factory=list)
     """Path and relevant headers of every request received."""
+    answer: Response | Callable[[], Response] | None = None
+    """When set, every request gets this (a hostile or broken API) instead of a repository;
+    a function makes a fresh one each time (for streamed bodies)."""
 
     def add(self, full_name: str, **changes: Any) -> None:
         data = fixture_json("github_repo.json")
@@ -111,6 +125,8 @@ class FakeGithub:
             "authorization": request.headers.get("Authorization", ""),
             "if-none-match": request.headers.get("If-None-Match", ""),
         })  # fmt: skip
+        if self.answer is not None:
+            return hostile(self.answer)
         rate = {"X-RateLimit-Limit": "60", "X-RateLimit-Remaining": "59",
                 "X-RateLimit-Reset": "1900000000", "X-RateLimit-Resource": "core"}  # fmt: skip
         if request.path.startswith("/repositories/"):
