@@ -3,89 +3,57 @@
 from __future__ import annotations
 
 import contextlib
-import errno
 import os
+import re
 import stat
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 from .errors import InputError, WriteError
 from .records import RECORD_SUFFIX
+
+STALE_TEMP_AGE_S = 60.0
+"""A record's temp file older than this was left by a run killed between creating and renaming
+it (a live write takes milliseconds); a younger one may be another run's write in progress."""
+_RECORD_TEMP = re.compile(r"^\..+" + re.escape(RECORD_SUFFIX) + r"\.[a-z0-9_]{8}\.tmp$")
+"""``write_atomic``'s temp file for a record: ``.<record>.<mkstemp's 8 characters>.tmp``."""
 
 
 def discover_digests(paths: list[str], pattern: str) -> list[Path]:
     """Digest files named by the user: files as given, folders as their ``pattern`` matches.
 
     Records (``*.enriched.json``) are never taken as digests, whatever the pattern. Each file
-    appears once, in a stable (sorted) order within a folder. Folders that match the pattern
-    are passed over; anything else that matches (a broken symlink, a symlink loop, a FIFO) is
-    kept, so that reading it reports why it is not a digest instead of it vanishing silently.
-    Symlink loops end nowhere: ``**`` does not follow symlinked folders.
+    appears once, in a stable (sorted) order within a folder.
     """
     found: list[Path] = []
     seen: set[Path] = set()
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            candidates = sorted(p for p in path.glob(pattern) if not p.is_dir())
+            candidates = sorted(p for p in path.glob(pattern) if p.is_file())
         elif path.is_file():
             candidates = [path]
-        elif path.is_symlink():
-            raise InputError(f"{raw}: {_link_trouble(path)}")
         elif path.exists():
             raise InputError(f"{raw}: not a regular file or folder")
         else:
             raise InputError(f"{raw}: no such file or folder")
         for candidate in candidates:
-            if candidate.name.endswith(RECORD_SUFFIX):
+            if candidate.name.endswith(RECORD_SUFFIX) or is_record_temp(candidate.name):
                 continue
-            try:
-                resolved = candidate.resolve()
-            except (OSError, RuntimeError):  # RuntimeError: a symlink loop (Python < 3.13)
-                resolved = candidate.absolute()
+            resolved = candidate.resolve()
             if resolved not in seen:
                 seen.add(resolved)
                 found.append(candidate)
     return found
 
 
-def _link_trouble(path: Path) -> str:
-    """Why a symlink leads nowhere: a loop or a missing target."""
+def read_bytes(path: Path) -> bytes:
+    """A digest's raw bytes (hashed as-is into the record; decoded by ``digest``)."""
     try:
-        path.stat()
+        return path.read_bytes()
     except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            return "symbolic link loop"
-        return f"broken symbolic link (to {os.readlink(path)}, which does not exist)"
-    return "symbolic link to something that is not a regular file"
-
-
-def read_bytes(path: Path, limit: int) -> tuple[bytes, int]:
-    """A digest's raw bytes (hashed as-is into the record; decoded by ``digest``), at most
-    ``limit + 1`` of them, and the file's size.
-
-    More than ``limit`` bytes back means the file is over the limit: the caller reports the
-    size instead of checking it, and memory stays bounded whatever the file holds. Only a
-    regular file is read: a FIFO or a device named like a digest would block or never end.
-    """
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except OSError as exc:
-        if path.is_symlink() and exc.errno in (errno.ENOENT, errno.ELOOP):
-            raise InputError(f"{path}: cannot read: {_link_trouble(path)}") from exc
         raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from exc
-    with os.fdopen(fd, "rb") as handle:
-        try:
-            info = os.fstat(handle.fileno())
-            if not stat.S_ISREG(info.st_mode):
-                raise InputError(f"{path}: cannot read: not a regular file")
-            # Sized by the file, not the limit: a 1 KB digest never costs a 10 MB buffer.
-            data = handle.read(min(limit, info.st_size) + 1)
-            if info.st_size < len(data) <= limit:  # it grew since fstat: read up to the limit
-                data += handle.read(limit + 1 - len(data))
-        except OSError as exc:
-            raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from exc
-    return data, max(info.st_size, len(data))
 
 
 def read_text_if_exists(path: Path) -> str | None:
@@ -121,6 +89,39 @@ def write_atomic(path: Path, text: str) -> None:
             os.unlink(tmp_name)
         raise WriteError(f"{path}: cannot write: {exc.strerror or exc}") from exc
     _fsync_dir(path.parent)
+
+
+def is_record_temp(name: str) -> bool:
+    """Whether ``name`` is a record's temp file (never a digest, even for ``--glob '*'``)."""
+    return _RECORD_TEMP.match(name) is not None
+
+
+def remove_stale_temps(
+    folders: Iterable[Path], now_s: float, older_than_s: float = STALE_TEMP_AGE_S
+) -> list[Path]:
+    """Delete record temp files that a killed run left in ``folders``; the ones removed.
+
+    Only files named like ``write_atomic``'s temp files and last modified ``older_than_s``
+    before ``now_s`` (epoch seconds); anything unreadable or already gone is passed over.
+    """
+    removed: list[Path] = []
+    for folder in folders:
+        try:
+            names = os.listdir(folder)
+        except OSError:
+            continue
+        for name in names:
+            if not is_record_temp(name):
+                continue
+            path = folder / name
+            try:
+                info = path.lstat()
+                if stat.S_ISREG(info.st_mode) and now_s - info.st_mtime > older_than_s:
+                    path.unlink()
+                    removed.append(path)
+            except OSError:
+                continue
+    return removed
 
 
 def _fsync_dir(folder: Path) -> None:
