@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import re
 import stat
@@ -24,16 +25,21 @@ def discover_digests(paths: list[str], pattern: str) -> list[Path]:
     """Digest files named by the user: files as given, folders as their ``pattern`` matches.
 
     Records (``*.enriched.json``) are never taken as digests, whatever the pattern. Each file
-    appears once, in a stable (sorted) order within a folder.
+    appears once, in a stable (sorted) order within a folder. Folders that match the pattern
+    are passed over; anything else that matches (a broken symlink, a symlink loop, a FIFO) is
+    kept, so that reading it reports why it is not a digest instead of it vanishing silently.
+    Symlink loops end nowhere: ``**`` does not follow symlinked folders.
     """
     found: list[Path] = []
     seen: set[Path] = set()
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            candidates = sorted(p for p in path.glob(pattern) if p.is_file())
+            candidates = sorted(p for p in path.glob(pattern) if not p.is_dir())
         elif path.is_file():
             candidates = [path]
+        elif path.is_symlink():
+            raise InputError(f"{raw}: {_link_trouble(path)}")
         elif path.exists():
             raise InputError(f"{raw}: not a regular file or folder")
         else:
@@ -41,19 +47,53 @@ def discover_digests(paths: list[str], pattern: str) -> list[Path]:
         for candidate in candidates:
             if candidate.name.endswith(RECORD_SUFFIX) or is_record_temp(candidate.name):
                 continue
-            resolved = candidate.resolve()
+            try:
+                resolved = candidate.resolve()
+            except (OSError, RuntimeError):  # RuntimeError: a symlink loop (Python < 3.13)
+                resolved = candidate.absolute()
             if resolved not in seen:
                 seen.add(resolved)
                 found.append(candidate)
     return found
 
 
-def read_bytes(path: Path) -> bytes:
-    """A digest's raw bytes (hashed as-is into the record; decoded by ``digest``)."""
+def _link_trouble(path: Path) -> str:
+    """Why a symlink leads nowhere: a loop or a missing target."""
     try:
-        return path.read_bytes()
+        path.stat()
     except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "symbolic link loop"
+        return f"broken symbolic link (to {os.readlink(path)}, which does not exist)"
+    return "symbolic link to something that is not a regular file"
+
+
+def read_bytes(path: Path, limit: int) -> tuple[bytes, int]:
+    """A digest's raw bytes (hashed as-is into the record; decoded by ``digest``), at most
+    ``limit + 1`` of them, and the file's size.
+
+    More than ``limit`` bytes back means the file is over the limit: the caller reports the
+    size instead of checking it, and memory stays bounded whatever the file holds. Only a
+    regular file is read: a FIFO or a device named like a digest would block or never end.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        if path.is_symlink() and exc.errno in (errno.ENOENT, errno.ELOOP):
+            raise InputError(f"{path}: cannot read: {_link_trouble(path)}") from exc
         raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    with os.fdopen(fd, "rb") as handle:
+        try:
+            info = os.fstat(handle.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                raise InputError(f"{path}: cannot read: not a regular file")
+            # Sized by the file, not the limit: a 1 KB digest never costs a 10 MB buffer.
+            data = handle.read(min(limit, info.st_size) + 1)
+            if info.st_size < len(data) <= limit:  # it grew since fstat: read up to the limit
+                data += handle.read(limit + 1 - len(data))
+        except OSError as exc:
+            raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    return data, max(info.st_size, len(data))
 
 
 def read_text_if_exists(path: Path) -> str | None:

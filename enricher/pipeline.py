@@ -28,7 +28,7 @@ from .cache import Cache, CachedFact
 from .changes import changed_digests
 from .checker import WebChecker
 from .config import Settings
-from .digest import decode_digest, parse_digest
+from .digest import binary_problem, decode_digest, limit_links, oversize_message, parse_digest
 from .errors import CacheError, EnricherError, Interrupted, UpstreamError, WriteError
 from .files import (
     discover_digests,
@@ -141,7 +141,7 @@ def plan_targets(entries: Iterable[LinkEntry], settings: Settings) -> _Plan:
         if entry.url is None or entry.note is not None:
             plan.decisions[entry] = Settled(Kind.WEB, Verdict(Status.INVALID, entry.note))
             continue
-        target = classify(entry.url)
+        target = classify(entry.url, settings.max_url_length)
         if isinstance(target, InvalidTarget):
             plan.decisions[entry] = Settled(target.kind, Verdict(Status.INVALID, target.reason))
             continue
@@ -386,22 +386,57 @@ class _Digest:
     data: bytes
     entries: tuple[LinkEntry, ...]
     problems: tuple[Problem, ...]
+    checked: bool = True
+    """False for a file not checked at all (binary, over ``--max-digest-size``): no record is
+    written for it, so an old record is never replaced by an empty one."""
 
 
-def _read_digests(paths: list[Path]) -> tuple[list[_Digest], list[str]]:
-    """Read and parse each digest; an unreadable file is an error and the rest go on."""
+def _read_digests(paths: list[Path], settings: Settings) -> tuple[list[_Digest], list[str]]:
+    """Read and parse each digest; a file that cannot be read is an error and the rest go on.
+
+    A file over ``--max-digest-size`` is read no further than the limit: one Problem at its
+    line 1 and a run error (exit 3), since none of its links were checked. A binary file is one
+    Problem and no error: it is not a digest. Past ``--max-links`` links, the rest are left
+    out, with one Problem at the first of them.
+    """
     digests: list[_Digest] = []
     errors: list[str] = []
     for path in paths:
+        name = str(path)
         try:
-            data = read_bytes(path)
+            data, size = read_bytes(path, settings.max_digest_bytes)
         except EnricherError as exc:
             errors.append(str(exc))
             continue
-        text, problems = decode_digest(data, str(path))
-        parsed = parse_digest(text, str(path))
-        digests.append(_Digest(path, data, parsed.entries, problems + parsed.problems))
+        if size > settings.max_digest_bytes:
+            too_big = Problem(name, 1, oversize_message(size, settings.max_digest_bytes))
+            digests.append(_Digest(path, b"", (), (too_big,), checked=False))
+            errors.append(f"{path}: not checked (over --max-digest-size); its record is kept")
+            continue
+        binary = binary_problem(data, name)
+        if binary is not None:
+            digests.append(_Digest(path, data, (), (binary,), checked=False))
+            continue
+        text, problems = decode_digest(data, name)
+        parsed = parse_digest(text, name)
+        entries, left_out = limit_links(parsed.entries, settings.max_links)
+        digests.append(_Digest(path, data, entries, problems + parsed.problems + left_out))
     return digests, errors
+
+
+def _changed_since_read(digest: _Digest) -> str | None:
+    """Why the digest on disk is no longer the one checked (deleted, changed), or None.
+
+    Asked right before its record is written: a record must never claim the sha256 of bytes
+    that are no longer the file, nor stand beside a digest that is gone.
+    """
+    try:
+        now, _ = read_bytes(digest.path, len(digest.data))
+    except EnricherError:
+        return f"{digest.path}: deleted or unreadable since the run read it; record not written"
+    if now != digest.data:
+        return f"{digest.path}: changed during the run; record not written, run again"
+    return None
 
 
 def partition_by_freshness(
@@ -535,7 +570,7 @@ def _run(
     began = time.monotonic()
     # A scheduled run logs one line; the per-digest lines are for people and CI logs.
     detail = logging.DEBUG if trigger == "scheduled" else logging.INFO
-    digests, errors = _read_digests(paths)
+    digests, errors = _read_digests(paths, settings)
     plan = plan_targets((e for digest in digests for e in digest.entries), settings)
 
     cache = _open_cache(settings, started_at, errors)
@@ -640,7 +675,11 @@ def _write_record(
     record_path: Path,
 ) -> bool:
     """Write ``<stem>.enriched.json`` unless it would say the same as the one already there."""
-    if not settings.write:
+    if not settings.write or not digest.checked:
+        return False
+    changed = _changed_since_read(digest)
+    if changed is not None:
+        errors.append(changed)
         return False
     record = build_record(
         digest.path.name, digest.data, links, digest.problems, generated_at, settings.metadata
