@@ -6,6 +6,7 @@ take Markdown links ``[label](url)`` and bare ``http(s)://`` URLs anywhere in th
 
 from __future__ import annotations
 
+import bisect
 import codecs
 import re
 
@@ -140,15 +141,21 @@ def trim_url(url: str) -> str:
     A closing bracket stays when the URL opened it, as in
     ``https://en.wikipedia.org/wiki/Transformer_(machine_learning)``.
     """
-    while url:
-        last = url[-1]
-        if last in _TRAILING_PUNCT or (
-            last in _BRACKETS and url.count(_BRACKETS[last]) < url.count(last)
-        ):
-            url = url[:-1]
+    # Counted once and kept up to date: counting (or slicing) per character trimmed made a
+    # URL followed by a million ")" take hours.
+    opened = {opening: url.count(opening) for opening in _BRACKETS.values()}
+    closed = {closing: url.count(closing) for closing in _BRACKETS}
+    end = len(url)
+    while end:
+        last = url[end - 1]
+        if last in _TRAILING_PUNCT:
+            end -= 1
+        elif last in _BRACKETS and opened[_BRACKETS[last]] < closed[last]:
+            closed[last] -= 1
+            end -= 1
         else:
             break
-    return url
+    return url[:end]
 
 
 def _list_entry(path: str, number: int, line: str) -> LinkEntry | None:
@@ -249,7 +256,9 @@ def parse_digest(text: str, path: str) -> ParsedDigest:
             if entry is not None:
                 found.append((md.start(), entry))
         for bare in _BARE_URL.finditer(line):
-            if any(start <= bare.start() < end for start, end in covered):
+            # Spans are in order and disjoint: the one to look at is the last starting before.
+            inside = bisect.bisect_right(covered, bare.start(), key=lambda span: span[0]) - 1
+            if inside >= 0 and bare.start() < covered[inside][1]:
                 continue
             found.append((bare.start(), LinkEntry(path, number, None, trim_url(bare.group()))))
         entries.extend(entry for _, entry in sorted(found, key=lambda item: item[0]))

@@ -147,6 +147,16 @@ def test_latin1_digest_is_reported_at_its_line_and_still_checked(tmp_path: Path)
     assert [link["status"] for link in record_of(digest)["links"]] == ["ok"]
 
 
+def test_truncated_utf16_is_reported_at_its_line() -> None:
+    """A UTF-16 file cut in the middle of a character: one problem at that line, links kept."""
+    data = codecs.BOM_UTF16_LE + DIGEST_TEXT.encode("utf-16-le") + "x".encode("utf-16-le")[:1]
+    text, problems = decode_digest(data, "d.txt")
+    assert [(p.line, p.message) for p in problems] == [
+        (6, f"not valid UTF-16 (byte {len(data) - 1}); bad bytes replaced")
+    ]
+    assert len(parse_digest(text, "d.txt").entries) == 2
+
+
 def test_empty_digest_gives_an_empty_record(tmp_path: Path) -> None:
     """An empty file is a digest without links: a record with none, no problem, exit 0."""
     digest = tmp_path / "empty.txt"
@@ -308,6 +318,17 @@ def test_digest_size_limit_setting_is_used(tmp_path: Path) -> None:
     ]
 
 
+def test_one_byte_over_the_size_limit_gives_exact_sizes(tmp_path: Path) -> None:
+    """When rounding would show the same size twice, the message gives exact bytes."""
+    digest = tmp_path / "d.txt"
+    digest.write_bytes(b"x" * (MIB + 1))
+    summary = check(digest, max_digest_bytes=MIB)
+    assert problems_of(summary) == [
+        f"{digest}:1: file is {MIB + 1} bytes, over the {MIB}-byte limit (--max-digest-size); "
+        "not checked"
+    ]
+
+
 def test_digest_of_exactly_the_size_limit_is_checked(tmp_path: Path) -> None:
     """The limit is inclusive: a digest of exactly --max-digest-size bytes is checked."""
     digest = tmp_path / "d.txt"
@@ -336,6 +357,24 @@ def test_100000_links_check_the_first_10000_with_one_problem(tmp_path: Path) -> 
     assert len(record["links"]) == DEFAULT_MAX_LINKS and record["problems"][0]["line"] == 10001
     assert summary.exit_code == 0
     assert elapsed < 10, f"100,000-link digest took {elapsed:.1f} s"
+
+
+PATHOLOGICAL_LINES = {
+    "url-then-a-million-closing-parens": "see https://a.example/" + ")" * 1_000_000,
+    "url-then-a-million-dots": "see https://a.example/" + "." * 1_000_000,
+    "forty-thousand-markdown-links-on-one-line": "[a](https://a.example/x) " * 40_000,
+    "a-million-open-brackets": "[" * 1_000_000,
+    "unclosed-markdown-title": "[a](" + "x" * 500_000 + ' "' + "y" * 500_000,
+}
+"""One-line digests of about a megabyte that made the parser quadratic (hours) or could."""
+
+
+@pytest.mark.parametrize("text", PATHOLOGICAL_LINES.values(), ids=PATHOLOGICAL_LINES.keys())
+def test_pathological_lines_parse_in_linear_time(text: str) -> None:
+    """A megabyte-long hostile line parses in well under a second, not in hours."""
+    began = time.monotonic()
+    parse_digest(text, "d.txt")
+    assert time.monotonic() - began < 3.0
 
 
 def test_url_duplicated_thousands_of_times_costs_one_request(tmp_path: Path) -> None:
