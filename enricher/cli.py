@@ -24,6 +24,7 @@ from . import status as run_status
 from .config import FORMATS, Settings, build_schedule, build_settings
 from .errors import ConfigError, InputError, Interrupted, LockError, WriteError
 from .files import check_writable_folder, discover_digests, read_text_if_exists, write_report
+from .github_api import RedactingFilter
 from .lock import process_alive
 from .models import RunSummary
 from .pipeline import EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE, Progress, run
@@ -196,12 +197,12 @@ class _CurrentStderr:
         sys.stderr.flush()
 
 
-def _configure_logging(verbosity: int, live_progress: bool) -> None:
+def _configure_logging(verbosity: int, live_progress: bool, token: str | None = None) -> None:
     """Plain, timestamped lines on stderr, for cron logs and CI.
 
     By default one line per digest and one per run; with a live progress bar on the
     terminal those are left out (the bar and the report say the same), and ``-q`` keeps
-    errors only.
+    errors only. The GitHub token is blanked out of every line, whoever logs it.
     """
     default = logging.WARNING if live_progress else logging.INFO
     level = {-1: logging.ERROR, 0: default, 1: logging.INFO}.get(verbosity, logging.DEBUG)
@@ -209,6 +210,8 @@ def _configure_logging(verbosity: int, live_progress: bool) -> None:
     handler.setFormatter(
         logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%Y-%m-%dT%H:%M:%S")
     )
+    if token:
+        handler.addFilter(RedactingFilter(token))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
@@ -260,7 +263,7 @@ def _check(args: list[str], env: Mapping[str, str]) -> int:
         if problem is not None:  # found now, not after every link has been checked
             return _failed(f"configuration error: {flag} {problem}", EXIT_USAGE)
     live = _wants_progress(settings, env)
-    _configure_logging(settings.verbosity, live_progress=live)
+    _configure_logging(settings.verbosity, live_progress=live, token=settings.github_token)
     progress: Progress | None = None
     if live:
         from .terminal import RichProgress  # rich is only imported for a person at a terminal
@@ -336,7 +339,7 @@ def _schedule(args: list[str], env: Mapping[str, str]) -> int:
         return _failed(f"configuration error: {exc}", EXIT_USAGE)
     except InputError as exc:
         return _failed(exc, EXIT_USAGE)
-    _configure_logging(settings.verbosity, live_progress=False)
+    _configure_logging(settings.verbosity, live_progress=False, token=settings.github_token)
     if settings.verbosity < 2:
         # APScheduler logs each job start and end; our one line per run says it better. Its
         # "skipped: maximum number of running instances" is replaced by our catch-up line.

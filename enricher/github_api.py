@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import zlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -43,6 +44,44 @@ _SHOWN_VALUE_CHARS = 40
 """How much of a bad value a reason quotes: enough to recognise, never a page."""
 REDACTED = "[redacted]"
 """What the token becomes in any message."""
+
+
+def secret_forms(secret: str) -> list[str]:
+    """The forms a message may hold a secret in: as given, without its scheme ("Bearer "),
+    and as ``repr`` quotes it (libraries quote bad header values as bytes). Longest first."""
+    bare = secret.partition(" ")[2]
+    forms = {secret, bare, repr(secret)[1:-1], repr(bare)[1:-1]}
+    return sorted((form for form in forms if form), key=len, reverse=True)
+
+
+def redact(text: str, secrets: list[str]) -> str:
+    """``text`` with every form in ``secrets`` replaced by ``REDACTED``."""
+    for secret in secrets:
+        text = text.replace(secret, REDACTED)
+    return text
+
+
+class RedactingFilter(logging.Filter):
+    """A log handler filter that blanks the token out of every line, tracebacks included.
+
+    At ``-vv`` httpcore logs response headers as received, so a server that echoes the
+    token in a header would otherwise print it.
+    """
+
+    def __init__(self, token: str) -> None:
+        super().__init__()
+        self._secrets = secret_forms(f"Bearer {token}")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite the record's message (and traceback text) without the token."""
+        message = record.getMessage()
+        if any(secret in message for secret in self._secrets):
+            record.msg, record.args = redact(message, self._secrets), None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text, self._secrets)
+        return True
 
 
 class UnreadableRepo(ValueError):
@@ -214,6 +253,11 @@ def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
     return url.scheme, url.host, url.port
 
 
+def _host_port(url: httpx.URL) -> str:
+    """Where a URL points, without its path or query (which may carry anything)."""
+    return f"{url.host}:{url.port}" if url.port is not None else url.host
+
+
 def _quota_exhausted(response: _Answer) -> bool:
     return (
         response.status_code in (403, 429) and response.headers.get("x-ratelimit-remaining") == "0"
@@ -239,11 +283,7 @@ class GithubApi:
         self._client = client
         self._max_response_bytes = max_response_bytes
         self._max_redirects = max_redirects
-        authorization = client.headers.get("authorization", "")
-        bare = authorization.partition(" ")[2]
-        # As sent, bare, and as a library would quote it (repr escapes odd characters).
-        forms = {authorization, bare, repr(authorization)[1:-1], repr(bare)[1:-1]}
-        self._secrets = sorted((f for f in forms if f), key=len, reverse=True)
+        self._secrets = secret_forms(client.headers.get("authorization", ""))
         """The token in every form a message might hold it: blanked out of every message."""
         self._attempts = attempts
         self._retry_budget_s = retry_budget_s
@@ -294,9 +334,7 @@ class GithubApi:
 
     def _redact(self, text: str) -> str:
         """``text`` with the token blanked out: servers and libraries may echo headers."""
-        for secret in self._secrets:
-            text = text.replace(secret, REDACTED)
-        return text
+        return redact(text, self._secrets)
 
     async def _get_with_quota(self, path: str, etag: str | None) -> _Answer | UpstreamError:
         for _ in range(2):  # at most one wait for a quota reset per repository
@@ -418,7 +456,7 @@ class GithubApi:
                 # Only the API host is trusted with the token and with repository facts.
                 return UpstreamError(
                     "github", path, response.status_code, 1,
-                    f"GitHub API redirected to another host ({target.host}); not followed",
+                    f"GitHub API redirected to another host ({_host_port(target)}); not followed",
                 )  # fmt: skip
             request = self._client.build_request("GET", target, headers=headers)
         message = f"GitHub API redirected more than {self._max_redirects} times"

@@ -104,6 +104,8 @@ class FakeGithub:
     answer: Response | Callable[[], Response] | None = None
     """When set, every request gets this (a hostile or broken API) instead of a repository;
     a function makes a fresh one each time (for streamed bodies)."""
+    special: dict[str, Callable[[Request], Response]] = field(default_factory=dict)
+    """Lower-cased ``owner/repo`` -> a handler of its own (hostile answers for one repo)."""
 
     def add(self, full_name: str, **changes: Any) -> None:
         data = fixture_json("github_repo.json")
@@ -138,6 +140,8 @@ class FakeGithub:
         match = re.fullmatch(r"/repos/([^/]+)/([^/]+)", request.path)
         assert match, request.path
         key = f"{match[1]}/{match[2]}".lower()
+        if key in self.special:
+            return self.special[key](request)
         if key in self.renamed:
             body = fixture_json("github_repo_301_moved.json")
             location = f"{request.host_url.rstrip('/')}/repositories/{self.renamed[key]}"
