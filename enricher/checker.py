@@ -7,7 +7,8 @@ never raises for a bad link.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import contextlib
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from urllib.parse import urljoin, urlsplit
 
@@ -17,6 +18,7 @@ from .config import DEFAULT_DEADLINE_S, DEFAULT_MAX_REDIRECTS
 from .models import FailureKind, FetchFailure, FetchOutcome, HttpFacts, Redirect
 from .net import describe_http_error
 from .netwatch import NetworkWatch
+from .pacing import PUSHBACK_STATUSES, HostPace
 from .retries import AsyncSleep, async_retrying
 from .urls import SUPPORTED_SCHEMES, is_private_host
 from .verdicts import MAX_RETRY_AFTER_S, is_transient, parse_retry_after
@@ -52,7 +54,7 @@ class WebChecker:
         self._client = client
         self._global = asyncio.Semaphore(concurrency)
         self._per_host = per_host
-        self._hosts: dict[str, asyncio.Semaphore] = {}
+        self._hosts: dict[str, HostGate] = {}
         self._request_deadline_s = (
             request_deadline_s if request_deadline_s is not None else timeout_s * 2 + 1
         )
@@ -80,7 +82,7 @@ class WebChecker:
         )
         try:
             async with asyncio.timeout(self._link_deadline_s):
-                outcome: FetchOutcome = await retrying(self._follow, url)
+                outcome: FetchOutcome = await retrying(self._follow, url, {})
         except TimeoutError:
             return FetchFailure(
                 FailureKind.TIMEOUT,
@@ -107,13 +109,13 @@ class WebChecker:
             return outcome.retry_after_s <= MAX_RETRY_AFTER_S
         return True
 
-    async def _follow(self, url: str) -> FetchOutcome:
+    async def _follow(self, url: str, waited: dict[str, int]) -> FetchOutcome:
         """One attempt: GET and follow redirects by hand, keeping the chain."""
         chain: list[Redirect] = []
         visits = {url: 1}
         current = url
         for _ in range(self._max_redirects + 1):
-            answer = await self._get(current)
+            answer = await self._get(current, waited)
             if isinstance(answer, FetchFailure):
                 message = answer.message
                 if chain and answer.kind is FailureKind.PRIVATE:
@@ -160,22 +162,35 @@ class WebChecker:
             tuple(chain),
         )
 
-    def _host_limit(self, host: str) -> asyncio.Semaphore:
+    def host_gate(self, host: str) -> HostGate:
+        """The gate of ``host``: its adaptive limit and pause (made on first use)."""
         if host not in self._hosts:
-            self._hosts[host] = asyncio.Semaphore(self._per_host)
+            self._hosts[host] = HostGate(HostPace(self._per_host), self._sleep, self._clock)
         return self._hosts[host]
 
-    async def _get(self, url: str) -> tuple[int, httpx.Headers] | FetchFailure:
-        """One request; headers only (the body is never downloaded)."""
+    async def _get(
+        self, url: str, waited: dict[str, int]
+    ) -> tuple[int, httpx.Headers] | FetchFailure:
+        """One request, judged on its headers (only a small body is read, for reuse).
+
+        ``waited``: per host, the pauses this link has already waited out itself (its retry
+        honours the Retry-After it was given), so it does not wait for them twice.
+        """
         host = (urlsplit(url).hostname or "").lower()
         # Host slot first, then a global slot: a task waiting for a busy host must not hold
         # a global slot that a task for another host could use.
-        async with self._host_limit(host), self._global:
+        gate = self.host_gate(host)
+        async with gate.slot(waited.get(host, 0)), self._global:
             try:
                 async with asyncio.timeout(self._request_deadline_s):
-                    async with self._client.stream("GET", url, headers={"Accept": ACCEPT}) as resp:
-                        self._watch.answered()
-                        return resp.status_code, resp.headers
+                    try:
+                        return await self._send(url, host, gate, waited)
+                    except httpx.RemoteProtocolError as exc:
+                        if STALE_CONNECTION not in str(exc):
+                            raise
+                        # A kept-alive connection the server had already closed: browsers
+                        # resend at once on a new one, and so do we (once).
+                        return await self._send(url, host, gate, waited)
             except TimeoutError:
                 self._watch.failed(host)
                 return FetchFailure(
@@ -190,3 +205,104 @@ class WebChecker:
                 elif kind is FailureKind.BAD_REDIRECT:
                     self._watch.answered()
                 return FetchFailure(kind, message)
+
+    async def _send(
+        self, url: str, host: str, gate: HostGate, waited: dict[str, int]
+    ) -> tuple[int, httpx.Headers]:
+        """The GET itself: adapt the host's pace to the answer, drain a small body for reuse."""
+        async with self._client.stream("GET", url, headers={"Accept": ACCEPT}) as resp:
+            self._watch.answered()
+            retry_after = parse_retry_after(resp.headers.get("retry-after"), self._clock())
+            epoch = gate.answered(resp.status_code, retry_after)
+            if resp.status_code in PUSHBACK_STATUSES:
+                waited[host] = epoch  # this link's own retry waits it out
+            await _drain_small_body(resp)
+            return resp.status_code, resp.headers
+
+
+STALE_CONNECTION = "Server disconnected without sending a response"
+"""httpcore's words for a reused connection that the server had closed meanwhile."""
+
+SMALL_BODY_BYTES = 64 * 1024
+"""A body this small (by Content-Length) is read so the connection can be reused; a larger
+one is never downloaded and its connection is closed instead."""
+
+DRAIN_S = 0.5
+"""The longest time spent reading a small body; a server that drips it loses the reuse."""
+
+
+async def _drain_small_body(response: httpx.Response) -> None:
+    """Read a small body to its end, so HTTP/1.1 can reuse the connection for the next page.
+
+    Only for a declared ``Content-Length`` up to ``SMALL_BODY_BYTES``: bytes are counted raw
+    (never decompressed), and failing to drain costs only the reuse, never the verdict.
+    """
+    length = response.headers.get("content-length", "")
+    if not length.isdigit() or int(length) > SMALL_BODY_BYTES:
+        return
+    budget = int(length)
+    with contextlib.suppress(httpx.HTTPError, TimeoutError):
+        async with asyncio.timeout(DRAIN_S):
+            async for chunk in response.aiter_raw():
+                budget -= len(chunk)
+                if budget < 0:
+                    return
+
+
+class HostGate:
+    """The requests in flight to one host, under its adaptive ``HostPace``.
+
+    Waiters are served in arrival order. A pause (a 429/503 with Retry-After) holds every
+    request of the host that has not started yet, not only the one that was refused.
+    """
+
+    def __init__(self, pace: HostPace, sleep: AsyncSleep, clock: Callable[[], datetime]) -> None:
+        self.pace = pace
+        self.in_flight = 0
+        self.peak = 0
+        """The most requests ever in flight at once (for tests and benchmarks)."""
+        self._sleep = sleep
+        self._clock = clock
+        self._changed = asyncio.Condition()
+
+    @contextlib.asynccontextmanager
+    async def slot(self, honoured: int = 0) -> AsyncIterator[None]:
+        """Hold one of the host's slots for the duration of a request.
+
+        ``honoured``: pauses up to this one were already waited out by the caller.
+        """
+        await self._acquire(honoured)
+        try:
+            yield
+        finally:
+            async with self._changed:
+                self.in_flight -= 1
+                self._changed.notify_all()
+
+    async def _acquire(self, honoured: int) -> None:
+        async with self._changed:
+            while True:
+                if self.pace.pauses > honoured:
+                    honoured = self.pace.pauses
+                    wait = self.pace.pause_left_s(self._clock())
+                    if wait > 0:
+                        self._changed.release()  # others may finish meanwhile
+                        try:
+                            await self._sleep(wait)
+                        finally:
+                            await self._changed.acquire()
+                        continue
+                if self.in_flight < self.pace.limit:
+                    self.in_flight += 1
+                    self.peak = max(self.peak, self.in_flight)
+                    return
+                await self._changed.wait()
+
+    def answered(self, status: int, retry_after_s: float | None) -> int:
+        """Adapt the host's limit to an answer; a raised limit lets waiters in at release.
+
+        Returns the host's pause count: a pause this answer started is the caller's own to
+        wait out (its retry does), not one to wait for again at the gate.
+        """
+        self.pace.answered(status, retry_after_s, self._clock(), self.in_flight)
+        return self.pace.pauses

@@ -104,7 +104,9 @@ def build_parser(*, schedule: bool = False) -> argparse.ArgumentParser:
     add("--exclude", metavar="REGEX", action="append",
         help="skip URLs matching REGEX (repeatable)")  # fmt: skip
     add("--concurrency", metavar="N", help="requests in flight in all (default: 16)")
-    add("--per-host", metavar="N", help="requests in flight per host (default: 2)")
+    add("--per-host", metavar="N",
+        help="most requests in flight per host; lowered while a host answers 429/503 "
+             "(default: 6)")  # fmt: skip
     add("--timeout", metavar="SECONDS", help="per-request timeout (default: 20)")
     add("--deadline", metavar="SECONDS",
         help="wall-clock limit for one link, retries and redirects included (default: 150)")  # fmt: skip

@@ -27,8 +27,9 @@ DEFAULT_ARXIV_DELAY_S = 3.0
 DEFAULT_TIMEOUT_S = 20.0
 """Per-request timeout (connect, read, write, pool) for web pages and APIs."""
 DEFAULT_CONCURRENCY = 16
-DEFAULT_PER_HOST = 2
-"""Requests in flight to one host; low, because digests cite many pages of few sites."""
+DEFAULT_PER_HOST = 6
+"""Most requests in flight to one host, as browsers allow per host; the limit adapts below it
+when the host answers 429 or 503 (see ``pacing``)."""
 DEFAULT_ATTEMPTS = 3
 """Attempts per request for transient failures (timeouts, resets, 408, 429, 5xx)."""
 DEFAULT_RETRY_BUDGET_S = 120.0

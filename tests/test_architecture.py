@@ -11,7 +11,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "enricher"
 
 PURE_CORE = (
     "digest", "urls", "verdicts", "records", "report", "facts", "netwatch", "models", "status",
-    "schedules",
+    "schedules", "pacing",
 )  # fmt: skip
 """Modules that decide things from values and never touch the network, disk, clock or env."""
 

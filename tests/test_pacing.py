@@ -1,0 +1,211 @@
+"""Per-host scheduling: the adaptive limit (pure) and the gate that enforces it (MockTransport).
+
+No test waits on the real clock: the checker's sleep is injected and advances a fake clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+import httpx
+import pytest
+
+from enricher.checker import WebChecker
+from enricher.models import HttpFacts
+from enricher.net import RequestCounter
+from enricher.netwatch import NetworkWatch
+from enricher.pacing import DEFAULT_PAUSE_S, HostPace
+
+NOW = datetime(2026, 11, 22, 9, 0, 0, tzinfo=timezone.utc)
+
+
+# --- HostPace: the policy -------------------------------------------------------------------
+
+
+def test_pace_starts_at_the_ceiling() -> None:
+    """A host is never probed above --per-host, so a polite host is never pushed past it."""
+    assert HostPace(6).limit == 6
+
+
+def test_pushback_halves_the_limit_and_pauses_for_retry_after() -> None:
+    """429 with Retry-After: 5 halves the limit and pauses the whole host for 5 s."""
+    pace = HostPace(6)
+    pace.answered(429, 5.0, NOW, in_flight=6)
+    assert pace.limit == 3
+    assert pace.pause_left_s(NOW) == 5.0
+    assert pace.pause_left_s(NOW + timedelta(seconds=5)) == 0.0
+
+
+def test_503_without_retry_after_pauses_for_the_default() -> None:
+    """503 naming no wait still slows down: limit halved, a default pause."""
+    pace = HostPace(4)
+    pace.answered(503, None, NOW)
+    assert (pace.limit, pace.pause_left_s(NOW)) == (2, DEFAULT_PAUSE_S)
+
+
+def test_limit_never_drops_below_one() -> None:
+    """However many refusals, one request at a time still goes."""
+    pace = HostPace(6)
+    for second in range(10):
+        pace.answered(429, 1.0, NOW + timedelta(seconds=2 * second), in_flight=1)
+    assert pace.limit == 1 and pace.ceiling == 1
+
+
+def test_refusals_of_one_burst_lower_the_limit_once() -> None:
+    """Six requests refused together halve the limit once, not six times."""
+    pace = HostPace(6)
+    for _ in range(6):
+        pace.answered(429, 1.0, NOW, in_flight=6)
+    assert pace.limit == 3
+
+
+def test_429_lowers_the_ceiling_below_the_load_that_provoked_it() -> None:
+    """Refused with 4 in flight: recovery stops at 3, so the same refusal does not repeat."""
+    pace = HostPace(6)
+    pace.answered(429, 1.0, NOW, in_flight=4)
+    for _ in range(50):
+        pace.answered(200, None, NOW)
+    assert pace.limit == 3
+
+
+def test_503_leaves_the_ceiling_alone() -> None:
+    """A 503 may be a passing failure: the limit dips, then recovers to --per-host."""
+    pace = HostPace(6)
+    pace.answered(503, 1.0, NOW, in_flight=6)
+    for _ in range(50):
+        pace.answered(200, None, NOW)
+    assert pace.limit == 6
+
+
+def test_long_retry_after_is_not_a_host_pause() -> None:
+    """An hour's Retry-After is reported as it is, not waited for by the whole run."""
+    pace = HostPace(6)
+    pace.answered(429, 3600.0, NOW)
+    assert pace.pause_left_s(NOW) == 0.0 and pace.pauses == 0
+
+
+def test_limit_recovers_additively_to_the_ceiling() -> None:
+    """After a pushback, each window of good answers raises the limit by one, up to --per-host."""
+    pace = HostPace(6)
+    pace.answered(503, 1.0, NOW)  # 6 -> 3
+    seen = []
+    for _ in range(30):
+        pace.answered(200, None, NOW)
+        seen.append(pace.limit)
+    assert seen[2] == 4  # a window of 3 answers at limit 3
+    assert seen[6] == 5  # then a window of 4
+    assert max(seen) == 6 and seen[-1] == 6
+
+
+def test_a_shorter_pause_does_not_cut_a_longer_one() -> None:
+    """Two refusals: the host stays paused until the later of the two moments."""
+    pace = HostPace(6)
+    pace.answered(429, 10.0, NOW, in_flight=6)
+    pace.answered(429, 2.0, NOW + timedelta(seconds=1), in_flight=6)
+    assert pace.pause_left_s(NOW) == 10.0
+
+
+# --- The gate in a WebChecker -----------------------------------------------------------------
+
+
+@dataclass
+class CappedHost:
+    """A host that answers 429 (Retry-After: 1) when more than ``cap`` requests overlap."""
+
+    cap: int
+    scripted: dict[str, list[int]] = field(default_factory=dict)
+    """Per path, statuses to answer first (e.g. ``[429]`` then the default 200)."""
+    in_flight: int = 0
+    peak: int = 0
+    provoked: int = 0
+    log: list[tuple[str, datetime]] = field(default_factory=list)
+    clock: list[datetime] = field(default_factory=lambda: [NOW])
+
+    async def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.log.append((request.url.path, self.clock[0]))
+        self.in_flight += 1
+        self.peak = max(self.peak, self.in_flight)
+        try:
+            for _ in range(5):
+                await asyncio.sleep(0)  # overlap with every other task
+            if self.in_flight > self.cap:
+                self.provoked += 1
+                return httpx.Response(429, headers={"Retry-After": "1"})
+            script = self.scripted.get(request.url.path)
+            if script:
+                status = script.pop(0)
+                return httpx.Response(status, headers={"Retry-After": "5"})
+            return httpx.Response(200)
+        finally:
+            self.in_flight -= 1
+
+
+def run_checks(
+    host: CappedHost, urls: list[str], per_host: int
+) -> tuple[list[object], list[float]]:
+    """Check ``urls`` against ``host``; the injected sleep advances the host's clock."""
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        host.clock[0] += timedelta(seconds=seconds)
+
+    async def go() -> list[object]:
+        async with httpx.AsyncClient(
+            transport=httpx.MockTransport(host),
+            event_hooks={"request": [RequestCounter().hook("web")]},
+        ) as client:
+            checker = WebChecker(
+                client, concurrency=64, per_host=per_host, timeout_s=5, attempts=3,
+                retry_budget_s=60, allow_private=True, watch=NetworkWatch(), sleep=sleep,
+                clock=lambda: host.clock[0],
+            )  # fmt: skip
+            return list(await asyncio.gather(*(checker.check(u) for u in urls)))
+
+    return asyncio.run(go()), slept
+
+
+@pytest.mark.parametrize("per_host", [1, 2, 6])
+def test_per_host_limit_is_never_exceeded(per_host: int) -> None:
+    """Fifty pages of one host: at most --per-host in flight, so a cap of 6 is never provoked."""
+    host = CappedHost(cap=6)
+    urls = [f"https://busy.example.test/p/{i}" for i in range(50)]
+
+    outcomes, _ = run_checks(host, urls, per_host)
+
+    assert host.peak == per_host
+    assert host.provoked == 0
+    assert all(isinstance(o, HttpFacts) and o.status_code == 200 for o in outcomes)
+    assert len(host.log) == 50  # one request per unique URL
+
+
+def test_retry_after_pauses_the_whole_host() -> None:
+    """One page answers 429 Retry-After: 5; pages of that host not yet sent wait the 5 s too."""
+    host = CappedHost(cap=10, scripted={"/p/0": [429]})
+    urls = [f"https://busy.example.test/p/{i}" for i in range(6)]
+
+    outcomes, slept = run_checks(host, urls, per_host=1)
+
+    assert all(isinstance(o, HttpFacts) and o.status_code == 200 for o in outcomes)
+    sent_at = {path: when for path, when in host.log}
+    first = host.log[0]
+    assert first == ("/p/0", NOW)
+    # Every other page was sent at least 5 s after the refusal, not right behind it.
+    assert all(
+        when >= NOW + timedelta(seconds=5) for path, when in sent_at.items() if path != "/p/0"
+    )
+    assert 5.0 in slept
+
+
+def test_host_that_pushes_back_gets_fewer_requests_at_once() -> None:
+    """A host whose real cap is 2 while --per-host is 6: after its 429s the limit comes down,
+    and every page still ends ok through retries."""
+    host = CappedHost(cap=2)
+    urls = [f"https://small.example.test/p/{i}" for i in range(30)]
+
+    outcomes, _ = run_checks(host, urls, per_host=6)
+
+    assert all(isinstance(o, HttpFacts) and o.status_code == 200 for o in outcomes)
+    assert 0 < host.provoked <= 6  # the first burst is refused, then the gate adapts
