@@ -449,6 +449,16 @@ def test_permission_denied_file_is_an_error_naming_it(tmp_path: Path) -> None:
     assert record_path(tmp_path / "good.txt").is_file()
 
 
+def test_dangling_symlink_named_on_the_command_line_is_a_usage_error(tmp_path: Path) -> None:
+    """A broken symlink given as PATH: exit 2 with what is wrong, no traceback, nothing written."""
+    (tmp_path / "gone.txt").symlink_to("nowhere.txt")
+    done = cli("gone.txt", cwd=tmp_path)
+    assert done.returncode == 2
+    assert "gone.txt: broken symbolic link (to nowhere.txt, which does not exist)" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert list(tmp_path.iterdir()) == [tmp_path / "gone.txt"]
+
+
 def changing_web(action: Callable[[], None]) -> WebRecorder:
     """A stand-in web that does ``action`` at its first request: between reading and writing."""
 
@@ -513,6 +523,25 @@ def test_read_only_record_folder_keeps_the_old_record(
         f"{record_path(digest)}: cannot write: {os.strerror(errno.EROFS)}",
     )
     assert summary.exit_code == 3
+    assert record_path(digest).read_bytes() == old_record
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into a read-only folder anyway")
+def test_really_read_only_record_folder_keeps_the_old_record(tmp_path: Path) -> None:
+    """chmod 555 on the folder: the error names the record, exit 3, the old record is kept."""
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    digest = folder / "d.txt"
+    digest.write_text("[A] https://a.example/\n", encoding="utf-8")
+    old_record = b'{"old": "record"}\n'
+    record_path(digest).write_bytes(old_record)
+    folder.chmod(0o555)
+    try:
+        summary = check(digest)
+    finally:
+        folder.chmod(0o755)
+    assert summary.exit_code == 3
+    assert [error for error in summary.errors if str(record_path(digest)) in error]
     assert record_path(digest).read_bytes() == old_record
 
 
