@@ -7,6 +7,7 @@ then with a good one (the link is ``ok`` with its metadata: nothing was poisoned
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import json
 import sqlite3
@@ -16,14 +17,18 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from werkzeug import Response
 
 from enricher.cache import CACHE_FILE
 from enricher.config import DEFAULT_ATTEMPTS, DEFAULT_MAX_RESPONSE_BYTES
-from enricher.models import Status
+from enricher.errors import UpstreamError
+from enricher.github_api import GithubApi
+from enricher.models import GithubTarget, Status
+from enricher.netwatch import NetworkWatch
 from enricher.pipeline import run
-from tests.conftest import Apis, FakeClock
+from tests.conftest import START, Apis, FakeClock
 from tests.fakes import fixture_json, fixture_text
 
 PAPER, REPO = "2401.10774", "QwenLM/Qwen-VL"
@@ -409,3 +414,42 @@ def test_github_size_cap_follows_the_setting(apis: Apis, check: Check) -> None:
     """--max-response-size is the GitHub limit: a repository over 1 KiB is refused at 1 KiB."""
     links = check(max_response_bytes=1024)
     assert "GitHub API answer larger than 1 KiB; not read" in links["Qwen-VL"]["reason"]
+
+
+def test_github_redirect_loop_on_the_api_host_is_bounded(
+    apis: Apis, check: Check, tmp_path: Path, clock: FakeClock
+) -> None:
+    """An API redirecting to itself forever is followed 5 times, once, then named."""
+
+    def loop(request: Any) -> Response:
+        return Response("", status=301, headers={"Location": request.path})
+
+    apis.github.special[REPO.lower()] = loop
+    link = check()["Qwen-VL"]
+    assert link["status"] == Status.UNREACHABLE
+    assert "GitHub API redirected more than 5 times" in link["reason"]
+    assert len(apis.github.requests) == 6 and clock.slept == []
+    assert GITHUB_KEY not in cached_keys(tmp_path)
+
+
+def test_github_redirect_to_an_unusable_url_is_a_failure_not_a_crash() -> None:
+    """A Location httpx cannot parse (werkzeug will not even send one) is a reason, not an
+    exception escaping the edge."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(301, headers={"Location": "http://h:abc/"})
+
+    async def sleep(seconds: float) -> None:
+        pass
+
+    async def fetch() -> UpstreamError:
+        async with httpx.AsyncClient(
+            base_url="https://api.github.test", transport=httpx.MockTransport(handler)
+        ) as client:
+            api = GithubApi(client, attempts=3, retry_budget_s=60, rate_limit_wait_s=60,
+                            watch=NetworkWatch(), sleep=sleep, clock=lambda: START)  # fmt: skip
+            with pytest.raises(UpstreamError) as failure:
+                await api.fetch(GithubTarget("QwenLM", "Qwen-VL"))
+            return failure.value
+
+    assert "GitHub API redirect to an unusable URL" in str(asyncio.run(fetch()))
