@@ -18,6 +18,18 @@ NETWORK_DOWN_NOTE = (
 )
 
 
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
+def visible(text: str) -> str:
+    """Text safe to print on a terminal: control characters shown as ``\\x1b``-style escapes.
+
+    A digest is anyone's input; a label or URL holding ESC sequences would otherwise recolour
+    the editor's terminal, rewrite its title or hide lines of the report.
+    """
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
 def non_ok(summary: RunSummary) -> list[tuple[DigestResult, CheckedLink]]:
     """Every link that is not ``ok``, in digest and line order."""
     return [
@@ -40,7 +52,7 @@ def link_line(path: str, link: CheckedLink) -> str:
         parts.append(f"({verdict.reason})")
     if verdict.suggested_url and verdict.status is Status.REDIRECTED:
         parts.append(f"-> {verdict.suggested_url}")
-    return " ".join(parts)
+    return visible(" ".join(parts))
 
 
 def _counts_line(summary: RunSummary) -> str:
@@ -60,8 +72,8 @@ def format_text(summary: RunSummary, *, brief: bool = False) -> str:
 
     ``brief`` (``-q``) leaves out the opening line about time, requests and records.
     """
-    lines: list[str] = [f"error: {error}" for error in summary.errors]
-    lines += [str(problem) for problem in summary.problems]
+    lines: list[str] = [visible(f"error: {error}") for error in summary.errors]
+    lines += [visible(str(problem)) for problem in summary.problems]
     if not brief:
         written = sum(1 for d in summary.digests if d.written)
         lines.append(
@@ -139,7 +151,7 @@ def escape_property(text: str) -> str:
 
 def _command(kind: str, message: str, **properties: str | int) -> str:
     props = ",".join(f"{key}={escape_property(str(value))}" for key, value in properties.items())
-    return f"::{kind}{' ' + props if props else ''}::{escape_data(message)}"
+    return visible(f"::{kind}{' ' + props if props else ''}::{escape_data(message)}")
 
 
 def _link_message(link: CheckedLink) -> str:

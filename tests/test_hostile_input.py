@@ -34,6 +34,7 @@ from enricher.models import RunSummary, Status, WebTarget
 from enricher.pipeline import run
 from enricher.urls import classify
 from tests.conftest import FakeClock, WebRecorder
+from tests.conftest import enricher as enricher_cli
 
 MIB = 1024 * 1024
 
@@ -582,3 +583,22 @@ def test_failed_record_write_keeps_the_old_record_and_exits_3(tmp_path: Path) ->
     assert "Traceback" not in output
     assert record_path(digest).read_bytes() == old_record
     assert not list(tmp_path.glob(".*.tmp"))
+
+
+@pytest.mark.parametrize("fmt", ["text", "github"])
+def test_terminal_escape_sequences_in_a_digest_never_reach_the_terminal(
+    tmp_path: Path, fmt: str
+) -> None:
+    """A label or URL holding ESC/BEL sequences is printed escaped (\\x1b), never raw."""
+    digest = tmp_path / "week.txt"
+    digest.write_text(
+        "Links\n[Title\x1b]0;pwned\x07] https://example.com/a\x1b[2Jb\n", encoding="utf-8"
+    )
+    result = enricher_cli(
+        str(digest), "--no-cache", "--offline", "--no-write", "--format", fmt, cwd=tmp_path
+    )
+
+    assert result.returncode == 1  # the URL is invalid (a control character)
+    for stream in (result.stdout, result.stderr):
+        assert "\x1b" not in stream and "\x07" not in stream
+    assert "\\x1b" in result.stdout
