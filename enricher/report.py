@@ -52,7 +52,7 @@ def link_line(path: str, link: CheckedLink) -> str:
         parts.append(f"({verdict.reason})")
     if verdict.suggested_url and verdict.status is Status.REDIRECTED:
         parts.append(f"-> {verdict.suggested_url}")
-    return visible(" ".join(parts))
+    return " ".join(parts)
 
 
 def _counts_line(summary: RunSummary) -> str:
@@ -84,7 +84,7 @@ def format_text(summary: RunSummary, *, brief: bool = False) -> str:
     lines.append(f"Summary: {_counts_line(summary)}")
     if summary.network_unavailable:
         lines.append(f"warning: {NETWORK_DOWN_NOTE}")
-    lines += [link_line(digest.path, link) for digest, link in non_ok(summary)]
+    lines += [visible(link_line(digest.path, link)) for digest, link in non_ok(summary)]
     return "\n".join(lines) + "\n"
 
 
