@@ -81,8 +81,11 @@ class WebChecker:
             sleep=self._sleep,
         )
         try:
-            async with asyncio.timeout(self._link_deadline_s):
-                outcome: FetchOutcome = await retrying(self._follow, url, {})
+            # The deadline starts with the link's first request, not while it queues behind
+            # other links of its host: a slow neighbour must not time out a fast page.
+            async with asyncio.timeout(None) as deadline:
+                link = _LinkState(deadline, self._link_deadline_s)
+                outcome: FetchOutcome = await retrying(self._follow, url, link)
         except TimeoutError:
             return FetchFailure(
                 FailureKind.TIMEOUT,
@@ -109,13 +112,13 @@ class WebChecker:
             return outcome.retry_after_s <= MAX_RETRY_AFTER_S
         return True
 
-    async def _follow(self, url: str, waited: dict[str, int]) -> FetchOutcome:
+    async def _follow(self, url: str, link: _LinkState) -> FetchOutcome:
         """One attempt: GET and follow redirects by hand, keeping the chain."""
         chain: list[Redirect] = []
         visits = {url: 1}
         current = url
         for _ in range(self._max_redirects + 1):
-            answer = await self._get(current, waited)
+            answer = await self._get(current, link)
             if isinstance(answer, FetchFailure):
                 message = answer.message
                 if chain and answer.kind is FailureKind.PRIVATE:
@@ -168,29 +171,29 @@ class WebChecker:
             self._hosts[host] = HostGate(HostPace(self._per_host), self._sleep, self._clock)
         return self._hosts[host]
 
-    async def _get(
-        self, url: str, waited: dict[str, int]
-    ) -> tuple[int, httpx.Headers] | FetchFailure:
+    async def _get(self, url: str, link: _LinkState) -> tuple[int, httpx.Headers] | FetchFailure:
         """One request, judged on its headers (only a small body is read, for reuse).
 
-        ``waited``: per host, the pauses this link has already waited out itself (its retry
-        honours the Retry-After it was given), so it does not wait for them twice.
+        ``link``: the link's deadline, started here at its first request, and the host pauses
+        it has already waited out itself (its retry honours the Retry-After it was given), so
+        it does not wait for them twice.
         """
         host = (urlsplit(url).hostname or "").lower()
         # Host slot first, then a global slot: a task waiting for a busy host must not hold
         # a global slot that a task for another host could use.
         gate = self.host_gate(host)
-        async with gate.slot(waited.get(host, 0)), self._global:
+        async with gate.slot(link.waited.get(host, 0)), self._global:
+            link.start()
             try:
                 async with asyncio.timeout(self._request_deadline_s):
                     try:
-                        return await self._send(url, host, gate, waited)
+                        return await self._send(url, host, gate, link.waited)
                     except httpx.RemoteProtocolError as exc:
                         if STALE_CONNECTION not in str(exc):
                             raise
                         # A kept-alive connection the server had already closed: browsers
                         # resend at once on a new one, and so do we (once).
-                        return await self._send(url, host, gate, waited)
+                        return await self._send(url, host, gate, link.waited)
             except TimeoutError:
                 self._watch.failed(host)
                 return FetchFailure(
@@ -218,6 +221,21 @@ class WebChecker:
                 waited[host] = epoch  # this link's own retry waits it out
             await _drain_small_body(resp)
             return resp.status_code, resp.headers
+
+
+class _LinkState:
+    """What one link carries across its hops and attempts."""
+
+    def __init__(self, deadline: asyncio.Timeout, deadline_s: float) -> None:
+        self._deadline = deadline
+        self._deadline_s = deadline_s
+        self.waited: dict[str, int] = {}
+        """Per host, the pauses this link has already waited out itself."""
+
+    def start(self) -> None:
+        """Start the link's deadline, at its first request (later calls change nothing)."""
+        if self._deadline.when() is None:
+            self._deadline.reschedule(asyncio.get_running_loop().time() + self._deadline_s)
 
 
 STALE_CONNECTION = "Server disconnected without sending a response"

@@ -136,6 +136,7 @@ def check(
     link_deadline_s: float = 10.0,
     attempts: int = 1,
     max_redirects: int = 10,
+    per_host: int = 2,
 ) -> list[FetchOutcome]:
     """Check ``urls`` with a real WebChecker; sleeps between retries are skipped."""
 
@@ -149,7 +150,7 @@ def check(
             event_hooks={"request": [counter.hook("web")]},
         ) as client:  # fmt: skip
             checker = WebChecker(
-                client, concurrency=8, per_host=2, timeout_s=timeout_s, attempts=attempts,
+                client, concurrency=8, per_host=per_host, timeout_s=timeout_s, attempts=attempts,
                 retry_budget_s=60, allow_private=allow_private, watch=NetworkWatch(),
                 sleep=no_sleep, clock=lambda: NOW, link_deadline_s=link_deadline_s,
                 max_redirects=max_redirects,
@@ -346,6 +347,31 @@ def test_hanging_server_is_unreachable_within_the_deadline(raw_server: Any) -> N
 
     assert web_verdict(outcome, NOW).status is Status.UNREACHABLE
     assert took < 2.0, f"the link took {took:.2f} s against a 0.6 s deadline"
+
+
+def test_time_queued_behind_a_hanging_page_does_not_count_against_the_deadline(
+    raw_server: Any,
+) -> None:
+    """A fast page waiting for the slot a hanging page of its host holds still ends ok."""
+    stop = threading.Event()
+
+    def serve(conn: socket.socket) -> None:
+        request = read_request(conn)
+        if b"/hang" in request:
+            stop.wait(30)
+            return
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+
+    server = raw_server(serve)
+    base = f"http://127.0.0.1:{server.port}"
+    hang, fast = check(
+        [f"{base}/hang", f"{base}/fast"], allow_private=True, timeout_s=5.0,
+        link_deadline_s=0.4, per_host=1,
+    )  # fmt: skip
+    stop.set()
+
+    assert web_verdict(hang, NOW).status is Status.UNREACHABLE
+    assert web_verdict(fast, NOW).status is Status.OK
 
 
 def test_slow_drip_body_does_not_hold_the_check(raw_server: Any) -> None:
