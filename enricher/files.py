@@ -8,7 +8,7 @@ import os
 import re
 import stat
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from .errors import InputError, WriteError
@@ -19,6 +19,7 @@ STALE_TEMP_AGE_S = 60.0
 it (a live write takes milliseconds); a younger one may be another run's write in progress."""
 _RECORD_TEMP = re.compile(r"^\..+" + re.escape(RECORD_SUFFIX) + r"\.[a-z0-9_]{8}\.tmp$")
 """``write_atomic``'s temp file for a record: ``.<record>.<mkstemp's 8 characters>.tmp``."""
+_STATUS_TEMP = re.compile(r"^\.status\.json\.[a-z0-9_]{8}\.tmp$")
 
 
 def discover_digests(paths: list[str], pattern: str) -> list[Path]:
@@ -136,8 +137,16 @@ def is_record_temp(name: str) -> bool:
     return _RECORD_TEMP.match(name) is not None
 
 
+def is_status_temp(name: str) -> bool:
+    """Whether ``name`` is ``status.json``'s temp file, left in the cache folder by a kill."""
+    return _STATUS_TEMP.match(name) is not None
+
+
 def remove_stale_temps(
-    folders: Iterable[Path], now_s: float, older_than_s: float = STALE_TEMP_AGE_S
+    folders: Iterable[Path],
+    now_s: float,
+    older_than_s: float = STALE_TEMP_AGE_S,
+    is_temp: Callable[[str], bool] = is_record_temp,
 ) -> list[Path]:
     """Delete record temp files that a killed run left in ``folders``; the ones removed.
 
@@ -151,7 +160,7 @@ def remove_stale_temps(
         except OSError:
             continue
         for name in names:
-            if not is_record_temp(name):
+            if not is_temp(name):
                 continue
             path = folder / name
             try:

@@ -32,6 +32,7 @@ from .digest import binary_problem, decode_digest, limit_links, oversize_message
 from .errors import CacheError, EnricherError, Interrupted, UpstreamError, WriteError
 from .files import (
     discover_digests,
+    is_status_temp,
     read_bytes,
     read_text_if_exists,
     remove_stale_temps,
@@ -520,6 +521,8 @@ def run(
         if settings.write:  # a temp file that old is no write in progress, whoever made it
             for stray in remove_stale_temps({path.parent for path in paths}, time.time()):
                 log.info("removed %s, left by a run killed while writing a record", stray)
+        for stray in remove_stale_temps([settings.cache_dir], time.time(), is_temp=is_status_temp):
+            log.info("removed %s, left by a run killed while writing it", stray)
         began = time.monotonic()
         pid = os.getpid()
 

@@ -396,3 +396,20 @@ def test_a_killed_writers_temp_file_is_no_digest_and_goes_once_stale(
         "week.enriched.json",
         "week.txt",
     ]
+
+
+def test_a_killed_runs_status_temp_file_goes_once_stale(
+    site: dict[str, str], tmp_path: Path
+) -> None:
+    """status.json's temp file, left in the cache folder by a kill, is removed by a later run."""
+    cache = Path(site["ENRICHER_CACHE_DIR"])
+    cache.mkdir(parents=True, exist_ok=True)
+    stale = cache / ".status.json.a1b2c3d4.tmp"
+    stale.write_text('{"running": ', encoding="utf-8")
+    os.utime(stale, (time.time() - 120, time.time() - 120))
+
+    ran = enricher(site["FOLDER"], "--allow-private", cwd=tmp_path, env=site)
+
+    assert ran.returncode == 0, ran.stderr
+    assert not stale.exists()
+    assert json.loads((cache / "status.json").read_text(encoding="utf-8"))["last_run"]
