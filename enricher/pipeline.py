@@ -629,9 +629,11 @@ def _run(
         record_path = digest.path.with_name(record_name(digest.path.name))
         written = False
         if not interrupted:
+            failed_before = len(errors)
             written = _write_record(digest, links, settings, started_at, errors, record_path)
+            refused = len(errors) > failed_before or not digest.checked
             log.log(detail, "%s: %s; record %s", digest.path, _tally(links),
-                    _record_state(settings, written))  # fmt: skip
+                    _record_state(settings, written, refused))  # fmt: skip
         results.append(
             DigestResult(str(digest.path), str(record_path), links, digest.problems, written)
         )
@@ -705,9 +707,11 @@ def _tally(links: tuple[CheckedLink, ...]) -> str:
     return ", ".join(present) or "no links"
 
 
-def _record_state(settings: Settings, written: bool) -> str:
+def _record_state(settings: Settings, written: bool, refused: bool = False) -> str:
     if not settings.write:
         return "not written (--no-write)"
+    if refused:
+        return "not written (see the error or problem above)"
     return "written" if written else "unchanged"
 
 
