@@ -58,9 +58,10 @@ EXPECTED = {
 }  # fmt: skip
 """What a correct checker says for each case, in enricher's vocabulary."""
 
-WORDS = ("model agent vision speech reasoning sparse mixture expert diffusion token retrieval "
-         "alignment benchmark dataset inference quantized multimodal robust efficient scaling "
-         "long context memory planner tool video audio graph policy reward").split()
+WORDS = ("model", "agent", "vision", "speech", "reasoning", "sparse", "mixture", "expert",
+         "diffusion", "token", "retrieval", "alignment", "benchmark", "dataset", "inference",
+         "quantized", "multimodal", "robust", "efficient", "scaling", "long", "context", "memory",
+         "planner", "tool", "video", "audio", "graph", "policy", "reward")
 CJK = ("大模型", "多模态", "推理加速", "智能体", "视频生成", "数据集", "对齐", "检索增强")
 PROSE = ("This week researchers released {a} work on {b} {c}, with results that beat earlier "
          "{d} baselines on several benchmarks.", "本周{x}方面的进展很多,{y}也有新的开源项目。",

@@ -50,7 +50,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import parse_qs, quote, urlsplit
 from xml.sax.saxutils import escape
 
@@ -128,7 +128,7 @@ class GithubWorld:
     """``GET /repos/{owner}/{repo}``: 200 with an ETag (304 to a matching If-None-Match),
     404 for unknown repositories, 301 to ``/repositories/{new}`` for renamed ones."""
 
-    RATE = {"X-RateLimit-Limit": "60", "X-RateLimit-Remaining": "59",
+    RATE: ClassVar[dict[str, str]] = {"X-RateLimit-Limit": "60", "X-RateLimit-Remaining": "59",
             "X-RateLimit-Reset": "1900000000", "X-RateLimit-Resource": "core"}  # fmt: skip
 
     def __init__(self, known: list[str], renamed: dict[str, str]) -> None:
