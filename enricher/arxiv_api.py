@@ -290,22 +290,30 @@ class ArxivApi:
         """
         found: dict[str, Paper | None] = {}
         failures: list[UpstreamError] = []
-        self._fetch_into(list(dict.fromkeys(ids)), found, failures)
+        unanswered: list[str] = []
+        self._fetch_into(list(dict.fromkeys(ids)), found, failures, unanswered)
         # arXiv has been seen to answer a whole, valid, *empty* feed for ids that exist.
-        # "No such paper" is a verdict that sticks (broken, cached), so ids missing from the
-        # answer are asked about once more, on their own, before we believe it.
-        absent = [paper_id for paper_id, paper in found.items() if paper is None]
-        if absent:
-            for paper_id in absent:
+        # "No such paper" is a verdict that sticks (broken, cached), so the ids of a batch
+        # answered with no entry at all are asked about once more before we believe it. A
+        # feed that holds some of the ids is taken at its word for the others, which keeps
+        # the cold cost at ceil(K/100) requests.
+        if unanswered:
+            for paper_id in unanswered:
                 del found[paper_id]
-            self._fetch_into(absent, found, failures)
+            self._fetch_into(unanswered, found, failures, [])
         if failures:
             raise BatchFailed(found, failures)
         return found
 
     def _fetch_into(
-        self, ids: list[str], found: dict[str, Paper | None], failures: list[UpstreamError]
+        self,
+        ids: list[str],
+        found: dict[str, Paper | None],
+        failures: list[UpstreamError],
+        unanswered: list[str],
     ) -> None:
+        """Fetch ``ids`` in batches into ``found``; ids of batches answered with an empty
+        feed are also listed in ``unanswered``."""
         for start in range(0, len(ids), BATCH_SIZE):
             batch = ids[start : start + BATCH_SIZE]
             try:
@@ -313,6 +321,8 @@ class ArxivApi:
             except UpstreamError as exc:
                 failures.append(exc)
                 continue
+            if not papers:
+                unanswered.extend(batch)
             for paper_id in batch:
                 found[paper_id] = papers.get(paper_id)
 

@@ -12,7 +12,7 @@ from pytest_httpserver import HTTPServer
 
 from enricher.arxiv_api import ArxivApi, BatchFailed
 from enricher.netwatch import NetworkWatch
-from tests.fakes import fixture_text
+from tests.fakes import FakeArxiv, fixture_text
 
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=timezone.utc)
 
@@ -159,4 +159,43 @@ def test_absent_ids_are_asked_again_before_they_are_broken(httpserver: HTTPServe
     papers = api.fetch_papers(["0808.05394", "1707.08567"])
     assert papers["1707.08567"] is not None
     assert papers["0808.05394"] is None
+    assert len(sent) == 2
+
+
+def test_ids_missing_from_a_partial_answer_cost_no_extra_request(httpserver: HTTPServer) -> None:
+    """A feed holding some of the ids is believed for the rest: ceil(K/100) requests, no more."""
+    fake = FakeArxiv(known={f"2401.{n:05d}" for n in range(10000, 10250) if n % 5})
+    httpserver.expect_request("/api/query").respond_with_handler(fake.handler)
+    api, _, sent = make_api(httpserver.url_for("/api/query"))
+    ids = [f"2401.{n:05d}" for n in range(10000, 10250)]  # one in five does not exist
+
+    papers = api.fetch_papers(ids)
+
+    assert sum(p is not None for p in papers.values()) == 200
+    assert sum(p is None for p in papers.values()) == 50
+    assert len(sent) == len(fake.requests) == 3
+    assert [len(batch) for batch in fake.requests] == [100, 100, 50]
+
+
+def test_a_batch_answered_with_an_empty_feed_is_asked_once_more(httpserver: HTTPServer) -> None:
+    """arXiv's known empty answer for ids that exist: asked again before "no such paper"."""
+    fake = FakeArxiv(known={"2401.10774"})
+    empty = [True]
+
+    def flaky(request: Any) -> Any:
+        if empty[0]:
+            empty[0] = False
+            fake.requests.append(["(empty)"])
+            return type(fake.handler(request))(
+                fixture_text("arxiv_empty.xml"), status=200, content_type="application/atom+xml"
+            )
+        return fake.handler(request)
+
+    httpserver.expect_request("/api/query").respond_with_handler(flaky)
+    api, _, sent = make_api(httpserver.url_for("/api/query"))
+
+    papers = api.fetch_papers(["2401.10774", "2401.99999"])
+
+    assert papers["2401.10774"] is not None
+    assert papers["2401.99999"] is None
     assert len(sent) == 2
