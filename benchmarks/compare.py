@@ -195,6 +195,21 @@ def child_env() -> dict[str, str]:
     return env
 
 
+def git_state() -> str:
+    """The commit the enricher sources come from, and whether enricher/ has local changes."""
+    root = HERE.parent
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, timeout=10,
+                              capture_output=True, text=True).stdout.strip()  # fmt: skip
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "enricher"], cwd=root,
+                               timeout=10, capture_output=True, text=True).stdout.strip()  # fmt: skip
+    except (OSError, subprocess.TimeoutExpired):
+        return "not a git checkout"
+    if not head:
+        return "not a git checkout"
+    return f"commit {head}{', enricher/ modified' if dirty else ''}"
+
+
 def find_lychee(given: str | None) -> str | None:
     if given:
         return given
@@ -541,7 +556,8 @@ def session(args: argparse.Namespace, truth: dict[str, Any], work: Path, digest_
     print("enricher vs lychee on a simulated web")
     print(f"  machine: {os.cpu_count()} cores (nproc {len(os.sched_getaffinity(0))}), {cpu}, "
           f"{platform.system()} {platform.release()}")
-    print(f"  versions: {enricher_version}; {lychee_version}; python {platform.python_version()}")
+    print(f"  versions: {enricher_version} ({git_state()}); {lychee_version}; "
+          f"python {platform.python_version()}")
     print(f"  corpus: {len(names)} digests, {truth['entries']} entries, {len(links)} unique URLs "
           f"(web {by_kind['web']}, arxiv {by_kind['arxiv']}, github {by_kind['github']}); "
           f"seed {args.seed}; {args.hosts} hosts, latency 30-120 ms, cap {args.cap}; "
