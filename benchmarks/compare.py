@@ -672,11 +672,11 @@ def report(args: argparse.Namespace, truth: dict[str, Any], runs: list[Run],
     width = max(len(k) for k in next(iter(rows.values())))
     col = max(max(len(v) for v in r.values()) for r in rows.values())
     col = min(max(col, 12), 44)
-    print(f"{'':{width}}  " + "  ".join(f"{t:{col}}" for t in tools))
+    print((f"{'':{width}}  " + "  ".join(f"{t:{col}}" for t in tools)).rstrip())
     for key in next(iter(rows.values())):
         cells = [rows[t][key] for t in tools]
         if max(len(c) for c in cells) <= col:
-            print(f"{key:{width}}  " + "  ".join(f"{c:{col}}" for c in cells))
+            print((f"{key:{width}}  " + "  ".join(f"{c:{col}}" for c in cells)).rstrip())
         else:
             print(f"{key:{width}}  " + f"\n{'':{width}}  ".join(f"{t}: {c}" for t, c in
                                                                zip(tools, cells, strict=True)))
