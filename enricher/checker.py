@@ -195,9 +195,8 @@ class WebChecker:
                         # resend at once on a new one, and so do we (once).
                         return await self._send(url, host, gate, link.waited)
             except TimeoutError:
-                self._watch.failed(host)
                 return FetchFailure(
-                    FailureKind.TIMEOUT, f"no answer within {self._request_deadline_s:g} s"
+                    FailureKind.NO_ANSWER, f"no answer within {self._request_deadline_s:g} s"
                 )
             except httpx.InvalidURL as exc:
                 return FetchFailure(FailureKind.PROTOCOL, f"invalid URL: {exc}")

@@ -103,7 +103,7 @@ def build_parser(*, schedule: bool = False) -> argparse.ArgumentParser:
         help="check loopback and private addresses instead of skipping them")  # fmt: skip
     add("--exclude", metavar="REGEX", action="append",
         help="skip URLs matching REGEX (repeatable)")  # fmt: skip
-    add("--concurrency", metavar="N", help="requests in flight in all (default: 16)")
+    add("--concurrency", metavar="N", help="requests in flight in all (default: 128)")
     add("--per-host", metavar="N",
         help="most requests in flight per host; lowered while a host answers 429/503 "
              "(default: 6)")  # fmt: skip

@@ -26,7 +26,8 @@ DEFAULT_ARXIV_DELAY_S = 3.0
 """arXiv's API terms: no more than one request every three seconds."""
 DEFAULT_TIMEOUT_S = 20.0
 """Per-request timeout (connect, read, write, pool) for web pages and APIs."""
-DEFAULT_CONCURRENCY = 16
+DEFAULT_CONCURRENCY = 128
+"""Requests in flight in all (lychee's default): enough to keep 20 hosts busy at --per-host 6."""
 DEFAULT_PER_HOST = 6
 """Most requests in flight to one host, as browsers allow per host; the limit adapts below it
 when the host answers 429 or 503 (see ``pacing``)."""

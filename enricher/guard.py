@@ -22,7 +22,6 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 import httpcore
-import httpx
 
 from .urls import is_public_address
 
@@ -107,36 +106,3 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
 
     async def sleep(self, seconds: float) -> None:
         await self._inner.sleep(seconds)
-
-
-def web_transport(
-    limits: httpx.Limits,
-    *,
-    allow_private: bool,
-    resolve: Resolver = system_resolver,
-    inner: httpcore.AsyncNetworkBackend | None = None,
-    verify: Any = True,
-) -> httpx.AsyncHTTPTransport:
-    """The transport for web checks: guarded unless ``--allow-private``.
-
-    An explicit transport also means no proxy from the environment, which the guard could
-    not see through.
-    """
-    transport = httpx.AsyncHTTPTransport(limits=limits, verify=verify)
-    if allow_private and inner is None:
-        return transport
-    backend: httpcore.AsyncNetworkBackend = (
-        (inner or httpcore.AnyIOBackend()) if allow_private else GuardedBackend(inner, resolve)
-    )
-    # httpx has no option for the network backend; its pool is rebuilt with the same
-    # settings and ours (httpx 0.28: ``_pool``, checked by tests/test_hostile_web.py).
-    pool = transport._pool
-    assert isinstance(pool, httpcore.AsyncConnectionPool)
-    transport._pool = httpcore.AsyncConnectionPool(
-        ssl_context=pool._ssl_context,
-        max_connections=limits.max_connections,
-        max_keepalive_connections=limits.max_keepalive_connections,
-        keepalive_expiry=limits.keepalive_expiry,
-        network_backend=backend,
-    )
-    return transport

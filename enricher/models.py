@@ -179,6 +179,10 @@ class FailureKind(StrEnum):
     """Why no usable HTTP answer was obtained."""
 
     TIMEOUT = "timeout"
+    """No connection in time (connect or pool timeout), or the link's whole deadline spent."""
+    NO_ANSWER = "no_answer"
+    """Connected and asked, but the server sent no answer in time (read timeout, headers
+    dripping past the whole-request deadline)."""
     CONNECT = "connect"
     """DNS or TCP connection failure."""
     TLS = "tls"
@@ -193,6 +197,9 @@ class FailureKind(StrEnum):
     @property
     def is_transient(self) -> bool:
         """Worth another attempt: the same request may succeed a moment later."""
+        # A server that took the request and stayed silent for the whole timeout rarely
+        # answers a second time either, and every retry of a hang costs another timeout:
+        # NO_ANSWER is reported (unreachable) after one attempt.
         return self in (FailureKind.TIMEOUT, FailureKind.CONNECT, FailureKind.PROTOCOL)
 
     @property

@@ -36,6 +36,8 @@ class RequestCounter:
 
 def describe_http_error(exc: httpx.HTTPError) -> tuple[FailureKind, str]:
     """Translate an httpx exception into our vocabulary (the one place this happens)."""
+    if isinstance(exc, httpx.ReadTimeout | httpx.WriteTimeout):
+        return FailureKind.NO_ANSWER, f"timed out ({type(exc).__name__})"
     if isinstance(exc, httpx.TimeoutException):
         return FailureKind.TIMEOUT, f"timed out ({type(exc).__name__})"
     text = str(exc) or type(exc).__name__  # httpx often raises with an empty message

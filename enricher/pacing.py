@@ -5,7 +5,7 @@ default 6 as browsers use per host) and adapts like TCP's congestion window: a 4
 halves it (multiplicative decrease) and pauses the whole host for its Retry-After, since
 every other request to that host would get the same answer; answers that are not refusals
 raise it by one per window of successes (additive increase) back to the ceiling, which a
-429 lowers below the load that provoked it. Starting at
+second 429 during that recovery lowers below the load it refused. Starting at
 the ceiling rather than probing above it means a polite host is never pushed past what a
 browser would ask of it, which keeps provoked 429s near zero.
 """
@@ -51,16 +51,19 @@ class HostPace:
         """Adapt to one answer from the host, given while ``in_flight`` requests were out.
 
         The refusals of one burst arrive together: only the first, outside a pause, lowers
-        the limit (TCP reduces once per window). A 429 also lowers the ceiling below the
-        load that provoked it, so recovery stops short of the same refusal; a 503 may be a
-        passing failure and leaves the ceiling alone.
+        the limit (TCP reduces once per window). A host that sends a 429 again before the
+        limit has climbed back has shown where its real limit is: the ceiling comes down
+        below the load it refused, so recovery stops short of the same refusal. A single
+        429 or any 503 may be about one page or a passing failure, and leaves it alone.
         """
         if status in PUSHBACK_STATUSES:
             self.successes = 0
             if self.pause_left_s(now) == 0:
+                recovering = self.limit < self.ceiling
                 self.limit = max(1, self.limit // 2)
-                if status == 429:
+                if status == 429 and recovering:
                     self.ceiling = max(1, min(self.ceiling, in_flight - 1))
+                    self.limit = min(self.limit, self.ceiling)
             wait = DEFAULT_PAUSE_S if retry_after_s is None else retry_after_s
             if 0 < wait <= MAX_PAUSE_S:
                 until = now + timedelta(seconds=wait)

@@ -39,7 +39,6 @@ from .files import (
     write_atomic,
 )
 from .github_api import GithubApi
-from .guard import web_transport as guarded_transport
 from .lock import RunLock, holder_for
 from .models import (
     ArxivTarget,
@@ -64,6 +63,7 @@ from .netwatch import NetworkWatch
 from .records import build_record, iso, record_name, same_content, status_counts, to_json
 from .status import STATUS_NAME, SchedulerInfo
 from .stopping import StopRequest
+from .transport import web_transport as per_host_transport
 from .urls import classify, is_private_host
 from .verdicts import arxiv_verdict, github_verdict, unreachable, web_verdict
 
@@ -246,9 +246,12 @@ async def _look_up(
     limits = httpx.Limits(
         max_connections=settings.concurrency, max_keepalive_connections=settings.concurrency
     )
-    if web_transport is None and not settings.allow_private:
-        # The SSRF guard: every connection goes to an address checked at connect time.
-        web_transport = guarded_transport(limits, allow_private=False)
+    if web_transport is None:
+        # Per-host pools; unless --allow-private, every connection goes through the SSRF
+        # guard, to an address checked at connect time.
+        web_transport = per_host_transport(
+            settings.per_host, allow_private=settings.allow_private
+        )
     web_client = httpx.AsyncClient(
         timeout=timeout, limits=limits, transport=web_transport, follow_redirects=False,
         headers={"User-Agent": settings.user_agent}, event_hooks={"request": [counter.hook("web")]},

@@ -656,11 +656,11 @@ def test_network_down_is_unreachable_and_stops_retrying(harness: Harness) -> Non
     assert harness.requests < 5 * 3
 
 
-def test_timeout_is_retried_then_unreachable(harness: Harness) -> None:
-    """A read timeout is transient: retried `attempts` times, then unreachable, "timed out"."""
+def test_connect_timeout_is_retried_then_unreachable(harness: Harness) -> None:
+    """A connect timeout is transient: retried `attempts` times, then unreachable."""
 
     def handler(request: httpx.Request) -> httpx.Response:
-        raise httpx.ReadTimeout("timed out", request=request)
+        raise httpx.ConnectTimeout("timed out", request=request)
 
     outcome = harness.check("https://slow.example.test/", transport=mock(handler), attempts=3)
 
@@ -670,8 +670,27 @@ def test_timeout_is_retried_then_unreachable(harness: Harness) -> None:
     assert len(harness.delays) == 2
     verdict = web_verdict(outcome, NOW)
     assert verdict.status is Status.UNREACHABLE
-    assert verdict.reason == "timed out (ReadTimeout)"
+    assert verdict.reason == "timed out (ConnectTimeout)"
     assert verdict.network_level_failure is True
+
+
+def test_read_timeout_is_unreachable_after_one_attempt(harness: Harness) -> None:
+    """A server that took the request and stayed silent is not asked again: each retry of a
+    hang would cost another whole timeout."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise httpx.ReadTimeout("timed out", request=request)
+
+    outcome = harness.check("https://hang.example.test/", transport=mock(handler), attempts=3)
+
+    assert isinstance(outcome, FetchFailure)
+    assert outcome.kind is FailureKind.NO_ANSWER
+    assert harness.requests == 1
+    assert harness.delays == []
+    verdict = web_verdict(outcome, NOW)
+    assert verdict.status is Status.UNREACHABLE
+    assert verdict.reason == "timed out (ReadTimeout)"
+    assert verdict.network_level_failure is False
 
 
 def test_whole_request_deadline_gives_timeout(harness: Harness) -> None:
@@ -686,10 +705,9 @@ def test_whole_request_deadline_gives_timeout(harness: Harness) -> None:
     )
 
     assert isinstance(outcome, FetchFailure)
-    assert outcome.kind is FailureKind.TIMEOUT
+    assert outcome.kind is FailureKind.NO_ANSWER
     assert outcome.message == "no answer within 0.05 s"
     assert web_verdict(outcome, NOW).status is Status.UNREACHABLE
-    assert harness.watch.failed_hosts == {"drip.example.test"}
 
 
 def test_connection_reset_is_retried_then_unreachable(harness: Harness) -> None:
@@ -788,7 +806,7 @@ def _in_context_of(exc: httpx.HTTPError, context: BaseException) -> httpx.HTTPEr
             id="connect-timeout",
         ),
         pytest.param(
-            httpx.ReadTimeout("x"), FailureKind.TIMEOUT, "timed out (ReadTimeout)",
+            httpx.ReadTimeout("x"), FailureKind.NO_ANSWER, "timed out (ReadTimeout)",
             id="read-timeout",
         ),
         pytest.param(

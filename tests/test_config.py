@@ -9,6 +9,7 @@ import pytest
 
 from enricher.config import (
     DEFAULT_ARXIV_API_URL,
+    DEFAULT_CONCURRENCY,
     DEFAULT_GITHUB_API_URL,
     build_settings,
     parse_duration,
@@ -99,7 +100,7 @@ def test_pyproject_tool_enricher_is_read(tmp_path: Path) -> None:
 def test_pyproject_without_enricher_table_is_ignored(tmp_path: Path) -> None:
     """A pyproject.toml for something else does not affect the run."""
     write(tmp_path, "pyproject.toml", '[project]\nname = "other"\n[tool.ruff]\nline-length = 99\n')
-    assert build_settings({}, {}, tmp_path).concurrency == 16
+    assert build_settings({}, {}, tmp_path).concurrency == DEFAULT_CONCURRENCY
 
 
 @pytest.mark.parametrize(

@@ -31,16 +31,17 @@ import trustme
 from enricher import pipeline
 from enricher.checker import WebChecker
 from enricher.config import Settings
-from enricher.guard import GuardedBackend, web_transport
+from enricher.guard import GuardedBackend
 from enricher.models import FailureKind, FetchFailure, FetchOutcome, HttpFacts, Status
 from enricher.net import RequestCounter
 from enricher.netwatch import NetworkWatch
+from enricher.transport import PerHostTransport, web_transport
 from enricher.verdicts import web_verdict
 
 NOW = datetime(2026, 11, 22, 9, 0, 0, tzinfo=timezone.utc)
 PUBLIC_IP = "93.184.216.34"
 """A public address the fake backend rewrites to a local server (nothing is sent to it)."""
-LIMITS = httpx.Limits(max_connections=8, max_keepalive_connections=8)
+PER_HOST = 6
 MB = 1024 * 1024
 
 
@@ -160,8 +161,8 @@ def check(
     return asyncio.run(go())
 
 
-def guarded(names: dict[str, list[str]], backend: LoopbackOnly) -> httpx.AsyncHTTPTransport:
-    return web_transport(LIMITS, allow_private=False, resolve=resolver(names), inner=backend)
+def guarded(names: dict[str, list[str]], backend: LoopbackOnly) -> PerHostTransport:
+    return web_transport(PER_HOST, allow_private=False, resolve=resolver(names), inner=backend)
 
 
 def ok_server(raw_server: Any, status: bytes = b"200 OK", headers: bytes = b"") -> RawServer:
@@ -271,12 +272,36 @@ def test_run_skips_a_digest_link_whose_name_resolves_to_a_private_address(
 
 
 def test_guard_is_on_by_default_in_a_run() -> None:
-    """Without --allow-private the run's web client connects through the guard."""
-    transport = web_transport(LIMITS, allow_private=False)
-    assert isinstance(transport._pool, httpcore.AsyncConnectionPool)
-    assert isinstance(transport._pool._network_backend, GuardedBackend)
-    plain = web_transport(LIMITS, allow_private=True)
-    assert not isinstance(plain._pool._network_backend, GuardedBackend)
+    """Without --allow-private every per-host pool connects through the guard."""
+
+    def backend_of(transport: PerHostTransport) -> object:
+        pool = transport._make()
+        assert isinstance(pool, httpx.AsyncHTTPTransport)
+        assert isinstance(pool._pool, httpcore.AsyncConnectionPool)
+        return pool._pool._network_backend
+
+    assert isinstance(backend_of(web_transport(PER_HOST, allow_private=False)), GuardedBackend)
+    assert not isinstance(backend_of(web_transport(PER_HOST, allow_private=True)), GuardedBackend)
+
+
+def test_each_host_gets_its_own_small_pool(raw_server: Any) -> None:
+    """Two hosts, two pools of --per-host connections: no pool scans another host's sockets."""
+    server = ok_server(raw_server)
+    backend = LoopbackOnly(public={PUBLIC_IP: server.port, "93.184.216.35": server.port})
+    names = {"a.example.com": [PUBLIC_IP], "b.example.com": ["93.184.216.35"]}
+    transport = guarded(names, backend)
+    made: list[httpx.AsyncBaseTransport] = []
+    make = transport._make
+    transport._make = lambda: made.append(make()) or made[-1]  # type: ignore[method-assign]
+
+    urls = ["http://a.example.com/1", "http://b.example.com/1", "http://a.example.com/2"]
+    outcomes = check(urls, transport=transport)
+
+    assert all(web_verdict(o, NOW).status is Status.OK for o in outcomes)
+    assert len(made) == 2
+    for pool in made:
+        assert isinstance(pool, httpx.AsyncHTTPTransport)
+        assert pool._pool._max_connections == PER_HOST  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize(
@@ -514,7 +539,7 @@ def test_certificate_for_another_name_is_refused_though_connected_by_address(
     context = ssl.create_default_context()
     ca.configure_trust(context)
     transport = web_transport(
-        LIMITS, allow_private=False, resolve=resolver(names), inner=backend, verify=context
+        PER_HOST, allow_private=False, resolve=resolver(names), inner=backend, verify=context
     )
 
     good, bad = check(

@@ -61,13 +61,26 @@ def test_refusals_of_one_burst_lower_the_limit_once() -> None:
     assert pace.limit == 3
 
 
-def test_429_lowers_the_ceiling_below_the_load_that_provoked_it() -> None:
-    """Refused with 4 in flight: recovery stops at 3, so the same refusal does not repeat."""
+def test_one_429_dips_the_limit_then_recovers_to_per_host() -> None:
+    """A lone 429 (one page's limit) costs a dip, not a lower ceiling for the rest of the run."""
     pace = HostPace(6)
     pace.answered(429, 1.0, NOW, in_flight=4)
+    assert pace.limit == 3
     for _ in range(50):
         pace.answered(200, None, NOW)
-    assert pace.limit == 3
+    assert pace.limit == 6
+
+
+def test_429_again_during_recovery_lowers_the_ceiling_below_the_refused_load() -> None:
+    """Refused again with 3 in flight before recovering: the host never gets 3 again."""
+    pace = HostPace(6)
+    pace.answered(429, 1.0, NOW, in_flight=6)  # 6 -> 3
+    later = NOW + timedelta(seconds=2)
+    pace.answered(429, 1.0, later, in_flight=3)
+    assert pace.ceiling == 2
+    for _ in range(50):
+        pace.answered(200, None, later)
+    assert pace.limit == 2
 
 
 def test_503_leaves_the_ceiling_alone() -> None:
