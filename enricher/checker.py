@@ -182,18 +182,18 @@ class WebChecker:
         # Host slot first, then a global slot: a task waiting for a busy host must not hold
         # a global slot that a task for another host could use.
         gate = self.host_gate(host)
-        async with gate.slot(link.waited.get(host, 0)), self._global:
+        async with gate.slot(link.waited.get(host, 0)) as ticket, self._global:
             link.start()
             try:
                 async with asyncio.timeout(self._request_deadline_s):
                     try:
-                        return await self._send(url, host, gate, link.waited)
+                        return await self._send(url, host, gate, ticket, link.waited)
                     except httpx.RemoteProtocolError as exc:
                         if STALE_CONNECTION not in str(exc):
                             raise
                         # A kept-alive connection the server had already closed: browsers
                         # resend at once on a new one, and so do we (once).
-                        return await self._send(url, host, gate, link.waited)
+                        return await self._send(url, host, gate, ticket, link.waited)
             except TimeoutError:
                 return FetchFailure(
                     FailureKind.NO_ANSWER, f"no answer within {self._request_deadline_s:g} s"
@@ -209,13 +209,13 @@ class WebChecker:
                 return FetchFailure(kind, message)
 
     async def _send(
-        self, url: str, host: str, gate: HostGate, waited: dict[str, int]
+        self, url: str, host: str, gate: HostGate, ticket: int, waited: dict[str, int]
     ) -> tuple[int, httpx.Headers]:
         """The GET itself: adapt the host's pace to the answer, drain a small body for reuse."""
         async with self._client.stream("GET", url, headers={"Accept": ACCEPT}) as resp:
             self._watch.answered()
             retry_after = parse_retry_after(resp.headers.get("retry-after"), self._clock())
-            epoch = gate.answered(resp.status_code, retry_after)
+            epoch = gate.answered(ticket, resp.status_code, retry_after)
             if resp.status_code in PUSHBACK_STATUSES:
                 waited[host] = epoch  # this link's own retry waits it out
             await _drain_small_body(resp)
@@ -283,20 +283,20 @@ class HostGate:
         self._changed = asyncio.Condition()
 
     @contextlib.asynccontextmanager
-    async def slot(self, honoured: int = 0) -> AsyncIterator[None]:
+    async def slot(self, honoured: int = 0) -> AsyncIterator[int]:
         """Hold one of the host's slots for the duration of a request.
 
         ``honoured``: pauses up to this one were already waited out by the caller.
         """
-        await self._acquire(honoured)
+        ticket = await self._acquire(honoured)
         try:
-            yield
+            yield ticket
         finally:
             async with self._changed:
                 self.in_flight -= 1
                 self._changed.notify_all()
 
-    async def _acquire(self, honoured: int) -> None:
+    async def _acquire(self, honoured: int) -> int:
         async with self._changed:
             while True:
                 if self.pace.pauses > honoured:
@@ -312,14 +312,14 @@ class HostGate:
                 if self.in_flight < self.pace.limit:
                     self.in_flight += 1
                     self.peak = max(self.peak, self.in_flight)
-                    return
+                    return self.pace.started()
                 await self._changed.wait()
 
-    def answered(self, status: int, retry_after_s: float | None) -> int:
+    def answered(self, ticket: int, status: int, retry_after_s: float | None) -> int:
         """Adapt the host's limit to an answer; a raised limit lets waiters in at release.
 
         Returns the host's pause count: a pause this answer started is the caller's own to
         wait out (its retry does), not one to wait for again at the gate.
         """
-        self.pace.answered(status, retry_after_s, self._clock(), self.in_flight)
+        self.pace.answered(status, retry_after_s, self._clock(), self.in_flight, ticket)
         return self.pace.pauses

@@ -5,7 +5,7 @@ default 6 as browsers use per host) and adapts like TCP's congestion window: a 4
 halves it (multiplicative decrease) and pauses the whole host for its Retry-After, since
 every other request to that host would get the same answer; answers that are not refusals
 raise it by one per window of successes (additive increase) back to the ceiling, which a
-second 429 during that recovery lowers below the load it refused. Starting at
+burst of several 429s lowers to the load that got through. Starting at
 the ceiling rather than probing above it means a polite host is never pushed past what a
 browser would ask of it, which keeps provoked 429s near zero.
 """
@@ -39,30 +39,52 @@ class HostPace:
     """How many times the host pushed back: a new pause is a new epoch for waiters."""
     successes: int = 0
     """Answers since the limit last changed; a full window of them raises it by one."""
+    _sent: int = 0
+    """Requests started so far; each one's number is its ticket."""
+    _burst_edge: int = 0
+    """The last ticket sent before the current burst of refusals began."""
+    _burst_load: int = 1
+    """Requests in flight when the current burst of refusals began."""
+    _burst_refused: int = 0
+    """429s counted in the current burst."""
 
     def __post_init__(self) -> None:
         self.ceiling = max(1, self.ceiling)
         if self.limit <= 0:
             self.limit = self.ceiling
 
-    def answered(
-        self, status: int, retry_after_s: float | None, now: datetime, in_flight: int = 1
-    ) -> None:
-        """Adapt to one answer from the host, given while ``in_flight`` requests were out.
+    def started(self) -> int:
+        """A request to the host is starting: its ticket (tells which burst it belongs to)."""
+        self._sent += 1
+        return self._sent
 
-        The refusals of one burst arrive together: only the first, outside a pause, lowers
-        the limit (TCP reduces once per window). A host that sends a 429 again before the
-        limit has climbed back has shown where its real limit is: the ceiling comes down
-        below the load it refused, so recovery stops short of the same refusal. A single
-        429 or any 503 may be about one page or a passing failure, and leaves it alone.
+    def answered(
+        self,
+        status: int,
+        retry_after_s: float | None,
+        now: datetime,
+        in_flight: int = 1,
+        ticket: int | None = None,
+    ) -> None:
+        """Adapt to the answer to request ``ticket``, given while ``in_flight`` were out.
+
+        Refusals of requests sent before the first refusal of a burst arrived belong to
+        that burst: only the first halves the limit (TCP reduces once per window). Several
+        429s in one burst show a limit on load, not on one page: the ceiling comes down to
+        the load that got through (in flight less refused), so recovery stops short of the
+        same refusal. A lone 429 (one page's quota) or a 503 (a passing failure) only dips
+        the limit and pauses the host.
         """
         if status in PUSHBACK_STATUSES:
             self.successes = 0
-            if self.pause_left_s(now) == 0:
-                recovering = self.limit < self.ceiling
+            if ticket is None or ticket > self._burst_edge:
                 self.limit = max(1, self.limit // 2)
-                if status == 429 and recovering:
-                    self.ceiling = max(1, min(self.ceiling, in_flight - 1))
+                self._burst_edge, self._burst_load, self._burst_refused = self._sent, in_flight, 0
+            if status == 429:
+                self._burst_refused += 1
+                if self._burst_refused >= 2:
+                    got_through = self._burst_load - self._burst_refused
+                    self.ceiling = max(1, min(self.ceiling, got_through))
                     self.limit = min(self.limit, self.ceiling)
             wait = DEFAULT_PAUSE_S if retry_after_s is None else retry_after_s
             if 0 < wait <= MAX_PAUSE_S:

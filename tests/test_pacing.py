@@ -50,15 +50,26 @@ def test_limit_never_drops_below_one() -> None:
     pace = HostPace(6)
     for second in range(10):
         pace.answered(429, 1.0, NOW + timedelta(seconds=2 * second), in_flight=1)
-    assert pace.limit == 1 and pace.ceiling == 1
+    assert pace.limit == 1
 
 
 def test_refusals_of_one_burst_lower_the_limit_once() -> None:
-    """Six requests refused together halve the limit once, not six times."""
+    """Six 503s for six requests sent together halve the limit once, not six times."""
     pace = HostPace(6)
-    for _ in range(6):
-        pace.answered(429, 1.0, NOW, in_flight=6)
+    tickets = [pace.started() for _ in range(6)]
+    for ticket in tickets:
+        pace.answered(503, 1.0, NOW, in_flight=6, ticket=ticket)
     assert pace.limit == 3
+
+
+def test_a_refusal_of_a_request_sent_after_the_burst_lowers_the_limit_again() -> None:
+    """A request sent after the first refusal and refused too is a new burst: halved again."""
+    pace = HostPace(6)
+    first = pace.started()
+    pace.answered(503, 1.0, NOW, in_flight=1, ticket=first)
+    later = pace.started()
+    pace.answered(503, 1.0, NOW, in_flight=1, ticket=later)
+    assert pace.limit == 1
 
 
 def test_one_429_dips_the_limit_then_recovers_to_per_host() -> None:
@@ -71,16 +82,28 @@ def test_one_429_dips_the_limit_then_recovers_to_per_host() -> None:
     assert pace.limit == 6
 
 
-def test_429_again_during_recovery_lowers_the_ceiling_below_the_refused_load() -> None:
-    """Refused again with 3 in flight before recovering: the host never gets 3 again."""
+def test_several_429s_in_one_burst_lower_the_ceiling_to_what_got_through() -> None:
+    """Six in flight, four refused: the host takes two at a time, and never gets more again."""
     pace = HostPace(6)
-    pace.answered(429, 1.0, NOW, in_flight=6)  # 6 -> 3
-    later = NOW + timedelta(seconds=2)
-    pace.answered(429, 1.0, later, in_flight=3)
+    tickets = [pace.started() for _ in range(6)]
+    for ticket in tickets[2:]:
+        pace.answered(429, 1.0, NOW, in_flight=6, ticket=ticket)
     assert pace.ceiling == 2
+    later = NOW + timedelta(seconds=2)
     for _ in range(50):
         pace.answered(200, None, later)
     assert pace.limit == 2
+
+
+def test_lone_429s_of_separate_bursts_never_lower_the_ceiling() -> None:
+    """Pages that each answer 429 once (a per-page quota) cost dips and pauses, nothing more."""
+    pace = HostPace(6)
+    for second in range(0, 50, 5):
+        burst = [pace.started() for _ in range(pace.limit)]
+        pace.answered(429, 1.0, NOW + timedelta(seconds=second), len(burst), burst[0])
+        for ticket in burst[1:] + [pace.started() for _ in range(20)]:
+            pace.answered(200, None, NOW + timedelta(seconds=second + 2), ticket=ticket)
+    assert pace.ceiling == 6 and pace.limit == 6
 
 
 def test_503_leaves_the_ceiling_alone() -> None:
