@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections import deque
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from urllib.parse import urljoin, urlsplit
@@ -182,7 +183,8 @@ class WebChecker:
         # Host slot first, then a global slot: a task waiting for a busy host must not hold
         # a global slot that a task for another host could use.
         gate = self.host_gate(host)
-        async with gate.slot(link.waited.get(host, 0)) as ticket, self._global:
+        follow_up = link.under_way
+        async with gate.slot(link.waited.get(host, 0), follow_up) as ticket, self._global:
             link.start()
             try:
                 async with asyncio.timeout(self._request_deadline_s):
@@ -231,6 +233,11 @@ class _LinkState:
         self.waited: dict[str, int] = {}
         """Per host, the pauses this link has already waited out itself."""
 
+    @property
+    def under_way(self) -> bool:
+        """The link has sent its first request: what it asks for now is a follow-up."""
+        return self._deadline.when() is not None
+
     def start(self) -> None:
         """Start the link's deadline, at its first request (later calls change nothing)."""
         if self._deadline.when() is None:
@@ -269,8 +276,11 @@ async def _drain_small_body(response: httpx.Response) -> None:
 class HostGate:
     """The requests in flight to one host, under its adaptive ``HostPace``.
 
-    Waiters are served in arrival order. A pause (a 429/503 with Retry-After) holds every
-    request of the host that has not started yet, not only the one that was refused.
+    Waiting requests are served in arrival order, but the next step of a link already under
+    way (a redirect hop, a retry) goes before a link's first request: finishing what was
+    started is what ends a run sooner. A pause (a 429/503 with Retry-After) holds every
+    request of the host that has not started yet, not only the one that was refused. A
+    released slot is handed straight to the next waiter, so no wake-up is wasted.
     """
 
     def __init__(self, pace: HostPace, sleep: AsyncSleep, clock: Callable[[], datetime]) -> None:
@@ -280,46 +290,72 @@ class HostGate:
         """The most requests ever in flight at once (for tests and benchmarks)."""
         self._sleep = sleep
         self._clock = clock
-        self._changed = asyncio.Condition()
+        self._waiting: tuple[deque[asyncio.Future[None]], deque[asyncio.Future[None]]] = (
+            deque(),
+            deque(),
+        )
+        """Follow-up steps of links under way, then first requests."""
 
     @contextlib.asynccontextmanager
-    async def slot(self, honoured: int = 0) -> AsyncIterator[int]:
-        """Hold one of the host's slots for the duration of a request.
+    async def slot(self, honoured: int = 0, follow_up: bool = False) -> AsyncIterator[int]:
+        """Hold one of the host's slots for the duration of a request; yields its ticket.
 
         ``honoured``: pauses up to this one were already waited out by the caller.
+        ``follow_up``: the request continues a link already under way.
         """
-        ticket = await self._acquire(honoured)
+        ticket = await self._acquire(honoured, follow_up)
         try:
             yield ticket
         finally:
-            async with self._changed:
-                self.in_flight -= 1
-                self._changed.notify_all()
+            self._release()
 
-    async def _acquire(self, honoured: int) -> int:
-        async with self._changed:
-            while True:
-                if self.pace.pauses > honoured:
-                    honoured = self.pace.pauses
-                    wait = self.pace.pause_left_s(self._clock())
-                    if wait > 0:
-                        self._changed.release()  # others may finish meanwhile
-                        try:
-                            await self._sleep(wait)
-                        finally:
-                            await self._changed.acquire()
-                        continue
-                if self.in_flight < self.pace.limit:
-                    self.in_flight += 1
-                    self.peak = max(self.peak, self.in_flight)
-                    return self.pace.started()
-                await self._changed.wait()
+    async def _acquire(self, honoured: int, follow_up: bool) -> int:
+        while True:
+            if self.pace.pauses > honoured:
+                honoured = self.pace.pauses
+                wait = self.pace.pause_left_s(self._clock())
+                if wait > 0:
+                    await self._sleep(wait)
+                    continue
+            if self.in_flight < self.pace.limit and not any(self._waiting):
+                self.in_flight += 1
+            else:
+                queue = self._waiting[0 if follow_up else 1]
+                handed = asyncio.get_running_loop().create_future()
+                queue.append(handed)
+                try:
+                    await handed  # a releasing request hands us its slot
+                except asyncio.CancelledError:
+                    if handed.cancelled():
+                        queue.remove(handed)
+                    else:
+                        self._release()  # handed a slot we will not use
+                    raise
+            if self.pace.pauses > honoured and self.pace.pause_left_s(self._clock()) > 0:
+                self._release()  # a pause began while we waited: honour it first
+                continue
+            self.peak = max(self.peak, self.in_flight)
+            return self.pace.started()
+
+    def _release(self) -> None:
+        self.in_flight -= 1
+        self._fill()
+
+    def _fill(self) -> None:
+        """Hand free slots to waiters, follow-ups first."""
+        while self.in_flight < self.pace.limit:
+            queue = next((q for q in self._waiting if q), None)
+            if queue is None:
+                return
+            self.in_flight += 1
+            queue.popleft().set_result(None)
 
     def answered(self, ticket: int, status: int, retry_after_s: float | None) -> int:
-        """Adapt the host's limit to an answer; a raised limit lets waiters in at release.
+        """Adapt the host's limit to an answer; a raised limit lets a waiter in at once.
 
         Returns the host's pause count: a pause this answer started is the caller's own to
         wait out (its retry does), not one to wait for again at the gate.
         """
         self.pace.answered(status, retry_after_s, self._clock(), self.in_flight, ticket)
+        self._fill()
         return self.pace.pauses
