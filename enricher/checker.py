@@ -82,8 +82,8 @@ class WebChecker:
             sleep=self._sleep,
         )
         try:
-            # The deadline starts with the link's first request, not while it queues behind
-            # other links of its host: a slow neighbour must not time out a fast page.
+            # The deadline counts only while the link holds a slot (see _LinkState): a page
+            # queued behind a slow neighbour of its host must not be timed out.
             async with asyncio.timeout(None) as deadline:
                 link = _LinkState(deadline, self._link_deadline_s)
                 outcome: FetchOutcome = await retrying(self._follow, url, link)
@@ -183,9 +183,9 @@ class WebChecker:
         # Host slot first, then a global slot: a task waiting for a busy host must not hold
         # a global slot that a task for another host could use.
         gate = self.host_gate(host)
-        follow_up = link.under_way
-        async with gate.slot(link.waited.get(host, 0), follow_up) as ticket, self._global:
-            link.start()
+        link.queued()
+        async with gate.slot(link.waited.get(host, 0), link.under_way) as ticket, self._global:
+            link.running()
             try:
                 async with asyncio.timeout(self._request_deadline_s):
                     try:
@@ -225,23 +225,34 @@ class WebChecker:
 
 
 class _LinkState:
-    """What one link carries across its hops and attempts."""
+    """What one link carries across its hops and attempts: its deadline and host pauses.
+
+    The deadline counts the link's own time (requests, retry waits), not the time it waits
+    for a slot of a busy host: a page queued behind a slow neighbour is not timed out.
+    """
 
     def __init__(self, deadline: asyncio.Timeout, deadline_s: float) -> None:
         self._deadline = deadline
-        self._deadline_s = deadline_s
+        self._left_s = deadline_s
+        self._running_since: float | None = None
+        self.under_way = False
+        """The link has sent its first request: what it asks for now is a follow-up."""
         self.waited: dict[str, int] = {}
         """Per host, the pauses this link has already waited out itself."""
 
-    @property
-    def under_way(self) -> bool:
-        """The link has sent its first request: what it asks for now is a follow-up."""
-        return self._deadline.when() is not None
+    def queued(self) -> None:
+        """The link waits for a slot: its clock stops."""
+        if self._running_since is not None:
+            self._left_s -= asyncio.get_running_loop().time() - self._running_since
+            self._running_since = None
+            self._deadline.reschedule(None)
 
-    def start(self) -> None:
-        """Start the link's deadline, at its first request (later calls change nothing)."""
-        if self._deadline.when() is None:
-            self._deadline.reschedule(asyncio.get_running_loop().time() + self._deadline_s)
+    def running(self) -> None:
+        """The link has its slot: its clock runs (and keeps running through retry waits)."""
+        now = asyncio.get_running_loop().time()
+        self._running_since = now
+        self.under_way = True
+        self._deadline.reschedule(now + max(0.0, self._left_s))
 
 
 STALE_CONNECTION = "Server disconnected without sending a response"
@@ -339,7 +350,9 @@ class HostGate:
 
     def _release(self) -> None:
         self.in_flight -= 1
-        self._fill()
+        # Handed out on the next turn of the loop: a link whose hop goes to this same host
+        # queues it first, and so goes before the first requests waiting here.
+        asyncio.get_running_loop().call_soon(self._fill)
 
     def _fill(self) -> None:
         """Hand free slots to waiters, follow-ups first."""

@@ -245,3 +245,65 @@ def test_host_that_pushes_back_gets_fewer_requests_at_once() -> None:
 
     assert all(isinstance(o, HttpFacts) and o.status_code == 200 for o in outcomes)
     assert 0 < host.provoked <= 6  # the first burst is refused, then the gate adapts
+
+
+def test_a_link_under_way_goes_before_first_requests() -> None:
+    """With one slot, a redirect hop is sent before pages that have not started yet."""
+    seen: list[str] = []
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.url.path)
+        await asyncio.sleep(0)
+        if request.url.path == "/a":
+            return httpx.Response(302, headers={"Location": "/a2"})
+        return httpx.Response(200)
+
+    async def go() -> None:
+        async def sleep(_: float) -> None:
+            return None
+
+        async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
+            checker = WebChecker(
+                client, concurrency=8, per_host=1, timeout_s=5, attempts=1, retry_budget_s=1,
+                allow_private=True, watch=NetworkWatch(), sleep=sleep, clock=lambda: NOW,
+            )  # fmt: skip
+            urls = [f"https://one.example.test/{p}" for p in ("a", "b", "c", "d")]
+            await asyncio.gather(*(checker.check(u) for u in urls))
+
+    asyncio.run(go())
+
+    assert seen == ["/a", "/a2", "/b", "/c", "/d"]
+
+
+def test_a_cancelled_waiter_gives_its_place_back() -> None:
+    """A stop while links wait for a host leaves the host usable: nothing is stuck."""
+    from enricher.checker import HostGate
+
+    async def go() -> list[int]:
+        async def sleep(_: float) -> None:
+            return None
+
+        gate = HostGate(HostPace(1), sleep, lambda: NOW)
+        order: list[int] = []
+        hold = asyncio.Event()
+
+        async def use(n: int) -> None:
+            async with gate.slot():
+                order.append(n)
+                if n == 1:
+                    await hold.wait()
+
+        first = asyncio.create_task(use(1))
+        for _ in range(3):
+            await asyncio.sleep(0)
+        doomed = asyncio.create_task(use(2))
+        last = asyncio.create_task(use(3))
+        for _ in range(3):
+            await asyncio.sleep(0)
+        doomed.cancel()
+        hold.set()
+        await asyncio.gather(first, doomed, last, return_exceptions=True)
+        assert gate.in_flight == 0
+        return order
+
+    assert asyncio.run(go()) == [1, 3]
