@@ -135,9 +135,16 @@ class WebChecker:
                     retry_after_s=parse_retry_after(headers.get("retry-after"), self._clock()),
                     bot_challenge=headers.get("cf-mitigated", "").lower() == "challenge",
                 )
-            target = urljoin(current, location.strip())
+            try:
+                target = urljoin(current, location.strip())
+                parts = urlsplit(target)
+            except ValueError as exc:  # "http://a]/": the server answered, unusably
+                return FetchFailure(
+                    FailureKind.BAD_REDIRECT,
+                    f"redirect to an unusable URL ({location.strip()[:200]!r}: {exc})",
+                    tuple(chain),
+                )
             chain.append(Redirect(status, target))
-            parts = urlsplit(target)
             if parts.scheme.lower() not in SUPPORTED_SCHEMES:
                 return FetchFailure(
                     FailureKind.BAD_REDIRECT,
@@ -183,9 +190,13 @@ class WebChecker:
         # Host slot first, then a global slot: a task waiting for a busy host must not hold
         # a global slot that a task for another host could use.
         gate = self.host_gate(host)
+        if gate.silent >= SILENT_LIMIT:
+            return gate.silent_failure(host)
         link.queued()
         async with gate.slot(link.waited.get(host, 0), link.under_way) as ticket, self._global:
             link.running()
+            if gate.silent >= SILENT_LIMIT:  # it went silent while this link queued
+                return gate.silent_failure(host)
             try:
                 async with asyncio.timeout(self._request_deadline_s):
                     try:
@@ -197,6 +208,7 @@ class WebChecker:
                         # resend at once on a new one, and so do we (once).
                         return await self._send(url, host, gate, ticket, link.waited)
             except TimeoutError:
+                gate.silent += 1
                 return FetchFailure(
                     FailureKind.NO_ANSWER, f"no answer within {self._request_deadline_s:g} s"
                 )
@@ -204,6 +216,8 @@ class WebChecker:
                 return FetchFailure(FailureKind.PROTOCOL, f"invalid URL: {exc}")
             except httpx.HTTPError as exc:
                 kind, message = describe_http_error(exc)
+                if kind in (FailureKind.NO_ANSWER, FailureKind.TIMEOUT):
+                    gate.silent += 1
                 if kind.is_network_level:
                     self._watch.failed(host)
                 elif kind is FailureKind.BAD_REDIRECT:
@@ -216,6 +230,7 @@ class WebChecker:
         """The GET itself: adapt the host's pace to the answer, drain a small body for reuse."""
         async with self._client.stream("GET", url, headers={"Accept": ACCEPT}) as resp:
             self._watch.answered()
+            gate.silent = 0
             retry_after = parse_retry_after(resp.headers.get("retry-after"), self._clock())
             epoch = gate.answered(ticket, resp.status_code, retry_after)
             if resp.status_code in PUSHBACK_STATUSES:
@@ -254,6 +269,11 @@ class _LinkState:
         self.under_way = True
         self._deadline.reschedule(now + max(0.0, self._left_s))
 
+
+SILENT_LIMIT = 3
+"""Requests in a row a host may leave unanswered (timeouts) before the rest of its links are
+reported without being sent: a dead host must not cost a timeout per link, which would make
+a run's length grow with the number of links it holds."""
 
 STALE_CONNECTION = "Server disconnected without sending a response"
 """httpcore's words for a reused connection that the server had closed meanwhile."""
@@ -299,6 +319,9 @@ class HostGate:
         self.in_flight = 0
         self.peak = 0
         """The most requests ever in flight at once (for tests and benchmarks)."""
+        self.silent = 0
+        """Requests in a row that got no answer in time; at ``SILENT_LIMIT`` the host is
+        given up on for the run."""
         self._sleep = sleep
         self._clock = clock
         self._waiting: tuple[deque[asyncio.Future[None]], deque[asyncio.Future[None]]] = (
@@ -338,7 +361,8 @@ class HostGate:
                     await handed  # a releasing request hands us its slot
                 except asyncio.CancelledError:
                     if handed.cancelled():
-                        queue.remove(handed)
+                        with contextlib.suppress(ValueError):  # _fill may have dropped it
+                            queue.remove(handed)
                     else:
                         self._release()  # handed a slot we will not use
                     raise
@@ -355,13 +379,23 @@ class HostGate:
         asyncio.get_running_loop().call_soon(self._fill)
 
     def _fill(self) -> None:
-        """Hand free slots to waiters, follow-ups first."""
+        """Hand free slots to waiters, follow-ups first (skipping any cancelled meanwhile)."""
         while self.in_flight < self.pace.limit:
             queue = next((q for q in self._waiting if q), None)
             if queue is None:
                 return
+            handed = queue.popleft()
+            if handed.done():
+                continue  # cancelled in the same turn the slot came free
             self.in_flight += 1
-            queue.popleft().set_result(None)
+            handed.set_result(None)
+
+    def silent_failure(self, host: str) -> FetchFailure:
+        """The outcome of a request not sent because the host stopped answering."""
+        return FetchFailure(
+            FailureKind.NO_ANSWER,
+            f"not sent: {host} left {self.silent} requests in a row unanswered this run",
+        )
 
     def answered(self, ticket: int, status: int, retry_after_s: float | None) -> int:
         """Adapt the host's limit to an answer; a raised limit lets a waiter in at once.

@@ -258,6 +258,16 @@ def _host_port(url: httpx.URL) -> str:
     return f"{url.host}:{url.port}" if url.port is not None else url.host
 
 
+def _reset_time(header: str, now: datetime) -> datetime:
+    """``x-ratelimit-reset`` (epoch seconds) as a time; ``now`` when it is not a usable one."""
+    if not (header.isascii() and header.isdigit()):
+        return now
+    try:
+        return datetime.fromtimestamp(int(header), tz=timezone.utc)
+    except (ValueError, OverflowError, OSError):  # year out of range
+        return now
+
+
 def _quota_exhausted(response: _Answer) -> bool:
     return (
         response.status_code in (403, 429) and response.headers.get("x-ratelimit-remaining") == "0"
@@ -346,7 +356,7 @@ class GithubApi:
                 return response
             reset = response.headers.get("x-ratelimit-reset", "")
             now = self._clock()
-            until = datetime.fromtimestamp(int(reset), tz=timezone.utc) if reset.isdigit() else now
+            until = _reset_time(reset, now)
             if (until - now).total_seconds() > self._rate_limit_wait_s:
                 self._exhausted_until = until
                 return self._quota_error(path)

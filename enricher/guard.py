@@ -15,12 +15,12 @@ The resolver and the backend underneath are injectable, so tests can make a name
 
 from __future__ import annotations
 
-import asyncio
 import ipaddress
 import socket
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
+import anyio
 import httpcore
 
 from .urls import is_public_address
@@ -46,12 +46,14 @@ class PrivateAddressRefused(httpcore.ConnectError):
 
 
 async def system_resolver(host: str, port: int) -> list[str]:
-    """The system's answer for ``host`` (``getaddrinfo``, without blocking the event loop)."""
-    loop = asyncio.get_running_loop()
+    """The system's answer for ``host`` (``getaddrinfo`` in anyio's worker threads, which
+    allow 40 lookups at once where asyncio's default executor has a handful)."""
     try:
-        infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except OSError as exc:  # socket.gaierror: the name does not resolve
-        raise httpcore.ConnectError(str(exc)) from exc
+        infos = await anyio.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError, ValueError) as exc:
+        # gaierror: the name does not resolve; UnicodeError: a label IDNA refuses (over 63
+        # characters, empty): a name no resolver will answer for either.
+        raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from exc
     addresses: list[str] = []
     for _family, _type, _proto, _name, sockaddr in infos:
         address = str(sockaddr[0])
@@ -87,15 +89,15 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
                 # One private answer is enough to refuse: which one a client would use is
                 # up to the resolver's order, which whoever controls the name controls.
                 raise PrivateAddressRefused(host, address)
-        error: httpcore.ConnectError | None = None
+        error: httpcore.ConnectError | httpcore.ConnectTimeout | None = None
         for address in addresses:  # like happy eyeballs, minus the parallelism
             try:
                 return await self._inner.connect_tcp(
                     address, port, timeout=timeout, local_address=local_address,
                     socket_options=socket_options,
                 )  # fmt: skip
-            except httpcore.ConnectError as exc:
-                error = exc
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                error = exc  # a dead IPv6 route must not hide a working IPv4 address
         assert error is not None
         raise error
 

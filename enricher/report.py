@@ -18,16 +18,17 @@ NETWORK_DOWN_NOTE = (
 )
 
 
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def visible(text: str) -> str:
     """Text safe to print on a terminal: control characters shown as ``\\x1b``-style escapes.
 
     A digest is anyone's input; a label or URL holding ESC sequences would otherwise recolour
-    the editor's terminal, rewrite its title or hide lines of the report.
+    the editor's terminal, rewrite its title or hide lines of the report, and bidirectional
+    overrides (U+202E) would show a line's text in another order than it has.
     """
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
 def non_ok(summary: RunSummary) -> list[tuple[DigestResult, CheckedLink]]:

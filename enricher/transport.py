@@ -9,7 +9,8 @@ to a handful of connections, and connections are still reused within a host.
 from __future__ import annotations
 
 import ssl
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httpcore
@@ -17,26 +18,85 @@ import httpx
 
 from .guard import GuardedBackend, Resolver, system_resolver
 
+MAX_IDLE_POOLS = 64
+"""Pools kept open with nothing in flight; past it the least recently used idle ones close.
+A pool keeps its sockets open until used again, so a run over thousands of hosts would
+otherwise hold a descriptor per host (and hit ``ulimit -n``)."""
+
+Origin = tuple[bytes, bytes, int | None]
+
 
 class PerHostTransport(httpx.AsyncBaseTransport):
-    """Routes each request to its origin's own transport, made on first use."""
+    """Routes each request to its origin's own transport, made on first use; idle pools
+    beyond ``max_idle`` are closed, least recently used first."""
 
-    def __init__(self, make: Callable[[], httpx.AsyncBaseTransport]) -> None:
+    def __init__(
+        self, make: Callable[[], httpx.AsyncBaseTransport], max_idle: int = MAX_IDLE_POOLS
+    ) -> None:
         self._make = make
-        self._pools: dict[tuple[bytes, bytes, int | None], httpx.AsyncBaseTransport] = {}
+        self._max_idle = max_idle
+        self._pools: OrderedDict[Origin, httpx.AsyncBaseTransport] = OrderedDict()
+        """Least recently used first."""
+        self._busy: dict[Origin, int] = {}
+        """Responses still open per origin (their connection is in use)."""
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         url = request.url
         origin = (url.raw_scheme, url.raw_host, url.port)
         pool = self._pools.get(origin)
         if pool is None:
+            await self._close_idle(keep=self._max_idle - 1)
             pool = self._pools[origin] = self._make()
-        return await pool.handle_async_request(request)
+        self._pools.move_to_end(origin)
+        self._busy[origin] = self._busy.get(origin, 0) + 1
+        try:
+            response = await pool.handle_async_request(request)
+        except BaseException:
+            self._done(origin)
+            raise
+        assert isinstance(response.stream, httpx.AsyncByteStream)
+        response.stream = _Tracked(response.stream, lambda: self._done(origin))
+        return response
+
+    def _done(self, origin: Origin) -> None:
+        self._busy[origin] -= 1
+        if not self._busy[origin]:
+            del self._busy[origin]
+
+    async def _close_idle(self, keep: int) -> None:
+        idle = [origin for origin in self._pools if origin not in self._busy]
+        for origin in idle[: max(0, len(idle) - keep)]:
+            await self._pools.pop(origin).aclose()
+
+    @property
+    def open_pools(self) -> int:
+        """Pools currently open (for tests and benchmarks)."""
+        return len(self._pools)
 
     async def aclose(self) -> None:
-        pools, self._pools = list(self._pools.values()), {}
+        pools, self._pools = list(self._pools.values()), OrderedDict()
         for pool in pools:
             await pool.aclose()
+
+
+class _Tracked(httpx.AsyncByteStream):
+    """A response body that says when it is closed: its connection is free again."""
+
+    def __init__(self, inner: httpx.AsyncByteStream, on_close: Callable[[], None]) -> None:
+        self._inner = inner
+        self._on_close: Callable[[], None] | None = on_close
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for chunk in self._inner:
+            yield chunk
+
+    async def aclose(self) -> None:
+        try:
+            await self._inner.aclose()
+        finally:
+            on_close, self._on_close = self._on_close, None
+            if on_close is not None:  # once, however often the body is closed
+                on_close()
 
 
 def web_transport(
@@ -46,6 +106,7 @@ def web_transport(
     resolve: Resolver = system_resolver,
     inner: httpcore.AsyncNetworkBackend | None = None,
     verify: Any = True,
+    max_idle: int = MAX_IDLE_POOLS,
 ) -> PerHostTransport:
     """The transport for web checks: per-host pools, guarded unless ``--allow-private``.
 
@@ -74,4 +135,4 @@ def web_transport(
         )
         return transport
 
-    return PerHostTransport(make)
+    return PerHostTransport(make, max_idle)

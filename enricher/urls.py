@@ -196,6 +196,9 @@ def is_private_host(host: str) -> bool:
     return not is_public_address(address)
 
 
+_IETF_PROTOCOL = ipaddress.IPv4Network("192.0.0.0/24")
+"""IETF protocol assignments: Python 3.11 calls some of them (192.0.0.9, .10) global."""
+
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 """The well-known NAT64 prefix: its last 32 bits are an IPv4 address a gateway connects to."""
 
@@ -215,6 +218,8 @@ def is_public_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) ->
             return is_public_address(embedded)
         if address.is_site_local:
             return False
+    elif address in _IETF_PROTOCOL:
+        return False
     return address.is_global and not (
         address.is_multicast or address.is_reserved or address.is_unspecified
     )

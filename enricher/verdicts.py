@@ -40,15 +40,20 @@ def parse_retry_after(value: str | None, now: datetime) -> float | None:
     if value is None:
         return None
     value = value.strip()
-    if value.isdigit():
-        return float(value)
+    if value.isascii() and value.isdigit():  # "²".isdigit() is true too
+        return min(float(value), RETRY_AFTER_CEILING_S)
     try:
         when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, (when - now).total_seconds())
+    return min(max(0.0, (when - now).total_seconds()), RETRY_AFTER_CEILING_S)
+
+
+RETRY_AFTER_CEILING_S = 366 * 86_400.0
+"""Longer Retry-After values are read as a year: any such answer is "not now", and clamping
+keeps a hostile ``Retry-After: 999...9`` from overflowing a date."""
 
 
 def is_transient_status(code: int) -> bool:

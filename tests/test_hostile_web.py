@@ -550,3 +550,110 @@ def test_certificate_for_another_name_is_refused_though_connected_by_address(
     assert web_verdict(good, NOW).status is Status.OK
     assert isinstance(bad, FetchFailure) and bad.kind is FailureKind.TLS
     assert "Hostname mismatch" in bad.message and "impostor.example.com" in bad.message
+
+
+# --- answers that once crashed a whole run ---------------------------------------------------
+
+
+@pytest.mark.parametrize("location", ["http://a]/", "http://a[b/", "http://[::1/x"])
+def test_unparseable_redirect_location_is_broken_not_a_crash(location: str) -> None:
+    """A Location no URL parser accepts is the server's answer: broken, with what it said."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(302, headers={"Location": location})
+
+    [outcome] = check(["https://example.org/"], transport=httpx.MockTransport(handler))
+
+    assert isinstance(outcome, FetchFailure) and outcome.kind is FailureKind.BAD_REDIRECT
+    assert web_verdict(outcome, NOW).status is Status.BROKEN
+
+
+@pytest.mark.parametrize("value", ["\u00b2", "9" * 40, "Fri, 31 Dec 99999 23:59:59 GMT"])
+def test_hostile_retry_after_is_not_a_crash(value: str) -> None:
+    """Retry-After "²", forty nines or an impossible date: read as "not now" or ignored."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(429, headers=[(b"Retry-After", value.encode("utf-8"))])
+
+    [outcome] = check(["https://example.org/"], transport=httpx.MockTransport(handler), attempts=2)
+
+    assert web_verdict(outcome, NOW).status is Status.BLOCKED
+
+
+def test_a_name_idna_refuses_is_unreachable_not_a_crash(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 64-character DNS label makes IDNA raise UnicodeError: a connect failure, not a crash."""
+    import anyio
+
+    from enricher import guard
+
+    async def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise UnicodeError("label too long")
+
+    monkeypatch.setattr(anyio, "getaddrinfo", refuse)
+    transport = web_transport(PER_HOST, allow_private=False, resolve=guard.system_resolver,
+                              inner=LoopbackOnly())  # fmt: skip
+
+    [outcome] = check(["http://" + "a" * 64 + ".example/"], transport=transport)
+
+    assert isinstance(outcome, FetchFailure) and outcome.kind is FailureKind.CONNECT
+    assert web_verdict(outcome, NOW).status is Status.UNREACHABLE
+
+
+def test_idle_pools_are_closed_past_the_cap(raw_server: Any) -> None:
+    """Hundreds of hosts do not keep a socket each open: idle pools beyond the cap close."""
+    server = ok_server_keepalive(raw_server)
+    addresses = {f"93.184.{n // 250}.{n % 250 + 1}": server.port for n in range(40)}
+    names = {f"h{n}.example.com": [address] for n, address in enumerate(addresses)}
+    transport = web_transport(
+        PER_HOST, allow_private=False, resolve=resolver(names),
+        inner=LoopbackOnly(public=addresses), max_idle=5,
+    )  # fmt: skip
+    seen: list[int] = []
+
+    async def go() -> None:
+        async with httpx.AsyncClient(transport=transport) as client:
+            for name in names:
+                response = await client.get(f"http://{name}/")
+                assert response.status_code == 200
+                seen.append(transport.open_pools)
+
+    asyncio.run(go())
+
+    assert max(seen) <= 6  # five idle, plus the one just made
+
+
+def ok_server_keepalive(raw_server: Any) -> RawServer:
+    """A server that keeps connections open, answering every request on them."""
+
+    def serve(conn: socket.socket) -> None:
+        while read_request(conn):
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+
+    return raw_server(serve)  # type: ignore[no-any-return]
+
+
+def test_a_host_that_stopped_answering_costs_a_few_timeouts_not_one_per_link(
+    raw_server: Any,
+) -> None:
+    """Twenty pages of a dead host: after 3 unanswered requests in a row the rest are reported
+    unreachable without being sent, so the run's length does not grow with the link count."""
+    stop = threading.Event()
+    received: list[bytes] = []
+
+    def serve(conn: socket.socket) -> None:
+        received.append(read_request(conn))
+        stop.wait(30)
+
+    server = raw_server(serve)
+    urls = [f"http://127.0.0.1:{server.port}/p/{n}" for n in range(20)]
+    began = time.monotonic()
+    outcomes = check(urls, allow_private=True, timeout_s=0.2, link_deadline_s=10, per_host=2)
+    took = time.monotonic() - began
+    stop.set()
+
+    assert all(web_verdict(o, NOW).status is Status.UNREACHABLE for o in outcomes)
+    assert len(received) <= 4
+    skipped = [o for o in outcomes if isinstance(o, FetchFailure) and "not sent" in o.message]
+    assert len(skipped) >= 16
+    assert "unanswered this run" in skipped[0].message
+    assert took < 2.0

@@ -307,3 +307,38 @@ def test_a_cancelled_waiter_gives_its_place_back() -> None:
         return order
 
     assert asyncio.run(go()) == [1, 3]
+
+
+def test_a_waiter_cancelled_as_a_slot_comes_free_is_skipped() -> None:
+    """A stop landing in the same loop turn as a release: the slot goes to the next waiter,
+    and the count of requests in flight stays right."""
+    from enricher.checker import HostGate
+
+    async def go() -> tuple[list[int], int]:
+        async def sleep(_: float) -> None:
+            return None
+
+        gate = HostGate(HostPace(1), sleep, lambda: NOW)
+        order: list[int] = []
+        hold = asyncio.Event()
+
+        async def use(n: int) -> None:
+            async with gate.slot():
+                order.append(n)
+                if n == 1:
+                    await hold.wait()
+
+        first = asyncio.create_task(use(1))
+        for _ in range(3):
+            await asyncio.sleep(0)
+        doomed = asyncio.create_task(use(2))
+        last = asyncio.create_task(use(3))
+        for _ in range(3):
+            await asyncio.sleep(0)
+        hold.set()
+        asyncio.get_running_loop().call_soon(doomed.cancel)
+        results = await asyncio.gather(first, doomed, last, return_exceptions=True)
+        assert isinstance(results[1], asyncio.CancelledError)
+        return order, gate.in_flight
+
+    assert asyncio.run(go()) == ([1, 3], 0)
