@@ -185,6 +185,8 @@ class FailureKind(StrEnum):
     dripping past the whole-request deadline)."""
     CONNECT = "connect"
     """DNS or TCP connection failure."""
+    NO_SUCH_HOST = "no_such_host"
+    """The resolver says the name does not exist (EAI_NONAME): asking again will not help."""
     TLS = "tls"
     PROTOCOL = "protocol"
     TOO_MANY_REDIRECTS = "too_many_redirects"
@@ -205,7 +207,7 @@ class FailureKind(StrEnum):
     @property
     def is_network_level(self) -> bool:
         """Nothing answered at all: the sign of a missing network when every link shows it."""
-        return self in (FailureKind.TIMEOUT, FailureKind.CONNECT)
+        return self in (FailureKind.TIMEOUT, FailureKind.CONNECT, FailureKind.NO_SUCH_HOST)
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,7 @@ This is the one place httpx exceptions become our values (``FailureKind`` and a 
 
 from __future__ import annotations
 
+import socket
 import ssl
 from collections.abc import Awaitable, Callable
 
@@ -55,6 +56,10 @@ def describe_http_error(exc: httpx.HTTPError) -> tuple[FailureKind, str]:
                 detail = f"{detail} ({why})"
             return FailureKind.TLS, f"TLS error: {detail}"
         cause = cause.__cause__ or cause.__context__
+    if isinstance(exc, httpx.ConnectError) and _no_such_host(exc):
+        # Not retried: a dead domain is the commonest rot, and each retry would cost a
+        # backoff. Still network-level: without a network, resolvers say the same.
+        return FailureKind.NO_SUCH_HOST, f"cannot connect: {exc}"
     if isinstance(exc, httpx.ConnectError):
         return FailureKind.CONNECT, f"cannot connect: {exc}" if str(exc) else "cannot connect"
     if isinstance(exc, httpx.RemoteProtocolError) and "location header" in text.lower():
@@ -63,3 +68,13 @@ def describe_http_error(exc: httpx.HTTPError) -> tuple[FailureKind, str]:
     if isinstance(exc, httpx.NetworkError | httpx.RemoteProtocolError):
         return FailureKind.PROTOCOL, f"connection failed mid-request: {text}"
     return FailureKind.PROTOCOL, f"HTTP error: {text}"
+
+
+def _no_such_host(exc: BaseException) -> bool:
+    """Whether the failure's causes include the resolver's "no such name" (EAI_NONAME)."""
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, socket.gaierror) and cause.errno == socket.EAI_NONAME:
+            return True
+        cause = cause.__cause__ or cause.__context__
+    return False

@@ -657,3 +657,30 @@ def test_a_host_that_stopped_answering_costs_a_few_timeouts_not_one_per_link(
     assert len(skipped) >= 16
     assert "unanswered this run" in skipped[0].message
     assert took < 2.0
+
+
+def test_a_name_that_does_not_exist_is_unreachable_after_one_attempt(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """NXDOMAIN (EAI_NONAME) is not asked again: a dead domain costs no backoff."""
+    import anyio
+
+    from enricher import guard
+
+    asked: list[str] = []
+
+    async def no_such_name(host: str, *args: Any, **kwargs: Any) -> Any:
+        asked.append(host)
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(anyio, "getaddrinfo", no_such_name)
+    transport = web_transport(PER_HOST, allow_private=False, resolve=guard.system_resolver,
+                              inner=LoopbackOnly())  # fmt: skip
+
+    [outcome] = check(["https://rotted-startup.example/"], transport=transport, attempts=3)
+
+    assert isinstance(outcome, FetchFailure) and outcome.kind is FailureKind.NO_SUCH_HOST
+    assert asked == ["rotted-startup.example"]
+    verdict = web_verdict(outcome, NOW)
+    assert verdict.status is Status.UNREACHABLE and verdict.network_level_failure
+    assert "Name or service not known" in str(verdict.reason)
