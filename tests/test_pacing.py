@@ -275,11 +275,13 @@ def test_a_link_under_way_goes_before_first_requests() -> None:
     assert seen == ["/a", "/a2", "/b", "/c", "/d"]
 
 
-def test_a_cancelled_waiter_gives_its_place_back() -> None:
-    """A stop while links wait for a host leaves the host usable: nothing is stuck."""
+def three_users_one_slot(cancel_as_slot_frees: bool) -> tuple[list[int], int, object]:
+    """Users 1, 2, 3 of a one-slot host; 2 is cancelled while it waits, either before 1
+    releases or in the very loop turn 1's slot comes free. Returns who got the slot, the
+    count in flight at the end, and what user 2's task ended with."""
     from enricher.checker import HostGate
 
-    async def go() -> list[int]:
+    async def go() -> tuple[list[int], int, object]:
         async def sleep(_: float) -> None:
             return None
 
@@ -300,45 +302,27 @@ def test_a_cancelled_waiter_gives_its_place_back() -> None:
         last = asyncio.create_task(use(3))
         for _ in range(3):
             await asyncio.sleep(0)
-        doomed.cancel()
-        hold.set()
-        await asyncio.gather(first, doomed, last, return_exceptions=True)
-        assert gate.in_flight == 0
-        return order
+        if cancel_as_slot_frees:
+            hold.set()
+            asyncio.get_running_loop().call_soon(doomed.cancel)
+        else:
+            doomed.cancel()
+            hold.set()
+        results = await asyncio.gather(first, doomed, last, return_exceptions=True)
+        return order, gate.in_flight, results[1]
 
-    assert asyncio.run(go()) == [1, 3]
+    return asyncio.run(go())
+
+
+def test_a_cancelled_waiter_gives_its_place_back() -> None:
+    """A stop while links wait for a host leaves the host usable: nothing is stuck."""
+    order, in_flight, _ = three_users_one_slot(cancel_as_slot_frees=False)
+    assert (order, in_flight) == ([1, 3], 0)
 
 
 def test_a_waiter_cancelled_as_a_slot_comes_free_is_skipped() -> None:
     """A stop landing in the same loop turn as a release: the slot goes to the next waiter,
     and the count of requests in flight stays right."""
-    from enricher.checker import HostGate
-
-    async def go() -> tuple[list[int], int]:
-        async def sleep(_: float) -> None:
-            return None
-
-        gate = HostGate(HostPace(1), sleep, lambda: NOW)
-        order: list[int] = []
-        hold = asyncio.Event()
-
-        async def use(n: int) -> None:
-            async with gate.slot():
-                order.append(n)
-                if n == 1:
-                    await hold.wait()
-
-        first = asyncio.create_task(use(1))
-        for _ in range(3):
-            await asyncio.sleep(0)
-        doomed = asyncio.create_task(use(2))
-        last = asyncio.create_task(use(3))
-        for _ in range(3):
-            await asyncio.sleep(0)
-        hold.set()
-        asyncio.get_running_loop().call_soon(doomed.cancel)
-        results = await asyncio.gather(first, doomed, last, return_exceptions=True)
-        assert isinstance(results[1], asyncio.CancelledError)
-        return order, gate.in_flight
-
-    assert asyncio.run(go()) == ([1, 3], 0)
+    order, in_flight, ended = three_users_one_slot(cancel_as_slot_frees=True)
+    assert (order, in_flight) == ([1, 3], 0)
+    assert isinstance(ended, asyncio.CancelledError)
