@@ -27,6 +27,9 @@ from .verdicts import MAX_RETRY_AFTER_S, is_transient, parse_retry_after
 MAX_VISITS_PER_URL = 2
 """Visits to one URL within a chain before it is a loop (2 allows a set-cookie bounce)."""
 
+Answer = tuple[int, httpx.Headers, float | None]
+"""What one request got: status, headers and the parsed Retry-After."""
+
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 
 ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
@@ -125,14 +128,14 @@ class WebChecker:
                 if chain and answer.kind is FailureKind.PRIVATE:
                     message = f"redirects to {current}, not followed: {message}"
                 return FetchFailure(answer.kind, message, tuple(chain))
-            status, headers = answer
+            status, headers, retry_after = answer
             location = headers.get("location")
             if status not in REDIRECT_STATUSES or not location:
                 return HttpFacts(
                     status_code=status,
                     final_url=current,
                     redirects=tuple(chain),
-                    retry_after_s=parse_retry_after(headers.get("retry-after"), self._clock()),
+                    retry_after_s=retry_after,
                     bot_challenge=headers.get("cf-mitigated", "").lower() == "challenge",
                 )
             try:
@@ -179,12 +182,12 @@ class WebChecker:
             self._hosts[host] = HostGate(HostPace(self._per_host), self._sleep, self._clock)
         return self._hosts[host]
 
-    async def _get(self, url: str, link: _LinkState) -> tuple[int, httpx.Headers] | FetchFailure:
+    async def _get(self, url: str, link: _LinkState) -> Answer | FetchFailure:
         """One request, judged on its headers (only a small body is read, for reuse).
 
-        ``link``: the link's deadline, started here at its first request, and the host pauses
-        it has already waited out itself (its retry honours the Retry-After it was given), so
-        it does not wait for them twice.
+        ``link``: the link's deadline, which runs only while it holds a slot here, and the
+        host pauses it has already waited out itself (its retry honours the Retry-After it
+        was given), so it does not wait for them twice.
         """
         host = (urlsplit(url).hostname or "").lower()
         # Host slot first, then a global slot: a task waiting for a busy host must not hold
@@ -226,7 +229,7 @@ class WebChecker:
 
     async def _send(
         self, url: str, host: str, gate: HostGate, ticket: int, waited: dict[str, int]
-    ) -> tuple[int, httpx.Headers]:
+    ) -> Answer:
         """The GET itself: adapt the host's pace to the answer, drain a small body for reuse."""
         async with self._client.stream("GET", url, headers={"Accept": ACCEPT}) as resp:
             self._watch.answered()
@@ -236,7 +239,7 @@ class WebChecker:
             if resp.status_code in PUSHBACK_STATUSES:
                 waited[host] = epoch  # this link's own retry waits it out
             await _drain_small_body(resp)
-            return resp.status_code, resp.headers
+            return resp.status_code, resp.headers, retry_after
 
 
 class _LinkState:
@@ -317,8 +320,6 @@ class HostGate:
     def __init__(self, pace: HostPace, sleep: AsyncSleep, clock: Callable[[], datetime]) -> None:
         self.pace = pace
         self.in_flight = 0
-        self.peak = 0
-        """The most requests ever in flight at once (for tests and benchmarks)."""
         self.silent = 0
         """Requests in a row that got no answer in time; at ``SILENT_LIMIT`` the host is
         given up on for the run."""
@@ -369,7 +370,6 @@ class HostGate:
             if self.pace.pauses > honoured and self.pace.pause_left_s(self._clock()) > 0:
                 self._release()  # a pause began while we waited: honour it first
                 continue
-            self.peak = max(self.peak, self.in_flight)
             return self.pace.started()
 
     def _release(self) -> None:

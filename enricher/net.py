@@ -42,8 +42,11 @@ def describe_http_error(exc: httpx.HTTPError) -> tuple[FailureKind, str]:
     if isinstance(exc, httpx.TimeoutException):
         return FailureKind.TIMEOUT, f"timed out ({type(exc).__name__})"
     text = str(exc) or type(exc).__name__  # httpx often raises with an empty message
+    no_such_host = False
     cause: BaseException | None = exc
     while cause is not None:
+        if isinstance(cause, socket.gaierror) and cause.errno == socket.EAI_NONAME:
+            no_such_host = True  # the resolver's "no such name"
         if isinstance(cause, PrivateAddressRefused):
             return FailureKind.PRIVATE, str(cause)
         if isinstance(cause, ssl.SSLError):
@@ -56,7 +59,7 @@ def describe_http_error(exc: httpx.HTTPError) -> tuple[FailureKind, str]:
                 detail = f"{detail} ({why})"
             return FailureKind.TLS, f"TLS error: {detail}"
         cause = cause.__cause__ or cause.__context__
-    if isinstance(exc, httpx.ConnectError) and _no_such_host(exc):
+    if isinstance(exc, httpx.ConnectError) and no_such_host:
         # Not retried: a dead domain is the commonest rot, and each retry would cost a
         # backoff. Still network-level: without a network, resolvers say the same.
         return FailureKind.NO_SUCH_HOST, f"cannot connect: {exc}"
@@ -68,13 +71,3 @@ def describe_http_error(exc: httpx.HTTPError) -> tuple[FailureKind, str]:
     if isinstance(exc, httpx.NetworkError | httpx.RemoteProtocolError):
         return FailureKind.PROTOCOL, f"connection failed mid-request: {text}"
     return FailureKind.PROTOCOL, f"HTTP error: {text}"
-
-
-def _no_such_host(exc: BaseException) -> bool:
-    """Whether the failure's causes include the resolver's "no such name" (EAI_NONAME)."""
-    cause: BaseException | None = exc
-    while cause is not None:
-        if isinstance(cause, socket.gaierror) and cause.errno == socket.EAI_NONAME:
-            return True
-        cause = cause.__cause__ or cause.__context__
-    return False
