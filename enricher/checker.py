@@ -330,6 +330,8 @@ class HostGate:
             deque(),
         )
         """Follow-up steps of links under way, then first requests."""
+        self._lifted: asyncio.Future[None] | None = None
+        """Resolved when an answer ends the current pause early."""
 
     @contextlib.asynccontextmanager
     async def slot(self, honoured: int = 0, follow_up: bool = False) -> AsyncIterator[int]:
@@ -350,7 +352,7 @@ class HostGate:
                 honoured = self.pace.pauses
                 wait = self.pace.pause_left_s(self._clock())
                 if wait > 0:
-                    await self._sleep(wait)
+                    await self._wait_out_pause(wait)
                     continue
             if self.in_flight < self.pace.limit and not any(self._waiting):
                 self.in_flight += 1
@@ -371,6 +373,16 @@ class HostGate:
                 self._release()  # a pause began while we waited: honour it first
                 continue
             return self.pace.started()
+
+    async def _wait_out_pause(self, wait_s: float) -> None:
+        """Sleep through the host's pause, or until an answer ends it early (``HostPace``)."""
+        if self._lifted is None or self._lifted.done():
+            self._lifted = asyncio.get_running_loop().create_future()
+        sleeping = asyncio.ensure_future(self._sleep(wait_s))
+        try:
+            await asyncio.wait((sleeping, self._lifted), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            sleeping.cancel()
 
     def _release(self) -> None:
         self.in_flight -= 1
@@ -403,6 +415,8 @@ class HostGate:
         Returns the host's pause count: a pause this answer started is the caller's own to
         wait out (its retry does), not one to wait for again at the gate.
         """
-        self.pace.answered(status, retry_after_s, self._clock(), self.in_flight, ticket)
+        lifted = self.pace.answered(status, retry_after_s, self._clock(), self.in_flight, ticket)
+        if lifted and self._lifted is not None and not self._lifted.done():
+            self._lifted.set_result(None)  # wakes every request waiting out the pause
         self._fill()
         return self.pace.pauses

@@ -8,6 +8,12 @@ raise it by one per window of successes (additive increase) back to the ceiling,
 burst of several 429s lowers to the load that got through. Starting at
 the ceiling rather than probing above it means a polite host is never pushed past what a
 browser would ask of it, which keeps provoked 429s near zero.
+
+The pause rests on that "would get the same answer", so the host can disprove it: when a
+request sent *after* the refused one is answered normally, the refusal was that page's own
+(one route's backend failing, one URL's quota), not the host's. The pause then ends; the
+refused page's own retry still waits its Retry-After, and the limit stays halved. A host
+that is really rate limiting or overloaded refuses the later requests too, and stays paused.
 """
 
 from __future__ import annotations
@@ -47,6 +53,11 @@ class HostPace:
     """Requests in flight when the current burst of refusals began."""
     _burst_refused: int = 0
     """429s counted in the current burst."""
+    _served: int = 0
+    """The highest ticket answered normally (not a refusal)."""
+    _paused_for: int = 0
+    """The highest refused ticket the current pause is for: an ordinary answer to a later
+    ticket shows the host serving, and ends the pause."""
 
     def __post_init__(self) -> None:
         self.ceiling = max(1, self.ceiling)
@@ -65,7 +76,7 @@ class HostPace:
         now: datetime,
         in_flight: int = 1,
         ticket: int | None = None,
-    ) -> None:
+    ) -> bool:
         """Adapt to the answer to request ``ticket``, given while ``in_flight`` were out.
 
         Refusals of requests sent before the first refusal of a burst arrived belong to
@@ -74,6 +85,8 @@ class HostPace:
         the load that got through (in flight less refused), so recovery stops short of the
         same refusal. A lone 429 (one page's quota) or a 503 (a passing failure) only dips
         the limit and pauses the host.
+
+        Returns True when this answer ended a pause (the host served a later request).
         """
         if status in PUSHBACK_STATUSES:
             self.successes = 0
@@ -86,18 +99,29 @@ class HostPace:
                     got_through = self._burst_load - self._burst_refused
                     self.ceiling = max(1, min(self.ceiling, got_through))
                     self.limit = min(self.limit, self.ceiling)
+            if ticket is not None and ticket < self._served:
+                return False  # already disproved: a later request was served
             wait = DEFAULT_PAUSE_S if retry_after_s is None else retry_after_s
             if 0 < wait <= MAX_PAUSE_S:
                 until = now + timedelta(seconds=wait)
                 if self.paused_until is None or until > self.paused_until:
                     self.paused_until = until
                     self.pauses += 1
-            return
+                self._paused_for = max(
+                    self._paused_for, ticket if ticket is not None else self._sent
+                )
+            return False
+        if ticket is not None:
+            self._served = max(self._served, ticket)
         if self.limit < self.ceiling:
             self.successes += 1
             if self.successes >= self.limit:
                 self.limit += 1
                 self.successes = 0
+        if self.paused_until is not None and ticket is not None and ticket > self._paused_for:
+            self.paused_until = None
+            return True
+        return False
 
     def pause_left_s(self, now: datetime) -> float:
         """Seconds until requests may start again (0 when the host is not paused)."""

@@ -6,6 +6,7 @@ No test waits on the real clock: the checker's sleep is injected and advances a 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
@@ -143,6 +144,40 @@ def test_a_shorter_pause_does_not_cut_a_longer_one() -> None:
     assert pace.pause_left_s(NOW) == 10.0
 
 
+def test_a_later_request_served_ends_the_pause() -> None:
+    """One page refused (503, Retry-After: 5) while a request sent after it is answered 200:
+    the refusal was that page's own, so the host is not held for 5 s; the limit stays halved."""
+    pace = HostPace(6)
+    refused, later = pace.started(), pace.started()
+    pace.answered(503, 5.0, NOW, in_flight=2, ticket=refused)
+    assert pace.pause_left_s(NOW) == 5.0
+    assert pace.answered(200, None, NOW, in_flight=1, ticket=later) is True
+    assert pace.pause_left_s(NOW) == 0.0
+    assert pace.limit == 3
+
+
+def test_a_refusal_already_disproved_does_not_pause() -> None:
+    """The later request's 200 arrived first: the refusal, coming after it, pauses nothing."""
+    pace = HostPace(6)
+    refused, later = pace.started(), pace.started()
+    pace.answered(200, None, NOW, in_flight=2, ticket=later)
+    pace.answered(429, 5.0, NOW, in_flight=1, ticket=refused)
+    assert pace.pause_left_s(NOW) == 0.0
+
+
+def test_answers_to_earlier_requests_do_not_end_the_pause() -> None:
+    """A rate-limited host: requests sent before the refusal still come back 200, but nothing
+    sent after it has been served, so the whole host stays paused."""
+    pace = HostPace(6)
+    tickets = [pace.started() for _ in range(4)]
+    pace.answered(429, 5.0, NOW, in_flight=4, ticket=tickets[2])
+    for earlier in tickets[:2]:
+        assert pace.answered(200, None, NOW, in_flight=2, ticket=earlier) is False
+    assert pace.pause_left_s(NOW) == 5.0
+    pace.answered(429, 5.0, NOW, in_flight=1, ticket=tickets[3])
+    assert pace.pause_left_s(NOW) == 5.0
+
+
 # --- The gate in a WebChecker -----------------------------------------------------------------
 
 
@@ -153,6 +188,8 @@ class CappedHost:
     cap: int
     scripted: dict[str, list[int]] = field(default_factory=dict)
     """Per path, statuses to answer first (e.g. ``[429]`` then the default 200)."""
+    slow: frozenset[str] = frozenset()
+    """Paths answered after the others (more turns of the loop)."""
     in_flight: int = 0
     peak: int = 0
     provoked: int = 0
@@ -164,7 +201,7 @@ class CappedHost:
         self.in_flight += 1
         self.peak = max(self.peak, self.in_flight)
         try:
-            for _ in range(5):
+            for _ in range(20 if request.url.path in self.slow else 5):
                 await asyncio.sleep(0)  # overlap with every other task
             if self.in_flight > self.cap:
                 self.provoked += 1
@@ -179,12 +216,15 @@ class CappedHost:
 
 
 def run_checks(
-    host: CappedHost, urls: list[str], per_host: int
+    host: CappedHost,
+    urls: list[str],
+    per_host: int,
+    sleep: Callable[[float], Awaitable[None]] | None = None,
 ) -> tuple[list[object], list[float]]:
     """Check ``urls`` against ``host``; the injected sleep advances the host's clock."""
     slept: list[float] = []
 
-    async def sleep(seconds: float) -> None:
+    async def advance(seconds: float) -> None:
         slept.append(seconds)
         host.clock[0] += timedelta(seconds=seconds)
 
@@ -195,8 +235,8 @@ def run_checks(
         ) as client:
             checker = WebChecker(
                 client, concurrency=64, per_host=per_host, timeout_s=5, attempts=3,
-                retry_budget_s=60, allow_private=True, watch=NetworkWatch(), sleep=sleep,
-                clock=lambda: host.clock[0],
+                retry_budget_s=60, allow_private=True, watch=NetworkWatch(),
+                sleep=sleep or advance, clock=lambda: host.clock[0],
             )  # fmt: skip
             return list(await asyncio.gather(*(checker.check(u) for u in urls)))
 
@@ -233,6 +273,26 @@ def test_retry_after_pauses_the_whole_host() -> None:
         when >= NOW + timedelta(seconds=5) for path, when in sent_at.items() if path != "/p/0"
     )
     assert 5.0 in slept
+
+
+def test_a_page_refused_alone_does_not_hold_its_host() -> None:
+    """/p/0 answers 503 with Retry-After: 5 at once; /p/1, sent after it and slower, is then
+    served. Pages that began waiting out the pause meanwhile are let go at that answer, and
+    only /p/0 itself waits its 5 s."""
+    host = CappedHost(cap=10, scripted={"/p/0": [503]}, slow=frozenset({"/p/1"}))
+    urls = [f"https://busy.example.test/p/{i}" for i in range(8)]
+
+    async def patient_sleep(seconds: float) -> None:
+        for _ in range(50):  # a pause that is ended early never gets to move the clock
+            await asyncio.sleep(0)
+        host.clock[0] += timedelta(seconds=seconds)
+
+    outcomes, _ = run_checks(host, urls, per_host=4, sleep=patient_sleep)
+
+    assert all(isinstance(o, HttpFacts) and o.status_code == 200 for o in outcomes)
+    first_tries = {path: when for path, when in reversed(host.log)}
+    assert all(first_tries[f"/p/{i}"] == NOW for i in range(1, 8))
+    assert [when for path, when in host.log if path == "/p/0"] == [NOW, NOW + timedelta(seconds=5)]
 
 
 def test_host_that_pushes_back_gets_fewer_requests_at_once() -> None:
@@ -326,3 +386,50 @@ def test_a_waiter_cancelled_as_a_slot_comes_free_is_skipped() -> None:
     order, in_flight, ended = three_users_one_slot(cancel_as_slot_frees=True)
     assert (order, in_flight) == ([1, 3], 0)
     assert isinstance(ended, asyncio.CancelledError)
+
+
+def test_requests_waiting_out_a_pause_go_when_an_answer_ends_it() -> None:
+    """A page is refused (Retry-After: 5) and the next request starts waiting out the pause;
+    a request sent before it but after the refused one then comes back 200: the waiting one
+    goes at once, not 5 s later."""
+    from enricher.checker import HostGate
+
+    async def go() -> tuple[list[float], bool, bool]:
+        slept: list[float] = []
+
+        async def sleep_until_cancelled(seconds: float) -> None:
+            slept.append(seconds)
+            await asyncio.get_running_loop().create_future()  # the clock never moves
+
+        gate = HostGate(HostPace(4), sleep_until_cancelled, lambda: NOW)
+        later_answered = asyncio.Event()
+        entered = asyncio.Event()
+
+        async def later_request() -> None:
+            async with gate.slot() as ticket:
+                await later_answered.wait()
+                gate.answered(ticket, 200, None)
+
+        async def next_request() -> None:
+            async with gate.slot():
+                entered.set()
+
+        async with gate.slot() as refused:
+            later = asyncio.create_task(later_request())
+            await asyncio.sleep(0)
+            gate.answered(refused, 503, 5.0)
+        waiting = asyncio.create_task(next_request())
+        for _ in range(5):
+            await asyncio.sleep(0)
+        held = not entered.is_set()
+        later_answered.set()
+        for _ in range(5):
+            await asyncio.sleep(0)
+        went = entered.is_set()
+        waiting.cancel()
+        await asyncio.gather(later, waiting, return_exceptions=True)
+        return slept, held, went
+
+    slept, held, went = asyncio.run(go())
+    assert slept == [5.0] and held  # the pause was honoured while nothing disproved it
+    assert went
