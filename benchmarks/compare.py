@@ -51,6 +51,11 @@ import gen_digests  # noqa: E402  (a sibling script, found through HERE)
 SIMWEB = HERE / "simweb.py"
 SLOW_S = 2.0
 """/slow/ answers after this long (simweb.SLOW_S)."""
+DEFAULT_TIMEOUT_S = 20.0
+"""Both tools' default per-request timeout (enricher ``--timeout``; lychee 0.24 ``--timeout``,
+"[default: 20]" in its --help): the wait a hanging link costs when no timeout is given."""
+DEFAULT_ARXIV_DELAY_S = 3.0
+"""enricher's default ``--arxiv-delay`` (arXiv's one request per 3 s)."""
 RETRY_AFTER_S = 1.0
 """Retry-After of the scripted 503s and 429s (simweb.RETRY_AFTER)."""
 ARXIV_BATCH = 100
@@ -422,6 +427,13 @@ def lower_bound(truth: dict[str, Any], kinds: set[str], timeout_s: float, arxiv_
                  max(free_s, no_hang_chain), requests)  # fmt: skip
 
 
+def in_effect(args: argparse.Namespace) -> tuple[float, float]:
+    """The client timeout and enricher's arXiv delay the runs use: given, or the defaults."""
+    timeout_s = DEFAULT_TIMEOUT_S if args.timeout is None else args.timeout
+    delay_s = DEFAULT_ARXIV_DELAY_S if args.arxiv_delay is None else args.arxiv_delay
+    return timeout_s, delay_s
+
+
 # --- the session ------------------------------------------------------------------------------
 
 
@@ -473,10 +485,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     gen_digests.add_arguments(parser)
     parser.add_argument("--rounds", type=int, default=3, help="runs of each tool (A, B, A, B...)")
-    parser.add_argument("--timeout", type=float, default=5.0,
-                        help="per-request timeout given to both tools, seconds (default 5)")
-    parser.add_argument("--arxiv-delay", type=float, default=0.0,
-                        help="enricher's --arxiv-delay against the fake API (default 0)")
+    parser.add_argument("--timeout", type=float, default=None,
+                        help="per-request timeout given to both tools, seconds (default: none "
+                             f"given, each tool's own default, {DEFAULT_TIMEOUT_S:g} s for both)")
+    parser.add_argument("--arxiv-delay", type=float, default=None,
+                        help="enricher's --arxiv-delay against the fake API (default: none "
+                             f"given, enricher's own {DEFAULT_ARXIV_DELAY_S:g} s)")
     parser.add_argument("--arxiv-latency", type=float, default=0.2, help="fake arXiv API, s")
     parser.add_argument("--github-latency", type=float, default=0.05, help="fake GitHub API, s")
     parser.add_argument("--run-timeout", type=float, default=600.0,
@@ -530,19 +544,23 @@ def session(args: argparse.Namespace, truth: dict[str, Any], work: Path, digest_
     caps = {f"127.0.0.{h['index']}": h["cap"] for h in truth["world"]["hosts"]}
     ports = web.ports
     arxiv_url = f"http://127.0.0.1:{ports['arxiv']}/api/query"
+    timeout_s, arxiv_delay_s = in_effect(args)
     github_url = f"http://127.0.0.1:{ports['github']}"
-    t = f"{args.timeout:g}"
+    # Only what each tool must be told to reach the simulated web; the rest at its defaults
+    # (issue 6: lychee "default settings"), unless --timeout / --arxiv-delay say otherwise.
+    timeout = [] if args.timeout is None else ["--timeout", f"{args.timeout:g}"]
+    delay = [] if args.arxiv_delay is None else ["--arxiv-delay", f"{args.arxiv_delay:g}"]
 
     def enricher_cmd(cache: Path) -> list[str]:
         return [sys.executable, "-m", "enricher", str(digest_dir), "--format", "json",
-                "--cache-dir", str(cache), "--allow-private", "--timeout", t,
+                "--cache-dir", str(cache), "--allow-private", *timeout,
                 "--arxiv-api-url", arxiv_url, "--github-api-url", github_url,
-                "--arxiv-delay", f"{args.arxiv_delay:g}", *args.enricher_arg]  # fmt: skip
+                *delay, *args.enricher_arg]  # fmt: skip
 
     def lychee_cmd(output: Path) -> list[str]:
         assert lychee is not None
         return [lychee, "-v", "--no-progress", "--format", "json", "--output", str(output),
-                "--timeout", t, "--exclude", r"^https?://([a-z]+\.)?arxiv\.org/",
+                *timeout, "--exclude", r"^https?://([a-z]+\.)?arxiv\.org/",
                 "--exclude", r"^https?://github\.com/", *args.lychee_arg,
                 *[str(digest_dir / n) for n in names]]  # fmt: skip
 
@@ -564,7 +582,9 @@ def session(args: argparse.Namespace, truth: dict[str, Any], work: Path, digest_
           f"{args.hanging} hanging, {args.slow} slow, {args.huge} huge")
     print(f"  simweb: web port {ports['web']}, arXiv {arxiv_url} ({args.arxiv_latency:g} s), "
           f"GitHub {github_url} ({args.github_latency:g} s)")
-    print(f"  client timeout {t} s for both; run timeout {args.run_timeout:g} s")
+    print(f"  client timeout {timeout_s:g} s for both ({'--timeout' if timeout else 'default'}); "
+          f"enricher --arxiv-delay {arxiv_delay_s:g} s ({'given' if delay else 'default'}); "
+          f"run timeout {args.run_timeout:g} s")
     print(f"  enricher: {shlex.join(enricher_cmd(work / 'cache-enricher-N'))}")
     if lychee:
         print(f"  lychee (cwd {work / 'lychee-N'}): "
@@ -624,8 +644,9 @@ def session(args: argparse.Namespace, truth: dict[str, Any], work: Path, digest_
 def report(args: argparse.Namespace, truth: dict[str, Any], runs: list[Run],
            tools: list[str]) -> None:  # fmt: skip
     api = (args.arxiv_latency, args.github_latency)
-    full = lower_bound(truth, {"web", "arxiv", "github"}, args.timeout, args.arxiv_delay, api)
-    webb = lower_bound(truth, {"web"}, args.timeout, args.arxiv_delay, api)
+    timeout_s, arxiv_delay_s = in_effect(args)
+    full = lower_bound(truth, {"web", "arxiv", "github"}, timeout_s, arxiv_delay_s, api)
+    webb = lower_bound(truth, {"web"}, timeout_s, arxiv_delay_s, api)
     scope = {"enricher": (None, full), "lychee": (None, webb)}
     rows: dict[str, dict[str, str]] = {}
     wrong: dict[str, Counter[str]] = {}
@@ -688,7 +709,7 @@ def report(args: argparse.Namespace, truth: dict[str, Any], runs: list[Run],
               f"{args.hanging} hanging links: {b.without_hangs_s:.2f} s")
     print(f"  host work = max over hosts of sum(service time of each needed request) / cap; "
           f"service = latency (30-120 ms), {SLOW_S:g} s for /slow/, the client timeout "
-          f"({args.timeout:g} s) for /hang/; a hang needs one timeout, not one per retry.")
+          f"({timeout_s:g} s) for /hang/; a hang needs one timeout, not one per retry.")
     print()
     print("Verdicts per case (last run of each tool; lychee: its own outcome, then read as):")
     cases: dict[str, list[str]] = defaultdict(list)

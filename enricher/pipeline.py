@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 import httpx
+import sniffio
 
 from . import facts as codec
 from . import status as run_status
@@ -244,6 +245,9 @@ async def _look_up(
     ``interrupted``.
     """
     found = _Lookups()
+    # httpcore asks sniffio which event loop runs several times per request; sniffio's
+    # documented override answers at once instead of sniffing the current task each time.
+    sniffio.current_async_library_cvar.set("asyncio")
     timeout = httpx.Timeout(settings.timeout_s)
     limits = httpx.Limits(
         max_connections=settings.concurrency, max_keepalive_connections=settings.concurrency
