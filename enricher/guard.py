@@ -23,6 +23,7 @@ from typing import Any
 import anyio
 import httpcore
 
+from .netio import AsyncioBackend
 from .urls import is_public_address
 
 Resolver = Callable[[str, int], Awaitable[list[str]]]
@@ -70,7 +71,7 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         inner: httpcore.AsyncNetworkBackend | None = None,
         resolve: Resolver = system_resolver,
     ) -> None:
-        self._inner = inner or httpcore.AnyIOBackend()
+        self._inner = inner or AsyncioBackend()
         self._resolve = resolve
 
     async def connect_tcp(

@@ -17,6 +17,7 @@ import httpcore
 import httpx
 
 from .guard import GuardedBackend, Resolver, system_resolver
+from .netio import AsyncioBackend
 
 MAX_IDLE_POOLS = 64
 """Pools kept open with nothing in flight; past it the least recently used idle ones close.
@@ -117,7 +118,7 @@ def web_transport(
     # One TLS context for every host: loading the CA bundle costs 25 ms and a megabyte each.
     ssl_context = verify if isinstance(verify, ssl.SSLContext) else httpx.create_ssl_context(verify)
     backend: httpcore.AsyncNetworkBackend = (
-        (inner or httpcore.AnyIOBackend()) if allow_private else GuardedBackend(inner, resolve)
+        (inner or AsyncioBackend()) if allow_private else GuardedBackend(inner, resolve)
     )
 
     def make() -> httpx.AsyncHTTPTransport:

@@ -34,6 +34,7 @@ from enricher.config import Settings
 from enricher.guard import GuardedBackend
 from enricher.models import FailureKind, FetchFailure, FetchOutcome, HttpFacts, Status
 from enricher.net import RequestCounter
+from enricher.netio import AsyncioBackend
 from enricher.netwatch import NetworkWatch
 from enricher.transport import PerHostTransport, web_transport
 from enricher.verdicts import web_verdict
@@ -58,7 +59,7 @@ class LoopbackOnly(httpcore.AsyncNetworkBackend):
     """Every address a connection was asked for, refused or not."""
 
     def __post_init__(self) -> None:
-        self._real = httpcore.AnyIOBackend()
+        self._real = AsyncioBackend()
 
     async def connect_tcp(
         self, host: str, port: int, **options: Any

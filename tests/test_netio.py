@@ -1,0 +1,205 @@
+"""The asyncio network backend under httpx, against real servers on 127.0.0.1.
+
+Each test runs a small asyncio server in the test's own loop, so what the server saw
+(connections, bytes written) can be checked next to what the checker reported.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import socket
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+import httpx
+import pytest
+
+from enricher.models import FailureKind
+from enricher.net import describe_http_error
+from enricher.netio import AsyncioBackend
+from enricher.transport import web_transport
+
+OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+
+
+@dataclass
+class Server:
+    """What a test server saw."""
+
+    port: int = 0
+    connections: int = 0
+    requests: int = 0
+    written: int = 0
+    writers: list[asyncio.StreamWriter] = field(default_factory=list)
+
+
+Handler = Callable[[Server, asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+
+
+def run_against(handler: Handler, client: Callable[[Server], Awaitable[object]]) -> object:
+    """Serve ``handler`` on 127.0.0.1 and run ``client`` against it in the same loop."""
+
+    async def go() -> object:
+        seen = Server()
+
+        async def on_connect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            seen.connections += 1
+            seen.writers.append(writer)
+            try:
+                await handler(seen, reader, writer)
+            except (ConnectionError, asyncio.IncompleteReadError):
+                pass
+            finally:
+                writer.close()
+
+        server = await asyncio.start_server(on_connect, "127.0.0.1", 0)
+        seen.port = server.sockets[0].getsockname()[1]
+        try:
+            return await client(seen)
+        finally:
+            server.close()
+            for writer in seen.writers:
+                writer.close()
+
+    return asyncio.run(go())
+
+
+async def answer_ok_forever(
+    seen: Server, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+) -> None:
+    while True:
+        await reader.readuntil(b"\r\n\r\n")
+        seen.requests += 1
+        writer.write(OK)
+        await writer.drain()
+
+
+async def turns(n: int) -> None:
+    """Let the loop run ``n`` times (socket I/O included) without waiting on the clock."""
+    for _ in range(n):
+        await asyncio.sleep(0)
+
+
+def client_for(timeout: float = 5.0) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        transport=web_transport(2, allow_private=True), timeout=httpx.Timeout(timeout)
+    )
+
+
+def test_a_kept_alive_connection_is_reused() -> None:
+    async def client(seen: Server) -> object:
+        async with client_for() as http:
+            for _ in range(3):
+                response = await http.get(f"http://127.0.0.1:{seen.port}/")
+                assert response.status_code == 200 and response.text == "ok"
+        return seen
+
+    seen = run_against(answer_ok_forever, client)
+    assert isinstance(seen, Server) and (seen.connections, seen.requests) == (1, 3)
+
+
+def test_a_connection_the_server_closed_while_idle_is_not_reused() -> None:
+    """The server answers once per connection and hangs up: the next page goes on a new
+    connection, with no error (the idle one is seen closed before it is used)."""
+
+    async def answer_once(
+        seen: Server, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        seen.requests += 1
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\nok")
+        await writer.drain()
+        writer.close()
+
+    async def client(seen: Server) -> object:
+        async with client_for() as http:
+            first = await http.get(f"http://127.0.0.1:{seen.port}/a")
+            await turns(20)  # let the close arrive
+            second = await http.get(f"http://127.0.0.1:{seen.port}/b")
+        return first.status_code, second.status_code
+
+    assert run_against(answer_once, client) == (200, 200)
+
+
+def test_silence_after_the_request_is_a_read_timeout() -> None:
+    async def say_nothing(
+        seen: Server, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        await asyncio.sleep(30)
+
+    async def client(seen: Server) -> object:
+        async with client_for(timeout=0.2) as http:
+            with pytest.raises(httpx.ReadTimeout) as caught:
+                await http.get(f"http://127.0.0.1:{seen.port}/")
+        return describe_http_error(caught.value)[0]
+
+    assert run_against(say_nothing, client) is FailureKind.NO_ANSWER
+
+
+def test_a_refused_connection_is_a_connect_error_with_its_cause() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # nothing listens once it is closed
+
+    async def go() -> BaseException:
+        async with client_for() as http:
+            with pytest.raises(httpx.ConnectError) as caught:
+                await http.get(f"http://127.0.0.1:{port}/")
+        return caught.value
+
+    error = asyncio.run(go())
+    assert describe_http_error(error)[0] is FailureKind.CONNECT  # type: ignore[arg-type]
+    cause = error.__cause__
+    while cause is not None and not isinstance(cause, OSError):
+        cause = cause.__cause__ or cause.__context__
+    assert isinstance(cause, OSError) and cause.errno == errno.ECONNREFUSED
+
+
+def test_a_huge_body_left_unread_is_not_downloaded() -> None:
+    """A 64 MB page judged on its headers: the client stops reading, so the server can push
+    only what the buffers hold before it is cut off, not the whole body."""
+    size = 64 * 1024 * 1024
+
+    async def send_huge(
+        seen: Server, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % size)
+        chunk = b"x" * 65536
+        for _ in range(size // len(chunk)):
+            writer.write(chunk)
+            await writer.drain()
+            seen.written += len(chunk)
+
+    async def client(seen: Server) -> object:
+        url = f"http://127.0.0.1:{seen.port}/"
+        async with client_for() as http, http.stream("GET", url) as response:
+            status = response.status_code
+            await turns(3000)  # the server fills every buffer it can meanwhile
+        await turns(3000)
+        return status, seen.written
+
+    status, written = run_against(send_huge, client)  # type: ignore[misc]
+    assert status == 200
+    assert written < size // 4
+
+
+def test_the_backend_connects_to_what_it_is_asked() -> None:
+    """Used under the SSRF guard, the backend is handed an address and connects to that."""
+
+    async def client(seen: Server) -> object:
+        stream = await AsyncioBackend().connect_tcp("127.0.0.1", seen.port, timeout=1.0)
+        try:
+            return stream.get_extra_info("server_addr")
+        finally:
+            await stream.aclose()
+
+    async def idle(
+        seen: Server, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        await reader.read()
+
+    address = run_against(idle, client)
+    assert isinstance(address, tuple) and address[0] == "127.0.0.1"
