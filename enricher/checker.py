@@ -75,8 +75,12 @@ class WebChecker:
         self._sleep = sleep
         self._clock = clock
 
-    async def check(self, url: str) -> FetchOutcome:
-        """Fetch ``url`` with retries on transient outcomes only; the last outcome is returned."""
+    async def check(self, url: str, let_go: Callable[[], None] | None = None) -> FetchOutcome:
+        """Fetch ``url`` with retries on transient outcomes only; the last outcome is returned.
+
+        ``let_go`` is called once the link's first request is over (see ``lanes``): what the
+        link does next (a hop to another host, a retry's wait) no longer holds up its host.
+        """
         retrying = async_retrying(
             attempts=self._attempts,
             budget_s=min(self._retry_budget_s, self._link_deadline_s),
@@ -88,7 +92,7 @@ class WebChecker:
             # The deadline counts only while the link holds a slot (see _LinkState): a page
             # queued behind a slow neighbour of its host must not be timed out.
             async with asyncio.timeout(None) as deadline:
-                link = _LinkState(deadline, self._link_deadline_s)
+                link = _LinkState(deadline, self._link_deadline_s, let_go)
                 outcome: FetchOutcome = await retrying(self._follow, url, link)
         except TimeoutError:
             return FetchFailure(
@@ -189,6 +193,14 @@ class WebChecker:
         host pauses it has already waited out itself (its retry honours the Retry-After it
         was given), so it does not wait for them twice.
         """
+        try:
+            return await self._get_once(url, link)
+        finally:
+            if link.let_go is not None:
+                let_go, link.let_go = link.let_go, None
+                let_go()
+
+    async def _get_once(self, url: str, link: _LinkState) -> Answer | FetchFailure:
         host = (urlsplit(url).hostname or "").lower()
         # Host slot first, then a global slot: a task waiting for a busy host must not hold
         # a global slot that a task for another host could use.
@@ -249,8 +261,15 @@ class _LinkState:
     for a slot of a busy host: a page queued behind a slow neighbour is not timed out.
     """
 
-    def __init__(self, deadline: asyncio.Timeout, deadline_s: float) -> None:
+    def __init__(
+        self,
+        deadline: asyncio.Timeout,
+        deadline_s: float,
+        let_go: Callable[[], None] | None = None,
+    ) -> None:
         self._deadline = deadline
+        self.let_go = let_go
+        """Called (once) when the first request is over; see ``WebChecker.check``."""
         self._left_s = deadline_s
         self._running_since: float | None = None
         self.under_way = False
@@ -313,7 +332,8 @@ class HostGate:
     Waiting requests are served in arrival order, but the next step of a link already under
     way (a redirect hop, a retry) goes before a link's first request: finishing what was
     started is what ends a run sooner. A pause (a 429/503 with Retry-After) holds every
-    request of the host that has not started yet, not only the one that was refused. A
+    request of the host that has not started yet, not only the one that was refused, until
+    it runs out or an answer disproves it (``HostPace``). A
     released slot is handed straight to the next waiter, so no wake-up is wasted.
     """
 
@@ -383,6 +403,8 @@ class HostGate:
             await asyncio.wait((sleeping, self._lifted), return_when=asyncio.FIRST_COMPLETED)
         finally:
             sleeping.cancel()
+        if sleeping.done() and not sleeping.cancelled():
+            sleeping.result()  # a sleep that failed fails the request, not silently ends a pause
 
     def _release(self) -> None:
         self.in_flight -= 1

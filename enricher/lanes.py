@@ -1,11 +1,12 @@
-"""Starting work per host in lanes, so a run holds a few hundred tasks rather than one per link.
+"""Starting links per host in lanes, so a run does not park a task per link up front.
 
 Every link waits for its host's slot anyway (``checker.HostGate``); starting a task for each
-of thousands of links up front only parks them there, and building those parked tasks (retry
+of thousands of links at once only parks them there, and building those parked tasks (retry
 state, deadlines, futures) is CPU spent while the first answers are waiting to be read. A lane
-is one task that takes its host's links one after another; a host gets a few more lanes than
-it has slots, so a link that waits on another host (a cross-host redirect) does not leave its
-own host's slots idle.
+starts its host's links one after another: the next one when the previous link lets go, which
+it does once its first request is over (answered or failed), not when the whole link is done.
+So a link that goes on to wait elsewhere (a redirect to another host that is paused, a retry's
+backoff) never holds its host's next links back.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from typing import TypeVar
 _T = TypeVar("_T")
 
 SPARE_LANES = 2
-"""Lanes per host beyond its slots: links held up elsewhere (a redirect to another host)."""
+"""Lanes per host beyond its slots: a link whose answer is being read still holds its lane
+while the slot it freed could already serve the next one."""
 
 
 def lanes_by_key(
@@ -36,20 +38,57 @@ async def run_in_lanes(
     items: Iterable[_T],
     key: Callable[[_T], Hashable],
     width: int,
-    work: Callable[[_T], Awaitable[None]],
+    work: Callable[[_T, Callable[[], None]], Awaitable[None]],
 ) -> None:
-    """Await ``work(item)`` for every item, at most a group's lane count at once per group.
+    """Await ``work(item, let_go)`` for every item; a group's lanes start its items in turn.
 
-    Groups are started round-robin (the first lane of every group, then the second...), so
-    the first requests reach every host before any host gets its second.
+    ``work`` calls ``let_go()`` when its item no longer needs its group's turn (and it is
+    called for it when ``work`` ends). Groups are started round-robin (the first lane of every
+    group, then the second...), so the first requests reach every host before any host gets
+    its second. An exception from ``work`` is raised once every item has been started and
+    the rest have finished; cancelling this cancels every item under way.
     """
     groups = lanes_by_key(items, key, width)
+    loop = asyncio.get_running_loop()
+    running: set[asyncio.Task[None]] = set()
+    failures: list[BaseException] = []
+
+    def finished(task: asyncio.Task[None]) -> None:
+        running.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            failures.append(task.exception())  # type: ignore[arg-type]
 
     async def lane(queue: deque[_T]) -> None:
         while queue:
-            await work(queue.popleft())
+            item = queue.popleft()
+            turn_over: asyncio.Future[None] = loop.create_future()
+
+            def let_go(turn_over: asyncio.Future[None] = turn_over) -> None:
+                if not turn_over.done():
+                    turn_over.set_result(None)
+
+            async def run(item: _T = item, let_go: Callable[[], None] = let_go) -> None:
+                try:
+                    await work(item, let_go)
+                finally:
+                    let_go()
+
+            task = loop.create_task(run())
+            running.add(task)
+            task.add_done_callback(finished)
+            await turn_over
 
     widest = max((lanes for _, lanes in groups), default=0)
-    await asyncio.gather(
-        *(lane(queue) for rank in range(widest) for queue, lanes in groups if rank < lanes)
-    )
+    try:
+        await asyncio.gather(
+            *(lane(queue) for rank in range(widest) for queue, lanes in groups if rank < lanes)
+        )
+        while running:  # links past their first request, still on hops or retries
+            await asyncio.wait(set(running))
+    finally:
+        for task in running:
+            task.cancel()
+        if running:
+            await asyncio.wait(set(running))
+    if failures:
+        raise failures[0]

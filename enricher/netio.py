@@ -16,6 +16,7 @@ Errors are httpcore's (``ConnectError``, ``ReadTimeout``...) raised *from* the o
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import select
 import socket
 import ssl
@@ -25,12 +26,14 @@ from typing import Any
 import httpcore
 
 HAPPY_EYEBALLS_DELAY_S = 0.25
-"""RFC 8305's connection attempt delay: a name with IPv6 and IPv4 addresses tries the next
-address after this long instead of waiting out a dead route (asyncio does the racing)."""
+"""RFC 8305's connection attempt delay, when this backend is handed a name (``--allow-private``
+runs): a name with IPv6 and IPv4 addresses tries the next address after this long instead of
+waiting out a dead route. Under the SSRF guard it is handed one checked address at a time."""
 
 READ_LIMIT = 256 * 1024
-"""Bytes asyncio buffers ahead of httpcore's reads before it stops reading the socket, so a
-50 MB page that is never read is never downloaded either."""
+"""asyncio stops reading a socket once twice this much waits unread, so a 50 MB page that is
+never read is not downloaded: what arrives is that plus the kernel's socket buffers (a few
+MB on loopback; over TLS a little more, as the TLS layer reads ahead too)."""
 
 
 class AsyncioStream(httpcore.AsyncNetworkStream):
@@ -62,9 +65,12 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
             raise httpcore.WriteError(str(exc)) from exc
 
     async def aclose(self) -> None:
-        # No wait for the close to finish: a connection is dropped when its page was judged
-        # on its headers, and the transport closes it in the background.
-        self._writer.close()
+        # Dropped at once, as anyio does for TLS without close_notify: a connection closes
+        # when its page was judged on its headers, with the body still coming. A polite TLS
+        # close would wait for the server's close_notify behind that body, which asyncio
+        # cannot read once it paused the socket (python/cpython#114921), holding the socket
+        # open for 30 s.
+        self._writer.transport.abort()
 
     async def start_tls(
         self,
@@ -76,19 +82,23 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
             async with asyncio.timeout(timeout):
                 await self._writer.start_tls(ssl_context, server_hostname=server_hostname)
         except TimeoutError as exc:
-            self._writer.close()
+            self._writer.transport.abort()
             raise httpcore.ConnectTimeout(str(exc)) from exc
         except (OSError, ssl.SSLError) as exc:  # SSLError is an OSError; named for the reader
-            self._writer.close()
+            self._writer.transport.abort()
             raise httpcore.ConnectError(str(exc)) from exc
         return self
 
     def get_extra_info(self, info: str) -> Any:
         if info == "is_readable":
             # httpcore asks this of an idle kept-alive connection: "has the server closed it
-            # (or sent something unasked)?". asyncio reads eagerly, so an end already seen is
-            # at_eof(); bytes not read yet are still on the socket.
+            # or sent something unasked?" (then it must not carry the next page). asyncio
+            # reads eagerly, so the answer is mostly in the reader: an end already seen, or
+            # bytes already buffered (StreamReader has no public way to tell; its buffer is
+            # checked by tests/test_netio.py), else bytes still on the socket.
             if self._reader.at_eof() or self._writer.transport.is_closing():
+                return True
+            if getattr(self._reader, "_buffer", None):
                 return True
             return _has_bytes_waiting(self._writer.get_extra_info("socket"))
         if info == "ssl_object":
@@ -100,6 +110,14 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
         if info == "socket":
             return self._writer.get_extra_info("socket")
         return None
+
+
+def _is_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.split("%")[0])
+    except ValueError:
+        return False
+    return True
 
 
 def _has_bytes_waiting(sock: Any) -> bool:
@@ -125,12 +143,15 @@ class AsyncioBackend(httpcore.AsyncNetworkBackend):
         local_address: str | None = None,
         socket_options: Iterable[Any] | None = None,
     ) -> httpcore.AsyncNetworkStream:
+        # Racing addresses only makes sense for a name; an address needs no race (and
+        # asyncio's racing code has had cancellation leaks, so it is not used for nothing).
+        race = None if _is_address(host) else HAPPY_EYEBALLS_DELAY_S
         try:
             async with asyncio.timeout(timeout):
                 reader, writer = await asyncio.open_connection(
                     host, port, limit=READ_LIMIT,
                     local_addr=(local_address, 0) if local_address else None,
-                    happy_eyeballs_delay=HAPPY_EYEBALLS_DELAY_S,
+                    happy_eyeballs_delay=race,
                 )  # fmt: skip
         except TimeoutError as exc:
             raise httpcore.ConnectTimeout(str(exc)) from exc
@@ -143,7 +164,7 @@ class AsyncioBackend(httpcore.AsyncNetworkBackend):
                 for option in socket_options or ():
                     sock.setsockopt(*option)
             except OSError as exc:
-                writer.close()
+                writer.transport.abort()
                 raise httpcore.ConnectError(str(exc)) from exc
         return AsyncioStream(reader, writer)
 

@@ -10,10 +10,12 @@ the ceiling rather than probing above it means a polite host is never pushed pas
 browser would ask of it, which keeps provoked 429s near zero.
 
 The pause rests on that "would get the same answer", so the host can disprove it: when a
-request sent *after* the refused one is answered normally, the refusal was that page's own
-(one route's backend failing, one URL's quota), not the host's. The pause then ends; the
-refused page's own retry still waits its Retry-After, and the limit stays halved. A host
-that is really rate limiting or overloaded refuses the later requests too, and stays paused.
+*lone* refusal is followed by an ordinary answer (below 500) to a request sent after the
+refused one, the refusal was that page's own (one route's backend failing, one URL's quota),
+not the host's. The pause then ends; the refused page's own retry still waits its
+Retry-After, and the limit stays halved. A second refusal in the same burst makes the pause
+firm: a host that is really rate limiting or overloaded refuses more than one page, and then
+nothing ends its pause early.
 """
 
 from __future__ import annotations
@@ -26,6 +28,9 @@ PUSHBACK_STATUSES = frozenset({429, 503})
 
 DEFAULT_PAUSE_S = 1.0
 """Pause for a 429/503 that names no Retry-After."""
+
+FIRM = 1 << 62
+"""``_paused_for`` of a pause no answer can end early (several pages refused)."""
 
 MAX_PAUSE_S = 60.0
 """The longest host-wide pause honoured; a longer Retry-After is reported, not waited for."""
@@ -57,7 +62,9 @@ class HostPace:
     """The highest ticket answered normally (not a refusal)."""
     _paused_for: int = 0
     """The highest refused ticket the current pause is for: an ordinary answer to a later
-    ticket shows the host serving, and ends the pause."""
+    ticket shows the host serving, and ends the pause (``FIRM``: nothing does)."""
+    _burst_pushbacks: int = 0
+    """429s and 503s counted in the current burst."""
 
     def __post_init__(self) -> None:
         self.ceiling = max(1, self.ceiling)
@@ -86,39 +93,48 @@ class HostPace:
         same refusal. A lone 429 (one page's quota) or a 503 (a passing failure) only dips
         the limit and pauses the host.
 
-        Returns True when this answer ended a pause (the host served a later request).
+        Returns True when this answer ended a pause still running (the host served a
+        request sent after a lone refusal).
         """
         if status in PUSHBACK_STATUSES:
             self.successes = 0
             if ticket is None or ticket > self._burst_edge:
                 self.limit = max(1, self.limit // 2)
                 self._burst_edge, self._burst_load, self._burst_refused = self._sent, in_flight, 0
+                self._burst_pushbacks = 0
+            self._burst_pushbacks += 1
             if status == 429:
                 self._burst_refused += 1
                 if self._burst_refused >= 2:
                     got_through = self._burst_load - self._burst_refused
                     self.ceiling = max(1, min(self.ceiling, got_through))
                     self.limit = min(self.limit, self.ceiling)
-            if ticket is not None and ticket < self._served:
-                return False  # already disproved: a later request was served
+            firm = self._burst_pushbacks >= 2 or ticket is None
+            if not firm and ticket is not None and ticket < self._served:
+                return False  # a lone refusal already disproved: a later request was served
             wait = DEFAULT_PAUSE_S if retry_after_s is None else retry_after_s
             if 0 < wait <= MAX_PAUSE_S:
+                if self.pause_left_s(now) == 0.0:
+                    self._paused_for = 0  # a new pause: what disproved an old one is past
                 until = now + timedelta(seconds=wait)
                 if self.paused_until is None or until > self.paused_until:
                     self.paused_until = until
                     self.pauses += 1
-                self._paused_for = max(
-                    self._paused_for, ticket if ticket is not None else self._sent
-                )
+                self._paused_for = FIRM if firm else max(self._paused_for, ticket or 0)
             return False
-        if ticket is not None:
+        if ticket is not None and status < 500:
             self._served = max(self._served, ticket)
         if self.limit < self.ceiling:
             self.successes += 1
             if self.successes >= self.limit:
                 self.limit += 1
                 self.successes = 0
-        if self.paused_until is not None and ticket is not None and ticket > self._paused_for:
+        if (
+            self.pause_left_s(now) > 0
+            and ticket is not None
+            and status < 500
+            and ticket > self._paused_for
+        ):
             self.paused_until = None
             return True
         return False

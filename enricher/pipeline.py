@@ -280,8 +280,8 @@ async def _look_up(
             clock=clocks.now, max_response_bytes=settings.max_response_bytes,
         )  # fmt: skip
 
-        async def check_web(target: WebTarget) -> None:
-            outcome = await checker.check(target.url)
+        async def check_web(target: WebTarget, let_go: Callable[[], None]) -> None:
+            outcome = await checker.check(target.url, let_go)
             log.debug("%s: %s after %d attempt(s)", target.url,
                       getattr(outcome, "status_code", None) or getattr(outcome, "kind", "?"),
                       outcome.attempts)  # fmt: skip
@@ -681,14 +681,17 @@ def _fewer_collections() -> Iterator[None]:
     """Collect cycles less often while checking; what exists before (modules, the parsed
     digests) is frozen out of the scans, and everything is as before afterwards."""
     threshold = gc.get_threshold()
-    gc.collect()
-    gc.freeze()
+    ours = gc.get_freeze_count() == 0  # an embedding process may have frozen its own
+    if ours:
+        gc.collect()
+        gc.freeze()
     gc.set_threshold(GC_THRESHOLD0, *threshold[1:])
     try:
         yield
     finally:
         gc.set_threshold(*threshold)
-        gc.unfreeze()
+        if ours:
+            gc.unfreeze()
 
 
 def _open_cache(settings: Settings, now: datetime, errors: list[str]) -> Cache:

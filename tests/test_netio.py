@@ -9,11 +9,13 @@ from __future__ import annotations
 import asyncio
 import errno
 import socket
+import ssl
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import httpx
 import pytest
+import trustme
 
 from enricher.models import FailureKind
 from enricher.net import describe_http_error
@@ -31,13 +33,21 @@ class Server:
     connections: int = 0
     requests: int = 0
     written: int = 0
+    ended: int = 0
+    """Connections whose handler has finished (the peer hung up, or the handler did)."""
+    go_on: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set by a test when the server may take its next step."""
     writers: list[asyncio.StreamWriter] = field(default_factory=list)
 
 
 Handler = Callable[[Server, asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 
 
-def run_against(handler: Handler, client: Callable[[Server], Awaitable[object]]) -> object:
+def run_against(
+    handler: Handler,
+    client: Callable[[Server], Awaitable[object]],
+    tls: ssl.SSLContext | None = None,
+) -> object:
     """Serve ``handler`` on 127.0.0.1 and run ``client`` against it in the same loop."""
 
     async def go() -> object:
@@ -52,8 +62,9 @@ def run_against(handler: Handler, client: Callable[[Server], Awaitable[object]])
                 pass
             finally:
                 writer.close()
+                seen.ended += 1
 
-        server = await asyncio.start_server(on_connect, "127.0.0.1", 0)
+        server = await asyncio.start_server(on_connect, "127.0.0.1", 0, ssl=tls)
         seen.port = server.sockets[0].getsockname()[1]
         try:
             return await client(seen)
@@ -79,6 +90,28 @@ async def turns(n: int) -> None:
     """Let the loop run ``n`` times (socket I/O included) without waiting on the clock."""
     for _ in range(n):
         await asyncio.sleep(0)
+
+
+async def until(condition: Callable[[], bool], most: int = 100_000) -> bool:
+    """Run the loop until ``condition`` holds (True) or ``most`` turns have passed (False)."""
+    for _ in range(most):
+        if condition():
+            return True
+        await asyncio.sleep(0)
+    return condition()
+
+
+async def until_still(value: Callable[[], int], turns_still: int = 500) -> int:
+    """Run the loop until ``value`` has not changed for ``turns_still`` turns; returns it."""
+    last, still = value(), 0
+    for _ in range(200_000):
+        await asyncio.sleep(0)
+        current = value()
+        still = still + 1 if current == last else 0
+        last = current
+        if still >= turns_still:
+            break
+    return last
 
 
 def client_for(timeout: float = 5.0) -> httpx.AsyncClient:
@@ -110,12 +143,12 @@ def test_a_connection_the_server_closed_while_idle_is_not_reused() -> None:
         seen.requests += 1
         writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\nok")
         await writer.drain()
-        writer.close()
 
     async def client(seen: Server) -> object:
         async with client_for() as http:
             first = await http.get(f"http://127.0.0.1:{seen.port}/a")
-            await turns(20)  # let the close arrive
+            assert await until(lambda: seen.ended == 1)
+            await turns(50)  # the hang-up reaches the client's side
             second = await http.get(f"http://127.0.0.1:{seen.port}/b")
         return first.status_code, second.status_code
 
@@ -177,8 +210,8 @@ def test_a_huge_body_left_unread_is_not_downloaded() -> None:
         url = f"http://127.0.0.1:{seen.port}/"
         async with client_for() as http, http.stream("GET", url) as response:
             status = response.status_code
-            await turns(3000)  # the server fills every buffer it can meanwhile
-        await turns(3000)
+            await until_still(lambda: seen.written)  # every buffer the server can fill
+        await until_still(lambda: seen.written)
         return status, seen.written
 
     status, written = run_against(send_huge, client)  # type: ignore[misc]
@@ -203,3 +236,69 @@ def test_the_backend_connects_to_what_it_is_asked() -> None:
 
     address = run_against(idle, client)
     assert isinstance(address, tuple) and address[0] == "127.0.0.1"
+
+
+def test_bytes_sent_unasked_on_an_idle_connection_retire_it() -> None:
+    """After its answer the server sends a stray response on the kept-alive connection: the
+    next page must not take it for its own answer, so it goes on a new connection."""
+    stray = b"HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\n\r\n"
+
+    async def answer_then_stray(
+        seen: Server, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        seen.requests += 1
+        writer.write(OK)
+        await writer.drain()
+        if seen.connections == 1:
+            await seen.go_on.wait()
+            writer.write(stray)
+            await writer.drain()
+            seen.written += len(stray)
+        await answer_ok_forever(seen, reader, writer)
+
+    async def client(seen: Server) -> object:
+        async with client_for() as http:
+            first = await http.get(f"http://127.0.0.1:{seen.port}/a")
+            seen.go_on.set()
+            assert await until(lambda: seen.written > 0)
+            await turns(50)  # the stray bytes reach the client's side
+            second = await http.get(f"http://127.0.0.1:{seen.port}/b")
+        return first.status_code, second.status_code, seen.connections
+
+    assert run_against(answer_then_stray, client) == (200, 200, 2)
+
+
+def test_an_https_page_closed_unread_lets_go_of_its_connection() -> None:
+    """A 4 MB page over TLS judged on its headers: closing it closes the client's socket at
+    once (a polite TLS close would wait 30 s for a close_notify stuck behind the body)."""
+    ca = trustme.CA()
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(server_context)
+    client_context = ssl.create_default_context()
+    ca.configure_trust(client_context)
+    size = 4 * 1024 * 1024
+
+    async def send_big(
+        seen: Server, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % size)
+        for _ in range(size // 65536):
+            writer.write(b"x" * 65536)
+            await writer.drain()
+            seen.written += 65536
+
+    async def client(seen: Server) -> object:
+        transport = web_transport(2, allow_private=True, verify=client_context)
+        url = f"https://127.0.0.1:{seen.port}/"
+        async with httpx.AsyncClient(transport=transport) as http:
+            async with http.stream("GET", url) as response:
+                status = response.status_code
+                stream = response.extensions["network_stream"]
+                sock = stream.get_extra_info("socket")
+                await until_still(lambda: seen.written)  # the body backs up unread
+            let_go = await until(lambda: sock.fileno() == -1, most=20_000)
+        return status, let_go
+
+    assert run_against(send_big, client, tls=server_context) == (200, True)

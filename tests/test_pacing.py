@@ -188,8 +188,6 @@ class CappedHost:
     cap: int
     scripted: dict[str, list[int]] = field(default_factory=dict)
     """Per path, statuses to answer first (e.g. ``[429]`` then the default 200)."""
-    slow: frozenset[str] = frozenset()
-    """Paths answered after the others (more turns of the loop)."""
     in_flight: int = 0
     peak: int = 0
     provoked: int = 0
@@ -201,7 +199,7 @@ class CappedHost:
         self.in_flight += 1
         self.peak = max(self.peak, self.in_flight)
         try:
-            for _ in range(20 if request.url.path in self.slow else 5):
+            for _ in range(5):
                 await asyncio.sleep(0)  # overlap with every other task
             if self.in_flight > self.cap:
                 self.provoked += 1
@@ -276,10 +274,10 @@ def test_retry_after_pauses_the_whole_host() -> None:
 
 
 def test_a_page_refused_alone_does_not_hold_its_host() -> None:
-    """/p/0 answers 503 with Retry-After: 5 at once; /p/1, sent after it and slower, is then
-    served. Pages that began waiting out the pause meanwhile are let go at that answer, and
-    only /p/0 itself waits its 5 s."""
-    host = CappedHost(cap=10, scripted={"/p/0": [503]}, slow=frozenset({"/p/1"}))
+    """/p/0 answers 503 with Retry-After: 5 while pages sent after it are served: the refusal
+    was that page's own, so the rest of the host goes on at once and only /p/0 waits its 5 s.
+    (Waking requests already asleep in the pause: the HostGate test at the end.)"""
+    host = CappedHost(cap=10, scripted={"/p/0": [503]})
     urls = [f"https://busy.example.test/p/{i}" for i in range(8)]
 
     async def patient_sleep(seconds: float) -> None:
@@ -433,3 +431,38 @@ def test_requests_waiting_out_a_pause_go_when_an_answer_ends_it() -> None:
     slept, held, went = asyncio.run(go())
     assert slept == [5.0] and held  # the pause was honoured while nothing disproved it
     assert went
+
+
+def test_several_refusals_in_a_burst_make_the_pause_firm() -> None:
+    """A later request was served first, then five pages are refused: more than one page
+    refused is the host pushing back, so the host pauses and no answer ends it early."""
+    pace = HostPace(6)
+    tickets = [pace.started() for _ in range(6)]
+    pace.answered(200, None, NOW, in_flight=6, ticket=tickets[5])
+    for ticket in tickets[:5]:
+        pace.answered(429, 5.0, NOW, in_flight=5, ticket=ticket)
+    assert pace.pause_left_s(NOW) == 5.0
+    assert pace.answered(200, None, NOW, in_flight=1, ticket=pace.started()) is False
+    assert pace.pause_left_s(NOW) == 5.0
+
+
+def test_a_server_error_does_not_disprove_a_pause() -> None:
+    """A 502 to a later request shows nothing about the host serving: the 503's pause holds."""
+    pace = HostPace(6)
+    refused, later = pace.started(), pace.started()
+    pace.answered(503, 5.0, NOW, in_flight=2, ticket=refused)
+    assert pace.answered(502, None, NOW, in_flight=1, ticket=later) is False
+    assert pace.pause_left_s(NOW) == 5.0
+
+
+def test_a_firm_pause_does_not_make_later_lone_refusals_firm() -> None:
+    """After a firm pause has run out, a lone per-page refusal can be disproved again."""
+    pace = HostPace(6)
+    burst = [pace.started() for _ in range(2)]
+    for ticket in burst:
+        pace.answered(503, 1.0, NOW, in_flight=2, ticket=ticket)
+    later = NOW + timedelta(seconds=2)
+    refused, served = pace.started(), pace.started()
+    pace.answered(503, 5.0, later, in_flight=2, ticket=refused)
+    assert pace.answered(200, None, later, in_flight=1, ticket=served) is True
+    assert pace.pause_left_s(later) == 0.0
