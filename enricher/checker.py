@@ -333,8 +333,8 @@ class HostGate:
     way (a redirect hop, a retry) goes before a link's first request: finishing what was
     started is what ends a run sooner. A pause (a 429/503 with Retry-After) holds every
     request of the host that has not started yet, not only the one that was refused, until
-    it runs out or an answer disproves it (``HostPace``). A
-    released slot is handed straight to the next waiter, so no wake-up is wasted.
+    it runs out or an answer disproves it (``HostPace``). A released slot is handed straight
+    to the next waiter, so no wake-up is wasted.
     """
 
     def __init__(self, pace: HostPace, sleep: AsyncSleep, clock: Callable[[], datetime]) -> None:

@@ -110,7 +110,7 @@ class HostPace:
                     self.ceiling = max(1, min(self.ceiling, got_through))
                     self.limit = min(self.limit, self.ceiling)
             firm = self._burst_pushbacks >= 2 or ticket is None
-            if not firm and ticket is not None and ticket < self._served:
+            if ticket is not None and not firm and ticket < self._served:
                 return False  # a lone refusal already disproved: a later request was served
             wait = DEFAULT_PAUSE_S if retry_after_s is None else retry_after_s
             if 0 < wait <= MAX_PAUSE_S:
@@ -122,19 +122,15 @@ class HostPace:
                     self.pauses += 1
                 self._paused_for = FIRM if firm else max(self._paused_for, ticket or 0)
             return False
-        if ticket is not None and status < 500:
-            self._served = max(self._served, ticket)
         if self.limit < self.ceiling:
             self.successes += 1
             if self.successes >= self.limit:
                 self.limit += 1
                 self.successes = 0
-        if (
-            self.pause_left_s(now) > 0
-            and ticket is not None
-            and status < 500
-            and ticket > self._paused_for
-        ):
+        if ticket is None or status >= 500:
+            return False  # a server error shows nothing about the host serving
+        self._served = max(self._served, ticket)
+        if ticket > self._paused_for and self.pause_left_s(now) > 0:
             self.paused_until = None
             return True
         return False
