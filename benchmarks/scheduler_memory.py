@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Does memory stay flat over many scheduled runs?
 
-Runs the real scheduler (``enricher.scheduling.build_scheduler``) on copies of the sample
+Runs the real scheduler (``enricher.ops.scheduler.build_scheduler``) on copies of the sample
 digests, every ``--every`` seconds with ``refresh=True``, until ``--runs`` runs have completed,
 and prints the process's RSS (and peak RSS) after 1 run and at each quarter, with wall time and
 request counts. Nothing leaves 127.0.0.1: the arXiv and GitHub APIs are the fakes from
@@ -47,15 +47,15 @@ from werkzeug import Request, Response
 from werkzeug.serving import make_server
 
 from enricher import pipeline
-from enricher import status as run_status
+from enricher.ops import status_file as run_status
 from enricher.config import Settings
 from enricher.digest import decode_digest, parse_digest, split_lines
 from enricher.models import ArxivTarget, GithubTarget, RunSummary, WebTarget
 from enricher.records import RECORD_SUFFIX
 from enricher.schedules import Schedule
-from enricher.scheduling import build_scheduler
-from enricher.status import STATUS_NAME
-from enricher.stopping import StopRequest
+from enricher.ops.scheduler import build_scheduler
+from enricher.ops.status_file import STATUS_NAME
+from enricher.ops.stopping import StopRequest
 from enricher.urls import classify
 from tests.fakes import FakeArxiv, FakeGithub
 

@@ -20,16 +20,16 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from . import status as run_status
 from .config import FORMATS, Settings, build_schedule, build_settings
 from .errors import ConfigError, InputError, Interrupted, LockError, WriteError
 from .files import check_writable_folder, discover_digests, read_text_if_exists, write_report
-from .github_api import RedactingFilter
-from .lock import process_alive
 from .models import RunSummary
+from .net.redact import RedactingFilter
+from .ops import status_file as run_status
+from .ops.lock import process_alive
+from .ops.stopping import StopRequest, exit_code_for, handle_signals
 from .pipeline import EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE, Progress, run
 from .report import FORMATTERS, format_markdown, format_text
-from .stopping import StopRequest, exit_code_for, handle_signals
 
 log = logging.getLogger("enricher")
 
@@ -328,7 +328,7 @@ def _deliver_reports(
 
 def _schedule(args: list[str], env: Mapping[str, str]) -> int:
     """``enricher schedule``: validate everything up front (exit 2), then serve until stopped."""
-    from . import scheduling  # APScheduler is only needed here
+    from .ops import scheduler as scheduling  # APScheduler is only needed here
 
     flags = flags_from(build_parser(schedule=True).parse_args(args))
     schedule_flags = {key: flags.pop(key) for key in SCHEDULE_KEYS if key in flags}

@@ -20,10 +20,11 @@ run itself, and for the API edges to report to the pipeline.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-if TYPE_CHECKING:
-    from .lock import Holder
+
+class _Describable(Protocol):
+    def describe(self) -> str: ...
 
 
 class EnricherError(Exception):
@@ -53,7 +54,7 @@ class LockError(EnricherError):
 class LockHeld(LockError):
     """Another run holds the lock: ``holder`` says who, when the lock file says so."""
 
-    def __init__(self, path: Path, holder: Holder | None, waited_s: float) -> None:
+    def __init__(self, path: Path, holder: _Describable | None, waited_s: float) -> None:
         self.path = path
         self.holder = holder
         self.waited_s = waited_s

@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
@@ -24,11 +24,9 @@ import httpx
 import sniffio
 
 from . import facts as codec
-from . import status as run_status
-from .arxiv_api import ArxivApi, BatchFailed
+from .authorities.arxiv.api import ArxivApi, BatchFailed
+from .authorities.github.api import GithubApi
 from .cache import Cache, CachedFact
-from .changes import changed_digests
-from .checker import WebChecker
 from .config import Settings
 from .digest import binary_problem, decode_digest, limit_links, oversize_message, parse_digest
 from .errors import CacheError, EnricherError, Interrupted, UpstreamError, WriteError
@@ -40,9 +38,6 @@ from .files import (
     remove_stale_temps,
     write_atomic,
 )
-from .github_api import GithubApi
-from .lanes import run_in_lanes
-from .lock import RunLock, holder_for
 from .models import (
     ArxivTarget,
     CheckedLink,
@@ -61,12 +56,17 @@ from .models import (
     Verdict,
     WebTarget,
 )
-from .net import RequestCounter
-from .netwatch import NetworkWatch
+from .net.checker import WebChecker
+from .net.context import Clocks, NetContext, RequestCounter
+from .net.lanes import run_in_lanes
+from .net.pool import web_transport as per_host_transport
+from .net.watch import NetworkWatch
+from .ops import status_file as run_status
+from .ops.changed import changed_digests
+from .ops.lock import RunLock, holder_for
+from .ops.status_file import STATUS_NAME, SchedulerInfo
+from .ops.stopping import StopRequest
 from .records import build_record, iso, record_name, same_content, status_counts, to_json
-from .status import STATUS_NAME, SchedulerInfo
-from .stopping import StopRequest
-from .transport import web_transport as per_host_transport
 from .urls import classify, is_private_host
 from .verdicts import arxiv_verdict, github_verdict, unreachable, web_verdict
 
@@ -77,10 +77,6 @@ EXIT_OK = 0
 EXIT_LINKS_FAILED = 1
 EXIT_USAGE = 2
 EXIT_INCOMPLETE = 3
-
-
-def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 class Progress(Protocol):
@@ -100,15 +96,6 @@ class _NoProgress:
 
     def stop(self) -> None:
         pass
-
-
-@dataclass(frozen=True)
-class Clocks:
-    """The run's sense of time, injectable so tests never wait on the real clock."""
-
-    now: Callable[[], datetime] = utc_now
-    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
-    sync_sleep: Callable[[float], None] = time.sleep
 
 
 # What was observed about one target: the fact and when it was seen.
@@ -267,13 +254,7 @@ async def _look_up(
         event_hooks={"request": [counter.hook("github")]},
     )  # fmt: skip
     async with web_client, github_client:
-        checker = WebChecker(
-            web_client, concurrency=settings.concurrency, per_host=settings.per_host,
-            timeout_s=settings.timeout_s, attempts=settings.attempts,
-            retry_budget_s=settings.retry_budget_s, allow_private=settings.allow_private,
-            watch=watch, sleep=clocks.sleep, clock=clocks.now,
-            link_deadline_s=settings.deadline_s, max_redirects=settings.max_redirects,
-        )  # fmt: skip
+        checker = WebChecker(web_client, NetContext(settings, clocks, watch, counter))
         github = GithubApi(
             github_client, attempts=settings.attempts, retry_budget_s=settings.retry_budget_s,
             rate_limit_wait_s=settings.rate_limit_wait_s, watch=watch, sleep=clocks.sleep,

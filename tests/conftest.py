@@ -18,7 +18,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from enricher.config import Settings
-from enricher.pipeline import Clocks
+from enricher.net.context import Clocks
 from tests.fakes import FakeArxiv, FakeGithub
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -10,8 +10,8 @@ import pytest
 import requests
 from pytest_httpserver import HTTPServer
 
-from enricher.arxiv_api import ArxivApi, BatchFailed
-from enricher.netwatch import NetworkWatch
+from enricher.authorities.arxiv.api import ArxivApi, BatchFailed
+from enricher.net.watch import NetworkWatch
 from tests.fakes import FakeArxiv, fixture_text
 
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=timezone.utc)

@@ -22,10 +22,12 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from enricher.checker import WebChecker
+from enricher.config import Settings
 from enricher.models import FailureKind, FetchFailure, FetchOutcome, HttpFacts, Redirect, Status
-from enricher.net import RequestCounter, describe_http_error
-from enricher.netwatch import NetworkWatch
+from enricher.net.checker import WebChecker
+from enricher.net.context import Clocks, NetContext, RequestCounter
+from enricher.net.http_errors import describe_http_error
+from enricher.net.watch import NetworkWatch
 from enricher.verdicts import web_verdict
 
 NOW = datetime(2026, 11, 22, 9, 0, 0, tzinfo=timezone.utc)
@@ -72,19 +74,12 @@ class Harness:
             timeout=timeout_s,
             event_hooks={"request": [self.counter.hook("web")]},
         ) as client:
-            checker = WebChecker(
-                client,
-                concurrency=concurrency,
-                per_host=per_host,
-                timeout_s=timeout_s,
-                attempts=attempts,
-                retry_budget_s=retry_budget_s,
-                allow_private=allow_private,
-                watch=self.watch,
-                sleep=sleep,
-                clock=lambda: NOW,
-                request_deadline_s=request_deadline_s,
-            )
+            settings = Settings(
+                concurrency=concurrency, per_host=per_host, timeout_s=timeout_s,
+                attempts=attempts, retry_budget_s=retry_budget_s, allow_private=allow_private,
+            )  # fmt: skip
+            context = NetContext(settings, Clocks(lambda: NOW, sleep), self.watch, self.counter)
+            checker = WebChecker(client, context, request_deadline_s=request_deadline_s)
             return list(await asyncio.gather(*(checker.check(url) for url in urls)))
 
     def check(self, url: str, **options: Any) -> FetchOutcome:

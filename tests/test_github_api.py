@@ -11,10 +11,10 @@ from typing import Any
 import httpx
 import pytest
 
+from enricher.authorities.github.api import GithubApi, RepoAnswer, repo_from_json
 from enricher.errors import RateLimited, UpstreamError
-from enricher.github_api import GithubApi, RepoAnswer, repo_from_json
 from enricher.models import GithubTarget, Status
-from enricher.netwatch import NetworkWatch
+from enricher.net.watch import NetworkWatch
 from enricher.pipeline import run
 from tests.conftest import Apis, FakeClock
 from tests.fakes import fixture_json, fixture_text

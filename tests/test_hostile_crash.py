@@ -33,8 +33,8 @@ from werkzeug import Request, Response
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from enricher.cache import CACHE_FILE
-from enricher.lock import LOCK_NAME
 from enricher.models import ArxivTarget, GithubTarget, WebTarget
+from enricher.ops.lock import LOCK_NAME
 from enricher.records import RECORD_SUFFIX, record_name
 from enricher.urls import classify
 from tests.conftest import SAMPLES, enricher

@@ -15,10 +15,11 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+from enricher.authorities.github.api import GithubApi
 from enricher.errors import UpstreamError
-from enricher.github_api import REDACTED, GithubApi
 from enricher.models import GithubTarget, Status
-from enricher.netwatch import NetworkWatch
+from enricher.net.redact import REDACTED
+from enricher.net.watch import NetworkWatch
 from enricher.pipeline import run
 from tests.conftest import Apis, FakeClock, enricher
 

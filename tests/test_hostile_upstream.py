@@ -21,12 +21,12 @@ import httpx
 import pytest
 from werkzeug import Response
 
+from enricher.authorities.github.api import GithubApi
 from enricher.cache import CACHE_FILE
 from enricher.config import DEFAULT_ATTEMPTS, DEFAULT_MAX_RESPONSE_BYTES
 from enricher.errors import UpstreamError
-from enricher.github_api import GithubApi
 from enricher.models import GithubTarget, Status
-from enricher.netwatch import NetworkWatch
+from enricher.net.watch import NetworkWatch
 from enricher.pipeline import run
 from tests.conftest import START, Apis, FakeClock
 from tests.fakes import fixture_json, fixture_text

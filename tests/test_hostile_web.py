@@ -29,14 +29,13 @@ import pytest
 import trustme
 
 from enricher import pipeline
-from enricher.checker import WebChecker
 from enricher.config import Settings
-from enricher.guard import GuardedBackend
 from enricher.models import FailureKind, FetchFailure, FetchOutcome, HttpFacts, Status
-from enricher.net import RequestCounter
-from enricher.netio import AsyncioBackend
-from enricher.netwatch import NetworkWatch
-from enricher.transport import PerHostTransport, web_transport
+from enricher.net.backend import AsyncioBackend
+from enricher.net.checker import WebChecker
+from enricher.net.context import Clocks, NetContext, RequestCounter
+from enricher.net.guard import GuardedBackend
+from enricher.net.pool import PerHostTransport, web_transport
 from enricher.verdicts import web_verdict
 
 NOW = datetime(2026, 11, 22, 9, 0, 0, tzinfo=timezone.utc)
@@ -151,12 +150,12 @@ def check(
             transport=transport, follow_redirects=False, timeout=timeout_s,
             event_hooks={"request": [counter.hook("web")]},
         ) as client:  # fmt: skip
-            checker = WebChecker(
-                client, concurrency=8, per_host=per_host, timeout_s=timeout_s, attempts=attempts,
-                retry_budget_s=60, allow_private=allow_private, watch=NetworkWatch(),
-                sleep=no_sleep, clock=lambda: NOW, link_deadline_s=link_deadline_s,
+            settings = Settings(
+                concurrency=8, per_host=per_host, timeout_s=timeout_s, attempts=attempts,
+                retry_budget_s=60, allow_private=allow_private, deadline_s=link_deadline_s,
                 max_redirects=max_redirects,
             )  # fmt: skip
+            checker = WebChecker(client, NetContext(settings, Clocks(lambda: NOW, no_sleep)))
             return list(await asyncio.gather(*(checker.check(u) for u in urls)))
 
     return asyncio.run(go())
@@ -585,7 +584,7 @@ def test_a_name_idna_refuses_is_unreachable_not_a_crash(monkeypatch: pytest.Monk
     """A 64-character DNS label makes IDNA raise UnicodeError: a connect failure, not a crash."""
     import anyio
 
-    from enricher import guard
+    from enricher.net import guard
 
     async def refuse(*args: Any, **kwargs: Any) -> Any:
         raise UnicodeError("label too long")
@@ -666,7 +665,7 @@ def test_a_name_that_does_not_exist_is_unreachable_after_one_attempt(
     """NXDOMAIN (EAI_NONAME) is not asked again: a dead domain costs no backoff."""
     import anyio
 
-    from enricher import guard
+    from enricher.net import guard
 
     asked: list[str] = []
 

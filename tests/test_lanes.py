@@ -8,7 +8,9 @@ from collections.abc import Callable
 
 import pytest
 
-from enricher.lanes import SPARE_LANES, lanes_by_key, run_in_lanes
+from enricher.config import Settings
+from enricher.net.context import Clocks, NetContext
+from enricher.net.lanes import SPARE_LANES, lanes_by_key, run_in_lanes
 
 Item = tuple[str, int]
 
@@ -134,8 +136,7 @@ def test_a_link_lets_go_of_its_lane_once_its_first_request_is_answered() -> None
 
     import httpx
 
-    from enricher.checker import WebChecker
-    from enricher.netwatch import NetworkWatch
+    from enricher.net.checker import WebChecker
 
     events: list[str] = []
 
@@ -153,11 +154,9 @@ def test_a_link_lets_go_of_its_lane_once_its_first_request_is_answered() -> None
             return None
 
         async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
-            checker = WebChecker(
-                client, concurrency=8, per_host=1, timeout_s=5, attempts=1, retry_budget_s=1,
-                allow_private=True, watch=NetworkWatch(), sleep=no_sleep,
-                clock=lambda: datetime(2026, 11, 23, tzinfo=timezone.utc),
-            )  # fmt: skip
+            settings = Settings(per_host=1, attempts=1, retry_budget_s=1, allow_private=True)
+            when = datetime(2026, 11, 23, tzinfo=timezone.utc)
+            checker = WebChecker(client, NetContext(settings, Clocks(lambda: when, no_sleep)))
 
             def let_go() -> None:
                 events.append("let go")

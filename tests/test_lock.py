@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from enricher.errors import LockError, LockHeld
-from enricher.lock import LOCK_NAME, Holder, RunLock, holder_for, read_holder
+from enricher.ops.lock import LOCK_NAME, Holder, RunLock, holder_for, read_holder
 
 STARTED = datetime(2026, 11, 22, 9, 0, tzinfo=timezone.utc)
 

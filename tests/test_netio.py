@@ -18,9 +18,9 @@ import pytest
 import trustme
 
 from enricher.models import FailureKind
-from enricher.net import describe_http_error
-from enricher.netio import AsyncioBackend
-from enricher.transport import web_transport
+from enricher.net.backend import AsyncioBackend
+from enricher.net.http_errors import describe_http_error
+from enricher.net.pool import web_transport
 
 OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
 

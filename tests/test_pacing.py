@@ -13,11 +13,11 @@ from datetime import datetime, timedelta, timezone
 import httpx
 import pytest
 
-from enricher.checker import WebChecker
+from enricher.config import Settings
 from enricher.models import HttpFacts
-from enricher.net import RequestCounter
-from enricher.netwatch import NetworkWatch
-from enricher.pacing import DEFAULT_PAUSE_S, HostPace
+from enricher.net.checker import WebChecker
+from enricher.net.context import Clocks, NetContext, RequestCounter
+from enricher.net.host_gate import DEFAULT_PAUSE_S, HostPace
 
 NOW = datetime(2026, 11, 22, 9, 0, 0, tzinfo=timezone.utc)
 
@@ -231,11 +231,9 @@ def run_checks(
             transport=httpx.MockTransport(host),
             event_hooks={"request": [RequestCounter().hook("web")]},
         ) as client:
-            checker = WebChecker(
-                client, concurrency=64, per_host=per_host, timeout_s=5, attempts=3,
-                retry_budget_s=60, allow_private=True, watch=NetworkWatch(),
-                sleep=sleep or advance, clock=lambda: host.clock[0],
-            )  # fmt: skip
+            settings = Settings(per_host=per_host, retry_budget_s=60, allow_private=True)
+            clocks = Clocks(lambda: host.clock[0], sleep or advance)
+            checker = WebChecker(client, NetContext(settings, clocks))
             return list(await asyncio.gather(*(checker.check(u) for u in urls)))
 
     return asyncio.run(go()), slept
@@ -321,10 +319,8 @@ def test_a_link_under_way_goes_before_first_requests() -> None:
             return None
 
         async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
-            checker = WebChecker(
-                client, concurrency=8, per_host=1, timeout_s=5, attempts=1, retry_budget_s=1,
-                allow_private=True, watch=NetworkWatch(), sleep=sleep, clock=lambda: NOW,
-            )  # fmt: skip
+            settings = Settings(per_host=1, attempts=1, retry_budget_s=1, allow_private=True)
+            checker = WebChecker(client, NetContext(settings, Clocks(lambda: NOW, sleep)))
             urls = [f"https://one.example.test/{p}" for p in ("a", "b", "c", "d")]
             await asyncio.gather(*(checker.check(u) for u in urls))
 
@@ -337,7 +333,7 @@ def three_users_one_slot(cancel_as_slot_frees: bool) -> tuple[list[int], int, ob
     """Users 1, 2, 3 of a one-slot host; 2 is cancelled while it waits, either before 1
     releases or in the very loop turn 1's slot comes free. Returns who got the slot, the
     count in flight at the end, and what user 2's task ended with."""
-    from enricher.checker import HostGate
+    from enricher.net.host_gate import HostGate
 
     async def go() -> tuple[list[int], int, object]:
         async def sleep(_: float) -> None:
@@ -390,7 +386,7 @@ def test_requests_waiting_out_a_pause_go_when_an_answer_ends_it() -> None:
     """A page is refused (Retry-After: 5) and the next request starts waiting out the pause;
     a request sent before it but after the refused one then comes back 200: the waiting one
     goes at once, not 5 s later."""
-    from enricher.checker import HostGate
+    from enricher.net.host_gate import HostGate
 
     async def go() -> tuple[list[float], bool, bool]:
         slept: list[float] = []

@@ -20,10 +20,10 @@ from apscheduler.triggers.interval import IntervalTrigger
 from enricher import pipeline
 from enricher.config import Settings
 from enricher.errors import ConfigError, Interrupted
-from enricher.lock import RunLock, holder_for
+from enricher.ops.lock import RunLock, holder_for
+from enricher.ops.scheduler import JOB_ID, ScheduledJob, build_scheduler, serve
+from enricher.ops.stopping import StopRequest
 from enricher.schedules import Schedule
-from enricher.scheduling import JOB_ID, ScheduledJob, build_scheduler, serve
-from enricher.stopping import StopRequest
 from tests.conftest import START, Apis, FakeClock, WebRecorder
 from tests.test_pipeline import records, world  # noqa: F401  (fixture)
 

@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 from enricher.models import RunSummary, Status
-from enricher.status import (
+from enricher.ops.status_file import (
     SchedulerInfo,
     format_status,
     parse,

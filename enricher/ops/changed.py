@@ -9,7 +9,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from .errors import ConfigError
+from ..errors import ConfigError
 
 GIT_TIMEOUT_S = 60.0
 

@@ -1,4 +1,5 @@
-"""How hard to press one host: an adaptive concurrency limit. Pure: decisions from values.
+"""How hard to press one host: an adaptive concurrency limit (``HostPace``, pure: decisions
+from values) and the gate that holds requests to it (``HostGate``).
 
 Each host gets a limit on requests in flight that starts at the ceiling (``--per-host``,
 default 6 as browsers use per host) and adapts like TCP's congestion window: a 429 or 503
@@ -20,8 +21,15 @@ nothing ends its pause early.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections import deque
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+
+from ..models import FailureKind, FetchFailure
+from .retries import AsyncSleep
 
 PUSHBACK_STATUSES = frozenset({429, 503})
 """Answers that mean "too much, slow down": the host's limit is halved and it is paused."""
@@ -140,3 +148,121 @@ class HostPace:
         if self.paused_until is None:
             return 0.0
         return max(0.0, (self.paused_until - now).total_seconds())
+
+
+class HostGate:
+    """The requests in flight to one host, under its adaptive ``HostPace``.
+
+    Waiting requests are served in arrival order, but the next step of a link already under
+    way (a redirect hop, a retry) goes before a link's first request: finishing what was
+    started is what ends a run sooner. A pause (a 429/503 with Retry-After) holds every
+    request of the host that has not started yet, not only the one that was refused, until
+    it runs out or an answer disproves it (``HostPace``). A released slot is handed straight
+    to the next waiter, so no wake-up is wasted.
+    """
+
+    def __init__(self, pace: HostPace, sleep: AsyncSleep, clock: Callable[[], datetime]) -> None:
+        self.pace = pace
+        self.in_flight = 0
+        self.silent = 0
+        """Requests in a row that got no answer in time; at ``SILENT_LIMIT`` the host is
+        given up on for the run."""
+        self._sleep = sleep
+        self._clock = clock
+        self._waiting: tuple[deque[asyncio.Future[None]], deque[asyncio.Future[None]]] = (
+            deque(),
+            deque(),
+        )
+        """Follow-up steps of links under way, then first requests."""
+        self._lifted: asyncio.Future[None] | None = None
+        """Resolved when an answer ends the current pause early."""
+
+    @contextlib.asynccontextmanager
+    async def slot(self, honoured: int = 0, follow_up: bool = False) -> AsyncIterator[int]:
+        """Hold one of the host's slots for the duration of a request; yields its ticket.
+
+        ``honoured``: pauses up to this one were already waited out by the caller.
+        ``follow_up``: the request continues a link already under way.
+        """
+        ticket = await self._acquire(honoured, follow_up)
+        try:
+            yield ticket
+        finally:
+            self._release()
+
+    async def _acquire(self, honoured: int, follow_up: bool) -> int:
+        while True:
+            if self.pace.pauses > honoured:
+                honoured = self.pace.pauses
+                wait = self.pace.pause_left_s(self._clock())
+                if wait > 0:
+                    await self._wait_out_pause(wait)
+                    continue
+            if self.in_flight < self.pace.limit and not any(self._waiting):
+                self.in_flight += 1
+            else:
+                queue = self._waiting[0 if follow_up else 1]
+                handed = asyncio.get_running_loop().create_future()
+                queue.append(handed)
+                try:
+                    await handed  # a releasing request hands us its slot
+                except asyncio.CancelledError:
+                    if handed.cancelled():
+                        with contextlib.suppress(ValueError):  # _fill may have dropped it
+                            queue.remove(handed)
+                    else:
+                        self._release()  # handed a slot we will not use
+                    raise
+            if self.pace.pauses > honoured and self.pace.pause_left_s(self._clock()) > 0:
+                self._release()  # a pause began while we waited: honour it first
+                continue
+            return self.pace.started()
+
+    async def _wait_out_pause(self, wait_s: float) -> None:
+        """Sleep through the host's pause, or until an answer ends it early (``HostPace``)."""
+        if self._lifted is None or self._lifted.done():
+            self._lifted = asyncio.get_running_loop().create_future()
+        sleeping = asyncio.ensure_future(self._sleep(wait_s))
+        try:
+            await asyncio.wait((sleeping, self._lifted), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            sleeping.cancel()
+        if sleeping.done() and not sleeping.cancelled():
+            sleeping.result()  # a sleep that failed fails the request, not silently ends a pause
+
+    def _release(self) -> None:
+        self.in_flight -= 1
+        # Handed out on the next turn of the loop: a link whose hop goes to this same host
+        # queues it first, and so goes before the first requests waiting here.
+        asyncio.get_running_loop().call_soon(self._fill)
+
+    def _fill(self) -> None:
+        """Hand free slots to waiters, follow-ups first (skipping any cancelled meanwhile)."""
+        while self.in_flight < self.pace.limit:
+            queue = next((q for q in self._waiting if q), None)
+            if queue is None:
+                return
+            handed = queue.popleft()
+            if handed.done():
+                continue  # cancelled in the same turn the slot came free
+            self.in_flight += 1
+            handed.set_result(None)
+
+    def silent_failure(self, host: str) -> FetchFailure:
+        """The outcome of a request not sent because the host stopped answering."""
+        return FetchFailure(
+            FailureKind.NO_ANSWER,
+            f"not sent: {host} left {self.silent} requests in a row unanswered this run",
+        )
+
+    def answered(self, ticket: int, status: int, retry_after_s: float | None) -> int:
+        """Adapt the host's limit to an answer; a raised limit lets a waiter in at once.
+
+        Returns the host's pause count: a pause this answer started is the caller's own to
+        wait out (its retry does), not one to wait for again at the gate.
+        """
+        lifted = self.pace.answered(status, retry_after_s, self._clock(), self.in_flight, ticket)
+        if lifted and self._lifted is not None and not self._lifted.done():
+            self._lifted.set_result(None)  # wakes every request waiting out the pause
+        self._fill()
+        return self.pace.pauses

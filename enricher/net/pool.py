@@ -16,8 +16,8 @@ from typing import Any
 import httpcore
 import httpx
 
+from .backend import AsyncioBackend
 from .guard import GuardedBackend, Resolver, system_resolver
-from .netio import AsyncioBackend
 
 MAX_IDLE_POOLS = 64
 """Pools kept open with nothing in flight; past it the least recently used idle ones close.

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from types import FrameType
 
-from .errors import Interrupted
+from ..errors import Interrupted
 
 log = logging.getLogger(__name__)
 

@@ -32,8 +32,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from .models import RunSummary, Status
-from .records import iso
+from ..models import RunSummary, Status
+from ..records import iso
 
 STATUS_NAME = "status.json"
 STATUS_VERSION = 1

@@ -23,13 +23,13 @@ from xml.sax.saxutils import unescape
 import arxiv
 import requests
 
-from .config import DEFAULT_MAX_RESPONSE_BYTES, format_size
-from .errors import UpstreamError
-from .models import Paper
-from .netwatch import NetworkWatch
-from .retries import SyncSleep, sync_retrying
-from .urls import parse_arxiv_id
-from .verdicts import MAX_RETRY_AFTER_S, is_transient_status, parse_retry_after
+from ...config import DEFAULT_MAX_RESPONSE_BYTES, format_size
+from ...errors import UpstreamError
+from ...models import Paper
+from ...net.retries import SyncSleep, sync_retrying
+from ...net.watch import NetworkWatch
+from ...urls import parse_arxiv_id
+from ...verdicts import MAX_RETRY_AFTER_S, is_transient_status, parse_retry_after
 
 BATCH_SIZE = 100
 """Ids per ``id_list`` request: the package's page size, so one batch is one request.

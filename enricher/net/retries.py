@@ -21,7 +21,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-from .verdicts import MAX_RETRY_AFTER_S
+from ..verdicts import MAX_RETRY_AFTER_S
 
 BACKOFF_INITIAL_S = 1.0
 """First backoff; doubles each attempt, plus up to a second of jitter."""

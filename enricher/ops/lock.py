@@ -22,8 +22,8 @@ from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 
-from .errors import LockError, LockHeld
-from .records import iso
+from ..errors import LockError, LockHeld
+from ..records import iso
 
 LOCK_NAME = "enricher.lock"
 POLL_S = 0.2

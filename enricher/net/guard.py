@@ -23,8 +23,8 @@ from typing import Any
 import anyio
 import httpcore
 
-from .netio import AsyncioBackend
-from .urls import is_public_address
+from ..urls import is_public_address
+from .backend import AsyncioBackend
 
 Resolver = Callable[[str, int], Awaitable[list[str]]]
 """``(host, port) -> addresses``: what a name resolves to, as text (``"93.184.216.34"``)."""

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import zlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -23,13 +22,14 @@ from urllib.parse import quote
 
 import httpx
 
-from .config import DEFAULT_MAX_RESPONSE_BYTES, format_size
-from .errors import RateLimited, UpstreamError
-from .models import GithubTarget, Repo
-from .net import describe_http_error
-from .netwatch import NetworkWatch
-from .retries import AsyncSleep, async_retrying
-from .verdicts import MAX_RETRY_AFTER_S, is_transient_status, parse_retry_after
+from ...config import DEFAULT_MAX_RESPONSE_BYTES, format_size
+from ...errors import RateLimited, UpstreamError
+from ...models import GithubTarget, Repo
+from ...net.http_errors import describe_http_error
+from ...net.redact import redact, secret_forms
+from ...net.retries import AsyncSleep, async_retrying
+from ...net.watch import NetworkWatch
+from ...verdicts import MAX_RETRY_AFTER_S, is_transient_status, parse_retry_after
 
 API_VERSION = "2022-11-28"
 MAX_IN_FLIGHT = 4
@@ -42,48 +42,6 @@ DECODE_STEP_BYTES = 64 * 1024
 """Decompressed bytes produced at a time, so the pieces held never pass the cap by more."""
 _SHOWN_VALUE_CHARS = 40
 """How much of a bad value a reason quotes: enough to recognise, never a page."""
-REDACTED = "[redacted]"
-"""What the token becomes in any message."""
-
-
-def secret_forms(secret: str) -> list[str]:
-    """The forms a message may hold a secret in: as given, without its scheme ("Bearer "),
-    and as ``repr`` quotes it (libraries quote bad header values as bytes). Longest first."""
-    bare = secret.partition(" ")[2]
-    forms = {secret, bare, repr(secret)[1:-1], repr(bare)[1:-1]}
-    return sorted((form for form in forms if form), key=len, reverse=True)
-
-
-def redact(text: str, secrets: list[str]) -> str:
-    """``text`` with every form in ``secrets`` replaced by ``REDACTED``."""
-    for secret in secrets:
-        text = text.replace(secret, REDACTED)
-    return text
-
-
-class RedactingFilter(logging.Filter):
-    """A log handler filter that blanks the token out of every line, tracebacks included.
-
-    At ``-vv`` httpcore logs response headers as received, so a server that echoes the
-    token in a header would otherwise print it.
-    """
-
-    def __init__(self, token: str) -> None:
-        super().__init__()
-        self._secrets = secret_forms(f"Bearer {token}")
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        """Rewrite the record's message (and traceback text) without the token."""
-        message = record.getMessage()
-        if any(secret in message for secret in self._secrets):
-            record.msg, record.args = redact(message, self._secrets), None
-        if record.exc_info and not record.exc_text:
-            record.exc_text = logging.Formatter().formatException(record.exc_info)
-        if record.exc_text:
-            record.exc_text = redact(record.exc_text, self._secrets)
-        return True
-
-
 class UnreadableRepo(ValueError):
     """A 200 answer that is not a repository object; the message says what is wrong."""
 

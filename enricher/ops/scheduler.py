@@ -26,14 +26,15 @@ from apscheduler.triggers.combining import OrTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from . import pipeline
-from . import status as run_status
-from .config import Settings
-from .errors import ConfigError, EnricherError, Interrupted, LockError, LockHeld
+from .. import pipeline
+from ..config import Settings
+from ..errors import ConfigError, EnricherError, Interrupted, LockError, LockHeld
+from ..net.context import utc_now
+from ..records import iso
+from ..schedules import Schedule, apscheduler_crontab
+from . import status_file as run_status
 from .lock import RunLock, holder_for
-from .records import iso
-from .schedules import Schedule, apscheduler_crontab
-from .status import SchedulerInfo
+from .status_file import SchedulerInfo
 from .stopping import StopRequest, handle_signals
 
 log = logging.getLogger(__name__)
@@ -60,7 +61,7 @@ def resolve_timezone(name: str) -> tzinfo:
 def make_trigger(schedule: Schedule, zone: tzinfo, now: datetime | None = None) -> BaseTrigger:
     """The APScheduler trigger for ``schedule``; a bad crontab, or one that never fires, is a
     ``ConfigError``. An interval counts from ``now``."""
-    now = now or pipeline.utc_now()
+    now = now or utc_now()
     if schedule.cron is None:
         assert schedule.every_s is not None
         every = timedelta(seconds=schedule.every_s)
@@ -111,7 +112,7 @@ class ScheduledJob:
         stop: StopRequest,
         *,
         run: RunFunction = pipeline.run,
-        now: Callable[[], datetime] = pipeline.utc_now,
+        now: Callable[[], datetime] = utc_now,
     ) -> None:
         self.settings = settings
         self.schedule = schedule
@@ -196,7 +197,7 @@ def build_scheduler(
     *,
     stop: StopRequest | None = None,
     run: RunFunction = pipeline.run,
-    now: Callable[[], datetime] = pipeline.utc_now,
+    now: Callable[[], datetime] = utc_now,
 ) -> tuple[BackgroundScheduler, ScheduledJob]:
     """A scheduler (not started) holding the one job, and that job's callable."""
     zone = resolve_timezone(schedule.timezone)
@@ -224,7 +225,7 @@ def serve(settings: Settings, schedule: Schedule, *, run: RunFunction = pipeline
     scheduler, job = build_scheduler(settings, schedule, stop=stop, run=run)
     restore = handle_signals(stop, "no new runs; the current one stops at its next safe point")
     try:
-        first = pipeline.utc_now() if schedule.run_now else job.next_run_at()
+        first = utc_now() if schedule.run_now else job.next_run_at()
         _note_scheduler(settings, job, "running", first)
         log.info(
             "scheduler started: %s (%s), pid %d; first run %s",
@@ -251,7 +252,7 @@ def _note_scheduler(
     if not settings.use_cache:
         return
     info = replace(job.info(state), next_run_at=next_run_at)
-    now = pipeline.utc_now()
+    now = utc_now()
     try:
         with RunLock(settings.cache_dir).acquire(holder_for("scheduler", now), STATUS_LOCK_WAIT_S):
             pipeline.update_status(

@@ -1,4 +1,4 @@
-"""What the httpx-based edges share: translating httpx's exceptions, counting requests.
+"""Translating httpx's exceptions into our values.
 
 This is the one place httpx exceptions become our values (``FailureKind`` and a message).
 """
@@ -7,32 +7,11 @@ from __future__ import annotations
 
 import socket
 import ssl
-from collections.abc import Awaitable, Callable
 
 import httpx
 
+from ..models import FailureKind
 from .guard import PrivateAddressRefused
-from .models import FailureKind
-
-
-class RequestCounter:
-    """Counts requests sent per service, through httpx event hooks (redirect hops included)."""
-
-    def __init__(self) -> None:
-        self.counts: dict[str, int] = {}
-
-    def hook(self, service: str) -> Callable[[httpx.Request], Awaitable[None]]:
-        """An httpx ``request`` event hook that counts for ``service``."""
-        self.counts.setdefault(service, 0)
-
-        async def count(_: httpx.Request) -> None:
-            self.counts[service] += 1
-
-        return count
-
-    def add(self, service: str, n: int = 1) -> None:
-        """For clients that are not httpx (the arxiv package's requests session)."""
-        self.counts[service] = self.counts.get(service, 0) + n
 
 
 def describe_http_error(exc: httpx.HTTPError) -> tuple[FailureKind, str]:

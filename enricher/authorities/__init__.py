@@ -1,0 +1,1 @@
+"""The authorities: who answers for each kind of link (see ``AUTHORITIES``)."""

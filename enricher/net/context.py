@@ -1,0 +1,69 @@
+"""What every network edge needs, as one object: the run's settings, clocks, watch, counter.
+
+A web checker, an API client or a test builds an edge from one ``NetContext`` instead of a
+dozen keyword arguments; tests replace the clocks (nothing waits on real time) and the
+settings (``Settings(per_host=1, attempts=1)``), and keep the defaults for the rest.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+import httpx
+
+from ..config import Settings
+from .watch import NetworkWatch
+
+
+def utc_now() -> datetime:
+    """The current time, in UTC: what records and the cache store."""
+    return datetime.now(timezone.utc)
+
+
+@dataclass(frozen=True)
+class Clocks:
+    """The run's sense of time, injectable so tests never wait on the real clock."""
+
+    now: Callable[[], datetime] = utc_now
+    """Wall-clock time: when facts are observed, Retry-After dates, quota resets."""
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    """Waits of the asyncio edges (retries, host pauses, quota resets)."""
+    sync_sleep: Callable[[float], None] = time.sleep
+    """Waits of the arXiv edge, which runs in a thread (its pace, its retries)."""
+
+
+class RequestCounter:
+    """Counts requests sent per service, through httpx event hooks (redirect hops included)."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, int] = {}
+
+    def hook(self, service: str) -> Callable[[httpx.Request], Awaitable[None]]:
+        """An httpx ``request`` event hook that counts for ``service``."""
+        self.counts.setdefault(service, 0)
+
+        async def count(_: httpx.Request) -> None:
+            self.counts[service] += 1
+
+        return count
+
+    def add(self, service: str, n: int = 1) -> None:
+        """For clients that are not httpx (the arxiv package's requests session)."""
+        self.counts[service] = self.counts.get(service, 0) + n
+
+
+@dataclass(frozen=True)
+class NetContext:
+    """The run's settings, clocks, network watch and request counter, shared by every edge."""
+
+    settings: Settings = field(default_factory=Settings)
+    """Timeouts, attempts, budgets, limits and endpoints, as the user set them."""
+    clocks: Clocks = field(default_factory=Clocks)
+    watch: NetworkWatch = field(default_factory=NetworkWatch)
+    """Tells "the network is down" from "this host is down", across all edges."""
+    counter: RequestCounter = field(default_factory=RequestCounter)
+    """Requests sent per service, for the run's summary."""
