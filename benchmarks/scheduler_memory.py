@@ -47,15 +47,15 @@ from werkzeug import Request, Response
 from werkzeug.serving import make_server
 
 from enricher import pipeline
-from enricher.ops import status_file as run_status
 from enricher.config import Settings
 from enricher.digest import decode_digest, parse_digest, split_lines
 from enricher.models import ArxivTarget, GithubTarget, RunSummary, WebTarget
-from enricher.records import RECORD_SUFFIX
-from enricher.schedules import Schedule
+from enricher.ops import status_file as run_status
 from enricher.ops.scheduler import build_scheduler
 from enricher.ops.status_file import STATUS_NAME
 from enricher.ops.stopping import StopRequest
+from enricher.records import RECORD_SUFFIX
+from enricher.schedules import Schedule
 from enricher.urls import classify
 from tests.fakes import FakeArxiv, FakeGithub
 
