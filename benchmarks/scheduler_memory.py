@@ -56,7 +56,7 @@ from enricher.ops.status_file import STATUS_NAME
 from enricher.ops.stopping import StopRequest
 from enricher.records import RECORD_SUFFIX
 from enricher.schedules import Schedule
-from enricher.urls import classify
+from enricher.authorities import classify
 from tests.fakes import FakeArxiv, FakeGithub
 
 SAMPLES = ROOT / "sources"

@@ -9,12 +9,11 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
 
 from .errors import CacheError
+from .models import CachedFact
 
 log = logging.getLogger(__name__)
 
@@ -29,16 +28,6 @@ CREATE TABLE IF NOT EXISTS facts (
     payload     TEXT NOT NULL       -- JSON facts (see enricher.facts), never a verdict
 )
 """
-
-
-@dataclass(frozen=True, slots=True)
-class CachedFact:
-    """One stored observation."""
-
-    key: str
-    observed_at: datetime
-    payload: dict[str, Any]
-    etag: str | None = None
 
 
 class Cache:

@@ -9,9 +9,13 @@ import re
 import stat
 import tempfile
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import InputError, WriteError
+from .config import Settings
+from .digest import binary_problem, decode_digest, limit_links, oversize_message, parse_digest
+from .errors import EnricherError, InputError, WriteError
+from .models import LinkEntry, Problem
 from .records import RECORD_SUFFIX
 
 STALE_TEMP_AGE_S = 60.0
@@ -207,4 +211,65 @@ def check_writable_folder(path: Path) -> str | None:
         return f"{path}: folder {folder} does not exist"
     if not os.access(folder, os.W_OK) and not (path.exists() and os.access(path, os.W_OK)):
         return f"{path}: folder {folder} is not writable"
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class ReadDigest:
+    """A digest as read: its bytes (hashed into the record), links and input problems."""
+
+    path: Path
+    data: bytes
+    entries: tuple[LinkEntry, ...]
+    problems: tuple[Problem, ...]
+    checked: bool = True
+    """False for a file not checked at all (binary, over ``--max-digest-size``): no record is
+    written for it, so an old record is never replaced by an empty one."""
+
+
+def read_digests(paths: list[Path], settings: Settings) -> tuple[list[ReadDigest], list[str]]:
+    """Read and parse each digest; a file that cannot be read is an error and the rest go on.
+
+    A file over ``--max-digest-size`` is read no further than the limit: one Problem at its
+    line 1 and a run error (exit 3), since none of its links were checked. A binary file is one
+    Problem and no error: it is not a digest. Past ``--max-links`` links, the rest are left
+    out, with one Problem at the first of them.
+    """
+    digests: list[ReadDigest] = []
+    errors: list[str] = []
+    for path in paths:
+        name = str(path)
+        try:
+            data, size = read_bytes(path, settings.max_digest_bytes)
+        except EnricherError as exc:
+            errors.append(str(exc))
+            continue
+        if size > settings.max_digest_bytes:
+            too_big = Problem(name, 1, oversize_message(size, settings.max_digest_bytes))
+            digests.append(ReadDigest(path, b"", (), (too_big,), checked=False))
+            errors.append(f"{path}: not checked (over --max-digest-size); its record is kept")
+            continue
+        binary = binary_problem(data, name)
+        if binary is not None:
+            digests.append(ReadDigest(path, data, (), (binary,), checked=False))
+            continue
+        text, problems = decode_digest(data, name)
+        parsed = parse_digest(text, name)
+        entries, left_out = limit_links(parsed.entries, settings.max_links)
+        digests.append(ReadDigest(path, data, entries, problems + parsed.problems + left_out))
+    return digests, errors
+
+
+def changed_since_read(digest: ReadDigest) -> str | None:
+    """Why the digest on disk is no longer the one checked (deleted, changed), or None.
+
+    Asked right before its record is written: a record must never claim the sha256 of bytes
+    that are no longer the file, nor stand beside a digest that is gone.
+    """
+    try:
+        now, _ = read_bytes(digest.path, len(digest.data))
+    except EnricherError:
+        return f"{digest.path}: deleted or unreadable since the run read it; record not written"
+    if now != digest.data:
+        return f"{digest.path}: changed during the run; record not written, run again"
     return None

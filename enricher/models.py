@@ -1,8 +1,10 @@
 """The data that flows through a run, one type per stage.
 
-Written (``LinkEntry``), understood (``ArxivTarget`` / ``GithubTarget`` / ``WebTarget``),
-observed (``HttpFacts`` / ``FetchFailure`` / ``Paper`` / ``Repo``) and judged (``Verdict``) are
-different types, so a raw URL can never be mistaken for a checked one.
+Written (``LinkEntry``), understood (a ``Target``: ``ArxivTarget`` / ``GithubTarget`` /
+``WebTarget``), observed (``Observed`` holding a fact: ``HttpFacts`` / ``FetchFailure`` /
+``Paper`` / ``Repo``; or ``Unanswered``) and judged (``Verdict``, then ``CheckedLink``) are
+different types, so a raw URL can never be mistaken for a checked one. Which authority answers
+for which target is decided in ``enricher.authorities``; this module only names the shapes.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Any, Protocol
 
 
 class Status(StrEnum):
@@ -31,14 +34,6 @@ class Status(StrEnum):
         (lychee learned this), and both may be temporary.
         """
         return self in (Status.OK, Status.REDIRECTED, Status.BROKEN)
-
-
-class Kind(StrEnum):
-    """What a link points at, which decides who is asked about it."""
-
-    ARXIV = "arxiv"
-    GITHUB = "github"
-    WEB = "web"
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +82,7 @@ class ArxivTarget:
     version: int | None = None
     """The version the link names (``v2`` -> 2), or None for the latest."""
 
-    kind = Kind.ARXIV
+    kind = "arxiv"
 
     @property
     def key(self) -> str:
@@ -102,7 +97,7 @@ class GithubTarget:
     owner: str
     repo: str
 
-    kind = Kind.GITHUB
+    kind = "github"
 
     @property
     def id(self) -> str:
@@ -123,7 +118,7 @@ class WebTarget:
     """Normalised URL: lower-case scheme and host, no fragment (fragments are never sent)."""
     host: str
 
-    kind = Kind.WEB
+    kind = "web"
 
     @property
     def id(self) -> None:
@@ -140,11 +135,28 @@ class InvalidTarget:
     """An entry that cannot be checked at all; the reason says why."""
 
     reason: str
-    kind: Kind = Kind.WEB
+    kind: str = "web"
+    """The authority that recognised the URL and refused it (a malformed arXiv id is
+    ``arxiv``); ``web`` for a URL no authority could read."""
 
 
-Target = ArxivTarget | GithubTarget | WebTarget
-"""Something that can be checked."""
+class Target(Protocol):
+    """Something an authority can look up: one check per ``key`` per run."""
+
+    @property
+    def key(self) -> str:
+        """Deduplication and cache key, ``<kind>:<identity>``."""
+        ...
+
+    @property
+    def id(self) -> str | None:
+        """The authority's own name for the thing (paper id, ``owner/repo``), if any."""
+        ...
+
+    @property
+    def kind(self) -> str:
+        """The name of the authority that answers for it (``arxiv``, ``github``, ``web``)."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,7 +279,8 @@ class Repo:
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
-    """The judgement on one target, plus whatever metadata came with it."""
+    """The judgement on one target: derived once per target from its fact, under the current
+    rules (see each authority's ``verdict``)."""
 
     status: Status
     reason: str | None = None
@@ -278,10 +291,58 @@ class Verdict:
     """When the underlying fact was observed (not when this run started), so cached facts
     produce identical records."""
     redirects: tuple[Redirect, ...] = ()
-    paper: Paper | None = None
-    repo: Repo | None = None
     network_level_failure: bool = False
     """True when nothing answered at all (used to tell "network down" from "site down")."""
+
+
+Metadata = tuple[str, dict[str, Any] | None]
+"""The object an authority adds to a link's record: its key (``arxiv``, ``github``) and its
+value, None when nothing is known (the thing does not exist, or nobody answered)."""
+
+
+@dataclass(frozen=True, slots=True)
+class CachedFact:
+    """One stored observation."""
+
+    key: str
+    observed_at: datetime
+    payload: dict[str, Any]
+    etag: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Observed:
+    """A fact about one target and when it was seen on the network (or read from the cache)."""
+
+    fact: Any
+    """The authority's own fact type (``Paper | None``, ``Repo | None``, ``FetchOutcome``):
+    only that authority reads it."""
+    observed_at: datetime
+    etag: str | None = None
+    """For conditional revalidation (GitHub's ``If-None-Match``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Unanswered:
+    """A lookup that got no usable answer this run (API down, quota spent, offline): a value,
+    never an exception. Nothing was observed, so nothing is cached."""
+
+    reason: str
+    network_level: bool = False
+    """Nothing answered at all (DNS, connection, timeout): a sign the network may be down."""
+
+
+LookupResult = Observed | Unanswered
+"""What looking up one target gives."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settled:
+    """An entry judged without asking anyone: invalid, excluded or private."""
+
+    kind: str | None
+    """The authority that claimed its URL; None for an entry without a URL."""
+    verdict: Verdict
 
 
 @dataclass(frozen=True, slots=True)
@@ -289,10 +350,20 @@ class CheckedLink:
     """A digest entry with its verdict: what one line of a record says."""
 
     entry: LinkEntry
-    kind: Kind
+    kind: str | None
+    """The authority that answered for it; None for an entry without a URL."""
     id: str | None
-    version: int | None
     verdict: Verdict
+    metadata: Metadata | None = None
+    """The authority's object for the record, or None for kinds that add none (web)."""
+
+
+class Progress(Protocol):
+    """Where the pipeline reports progress (a rich bar on a terminal, nothing otherwise)."""
+
+    def start(self, total: int) -> None: ...
+    def advance(self, label: str, status: Status) -> None: ...
+    def stop(self) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -330,3 +401,12 @@ class RunSummary:
     @property
     def total_links(self) -> int:
         return sum(self.counts.values())
+
+
+@dataclass
+class Plan:
+    """Each entry's target (or its settled verdict), and the unique targets to look up."""
+
+    decisions: dict[LinkEntry, Target | Settled] = field(default_factory=dict)
+    targets: dict[str, Target] = field(default_factory=dict)
+    """One per key, across every digest: each thing is checked once per run."""

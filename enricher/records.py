@@ -7,12 +7,13 @@ diffs stay quiet.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 from datetime import datetime, timezone
 from typing import Any
 
-from .models import CheckedLink, Kind, Paper, Problem, Repo, Status
+from .models import CheckedLink, Problem, Status
 
 SCHEMA_VERSION = 1
 """Bumped only on an incompatible change. A new field comes with an update of
@@ -42,56 +43,15 @@ def status_counts(statuses: list[Status]) -> dict[str, int]:
     return counts
 
 
-def paper_json(paper: Paper, cited_version: int | None) -> dict[str, Any]:
-    """The ``arxiv`` object of a link; ``version`` is the one the link cites (None: latest)."""
-    return {
-        "id": paper.id,
-        "version": cited_version,
-        "latest_version": paper.latest_version,
-        "title": paper.title,
-        "authors": list(paper.authors),
-        "abstract": paper.abstract,
-        "published": paper.published,
-        "updated": paper.updated,
-        "primary_category": paper.primary_category,
-        "categories": list(paper.categories),
-        "doi": paper.doi,
-        "journal_ref": paper.journal_ref,
-        "comment": paper.comment,
-        "abs_url": paper.abs_url,
-        "pdf_url": paper.pdf_url,
-    }
-
-
-def repo_json(repo: Repo) -> dict[str, Any]:
-    """The ``github`` object of a link."""
-    return {
-        "full_name": repo.full_name,
-        "html_url": repo.html_url,
-        "description": repo.description,
-        "stars": repo.stars,
-        "forks": repo.forks,
-        "open_issues": repo.open_issues,
-        "topics": list(repo.topics),
-        "license": repo.license,
-        "language": repo.language,
-        "archived": repo.archived,
-        "fork": repo.fork,
-        "created_at": repo.created_at,
-        "pushed_at": repo.pushed_at,
-        "homepage": repo.homepage,
-        "default_branch": repo.default_branch,
-    }
-
-
 def link_json(link: CheckedLink, with_metadata: bool = True) -> dict[str, Any]:
-    """One entry of ``links``. ``arxiv``/``github`` appear only on links of that kind."""
+    """One entry of ``links``; the link's authority adds its object last (``arxiv``,
+    ``github``), unless ``with_metadata`` is off (``--check-only``)."""
     verdict = link.verdict
     item: dict[str, Any] = {
         "line": link.entry.line,
         "label": link.entry.label,
         "url": link.entry.url,
-        "kind": link.kind.value,
+        "kind": link.kind,
         "id": link.id,
         "status": verdict.status.value,
         "reason": verdict.reason,
@@ -101,11 +61,9 @@ def link_json(link: CheckedLink, with_metadata: bool = True) -> dict[str, Any]:
         "redirects": [{"status": hop.status, "url": hop.url} for hop in verdict.redirects],
         "checked_at": iso(verdict.checked_at),
     }
-    if with_metadata and link.kind is Kind.ARXIV:
-        paper = verdict.paper
-        item["arxiv"] = paper_json(paper, link.version) if paper is not None else None
-    if with_metadata and link.kind is Kind.GITHUB:
-        item["github"] = repo_json(verdict.repo) if verdict.repo is not None else None
+    if with_metadata and link.metadata is not None:
+        key, value = link.metadata
+        item[key] = copy.deepcopy(value)  # the record is the caller's to change
     return item
 
 

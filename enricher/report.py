@@ -96,7 +96,7 @@ def _link_json(path: str, link: CheckedLink) -> dict[str, Any]:
         "line": link.entry.line,
         "label": link.entry.label,
         "url": link.entry.url,
-        "kind": link.kind.value,
+        "kind": link.kind,
         "status": verdict.status.value,
         "reason": verdict.reason,
         "http_status": verdict.http_status,

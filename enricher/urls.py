@@ -1,117 +1,18 @@
-"""What a URL points at: an arXiv paper, a GitHub repository, or a web page. Pure: no I/O."""
+"""What makes a URL checkable at all, and which addresses are private. Pure: no I/O.
+
+Who answers for a checkable URL (arXiv, GitHub, the web server itself) is each authority's
+own claim: see ``enricher.authorities``.
+"""
 
 from __future__ import annotations
 
 import ipaddress
 import re
-from urllib.parse import SplitResult, unquote, urlsplit, urlunsplit
+from urllib.parse import SplitResult, urlsplit, urlunsplit
 
-from .models import ArxivTarget, GithubTarget, InvalidTarget, Kind, Target, WebTarget
-
-ARXIV_HOSTS = frozenset({"arxiv.org", "www.arxiv.org", "browse.arxiv.org", "export.arxiv.org"})
-"""Hosts whose paper pages are answered for by the arXiv API instead of being crawled."""
-
-ARXIV_PAPER_PATHS = frozenset({"abs", "pdf", "html", "format", "ps"})
-"""First path segments that name a paper: ``/abs/ID``, ``/pdf/ID[.pdf]``, ``/html/ID``..."""
-
-GITHUB_HOSTS = frozenset({"github.com", "www.github.com"})
-
-GITHUB_RESERVED_OWNERS = frozenset(
-    {
-        "about", "account", "apps", "blog", "collections", "contact", "customer-stories",
-        "dashboard", "enterprise", "events", "explore", "features", "git-guides", "github",
-        "home", "issues", "join", "login", "logout", "marketplace", "mobile", "new",
-        "notifications", "orgs", "organizations", "pricing", "pulls", "readme", "resources",
-        "search", "security", "sessions", "settings", "signup", "site", "solutions", "sponsors",
-        "team", "topics", "trending", "codespaces", "education", "nonprofit", "premium-support",
-        "stars", "watching", "users", "copilot", "models", "discussions",
-    }
-)  # fmt: skip
-"""First path segments of github.com pages that are not ``OWNER/REPO``."""
-
-_GITHUB_OWNER = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$")
-_GITHUB_REPO = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
-
-# arXiv identifiers, per https://info.arxiv.org/help/arxiv_identifier.html
-_NEW_ID = re.compile(r"^(?P<yymm>\d{4})\.(?P<num>\d{4,5})(?:v(?P<version>\d+))?$")
-_OLD_ID = re.compile(
-    r"^(?P<archive>[a-z]+(?:-[a-z]+)?)(?:\.[A-Z]{2})?/(?P<yymm>\d{4})(?P<num>\d{3})"
-    r"(?:v(?P<version>\d+))?$"
-)
-OLD_ARCHIVES = frozenset(
-    {
-        "acc-phys", "adap-org", "alg-geom", "ao-sci", "astro-ph", "atom-ph", "bayes-an",
-        "chao-dyn", "chem-ph", "cmp-lg", "comp-gas", "cond-mat", "cs", "dg-ga", "funct-an",
-        "gr-qc", "hep-ex", "hep-lat", "hep-ph", "hep-th", "math", "math-ph", "mtrl-th", "nlin",
-        "nucl-ex", "nucl-th", "patt-sol", "physics", "plasm-ph", "q-alg", "q-bio", "quant-ph",
-        "solv-int", "supr-con",
-    }
-)  # fmt: skip
-"""Archives that used old-style ``archive/YYMMNNN`` ids (until March 2007)."""
+from .models import InvalidTarget
 
 SUPPORTED_SCHEMES = frozenset({"http", "https"})
-
-
-def parse_arxiv_id(text: str) -> ArxivTarget | None:
-    """An arXiv id (``2401.10774v2``, ``hep-th/9901001``) as a target, or None if malformed.
-
-    The YYMM part must be a real month, and new-style numbers have 4 digits until 2014 and 5
-    from 2015 on: arXiv answers HTTP 400 for a whole ``id_list`` batch if one id is malformed.
-    """
-    match = _NEW_ID.match(text)
-    if match is not None:
-        yymm, num = match["yymm"], match["num"]
-        year, month = int(yymm[:2]), int(yymm[2:])
-        if not 1 <= month <= 12 or (year, month) < (7, 4):
-            return None
-        if (len(num) == 5) != (year >= 15):
-            return None
-        version = int(match["version"]) if match["version"] else None
-        if version == 0:
-            return None
-        return ArxivTarget(f"{yymm}.{num}", version)
-    match = _OLD_ID.match(text)
-    if match is not None and match["archive"] in OLD_ARCHIVES:
-        month = int(match["yymm"][2:])
-        if not 1 <= month <= 12:
-            return None
-        version = int(match["version"]) if match["version"] else None
-        if version == 0:
-            return None
-        # The subject class (math.GT/0309136) is not part of the identifier: arXiv answers
-        # for math/0309136.
-        return ArxivTarget(f"{match['archive']}/{match['yymm']}{match['num']}", version)
-    return None
-
-
-def _arxiv_target(parts: SplitResult) -> Target | InvalidTarget | None:
-    """The paper an arxiv.org URL names; None when the page is not a paper (listings, help)."""
-    segments = [s for s in parts.path.split("/") if s]
-    if len(segments) < 2 or segments[0] not in ARXIV_PAPER_PATHS:
-        return None
-    raw = "/".join(segments[1:])
-    raw = unquote(raw)
-    if raw.endswith(".pdf"):
-        raw = raw[: -len(".pdf")]
-    target = parse_arxiv_id(raw)
-    if target is None:
-        return InvalidTarget(f"malformed arXiv id: {raw!r}", Kind.ARXIV)
-    return target
-
-
-def _github_target(parts: SplitResult) -> GithubTarget | None:
-    """The repository a github.com URL points into; None for pages that are not repositories."""
-    segments = [s for s in parts.path.split("/") if s]
-    if len(segments) < 2:
-        return None  # github.com itself, or a user/organisation profile
-    owner, repo = segments[0], segments[1]
-    if owner.lower() in GITHUB_RESERVED_OWNERS:
-        return None
-    if repo.endswith(".git"):
-        repo = repo[: -len(".git")]
-    if not _GITHUB_OWNER.match(owner) or not _GITHUB_REPO.match(repo) or repo in (".", ".."):
-        return None
-    return GithubTarget(owner, repo)
 
 
 def normalise_web_url(parts: SplitResult) -> str:
@@ -139,12 +40,12 @@ def too_long_reason(length: int, limit: int) -> str:
     return f"URL is {length} characters long, over the limit of {limit} (--max-url-length)"
 
 
-def classify(url: str, max_length: int | None = None) -> Target | InvalidTarget:
-    """Decide who answers for a URL: the arXiv API, the GitHub API, or the web server itself.
+def parse_url(url: str, max_length: int | None = None) -> tuple[SplitResult, str] | InvalidTarget:
+    """A URL's parts and host (lower-case, no trailing dot), or why it cannot be checked.
 
     A URL over ``max_length`` characters, or holding whitespace or a control character, is
     invalid as written: ``urlsplit`` would silently drop tabs and newlines, and a NUL or ESC in
-    a record or a terminal does harm of its own.
+    a record or a terminal does harm of its own. Only http and https are checked.
     """
     if max_length is not None and len(url) > max_length:
         return InvalidTarget(too_long_reason(len(url), max_length))
@@ -167,15 +68,13 @@ def classify(url: str, max_length: int | None = None) -> Target | InvalidTarget:
     host = (parts.hostname or "").rstrip(".")
     if not host:
         return InvalidTarget("not a URL: no host")
-    if host in ARXIV_HOSTS:
-        arxiv = _arxiv_target(parts)
-        if arxiv is not None:
-            return arxiv
-    if host in GITHUB_HOSTS:
-        github = _github_target(parts)
-        if github is not None:
-            return github
-    return WebTarget(normalise_web_url(parts), host)
+    return parts, host
+
+
+def private_address_reason(address: str) -> str:
+    """Why a loopback, private or link-local address is not checked: one wording, wherever it
+    is found (in the link, by the resolver, in a redirect)."""
+    return f"private address ({address}); not checked (--allow-private to check it)"
 
 
 def is_private_host(host: str) -> bool:

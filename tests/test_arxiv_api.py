@@ -6,15 +6,31 @@ from datetime import datetime, timezone
 from itertools import pairwise
 from typing import Any
 
+import arxiv
 import pytest
 import requests
 from pytest_httpserver import HTTPServer
 
-from enricher.authorities.arxiv.api import ArxivApi, BatchFailed
-from enricher.net.watch import NetworkWatch
+from enricher.authorities.arxiv.api import ArxivApi
+from enricher.config import Settings
+from enricher.models import Unanswered
+from enricher.net.context import Clocks, NetContext, RequestCounter
 from tests.fakes import FakeArxiv, fixture_text
 
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=timezone.utc)
+
+
+class SendTimes(RequestCounter):
+    """Counts requests as the run does, and notes the (fake) time each was sent."""
+
+    def __init__(self, now: list[float]) -> None:
+        super().__init__()
+        self.now = now
+        self.times: list[float] = []
+
+    def add(self, service: str, n: int = 1) -> None:
+        super().add(service, n)
+        self.times.append(self.now[0])
 
 
 def make_api(url: str, **overrides: Any) -> tuple[ArxivApi, list[float], list[float]]:
@@ -22,19 +38,19 @@ def make_api(url: str, **overrides: Any) -> tuple[ArxivApi, list[float], list[fl
     sleeps it asked for, and the (fake) time of every request it sent."""
     now = [0.0]
     slept: list[float] = []
-    sent: list[float] = []
 
     def sleep(seconds: float) -> None:
         slept.append(seconds)
         now[0] += seconds
 
     options: dict[str, Any] = {
-        "delay_s": 0.0, "timeout_s": 5.0, "attempts": 3, "retry_budget_s": 60.0,
-        "watch": NetworkWatch(), "sleep": sleep, "count_request": lambda: sent.append(now[0]),
-        "clock": lambda: NOW, "monotonic": lambda: now[0],
+        "arxiv_api_url": url, "arxiv_delay_s": 0.0, "timeout_s": 5.0, "attempts": 3,
+        "retry_budget_s": 60.0,
     }  # fmt: skip
     options.update(overrides)
-    return ArxivApi(url, **options), slept, sent
+    sent = SendTimes(now)
+    context = NetContext(Settings(**options), Clocks(lambda: NOW, sync_sleep=sleep), counter=sent)
+    return ArxivApi(context, monotonic=lambda: now[0]), slept, sent.times
 
 
 def serve(httpserver: HTTPServer, body: str, status: int = 200) -> str:
@@ -81,9 +97,8 @@ def test_rejected_batch_is_an_upstream_failure(httpserver: HTTPServer) -> None:
     """A 400 (the malformed-id error feed) is not retried and fails only that batch."""
     url = serve(httpserver, fixture_text("arxiv_error_malformed_id.xml"), status=400)
     api, slept, sent = make_api(url)
-    with pytest.raises(BatchFailed) as failure:
-        api.fetch_papers(["2401.10774"])
-    assert failure.value.status == 400 and failure.value.found == {}
+    failure = api.fetch_papers(["2401.10774"])["2401.10774"]
+    assert isinstance(failure, Unanswered) and "HTTP 400" in failure.reason
     assert len(sent) == 1 and slept == []
 
 
@@ -120,16 +135,17 @@ def test_session_has_a_timeout(httpserver: HTTPServer) -> None:
 def test_a_200_that_is_not_a_whole_feed_is_a_failure(httpserver: HTTPServer, body: str) -> None:
     """A maintenance page or a truncated feed must not make every paper look nonexistent."""
     api, slept, sent = make_api(serve(httpserver, body))
-    with pytest.raises(BatchFailed) as failure:
-        api.fetch_papers(["astro-ph/0601001", "2405.13786"])
-    assert failure.value.found == {}
-    assert "not a complete Atom feed" in str(failure.value)
+    papers = api.fetch_papers(["astro-ph/0601001", "2405.13786"])
+    assert all(isinstance(p, Unanswered) for p in papers.values())
+    assert all("not a complete Atom feed" in p.reason for p in papers.values())  # type: ignore[union-attr]
     assert len(sent) == 3 and len(slept) == 2
 
 
-def test_retry_after_is_honoured_and_pacing_kept(httpserver: HTTPServer) -> None:
+def test_retry_after_is_honoured_and_pacing_kept(
+    httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A 503 with Retry-After waits that long, and every request, retries and failures
-    included, comes at least the API's delay after the one before."""
+    included, comes at least the API's delay after the one before: paced once, by us."""
     httpserver.expect_ordered_request("/api/query").respond_with_data(
         "busy", status=503, headers={"Retry-After": "7"}
     )
@@ -137,9 +153,11 @@ def test_retry_after_is_honoured_and_pacing_kept(httpserver: HTTPServer) -> None
     httpserver.expect_ordered_request("/api/query").respond_with_data(
         fixture_text("arxiv_idlist_one_missing.xml"), content_type="application/atom+xml"
     )
-    api, slept, sent = make_api(httpserver.url_for("/api/query"), delay_s=3.0)
-    api._client.delay_seconds = 0.0  # the package's own pacing sleeps for real; ours is injected
+    api, slept, sent = make_api(httpserver.url_for("/api/query"), arxiv_delay_s=3.0)
+    package_slept: list[float] = []
+    monkeypatch.setattr(arxiv.time, "sleep", package_slept.append)
     papers = api.fetch_papers(["1707.08567"])
+    assert package_slept == [], "paced twice: the arxiv package slept as well as our session"
     assert papers["1707.08567"] is not None
     assert len(sent) == 3
     assert slept[0] == 7.0

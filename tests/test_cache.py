@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from enricher import facts
+from enricher.authorities.arxiv import ARXIV
+from enricher.authorities.github import GITHUB
+from enricher.authorities.web import WEB
 from enricher.cache import CACHE_FILE, Cache, CachedFact
 from enricher.errors import CacheError
 from enricher.models import (
@@ -111,15 +113,15 @@ def test_many_keys_at_once(cache: Cache) -> None:
 @pytest.mark.parametrize("paper", [PAPER, None], ids=["paper", "no-such-paper"])
 def test_paper_payload_round_trip(cache: Cache, paper: Paper | None) -> None:
     """arXiv metadata (or its absence) comes back from the cache exactly as observed."""
-    cache.put_many([CachedFact("arxiv:x", NOW, facts.paper_payload(paper))])
-    assert facts.paper_from_payload(cache.get_many(["arxiv:x"])["arxiv:x"].payload) == paper
+    cache.put_many([CachedFact("arxiv:x", NOW, ARXIV.encode(paper))])
+    assert ARXIV.decode(cache.get_many(["arxiv:x"])["arxiv:x"].payload) == paper
 
 
 @pytest.mark.parametrize("repo", [REPO, None], ids=["repo", "no-such-repo"])
 def test_repo_payload_round_trip(cache: Cache, repo: Repo | None) -> None:
     """GitHub metadata (or its absence) comes back from the cache exactly as observed."""
-    cache.put_many([CachedFact("github:x", NOW, facts.repo_payload(repo))])
-    assert facts.repo_from_payload(cache.get_many(["github:x"])["github:x"].payload) == repo
+    cache.put_many([CachedFact("github:x", NOW, GITHUB.encode(repo))])
+    assert GITHUB.decode(cache.get_many(["github:x"])["github:x"].payload) == repo
 
 
 @pytest.mark.parametrize(
@@ -143,14 +145,14 @@ def test_repo_payload_round_trip(cache: Cache, repo: Repo | None) -> None:
 )
 def test_http_payload_round_trip(cache: Cache, outcome: FetchOutcome) -> None:
     """Status, final URL, redirect chain and bot-wall flag come back from the cache."""
-    cache.put_many([CachedFact("web:x", NOW, facts.http_payload(outcome))])
-    assert facts.http_from_payload(cache.get_many(["web:x"])["web:x"].payload) == outcome
+    cache.put_many([CachedFact("web:x", NOW, WEB.encode(outcome))])
+    assert WEB.decode(cache.get_many(["web:x"])["web:x"].payload) == outcome
 
 
 def test_http_payload_leaves_out_retry_hints() -> None:
     """Retry-After and attempt counts are about one run, not facts about the page."""
     outcome = HttpFacts(200, "https://example.com/", retry_after_s=30.0, attempts=3)
-    assert facts.http_from_payload(facts.http_payload(outcome)) == HttpFacts(
+    assert WEB.decode(WEB.encode(outcome)) == HttpFacts(
         200, "https://example.com/"
     )
 

@@ -7,11 +7,12 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from enricher import facts
+from enricher.authorities import partition_by_freshness
+from enricher.authorities.arxiv import ARXIV
+from enricher.authorities.web import WEB as WEB_PAGES
 from enricher.cache import CachedFact
 from enricher.config import Settings
-from enricher.models import ArxivTarget, HttpFacts, Target, WebTarget
-from enricher.pipeline import partition_by_freshness
+from enricher.models import ArxivTarget, HttpFacts, Target, Unanswered, WebTarget
 from tests import samples
 
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=timezone.utc)
@@ -23,8 +24,8 @@ TARGETS: dict[str, Target] = {WEB.key: WEB, PAPER.key: PAPER}
 def cached(age: timedelta) -> dict[str, CachedFact]:
     when = NOW - age
     return {
-        WEB.key: CachedFact(WEB.key, when, facts.http_payload(HttpFacts(200, WEB.url))),
-        PAPER.key: CachedFact(PAPER.key, when, facts.paper_payload(samples.PAPER)),
+        WEB.key: CachedFact(WEB.key, when, WEB_PAGES.encode(HttpFacts(200, WEB.url))),
+        PAPER.key: CachedFact(PAPER.key, when, ARXIV.encode(samples.PAPER)),
     }
 
 
@@ -44,24 +45,24 @@ def test_ttl_per_kind_and_flags(
 ) -> None:
     """web facts live a day, arXiv facts 30 days; --refresh ignores them, --offline takes any."""
     settings = replace(Settings(), **changes)
-    lookups, to_check, stale = partition_by_freshness(TARGETS, cached(age), settings, NOW)
-    assert set(lookups.observations) == from_cache
+    known, to_check, stale = partition_by_freshness(TARGETS, cached(age), settings, NOW)
+    assert set(known) == from_cache
     assert {t.key for t in to_check} == checked
     assert set(stale) == checked
 
 
 def test_offline_without_cache_is_unreachable() -> None:
     """--offline and nothing cached: unreachable with reason "offline", nothing to check."""
-    lookups, to_check, _ = partition_by_freshness(
+    known, to_check, _ = partition_by_freshness(
         TARGETS, {}, replace(Settings(), offline=True), NOW
     )
     assert to_check == []
-    assert all("offline" in (v.reason or "") for v in lookups.failures.values())
-    assert set(lookups.failures) == set(TARGETS)
+    assert all(isinstance(v, Unanswered) and "offline" in v.reason for v in known.values())
+    assert set(known) == set(TARGETS)
 
 
 def test_unreadable_row_is_a_miss_without_etag() -> None:
     """A damaged cache row is checked again, and its ETag is not trusted."""
     rows = {WEB.key: CachedFact(WEB.key, NOW, {"garbage": True}, etag='"x"')}
-    lookups, to_check, stale = partition_by_freshness({WEB.key: WEB}, rows, Settings(), NOW)
-    assert to_check == [WEB] and stale == {} and lookups.observations == {}
+    known, to_check, stale = partition_by_freshness({WEB.key: WEB}, rows, Settings(), NOW)
+    assert to_check == [WEB] and stale == {} and known == {}

@@ -12,9 +12,9 @@ import httpx
 import pytest
 
 from enricher.authorities.github.api import GithubApi, RepoAnswer, repo_from_json
-from enricher.errors import RateLimited, UpstreamError
-from enricher.models import GithubTarget, Status
-from enricher.net.watch import NetworkWatch
+from enricher.config import Settings
+from enricher.models import GithubTarget, Status, Unanswered
+from enricher.net.context import Clocks, NetContext
 from enricher.pipeline import run
 from tests.conftest import Apis, FakeClock
 from tests.fakes import fixture_json, fixture_text
@@ -39,7 +39,7 @@ def repo_ok(request: httpx.Request) -> httpx.Response:
 
 def fetch_all(
     answers: list[Any], targets: list[GithubTarget], etag: str | None = None
-) -> tuple[list[RepoAnswer | Exception], list[httpx.Request], list[float]]:
+) -> tuple[list[RepoAnswer | Unanswered], list[httpx.Request], list[float]]:
     """Run GithubApi.fetch for each target against scripted answers; record requests and sleeps."""
     sent: list[httpx.Request] = []
     slept: list[float] = []
@@ -52,26 +52,13 @@ def fetch_all(
     async def sleep(seconds: float) -> None:
         slept.append(seconds)
 
-    async def main() -> list[RepoAnswer | Exception]:
+    async def main() -> list[RepoAnswer | Unanswered]:
         async with httpx.AsyncClient(
             base_url=API, transport=httpx.MockTransport(handler), headers=GithubApi.headers(None)
         ) as client:
-            api = GithubApi(
-                client,
-                attempts=3,
-                retry_budget_s=60,
-                rate_limit_wait_s=60,
-                watch=NetworkWatch(),
-                sleep=sleep,
-                clock=lambda: NOW,
-            )
-            results: list[RepoAnswer | Exception] = []
-            for target in targets:
-                try:
-                    results.append(await api.fetch(target, etag))
-                except UpstreamError as exc:
-                    results.append(exc)
-            return results
+            settings = Settings(attempts=3, retry_budget_s=60, rate_limit_wait_s=60)
+            api = GithubApi(client, NetContext(settings, Clocks(lambda: NOW, sleep)))
+            return [await api.fetch(target, etag) for target in targets]
 
     return asyncio.run(main()), sent, slept
 
@@ -79,7 +66,7 @@ def fetch_all(
 def test_exhausted_quota_with_a_far_reset_gives_up_at_once() -> None:
     """A quota that resets in an hour is not waited for; later repositories send nothing."""
     results, sent, slept = fetch_all([rate_limited(3600)], [TARGET, GithubTarget("a", "b")])
-    assert all(isinstance(r, RateLimited) for r in results)
+    assert all(isinstance(r, Unanswered) and "rate limit" in r.reason for r in results)
     assert "rate limit exhausted" in str(results[0]) and "GITHUB_TOKEN" in str(results[0])
     assert len(sent) == 1
     assert slept == []
@@ -105,9 +92,11 @@ def test_secondary_rate_limit_honours_retry_after() -> None:
 
 
 def test_server_errors_are_retried_then_reported() -> None:
-    """Persistent 502s become an UpstreamError after the allowed attempts, not a verdict."""
+    """Persistent 502s end as Unanswered after the allowed attempts, not as a verdict."""
     results, sent, _ = fetch_all([httpx.Response(502)], [TARGET])
-    assert isinstance(results[0], UpstreamError) and results[0].status == 502
+    failure = results[0]
+    assert isinstance(failure, Unanswered) and "HTTP 502" in failure.reason
+    assert not failure.network_level
     assert len(sent) == 3
 
 
@@ -185,17 +174,17 @@ def test_many_repositories_wait_for_one_reset_once() -> None:
         slept.append(seconds)
         now[0] += timedelta(seconds=seconds)  # the injected clock moves; nothing waits
 
-    async def main() -> list[RepoAnswer]:
+    async def main() -> list[RepoAnswer | Unanswered]:
         async with httpx.AsyncClient(
             base_url=API, transport=httpx.MockTransport(handler)
         ) as client:
-            api = GithubApi(client, attempts=3, retry_budget_s=60, rate_limit_wait_s=60,
-                            watch=NetworkWatch(), sleep=sleep, clock=lambda: now[0])  # fmt: skip
+            settings = Settings(attempts=3, retry_budget_s=60, rate_limit_wait_s=60)
+            api = GithubApi(client, NetContext(settings, Clocks(lambda: now[0], sleep)))
             targets = [GithubTarget("owner", f"repo{n}") for n in range(8)]
             return list(await asyncio.gather(*(api.fetch(t) for t in targets)))
 
     answers = asyncio.run(main())
-    assert all(answer.repo is not None for answer in answers)
+    assert all(isinstance(a, RepoAnswer) and a.repo is not None for a in answers)
     assert slept == [pytest.approx(31.0)]
     assert len(sent) <= 16
 
@@ -207,6 +196,6 @@ def test_long_secondary_limit_stops_every_repository() -> None:
     )
     targets = [TARGET, GithubTarget("a", "b"), GithubTarget("c", "d")]
     results, sent, slept = fetch_all([secondary], targets)
-    assert all(isinstance(r, RateLimited) for r in results)
+    assert all(isinstance(r, Unanswered) and "rate limit" in r.reason for r in results)
     assert "secondary rate limit" in str(results[0]) and "120 s" in str(results[0])
     assert len(sent) == 1 and slept == []

@@ -16,10 +16,10 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from enricher.authorities.github.api import GithubApi
-from enricher.errors import UpstreamError
-from enricher.models import GithubTarget, Status
+from enricher.config import Settings
+from enricher.models import GithubTarget, Status, Unanswered
+from enricher.net.context import Clocks, NetContext
 from enricher.net.redact import REDACTED
-from enricher.net.watch import NetworkWatch
 from enricher.pipeline import run
 from tests.conftest import Apis, FakeClock, enricher
 
@@ -176,17 +176,17 @@ def test_error_messages_from_the_http_library_cannot_carry_the_token(
     async def sleep(seconds: float) -> None:
         pass
 
-    async def fetch() -> UpstreamError:
+    async def fetch() -> Unanswered:
         async with httpx.AsyncClient(
             base_url="https://api.github.test",
             transport=httpx.MockTransport(handler),
             headers=GithubApi.headers(CANARY),
         ) as client:
-            api = GithubApi(client, attempts=2, retry_budget_s=60, rate_limit_wait_s=60,
-                            watch=NetworkWatch(), sleep=sleep, clock=lambda: clock_now)  # fmt: skip
-            with pytest.raises(UpstreamError) as failure:
-                await api.fetch(GithubTarget("a", "b"))
-            return failure.value
+            settings = Settings(attempts=2, retry_budget_s=60, rate_limit_wait_s=60)
+            api = GithubApi(client, NetContext(settings, Clocks(lambda: clock_now, sleep)))
+            failure = await api.fetch(GithubTarget("a", "b"))
+            assert isinstance(failure, Unanswered)
+            return failure
 
     clock_now = FakeClock().now
     error = asyncio.run(fetch())

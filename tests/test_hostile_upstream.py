@@ -23,10 +23,9 @@ from werkzeug import Response
 
 from enricher.authorities.github.api import GithubApi
 from enricher.cache import CACHE_FILE
-from enricher.config import DEFAULT_ATTEMPTS, DEFAULT_MAX_RESPONSE_BYTES
-from enricher.errors import UpstreamError
-from enricher.models import GithubTarget, Status
-from enricher.net.watch import NetworkWatch
+from enricher.config import DEFAULT_ATTEMPTS, DEFAULT_MAX_RESPONSE_BYTES, Settings
+from enricher.models import GithubTarget, Status, Unanswered
+from enricher.net.context import Clocks, NetContext
 from enricher.pipeline import run
 from tests.conftest import START, Apis, FakeClock
 from tests.fakes import fixture_json, fixture_text
@@ -442,14 +441,14 @@ def test_github_redirect_to_an_unusable_url_is_a_failure_not_a_crash() -> None:
     async def sleep(seconds: float) -> None:
         pass
 
-    async def fetch() -> UpstreamError:
+    async def fetch() -> Unanswered:
         async with httpx.AsyncClient(
             base_url="https://api.github.test", transport=httpx.MockTransport(handler)
         ) as client:
-            api = GithubApi(client, attempts=3, retry_budget_s=60, rate_limit_wait_s=60,
-                            watch=NetworkWatch(), sleep=sleep, clock=lambda: START)  # fmt: skip
-            with pytest.raises(UpstreamError) as failure:
-                await api.fetch(GithubTarget("QwenLM", "Qwen-VL"))
-            return failure.value
+            settings = Settings(attempts=3, retry_budget_s=60, rate_limit_wait_s=60)
+            api = GithubApi(client, NetContext(settings, Clocks(lambda: START, sleep)))
+            failure = await api.fetch(GithubTarget("QwenLM", "Qwen-VL"))
+            assert isinstance(failure, Unanswered)
+            return failure
 
     assert "GitHub API redirect to an unusable URL" in str(asyncio.run(fetch()))

@@ -15,7 +15,7 @@ import pytest
 from enricher.digest import decode_digest, parse_digest
 from enricher.models import Status
 from enricher.pipeline import run
-from enricher.urls import classify
+from enricher.authorities import classify
 from tests.conftest import Apis, FakeClock, WebRecorder
 from tests.fakes import paper_title
 

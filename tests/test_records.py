@@ -11,10 +11,14 @@ from typing import Any
 
 import pytest
 
+from enricher.authorities.arxiv import ARXIV
+from enricher.authorities.github import GITHUB
 from enricher.models import (
+    ArxivTarget,
     CheckedLink,
-    Kind,
+    GithubTarget,
     LinkEntry,
+    Metadata,
     Problem,
     Redirect,
     Status,
@@ -43,48 +47,46 @@ def link(
     line: int,
     label: str | None,
     url: str | None,
-    kind: Kind,
+    kind: str | None,
     verdict: Verdict,
     link_id: str | None = None,
-    version: int | None = None,
+    metadata: Metadata | None = None,
 ) -> CheckedLink:
-    return CheckedLink(LinkEntry(DIGEST, line, label, url), kind, link_id, version, verdict)
+    return CheckedLink(LinkEntry(DIGEST, line, label, url), kind, link_id, verdict, metadata)
 
 
 LINKS = (
     link(
-        3, "MEDUSA", "https://arxiv.org/abs/2401.10774v2", Kind.ARXIV,
-        Verdict(Status.OK, http_status=200, final_url=PAPER.abs_url, checked_at=OBSERVED,
-                paper=PAPER),
-        "2401.10774", 2,
+        3, "MEDUSA", "https://arxiv.org/abs/2401.10774v2", "arxiv",
+        Verdict(Status.OK, http_status=200, final_url=PAPER.abs_url, checked_at=OBSERVED),
+        "2401.10774", ARXIV.metadata(ArxivTarget("2401.10774", 2), PAPER),
     ),
     link(
-        4, "Qwen-VL", "https://github.com/QwenLM/Qwen-VL", Kind.GITHUB,
-        Verdict(Status.OK, http_status=200, final_url=REPO.html_url, checked_at=OBSERVED,
-                repo=REPO),
-        "QwenLM/Qwen-VL",
+        4, "Qwen-VL", "https://github.com/QwenLM/Qwen-VL", "github",
+        Verdict(Status.OK, http_status=200, final_url=REPO.html_url, checked_at=OBSERVED),
+        "QwenLM/Qwen-VL", GITHUB.metadata(GithubTarget("QwenLM", "Qwen-VL"), REPO),
     ),
     link(
-        5, "通义灵码", "https://tongyi.aliyun.com/lingma", Kind.WEB,
+        5, "通义灵码", "https://tongyi.aliyun.com/lingma", "web",
         Verdict(Status.REDIRECTED, "moved permanently (301) to https://lingma.aliyun.com/",
                 http_status=200, final_url="https://lingma.aliyun.com/",
                 suggested_url="https://lingma.aliyun.com/", checked_at=OBSERVED,
                 redirects=(Redirect(301, "https://lingma.aliyun.com/"),)),
     ),
     link(
-        6, "Lumiere专题介绍", None, Kind.WEB,
+        6, "Lumiere专题介绍", None, None,
         Verdict(Status.INVALID, "URL is missing: the entry has a title but no URL"),
     ),
     link(
-        7, "Ghost", "https://github.com/nobody/nothing", Kind.GITHUB,
+        7, "Ghost", "https://github.com/nobody/nothing", "github",
         Verdict(Status.BROKEN, "no GitHub repository nobody/nothing", http_status=404,
                 checked_at=OBSERVED),
-        "nobody/nothing",
+        "nobody/nothing", ("github", None),
     ),
     link(
-        8, None, "https://arxiv.org/abs/2401.99999", Kind.ARXIV,
+        8, None, "https://arxiv.org/abs/2401.99999", "arxiv",
         Verdict(Status.UNREACHABLE, "arXiv API cannot connect", network_level_failure=True),
-        "2401.99999",
+        "2401.99999", ("arxiv", None),
     ),
 )  # fmt: skip
 PROBLEMS = (Problem(DIGEST, 9, "not valid UTF-8 (byte 120); bad bytes replaced"),)

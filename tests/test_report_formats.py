@@ -18,7 +18,6 @@ import pytest
 from enricher.models import (
     CheckedLink,
     DigestResult,
-    Kind,
     LinkEntry,
     Problem,
     RunSummary,
@@ -35,7 +34,7 @@ OTHER = "digests/quiet.txt"
 def link(path: str, line: int, label: str | None, url: str | None, status: Status,
          reason: str | None = None, **verdict: object) -> CheckedLink:  # fmt: skip
     return CheckedLink(
-        LinkEntry(path, line, label, url), Kind.WEB, None, None,
+        LinkEntry(path, line, label, url), "web", None,
         Verdict(status, reason, **verdict),  # type: ignore[arg-type]
     )  # fmt: skip
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from enricher.models import ArxivTarget, GithubTarget, InvalidTarget, Kind, WebTarget
-from enricher.urls import classify, is_private_host, parse_arxiv_id
+from enricher.authorities import classify
+from enricher.authorities.arxiv import parse_arxiv_id
+from enricher.models import ArxivTarget, GithubTarget, InvalidTarget, WebTarget
+from enricher.urls import is_private_host
 
 # --- arXiv -----------------------------------------------------------------------------------
 
@@ -35,7 +37,7 @@ def test_every_arxiv_form_names_the_same_paper(url: str, version: int | None) ->
     target = classify(url)
     assert target == ArxivTarget("2401.10774", version)
     assert isinstance(target, ArxivTarget)
-    assert target.kind is Kind.ARXIV
+    assert target.kind == "arxiv"
     assert target.key == "arxiv:2401.10774"
 
 
@@ -82,7 +84,7 @@ def test_malformed_arxiv_ids_are_invalid(url: str) -> None:
     """An arXiv paper link with an impossible id is invalid (it would fail the whole API batch)."""
     target = classify(url)
     assert isinstance(target, InvalidTarget)
-    assert target.kind is Kind.ARXIV
+    assert target.kind == "arxiv"
     assert "malformed arXiv id" in target.reason
 
 
@@ -142,7 +144,7 @@ def test_github_links_name_their_repository(url: str) -> None:
     target = classify(url)
     assert target == GithubTarget("QwenLM", "Qwen-VL")
     assert isinstance(target, GithubTarget)
-    assert target.kind is Kind.GITHUB
+    assert target.kind == "github"
     assert target.id == "QwenLM/Qwen-VL"
     assert target.key == "github:qwenlm/qwen-vl"
 

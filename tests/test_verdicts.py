@@ -8,6 +8,9 @@ from email.utils import format_datetime
 
 import pytest
 
+from enricher.authorities.arxiv import ARXIV
+from enricher.authorities.github import GITHUB
+from enricher.authorities.web import web_verdict
 from enricher.models import (
     ArxivTarget,
     FailureKind,
@@ -15,19 +18,26 @@ from enricher.models import (
     FetchOutcome,
     GithubTarget,
     HttpFacts,
+    Observed,
+    Paper,
     Redirect,
+    Repo,
     Status,
+    Verdict,
 )
-from enricher.verdicts import (
-    arxiv_verdict,
-    github_verdict,
-    is_transient,
-    parse_retry_after,
-    web_verdict,
-)
+from enricher.net.checker import is_transient
+from enricher.verdicts import parse_retry_after
 from tests import samples
 
 NOW = datetime(2026, 11, 22, 9, 0, 0, tzinfo=timezone.utc)
+
+
+def arxiv_verdict(target: ArxivTarget, paper: Paper | None, when: datetime) -> Verdict:
+    return ARXIV.verdict(target, Observed(paper, when))
+
+
+def github_verdict(target: GithubTarget, repo: Repo | None, when: datetime) -> Verdict:
+    return GITHUB.verdict(target, Observed(repo, when))
 URL = "https://example.com/page"
 NEW_URL = "https://example.com/new-page"
 
@@ -166,7 +176,6 @@ def test_arxiv_paper_present_is_ok(version: int | None) -> None:
     """A paper the API returned is ok, with its metadata, for any version it has."""
     verdict = arxiv_verdict(ArxivTarget("2401.10774", version), PAPER, NOW)
     assert verdict.status is Status.OK
-    assert verdict.paper == PAPER
     assert verdict.final_url == PAPER.abs_url
     assert verdict.checked_at == NOW
 
@@ -176,7 +185,7 @@ def test_arxiv_paper_missing_is_broken() -> None:
     verdict = arxiv_verdict(ArxivTarget("2401.99999"), None, NOW)
     assert verdict.status is Status.BROKEN
     assert verdict.reason is not None and "2401.99999" in verdict.reason
-    assert verdict.paper is None
+    assert ARXIV.metadata(ArxivTarget("2401.99999"), None) == ("arxiv", None)
     assert verdict.checked_at == NOW
 
 
@@ -208,7 +217,6 @@ def test_github_repo_with_same_name_in_any_case_is_ok(owner: str, repo: str) -> 
     verdict = github_verdict(GithubTarget(owner, repo), REPO, NOW)
     assert verdict.status is Status.OK
     assert verdict.suggested_url is None
-    assert verdict.repo == REPO
     assert verdict.checked_at == NOW
 
 
@@ -220,7 +228,6 @@ def test_github_renamed_repo_is_redirected_to_its_new_home() -> None:
     verdict = github_verdict(GithubTarget("joaomdmoura", "crewAI"), moved, NOW)
     assert verdict.status is Status.REDIRECTED
     assert verdict.suggested_url == "https://github.com/crewAIInc/crewAI"
-    assert verdict.repo == moved
 
 
 def test_github_missing_repo_is_broken() -> None:
@@ -228,7 +235,7 @@ def test_github_missing_repo_is_broken() -> None:
     verdict = github_verdict(GithubTarget("nobody", "nothing"), None, NOW)
     assert verdict.status is Status.BROKEN
     assert verdict.reason is not None and "nobody/nothing" in verdict.reason
-    assert verdict.repo is None
+    assert GITHUB.metadata(GithubTarget("nobody", "nothing"), None) == ("github", None)
 
 
 # --- Retry-After and transience --------------------------------------------------------------

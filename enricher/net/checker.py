@@ -14,8 +14,8 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from ..models import FailureKind, FetchFailure, FetchOutcome, HttpFacts, Redirect
-from ..urls import SUPPORTED_SCHEMES, is_private_host
-from ..verdicts import MAX_RETRY_AFTER_S, is_transient, parse_retry_after
+from ..urls import SUPPORTED_SCHEMES, is_private_host, private_address_reason
+from ..verdicts import MAX_RETRY_AFTER_S, is_transient_status, parse_retry_after
 from .context import NetContext
 from .host_gate import PUSHBACK_STATUSES, HostGate, HostPace
 from .http_errors import describe_http_error
@@ -30,6 +30,13 @@ Answer = tuple[int, httpx.Headers, float | None]
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 
 ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+def is_transient(outcome: FetchOutcome) -> bool:
+    """Whether another attempt could give a different answer. 404/410 never are."""
+    if isinstance(outcome, FetchFailure):
+        return outcome.kind.is_transient
+    return is_transient_status(outcome.status_code)
 
 
 class WebChecker:
@@ -149,8 +156,7 @@ class WebChecker:
             if not self._allow_private and is_private_host(parts.hostname or ""):
                 return FetchFailure(
                     FailureKind.PRIVATE,
-                    f"redirects to a private address ({parts.hostname}); not followed "
-                    "(--allow-private to check it)",
+                    f"redirects to a {private_address_reason(parts.hostname or '')}",
                     tuple(chain),
                 )
             # A page may bounce back to a URL once to set a cookie (the client keeps cookies);

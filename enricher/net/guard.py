@@ -23,7 +23,7 @@ from typing import Any
 import anyio
 import httpcore
 
-from ..urls import is_public_address
+from ..urls import is_public_address, private_address_reason
 from .backend import AsyncioBackend
 
 Resolver = Callable[[str, int], Awaitable[list[str]]]
@@ -36,14 +36,8 @@ class PrivateAddressRefused(httpcore.ConnectError):
     def __init__(self, host: str, address: str) -> None:
         self.host = host
         self.address = address
-        if host.strip("[]") == address:
-            message = f"private address ({address}); not checked (--allow-private to check it)"
-        else:
-            message = (
-                f"{host} resolves to a private address ({address}); not checked "
-                "(--allow-private to check it)"
-            )
-        super().__init__(message)
+        reason = private_address_reason(address)
+        super().__init__(reason if host.strip("[]") == address else f"{host} resolves to a {reason}")
 
 
 async def system_resolver(host: str, port: int) -> list[str]:

@@ -32,10 +32,12 @@ from ..errors import ConfigError, EnricherError, Interrupted, LockError, LockHel
 from ..net.context import utc_now
 from ..records import iso
 from ..schedules import Schedule, apscheduler_crontab
+from ..summary import EXIT_INCOMPLETE
 from . import status_file as run_status
 from .lock import RunLock, holder_for
 from .status_file import SchedulerInfo
 from .stopping import StopRequest, handle_signals
+from .supervise import update_status
 
 log = logging.getLogger(__name__)
 
@@ -168,7 +170,7 @@ class ScheduledJob:
                 iso(self.next_run_at()),
             )
         else:
-            if summary.exit_code == pipeline.EXIT_INCOMPLETE and not summary.interrupted:
+            if summary.exit_code == EXIT_INCOMPLETE and not summary.interrupted:
                 self.failed += 1
         finally:
             self._catch_up()
@@ -255,7 +257,7 @@ def _note_scheduler(
     now = utc_now()
     try:
         with RunLock(settings.cache_dir).acquire(holder_for("scheduler", now), STATUS_LOCK_WAIT_S):
-            pipeline.update_status(
+            update_status(
                 settings.cache_dir,
                 lambda previous: run_status.scheduler_changed(previous, info, now),
             )

@@ -1,8 +1,10 @@
 """The arXiv edge: paper metadata through the ``arxiv`` package, in ``id_list`` batches.
 
-One shared ``arxiv.Client`` keeps the API's pace (one request every ``delay_seconds``). Its
-own retry loop is off (``num_retries=0``): tenacity owns retries here, so they do not multiply.
-The package is synchronous (requests); the pipeline calls it from a worker thread.
+The API's pace (one request every ``--arxiv-delay`` seconds) is kept in one place: our
+session paces every request it sends, failed ones and retries included; the package's own
+pacing is off (``delay_seconds=0``), and so is its retry loop (``num_retries=0``): tenacity owns
+retries here, so neither waits nor retries multiply. The package is synchronous (requests); the
+authority calls it from a worker thread.
 
 Every answer is streamed and read (decompressed) up to ``max_response_bytes``, then checked to
 be a whole, well-formed Atom feed before the package may parse it: a maintenance page, a cut-off
@@ -14,7 +16,6 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 from xml.parsers import expat
@@ -25,11 +26,11 @@ import requests
 
 from ...config import DEFAULT_MAX_RESPONSE_BYTES, format_size
 from ...errors import UpstreamError
-from ...models import Paper
+from ...models import Paper, Unanswered
+from ...net.context import NetContext
 from ...net.retries import SyncSleep, sync_retrying
-from ...net.watch import NetworkWatch
-from ...urls import parse_arxiv_id
 from ...verdicts import MAX_RETRY_AFTER_S, is_transient_status, parse_retry_after
+from .ids import parse_arxiv_id
 
 BATCH_SIZE = 100
 """Ids per ``id_list`` request: the package's page size, so one batch is one request.
@@ -251,66 +252,42 @@ class _ApiSession(requests.Session):
 class ArxivApi:
     """Looks up papers by id, ``BATCH_SIZE`` at a time, with tenacity retries."""
 
-    def __init__(
-        self,
-        api_url: str,
-        *,
-        delay_s: float,
-        timeout_s: float,
-        attempts: int,
-        retry_budget_s: float,
-        watch: NetworkWatch,
-        sleep: SyncSleep,
-        count_request: Callable[[], None],
-        clock: Callable[[], datetime],
-        monotonic: Callable[[], float] = time.monotonic,
-        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
-    ) -> None:
-        self._client = arxiv.Client(page_size=BATCH_SIZE, delay_seconds=delay_s, num_retries=0)
+    def __init__(self, context: NetContext, *, monotonic: Callable[[], float] = time.monotonic):
+        settings = context.settings
+        self._client = arxiv.Client(page_size=BATCH_SIZE, delay_seconds=0, num_retries=0)
         # The package has no endpoint option; its query URL is a documented class attribute.
-        self._client.query_url_format = f"{api_url}?{{}}"
+        self._client.query_url_format = f"{settings.arxiv_api_url}?{{}}"
         # ...and no timeout option: give it our session (a private attribute, checked by tests).
         self._session = _ApiSession(
-            timeout_s, delay_s, sleep, monotonic, count_request, watch.answered,
-            max_response_bytes,
+            settings.timeout_s, settings.arxiv_delay_s, context.clocks.sync_sleep, monotonic,
+            lambda: context.counter.add("arxiv"), context.watch.answered,
+            settings.max_response_bytes,
         )  # fmt: skip
         self._client._session = self._session
-        self._clock = clock
-        self._host = urlsplit(api_url).hostname or api_url
-        self._attempts = attempts
-        self._retry_budget_s = retry_budget_s
-        self._watch = watch
-        self._sleep = sleep
+        self._clock = context.clocks.now
+        self._host = urlsplit(settings.arxiv_api_url).hostname or settings.arxiv_api_url
+        self._attempts = settings.attempts
+        self._retry_budget_s = settings.retry_budget_s
+        self._watch = context.watch
+        self._sleep = context.clocks.sync_sleep
 
-    def fetch_papers(self, ids: list[str]) -> dict[str, Paper | None]:
-        """Every id's paper, or None where arXiv has none. Ids must be valid (see urls).
-
-        Raises ``UpstreamError`` naming the ids of a batch that failed after retries; the
-        pipeline turns that into ``unreachable`` verdicts for those ids only.
-        """
-        found: dict[str, Paper | None] = {}
-        failures: list[UpstreamError] = []
+    def fetch_papers(self, ids: list[str]) -> dict[str, Paper | Unanswered | None]:
+        """Every id's paper, None where arXiv has none, or ``Unanswered`` (with the reason)
+        for the ids of a batch that failed after retries. Ids must be valid (see ``ids``)."""
+        found: dict[str, Paper | Unanswered | None] = {}
         unanswered: list[str] = []
-        self._fetch_into(list(dict.fromkeys(ids)), found, failures, unanswered)
+        self._fetch_into(list(dict.fromkeys(ids)), found, unanswered)
         # arXiv has been seen to answer a whole, valid, *empty* feed for ids that exist.
         # "No such paper" is a verdict that sticks (broken, cached), so the ids of a batch
         # answered with no entry at all are asked about once more before we believe it. A
         # feed that holds some of the ids is taken at its word for the others, which keeps
         # the cold cost at ceil(K/100) requests.
         if unanswered:
-            for paper_id in unanswered:
-                del found[paper_id]
-            self._fetch_into(unanswered, found, failures, [])
-        if failures:
-            raise BatchFailed(found, failures)
+            self._fetch_into(unanswered, found, [])
         return found
 
     def _fetch_into(
-        self,
-        ids: list[str],
-        found: dict[str, Paper | None],
-        failures: list[UpstreamError],
-        unanswered: list[str],
+        self, ids: list[str], found: dict[str, Paper | Unanswered | None], unanswered: list[str]
     ) -> None:
         """Fetch ``ids`` in batches into ``found``; ids of batches answered with an empty
         feed are also listed in ``unanswered``."""
@@ -319,7 +296,8 @@ class ArxivApi:
             try:
                 papers = self._fetch_batch_with_retries(batch)
             except UpstreamError as exc:
-                failures.append(exc)
+                failed = Unanswered(str(exc), network_level=exc.status is None)
+                found.update(dict.fromkeys(batch, failed))
                 continue
             if not papers:
                 unanswered.extend(batch)
@@ -389,13 +367,3 @@ class ArxivApi:
             if paper is not None:
                 papers[paper.id] = paper
         return papers
-
-
-class BatchFailed(UpstreamError):
-    """Some batches failed: ``found`` holds the answers of the batches that did not."""
-
-    def __init__(self, found: dict[str, Paper | None], failures: list[UpstreamError]):
-        first = failures[0]
-        super().__init__(first.service, first.url, first.status, first.attempts, str(first))
-        self.found = found
-        self.failures = failures

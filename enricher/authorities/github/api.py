@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import zlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -22,13 +22,13 @@ from urllib.parse import quote
 
 import httpx
 
-from ...config import DEFAULT_MAX_RESPONSE_BYTES, format_size
+from ...config import format_size
 from ...errors import RateLimited, UpstreamError
-from ...models import GithubTarget, Repo
+from ...models import GithubTarget, Repo, Unanswered
+from ...net.context import NetContext
 from ...net.http_errors import describe_http_error
 from ...net.redact import redact, secret_forms
-from ...net.retries import AsyncSleep, async_retrying
-from ...net.watch import NetworkWatch
+from ...net.retries import async_retrying
 from ...verdicts import MAX_RETRY_AFTER_S, is_transient_status, parse_retry_after
 
 API_VERSION = "2022-11-28"
@@ -238,27 +238,22 @@ class GithubApi:
     def __init__(
         self,
         client: httpx.AsyncClient,
+        context: NetContext,
         *,
-        attempts: int,
-        retry_budget_s: float,
-        rate_limit_wait_s: float,
-        watch: NetworkWatch,
-        sleep: AsyncSleep,
-        clock: Callable[[], datetime],
-        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         max_redirects: int = MAX_REDIRECTS,
     ) -> None:
+        settings = context.settings
         self._client = client
-        self._max_response_bytes = max_response_bytes
+        self._max_response_bytes = settings.max_response_bytes
         self._max_redirects = max_redirects
         self._secrets = secret_forms(client.headers.get("authorization", ""))
         """The token in every form a message might hold it: blanked out of every message."""
-        self._attempts = attempts
-        self._retry_budget_s = retry_budget_s
-        self._rate_limit_wait_s = rate_limit_wait_s
-        self._watch = watch
-        self._sleep = sleep
-        self._clock = clock
+        self._attempts = settings.attempts
+        self._retry_budget_s = settings.retry_budget_s
+        self._rate_limit_wait_s = settings.rate_limit_wait_s
+        self._watch = context.watch
+        self._sleep = context.clocks.sleep
+        self._clock = context.clocks.now
         self._in_flight = asyncio.Semaphore(MAX_IN_FLIGHT)
         self._quota_lock = asyncio.Lock()
         self._exhausted_until: datetime | None = None
@@ -278,12 +273,18 @@ class GithubApi:
             headers["Authorization"] = f"Bearer {token}"
         return headers
 
-    async def fetch(self, target: GithubTarget, etag: str | None = None) -> RepoAnswer:
-        """Look up one repository; raises ``UpstreamError`` (or ``RateLimited``) on failure."""
+    async def fetch(self, target: GithubTarget, etag: str | None = None) -> RepoAnswer | Unanswered:
+        """Look up one repository; a failure (after retries, quota waits) is ``Unanswered``."""
+        answer = await self._fetch(target, etag)
+        if isinstance(answer, UpstreamError):
+            return Unanswered(str(answer), network_level=answer.status is None)
+        return answer
+
+    async def _fetch(self, target: GithubTarget, etag: str | None) -> RepoAnswer | UpstreamError:
         path = f"/repos/{quote(target.owner, safe='')}/{quote(target.repo, safe='')}"
         response = await self._get_with_quota(path, etag)
-        if isinstance(response, Exception):
-            raise response
+        if isinstance(response, UpstreamError):
+            return response
         status = response.status_code
         if status == 304:
             return RepoAnswer(None, etag, not_modified=True)
@@ -296,9 +297,9 @@ class GithubApi:
                 # Not retried (the same answer would come back) and, being a failure, never
                 # cached: the next run asks again.
                 message = self._redact(f"GitHub API sent an unreadable answer: {exc}")
-                raise UpstreamError("github", path, status, 1, message) from None
+                return UpstreamError("github", path, status, 1, message)
             return RepoAnswer(repo, response.headers.get("etag"))
-        raise UpstreamError("github", path, status, 1, f"GitHub API answered HTTP {status}")
+        return UpstreamError("github", path, status, 1, f"GitHub API answered HTTP {status}")
 
     def _redact(self, text: str) -> str:
         """``text`` with the token blanked out: servers and libraries may echo headers."""

@@ -1,0 +1,98 @@
+"""What an authority is: the one shape every kind of link's knowledge takes.
+
+An authority owns everything about its kind: which URLs it claims and the target it makes of
+them, how it looks a batch of targets up (its own client, pace and budget), its fact type and
+the cache codec of that fact, its verdict rules, and the object it adds to a record. The
+pipeline iterates over the fixed tuple ``enricher.authorities.AUTHORITIES`` and never asks
+"which kind is this?": it asks the target's authority.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, fields
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
+from urllib.parse import SplitResult
+
+import httpx
+
+from ..config import Settings
+from ..models import InvalidTarget, LookupResult, Metadata, Observed, Verdict
+from ..net.context import NetContext
+
+T = TypeVar("T", contravariant=True)
+F = TypeVar("F")
+
+Found = Callable[[Any, LookupResult], None]
+"""Where a lookup hands each target's result, as soon as it has it: a run stopped midway
+keeps (and caches) what was learned before the stop."""
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """What one authority's lookup gets from the run: the shared context, the targets' last
+    known facts (stale, but an ETag may revalidate them), and where results go."""
+
+    context: NetContext
+    previous: Mapping[str, Observed]
+    """Stale cache entries of the targets being looked up, by key."""
+    found: Found
+    web_transport: httpx.AsyncBaseTransport | None = None
+    """Replaces the network for web pages only (tests); the APIs have configurable endpoints."""
+
+
+class Authority(Protocol, Generic[T, F]):
+    """One kind of link, from URL to record. ``T`` is its target type, ``F`` its fact type."""
+
+    name: ClassVar[str]
+    """The kind it answers for: records' ``kind``, cache keys' prefix, the TTL's name."""
+
+    def claim(self, parts: SplitResult, host: str) -> Any | InvalidTarget | None:
+        """The target this URL names, an ``InvalidTarget`` for a URL of this kind that cannot
+        be right (a malformed arXiv id), or None when the URL is not this authority's."""
+        ...
+
+    def prejudge(self, target: T, settings: Settings) -> Verdict | None:
+        """A verdict decided without asking anyone (a private address), or None to look up."""
+        ...
+
+    def label(self, target: T) -> str:
+        """What the progress display names while this target is checked."""
+        ...
+
+    async def look_up(self, targets: list[Any], lookup: Lookup) -> None:
+        """Look every target up and hand each result to ``lookup.found``; never raises for a
+        target that fails: that is an ``Unanswered`` value."""
+        ...
+
+    def verdict(self, target: T, observed: Observed) -> Verdict:
+        """Judge the fact observed for ``target`` under the current rules. Pure."""
+        ...
+
+    def encode(self, fact: F) -> dict[str, Any]:
+        """The fact as a JSON-ready payload for the cache."""
+        ...
+
+    def decode(self, payload: dict[str, Any]) -> F:
+        """The fact from a cache payload; ``KeyError``, ``TypeError`` or ``ValueError`` for a
+        payload from another version (the caller treats it as a miss)."""
+        ...
+
+    def metadata(self, target: T, fact: F | None) -> Metadata | None:
+        """The object this kind adds to a link's record (None: this kind adds none)."""
+        ...
+
+
+D = TypeVar("D")
+
+
+def record_payload(fact: Any) -> dict[str, Any]:
+    """A dataclass fact as a JSON-ready cache payload (tuples become lists)."""
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(fact).items()}
+
+
+def record_from_payload(cls: type[D], data: dict[str, Any]) -> D:
+    """A dataclass fact from its cache payload; keys it does not know are left out, a missing
+    one is a ``TypeError`` (a row from another version: the caller's cache miss)."""
+    names = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+    return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in names})

@@ -1,0 +1,79 @@
+"""A finished run in numbers: its counts, its exit code and the fail policy. Pure: no I/O.
+
+Exit codes are a contract with scripts and CI: 0 every link passed the ``--fail-on`` policy;
+1 links failed it; 2 usage or configuration error; 3 the run could not complete (a record or
+the cache could not be written, another run holds the lock, a stop). Signals give 128+N
+(``ops.stopping``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from .config import Settings
+from .models import CheckedLink, DigestResult, RunSummary, Status
+from .records import status_counts
+
+EXIT_OK = 0
+"""Every link passed the ``--fail-on`` policy."""
+EXIT_LINKS_FAILED = 1
+"""Links failed the ``--fail-on`` policy (default: broken, invalid)."""
+EXIT_USAGE = 2
+"""A usage or configuration error: nothing was checked."""
+EXIT_INCOMPLETE = 3
+"""The run could not complete: a record or the cache could not be written, or it stopped."""
+
+
+def exit_code(counts: dict[Status, int], fail_on: frozenset[Status], incomplete: bool) -> int:
+    """The fail policy: an incomplete run is 3 whatever its links; else 1 when any link has a
+    ``--fail-on`` status; else 0."""
+    if incomplete:
+        return EXIT_INCOMPLETE
+    if any(counts[status] for status in fail_on):
+        return EXIT_LINKS_FAILED
+    return EXIT_OK
+
+
+def summarise(
+    results: list[DigestResult],
+    settings: Settings,
+    errors: list[str],
+    *,
+    network_looked_down: bool,
+    requests: dict[str, int],
+    started_at: datetime,
+    duration_s: float,
+    interrupted: bool = False,
+) -> RunSummary:
+    """Counts, the exit code and the network diagnosis for a finished run.
+
+    The network is called unavailable only when the watch saw it down and some link failed
+    for want of any answer at all.
+    """
+    counts = {status: 0 for status in Status}
+    for result in results:
+        for link in result.links:
+            counts[link.verdict.status] += 1
+    unreachable_by_network = any(
+        link.verdict.network_level_failure for r in results for link in r.links
+    )
+    return RunSummary(
+        digests=tuple(results),
+        counts=counts,
+        problems=tuple(p for r in results for p in r.problems),
+        exit_code=exit_code(counts, settings.fail_on, bool(errors) or interrupted),
+        network_unavailable=network_looked_down and unreachable_by_network,
+        requests=dict(requests),
+        started_at=started_at,
+        duration_s=duration_s,
+        errors=tuple(errors),
+        interrupted=interrupted,
+        fail_on=settings.fail_on,
+    )
+
+
+def tally(links: tuple[CheckedLink, ...]) -> str:
+    """``ok 17, unreachable 2``: the statuses present, in vocabulary order."""
+    counts = status_counts([link.verdict.status for link in links])
+    present = [f"{name} {n}" for name, n in counts.items() if name != "links" and n]
+    return ", ".join(present) or "no links"
