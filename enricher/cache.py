@@ -12,6 +12,7 @@ import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
 
+from .config import Settings
 from .errors import CacheError
 from .models import CachedFact
 
@@ -76,6 +77,19 @@ class Cache:
                 return cls(_connect(path, busy_timeout_s), path)
             except (OSError, sqlite3.Error) as again:
                 raise CacheError(f"{path}: cannot rebuild the cache: {again}") from again
+
+    @classmethod
+    def open_or_none(cls, settings: Settings, now: datetime, errors: list[str]) -> Cache:
+        """The cache, or one that stores nothing when ``--no-cache`` or when it cannot be
+        opened: the run goes on without it (and exits 3, the error noted in ``errors``)."""
+        if not settings.use_cache:
+            return cls.disabled()
+        try:
+            return cls.open(settings.cache_dir, now)
+        except CacheError as exc:
+            log.warning("%s; running without the cache", exc)
+            errors.append(str(exc))
+            return cls.disabled()
 
     def get_many(self, keys: list[str]) -> dict[str, CachedFact]:
         """Stored facts for those keys that have one (undecodable rows count as missing)."""

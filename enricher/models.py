@@ -366,6 +366,19 @@ class Progress(Protocol):
     def stop(self) -> None: ...
 
 
+class NoProgress:
+    """Progress nobody watches: a cron job, CI, a pipe."""
+
+    def start(self, total: int) -> None:
+        pass
+
+    def advance(self, label: str, status: Status) -> None:
+        pass
+
+    def stop(self) -> None:
+        pass
+
+
 @dataclass(frozen=True, slots=True)
 class DigestResult:
     """One digest after checking, and what happened to its record file."""

@@ -47,6 +47,7 @@ from .models import (
     DigestResult,
     LinkEntry,
     LookupResult,
+    NoProgress,
     Observed,
     Plan,
     Progress,
@@ -69,17 +70,6 @@ from .summary import EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE, summarise, tally
 __all__ = ["EXIT_INCOMPLETE", "EXIT_OK", "EXIT_USAGE", "Clocks", "Progress", "run"]
 
 log = logging.getLogger(__name__)
-
-
-class _NoProgress:
-    def start(self, total: int) -> None:
-        pass
-
-    def advance(self, label: str, status: object) -> None:
-        pass
-
-    def stop(self) -> None:
-        pass
 
 
 def run(
@@ -107,7 +97,7 @@ def run(
     ``errors`` and ``exit_code`` (3) while the rest of the work is done.
     """
     clocks = clocks or Clocks()
-    progress = progress or _NoProgress()
+    progress = progress or NoProgress()
     stop = stop or StopRequest()
     paths = discover_digests(list(settings.paths), settings.glob)
     if settings.changed_since is not None:
@@ -172,7 +162,7 @@ def _run(
     clocks = replace(clocks, sync_sleep=stop.interruptible(clocks.sync_sleep))
     context = NetContext(settings, clocks, NetworkWatch(), RequestCounter())
     interrupted = stop.requested
-    cache = _open_cache(settings, started_at, errors)
+    cache = Cache.open_or_none(settings, started_at, errors)
     try:
         to_check, previous = _answer_from_cache(plan, cache, settings, started_at, findings, errors)
         if to_check and not interrupted:
@@ -286,18 +276,6 @@ def _checked(
     observed = findings.facts.get(target.key)
     metadata = authority_of(target).metadata(target, observed.fact if observed else None)
     return CheckedLink(entry, target.kind, target.id, verdict, metadata)
-
-
-def _open_cache(settings: Settings, now: datetime, errors: list[str]) -> Cache:
-    """The cache, or none at all when it cannot be opened: the run goes on (and exits 3)."""
-    if not settings.use_cache:
-        return Cache.disabled()
-    try:
-        return Cache.open(settings.cache_dir, now)
-    except CacheError as exc:
-        log.warning("%s; running without the cache", exc)
-        errors.append(str(exc))
-        return Cache.disabled()
 
 
 def _write_record(
