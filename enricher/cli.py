@@ -15,6 +15,7 @@ import io
 import logging
 import os
 import sys
+import textwrap
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from .net.redact import RedactingFilter
 from .ops import status_file as run_status
 from .ops.lock import process_alive
 from .ops.stopping import StopRequest, exit_code_for, handle_signals
+from .options import OPTIONS, Option
 from .pipeline import EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE, Progress, run
 from .report import FORMATTERS, format_markdown, format_text
 
@@ -49,11 +51,20 @@ commands:
 statuses: ok, redirected, broken, blocked, unreachable, invalid, skipped.
 --fail-on takes a comma list of them, 'any' (anything not ok) or 'never'.
 
-environment: GITHUB_STEP_SUMMARY (with --format github), ENRICHER_CACHE_DIR, ENRICHER_LOCK_TIMEOUT, ENRICHER_ARXIV_API_URL, ENRICHER_GITHUB_API_URL,
-ENRICHER_ARXIV_DELAY, GITHUB_TOKEN (sent to the GitHub API only).
+{environment}
 Settings may also live in [tool.enricher] of ./pyproject.toml or in ./enricher.toml;
 flags win over the environment, which wins over the file.
 """
+
+
+def _environment_line() -> str:
+    """The variables of the options table (and their help, for those without a flag, whose
+    help is shown nowhere else), wrapped as the rest of the epilog."""
+    names = [
+        f"{o.env} ({o.help})" if o.flag is None else o.env for o in OPTIONS if o.env is not None
+    ]
+    line = f"environment: GITHUB_STEP_SUMMARY (with --format github), {', '.join(names)}."
+    return textwrap.fill(line, width=80, break_long_words=False, break_on_hyphens=False)
 
 
 SCHEDULE_EPILOG = """\
@@ -80,65 +91,14 @@ def build_parser(*, schedule: bool = False) -> argparse.ArgumentParser:
         prog="enricher schedule" if schedule else "enricher",
         description="Check every link in AI-news digests and write <digest>.enriched.json "
         "beside each, with arXiv and GitHub metadata" + (", on a schedule." if schedule else "."),
-        epilog=SCHEDULE_EPILOG if schedule else EPILOG,
+        epilog=SCHEDULE_EPILOG if schedule else EPILOG.format(environment=_environment_line()),
         formatter_class=argparse.RawDescriptionHelpFormatter,
         argument_default=argparse.SUPPRESS,
     )
-    add = parser.add_argument
-    add("paths", nargs="*", metavar="PATH", help="digest files or folders (default: sources)")
-    add("--glob", metavar="PATTERN", help="which files of a folder are digests (default: *.txt)")
-    add("--changed-only", metavar="REF",
-        help="check only digests changed since git REF (committed, staged, unstaged or new), "
-             "e.g. origin/main in a pull request")  # fmt: skip
-    add(
-        "--cache-dir", metavar="DIR", help="cache folder (default: ./cache; env ENRICHER_CACHE_DIR)"
-    )
-    add("--no-cache", action="store_true", help="run without reading or writing the cache")
-    add("--offline", action="store_true",
-        help="never touch the network; links not in the cache are unreachable")  # fmt: skip
-    add("--refresh", action="store_true", help="ignore cache freshness and re-check everything")
-    add("--no-write", dest="write", action="store_false", help="check only; write no records")
-    add("--check-only", action="store_true", help="verdicts only: leave metadata out of records")
-    add("--allow-private", action="store_true",
-        help="check loopback and private addresses instead of skipping them")  # fmt: skip
-    add("--exclude", metavar="REGEX", action="append",
-        help="skip URLs matching REGEX (repeatable)")  # fmt: skip
-    add("--concurrency", metavar="N", help="requests in flight in all (default: 128)")
-    add("--per-host", metavar="N",
-        help="most requests in flight per host; lowered while a host answers 429/503 "
-             "(default: 6)")  # fmt: skip
-    add("--timeout", metavar="SECONDS", help="per-request timeout (default: 20)")
-    add("--deadline", metavar="SECONDS",
-        help="wall-clock limit for one link, retries and redirects included (default: 150)")  # fmt: skip
-    add("--max-redirects", metavar="N", help="redirect hops followed per link (default: 10)")
-    add("--max-links", metavar="N",
-        help="links checked per digest; the rest are reported as a problem (default: 10000)")  # fmt: skip
-    add("--max-digest-size", metavar="SIZE",
-        help="larger digest files are not read, e.g. 10M (default: 10M)")  # fmt: skip
-    add("--max-url-length", metavar="N",
-        help="longer URLs are invalid (default: 8192 characters)")  # fmt: skip
-    add("--max-response-size", metavar="SIZE",
-        help="bytes read from one API answer, decompressed (default: 8M)")  # fmt: skip
-    add("--fail-on", metavar="STATUSES",
-        help="comma list of statuses that fail the run, 'any' or 'never' (default: broken,invalid)")  # fmt: skip
-    add("--lock-timeout", metavar="SECONDS",
-        help="wait this long for another run to release the cache (default: 0, exit 3 at once)")  # fmt: skip
-    if not schedule:
-        add("--format", choices=FORMATS,
-            help="report: text (default), json, github (annotations; with GITHUB_STEP_SUMMARY "
-                 "set, a Markdown summary is appended there), junit or markdown")  # fmt: skip
-        add("--output", metavar="FILE",
-            help="write the --format report to FILE; the terminal gets the text summary")  # fmt: skip
-        add("--json-output", metavar="FILE",
-            help="also write the JSON report to FILE, whatever --format is "
-                 "(e.g. annotations on stdout and a JSON artifact from one run)")  # fmt: skip
-    add("--arxiv-api-url", metavar="URL", help="arXiv API endpoint (env ENRICHER_ARXIV_API_URL)")
-    add("--github-api-url", metavar="URL", help="GitHub API endpoint (env ENRICHER_GITHUB_API_URL)")
-    add("--arxiv-delay", metavar="SECONDS",
-        help="seconds between arXiv API requests (default: 3, the API's terms)")  # fmt: skip
-    add("-v", "--verbose", dest="verbose", action="count", help="more log lines (-vv for debug)")
-    add("-q", "--quiet", dest="quiet", action="store_true", help="only the report and errors")
-    add("--version", action="version", version=f"enricher {__version__}")
+    for option in OPTIONS:
+        if option.flag is not None and not (schedule and option.one_shot):
+            _add_option(parser, option)
+    parser.add_argument("--version", action="version", version=f"enricher {__version__}")
     if schedule:
         when = parser.add_argument_group("when to run (default: every 6h, first run at start)")
         when.add_argument("--cron", metavar="EXPR",
@@ -160,31 +120,42 @@ def build_status_parser() -> argparse.ArgumentParser:
         "show, 2 when there is none.",
         argument_default=argparse.SUPPRESS,
     )
-    parser.add_argument("--cache-dir", metavar="DIR",
-                        help="cache folder (default: ./cache; env ENRICHER_CACHE_DIR)")  # fmt: skip
+    _add_option(parser, next(o for o in OPTIONS if o.flag == "--cache-dir"))
     parser.add_argument("--format", choices=FORMATS, default="text",
                         help="text (default) or json (the file as it is)")  # fmt: skip
     return parser
 
 
+def _add_option(parser: argparse.ArgumentParser, option: Option) -> None:
+    """One option of the table as argparse wants it."""
+    details: dict[str, Any] = {
+        "metavar": option.metavar,
+        "action": option.action,
+        "const": option.const,
+        "choices": option.choices,
+        "nargs": option.nargs,
+        "dest": None if option.is_positional else option.dest,
+    }
+    parser.add_argument(
+        *option.spellings,
+        help=option.help,
+        **{name: value for name, value in details.items() if value is not None},
+    )
+
+
 def flags_from(namespace: argparse.Namespace) -> dict[str, Any]:
-    """The options the user gave, keyed as in the config file (``cache-dir``)."""
+    """The options the user gave, keyed as ``config.build_settings`` takes them: by file key
+    (``cache-dir``), else by setting (``refresh``, ``write``, ``verbosity``). Other arguments
+    (those of ``enricher schedule``) are kept with their flag spelling (``run-now``)."""
     given = dict(vars(namespace))
     flags: dict[str, Any] = {}
-    if given.pop("quiet", False):
-        flags["verbosity"] = -1
-    elif "verbose" in given:
-        flags["verbosity"] = given.pop("verbose")
-    given.pop("verbose", None)
-    if given.get("paths"):
-        flags["paths"] = list(given.pop("paths"))
-    given.pop("paths", None)
-    for switch in ("no_cache", "offline", "check_only", "allow_private"):
-        if switch in given and given[switch] is True:
-            flags[switch.replace("_", "-")] = True
-        given.pop(switch, None)
-    for key, value in given.items():
-        flags[key if key in ("refresh", "write") else key.replace("_", "-")] = value
+    for option in OPTIONS:  # in table order: -q comes after -v, so quiet wins
+        if option.flag is None or option.dest not in given:
+            continue
+        value = given.pop(option.dest)
+        if not (option.is_positional and value == []):  # no PATH: the file's or the default
+            flags[option.name] = value
+    flags.update({dest.replace("_", "-"): value for dest, value in given.items()})
     return flags
 
 

@@ -2,22 +2,25 @@
 
 Precedence, lowest first: built-in defaults, ``[tool.enricher]`` in ``pyproject.toml`` (or an
 ``enricher.toml``, which wins if both exist) in the working folder, environment variables,
-command-line flags. Nothing else in enricher reads ``os.environ``.
+command-line flags. Which key, variable and flag set which field, and how their values are read,
+is declared once in ``options.OPTIONS``. Nothing else in enricher reads ``os.environ``.
 """
 
 from __future__ import annotations
 
-import math
-import re
 import tomllib
-from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from .errors import ConfigError
 from .models import Status
+from .options import FILE_KEYS, OPTIONS, Option
+from .options import FORMATS as FORMATS  # re-exported: they lived here before options.py
+from .options import parse_duration as parse_duration
+from .options import parse_fail_on as parse_fail_on
+from .options import parse_size as parse_size
 from .schedules import Schedule
 
 DEFAULT_ARXIV_API_URL = "https://export.arxiv.org/api/query"
@@ -56,7 +59,6 @@ DEFAULT_MAX_DIGEST_BYTES = 10 * 1024 * 1024
 """Larger digest files are not read (a digest is a few kilobytes; this is 1,000 times that)."""
 DEFAULT_MAX_LINKS = 10_000
 """Links checked per digest; the rest are reported as one problem at the first one left out."""
-FORMATS = ("text", "json", "github", "junit", "markdown")
 USER_AGENT = "enricher/0.1 (link checker for AI-news digests)"
 
 
@@ -115,180 +117,12 @@ class Settings:
     max_links: int = DEFAULT_MAX_LINKS
 
 
-# Keys accepted in a config file, with the parser for each. Flag spellings (dashes) and
-# Python spellings (underscores) are both accepted.
-def _positive_int(value: Any, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        raise ConfigError(f"{name}: expected a whole number, got {value!r}")
-    try:
-        number = int(value)
-    except ValueError:
-        raise ConfigError(f"{name}: expected a whole number, got {value!r}") from None
-    if number < 1:
-        raise ConfigError(f"{name}: must be at least 1, got {number}")
-    return number
-
-
-def _non_negative_float(value: Any, name: str) -> float:
-    if isinstance(value, bool):
-        raise ConfigError(f"{name}: expected a number of seconds, got {value!r}")
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ConfigError(f"{name}: expected a number of seconds, got {value!r}") from None
-    if not math.isfinite(number) or number < 0:
-        raise ConfigError(f"{name}: must be a finite number, zero or more, got {value!r}")
-    return number
-
-
-def _positive_float(value: Any, name: str) -> float:
-    number = _non_negative_float(value, name)
-    if number == 0:
-        raise ConfigError(f"{name}: must be more than zero")
-    return number
-
-
-_SIZE = re.compile(r"^\s*(\d+)\s*(|b|k|kb|kib|m|mb|mib|g|gb|gib)\s*$", re.IGNORECASE)
-_SIZE_UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
-
-
-def parse_size(value: Any, name: str) -> int:
-    """``1048576``, ``"512k"``, ``"10MB"``, ``"1GiB"`` -> bytes (units are powers of 1024)."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        number = value
-    else:
-        match = _SIZE.match(str(value))
-        if match is None:
-            raise ConfigError(f"{name}: expected a size like 65536, 512k or 10M, got {value!r}")
-        number = int(match[1]) * _SIZE_UNITS[match[2][:1].lower()]
-    if number < 1:
-        raise ConfigError(f"{name}: must be at least 1 byte, got {value!r}")
-    return number
-
-
 def format_size(size: int) -> str:
     """``8388608`` -> ``"8 MiB"``, ``1536`` -> ``"1.5 KiB"``: sizes as messages show them."""
     for unit, factor in (("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024)):
         if size >= factor:
             return f"{size / factor:.4g} {unit}"
     return f"{size} bytes"
-
-
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
-_UNIT_S = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0, "d": DAY_S}
-
-
-def parse_duration(value: Any, name: str) -> float:
-    """``90``, ``"90s"``, ``"15m"``, ``"6h"``, ``"30d"`` -> seconds."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return _non_negative_float(value, name)
-    match = _DURATION.match(str(value))
-    if match is None:
-        raise ConfigError(f"{name}: expected a duration like 90s, 15m, 6h or 30d, got {value!r}")
-    return float(match[1]) * _UNIT_S[match[2]]
-
-
-def parse_fail_on(value: Any, name: str = "fail-on") -> frozenset[Status]:
-    """``"broken,invalid"`` (or a list) -> statuses; ``never`` -> none; ``any`` -> all but ok."""
-    items = value if isinstance(value, list) else str(value).split(",")
-    words = [str(item).strip().lower() for item in items if str(item).strip()]
-    if words == ["never"]:
-        return frozenset()
-    if words == ["any"]:
-        return frozenset(s for s in Status if s is not Status.OK)
-    known = {s.value: s for s in Status}
-    unknown = [w for w in words if w not in known]
-    if unknown or not words:
-        raise ConfigError(
-            f"{name}: unknown status {', '.join(unknown) or '(empty)'}; choose from "
-            f"{', '.join(known)}, or 'any' or 'never'"
-        )
-    return frozenset(known[w] for w in words)
-
-
-def _url(value: Any, name: str) -> str:
-    text = str(value).strip()
-    parts = urlsplit(text)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ConfigError(f"{name}: expected an http(s) URL, got {value!r}")
-    return text.rstrip("/")
-
-
-def _bool(value: Any, name: str) -> bool:
-    if isinstance(value, bool):
-        return value
-    raise ConfigError(f"{name}: expected true or false, got {value!r}")
-
-
-def _str_list(value: Any, name: str) -> tuple[str, ...]:
-    if isinstance(value, str):
-        return (value,)
-    if isinstance(value, list) and all(isinstance(v, str) for v in value):
-        return tuple(value)
-    raise ConfigError(f"{name}: expected a string or a list of strings, got {value!r}")
-
-
-def _format(value: Any, name: str) -> str:
-    if value not in FORMATS:
-        raise ConfigError(f"{name}: expected one of {', '.join(FORMATS)}, got {value!r}")
-    return str(value)
-
-
-def _path(value: Any, name: str) -> Path:
-    if not isinstance(value, str | Path) or not str(value):
-        raise ConfigError(f"{name}: expected a path, got {value!r}")
-    return Path(value)
-
-
-def _regexes(value: Any, name: str) -> tuple[str, ...]:
-    patterns = _str_list(value, name)
-    for pattern in patterns:
-        try:
-            re.compile(pattern)
-        except re.error as exc:
-            raise ConfigError(f"{name}: bad regular expression {pattern!r}: {exc}") from None
-    return patterns
-
-
-_FILE_KEYS: dict[str, tuple[str, Any]] = {
-    # file key: (Settings field, parser)
-    "paths": ("paths", _str_list),
-    "glob": ("glob", lambda v, n: str(v)),
-    "cache-dir": ("cache_dir", _path),
-    "no-cache": ("use_cache", lambda v, n: not _bool(v, n)),
-    "offline": ("offline", _bool),
-    "allow-private": ("allow_private", _bool),
-    "check-only": ("metadata", lambda v, n: not _bool(v, n)),
-    "exclude": ("exclude", _regexes),
-    "concurrency": ("concurrency", _positive_int),
-    "per-host": ("per_host", _positive_int),
-    "timeout": ("timeout_s", _positive_float),
-    "attempts": ("attempts", _positive_int),
-    "fail-on": ("fail_on", parse_fail_on),
-    "format": ("format", _format),
-    "output": ("output", _path),
-    "json-output": ("json_output", _path),
-    "changed-only": ("changed_since", lambda v, n: str(v)),
-    "arxiv-api-url": ("arxiv_api_url", _url),
-    "github-api-url": ("github_api_url", _url),
-    "arxiv-delay": ("arxiv_delay_s", _non_negative_float),
-    "lock-timeout": ("lock_timeout_s", _non_negative_float),
-    "deadline": ("deadline_s", _positive_float),
-    "max-redirects": ("max_redirects", _positive_int),
-    "max-response-size": ("max_response_bytes", parse_size),
-    "max-url-length": ("max_url_length", _positive_int),
-    "max-digest-size": ("max_digest_bytes", parse_size),
-    "max-links": ("max_links", _positive_int),
-}
-_TTL_KEYS = {"ttl-web": "web", "ttl-arxiv": "arxiv", "ttl-github": "github"}
-
-_ENV_KEYS = {
-    "ENRICHER_CACHE_DIR": "cache-dir",
-    "ENRICHER_ARXIV_API_URL": "arxiv-api-url",
-    "ENRICHER_GITHUB_API_URL": "github-api-url",
-    "ENRICHER_ARXIV_DELAY": "arxiv-delay",
-    "ENRICHER_LOCK_TIMEOUT": "lock-timeout",
-}
 
 
 def find_config_file(cwd: Path) -> tuple[Path, dict[str, Any]] | None:
@@ -313,56 +147,60 @@ def find_config_file(cwd: Path) -> tuple[Path, dict[str, Any]] | None:
     return None
 
 
-def _apply(
-    values: dict[str, Any], origin: str, changes: dict[str, Any], ttl: dict[str, float]
-) -> None:
-    for raw_key, value in values.items():
-        key = raw_key.replace("_", "-")
-        where = f"{origin}: {raw_key}"
-        if key in _TTL_KEYS:
-            ttl[_TTL_KEYS[key]] = parse_duration(value, where)
-            continue
-        if key not in _FILE_KEYS:
-            known = ", ".join(sorted([*_FILE_KEYS, *_TTL_KEYS]))
-            raise ConfigError(f"{where}: unknown setting (known: {known})")
-        field_name, parser = _FILE_KEYS[key]
-        changes[field_name] = parser(value, where)
+FLAG_NAMES: dict[str, Option] = {o.name: o for o in OPTIONS if o.flag or o.key}
+"""What ``build_settings`` accepts from the command line: every file key, plus ``refresh``,
+``write`` and ``verbosity``, which only a flag can give."""
+
+Given = tuple[str, Option, Any]
+"""A value as given for an option, and where it was given (for error messages)."""
 
 
-_TOKEN = re.compile(r"[\x21-\x7e]+")
-"""What a token may hold: visible ASCII, which is all an HTTP header value can carry safely."""
+def _named(values: Mapping[str, Any], known: Mapping[str, Option], origin: str) -> Iterator[Given]:
+    """The options of a config file or of the flags, by key (dashes or underscores)."""
+    for key, value in values.items():
+        where = f"{origin}: {key}"
+        option = known.get(key.replace("_", "-"))
+        if option is None:
+            raise ConfigError(f"{where}: unknown setting (known: {', '.join(sorted(FILE_KEYS))})")
+        yield where, option, value
+
+
+def _environment(env: Mapping[str, str]) -> Iterator[Given]:
+    """The options set in the environment; an empty variable is unset. Messages name the
+    setting (``environment: arxiv-delay``), or the variable when no file can set it."""
+    for option in OPTIONS:
+        if option.env is not None and env.get(option.env):
+            where = f"environment: {option.key}" if option.key else option.env
+            yield where, option, env[option.env]
+
+
+def _apply(given: Iterable[Given], defaults: Settings, changes: dict[str, Any]) -> None:
+    """Parse each value into ``changes``; a later value for the same setting wins."""
+    for where, option, value in given:
+        parsed = option.parse(value, where)
+        if option.item is None:
+            changes[option.setting] = parsed
+        else:  # one item of a mapping (ttl-web): the other items keep their values
+            items = changes.get(option.setting, getattr(defaults, option.setting))
+            changes[option.setting] = {**items, option.item: parsed}
 
 
 def build_settings(flags: Mapping[str, Any], env: Mapping[str, str], cwd: Path) -> Settings:
     """Merge defaults, config file, environment and flags (flags win).
 
     ``flags`` holds only options the user actually gave, keyed by file-key spelling
-    (``cache-dir``), plus ``refresh``, ``write``, ``verbosity`` which exist only as flags.
+    (``cache-dir``), plus ``refresh``, ``write``, ``verbosity`` which exist only as flags
+    (``cli.flags_from`` makes it from the parsed command line).
     """
+    defaults = Settings()
     changes: dict[str, Any] = {}
-    ttl = dict(DEFAULT_TTL_S)
     found = find_config_file(cwd)
     if found is not None:
         path, table = found
-        _apply(table, str(path), changes, ttl)
-    env_values = {key: env[name] for name, key in _ENV_KEYS.items() if env.get(name)}
-    _apply(env_values, "environment", changes, ttl)
-    flag_only = {"refresh", "write", "verbosity"}
-    _apply({k: v for k, v in flags.items() if k not in flag_only}, "option", changes, ttl)
-    for name in flag_only & flags.keys():
-        changes[name] = flags[name]
-    if env.get("GITHUB_TOKEN"):
-        token = env["GITHUB_TOKEN"].strip()
-        if not _TOKEN.fullmatch(token):
-            # Never echoed: an HTTP library would quote the bad header, token and all.
-            raise ConfigError(
-                "GITHUB_TOKEN: holds spaces, control or non-ASCII characters; a token has none"
-            )
-        changes["github_token"] = token
-    changes["ttl_s"] = ttl
-    valid = {f.name for f in fields(Settings)}
-    assert set(changes) <= valid, set(changes) - valid
-    settings = replace(Settings(), **changes)
+        _apply(_named(table, FILE_KEYS, str(path)), defaults, changes)
+    _apply(_environment(env), defaults, changes)
+    _apply(_named(flags, FLAG_NAMES, "option"), defaults, changes)
+    settings = replace(defaults, **changes)
     if settings.offline and settings.refresh:
         raise ConfigError("--offline and --refresh contradict each other: choose one")
     return settings

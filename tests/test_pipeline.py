@@ -12,10 +12,10 @@ import httpx
 import jsonschema
 import pytest
 
+from enricher.authorities import classify
 from enricher.digest import decode_digest, parse_digest
 from enricher.models import Status
 from enricher.pipeline import run
-from enricher.authorities import classify
 from tests.conftest import Apis, FakeClock, WebRecorder
 from tests.fakes import paper_title
 
