@@ -47,6 +47,7 @@ from werkzeug import Request, Response
 from werkzeug.serving import make_server
 
 from enricher import pipeline
+from enricher.authorities import classify
 from enricher.config import Settings
 from enricher.digest import decode_digest, parse_digest, split_lines
 from enricher.models import ArxivTarget, GithubTarget, RunSummary, WebTarget
@@ -56,7 +57,6 @@ from enricher.ops.status_file import STATUS_NAME
 from enricher.ops.stopping import StopRequest
 from enricher.records import RECORD_SUFFIX
 from enricher.schedules import Schedule
-from enricher.authorities import classify
 from tests.fakes import FakeArxiv, FakeGithub
 
 SAMPLES = ROOT / "sources"

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import select
 import socket
 import ssl
+import struct
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+import httpcore
 import httpx
 import pytest
 import trustme
@@ -155,6 +158,7 @@ def test_a_connection_the_server_closed_while_idle_is_not_reused() -> None:
     assert run_against(answer_once, client) == (200, 200)
 
 
+@pytest.mark.slow  # a real 0.2 s read timeout
 def test_silence_after_the_request_is_a_read_timeout() -> None:
     async def say_nothing(
         seen: Server, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
@@ -302,3 +306,87 @@ def test_an_https_page_closed_unread_lets_go_of_its_connection() -> None:
         return status, let_go
 
     assert run_against(send_big, client, tls=server_context) == (200, True)
+
+
+@pytest.mark.parametrize("tls", [False, True], ids=["tcp", "tls"])
+def test_bytes_already_read_off_the_socket_make_an_idle_connection_readable(tls: bool) -> None:
+    """httpcore reuses an idle connection only while ``is_readable`` is False. Stray bytes are
+    read off the socket at once (over TLS, decrypted), so the socket alone shows nothing: the
+    backend's own buffer must say so, until they are read; the server's end says so too."""
+    server_context: ssl.SSLContext | None = None
+    client_context: ssl.SSLContext | None = None
+    if tls:
+        ca = trustme.CA()
+        server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ca.issue_cert("127.0.0.1").configure_cert(server_context)
+        client_context = ssl.create_default_context()
+        ca.configure_trust(client_context)
+
+    async def stray_then_hang_up(
+        seen: Server, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        await seen.go_on.wait()
+        seen.go_on.clear()
+        writer.write(b"stray")
+        await writer.drain()
+        seen.written += 5
+        await seen.go_on.wait()  # then the connection is closed
+
+    async def client(seen: Server) -> object:
+        stream = await AsyncioBackend().connect_tcp("127.0.0.1", seen.port, timeout=5.0)
+        if client_context is not None:
+            stream = await stream.start_tls(client_context, "127.0.0.1", timeout=5.0)
+        sock = stream.get_extra_info("socket")
+        try:
+            await turns(50)  # TLS 1.3 session tickets arrive after the handshake
+            idle = stream.get_extra_info("is_readable")
+            seen.go_on.set()
+            assert await until(lambda: seen.written > 0)
+            await turns(50)  # the stray bytes reach the client and are read off the socket
+            on_socket = bool(select.select([sock], [], [], 0)[0])
+            stray = stream.get_extra_info("is_readable")
+            data = await stream.read(100, timeout=5.0)
+            after_read = stream.get_extra_info("is_readable")
+            seen.go_on.set()
+            assert await until(lambda: seen.ended == 1)
+            ended = await until(lambda: stream.get_extra_info("is_readable"))
+            last = await stream.read(100, timeout=5.0)
+        finally:
+            await stream.aclose()
+        return idle, on_socket, stray, data, after_read, ended, last
+
+    result = run_against(stray_then_hang_up, client, tls=server_context)
+    assert result == (False, False, True, b"stray", False, True, b"")
+
+
+def test_bytes_received_before_a_reset_are_read_before_the_error() -> None:
+    """A server that answers and then resets the connection: the answer that arrived is
+    still read, and only the read after it is a ReadError, caused by the reset."""
+
+    async def answer_then_reset(
+        seen: Server, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        writer.write(b"answer")
+        await writer.drain()
+        await seen.go_on.wait()
+        linger_0 = struct.pack("ii", 1, 0)  # close() sends a reset, not a FIN
+        writer.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger_0)
+        writer.transport.abort()
+
+    async def client(seen: Server) -> object:
+        stream = await AsyncioBackend().connect_tcp("127.0.0.1", seen.port, timeout=5.0)
+        try:
+            assert await until(lambda: stream.get_extra_info("is_readable"))
+            seen.go_on.set()
+            assert await until(lambda: seen.ended == 1)
+            await turns(50)  # the reset reaches the client
+            answer = await stream.read(100, timeout=5.0)
+            with pytest.raises(httpcore.ReadError) as caught:
+                await stream.read(100, timeout=5.0)
+        finally:
+            await stream.aclose()
+        return answer, caught.value.__cause__
+
+    answer, cause = run_against(answer_then_reset, client)  # type: ignore[misc]
+    assert answer == b"answer"
+    assert isinstance(cause, ConnectionResetError)

@@ -124,7 +124,8 @@ def web_transport(
     def make() -> httpx.AsyncHTTPTransport:
         transport = httpx.AsyncHTTPTransport(limits=limits, verify=ssl_context)
         # httpx has no option for the network backend; its pool is rebuilt with the same
-        # settings and ours (httpx 0.28: ``_pool``, checked by tests/test_hostile_web.py).
+        # settings and ours. ``_pool`` is private: pyproject.toml pins httpx to the minor
+        # version tested (0.29), and tests/test_hostile_web.py checks the swap took.
         pool = transport._pool
         assert isinstance(pool, httpcore.AsyncConnectionPool)
         transport._pool = httpcore.AsyncConnectionPool(
