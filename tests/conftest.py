@@ -1,4 +1,5 @@
-"""Shared fixtures: copies of the sample digests, fake APIs on 127.0.0.1, injected time."""
+"""Shared fixtures: copies of the sample digests, fake APIs on 127.0.0.1, injected time, a
+stand-in web of respx routes, and an environment scrubbed of the caller's settings."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
+import respx
 from pytest_httpserver import HTTPServer
 
 from enricher.config import Settings
@@ -24,6 +26,28 @@ from tests.fakes import FakeArxiv, FakeGithub
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "sources"
 START = datetime(2026, 11, 22, 9, 0, 0, tzinfo=timezone.utc)
+
+SCRUBBED_PREFIXES = ("ENRICHER_", "GITHUB_")
+"""Variables enricher reads (its settings, GITHUB_TOKEN, the Actions runner's files)."""
+KEPT_VARIABLES = frozenset({"ENRICHER_UPDATE_GOLDEN"})
+"""A switch of the test suite itself (rewrite the golden reports), not a setting of enricher."""
+
+
+def _scrubbed(name: str) -> bool:
+    """Whether a variable from the caller's shell or CI must not reach a test."""
+    if name in KEPT_VARIABLES:
+        return False
+    # http_proxy, HTTPS_PROXY, all_proxy, no_proxy...: a proxy would take loopback elsewhere.
+    return name.startswith(SCRUBBED_PREFIXES) or name.lower().endswith("_proxy")
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test starts without the caller's ENRICHER_*, GITHUB_* and proxy variables, so
+    neither an in-process ``main()`` nor a CLI subprocess (which inherits ``os.environ``) sees
+    a developer's token, cache folder or proxy. Tests set what they need on top."""
+    for name in [name for name in os.environ if _scrubbed(name)]:
+        monkeypatch.delenv(name)
 
 
 @pytest.fixture
@@ -106,19 +130,28 @@ def settings_for(tmp_path: Path, apis: Apis) -> Any:
 
 
 class WebRecorder:
-    """An httpx transport standing in for the whole web: every page answers 200."""
+    """The whole web as one respx route: every page answers 200 (text/html), or the status
+    ``statuses`` gives its URL. ``urls`` lists every URL requested, in order."""
 
     def __init__(self) -> None:
-        self.urls: list[str] = []
         self.statuses: dict[str, int] = {}
+        self.router = respx.Router(assert_all_called=False)
+        self.page = self.router.route(name="any page").mock(side_effect=self.answer)
+        """The one route: its ``calls`` are every request the run sent to the web."""
 
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        url = str(request.url)
-        self.urls.append(url)
-        return httpx.Response(self.statuses.get(url, 200), headers={"Content-Type": "text/html"})
+    @property
+    def urls(self) -> list[str]:
+        """Every URL requested, in order, read from the route's calls."""
+        return [str(call.request.url) for call in self.page.calls]
+
+    def answer(self, request: httpx.Request) -> httpx.Response:
+        """The route's side effect: 200 unless ``statuses`` says otherwise for this URL."""
+        status = self.statuses.get(str(request.url), 200)
+        return httpx.Response(status, headers={"Content-Type": "text/html"})
 
     def transport(self) -> httpx.MockTransport:
-        return httpx.MockTransport(self)
+        """The routes as a client's transport (respx's own ``MockTransport`` is deprecated)."""
+        return httpx.MockTransport(self.router.async_handler)
 
 
 @pytest.fixture
@@ -129,11 +162,11 @@ def web() -> WebRecorder:
 def enricher(
     *args: str, cwd: Path, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m enricher`` the way a user would, stdout/stderr captured (not a TTY)."""
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("ENRICHER_", "GITHUB_"))}
+    """Run ``python -m enricher`` the way a user would, stdout/stderr captured (not a TTY).
+    The child inherits the environment ``clean_environment`` scrubbed, plus ``env``."""
     return subprocess.run(
         [sys.executable, "-m", "enricher", *args],
-        cwd=cwd, env={**base, **(env or {})}, capture_output=True, text=True, timeout=60,
+        cwd=cwd, env={**os.environ, **(env or {})}, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
 
 

@@ -1,8 +1,9 @@
 """The web edge: what WebChecker observes over HTTP, and the verdict each observation earns.
 
 Real HTTP goes only to pytest-httpserver on loopback. Anything that would leave the machine
-(other hosts, private-address guards, a missing network) is played by ``httpx.MockTransport``,
-so no packet is sent. Sleeping is injected and recorded; the clock is fixed.
+(other hosts, private-address guards, a missing network) is played by respx routes given to the
+client as its transport, so no packet is sent and each route counts what reached it. Sleeping
+is injected and recorded; the clock is fixed.
 """
 
 from __future__ import annotations
@@ -19,16 +20,17 @@ from typing import Any
 
 import httpx
 import pytest
+import respx
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+from enricher.authorities.web import web_verdict
 from enricher.config import Settings
 from enricher.models import FailureKind, FetchFailure, FetchOutcome, HttpFacts, Redirect, Status
 from enricher.net.checker import WebChecker
 from enricher.net.context import Clocks, NetContext, RequestCounter
 from enricher.net.http_errors import describe_http_error
 from enricher.net.watch import NetworkWatch
-from enricher.verdicts import web_verdict
 
 NOW = datetime(2026, 11, 22, 9, 0, 0, tzinfo=timezone.utc)
 METADATA_URL = "http://169.254.169.254/latest/meta-data/"
@@ -91,7 +93,21 @@ def harness() -> Harness:
     return Harness()
 
 
-def mock(handler: Handler) -> httpx.MockTransport:
+@pytest.fixture
+def router() -> respx.Router:
+    """Routes standing in for hosts off this machine; a request no route matches fails the test."""
+    return respx.Router(assert_all_called=False)
+
+
+def transport_of(router: respx.Router) -> httpx.MockTransport:
+    """respx routes as the client's transport: nothing is patched, nothing leaves the process."""
+    return httpx.MockTransport(router.async_handler)
+
+
+def plain_transport(handler: Handler) -> httpx.MockTransport:
+    """A bare handler as the transport, for an exception whose cause must reach the checker
+    intact: respx re-raises a side effect's exception ``from`` its own wrapper, replacing the
+    ``__cause__`` (an SSLError) the checker reads a TLS failure from."""
     return httpx.MockTransport(handler)  # type: ignore[arg-type]
 
 
@@ -225,19 +241,16 @@ def test_redirect_loop_is_broken(httpserver: HTTPServer, harness: Harness) -> No
     assert harness.requests == 2
 
 
-def test_cookie_bounce_to_the_same_url_is_followed(harness: Harness) -> None:
+def test_cookie_bounce_to_the_same_url_is_followed(harness: Harness, router: respx.Router) -> None:
     """A page that redirects to itself to set a cookie, then answers 200, is ok, not a loop."""
+    url = "https://bounce.example.test/page"
+    with_cookie = router.get(url, cookies={"seen": "1"}).respond(200)
+    bounce = router.get(url).respond(302, headers={"Location": url, "Set-Cookie": "seen=1; Path=/"})
 
-    def handler(request: httpx.Request) -> httpx.Response:
-        if "seen=1" in request.headers.get("cookie", ""):
-            return httpx.Response(200)
-        return httpx.Response(
-            302, headers={"Location": str(request.url), "Set-Cookie": "seen=1; Path=/"}
-        )
-
-    outcome = harness.check("https://bounce.example.test/page", transport=mock(handler))
+    outcome = harness.check(url, transport=transport_of(router))
 
     assert isinstance(outcome, HttpFacts) and outcome.status_code == 200
+    assert (bounce.call_count, with_cookie.call_count) == (1, 1)
     assert harness.requests == 2
 
 
@@ -443,48 +456,53 @@ class RecordingStream(httpx.AsyncByteStream):
         self.closed = True
 
 
-def test_body_stream_is_closed_unread(harness: Harness) -> None:
+def test_body_stream_is_closed_unread(harness: Harness, router: respx.Router) -> None:
     """The checker closes the response without iterating its body."""
     stream = RecordingStream()
+    page = router.get("https://example.test/page").respond(200, stream=stream)
 
-    def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, stream=stream)
-
-    outcome = harness.check("https://example.test/page", transport=mock(handler))
+    outcome = harness.check("https://example.test/page", transport=transport_of(router))
 
     assert isinstance(outcome, HttpFacts)
+    assert page.call_count == 1
     assert stream.read is False
     assert stream.closed is True
 
 
-# --- Private addresses (MockTransport: nothing leaves the process) ------------------------
+# --- Private addresses (respx routes: nothing leaves the process) --------------------------
 
 
-@dataclass
 class RedirectingWeb:
-    """``/start`` on any host answers 301 to ``location``; everything else answers 200."""
+    """``/start`` on any host answers 301 to ``location``; every other URL answers 200."""
 
-    location: str
-    seen: list[str] = field(default_factory=list)
+    def __init__(self, location: str) -> None:
+        self.router = respx.Router(assert_all_called=False)
+        self.start = self.router.get(path="/start").respond(301, headers={"Location": location})
+        self.elsewhere = self.router.route().respond(200)
+        """Whatever a redirect led to: a call here is a hop that was followed."""
 
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.seen.append(str(request.url))
-        if request.url.path == "/start":
-            return httpx.Response(301, headers={"Location": self.location})
-        return httpx.Response(200)
+    @property
+    def seen(self) -> list[str]:
+        """Every URL requested, in order."""
+        return [str(call.request.url) for call in self.router.calls]
+
+    def transport(self) -> httpx.MockTransport:
+        return transport_of(self.router)
 
 
 def test_redirect_to_cloud_metadata_is_not_followed(harness: Harness) -> None:
     """A redirect to 169.254.169.254 is skipped as private and never requested."""
     web = RedirectingWeb(METADATA_URL)
 
-    outcome = harness.check("https://example.test/start", transport=mock(web), allow_private=False)
+    outcome = harness.check(
+        "https://example.test/start", transport=web.transport(), allow_private=False
+    )
 
     assert isinstance(outcome, FetchFailure)
     assert outcome.kind is FailureKind.PRIVATE
     assert outcome.redirects == (Redirect(301, METADATA_URL),)
     assert web.seen == ["https://example.test/start"]
-    assert not any("169.254.169.254" in url for url in web.seen)
+    assert not web.elsewhere.called
     assert harness.requests == 1
     verdict = web_verdict(outcome, NOW)
     assert verdict.status is Status.SKIPPED
@@ -507,11 +525,14 @@ def test_redirect_to_private_address_is_not_followed(harness: Harness, location:
     """Loopback, private and link-local redirect targets are skipped, never requested."""
     web = RedirectingWeb(location)
 
-    outcome = harness.check("https://example.test/start", transport=mock(web), allow_private=False)
+    outcome = harness.check(
+        "https://example.test/start", transport=web.transport(), allow_private=False
+    )
 
     assert isinstance(outcome, FetchFailure)
     assert outcome.kind is FailureKind.PRIVATE
     assert web.seen == ["https://example.test/start"]
+    assert not web.elsewhere.called
     assert web_verdict(outcome, NOW).status is Status.SKIPPED
 
 
@@ -530,9 +551,12 @@ def test_redirect_to_numeric_loopback_spellings_is_not_followed(
     """Spellings the resolver reads as a private IPv4 address (inet_aton) are private too."""
     web = RedirectingWeb(location)
 
-    outcome = harness.check("https://example.test/start", transport=mock(web), allow_private=False)
+    outcome = harness.check(
+        "https://example.test/start", transport=web.transport(), allow_private=False
+    )
 
-    assert web.seen == ["https://example.test/start"], f"followed to {web.seen[1:]}"
+    assert not web.elsewhere.called, f"followed to {web.seen[1:]}"
+    assert web.start.call_count == 1
     assert isinstance(outcome, FetchFailure)
     assert outcome.kind is FailureKind.PRIVATE
 
@@ -541,17 +565,20 @@ def test_allow_private_follows_a_private_redirect(harness: Harness) -> None:
     """With allow_private, the same redirect is followed (to a mock: nothing is sent)."""
     web = RedirectingWeb("http://10.0.0.5/page")
 
-    outcome = harness.check("https://example.test/start", transport=mock(web), allow_private=True)
+    outcome = harness.check(
+        "https://example.test/start", transport=web.transport(), allow_private=True
+    )
 
     assert isinstance(outcome, HttpFacts)
     assert web.seen == ["https://example.test/start", "http://10.0.0.5/page"]
+    assert web.elsewhere.call_count == 1
 
 
 def test_redirect_to_unsupported_scheme_is_one_request(harness: Harness) -> None:
     """A redirect to file:// will never change: no retry, and nothing fetched."""
     web = RedirectingWeb("file:///etc/passwd")
 
-    outcome = harness.check("https://example.test/start", transport=mock(web), attempts=3)
+    outcome = harness.check("https://example.test/start", transport=web.transport(), attempts=3)
 
     assert isinstance(outcome, FetchFailure)
     assert outcome.message == "redirects to an unsupported scheme: file:///etc/passwd"
@@ -563,7 +590,7 @@ def test_malformed_location_is_one_request(harness: Harness) -> None:
     """A Location header that is not a URL will not get better on retry."""
     web = RedirectingWeb("http://[oops]/")
 
-    outcome = harness.check("https://example.test/start", transport=mock(web), attempts=3)
+    outcome = harness.check("https://example.test/start", transport=web.transport(), attempts=3)
 
     assert isinstance(outcome, FetchFailure)
     assert web.seen == ["https://example.test/start"]
@@ -595,46 +622,48 @@ class InFlight:
         return httpx.Response(200)
 
 
-def test_per_host_limit_caps_concurrent_requests(harness: Harness) -> None:
+def test_per_host_limit_caps_concurrent_requests(harness: Harness, router: respx.Router) -> None:
     """Ten pages on one host, checked at once with per_host=2: never more than 2 in flight."""
     web = InFlight()
+    pages = router.get(host="one.example.test").mock(side_effect=web)
     urls = [f"https://one.example.test/page/{i}" for i in range(10)]
 
     outcomes = asyncio.run(
-        harness.check_all(urls, transport=httpx.MockTransport(web), per_host=2, concurrency=16)
+        harness.check_all(urls, transport=transport_of(router), per_host=2, concurrency=16)
     )
 
     assert all(isinstance(o, HttpFacts) and o.status_code == 200 for o in outcomes)
     assert web.peak == {"one.example.test": 2}  # reached, never exceeded
+    assert sorted(str(call.request.url) for call in pages.calls) == sorted(urls)  # once each
     assert harness.requests == 10
 
 
-def test_global_limit_caps_concurrent_requests(harness: Harness) -> None:
+def test_global_limit_caps_concurrent_requests(harness: Harness, router: respx.Router) -> None:
     """Ten hosts at once with concurrency=3: never more than 3 requests in flight overall."""
     web = InFlight()
+    hosts = router.get(host__regex=r"^h\d\.example\.test$").mock(side_effect=web)
     urls = [f"https://h{i}.example.test/" for i in range(10)]
 
-    asyncio.run(
-        harness.check_all(urls, transport=httpx.MockTransport(web), per_host=2, concurrency=3)
-    )
+    asyncio.run(harness.check_all(urls, transport=transport_of(router), per_host=2, concurrency=3))
 
     assert web.total_peak == 3
+    assert hosts.call_count == 10
 
 
-# --- Network-level failures (MockTransport) -----------------------------------------------
+# --- Network-level failures (respx side effects) ------------------------------------------
+# An exception *instance* as the side effect keeps its message (an exception class would say
+# "Mock Error"); a function raising one would chain it to respx's wrapper both ways.
 
 
-def test_network_down_is_unreachable_and_stops_retrying(harness: Harness) -> None:
+def test_network_down_is_unreachable_and_stops_retrying(
+    harness: Harness, router: respx.Router
+) -> None:
     """DNS failing for five hosts: all unreachable (never broken), and retries stop early."""
-    seen: list[str] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        seen.append(str(request.url))
-        raise httpx.ConnectError("[Errno -2] Name or service not known", request=request)
-
+    no_dns = httpx.ConnectError("[Errno -2] Name or service not known")
+    sites = router.get(host__regex=r"^site\d\.example\.test$").mock(side_effect=no_dns)
     urls = [f"https://site{i}.example.test/" for i in range(5)]
 
-    outcomes = asyncio.run(harness.check_all(urls, transport=mock(handler), attempts=3))
+    outcomes = asyncio.run(harness.check_all(urls, transport=transport_of(router), attempts=3))
 
     for outcome in outcomes:
         assert isinstance(outcome, FetchFailure)
@@ -647,21 +676,23 @@ def test_network_down_is_unreachable_and_stops_retrying(harness: Harness) -> Non
         assert verdict.reason.startswith("cannot connect: [Errno -2] Name or service not known")
     assert harness.watch.looked_down is True
     assert harness.watch.looks_down is True
-    assert harness.requests == len(seen)
-    assert harness.requests < 5 * 3
+    assert harness.requests == sites.call_count
+    assert sites.call_count < 5 * 3
 
 
-def test_connect_timeout_is_retried_then_unreachable(harness: Harness) -> None:
+def test_connect_timeout_is_retried_then_unreachable(
+    harness: Harness, router: respx.Router
+) -> None:
     """A connect timeout is transient: retried `attempts` times, then unreachable."""
+    slow = router.get("https://slow.example.test/").mock(side_effect=httpx.ConnectTimeout)
 
-    def handler(request: httpx.Request) -> httpx.Response:
-        raise httpx.ConnectTimeout("timed out", request=request)
-
-    outcome = harness.check("https://slow.example.test/", transport=mock(handler), attempts=3)
+    outcome = harness.check(
+        "https://slow.example.test/", transport=transport_of(router), attempts=3
+    )
 
     assert isinstance(outcome, FetchFailure)
     assert outcome.kind is FailureKind.TIMEOUT
-    assert harness.requests == 3
+    assert slow.call_count == 3
     assert len(harness.delays) == 2
     verdict = web_verdict(outcome, NOW)
     assert verdict.status is Status.UNREACHABLE
@@ -669,18 +700,20 @@ def test_connect_timeout_is_retried_then_unreachable(harness: Harness) -> None:
     assert verdict.network_level_failure is True
 
 
-def test_read_timeout_is_unreachable_after_one_attempt(harness: Harness) -> None:
+def test_read_timeout_is_unreachable_after_one_attempt(
+    harness: Harness, router: respx.Router
+) -> None:
     """A server that took the request and stayed silent is not asked again: each retry of a
     hang would cost another whole timeout."""
+    hang = router.get("https://hang.example.test/").mock(side_effect=httpx.ReadTimeout)
 
-    def handler(request: httpx.Request) -> httpx.Response:
-        raise httpx.ReadTimeout("timed out", request=request)
-
-    outcome = harness.check("https://hang.example.test/", transport=mock(handler), attempts=3)
+    outcome = harness.check(
+        "https://hang.example.test/", transport=transport_of(router), attempts=3
+    )
 
     assert isinstance(outcome, FetchFailure)
     assert outcome.kind is FailureKind.NO_ANSWER
-    assert harness.requests == 1
+    assert hang.call_count == 1
     assert harness.delays == []
     verdict = web_verdict(outcome, NOW)
     assert verdict.status is Status.UNREACHABLE
@@ -688,34 +721,43 @@ def test_read_timeout_is_unreachable_after_one_attempt(harness: Harness) -> None
     assert verdict.network_level_failure is False
 
 
-def test_whole_request_deadline_gives_timeout(harness: Harness) -> None:
+@pytest.mark.slow  # the deadline is real time: 0.05 s
+def test_whole_request_deadline_gives_timeout(harness: Harness, router: respx.Router) -> None:
     """A server that never finishes answering is cut off by the whole-request deadline."""
 
-    async def handler(request: httpx.Request) -> httpx.Response:
-        await asyncio.sleep(30)
-        return httpx.Response(200)
+    async def never_answers(request: httpx.Request) -> httpx.Response:
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable: nothing sets the event")
+
+    drip = router.get("https://drip.example.test/").mock(side_effect=never_answers)
 
     outcome = harness.check(
-        "https://drip.example.test/", transport=mock(handler), attempts=1, request_deadline_s=0.05
-    )
+        "https://drip.example.test/", transport=transport_of(router), attempts=1,
+        request_deadline_s=0.05,
+    )  # fmt: skip
 
+    assert drip.call_count == 0  # cut off mid-request: no answer was ever recorded
     assert isinstance(outcome, FetchFailure)
     assert outcome.kind is FailureKind.NO_ANSWER
     assert outcome.message == "no answer within 0.05 s"
     assert web_verdict(outcome, NOW).status is Status.UNREACHABLE
 
 
-def test_connection_reset_is_retried_then_unreachable(harness: Harness) -> None:
+def test_connection_reset_is_retried_then_unreachable(
+    harness: Harness, router: respx.Router
+) -> None:
     """A reset mid-request is transient: retried, then unreachable (not network-level)."""
+    reset = router.get("https://reset.example.test/").mock(
+        side_effect=httpx.ReadError("[Errno 104] Connection reset by peer")
+    )
 
-    def handler(request: httpx.Request) -> httpx.Response:
-        raise httpx.ReadError("[Errno 104] Connection reset by peer", request=request)
-
-    outcome = harness.check("https://reset.example.test/", transport=mock(handler), attempts=3)
+    outcome = harness.check(
+        "https://reset.example.test/", transport=transport_of(router), attempts=3
+    )
 
     assert isinstance(outcome, FetchFailure)
     assert outcome.kind is FailureKind.PROTOCOL
-    assert harness.requests == 3
+    assert reset.call_count == 3
     verdict = web_verdict(outcome, NOW)
     assert verdict.status is Status.UNREACHABLE
     assert verdict.reason == ("connection failed mid-request: [Errno 104] Connection reset by peer")
@@ -723,20 +765,19 @@ def test_connection_reset_is_retried_then_unreachable(harness: Harness) -> None:
     assert harness.watch.failed_hosts == set()
 
 
-def test_one_answer_means_the_network_is_up(harness: Harness) -> None:
+def test_one_answer_means_the_network_is_up(harness: Harness, router: respx.Router) -> None:
     """Failing hosts alongside one that answers: the network is not presumed down."""
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        if request.url.host == "up.example.test":
-            return httpx.Response(200)
-        raise httpx.ConnectError("[Errno 111] Connection refused", request=request)
+    up = router.get(host="up.example.test").respond(200)
+    refused = httpx.ConnectError("[Errno 111] Connection refused")
+    down = router.get(host__regex=r"^d\d\.example\.test$").mock(side_effect=refused)
 
     urls = ["https://up.example.test/"] + [f"https://d{i}.example.test/" for i in range(4)]
-    outcomes = asyncio.run(harness.check_all(urls, transport=mock(handler), attempts=2))
+    outcomes = asyncio.run(harness.check_all(urls, transport=transport_of(router), attempts=2))
 
     assert isinstance(outcomes[0], HttpFacts)
     assert harness.watch.looked_down is False
     assert all(isinstance(o, FetchFailure) and o.attempts == 2 for o in outcomes[1:])
+    assert (up.call_count, down.call_count) == (1, 4 * 2)  # every refused host asked again
 
 
 def openssl_error() -> ssl.SSLError:
@@ -769,7 +810,7 @@ def test_tls_error_is_unreachable_without_retry(
     def handler(request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError("handshake failed", request=request) from make_cause()
 
-    outcome = harness.check("https://badcert.example.test/", transport=mock(handler))
+    outcome = harness.check("https://badcert.example.test/", transport=plain_transport(handler))
 
     assert isinstance(outcome, FetchFailure)
     assert outcome.kind is FailureKind.TLS

@@ -260,13 +260,11 @@ def run_on_a_terminal(args: list[str], cwd: Path, env: dict[str, str]) -> tuple[
     """The CLI with stdout and stderr on a pseudo-terminal, as a person at a shell runs it."""
     import pty
 
-    base = {k: v for k, v in os.environ.items()
-            if not k.startswith(("ENRICHER_", "GITHUB_")) and k not in ("CI", "NO_COLOR")}  # fmt: skip
     controller, terminal = pty.openpty()
     proc = subprocess.Popen(
         [sys.executable, "-m", "enricher", *args], cwd=cwd, stdin=subprocess.DEVNULL,
         stdout=terminal, stderr=terminal,
-        env={**base, "TERM": "xterm-256color", "COLUMNS": "120", **env},
+        env={**os.environ, "TERM": "xterm-256color", "COLUMNS": "120", **env},
     )  # fmt: skip
     os.close(terminal)
     chunks = []
@@ -284,8 +282,10 @@ def run_on_a_terminal(args: list[str], cwd: Path, env: dict[str, str]) -> tuple[
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX pseudo-terminals")
 def test_a_terminal_gets_colour_and_a_summary_table_but_no_colour_wins(
-    site: dict[str, str], tmp_path: Path
+    site: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    for name in ("CI", "NO_COLOR"):  # either would turn colour off on the terminal too
+        monkeypatch.delenv(name, raising=False)
     code, shown = run_on_a_terminal([site["FOLDER"], "--allow-private"], tmp_path, site)
     assert code == 0
     assert ANSI in shown

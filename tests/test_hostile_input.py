@@ -1,8 +1,8 @@
 """Hostile input and paths: odd encodings, binary files, huge digests, bad URLs, symlink loops,
 unreadable files, digests changing under the run and records that cannot be written.
 
-Every run here is offline: web links go to ``httpx.MockTransport`` or to 127.0.0.1 (``skipped``
-as private, so nothing is sent), and no test needs the arXiv or GitHub fakes.
+Every run here is offline: web links go to respx routes (``WebRecorder``) or to 127.0.0.1
+(``skipped`` as private, so nothing is sent), and no test needs the arXiv or GitHub fakes.
 """
 
 from __future__ import annotations
@@ -28,11 +28,11 @@ from typing import Any
 import httpx
 import pytest
 
+from enricher.authorities import classify
 from enricher.config import DEFAULT_MAX_DIGEST_BYTES, DEFAULT_MAX_LINKS, Settings
 from enricher.digest import decode_digest, parse_digest
 from enricher.models import RunSummary, Status, WebTarget
 from enricher.pipeline import run
-from enricher.urls import classify
 from tests.conftest import FakeClock, WebRecorder
 from tests.conftest import enricher as enricher_cli
 
@@ -462,14 +462,15 @@ def test_dangling_symlink_named_on_the_command_line_is_a_usage_error(tmp_path: P
 
 def changing_web(action: Callable[[], None]) -> WebRecorder:
     """A stand-in web that does ``action`` at its first request: between reading and writing."""
+    web = WebRecorder()
 
-    class Changing(WebRecorder):
-        def __call__(self, request: httpx.Request) -> httpx.Response:
-            if not self.urls:
-                action()
-            return super().__call__(request)
+    def first_changes_the_disk(request: httpx.Request) -> httpx.Response:
+        if not web.page.called:
+            action()
+        return web.answer(request)
 
-    return Changing()
+    web.page.side_effect = first_changes_the_disk
+    return web
 
 
 def test_digest_changed_during_the_run_gets_no_record(tmp_path: Path) -> None:
@@ -558,10 +559,9 @@ def cli(*args: Any, cwd: Path, fsize: int | None = None) -> subprocess.Completed
         assert fsize is not None
         resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ENRICHER_", "GITHUB_"))}
     return subprocess.run(
         [sys.executable, "-m", "enricher", "--no-cache", *map(str, args)],
-        cwd=cwd, env=env, capture_output=True, text=True, timeout=60,
+        cwd=cwd, capture_output=True, text=True, timeout=60,
         preexec_fn=limit_writes if fsize is not None else None,
     )  # fmt: skip
 

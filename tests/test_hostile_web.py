@@ -4,6 +4,7 @@ Every server here is a real socket on 127.0.0.1. Names that must look public or 
 played by an injected resolver, and the connection itself by a backend that can only ever
 reach 127.0.0.1: a "public" address it was told about is rewritten to a local port, and any
 other address is recorded and refused, so even a broken guard cannot send a packet elsewhere.
+Where only the answer matters, not the socket, respx routes stand in for the host.
 """
 
 from __future__ import annotations
@@ -26,9 +27,11 @@ from typing import Any
 import httpcore
 import httpx
 import pytest
+import respx
 import trustme
 
 from enricher import pipeline
+from enricher.authorities.web import web_verdict
 from enricher.config import Settings
 from enricher.models import FailureKind, FetchFailure, FetchOutcome, HttpFacts, Status
 from enricher.net.backend import AsyncioBackend
@@ -36,7 +39,7 @@ from enricher.net.checker import WebChecker
 from enricher.net.context import Clocks, NetContext, RequestCounter
 from enricher.net.guard import GuardedBackend
 from enricher.net.pool import PerHostTransport, web_transport
-from enricher.verdicts import web_verdict
+from tests.conftest import FakeClock, WebRecorder
 
 NOW = datetime(2026, 11, 22, 9, 0, 0, tzinfo=timezone.utc)
 PUBLIC_IP = "93.184.216.34"
@@ -314,20 +317,23 @@ def test_non_http_schemes_are_invalid_and_never_fetched(tmp_path: Path, url: str
     """Only http and https are checked; anything else is invalid, with the scheme named."""
     digest = tmp_path / "week.txt"
     digest.write_text(f"Links\n[Thing] {url}\n[Other] https://example.com/\n", encoding="utf-8")
-    backend = LoopbackOnly()
+    web = WebRecorder()  # answers 200 to any URL, whatever its scheme, and records it
     settings = Settings(paths=(str(digest),), use_cache=False, arxiv_delay_s=0)
 
-    summary = pipeline.run(settings, web_transport=guarded({}, backend))
+    summary = pipeline.run(settings, clocks=FakeClock().clocks(), web_transport=web.transport())
 
-    first = summary.digests[0].links[0]
+    # A web that answers everything saw only the http link: the other was never handed to it.
+    assert web.urls == ["https://example.com/"]
+    first, other = summary.digests[0].links
     assert first.verdict.status is Status.INVALID
     assert url.split(":")[0] in str(first.verdict.reason)
-    assert backend.attempts == []  # example.com did not resolve in this world either
+    assert other.verdict.status is Status.OK
 
 
 # --- bounded time ---------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # a real 0.5 s deadline against a server dripping a byte every 20 ms
 def test_slowloris_headers_are_cut_off_by_the_deadline(raw_server: Any) -> None:
     """A server sending its headers a byte at a time cannot hold a link past the deadline."""
     stop = threading.Event()
@@ -353,6 +359,7 @@ def test_slowloris_headers_are_cut_off_by_the_deadline(raw_server: Any) -> None:
     assert took < 2.0, f"the link took {took:.2f} s against a 0.5 s deadline"
 
 
+@pytest.mark.slow  # real 0.2 s timeouts under a 0.6 s deadline
 def test_hanging_server_is_unreachable_within_the_deadline(raw_server: Any) -> None:
     """A server that accepts and never answers costs at most the deadline, retries included."""
     stop = threading.Event()
@@ -374,6 +381,7 @@ def test_hanging_server_is_unreachable_within_the_deadline(raw_server: Any) -> N
     assert took < 2.0, f"the link took {took:.2f} s against a 0.6 s deadline"
 
 
+@pytest.mark.slow  # the hanging page holds its slot for the real 0.4 s deadline
 def test_time_queued_behind_a_hanging_page_does_not_count_against_the_deadline(
     raw_server: Any,
 ) -> None:
@@ -399,6 +407,7 @@ def test_time_queued_behind_a_hanging_page_does_not_count_against_the_deadline(
     assert web_verdict(fast, NOW).status is Status.OK
 
 
+@pytest.mark.slow  # the server drips a byte every 50 ms of real time
 def test_slow_drip_body_does_not_hold_the_check(raw_server: Any) -> None:
     """A page whose body drips forever is judged on its headers, at once."""
     stop = threading.Event()
@@ -555,29 +564,46 @@ def test_certificate_for_another_name_is_refused_though_connected_by_address(
 # --- answers that once crashed a whole run ---------------------------------------------------
 
 
+def routes() -> respx.Router:
+    """A host played by respx routes; a request no route matches fails the test."""
+    return respx.Router(assert_all_called=False)
+
+
 @pytest.mark.parametrize("location", ["http://a]/", "http://a[b/", "http://[::1/x"])
 def test_unparseable_redirect_location_is_broken_not_a_crash(location: str) -> None:
     """A Location no URL parser accepts is the server's answer: broken, with what it said."""
+    router = routes()
+    page = router.get("https://example.org/").respond(302, headers={"Location": location})
 
-    def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(302, headers={"Location": location})
-
-    [outcome] = check(["https://example.org/"], transport=httpx.MockTransport(handler))
+    [outcome] = check(["https://example.org/"], transport=httpx.MockTransport(router.async_handler))
 
     assert isinstance(outcome, FetchFailure) and outcome.kind is FailureKind.BAD_REDIRECT
     assert web_verdict(outcome, NOW).status is Status.BROKEN
+    assert page.call_count == 1 and len(router.calls) == 1  # nothing else was asked for
 
 
-@pytest.mark.parametrize("value", ["\u00b2", "9" * 40, "Fri, 31 Dec 99999 23:59:59 GMT"])
-def test_hostile_retry_after_is_not_a_crash(value: str) -> None:
+@pytest.mark.parametrize(
+    ("value", "requests"),
+    [
+        pytest.param("\u00b2", 2, id="\u00b2"),  # not a number: ignored, so retried
+        pytest.param("9" * 40, 1, id="9" * 40),  # "not now": over the cap, not waited for
+        pytest.param("Fri, 31 Dec 99999 23:59:59 GMT", 2, id="Fri, 31 Dec 99999 23:59:59 GMT"),
+    ],
+)
+def test_hostile_retry_after_is_not_a_crash(value: str, requests: int) -> None:
     """Retry-After "²", forty nines or an impossible date: read as "not now" or ignored."""
+    router = routes()
+    limited = router.get("https://example.org/").respond(
+        429, headers=[(b"Retry-After", value.encode("utf-8"))]
+    )
 
-    def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(429, headers=[(b"Retry-After", value.encode("utf-8"))])
+    [outcome] = check(
+        ["https://example.org/"], transport=httpx.MockTransport(router.async_handler), attempts=2
+    )
 
-    [outcome] = check(["https://example.org/"], transport=httpx.MockTransport(handler), attempts=2)
-
+    assert isinstance(outcome, HttpFacts) and outcome.status_code == 429
     assert web_verdict(outcome, NOW).status is Status.BLOCKED
+    assert limited.call_count == requests
 
 
 def test_a_name_idna_refuses_is_unreachable_not_a_crash(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -632,6 +658,7 @@ def ok_server_keepalive(raw_server: Any) -> RawServer:
     return raw_server(serve)  # type: ignore[no-any-return]
 
 
+@pytest.mark.slow  # real 0.2 s read timeouts
 def test_a_host_that_stopped_answering_costs_a_few_timeouts_not_one_per_link(
     raw_server: Any,
 ) -> None:

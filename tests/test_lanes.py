@@ -135,25 +135,30 @@ def test_a_link_lets_go_of_its_lane_once_its_first_request_is_answered() -> None
     from datetime import datetime, timezone
 
     import httpx
+    import respx
 
     from enricher.net.checker import WebChecker
 
     events: list[str] = []
+    router = respx.Router(assert_all_called=False)
+    router.get("https://a.example.test/").respond(
+        302, headers={"Location": "https://b.example.test/x"}
+    )
 
     async def go() -> None:
         hop_may_answer = asyncio.Event()
 
-        async def handler(request: httpx.Request) -> httpx.Response:
-            if request.url.host == "a.example.test":
-                return httpx.Response(302, headers={"Location": "https://b.example.test/x"})
+        async def busy_host(request: httpx.Request) -> httpx.Response:
             events.append("hop sent")
             await hop_may_answer.wait()
             return httpx.Response(200)
 
+        router.get("https://b.example.test/x").mock(side_effect=busy_host)
+
         async def no_sleep(_: float) -> None:
             return None
 
-        async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
+        async with httpx.AsyncClient(transport=httpx.MockTransport(router.async_handler)) as client:
             settings = Settings(per_host=1, attempts=1, retry_budget_s=1, allow_private=True)
             when = datetime(2026, 11, 23, tzinfo=timezone.utc)
             checker = WebChecker(client, NetContext(settings, Clocks(lambda: when, no_sleep)))
@@ -166,3 +171,6 @@ def test_a_link_lets_go_of_its_lane_once_its_first_request_is_answered() -> None
 
     asyncio.run(go())
     assert events == ["let go", "hop sent"]
+    assert [str(call.request.url) for call in router.calls] == [
+        "https://a.example.test/", "https://b.example.test/x",
+    ]  # fmt: skip

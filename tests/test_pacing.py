@@ -1,6 +1,9 @@
-"""Per-host scheduling: the adaptive limit (pure) and the gate that enforces it (MockTransport).
+"""Per-host scheduling: the adaptive limit (pure) and the gate that enforces it.
 
 No test waits on the real clock: the checker's sleep is injected and advances a fake clock.
+``CappedHost`` models a host's capacity (its answer depends on how many requests overlap, and
+it notes when each arrived), so it is the transport's handler itself; where answers depend only
+on the URL, respx routes play the host.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from datetime import datetime, timedelta, timezone
 
 import httpx
 import pytest
+import respx
 
 from enricher.config import Settings
 from enricher.models import HttpFacts
@@ -303,22 +307,31 @@ def test_host_that_pushes_back_gets_fewer_requests_at_once() -> None:
     assert 0 < host.provoked <= 6  # the first burst is refused, then the gate adapts
 
 
+def after_a_loop_turn(
+    response: httpx.Response,
+) -> Callable[[httpx.Request], Awaitable[httpx.Response]]:
+    """A side effect answering ``response`` once the other tasks have had a turn: requests
+    overlap, as they do on a network, instead of each finishing before the next starts."""
+
+    async def answer(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(0)
+        return response
+
+    return answer
+
+
 def test_a_link_under_way_goes_before_first_requests() -> None:
     """With one slot, a redirect hop is sent before pages that have not started yet."""
-    seen: list[str] = []
-
-    async def handler(request: httpx.Request) -> httpx.Response:
-        seen.append(request.url.path)
-        await asyncio.sleep(0)
-        if request.url.path == "/a":
-            return httpx.Response(302, headers={"Location": "/a2"})
-        return httpx.Response(200)
+    router = respx.Router(assert_all_called=False)
+    redirect = httpx.Response(302, headers={"Location": "/a2"})
+    router.get("https://one.example.test/a").mock(side_effect=after_a_loop_turn(redirect))
+    router.get(host="one.example.test").mock(side_effect=after_a_loop_turn(httpx.Response(200)))
 
     async def go() -> None:
         async def sleep(_: float) -> None:
             return None
 
-        async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
+        async with httpx.AsyncClient(transport=httpx.MockTransport(router.async_handler)) as client:
             settings = Settings(per_host=1, attempts=1, retry_budget_s=1, allow_private=True)
             checker = WebChecker(client, NetContext(settings, Clocks(lambda: NOW, sleep)))
             urls = [f"https://one.example.test/{p}" for p in ("a", "b", "c", "d")]
@@ -326,7 +339,8 @@ def test_a_link_under_way_goes_before_first_requests() -> None:
 
     asyncio.run(go())
 
-    assert seen == ["/a", "/a2", "/b", "/c", "/d"]
+    # One slot: a request is answered before the next is sent, so answers are in sending order.
+    assert [call.request.url.path for call in router.calls] == ["/a", "/a2", "/b", "/c", "/d"]
 
 
 def three_users_one_slot(cancel_as_slot_frees: bool) -> tuple[list[int], int, object]:

@@ -19,14 +19,16 @@ from werkzeug import Request, Response
 
 from tests.conftest import ROOT, Apis, enricher
 
-pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+pytestmark = [
+    pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals"),
+    pytest.mark.slow,  # real processes, polled every 50 ms until they reach a moment
+]
 
 
 def start(args: list[str], site: dict[str, str], cwd: Path, log: Path) -> subprocess.Popen[str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("ENRICHER_", "GITHUB_"))}
     with log.open("w", encoding="utf-8") as handle:  # the child keeps its own copy
         return subprocess.Popen(
-            [sys.executable, *args], cwd=cwd, env={**base, **site}, text=True,
+            [sys.executable, *args], cwd=cwd, env={**os.environ, **site}, text=True,
             stdout=subprocess.DEVNULL, stderr=handle,
         )  # fmt: skip
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+import respx
 from apscheduler.events import EVENT_JOB_MAX_INSTANCES, JobSubmissionEvent
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
@@ -199,21 +200,24 @@ def test_a_stop_mid_run_leaves_records_as_they_were_and_keeps_what_was_learned(
     before = {p.name: p.read_bytes() for p in digests.glob("*.enriched.json")}
 
     stop = StopRequest()
-    answered: list[str] = []
+    sent: list[str] = []
 
-    async def web(request: httpx.Request) -> httpx.Response:
+    async def slow_and_gone(request: httpx.Request) -> httpx.Response:
+        sent.append(str(request.url))
         stop.request("SIGTERM")  # a signal arrives while pages are being fetched
         await asyncio.sleep(30)  # a slow site: cancelled at once by the stop, never waited for
-        answered.append(str(request.url))
         return httpx.Response(404)  # every page gone: the records would change
 
+    router = respx.Router(assert_all_called=False)
+    pages = router.route().mock(side_effect=slow_and_gone)
     clock.advance(days=2)  # everything stale: re-checked
     second = pipeline.run(
-        settings, clocks=clock.clocks(), web_transport=httpx.MockTransport(web), stop=stop,
-        trigger="scheduled",
+        settings, clocks=clock.clocks(), web_transport=httpx.MockTransport(router.async_handler),
+        stop=stop, trigger="scheduled",
     )  # fmt: skip
     assert second.interrupted and second.exit_code == 3
-    assert answered == []  # requests in flight were abandoned, not waited for
+    assert sent  # the stop came while requests were in flight...
+    assert not pages.calls  # ...and they were abandoned, not waited for: none was answered
     assert {p.name: p.read_bytes() for p in digests.glob("*.enriched.json")} == before
     assert not list(digests.glob(".*.tmp"))
     assert status_of(settings)["last_run"]["outcome"] == "interrupted"
