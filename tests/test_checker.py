@@ -899,3 +899,13 @@ def _in_context_of(exc: httpx.HTTPError, context: BaseException) -> httpx.HTTPEr
 def test_describe_http_error(exc: httpx.HTTPError, kind: FailureKind, message: str) -> None:
     """Each httpx exception maps to one failure kind and a readable message."""
     assert describe_http_error(exc) == (kind, message)
+
+
+def test_an_exception_chain_that_loops_is_described_not_followed_for_ever() -> None:
+    """A cause chain that comes back to itself ends the walk: a message, not a hang."""
+    error = httpx.ConnectError("cannot connect")
+    inner = OSError("reset")
+    inner.__context__ = error
+    error.__cause__ = inner
+    kind, message = describe_http_error(error)
+    assert kind is FailureKind.CONNECT and "cannot connect" in message

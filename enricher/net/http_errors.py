@@ -23,7 +23,9 @@ def describe_http_error(exc: httpx.HTTPError) -> tuple[FailureKind, str]:
     text = str(exc) or type(exc).__name__  # httpx often raises with an empty message
     no_such_host = False
     cause: BaseException | None = exc
-    while cause is not None:
+    seen: set[int] = set()  # a chain can loop (an exception re-raised from its own handler)
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
         if isinstance(cause, socket.gaierror) and cause.errno == socket.EAI_NONAME:
             no_such_host = True  # the resolver's "no such name"
         if isinstance(cause, PrivateAddressRefused):
