@@ -1,7 +1,13 @@
-"""The on-disk cache: observed facts with the time they were observed, in SQLite.
+"""The on-disk cache: observed facts with the time they were observed, and each target's
+history of checks, in SQLite.
 
-Freshness is decided by the caller (TTL per kind, under the current settings); this module
-only stores and returns facts. Every write happens in one transaction.
+Freshness is decided by the caller (TTL per kind, under the current settings), and the
+history's rules live in ``enricher.history``; this module only stores and returns. A run's
+facts, checks and states are written in one transaction: a kill leaves all or none of them.
+
+Schema versions (``PRAGMA user_version``): 1 facts only; 2 adds ``checks`` and
+``link_states``. An older cache is migrated in place on first use, its facts kept; a newer
+one is refused (``CacheTooNew``), never changed.
 """
 
 from __future__ import annotations
@@ -11,23 +17,51 @@ import logging
 import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from .config import Settings
-from .errors import CacheError
-from .models import CachedFact
+from .errors import CacheError, CacheTooNew
+from .history import HISTORY_MAX_AGE, HISTORY_MAX_CHECKS
+from .models import CachedFact, Check, LinkState, Status
 
 log = logging.getLogger(__name__)
 
 CACHE_FILE = "enricher.sqlite3"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS facts (
+_SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS facts (
     key         TEXT PRIMARY KEY,   -- e.g. 'arxiv:2401.10774', 'github:owner/repo', 'web:URL'
     observed_at TEXT NOT NULL,      -- ISO 8601 UTC: when the fact was seen on the network
     etag        TEXT,               -- for conditional revalidation (GitHub)
-    payload     TEXT NOT NULL       -- JSON facts (see enricher.facts), never a verdict
+    payload     TEXT NOT NULL       -- JSON facts (each authority's codec), never a verdict
+)""",
+    # Schema 2: the history. One row per check of a target on the network (a verdict from
+    # the cache is no check), bounded per target (enricher.history).
+    """CREATE TABLE IF NOT EXISTS checks (
+    key         TEXT NOT NULL,
+    checked_at  TEXT NOT NULL,      -- ISO 8601 UTC with microseconds: sorts as text
+    status      TEXT NOT NULL,
+    http_status INTEGER,
+    reason      TEXT
+)""",
+    "CREATE INDEX IF NOT EXISTS checks_by_key ON checks (key, checked_at)",
+    """CREATE TABLE IF NOT EXISTS link_states (
+    key                  TEXT PRIMARY KEY,
+    first_seen_at        TEXT NOT NULL,
+    last_checked_at      TEXT NOT NULL,
+    last_status          TEXT NOT NULL,
+    last_ok_at           TEXT,
+    failing_since        TEXT,
+    consecutive_failures INTEGER NOT NULL,
+    failing              INTEGER NOT NULL   -- standing under --fail-on (what changes compare)
+) WITHOUT ROWID""",
 )
+
+_PRUNE = f"""
+DELETE FROM checks WHERE key = ?1 AND (checked_at < ?2 OR checked_at < (
+    SELECT checked_at FROM checks WHERE key = ?1
+    ORDER BY checked_at DESC LIMIT 1 OFFSET {HISTORY_MAX_CHECKS - 1}))
 """
 
 
@@ -86,6 +120,8 @@ class Cache:
             return cls.disabled()
         try:
             return cls.open(settings.cache_dir, now)
+        except CacheTooNew:
+            raise  # a run without it would restart every link's history: stop instead
         except CacheError as exc:
             log.warning("%s; running without the cache", exc)
             errors.append(str(exc))
@@ -93,48 +129,101 @@ class Cache:
 
     def get_many(self, keys: list[str]) -> dict[str, CachedFact]:
         """Stored facts for those keys that have one (undecodable rows count as missing)."""
-        if self._db is None or not keys:
-            return {}
         found: dict[str, CachedFact] = {}
-        chunk = 500  # stay under SQLite's host-parameter limit
-        for start in range(0, len(keys), chunk):
-            part = keys[start : start + chunk]
-            marks = ",".join("?" * len(part))
+        for key, observed_at, etag, payload in self._select_in(
+            "SELECT key, observed_at, etag, payload FROM facts WHERE key IN ({})", keys
+        ):
+            moment = _moment(observed_at)
             try:
-                rows = self._db.execute(
-                    f"SELECT key, observed_at, etag, payload FROM facts WHERE key IN ({marks})",
-                    part,
-                ).fetchall()
-            except sqlite3.Error as exc:
-                raise CacheError(f"{self.path}: cannot read the cache: {exc}") from exc
-            for key, observed_at, etag, payload in rows:
-                try:
-                    moment = datetime.fromisoformat(observed_at)
-                    data = json.loads(payload)
-                except ValueError:
-                    continue
-                if moment.tzinfo is None:
-                    moment = moment.replace(tzinfo=timezone.utc)
+                data = json.loads(payload)
+            except ValueError:
+                continue
+            if moment is not None:
                 found[key] = CachedFact(key, moment, data, etag)
+        return found
+
+    def get_states(self, keys: list[str]) -> dict[str, LinkState]:
+        """The history state of those keys that have one (unreadable rows count as missing)."""
+        states: dict[str, LinkState] = {}
+        for row in self._select_in(
+            "SELECT key, first_seen_at, last_checked_at, last_status, last_ok_at, failing_since,"
+            " consecutive_failures, failing FROM link_states WHERE key IN ({})",
+            keys,
+        ):
+            state = _state(row[1:])
+            if state is not None:
+                states[row[0]] = state
+        return states
+
+    def checks(self, key: str) -> list[Check]:
+        """Every kept check of one target, newest first."""
+        rows = self._select_in(
+            "SELECT key, checked_at, status, http_status, reason FROM checks WHERE key IN ({})"
+            " ORDER BY checked_at DESC",
+            [key],
+        )
+        found = []
+        for key_, checked_at, status, http_status, reason in rows:
+            moment = _moment(checked_at)
+            if moment is not None and status in _STATUSES:
+                found.append(Check(key_, moment, Status(status), http_status, reason))
         return found
 
     def put_many(self, facts: list[CachedFact]) -> None:
         """Store observations in one transaction (all or nothing)."""
-        if self._db is None or not facts:
+        self.save(facts, [], {})
+
+    def save(
+        self, facts: list[CachedFact], checks: list[Check], states: dict[str, LinkState]
+    ) -> None:
+        """A run's observations, checks and the states they led to, in one transaction (all
+        or nothing); each checked target's history is then trimmed to its bounds."""
+        if self._db is None or not (facts or checks or states):
             return
-        rows = [
+        fact_rows = [
             (f.key, f.observed_at.astimezone(timezone.utc).isoformat(), f.etag,
              json.dumps(f.payload, ensure_ascii=False, sort_keys=True))
             for f in facts
         ]  # fmt: skip
+        check_rows = [
+            (c.key, _text(c.checked_at), c.status.value, c.http_status, c.reason) for c in checks
+        ]
+        state_rows = [
+            (key, _text(s.first_seen_at), _text(s.last_checked_at), s.last_status.value,
+             _text(s.last_ok_at), _text(s.failing_since), s.consecutive_failures, int(s.failing))
+            for key, s in states.items()
+        ]  # fmt: skip
+        checked = sorted({c.key for c in checks})
         try:
             with self._db:
                 self._db.executemany(
                     "INSERT OR REPLACE INTO facts (key, observed_at, etag, payload) VALUES (?,?,?,?)",
-                    rows,
+                    fact_rows,
                 )
+                self._db.executemany("INSERT INTO checks VALUES (?,?,?,?,?)", check_rows)
+                self._db.executemany(
+                    "INSERT OR REPLACE INTO link_states VALUES (?,?,?,?,?,?,?,?)", state_rows
+                )
+                if checks:
+                    cutoff = _text(max(c.checked_at for c in checks) - HISTORY_MAX_AGE)
+                    self._db.executemany(_PRUNE, [(key, cutoff) for key in checked])
         except sqlite3.Error as exc:
             raise CacheError(f"{self.path}: cannot write the cache: {exc}") from exc
+
+    def _select_in(self, query: str, keys: list[str]) -> list[tuple[Any, ...]]:
+        """``query`` (with one ``IN ({})``) over ``keys``, in chunks under SQLite's limit on
+        host parameters."""
+        if self._db is None or not keys:
+            return []
+        rows: list[tuple[Any, ...]] = []
+        chunk = 500
+        for start in range(0, len(keys), chunk):
+            part = keys[start : start + chunk]
+            try:
+                rows += self._db.execute(query.format(",".join("?" * len(part))), part).fetchall()
+            except sqlite3.Error as exc:
+                raise CacheError(f"{self.path}: cannot read the cache: {exc}") from exc
+        return rows
 
     def close(self) -> None:
         if self._db is not None:
@@ -151,16 +240,65 @@ def _connect(path: Path, busy_timeout_s: float) -> sqlite3.Connection:
         if result != "ok":
             raise sqlite3.DatabaseError(f"integrity check failed: {result}")
         version = db.execute("PRAGMA user_version").fetchone()[0]
-        if version not in (0, SCHEMA_VERSION):
-            # Written by another enricher version: not ours to throw away.
-            raise sqlite3.OperationalError(
-                f"cache schema version {version} is not {SCHEMA_VERSION} (another enricher "
-                "version wrote it); use another --cache-dir or delete it"
+        if version > SCHEMA_VERSION:
+            # Written by a newer enricher: not ours to change or throw away.
+            raise CacheTooNew(
+                f"{path}: the cache was written by a newer enricher (cache schema {version}; "
+                f"this version reads up to {SCHEMA_VERSION}); upgrade enricher, or use another "
+                "--cache-dir"
             )
-        with db:
-            db.execute(_SCHEMA)
-            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-    except sqlite3.DatabaseError:
+        if version < SCHEMA_VERSION:
+            _migrate(db, version)
+    except (sqlite3.DatabaseError, CacheTooNew):
         db.close()
         raise
     return db
+
+
+def _migrate(db: sqlite3.Connection, version: int) -> None:
+    """Bring a cache from schema ``version`` (0: new) to ``SCHEMA_VERSION`` in one transaction:
+    a kill midway leaves the old schema, to be migrated next time. Facts are kept as they are."""
+    db.execute("BEGIN IMMEDIATE")  # DDL too: sqlite3 would otherwise autocommit each statement
+    try:
+        for statement in _SCHEMA:
+            db.execute(statement)
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    except BaseException:
+        db.rollback()
+        raise
+    db.commit()
+    if version:
+        log.info("cache migrated from schema %d to %d (facts kept)", version, SCHEMA_VERSION)
+
+
+_STATUSES = frozenset(status.value for status in Status)
+
+
+def _text(moment: datetime | None) -> str | None:
+    """A time as the history stores it: UTC, always with microseconds, so text order is time
+    order."""
+    if moment is None:
+        return None
+    return moment.astimezone(timezone.utc).isoformat(timespec="microseconds")
+
+
+def _moment(text: Any) -> datetime | None:
+    if not isinstance(text, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
+
+
+def _state(row: tuple[Any, ...]) -> LinkState | None:
+    first_seen, last_checked, status, last_ok, failing_since, failures, failing = row
+    first, last = _moment(first_seen), _moment(last_checked)
+    if first is None or last is None or status not in _STATUSES:
+        return None
+    return LinkState(
+        first_seen_at=first, last_checked_at=last, last_status=Status(status),
+        last_ok_at=_moment(last_ok), failing_since=_moment(failing_since),
+        consecutive_failures=int(failures), failing=bool(failing),
+    )  # fmt: skip

@@ -22,7 +22,7 @@ from typing import Any
 
 from . import __version__
 from .config import FORMATS, Settings, build_schedule, build_settings
-from .errors import ConfigError, InputError, Interrupted, LockError, WriteError
+from .errors import CacheTooNew, ConfigError, InputError, Interrupted, LockError, WriteError
 from .files import check_writable_folder, discover_digests, read_text_if_exists, write_report
 from .models import RunSummary
 from .net.redact import RedactingFilter
@@ -253,7 +253,7 @@ def _check(args: list[str], env: Mapping[str, str]) -> int:
         return _failed(exc, EXIT_USAGE)
     except ConfigError as exc:  # found only when the run starts: --changed-only outside git
         return _failed(f"configuration error: {exc}", EXIT_USAGE)
-    except (LockError, WriteError) as exc:
+    except (LockError, WriteError, CacheTooNew) as exc:
         return _failed(exc, EXIT_INCOMPLETE)
     except Interrupted:
         return exit_code_for(stop.reason)

@@ -41,6 +41,8 @@ DEFAULT_RETRY_BUDGET_S = 120.0
 Retry-After waits of up to a minute)."""
 DEFAULT_RATE_LIMIT_WAIT_S = 60.0
 """Longest wait for a GitHub quota reset; beyond it the remaining links are ``unreachable``."""
+DEFAULT_NOTIFY_TIMEOUT_S = 60.0
+"""A notification (a webhook, a mail) that takes longer than this is stuck: it is stopped."""
 DEFAULT_FAIL_ON = frozenset({Status.BROKEN, Status.INVALID})
 DAY_S = 86_400.0
 DEFAULT_TTL_S = {"web": DAY_S, "arxiv": 30 * DAY_S, "github": DAY_S}
@@ -90,6 +92,11 @@ class Settings:
     retry_budget_s: float = DEFAULT_RETRY_BUDGET_S
     rate_limit_wait_s: float = DEFAULT_RATE_LIMIT_WAIT_S
     fail_on: frozenset[Status] = DEFAULT_FAIL_ON
+    fail_after: int = 1
+    """A link fails the run only after this many failing checks in a row (``--fail-after``)."""
+    notify_command: str | None = None
+    """Run with ``sh -c`` after a run in which links changed, the JSON report on its stdin."""
+    notify_timeout_s: float = DEFAULT_NOTIFY_TIMEOUT_S
     format: str = "text"
     verbosity: int = 0
     """-1 quiet, 0 normal, 1+ verbose."""

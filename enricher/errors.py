@@ -6,6 +6,7 @@
     ├── ConfigError        bad flags, environment or config file (exit 2)
     ├── InputError         a path to check does not exist or is not readable (exit 2)
     ├── CacheError         the cache cannot be opened or rebuilt (exit 3)
+    │   └── CacheTooNew    a newer enricher wrote the cache: the run stops (exit 3)
     ├── WriteError         a record could not be written (exit 3)
     ├── LockError          the run lock cannot be used at all (exit 3)
     │   └── LockHeld       another run holds the lock (exit 3, naming it)
@@ -41,6 +42,10 @@ class InputError(EnricherError):
 
 class CacheError(EnricherError):
     """The cache file cannot be opened, even after moving a corrupt one aside."""
+
+
+class CacheTooNew(CacheError):
+    """The cache was written by a newer enricher: refused (exit 3), never changed."""
 
 
 class WriteError(EnricherError):

@@ -35,6 +35,25 @@ class Status(StrEnum):
         """
         return self in (Status.OK, Status.REDIRECTED, Status.BROKEN)
 
+    @property
+    def works(self) -> bool:
+        """The link worked when checked (``last_ok_at``; a failing link recovers on one)."""
+        return self in (Status.OK, Status.REDIRECTED)
+
+    @property
+    def is_failure(self) -> bool:
+        """The link did not work when checked: what ``failing_since`` and
+        ``consecutive_failures`` count (whatever ``--fail-on`` says; ``skipped`` is no check)."""
+        return self in (Status.BROKEN, Status.BLOCKED, Status.UNREACHABLE, Status.INVALID)
+
+
+class Change(StrEnum):
+    """How a link's standing under the ``--fail-on`` policy moved since the previous run."""
+
+    NEWLY_FAILING = "newly_failing"
+    RECOVERED = "recovered"
+    STILL_FAILING = "still_failing"
+
 
 @dataclass(frozen=True, slots=True)
 class Problem:
@@ -356,6 +375,44 @@ class CheckedLink:
     verdict: Verdict
     metadata: Metadata | None = None
     """The authority's object for the record, or None for kinds that add none (web)."""
+    history: LinkState | None = None
+    """The target's history as of this run; None for an entry never checked (invalid,
+    skipped) or a run without the cache."""
+    change: Change | None = None
+    """How its standing under ``--fail-on`` moved since the previous run."""
+
+    @property
+    def consecutive_failures(self) -> int:
+        """Failing checks in a row, this run's included (0 when it works)."""
+        return self.history.consecutive_failures if self.history is not None else 0
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One check of a target on the network, as the history keeps it."""
+
+    key: str
+    checked_at: datetime
+    status: Status
+    http_status: int | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LinkState:
+    """What the history says about one target as of its latest check (``history`` rules)."""
+
+    first_seen_at: datetime
+    last_checked_at: datetime
+    last_status: Status
+    last_ok_at: datetime | None = None
+    failing_since: datetime | None = None
+    """Start of the current run of failing checks; None when the latest check worked."""
+    consecutive_failures: int = 0
+    failing: bool = False
+    """Its standing under ``--fail-on`` at the latest check that said anything (a check that
+    is neither a failure under the policy nor working, e.g. ``unreachable`` by default, keeps
+    the standing): what ``changes`` compares against."""
 
 
 class Progress(Protocol):
@@ -410,6 +467,10 @@ class RunSummary:
     """Asked to stop (a signal) before the end: records not yet written were left as they were."""
     fail_on: frozenset[Status] = frozenset({Status.BROKEN, Status.INVALID})
     """The statuses that failed the run (``--fail-on``): reports mark those as errors."""
+    fail_after: int = 1
+    """Failing checks in a row before a link fails the run (``--fail-after``)."""
+    history_known: bool = True
+    """False for a run without a usable cache: it cannot tell what changed."""
 
     @property
     def total_links(self) -> int:

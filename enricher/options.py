@@ -419,6 +419,28 @@ OPTIONS: tuple[Option, ...] = (
         "(default `broken,invalid`)",
     ),
     Option(
+        flag="--fail-after", key="fail-after", setting="fail_after", parse=_positive_int,
+        metavar="N",
+        help="a link fails the run only once it has failed N checks in a row (default: 1)",
+        doc="a link fails the run only after N failing checks in a row; one still under N is "
+        "reported as failing with its count (default 1; see History and changes)",
+    ),
+    Option(
+        flag="--notify-command", key="notify-command", setting="notify_command", parse=_text,
+        metavar="CMD",
+        help="after a run in which links changed, run CMD (sh -c) with the JSON report on "
+        "its stdin",
+        doc="after a run in which a link newly failed or recovered, run CMD with `sh -c`, the "
+        "JSON report on its standard input; its failure is logged, never fails the run",
+    ),
+    Option(
+        flag="--notify-timeout", key="notify-timeout", setting="notify_timeout_s",
+        parse=_positive_float, metavar="SECONDS",
+        help="stop the notify command after this long (default: 60)",
+        doc="the notify command is stopped (its whole process group) after this long "
+        "(default 60)",
+    ),
+    Option(
         flag="--lock-timeout", key="lock-timeout", env="ENRICHER_LOCK_TIMEOUT",
         setting="lock_timeout_s", parse=_non_negative_float, metavar="SECONDS",
         help="wait this long for another run to release the cache (default: 0, exit 3 at once)",

@@ -13,10 +13,11 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import sniffio
@@ -24,6 +25,7 @@ import sniffio
 from .authorities import (
     AUTHORITIES,
     authority_of,
+    describe,
     judge,
     partition_by_freshness,
     plan_targets,
@@ -41,11 +43,14 @@ from .files import (
     read_text_if_exists,
     write_atomic,
 )
+from .history import advance, change, needs_confirming, state_from_record
 from .models import (
     CachedFact,
+    Check,
     CheckedLink,
     DigestResult,
     LinkEntry,
+    LinkState,
     LookupResult,
     NoProgress,
     Observed,
@@ -53,6 +58,7 @@ from .models import (
     Progress,
     RunSummary,
     Settled,
+    Status,
     Target,
     Unanswered,
     Verdict,
@@ -61,11 +67,20 @@ from .net.context import Clocks, NetContext, RequestCounter
 from .net.tuning import fewer_collections
 from .net.watch import NetworkWatch
 from .ops.changed import changed_digests
+from .ops.notify import notify_changes
 from .ops.status_file import SchedulerInfo
 from .ops.stopping import StopRequest
 from .ops.supervise import supervised
-from .records import build_record, iso, record_name, same_content, to_json
-from .summary import EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE, summarise, tally
+from .records import (
+    build_record,
+    iso,
+    links_by_url,
+    record_name,
+    remembered,
+    same_content,
+    to_json,
+)
+from .summary import EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE, changes_line, summarise, tally
 
 __all__ = ["EXIT_INCOMPLETE", "EXIT_OK", "EXIT_USAGE", "Clocks", "Progress", "run"]
 
@@ -110,10 +125,13 @@ def run(
         return _run(settings, paths, clocks, progress, web_transport, stop, trigger)
 
     if not settings.use_cache:
-        return work()
-    return supervised(
-        work, settings, paths, clocks=clocks, stop=stop, trigger=trigger, scheduler=scheduler
-    )
+        summary = work()
+    else:
+        summary = supervised(
+            work, settings, paths, clocks=clocks, stop=stop, trigger=trigger, scheduler=scheduler
+        )
+    notify_changes(summary, settings)  # after the lock is released: a slow hook blocks no run
+    return summary
 
 
 @dataclass
@@ -121,10 +139,20 @@ class _Findings:
     """What the run knows about each unique target; every verdict is derived here, once."""
 
     progress: Progress
+    now: Callable[[], datetime]
     verdicts: dict[str, Verdict] = field(default_factory=dict)
     facts: dict[str, Observed] = field(default_factory=dict)
+    last_known: dict[str, Observed] = field(default_factory=dict)
+    """Older observations from the cache, however stale: what a record keeps showing (with
+    its ``observed_at``) when this run's lookup found nothing."""
+    states: dict[str, LinkState] = field(default_factory=dict)
+    """Each target's history state before this run."""
     to_store: list[CachedFact] = field(default_factory=list)
     """New observations whose verdict may be reused (``Status.is_cacheable``)."""
+    checks: list[Check] = field(default_factory=list)
+    """This run's checks on the network, for the history."""
+    history_known: bool = True
+    """False without a usable cache: no history, so no changes can be told."""
 
     def known(self, target: Target, result: LookupResult) -> Verdict:
         """Take a result (from the cache, or ``found`` below) and judge it."""
@@ -134,11 +162,25 @@ class _Findings:
         return verdict
 
     def found(self, target: Target, result: LookupResult) -> None:
-        """A lookup's result, as it arrives: judged, queued for the cache, shown."""
+        """A lookup's result, as it arrives: judged, queued for the cache and the history,
+        shown."""
         verdict = self.known(target, result)
         if isinstance(result, Observed) and verdict.status.is_cacheable:
             self.to_store.append(to_cache(target, result))
+        self.checks.append(
+            Check(target.key, verdict.checked_at or self.now(), verdict.status,
+                  verdict.http_status, verdict.reason)
+        )  # fmt: skip
         self.progress.advance(authority_of(target).label(target), verdict.status)
+
+    def new_states(self, fail_on: frozenset[Status]) -> dict[str, LinkState]:
+        """Each checked target's state after this run's check."""
+        states: dict[str, LinkState] = {}
+        for check in self.checks:
+            states[check.key] = advance(
+                states.get(check.key, self.states.get(check.key)), check, fail_on
+            )
+        return states
 
 
 def _run(
@@ -156,15 +198,18 @@ def _run(
     detail = logging.DEBUG if trigger == "scheduled" else logging.INFO
     digests, errors = read_digests(paths, settings)
     plan = plan_targets((e for digest in digests for e in digest.entries), settings)
+    earlier = _earlier_records(digests)
 
-    findings = _Findings(progress)
+    findings = _Findings(progress, clocks.now)
     # The arXiv edge runs in a thread: its pacing sleep ends at once on a stop.
     clocks = replace(clocks, sync_sleep=stop.interruptible(clocks.sync_sleep))
     context = NetContext(settings, clocks, NetworkWatch(), RequestCounter())
     interrupted = stop.requested
     cache = Cache.open_or_none(settings, started_at, errors)
     try:
-        to_check, previous = _answer_from_cache(plan, cache, settings, started_at, findings, errors)
+        to_check, previous = _answer_from_cache(
+            plan, cache, settings, started_at, findings, errors, earlier
+        )
         if to_check and not interrupted:
             log.log(detail, "checking %d of %d unique targets (%d from cache)", len(to_check),
                     len(plan.targets), len(plan.targets) - len(to_check))  # fmt: skip
@@ -175,19 +220,23 @@ def _run(
                     interrupted = asyncio.run(_look_up(to_check, lookup, stop))
             finally:
                 progress.stop()
-            try:
-                # Even an interrupted run keeps what it learned: the next one starts there.
-                cache.put_many(findings.to_store)
-            except CacheError as exc:
-                # The verdicts are good; only the next run's savings are lost. Still an
-                # error (exit 3): a cache that cannot be written will not fix itself.
-                errors.append(str(exc))
+        new_states = findings.new_states(settings.fail_on)
+        try:
+            # Even an interrupted run keeps what it learned: the next one starts there.
+            cache.save(findings.to_store, findings.checks, new_states)
+        except CacheError as exc:
+            # The verdicts are good; only the next run's savings are lost. Still an
+            # error (exit 3): a cache that cannot be written will not fix itself.
+            errors.append(str(exc))
     finally:
         cache.close()
 
     results: list[DigestResult] = []
     for digest in digests:
-        links = tuple(_checked(entry, plan, findings, interrupted) for entry in digest.entries)
+        links = tuple(
+            _checked(entry, plan, findings, settings, new_states, earlier, interrupted)
+            for entry in digest.entries
+        )
         # The safe point: between files. After a stop, the rest keep their old records.
         interrupted = interrupted or stop.requested
         record_path = digest.path.with_name(record_name(digest.path.name))
@@ -206,9 +255,20 @@ def _run(
         results, settings, errors, network_looked_down=context.watch.looked_down,
         requests=context.counter.counts, started_at=started_at,
         duration_s=time.monotonic() - began, interrupted=interrupted,
+        history_known=findings.history_known,
     )  # fmt: skip
     _log_end(summary, results, stop, clocks.now())
     return summary
+
+
+def _earlier_records(digests: list[ReadDigest]) -> dict[str, Mapping[str, Any]]:
+    """The links of the records already beside the digests, by URL: what they knew is kept
+    through an outage, and their history dates through a lost cache."""
+    earlier: dict[str, Mapping[str, Any]] = {}
+    for digest in digests:
+        record = read_text_if_exists(digest.path.with_name(record_name(digest.path.name)))
+        earlier.update(links_by_url(record))
+    return earlier
 
 
 def _answer_from_cache(
@@ -218,18 +278,42 @@ def _answer_from_cache(
     now: datetime,
     findings: _Findings,
     errors: list[str],
+    earlier: Mapping[str, Mapping[str, Any]],
 ) -> tuple[list[Target], dict[str, Observed]]:
     """Let the cache answer what it knows; returns the targets to look up and their stale
-    observations (whose ETags may save a request)."""
+    observations (whose ETags may save a request). Also loads each target's history state
+    (seeded from an earlier record when the cache has none)."""
+    keys = list(plan.targets)
+    findings.history_known = cache.path is not None
     try:
-        cached = cache.get_many(list(plan.targets))
+        cached = cache.get_many(keys)
+        findings.states = cache.get_states(keys)
     except CacheError as exc:
         log.warning("%s; checking everything afresh", exc)
         errors.append(str(exc))
         cached = {}
+        findings.history_known = False
+    urls = {target.key: entry.url for entry, target in plan.decisions.items()
+            if not isinstance(target, Settled) and entry.url is not None}  # fmt: skip
+    for key in keys:
+        seen = earlier.get(urls.get(key, ""))
+        if key not in findings.states and seen is not None:
+            seeded = state_from_record(seen, settings.fail_on)
+            if seeded is not None:
+                findings.states[key] = seeded
     known, to_check, previous = partition_by_freshness(plan.targets, cached, settings, now)
     for key, result in known.items():
-        findings.known(plan.targets[key], result)
+        target = plan.targets[key]
+        if not settings.offline and needs_confirming(
+            findings.states.get(key), judge(target, result).status, settings.fail_on,
+            settings.fail_after,
+        ):  # fmt: skip
+            to_check.append(target)  # --fail-after wants this failure seen again
+            if isinstance(result, Observed):
+                previous[key] = result
+            continue
+        findings.known(target, result)
+    findings.last_known = dict(previous)
     return to_check, previous
 
 
@@ -262,9 +346,16 @@ async def _look_up(targets: list[Target], lookup: Lookup, stop: StopRequest) -> 
 
 
 def _checked(
-    entry: LinkEntry, plan: Plan, findings: _Findings, interrupted: bool = False
+    entry: LinkEntry,
+    plan: Plan,
+    findings: _Findings,
+    settings: Settings,
+    new_states: Mapping[str, LinkState],
+    earlier: Mapping[str, Mapping[str, Any]],
+    interrupted: bool = False,
 ) -> CheckedLink:
-    """One entry's line of the record: its target's verdict and its authority's object."""
+    """One entry's line of the record: its target's verdict, history and change, and its
+    authority's object (the last one known, when this run learned nothing)."""
     decision = plan.decisions[entry]
     if isinstance(decision, Settled):
         return CheckedLink(entry, decision.kind, None, decision.verdict)
@@ -274,8 +365,18 @@ def _checked(
         not_checked = "stopped before it was checked" if interrupted else "not checked"
         verdict = judge(target, Unanswered(not_checked))
     observed = findings.facts.get(target.key)
-    metadata = authority_of(target).metadata(target, observed.fact if observed else None)
-    return CheckedLink(entry, target.kind, target.id, verdict, metadata)
+    metadata = describe(target, observed)
+    if metadata is not None and metadata[1] is None:
+        stale = findings.last_known.get(target.key)
+        if stale is not None:
+            metadata = describe(target, stale)
+        metadata = remembered(metadata, earlier.get(entry.url or ""))
+    before = findings.states.get(target.key)
+    return CheckedLink(
+        entry, target.kind, target.id, verdict, metadata,
+        history=new_states.get(target.key, before),
+        change=change(before, verdict.status, settings.fail_on) if findings.history_known else None,
+    )  # fmt: skip
 
 
 def _write_record(
@@ -331,8 +432,8 @@ def _log_end(
     from .ops.status_file import outcome_of
 
     log.info(
-        "run done: %s to %s (%.1f s): %d links, %s; %d requests; %s (exit %d)",
+        "run done: %s to %s (%.1f s): %d links, %s; %d requests; %s; %s (exit %d)",
         iso(summary.started_at), iso(ended_at), summary.duration_s, summary.total_links,
         tally(tuple(link for r in results for link in r.links)), requests,
-        outcome_of(summary), summary.exit_code,
+        changes_line(summary), outcome_of(summary), summary.exit_code,
     )  # fmt: skip

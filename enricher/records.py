@@ -10,10 +10,11 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
 
-from .models import CheckedLink, Problem, Status
+from .models import CheckedLink, Metadata, Problem, Status
 
 SCHEMA_VERSION = 1
 """Bumped only on an incompatible change. A new field comes with an update of
@@ -47,6 +48,7 @@ def link_json(link: CheckedLink, with_metadata: bool = True) -> dict[str, Any]:
     """One entry of ``links``; the link's authority adds its object last (``arxiv``,
     ``github``), unless ``with_metadata`` is off (``--check-only``)."""
     verdict = link.verdict
+    history = link.history
     item: dict[str, Any] = {
         "line": link.entry.line,
         "label": link.entry.label,
@@ -60,11 +62,48 @@ def link_json(link: CheckedLink, with_metadata: bool = True) -> dict[str, Any]:
         "suggested_url": verdict.suggested_url,
         "redirects": [{"status": hop.status, "url": hop.url} for hop in verdict.redirects],
         "checked_at": iso(verdict.checked_at),
+        "first_seen_at": iso(history.first_seen_at) if history else None,
+        "last_ok_at": iso(history.last_ok_at) if history else None,
+        "failing_since": iso(history.failing_since) if history else None,
     }
     if with_metadata and link.metadata is not None:
         key, value = link.metadata
         item[key] = copy.deepcopy(value)  # the record is the caller's to change
     return item
+
+
+def links_by_url(record_text: str | None) -> dict[str, Mapping[str, Any]]:
+    """The links of an earlier record by URL (what it knew, to keep through an outage); empty
+    for no record or one that is not ours."""
+    if record_text is None:
+        return {}
+    try:
+        record = json.loads(record_text)
+    except ValueError:
+        return {}
+    links = record.get("links") if isinstance(record, dict) else None
+    if not isinstance(links, list):
+        return {}
+    return {
+        link["url"]: link
+        for link in links
+        if isinstance(link, dict) and isinstance(link.get("url"), str)
+    }
+
+
+def remembered(metadata: Metadata | None, earlier: Mapping[str, Any] | None) -> Metadata | None:
+    """``metadata``, or when it knows nothing (``(key, None)``) the object an earlier record
+    of the link held: records never forget. An object from before ``observed_at`` existed is
+    dated by that link's ``checked_at``."""
+    if metadata is None or metadata[1] is not None or earlier is None:
+        return metadata
+    key = metadata[0]
+    old = earlier.get(key)
+    if not isinstance(old, dict):
+        return metadata
+    value = copy.deepcopy(old)
+    value.setdefault("observed_at", earlier.get("checked_at"))
+    return key, value
 
 
 def build_record(

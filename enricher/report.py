@@ -7,8 +7,9 @@ import re
 import xml.etree.ElementTree as ET
 from typing import Any
 
-from .models import CheckedLink, DigestResult, RunSummary, Status
+from .models import Change, CheckedLink, DigestResult, RunSummary, Status
 from .records import iso, status_counts
+from .summary import changed, changes_line, fails_run
 
 REPORT_SCHEMA_VERSION = 1
 
@@ -41,8 +42,21 @@ def non_ok(summary: RunSummary) -> list[tuple[DigestResult, CheckedLink]]:
     ]
 
 
-def link_line(path: str, link: CheckedLink) -> str:
-    """``path:line: status: label url (reason) -> suggested``: what an editor jumps to."""
+def streak(link: CheckedLink, summary: RunSummary) -> str | None:
+    """``3 failing checks in a row``, and when ``--fail-after`` still spares the link, when it
+    will fail the run; None for a link whose latest check did not fail."""
+    count = link.consecutive_failures
+    if not count:
+        return None
+    text = f"{count} failing check{'s' if count != 1 else ''} in a row"
+    if link.verdict.status in summary.fail_on and not fails_run(summary, link):
+        text += f"; fails the run at {summary.fail_after}"
+    return text
+
+
+def link_line(path: str, link: CheckedLink, summary: RunSummary | None = None) -> str:
+    """``path:line: status: label url (reason) -> suggested [streak]``: what an editor jumps
+    to."""
     verdict = link.verdict
     parts = [f"{path}:{link.entry.line}: {verdict.status.value}:"]
     if link.entry.label:
@@ -53,6 +67,9 @@ def link_line(path: str, link: CheckedLink) -> str:
         parts.append(f"({verdict.reason})")
     if verdict.suggested_url and verdict.status is Status.REDIRECTED:
         parts.append(f"-> {verdict.suggested_url}")
+    count = streak(link, summary) if summary is not None else None
+    if count:
+        parts.append(f"[{count}]")
     return " ".join(parts)
 
 
@@ -85,7 +102,14 @@ def format_text(summary: RunSummary, *, brief: bool = False) -> str:
     lines.append(f"Summary: {_counts_line(summary)}")
     if summary.network_unavailable:
         lines.append(f"warning: {NETWORK_DOWN_NOTE}")
-    lines += [visible(link_line(digest.path, link)) for digest, link in non_ok(summary)]
+    lines.append(changes_line(summary))
+    lists = changed(summary)
+    for change, title in ((Change.NEWLY_FAILING, "newly broken"), (Change.RECOVERED, "recovered")):
+        lines += [
+            visible(f"  {title}: {link_line(digest.path, link, summary)}")
+            for digest, link in lists[change]
+        ]
+    lines += [visible(link_line(digest.path, link, summary)) for digest, link in non_ok(summary)]
     return "\n".join(lines) + "\n"
 
 
@@ -101,6 +125,9 @@ def _link_json(path: str, link: CheckedLink) -> dict[str, Any]:
         "reason": verdict.reason,
         "http_status": verdict.http_status,
         "suggested_url": verdict.suggested_url,
+        "consecutive_failures": link.consecutive_failures,
+        "failing_since": iso(link.history.failing_since) if link.history else None,
+        "change": link.change.value if link.change else None,
     }
 
 
@@ -129,6 +156,11 @@ def format_json(summary: RunSummary) -> str:
             {"file": p.path, "line": p.line, "message": p.message} for p in summary.problems
         ],
         "errors": list(summary.errors),
+        "fail_after": summary.fail_after,
+        "changes": {
+            change.value: [_link_json(digest.path, link) for digest, link in links]
+            for change, links in changed(summary).items()
+        },
         "links": [_link_json(digest.path, link) for digest, link in non_ok(summary)],
     }
     return json.dumps(report, ensure_ascii=False, indent=2) + "\n"
@@ -155,7 +187,7 @@ def _command(kind: str, message: str, **properties: str | int) -> str:
     return visible(f"::{kind}{' ' + props if props else ''}::{escape_data(message)}")
 
 
-def _link_message(link: CheckedLink) -> str:
+def _link_message(link: CheckedLink, summary: RunSummary) -> str:
     verdict = link.verdict
     parts = [link.entry.label or "", link.entry.url or "(no URL)"]
     text = " ".join(p for p in parts if p)
@@ -163,12 +195,16 @@ def _link_message(link: CheckedLink) -> str:
         text += f": {verdict.reason}"
     if verdict.suggested_url and verdict.status is Status.REDIRECTED:
         text += f"; now at {verdict.suggested_url}"
+    count = streak(link, summary)
+    if count:
+        text += f" ({count})"
     return text
 
 
 def format_github(summary: RunSummary) -> str:
     """Annotations on the digest lines of a pull request: ``::error`` for links that fail the
-    policy, ``::warning`` for redirected, blocked and unreachable ones, then one plain line."""
+    run, ``::warning`` for redirected, blocked and unreachable ones and for failing ones that
+    ``--fail-after`` still spares; newly failing links first; then one plain line."""
     lines = [_command("error", f"enricher: {error}") for error in summary.errors]
     lines += [
         _command("warning", problem.message, file=problem.path, line=problem.line,
@@ -177,19 +213,24 @@ def format_github(summary: RunSummary) -> str:
     ]  # fmt: skip
     if summary.network_unavailable:
         lines.append(_command("warning", f"enricher: {NETWORK_DOWN_NOTE}"))
-    for digest, link in non_ok(summary):
+    ordered = sorted(non_ok(summary), key=lambda pair: pair[1].change is not Change.NEWLY_FAILING)
+    for digest, link in ordered:
         status = link.verdict.status
-        if status in summary.fail_on:
+        if fails_run(summary, link):
             kind = "error"
-        elif status in WARNING_STATUSES:
+        elif status in WARNING_STATUSES or status in summary.fail_on:
             kind = "warning"
         else:
             continue
+        title = f"{status.value} link"
+        if link.change is Change.NEWLY_FAILING:
+            title = f"newly {title}"
         lines.append(
-            _command(kind, _link_message(link), file=digest.path, line=link.entry.line,
-                     title=f"{status.value} link")
+            _command(kind, _link_message(link, summary), file=digest.path, line=link.entry.line,
+                     title=title)
         )  # fmt: skip
     lines.append(f"enricher: {summary.total_links} links; {_counts_line(summary)}")
+    lines.append(f"enricher: {changes_line(summary)}")
     return "\n".join(lines) + "\n"
 
 
@@ -221,11 +262,11 @@ def format_junit(summary: RunSummary) -> str:
                 file=_xml_text(digest.path), line=str(link.entry.line), time="0.000",
             )  # fmt: skip
             counts["tests"] += 1
-            message = _xml_text(f"{verdict.status.value}: {_link_message(link)}")
-            if verdict.status in summary.fail_on:
+            message = _xml_text(f"{verdict.status.value}: {_link_message(link, summary)}")
+            if fails_run(summary, link):
                 counts["failures"] += 1
                 failure = ET.SubElement(case, "failure", message=message, type=verdict.status.value)
-                failure.text = _xml_text(link_line(digest.path, link))
+                failure.text = _xml_text(link_line(digest.path, link, summary))
             elif verdict.status is Status.SKIPPED:
                 counts["skipped"] += 1
                 ET.SubElement(case, "skipped", message=message)
@@ -285,10 +326,17 @@ def _code_span(text: str) -> str:
     return f"{fence}{pad}{text}{pad}{fence}"
 
 
+def _md_item(path: str, link: CheckedLink) -> str:
+    """``- `path:line` label <url> (status)``: one link of a changes list."""
+    parts = [_code_span(f"{path}:{link.entry.line}"), _cell(link.entry.label),
+             _md_link(link.entry.url), f"({link.verdict.status.value})"]  # fmt: skip
+    return "- " + " ".join(part for part in parts if part)
+
+
 def format_markdown(summary: RunSummary) -> str:
     """A report a person reads (a PR comment, a job summary): totals, then per digest a
     table of the links that are not ok."""
-    fails = any(summary.counts.get(s, 0) for s in summary.fail_on)
+    fails = any(fails_run(summary, link) for digest in summary.digests for link in digest.links)
     verdict = "failed" if fails else "passed"
     policy = ", ".join(s.value for s in Status if s in summary.fail_on) or "never"
     lines = [
@@ -305,6 +353,12 @@ def format_markdown(summary: RunSummary) -> str:
         lines += ["", f"> **Warning:** {NETWORK_DOWN_NOTE}."]
     for error in summary.errors:
         lines += ["", f"> **Error:** {_cell(error)}"]
+    lines += ["", f"**{changes_line(summary).capitalize()}.**"]
+    lists = changed(summary)
+    for change, title in ((Change.NEWLY_FAILING, "Newly broken"), (Change.RECOVERED, "Recovered")):
+        if lists[change]:
+            lines += ["", f"{title}:", ""]
+            lines += [_md_item(digest.path, link) for digest, link in lists[change]]
     by_digest: dict[str, list[CheckedLink]] = {}
     for digest, link in non_ok(summary):
         by_digest.setdefault(digest.path, []).append(link)
@@ -313,17 +367,18 @@ def format_markdown(summary: RunSummary) -> str:
             "",
             f"### {_code_span(path)}",
             "",
-            "| line | label | link | status | reason | suggested URL |",
-            "|---:|---|---|---|---|---|",
+            "| line | label | link | status | reason | suggested URL | failing checks in a row |",
+            "|---:|---|---|---|---|---|---:|",
         ]
         for link in links:
             verdict_ = link.verdict
             status = verdict_.status.value
-            if verdict_.status in summary.fail_on:
+            if fails_run(summary, link):
                 status = f"**{status}**"
             lines.append(
                 f"| {link.entry.line} | {_cell(link.entry.label)} | {_md_link(link.entry.url)} "
-                f"| {status} | {_cell(verdict_.reason)} | {_md_link(verdict_.suggested_url)} |"
+                f"| {status} | {_cell(verdict_.reason)} | {_md_link(verdict_.suggested_url)} "
+                f"| {_cell(streak(link, summary))} |"
             )
     if not by_digest:
         lines += ["", "Every link is ok."]

@@ -194,8 +194,10 @@ def test_github_format_annotates_lines_and_fills_the_job_summary(
     )  # fmt: skip
     assert result.returncode == 1
     lines = result.stdout.splitlines()
-    assert f"::error file={digest},line=7,title=broken link::Gone http" in lines[1]
-    assert lines[0].startswith(f"::warning file={digest},line=6,title=redirected link::")
+    # The newly broken link comes first, named so, whatever its line.
+    assert lines[0].startswith(f"::error file={digest},line=7,title=newly broken link::Gone http")
+    assert lines[1].startswith(f"::warning file={digest},line=6,title=redirected link::")
+    assert lines[-1] == "enricher: changes since last run: 1 newly broken, 0 recovered"
     summary = step_summary.read_text(encoding="utf-8")
     assert summary.startswith("earlier step\n## enricher link report")  # appended, not replaced
     assert "| 7 | Gone |" in summary

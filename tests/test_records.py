@@ -11,14 +11,14 @@ from typing import Any
 
 import pytest
 
-from enricher.authorities.arxiv import ARXIV
-from enricher.authorities.github import GITHUB
+from enricher.authorities import describe
 from enricher.models import (
     ArxivTarget,
     CheckedLink,
     GithubTarget,
     LinkEntry,
     Metadata,
+    Observed,
     Problem,
     Redirect,
     Status,
@@ -59,12 +59,12 @@ LINKS = (
     link(
         3, "MEDUSA", "https://arxiv.org/abs/2401.10774v2", "arxiv",
         Verdict(Status.OK, http_status=200, final_url=PAPER.abs_url, checked_at=OBSERVED),
-        "2401.10774", ARXIV.metadata(ArxivTarget("2401.10774", 2), PAPER),
+        "2401.10774", describe(ArxivTarget("2401.10774", 2), Observed(PAPER, OBSERVED)),
     ),
     link(
         4, "Qwen-VL", "https://github.com/QwenLM/Qwen-VL", "github",
         Verdict(Status.OK, http_status=200, final_url=REPO.html_url, checked_at=OBSERVED),
-        "QwenLM/Qwen-VL", GITHUB.metadata(GithubTarget("QwenLM", "Qwen-VL"), REPO),
+        "QwenLM/Qwen-VL", describe(GithubTarget("QwenLM", "Qwen-VL"), Observed(REPO, OBSERVED)),
     ),
     link(
         5, "通义灵码", "https://tongyi.aliyun.com/lingma", "web",

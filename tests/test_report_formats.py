@@ -16,9 +16,11 @@ from pathlib import Path
 import pytest
 
 from enricher.models import (
+    Change,
     CheckedLink,
     DigestResult,
     LinkEntry,
+    LinkState,
     Problem,
     RunSummary,
     Status,
@@ -39,7 +41,17 @@ def link(path: str, line: int, label: str | None, url: str | None, status: Statu
     )  # fmt: skip
 
 
+SEEN = datetime(2026, 11, 1, 9, 0, tzinfo=timezone.utc)
+
+
+def failing(times: int, status: Status, since: datetime = SEEN) -> LinkState:
+    """A history with ``times`` failing checks in a row since ``since``."""
+    return LinkState(SEEN, since, status, None, since, times, True)
+
+
 def fixed_summary() -> RunSummary:
+    """One run of everything: every status, ``--fail-after 2``, a link newly broken (its first
+    failing check: spared), one still failing (its third), one recovered."""
     week = (
         link(WEEK, 3, "MEDUSA", "https://arxiv.org/abs/2401.10774", Status.OK),
         link(WEEK, 4, "大模型综述", "https://example.org/a%20b,c:d?q=1,2", Status.BROKEN,
@@ -53,6 +65,13 @@ def fixed_summary() -> RunSummary:
         link(WEEK, 9, "Flaky", "https://down.example/", Status.UNREACHABLE, "timed out"),
         link(WEEK, 10, "Vec<T> & <think>", "https://example.org/b|c", Status.BROKEN, "gone (410)"),
     )  # fmt: skip
+    week = (
+        replace(week[0], history=LinkState(SEEN, SEEN, Status.OK, SEEN), change=Change.RECOVERED),
+        replace(week[1], history=failing(1, Status.BROKEN), change=Change.NEWLY_FAILING),
+        *week[2:6],
+        replace(week[6], history=failing(2, Status.UNREACHABLE)),
+        replace(week[7], history=failing(3, Status.BROKEN), change=Change.STILL_FAILING),
+    )
     other = (link(OTHER, 2, "Fine", "https://example.com/", Status.OK),)
     counts = {status: 0 for status in Status}
     for item in week + other:
@@ -70,6 +89,7 @@ def fixed_summary() -> RunSummary:
         errors=("cache/enricher.sqlite3: cannot write: disk full",),
         started_at=datetime(2026, 11, 22, 9, 0, tzinfo=timezone.utc),
         duration_s=1.25,
+        fail_after=2,
     )  # fmt: skip
 
 
@@ -86,14 +106,21 @@ def test_github_escapes_what_the_runner_would_misread() -> None:
     assert escape_data("100% done\r\nnext") == "100%25 done%0D%0Anext"
     assert escape_property("a,b:c%") == "a%2Cb%3Ac%25"
     lines = FORMATTERS["github"](fixed_summary()).splitlines()
-    broken = next(line for line in lines if "line=4," in line)
+    broken = next(line for line in lines if "line=10," in line)
     assert broken.startswith(
-        "::error file=digests/第12周%2C notes%3Av2.txt,line=4,title=broken link::"
+        "::error file=digests/第12周%2C notes%3Av2.txt,line=10,title=broken link::"
     )
-    assert broken.endswith("大模型综述 https://example.org/a%2520b,c:d?q=1,2: not found (404)")
+    assert broken.endswith("https://example.org/b|c: gone (410) (3 failing checks in a row)")
+    # Newly broken comes first, and as a warning: --fail-after 2 spares its first failure.
+    newly = next(line for line in lines if "title=" in line and "link" in line)
+    assert newly.startswith(
+        "::warning file=digests/第12周%2C notes%3Av2.txt,line=4,title=newly broken link::"
+    )
+    assert newly.endswith("https://example.org/a%2520b,c:d?q=1,2: not found (404) "
+                          "(1 failing check in a row; fails the run at 2)")  # fmt: skip
     assert "URL is missing%0Aafter the title" in next(x for x in lines if "line=7," in x)
     kinds = [line.split(" ", 1)[0] for line in lines if "title=" in line and "link" in line]
-    assert kinds == ["::error", "::warning", "::warning", "::error", "::warning", "::error"]
+    assert kinds == ["::warning", "::warning", "::warning", "::error", "::warning", "::error"]
     assert lines[0] == "::error::enricher: cache/enricher.sqlite3: cannot write: disk full"
     assert not any("line=8," in line for line in lines)  # skipped: no annotation
 
@@ -102,16 +129,19 @@ def test_junit_parses_back_with_the_right_counts() -> None:
     root = ET.fromstring(FORMATTERS["junit"](fixed_summary()).encode("utf-8"))
     assert root.tag == "testsuites"
     totals = [root.get(k) for k in ("tests", "failures", "skipped", "errors")]
-    assert totals == ["10", "3", "1", "1"]  # 9 links and the run error
+    # 9 links and the run error; line 4 is broken but spared by --fail-after 2: no failure
+    assert totals == ["10", "2", "1", "1"]
     suites = root.findall("testsuite")
     assert [s.get("name") for s in suites] == [WEEK, OTHER, "enricher run"]
     for key in ("tests", "failures", "skipped", "errors"):  # the suites add up to the total
         assert sum(int(s.get(key) or 0) for s in suites) == int(root.get(key) or 0)
     assert all(case.get("time") == "0.000" for case in root.iter("testcase"))
     failing = [c.get("line") for c in root.iter("testcase") if c.find("failure") is not None]
-    assert failing == ["4", "7", "10"]
-    broken = next(c for c in root.iter("testcase") if c.get("line") == "4")
-    assert broken.get("name") == "line 4: 大模型综述"
+    assert failing == ["7", "10"]  # line 4 is spared by --fail-after 2
+    spared = next(c for c in root.iter("testcase") if c.get("line") == "4")
+    assert spared.get("name") == "line 4: 大模型综述"
+    assert "fails the run at 2" in (spared.findtext("system-out") or "")
+    broken = next(c for c in root.iter("testcase") if c.get("line") == "10")
     assert broken.find("failure").get("type") == "broken"  # type: ignore[union-attr]
 
 
@@ -127,7 +157,7 @@ def test_markdown_tables_survive_pipes_and_newlines() -> None:
     assert "| 5 | Moved \\| page | <http://example.org/old> | redirected |" in text
     assert "URL is missing after the title" in text
     table_rows = [line for line in text.splitlines() if line.startswith("| 4 ")]
-    assert table_rows[0].count(" | ") == 5  # six cells, none split by the URL's commas
+    assert table_rows[0].count(" | ") == 6  # seven cells, none split by the URL's commas
     assert "| 10 | Vec&lt;T&gt; &amp; &lt;think&gt; | <https://example.org/b%7Cc> |" in text
 
 

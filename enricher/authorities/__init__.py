@@ -19,6 +19,7 @@ from ..models import (
     InvalidTarget,
     LinkEntry,
     LookupResult,
+    Metadata,
     Observed,
     Plan,
     Settled,
@@ -27,6 +28,7 @@ from ..models import (
     Unanswered,
     Verdict,
 )
+from ..records import iso
 from ..urls import parse_url
 from ..verdicts import unreachable
 from .arxiv import ARXIV
@@ -100,6 +102,18 @@ def judge(target: Target, result: LookupResult) -> Verdict:
     if isinstance(result, Observed):
         return authority_of(target).verdict(target, result)
     return unreachable(result.reason, network_level=result.network_level)
+
+
+def describe(target: Target, observed: Observed | None) -> Metadata | None:
+    """The authority's object for a link's record, with ``observed_at`` inside it saying when
+    its facts were seen (they may be older than the verdict: see ``last_known``)."""
+    metadata = authority_of(target).metadata(target, observed.fact if observed else None)
+    if metadata is None:
+        return None
+    key, value = metadata
+    if value is not None and observed is not None:
+        value = {**value, "observed_at": iso(observed.observed_at)}
+    return key, value
 
 
 def to_cache(target: Target, observed: Observed) -> CachedFact:

@@ -16,6 +16,7 @@ Document (``version`` 1)::
         "exit_code": 0 | 1 | 3,
         "counts": {"links": 63, "ok": 40, ...},
         "requests": {"arxiv": 1, "github": 5, "web": 13},
+        "changes": {"newly_failing": 1, "recovered": 0, "still_failing": 2} | null,
         "errors": ["..."]
       } | null,
       "next_run_at": "..." | null,
@@ -34,6 +35,7 @@ from typing import Any
 
 from ..models import RunSummary, Status
 from ..records import iso
+from ..summary import change_counts
 
 STATUS_NAME = "status.json"
 STATUS_VERSION = 1
@@ -143,6 +145,7 @@ def run_finished(
         "exit_code": summary.exit_code if summary is not None else 3,
         "counts": counts,
         "requests": dict(sorted(summary.requests.items())) if summary is not None else {},
+        "changes": change_counts(summary) if summary is not None else None,
         "errors": list(summary.errors) if summary is not None else [error or "crashed"],
     }
     return _with_scheduler(doc, scheduler)
@@ -182,6 +185,13 @@ def format_status(
         lines.append(
             f"  {counts.get('links', 0)} links" + (f": {', '.join(present)}" if present else "")
         )
+        changes = last.get("changes")
+        if isinstance(changes, dict):
+            lines.append(
+                f"  changes: {changes.get('newly_failing', 0)} newly broken, "
+                f"{changes.get('recovered', 0)} recovered, "
+                f"{changes.get('still_failing', 0)} still failing"
+            )
         requests = last.get("requests") or {}
         if requests:
             lines.append("  requests: " + ", ".join(f"{k} {v}" for k, v in requests.items()))

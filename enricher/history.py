@@ -1,0 +1,124 @@
+"""A link's history: how each check moves its state, and what changed since the last run.
+
+Pure: no I/O (the cache stores the checks and states). The dates a record shows
+(``first_seen_at``, ``last_ok_at``, ``failing_since``) move only when a check changes them,
+so a link that keeps failing, or keeps working from the cache, rewrites nothing.
+
+Two notions, kept apart on purpose:
+- a check *fails* when the link did not work (``Status.is_failure``): that is what
+  ``failing_since`` and ``consecutive_failures`` count, whatever the policy says;
+- a link *is failing* when its status is one ``--fail-on`` names: that is what fails the run
+  (after ``--fail-after`` failing checks in a row) and what ``changes`` reports.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from .models import Change, Check, CheckedLink, LinkState, Status
+
+HISTORY_MAX_CHECKS = 100
+"""The history keeps at most this many checks per target..."""
+HISTORY_MAX_AGE = timedelta(days=365)
+"""...and none older than this (the state keeps the dates that matter)."""
+
+
+def advance(state: LinkState | None, check: Check, fail_on: frozenset[Status]) -> LinkState:
+    """The state after ``check`` (``state`` is None for a target never checked before)."""
+    status = check.status
+    at = check.checked_at
+    if state is None:
+        state = LinkState(first_seen_at=at, last_checked_at=at, last_status=status)
+        previous_failures = 0
+        failing_since = at if status.is_failure else None
+    else:
+        previous_failures = state.consecutive_failures
+        failing_since = (state.failing_since or at) if status.is_failure else None
+    return LinkState(
+        first_seen_at=min(state.first_seen_at, at),
+        last_checked_at=at,
+        last_status=status,
+        last_ok_at=at if status.works else state.last_ok_at,
+        failing_since=failing_since,
+        consecutive_failures=previous_failures + 1 if status.is_failure else 0,
+        failing=standing(state.failing, status, fail_on),
+    )
+
+
+def standing(was_failing: bool, status: Status, fail_on: frozenset[Status]) -> bool:
+    """Failing under the policy after a check with ``status``: a policy status makes it
+    failing, a working link is not; anything else (``unreachable`` when the policy does not
+    name it: nobody answered) says nothing, so the standing stays."""
+    if status in fail_on:
+        return True
+    if status.works:
+        return False
+    return was_failing
+
+
+def change(previous: LinkState | None, status: Status, fail_on: frozenset[Status]) -> Change | None:
+    """How a link with ``status`` this run moved since its ``previous`` state (None: never
+    checked, so failing now is news)."""
+    was_failing = previous.failing if previous is not None else False
+    if status in fail_on:
+        return Change.STILL_FAILING if was_failing else Change.NEWLY_FAILING
+    if was_failing and status.works:
+        return Change.RECOVERED
+    return None
+
+
+def counts_against(link: CheckedLink, fail_on: frozenset[Status], fail_after: int) -> bool:
+    """Whether ``link`` fails the run: its status is in ``--fail-on`` and it has failed
+    ``--fail-after`` checks in a row. An entry judged without a check (``invalid``: no URL, a
+    malformed one) fails at once: checking it again cannot change it."""
+    if link.verdict.status not in fail_on:
+        return False
+    if link.history is None:
+        return True
+    return link.history.consecutive_failures >= fail_after
+
+
+def needs_confirming(
+    state: LinkState | None, status: Status, fail_on: frozenset[Status], fail_after: int
+) -> bool:
+    """A cached verdict that would fail the run, but has not failed ``fail_after`` checks in a
+    row yet, is checked again rather than reused: a second check is what ``--fail-after``
+    asks for."""
+    if fail_after <= 1 or status not in fail_on:
+        return False
+    return state is None or state.consecutive_failures < fail_after
+
+
+def state_from_record(link: Mapping[str, Any], fail_on: frozenset[Status]) -> LinkState | None:
+    """A state seeded from a link of an earlier record, for a target the cache has no state
+    of (a lost or new cache): the record's dates are kept instead of restarting today. None
+    when the record has none of them (a record from before history)."""
+    first_seen = _moment(link.get("first_seen_at"))
+    if first_seen is None:
+        return None
+    try:
+        status = Status(str(link.get("status")))
+    except ValueError:
+        return None
+    failing_since = _moment(link.get("failing_since"))
+    return LinkState(
+        first_seen_at=first_seen,
+        last_checked_at=_moment(link.get("checked_at")) or first_seen,
+        last_status=status,
+        last_ok_at=_moment(link.get("last_ok_at")),
+        failing_since=failing_since,
+        consecutive_failures=1 if failing_since is not None else 0,
+        failing=status in fail_on,
+    )
+
+
+def _moment(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None
