@@ -47,6 +47,7 @@ exit codes:
 commands:
   enricher schedule [options]   the same work on a schedule (see enricher schedule -h)
   enricher status               how the last run went (from <cache>/status.json)
+  enricher history URL          one link's checks, newest first (from the cache)
 
 statuses: ok, redirected, broken, blocked, unreachable, invalid, skipped.
 --fail-on takes a comma list of them, 'any' (anything not ok) or 'never'.
@@ -123,6 +124,21 @@ def build_status_parser() -> argparse.ArgumentParser:
     _add_option(parser, next(o for o in OPTIONS if o.flag == "--cache-dir"))
     parser.add_argument("--format", choices=FORMATS, default="text",
                         help="text (default) or json (the file as it is)")  # fmt: skip
+    return parser
+
+
+def build_history_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="enricher history",
+        description="Show one link's checks, newest first, from the cache's history. Exit 0 "
+        "when it has been checked, 2 when it never was (or is not a checkable URL), 3 when the "
+        "cache cannot be read.",
+        argument_default=argparse.SUPPRESS,
+    )
+    parser.add_argument("url", metavar="URL", help="the link, as a digest cites it")
+    _add_option(parser, next(o for o in OPTIONS if o.flag == "--cache-dir"))
+    parser.add_argument("--format", choices=("text", "json"), default="text",
+                        help="text (default) or json")  # fmt: skip
     return parser
 
 
@@ -220,6 +236,8 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         return _schedule(args[1:], env)
     if args[:1] == ["status"]:
         return _status(args[1:], env)
+    if args[:1] == ["history"]:
+        return _history(args[1:], env)
     return _check(args, env)
 
 
@@ -341,6 +359,43 @@ def _status(args: list[str], env: Mapping[str, str]) -> int:
         _write_report(run_status.to_json(doc))
     else:
         _write_report(run_status.format_status(doc, is_alive=process_alive, where=str(path)))
+    return EXIT_OK
+
+
+def _history(args: list[str], env: Mapping[str, str]) -> int:
+    """``enricher history URL``: one link's checks from the cache, newest first."""
+    from .authorities import classify
+    from .cache import CACHE_FILE, Cache
+    from .errors import CacheError
+    from .history_report import history_json, history_text
+    from .models import InvalidTarget
+    from .net.context import utc_now
+
+    namespace = build_history_parser().parse_args(args)
+    flags = {"cache-dir": namespace.cache_dir} if "cache_dir" in namespace else {}
+    try:
+        settings = build_settings(flags, env, Path.cwd())
+    except ConfigError as exc:
+        return _failed(f"configuration error: {exc}", EXIT_USAGE)
+    url = namespace.url
+    target = classify(url, settings.max_url_length)
+    if isinstance(target, InvalidTarget):
+        return _failed(f"{url}: not a link enricher checks ({target.reason})", EXIT_USAGE)
+    if not (settings.cache_dir / CACHE_FILE).is_file():
+        return _failed(f"{url}: never checked (no cache in {settings.cache_dir})", EXIT_USAGE)
+    try:
+        cache = Cache.open(settings.cache_dir, utc_now())
+        try:
+            state = cache.get_states([target.key]).get(target.key)
+            checks = cache.checks(target.key)
+        finally:
+            cache.close()
+    except CacheError as exc:
+        return _failed(exc, EXIT_INCOMPLETE)
+    if state is None and not checks:
+        return _failed(f"{url}: never checked (no history of {target.key})", EXIT_USAGE)
+    render = history_json if namespace.format == "json" else history_text
+    _write_report(render(url, target.key, state, checks))
     return EXIT_OK
 
 
