@@ -326,6 +326,16 @@ def _code_span(text: str) -> str:
     return f"{fence}{pad}{text}{pad}{fence}"
 
 
+def _md_streak(link: CheckedLink, summary: RunSummary) -> str:
+    """The failing-checks cell: ``3``, or ``1 (fails the run at 2)`` while spared."""
+    count = link.consecutive_failures
+    if not count:
+        return ""
+    if link.verdict.status in summary.fail_on and not fails_run(summary, link):
+        return f"{count} (fails the run at {summary.fail_after})"
+    return str(count)
+
+
 def _md_item(path: str, link: CheckedLink) -> str:
     """``- `path:line` label <url> (status)``: one link of a changes list."""
     parts = [_code_span(f"{path}:{link.entry.line}"), _cell(link.entry.label),
@@ -378,7 +388,7 @@ def format_markdown(summary: RunSummary) -> str:
             lines.append(
                 f"| {link.entry.line} | {_cell(link.entry.label)} | {_md_link(link.entry.url)} "
                 f"| {status} | {_cell(verdict_.reason)} | {_md_link(verdict_.suggested_url)} "
-                f"| {_cell(streak(link, summary))} |"
+                f"| {_md_streak(link, summary)} |"
             )
     if not by_digest:
         lines += ["", "Every link is ok."]

@@ -316,6 +316,10 @@ def test_the_example_workflow_runs_commands_the_cli_accepts() -> None:
         assert namespace.paths == ["sources"]
     assert "--format github --json-output enricher-report.json" in commands[0]
     assert "if: always()\n        uses: actions/cache/save@v4" in workflow
+    # The scheduled run's tolerance, given through $FAIL_AFTER, is a flag the CLI knows.
+    assert "$FAIL_AFTER" in commands[0]
+    assert "FAIL_AFTER: ${{ github.event_name == 'schedule' && '--fail-after 2' || '' }}" in workflow
+    assert build_parser().parse_args(["sources", "--fail-after", "2"]).fail_after == "2"
 
 
 def test_output_problems_are_found_before_any_work(site: dict[str, str], tmp_path: Path) -> None:
