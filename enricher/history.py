@@ -91,6 +91,13 @@ def needs_confirming(
     return state is None or state.consecutive_failures < fail_after
 
 
+def state_from_fact(observed_at: datetime, status: Status, fail_on: frozenset[Status]) -> LinkState:
+    """A state for a target the cache has a fact of but no history (a cache from before
+    history): what that one observation says, so an upgrade neither blanks the dates nor
+    announces every failing link as new."""
+    return advance(None, Check("", observed_at, status), fail_on)
+
+
 def state_from_record(link: Mapping[str, Any], fail_on: frozenset[Status]) -> LinkState | None:
     """A state seeded from a link of an earlier record, for a target the cache has no state
     of (a lost or new cache): the record's dates are kept instead of restarting today. None

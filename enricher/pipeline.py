@@ -43,7 +43,7 @@ from .files import (
     read_text_if_exists,
     write_atomic,
 )
-from .history import advance, change, needs_confirming, state_from_record
+from .history import advance, change, needs_confirming, state_from_fact, state_from_record
 from .models import (
     CachedFact,
     Check,
@@ -312,7 +312,11 @@ def _answer_from_cache(
             if isinstance(result, Observed):
                 previous[key] = result
             continue
-        findings.known(target, result)
+        verdict = findings.known(target, result)
+        if key not in findings.states and isinstance(result, Observed):
+            findings.states[key] = state_from_fact(
+                result.observed_at, verdict.status, settings.fail_on
+            )
     findings.last_known = dict(previous)
     return to_check, previous
 

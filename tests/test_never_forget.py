@@ -314,6 +314,8 @@ def test_a_cache_of_the_previous_release_is_used_and_upgraded(
     medusa = record_links(Path(site["FOLDER"]) / "week.txt")[0]
     assert medusa["arxiv"]["title"].startswith("Medusa: Simple LLM Inference Acceleration")
     assert medusa["arxiv"]["observed_at"] == "2026-11-30T08:00:00Z"
+    # No history yet, but the fact says when it was seen: the dates start there, not blank.
+    assert medusa["first_seen_at"] == medusa["last_ok_at"] == "2026-11-30T08:00:00Z"
     assert enricher(site["FOLDER"], "--allow-private", cwd=tmp_path, env=site).returncode == 0
     history = enricher("history", "https://github.com/QwenLM/Qwen-VL", cwd=tmp_path, env=site)
     assert history.returncode == 0, history.stderr
