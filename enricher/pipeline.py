@@ -75,6 +75,7 @@ from .records import (
     build_record,
     iso,
     links_by_url,
+    parse_record,
     record_name,
     remembered,
     same_content,
@@ -198,7 +199,8 @@ def _run(
     detail = logging.DEBUG if trigger == "scheduled" else logging.INFO
     digests, errors = read_digests(paths, settings)
     plan = plan_targets((e for digest in digests for e in digest.entries), settings)
-    earlier = _earlier_records(digests)
+    old_records = _old_records(digests)
+    earlier = {url: link for old in old_records.values() for url, link in links_by_url(old).items()}
 
     findings = _Findings(progress, clocks.now)
     # The arXiv edge runs in a thread: its pacing sleep ends at once on a stop.
@@ -239,11 +241,13 @@ def _run(
         )
         # The safe point: between files. After a stop, the rest keep their old records.
         interrupted = interrupted or stop.requested
-        record_path = digest.path.with_name(record_name(digest.path.name))
+        record_path = _record_path(digest)
         written = False
         if not interrupted:
             failed_before = len(errors)
-            written = _write_record(digest, links, settings, started_at, errors, record_path)
+            written = _write_record(
+                digest, links, settings, started_at, errors, record_path, old_records[digest.path]
+            )
             refused = len(errors) > failed_before or not digest.checked
             log.log(detail, "%s: %s; record %s", digest.path, tally(links),
                     _record_state(settings, written, refused))  # fmt: skip
@@ -261,14 +265,17 @@ def _run(
     return summary
 
 
-def _earlier_records(digests: list[ReadDigest]) -> dict[str, Mapping[str, Any]]:
-    """The links of the records already beside the digests, by URL: what they knew is kept
-    through an outage, and their history dates through a lost cache."""
-    earlier: dict[str, Mapping[str, Any]] = {}
-    for digest in digests:
-        record = read_text_if_exists(digest.path.with_name(record_name(digest.path.name)))
-        earlier.update(links_by_url(record))
-    return earlier
+def _old_records(digests: list[ReadDigest]) -> dict[Path, dict[str, Any] | None]:
+    """The records already beside the digests, read once: what they knew is kept through an
+    outage, their history dates through a lost cache, and one saying the same is not
+    rewritten."""
+    return {
+        digest.path: parse_record(read_text_if_exists(_record_path(digest))) for digest in digests
+    }
+
+
+def _record_path(digest: ReadDigest) -> Path:
+    return digest.path.with_name(record_name(digest.path.name))
 
 
 def _answer_from_cache(
@@ -390,6 +397,7 @@ def _write_record(
     generated_at: datetime,
     errors: list[str],
     record_path: Path,
+    old: Mapping[str, Any] | None,
 ) -> bool:
     """Write ``<stem>.enriched.json`` unless it would say the same as the one already there."""
     if not settings.write or not digest.checked:
@@ -401,8 +409,7 @@ def _write_record(
     record = build_record(
         digest.path.name, digest.data, links, digest.problems, generated_at, settings.metadata
     )
-    old = read_text_if_exists(record_path)
-    if old is not None and same_content(old, record):
+    if same_content(old, record):
         return False
     try:
         write_atomic(record_path, to_json(record))

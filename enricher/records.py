@@ -72,16 +72,21 @@ def link_json(link: CheckedLink, with_metadata: bool = True) -> dict[str, Any]:
     return item
 
 
-def links_by_url(record_text: str | None) -> dict[str, Mapping[str, Any]]:
-    """The links of an earlier record by URL (what it knew, to keep through an outage); empty
-    for no record or one that is not ours."""
+def parse_record(record_text: str | None) -> dict[str, Any] | None:
+    """An earlier record as data, or None for no record or one that is not JSON."""
     if record_text is None:
-        return {}
+        return None
     try:
         record = json.loads(record_text)
     except ValueError:
-        return {}
-    links = record.get("links") if isinstance(record, dict) else None
+        return None
+    return record if isinstance(record, dict) else None
+
+
+def links_by_url(record: Mapping[str, Any] | None) -> dict[str, Mapping[str, Any]]:
+    """The links of an earlier record by URL (what it knew, to keep through an outage); empty
+    for no record or one that is not ours."""
+    links = record.get("links") if record is not None else None
     if not isinstance(links, list):
         return {}
     return {
@@ -134,16 +139,15 @@ def to_json(record: dict[str, Any]) -> str:
     return json.dumps(record, ensure_ascii=False, indent=2) + "\n"
 
 
-def same_content(old_text: str, new_record: dict[str, Any]) -> bool:
-    """True when an existing record says the same as the new one but for ``generated_at``.
+def same_content(old: str | Mapping[str, Any] | None, new_record: dict[str, Any]) -> bool:
+    """True when an existing record (its text, or as ``parse_record`` read it) says the same
+    as the new one but for ``generated_at``.
 
     Such a record is left alone, so a re-run changes no file and git stays quiet.
     """
-    try:
-        old = json.loads(old_text)
-    except ValueError:
-        return False
-    if not isinstance(old, dict):
+    if old is None or isinstance(old, str):
+        old = parse_record(old)
+    if old is None:
         return False
     strip = {k: v for k, v in new_record.items() if k != "generated_at"}
     return {k: v for k, v in old.items() if k != "generated_at"} == strip
