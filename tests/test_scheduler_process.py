@@ -91,6 +91,8 @@ def test_scheduler_runs_on_time_and_stops_cleanly(site: dict[str, str], tmp_path
     assert "scheduler started: every 1s (UTC)" in lines
     assert "scheduler stopped (SIGTERM)" in lines
     assert "Traceback" not in lines
+    # Each run's one line names what changed: nothing, here.
+    assert "; changes since last run: 0 newly broken, 0 recovered; passed (exit 0)" in lines
     record = read_json(Path(site["FOLDER"]) / "week.enriched.json")
     assert [link["status"] for link in record["links"]] == ["ok", "ok", "ok", "redirected"]
     status = read_json(Path(site["ENRICHER_CACHE_DIR"]) / "status.json")
@@ -99,6 +101,7 @@ def test_scheduler_runs_on_time_and_stops_cleanly(site: dict[str, str], tmp_path
         "scheduled", "passed", 0, proc.pid,
     )  # fmt: skip
     assert last["counts"]["links"] == 4 and last["counts"]["redirected"] == 1
+    assert last["changes"] == {"newly_failing": 0, "recovered": 0, "still_failing": 0}
     assert status["running"] is None
     assert status["scheduler"]["state"] == "stopped" and status["next_run_at"] is None
 

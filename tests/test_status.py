@@ -101,3 +101,27 @@ def test_people_see_dead_processes_for_what_they_are() -> None:
     dead = format_status(doc, is_alive=lambda pid: False)
     assert "did not finish (the process is gone)" in dead
     assert "pid 4321, gone" in dead and "next run" not in dead
+
+
+def test_the_last_run_says_what_changed() -> None:
+    """Counts of newly failing, recovered and still failing links, for monitoring and people."""
+    from enricher.models import Change, CheckedLink, DigestResult, LinkEntry, Verdict
+
+    def link(line: int, status: Status, change: Change | None) -> CheckedLink:
+        entry = LinkEntry("d.txt", line, None, f"https://example.org/{line}")
+        return CheckedLink(entry, "web", None, Verdict(status), change=change)
+
+    links = (
+        link(1, Status.BROKEN, Change.NEWLY_FAILING),
+        link(2, Status.BROKEN, Change.NEWLY_FAILING),
+        link(3, Status.OK, Change.RECOVERED),
+        link(4, Status.OK, None),
+    )
+    run = summary(digests=(DigestResult("d.txt", "d.enriched.json", links, (), True),))
+    doc = parse(to_json(finished(summary=run)))
+    assert doc is not None
+    assert doc["last_run"]["changes"] == {"newly_failing": 2, "recovered": 1, "still_failing": 0}
+    text = format_status(doc, is_alive=lambda pid: True)
+    assert "  changes: 2 newly broken, 1 recovered, 0 still failing" in text
+    crashed = parse(to_json(finished(summary=None, error="boom")))
+    assert crashed is not None and crashed["last_run"]["changes"] is None
