@@ -342,12 +342,10 @@ def _schedule(args: list[str], env: Mapping[str, str]) -> int:
 def _status(args: list[str], env: Mapping[str, str]) -> int:
     """``enricher status``: print ``<cache>/status.json`` for people, or as it is."""
     namespace = build_status_parser().parse_args(args)
-    flags = {"cache-dir": namespace.cache_dir} if "cache_dir" in namespace else {}
     try:
-        settings = build_settings(flags, env, Path.cwd())
+        settings = _cache_settings(namespace, env)
     except ConfigError as exc:
-        print(f"enricher: configuration error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return _failed(f"configuration error: {exc}", EXIT_USAGE)
     path = settings.cache_dir / run_status.STATUS_NAME
     text = read_text_if_exists(path)
     doc = run_status.parse(text)
@@ -372,9 +370,8 @@ def _history(args: list[str], env: Mapping[str, str]) -> int:
     from .net.context import utc_now
 
     namespace = build_history_parser().parse_args(args)
-    flags = {"cache-dir": namespace.cache_dir} if "cache_dir" in namespace else {}
     try:
-        settings = build_settings(flags, env, Path.cwd())
+        settings = _cache_settings(namespace, env)
     except ConfigError as exc:
         return _failed(f"configuration error: {exc}", EXIT_USAGE)
     url = namespace.url
@@ -397,6 +394,13 @@ def _history(args: list[str], env: Mapping[str, str]) -> int:
     render = history_json if namespace.format == "json" else history_text
     _write_report(render(url, target.key, state, checks))
     return EXIT_OK
+
+
+def _cache_settings(namespace: argparse.Namespace, env: Mapping[str, str]) -> Settings:
+    """The settings of a command that only reads the cache (``status``, ``history``): its
+    ``--cache-dir``, else the environment's or the config file's."""
+    flags = {"cache-dir": namespace.cache_dir} if "cache_dir" in namespace else {}
+    return build_settings(flags, env, Path.cwd())
 
 
 def _failed(error: object, exit_code: int) -> int:
