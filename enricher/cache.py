@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -37,15 +37,21 @@ _SCHEMA = (
     payload     TEXT NOT NULL       -- JSON facts (each authority's codec), never a verdict
 )""",
     # Schema 2: the history. One row per check of a target on the network (a verdict from
-    # the cache is no check), bounded per target (enricher.history).
+    # the cache is no check), bounded per target (enricher.history). Checks name their target
+    # by a small integer and their time in microseconds: most of the history's bytes would
+    # otherwise be the same key and ISO text again in every row and its index.
+    """CREATE TABLE IF NOT EXISTS targets (
+    id  INTEGER PRIMARY KEY,
+    key TEXT NOT NULL UNIQUE
+)""",
     """CREATE TABLE IF NOT EXISTS checks (
-    key         TEXT NOT NULL,
-    checked_at  TEXT NOT NULL,      -- ISO 8601 UTC with microseconds: sorts as text
+    target      INTEGER NOT NULL,   -- targets.id
+    checked_at  INTEGER NOT NULL,   -- microseconds since 1970-01-01T00:00:00Z
     status      TEXT NOT NULL,
     http_status INTEGER,
-    reason      TEXT
-)""",
-    "CREATE INDEX IF NOT EXISTS checks_by_key ON checks (key, checked_at)",
+    reason      TEXT,
+    PRIMARY KEY (target, checked_at)
+) WITHOUT ROWID""",
     """CREATE TABLE IF NOT EXISTS link_states (
     key                  TEXT PRIMARY KEY,
     first_seen_at        TEXT NOT NULL,
@@ -58,10 +64,17 @@ _SCHEMA = (
 ) WITHOUT ROWID""",
 )
 
+_TARGET = "(SELECT id FROM targets WHERE key = ?)"
+
+_SCAN_FROM = 1000
+"""Asked for this many keys or more (and half a table's rows), the cache reads the table
+through instead of key by key."""
+
 _PRUNE = f"""
-DELETE FROM checks WHERE key = ?1 AND (checked_at < ?2 OR checked_at < (
-    SELECT checked_at FROM checks WHERE key = ?1
-    ORDER BY checked_at DESC LIMIT 1 OFFSET {HISTORY_MAX_CHECKS - 1}))
+DELETE FROM checks WHERE target = (SELECT id FROM targets WHERE key = ?1) AND (
+    checked_at < ?2 OR checked_at <= (
+        SELECT checked_at FROM checks WHERE target = (SELECT id FROM targets WHERE key = ?1)
+        ORDER BY checked_at DESC LIMIT 1 OFFSET {HISTORY_MAX_CHECKS}))
 """
 
 
@@ -145,29 +158,39 @@ class Cache:
     def get_states(self, keys: list[str]) -> dict[str, LinkState]:
         """The history state of those keys that have one (unreadable rows count as missing)."""
         states: dict[str, LinkState] = {}
-        for row in self._select_in(
+        parse = datetime.fromisoformat  # every run reads one row per target: kept lean
+        for key, first, last, status, ok, since, failures, failing in self._select_in(
             "SELECT key, first_seen_at, last_checked_at, last_status, last_ok_at, failing_since,"
             " consecutive_failures, failing FROM link_states WHERE key IN ({})",
             keys,
         ):
-            state = _state(row[1:])
-            if state is not None:
-                states[row[0]] = state
+            try:
+                states[key] = LinkState(
+                    parse(first), parse(last), _STATUS_BY_VALUE[status],
+                    parse(ok) if ok else None, parse(since) if since else None,
+                    int(failures), bool(failing),
+                )  # fmt: skip
+            except (KeyError, TypeError, ValueError):
+                continue  # a damaged row: the target starts its history again
         return states
 
     def checks(self, key: str) -> list[Check]:
         """Every kept check of one target, newest first."""
-        rows = self._select_in(
-            "SELECT key, checked_at, status, http_status, reason FROM checks WHERE key IN ({})"
-            " ORDER BY checked_at DESC",
-            [key],
-        )
-        found = []
-        for key_, checked_at, status, http_status, reason in rows:
-            moment = _moment(checked_at)
-            if moment is not None and status in _STATUSES:
-                found.append(Check(key_, moment, Status(status), http_status, reason))
-        return found
+        if self._db is None:
+            return []
+        try:
+            rows = self._db.execute(
+                "SELECT checked_at, status, http_status, reason FROM checks"
+                f" WHERE target = {_TARGET} ORDER BY checked_at DESC",
+                (key,),
+            ).fetchall()
+        except sqlite3.Error as exc:
+            raise CacheError(f"{self.path}: cannot read the cache: {exc}") from exc
+        return [
+            Check(key, _from_micros(at), Status(status), http_status, reason)
+            for at, status, http_status, reason in rows
+            if isinstance(at, int) and status in _STATUSES
+        ]
 
     def put_many(self, facts: list[CachedFact]) -> None:
         """Store observations in one transaction (all or nothing)."""
@@ -186,44 +209,64 @@ class Cache:
             for f in facts
         ]  # fmt: skip
         check_rows = [
-            (c.key, _text(c.checked_at), c.status.value, c.http_status, c.reason) for c in checks
+            (c.key, _micros(c.checked_at), c.status.value, c.http_status, c.reason) for c in checks
         ]
         state_rows = [
             (key, _text(s.first_seen_at), _text(s.last_checked_at), s.last_status.value,
              _text(s.last_ok_at), _text(s.failing_since), s.consecutive_failures, int(s.failing))
             for key, s in states.items()
         ]  # fmt: skip
-        checked = sorted({c.key for c in checks})
+        checked = list(dict.fromkeys(c.key for c in checks))
         try:
             with self._db:
                 self._db.executemany(
                     "INSERT OR REPLACE INTO facts (key, observed_at, etag, payload) VALUES (?,?,?,?)",
                     fact_rows,
                 )
-                self._db.executemany("INSERT INTO checks VALUES (?,?,?,?,?)", check_rows)
+                self._db.executemany(
+                    "INSERT OR IGNORE INTO targets (key) VALUES (?)",
+                    [(key,) for key in dict.fromkeys([*(c.key for c in checks), *states])],
+                )
+                self._db.executemany(
+                    f"INSERT OR REPLACE INTO checks VALUES ({_TARGET},?,?,?,?)", check_rows
+                )
                 self._db.executemany(
                     "INSERT OR REPLACE INTO link_states VALUES (?,?,?,?,?,?,?,?)", state_rows
                 )
                 if checks:
-                    cutoff = _text(max(c.checked_at for c in checks) - HISTORY_MAX_AGE)
+                    cutoff = _micros(max(c.checked_at for c in checks) - HISTORY_MAX_AGE)
                     self._db.executemany(_PRUNE, [(key, cutoff) for key in checked])
         except sqlite3.Error as exc:
             raise CacheError(f"{self.path}: cannot write the cache: {exc}") from exc
 
     def _select_in(self, query: str, keys: list[str]) -> list[tuple[Any, ...]]:
-        """``query`` (with one ``IN ({})``) over ``keys``, in chunks under SQLite's limit on
-        host parameters."""
+        """``query`` (with one ``key IN ({})``) over ``keys``, in chunks under SQLite's limit
+        on host parameters; past ``_SCAN_FROM`` keys one scan of the table, filtered here, is
+        cheaper than that many lookups when they are at least half of its rows (a warm run asks
+        for every target it has; a table full of links no digest cites any more is not
+        scanned)."""
         if self._db is None or not keys:
             return []
         rows: list[tuple[Any, ...]] = []
-        chunk = 500
-        for start in range(0, len(keys), chunk):
-            part = keys[start : start + chunk]
-            try:
-                rows += self._db.execute(query.format(",".join("?" * len(part))), part).fetchall()
-            except sqlite3.Error as exc:
-                raise CacheError(f"{self.path}: cannot read the cache: {exc}") from exc
+        try:
+            scan = query.replace(" WHERE key IN ({})", "")
+            if len(keys) >= _SCAN_FROM and 2 * len(keys) >= self._rows(scan):
+                wanted = set(keys)
+                return [row for row in self._db.execute(scan) if row[0] in wanted]
+            chunk = 500
+            for start in range(0, len(keys), chunk):
+                part = keys[start : start + chunk]
+                marks = ",".join("?" * len(part))
+                rows += self._db.execute(query.format(marks), part).fetchall()
+        except sqlite3.Error as exc:
+            raise CacheError(f"{self.path}: cannot read the cache: {exc}") from exc
         return rows
+
+    def _rows(self, scan: str) -> int:
+        """How many rows the table of ``scan`` (``SELECT ... FROM table``) holds."""
+        assert self._db is not None
+        table = scan.rsplit(" FROM ", 1)[1].split()[0]
+        return int(self._db.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
 
     def close(self) -> None:
         if self._db is not None:
@@ -271,15 +314,28 @@ def _migrate(db: sqlite3.Connection, version: int) -> None:
         log.info("cache migrated from schema %d to %d (facts kept)", version, SCHEMA_VERSION)
 
 
-_STATUSES = frozenset(status.value for status in Status)
+_STATUS_BY_VALUE = {status.value: status for status in Status}
+_STATUSES = frozenset(_STATUS_BY_VALUE)
 
 
 def _text(moment: datetime | None) -> str | None:
-    """A time as the history stores it: UTC, always with microseconds, so text order is time
-    order."""
+    """A state's time as stored: UTC ISO 8601, always with microseconds."""
     if moment is None:
         return None
     return moment.astimezone(timezone.utc).isoformat(timespec="microseconds")
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def _micros(moment: datetime) -> int:
+    """A check's time as stored: exact integer microseconds since the epoch."""
+    return (moment - _EPOCH) // _MICROSECOND
+
+
+def _from_micros(micros: int) -> datetime:
+    return _EPOCH + micros * _MICROSECOND
 
 
 def _moment(text: Any) -> datetime | None:
@@ -292,13 +348,3 @@ def _moment(text: Any) -> datetime | None:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
 
 
-def _state(row: tuple[Any, ...]) -> LinkState | None:
-    first_seen, last_checked, status, last_ok, failing_since, failures, failing = row
-    first, last = _moment(first_seen), _moment(last_checked)
-    if first is None or last is None or status not in _STATUSES:
-        return None
-    return LinkState(
-        first_seen_at=first, last_checked_at=last, last_status=Status(status),
-        last_ok_at=_moment(last_ok), failing_since=_moment(failing_since),
-        consecutive_failures=int(failures), failing=bool(failing),
-    )  # fmt: skip

@@ -67,7 +67,6 @@ from .net.context import Clocks, NetContext, RequestCounter
 from .net.tuning import fewer_collections
 from .net.watch import NetworkWatch
 from .ops.changed import changed_digests
-from .ops.notify import notify_changes
 from .ops.status_file import SchedulerInfo
 from .ops.stopping import StopRequest
 from .ops.supervise import supervised
@@ -131,7 +130,10 @@ def run(
         summary = supervised(
             work, settings, paths, clocks=clocks, stop=stop, trigger=trigger, scheduler=scheduler
         )
-    notify_changes(summary, settings)  # after the lock is released: a slow hook blocks no run
+    if settings.notify_command:  # after the lock is released: a slow hook blocks no run
+        from .ops.notify import notify_changes  # subprocess & co. only when asked for
+
+        notify_changes(summary, settings)
     return summary
 
 
@@ -161,6 +163,11 @@ class _Findings:
         if isinstance(result, Observed):
             self.facts[target.key] = result
         return verdict
+
+    def forget(self, key: str) -> None:
+        """Undo ``known``: the target is to be looked up after all."""
+        self.verdicts.pop(key, None)
+        self.facts.pop(key, None)
 
     def found(self, target: Target, result: LookupResult) -> None:
         """A lookup's result, as it arrives: judged, queued for the cache and the history,
@@ -309,17 +316,18 @@ def _answer_from_cache(
             if seeded is not None:
                 findings.states[key] = seeded
     known, to_check, previous = partition_by_freshness(plan.targets, cached, settings, now)
+    confirm = settings.fail_after > 1 and not settings.offline
     for key, result in known.items():
         target = plan.targets[key]
-        if not settings.offline and needs_confirming(
-            findings.states.get(key), judge(target, result).status, settings.fail_on,
-            settings.fail_after,
-        ):  # fmt: skip
+        verdict = findings.known(target, result)
+        if confirm and needs_confirming(
+            findings.states.get(key), verdict.status, settings.fail_on, settings.fail_after
+        ):
+            findings.forget(key)
             to_check.append(target)  # --fail-after wants this failure seen again
             if isinstance(result, Observed):
                 previous[key] = result
             continue
-        verdict = findings.known(target, result)
         if key not in findings.states and isinstance(result, Observed):
             findings.states[key] = state_from_fact(
                 result.observed_at, verdict.status, settings.fail_on

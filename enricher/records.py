@@ -8,6 +8,7 @@ diffs stay quiet.
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import json
 from collections.abc import Mapping
@@ -29,6 +30,7 @@ def record_name(digest_name: str) -> str:
     return stem + RECORD_SUFFIX
 
 
+@functools.lru_cache(maxsize=4096)  # the same few moments recur on every link of a record
 def iso(moment: datetime | None) -> str | None:
     """UTC, whole seconds, ``Z`` suffix: ``2026-11-22T10:00:00Z``."""
     if moment is None:

@@ -9,6 +9,7 @@ pipeline iterates over the fixed tuple ``enricher.authorities.AUTHORITIES`` and 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, fields
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
@@ -94,5 +95,11 @@ def record_payload(fact: Any) -> dict[str, Any]:
 def record_from_payload(cls: type[D], data: dict[str, Any]) -> D:
     """A dataclass fact from its cache payload; keys it does not know are left out, a missing
     one is a ``TypeError`` (a row from another version: the caller's cache miss)."""
-    names = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+    names = _field_names(cls)  # type: ignore[arg-type]  # classes hash; mypy says type[D] may not
     return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in names})
+
+
+@functools.cache
+def _field_names(cls: type) -> frozenset[str]:
+    """A fact class's field names, worked out once (every cached fact of a warm run asks)."""
+    return frozenset(f.name for f in fields(cls))
