@@ -7,8 +7,9 @@ so a link that keeps failing, or keeps working from the cache, rewrites nothing.
 Two notions, kept apart on purpose:
 - a check *fails* when the link did not work (``Status.is_failure``): that is what
   ``failing_since`` and ``consecutive_failures`` count, whatever the policy says;
-- a link *is failing* when its status is one ``--fail-on`` names: that is what fails the run
-  (after ``--fail-after`` failing checks in a row) and what ``changes`` reports.
+- a link *is failing* when it fails the run (``fails``: a ``--fail-on`` status, after
+  ``--fail-after`` failing checks in a row); ``changes`` reports how that standing moved, so
+  a failure ``--fail-after`` still spares is no news yet, and neither is an outage.
 """
 
 from __future__ import annotations
@@ -25,7 +26,16 @@ HISTORY_MAX_AGE = timedelta(days=365)
 """...and none older than this (the state keeps the dates that matter)."""
 
 
-def advance(state: LinkState | None, check: Check, fail_on: frozenset[Status]) -> LinkState:
+def fails(status: Status, consecutive_failures: int, fail_on: frozenset[Status],
+          fail_after: int) -> bool:  # fmt: skip
+    """The one rule of failing the run: a ``--fail-on`` status, ``--fail-after`` failing
+    checks in a row."""
+    return status in fail_on and consecutive_failures >= fail_after
+
+
+def advance(
+    state: LinkState | None, check: Check, fail_on: frozenset[Status], fail_after: int = 1
+) -> LinkState:
     """The state after ``check`` (``state`` is None for a target never checked before)."""
     status = check.status
     at = check.checked_at
@@ -36,36 +46,41 @@ def advance(state: LinkState | None, check: Check, fail_on: frozenset[Status]) -
     else:
         previous_failures = state.consecutive_failures
         failing_since = (state.failing_since or at) if status.is_failure else None
+    failures = previous_failures + 1 if status.is_failure else 0
     return LinkState(
         first_seen_at=min(state.first_seen_at, at),
         last_checked_at=at,
         last_status=status,
         last_ok_at=at if status.works else state.last_ok_at,
         failing_since=failing_since,
-        consecutive_failures=previous_failures + 1 if status.is_failure else 0,
-        failing=standing(state.failing, status, fail_on),
+        consecutive_failures=failures,
+        failing=standing(state.failing, status, fails(status, failures, fail_on, fail_after)),
     )
 
 
-def standing(was_failing: bool, status: Status, fail_on: frozenset[Status]) -> bool:
-    """Failing under the policy after a check with ``status``: a policy status makes it
-    failing, a working link is not; anything else (``unreachable`` when the policy does not
-    name it: nobody answered) says nothing, so the standing stays."""
-    if status in fail_on:
+def standing(was_failing: bool, status: Status, fails_now: bool) -> bool:
+    """Failing under the policy after a check: one that fails the run makes it failing, a
+    working link is not; anything else says nothing, so the standing stays. That covers
+    ``unreachable`` when the policy does not name it (nobody answered) and a failure
+    ``--fail-after`` still spares (not yet confirmed)."""
+    if fails_now:
         return True
     if status.works:
         return False
     return was_failing
 
 
-def change(previous: LinkState | None, status: Status, fail_on: frozenset[Status]) -> Change | None:
-    """How a link with ``status`` this run moved since its ``previous`` state (None: never
-    checked, so failing now is news)."""
-    was_failing = previous.failing if previous is not None else False
-    if status in fail_on:
+def change(before: LinkState | None, after: LinkState | None) -> Change | None:
+    """How a link's standing moved between its state before this run and after it (the same
+    state when the run did not check it: a verdict from the cache is no news). A link never
+    seen before that is failing now is news; one without history (never checked) has none."""
+    if after is None:
+        return None
+    was_failing = before.failing if before is not None else False
+    if after.failing:
         return Change.STILL_FAILING if was_failing else Change.NEWLY_FAILING
-    if was_failing and status.works:
-        return Change.RECOVERED
+    if was_failing:
+        return Change.RECOVERED  # the standing only clears on a check that worked
     return None
 
 
@@ -73,11 +88,9 @@ def counts_against(link: CheckedLink, fail_on: frozenset[Status], fail_after: in
     """Whether ``link`` fails the run: its status is in ``--fail-on`` and it has failed
     ``--fail-after`` checks in a row. An entry judged without a check (``invalid``: no URL, a
     malformed one) fails at once: checking it again cannot change it."""
-    if link.verdict.status not in fail_on:
-        return False
     if link.history is None:
-        return True
-    return link.history.consecutive_failures >= fail_after
+        return link.verdict.status in fail_on
+    return fails(link.verdict.status, link.history.consecutive_failures, fail_on, fail_after)
 
 
 def needs_confirming(
@@ -91,14 +104,18 @@ def needs_confirming(
     return state is None or state.consecutive_failures < fail_after
 
 
-def state_from_fact(observed_at: datetime, status: Status, fail_on: frozenset[Status]) -> LinkState:
+def state_from_fact(
+    observed_at: datetime, status: Status, fail_on: frozenset[Status], fail_after: int = 1
+) -> LinkState:
     """A state for a target the cache has a fact of but no history (a cache from before
     history): what that one observation says, so an upgrade neither blanks the dates nor
     announces every failing link as new."""
-    return advance(None, Check("", observed_at, status), fail_on)
+    return advance(None, Check("", observed_at, status), fail_on, fail_after)
 
 
-def state_from_record(link: Mapping[str, Any], fail_on: frozenset[Status]) -> LinkState | None:
+def state_from_record(
+    link: Mapping[str, Any], fail_on: frozenset[Status], fail_after: int = 1
+) -> LinkState | None:
     """A state seeded from a link of an earlier record, for a target the cache has no state
     of (a lost or new cache): the record's dates are kept instead of restarting today. None
     when the record has none of them (a record from before history)."""
@@ -117,7 +134,7 @@ def state_from_record(link: Mapping[str, Any], fail_on: frozenset[Status]) -> Li
         last_ok_at=_moment(link.get("last_ok_at")),
         failing_since=failing_since,
         consecutive_failures=1 if failing_since is not None else 0,
-        failing=status in fail_on,
+        failing=fails(status, 1 if failing_since else 0, fail_on, fail_after),
     )
 
 

@@ -58,7 +58,6 @@ from .models import (
     Progress,
     RunSummary,
     Settled,
-    Status,
     Target,
     Unanswered,
     Verdict,
@@ -164,6 +163,15 @@ class _Findings:
             self.facts[target.key] = result
         return verdict
 
+    def seed(self, target: Target, observed: Observed, settings: Settings) -> None:
+        """A state from a cached fact, for a target with no history yet (a cache written
+        before history): its dates start at that observation, not today, and a link already
+        failing then is no news now."""
+        status = judge(target, observed).status
+        self.states[target.key] = state_from_fact(
+            observed.observed_at, status, settings.fail_on, settings.fail_after
+        )
+
     def forget(self, key: str) -> None:
         """Undo ``known``: the target is to be looked up after all."""
         self.verdicts.pop(key, None)
@@ -181,13 +189,18 @@ class _Findings:
         )  # fmt: skip
         self.progress.advance(authority_of(target).label(target), verdict.status)
 
-    def new_states(self, fail_on: frozenset[Status]) -> dict[str, LinkState]:
-        """Each checked target's state after this run's check."""
+    def new_states(self, settings: Settings, interrupted: bool) -> dict[str, LinkState]:
+        """Each checked target's state after this run's check. A stopped run keeps each
+        standing as it was: it reports and announces no change, so the next complete run
+        still sees (and tells) what changed."""
         states: dict[str, LinkState] = {}
         for check in self.checks:
-            states[check.key] = advance(
-                states.get(check.key, self.states.get(check.key)), check, fail_on
-            )
+            before = states.get(check.key, self.states.get(check.key))
+            states[check.key] = advance(before, check, settings.fail_on, settings.fail_after)
+        if interrupted:
+            for key, state in states.items():
+                before = self.states.get(key)
+                states[key] = replace(state, failing=before.failing if before else False)
         return states
 
 
@@ -229,7 +242,7 @@ def _run(
                     interrupted = asyncio.run(_look_up(to_check, lookup, stop))
             finally:
                 progress.stop()
-        new_states = findings.new_states(settings.fail_on)
+        new_states = findings.new_states(settings, interrupted or stop.requested)
         try:
             # Even an interrupted run keeps what it learned: the next one starts there.
             cache.save(findings.to_store, findings.checks, new_states)
@@ -312,14 +325,19 @@ def _answer_from_cache(
     for key in keys:
         seen = earlier.get(urls.get(key, ""))
         if key not in findings.states and seen is not None:
-            seeded = state_from_record(seen, settings.fail_on)
+            seeded = state_from_record(seen, settings.fail_on, settings.fail_after)
             if seeded is not None:
                 findings.states[key] = seeded
     known, to_check, previous = partition_by_freshness(plan.targets, cached, settings, now)
+    for key, stale in previous.items():
+        if key not in findings.states:  # a cache from before history: its fact dates it
+            findings.seed(plan.targets[key], stale, settings)
     confirm = settings.fail_after > 1 and not settings.offline
     for key, result in known.items():
         target = plan.targets[key]
         verdict = findings.known(target, result)
+        if key not in findings.states and isinstance(result, Observed):
+            findings.seed(target, result, settings)
         if confirm and needs_confirming(
             findings.states.get(key), verdict.status, settings.fail_on, settings.fail_after
         ):
@@ -327,11 +345,6 @@ def _answer_from_cache(
             to_check.append(target)  # --fail-after wants this failure seen again
             if isinstance(result, Observed):
                 previous[key] = result
-            continue
-        if key not in findings.states and isinstance(result, Observed):
-            findings.states[key] = state_from_fact(
-                result.observed_at, verdict.status, settings.fail_on
-            )
     findings.last_known = dict(previous)
     return to_check, previous
 
@@ -391,10 +404,10 @@ def _checked(
             metadata = describe(target, stale)
         metadata = remembered(metadata, earlier.get(entry.url or ""))
     before = findings.states.get(target.key)
+    after = new_states.get(target.key, before)
     return CheckedLink(
-        entry, target.kind, target.id, verdict, metadata,
-        history=new_states.get(target.key, before),
-        change=change(before, verdict.status, settings.fail_on) if findings.history_known else None,
+        entry, target.kind, target.id, verdict, metadata, history=after,
+        change=change(before, after) if findings.history_known else None,
     )  # fmt: skip
 
 

@@ -88,21 +88,41 @@ def test_a_link_broken_from_its_first_check_was_never_ok() -> None:
 # change: what the run reports as news
 
 
+def after(state: LinkState | None, status: Status, fail_on: frozenset[Status] = DEFAULT,
+          fail_after: int = 1) -> LinkState:  # fmt: skip
+    """The state after one more check with ``status``, a day after ``state``'s last."""
+    at = state.last_checked_at + timedelta(days=1) if state else day(0)
+    return advance(state, Check(KEY, at, status), fail_on, fail_after)
+
+
 def test_a_never_seen_link_that_is_broken_is_newly_failing() -> None:
-    assert change(None, Status.BROKEN, DEFAULT) is Change.NEWLY_FAILING
+    assert change(None, after(None, Status.BROKEN)) is Change.NEWLY_FAILING
 
 
 def test_a_never_seen_link_that_works_is_no_news() -> None:
-    assert change(None, Status.OK, DEFAULT) is None
+    assert change(None, after(None, Status.OK)) is None
+
+
+def test_a_link_without_history_has_no_change() -> None:
+    assert change(None, None) is None
 
 
 def test_a_failing_link_still_broken_is_still_failing() -> None:
-    assert change(failing_state(1), Status.BROKEN, DEFAULT) is Change.STILL_FAILING
+    before = failing_state(1)
+    assert change(before, after(before, Status.BROKEN)) is Change.STILL_FAILING
+
+
+def test_a_verdict_from_the_cache_is_no_news() -> None:
+    """Not checked this run: the state after is the state before."""
+    assert change(failing_state(2), failing_state(2)) is Change.STILL_FAILING
+    ok = after(None, Status.OK)
+    assert change(ok, ok) is None
 
 
 def test_a_failing_link_that_works_again_recovered() -> None:
-    assert change(failing_state(2), Status.OK, DEFAULT) is Change.RECOVERED
-    assert change(failing_state(2), Status.REDIRECTED, DEFAULT) is Change.RECOVERED
+    before = failing_state(2)
+    assert change(before, after(before, Status.OK)) is Change.RECOVERED
+    assert change(before, after(before, Status.REDIRECTED)) is Change.RECOVERED
 
 
 def test_an_outage_neither_recovers_nor_newly_breaks_a_broken_link() -> None:
@@ -110,9 +130,9 @@ def test_an_outage_neither_recovers_nor_newly_breaks_a_broken_link() -> None:
     the outage says nothing, so the link is still failing, not recovered then newly broken."""
     broken, outage, again = run([Status.BROKEN, Status.UNREACHABLE, Status.BROKEN])
 
-    assert change(broken, Status.UNREACHABLE, DEFAULT) is None
+    assert change(broken, outage) is Change.STILL_FAILING
     assert outage.failing, "an outage keeps the standing"
-    assert change(outage, Status.BROKEN, DEFAULT) is Change.STILL_FAILING
+    assert change(outage, again) is Change.STILL_FAILING
     # It still did not work: the failure count and failing_since go on through the outage.
     assert outage.consecutive_failures == 2
     assert again.consecutive_failures == 3
@@ -120,15 +140,26 @@ def test_an_outage_neither_recovers_nor_newly_breaks_a_broken_link() -> None:
 
 
 def test_an_outage_does_not_make_a_working_link_failing_by_default() -> None:
-    ok, outage = run([Status.OK, Status.UNREACHABLE])
-    assert change(ok, Status.UNREACHABLE, DEFAULT) is None
+    ok, outage, back = run([Status.OK, Status.UNREACHABLE, Status.OK])
+    assert change(ok, outage) is None
     assert not outage.failing
-    assert change(outage, Status.OK, DEFAULT) is None
+    assert change(outage, back) is None
 
 
 def test_with_unreachable_in_the_policy_an_outage_is_newly_failing() -> None:
-    (ok,) = run([Status.OK], WITH_UNREACHABLE)
-    assert change(ok, Status.UNREACHABLE, WITH_UNREACHABLE) is Change.NEWLY_FAILING
+    ok, outage = run([Status.OK, Status.UNREACHABLE], WITH_UNREACHABLE)
+    assert change(ok, outage) is Change.NEWLY_FAILING
+
+
+def test_a_failure_fail_after_spares_is_no_news_until_confirmed() -> None:
+    """--fail-after 2: the first 404 neither fails the run nor makes news; the second does;
+    a flaky link that works again in between was never news at all."""
+    ok = after(None, Status.OK, fail_after=2)
+    first = after(ok, Status.BROKEN, fail_after=2)
+    assert change(ok, first) is None and not first.failing
+    second = after(first, Status.BROKEN, fail_after=2)
+    assert change(first, second) is Change.NEWLY_FAILING
+    assert change(first, after(first, Status.OK, fail_after=2)) is None
 
 
 # counts_against: --fail-on and --fail-after
@@ -227,10 +258,10 @@ def test_state_from_a_record_of_a_working_link() -> None:
 def test_a_seeded_failing_state_makes_the_next_broken_check_still_failing() -> None:
     """A lost cache does not turn a link the record showed broken into news."""
     seeded = state_from_record(record_link(), DEFAULT)
-    assert change(seeded, Status.BROKEN, DEFAULT) is Change.STILL_FAILING
-    after = advance(seeded, Check(KEY, utc("2026-11-21 08:00"), Status.BROKEN), DEFAULT)
-    assert after.failing_since == utc("2026-11-12 06:00")
-    assert after.first_seen_at == utc("2026-11-01 09:00")
+    later = advance(seeded, Check(KEY, utc("2026-11-21 08:00"), Status.BROKEN), DEFAULT)
+    assert change(seeded, later) is Change.STILL_FAILING
+    assert later.failing_since == utc("2026-11-12 06:00")
+    assert later.first_seen_at == utc("2026-11-01 09:00")
 
 
 def test_a_record_from_before_history_seeds_nothing() -> None:

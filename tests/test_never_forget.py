@@ -134,12 +134,14 @@ def test_fail_after_two_passes_one_fresh_failure_and_fails_the_second(
     assert gone.verdict.status is Status.BROKEN and gone.consecutive_failures == 1
     assert first.exit_code == 0
     assert "[1 failing check in a row; fails the run at 2]" in format_text_of(first)
+    assert gone.change is None  # spared: not news yet (no notification either)
 
     clock.advance(hours=1)  # within the web TTL: only the unconfirmed failure is asked again
     second = run(settings, clocks=clock.clocks(), web_transport=web.transport())
     assert web.urls.count("https://example.org/gone") == 2
     assert web.urls.count("https://example.org/") == 1
     assert second.digests[0].links[0].consecutive_failures == 2
+    assert second.digests[0].links[0].change is Change.NEWLY_FAILING  # news when it counts
     assert second.exit_code == 1
 
     clock.advance(hours=1)  # confirmed: now the cache is trusted again
@@ -188,8 +190,8 @@ def test_changes_across_runs_ok_broken_broken_ok(
 def test_an_outage_does_not_make_a_broken_link_recover(
     tmp_path: Path, settings_for: Any, clock: FakeClock, web: WebRecorder
 ) -> None:
-    """broken, then unreachable (nobody answered: no news), then broken: still failing, never
-    'recovered' then 'newly broken'."""
+    """broken, then unreachable (nobody answered: no news, so it has not recovered), then
+    broken: still failing throughout, never 'recovered' then 'newly broken'."""
     digest = tmp_path / "week.txt"
     digest.write_text("[Page] https://example.org/page\n", "utf-8")
     settings = settings_for(digest, refresh=True)
@@ -197,7 +199,7 @@ def test_an_outage_does_not_make_a_broken_link_recover(
     run(settings, clocks=clock.clocks(), web_transport=web.transport())
     clock.advance(hours=6)
     down = run(settings, clocks=clock.clocks(), web_transport=httpx.MockTransport(no_network))
-    assert down.digests[0].links[0].change is None
+    assert down.digests[0].links[0].change is Change.STILL_FAILING
     clock.advance(hours=6)
     back = run(settings, clocks=clock.clocks(), web_transport=web.transport())
     assert back.digests[0].links[0].change is Change.STILL_FAILING
@@ -319,3 +321,62 @@ def test_a_cache_of_the_previous_release_is_used_and_upgraded(
     assert enricher(site["FOLDER"], "--allow-private", cwd=tmp_path, env=site).returncode == 0
     history = enricher("history", "https://github.com/QwenLM/Qwen-VL", cwd=tmp_path, env=site)
     assert history.returncode == 0, history.stderr
+
+
+def test_a_stopped_run_holds_its_news_for_the_next_run(
+    tmp_path: Path, settings_for: Any, clock: FakeClock, web: WebRecorder
+) -> None:
+    """A run stopped after the page broke caches what it learned but announces nothing; the
+    next complete run still reports (and would notify) the link as newly broken."""
+    from enricher.ops.stopping import StopRequest
+
+    digest = tmp_path / "week.txt"
+    digest.write_text("[Page] https://example.org/page\n[Other] https://example.org/\n", "utf-8")
+    settings = settings_for(digest, refresh=True)
+    run(settings, clocks=clock.clocks(), web_transport=web.transport())
+
+    stop = StopRequest()
+    web.statuses["https://example.org/page"] = 404
+
+    def answer_then_stop(request: httpx.Request) -> httpx.Response:
+        stop.request("test")  # the stop arrives while the run is checking
+        return web.answer(request)
+
+    web.page.side_effect = answer_then_stop
+    clock.advance(hours=6)
+    stopped = run(settings, clocks=clock.clocks(), web_transport=web.transport(), stop=stop)
+    assert stopped.interrupted
+    assert all(link.change is None for d in stopped.digests for link in d.links)
+
+    web.page.side_effect = web.answer
+    clock.advance(hours=6)
+    after = run(settings, clocks=clock.clocks(), web_transport=web.transport())
+    page = after.digests[0].links[0]
+    assert page.verdict.status is Status.BROKEN
+    assert page.change is Change.NEWLY_FAILING
+
+
+def test_an_upgrade_keeps_the_dates_and_announces_nothing_old(
+    apis: Apis, tmp_path: Path, settings_for: Any, clock: FakeClock
+) -> None:
+    """The previous release's cache, every fact stale: the first run with history starts each
+    link's dates at its cached observation, and a paper arXiv already said was missing is
+    still failing, not news."""
+    settings = settings_for(tmp_path / "week.txt")
+    settings.cache_dir.mkdir()
+    shutil.copyfile(Path(__file__).parent / "fixtures/caches/v1" / CACHE_FILE,
+                    settings.cache_dir / CACHE_FILE)  # fmt: skip
+    (tmp_path / "week.txt").write_text(
+        f"[MEDUSA] https://arxiv.org/abs/{MEDUSA}\n[Ghost] https://arxiv.org/abs/2401.99999\n",
+        encoding="utf-8",
+    )
+    apis.arxiv.known = {MEDUSA}
+    clock.advance(days=60)  # past the fixture's observations (2026-11-30) and the arXiv TTL
+    summary = run(settings, clocks=clock.clocks())
+
+    medusa, ghost = summary.digests[0].links
+    assert medusa.verdict.status is Status.OK and ghost.verdict.status is Status.BROKEN
+    assert ghost.change is Change.STILL_FAILING
+    medusa_record, ghost_record = record_links(tmp_path / "week.txt")
+    assert medusa_record["first_seen_at"] == "2026-11-30T08:00:00Z"
+    assert ghost_record["first_seen_at"] == ghost_record["failing_since"] == "2026-11-30T08:00:00Z"
