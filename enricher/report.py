@@ -113,7 +113,7 @@ def format_text(summary: RunSummary, *, brief: bool = False) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _link_json(path: str, link: CheckedLink) -> dict[str, Any]:
+def _link_json(path: str, link: CheckedLink, summary: RunSummary) -> dict[str, Any]:
     verdict = link.verdict
     return {
         "file": path,
@@ -128,6 +128,7 @@ def _link_json(path: str, link: CheckedLink) -> dict[str, Any]:
         "consecutive_failures": link.consecutive_failures,
         "failing_since": iso(link.history.failing_since) if link.history else None,
         "change": link.change.value if link.change else None,
+        "fails_run": fails_run(summary, link),
     }
 
 
@@ -156,12 +157,15 @@ def format_json(summary: RunSummary) -> str:
             {"file": p.path, "line": p.line, "message": p.message} for p in summary.problems
         ],
         "errors": list(summary.errors),
+        "fail_on": [status.value for status in Status if status in summary.fail_on],
         "fail_after": summary.fail_after,
         "changes": {
-            change.value: [_link_json(digest.path, link) for digest, link in links]
+            change.value: [_link_json(digest.path, link, summary) for digest, link in links]
             for change, links in changed(summary).items()
-        },
-        "links": [_link_json(digest.path, link) for digest, link in non_ok(summary)],
+        }
+        if summary.history_known
+        else None,
+        "links": [_link_json(digest.path, link, summary) for digest, link in non_ok(summary)],
     }
     return json.dumps(report, ensure_ascii=False, indent=2) + "\n"
 

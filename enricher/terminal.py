@@ -13,6 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from .models import RunSummary, Status
+from .summary import fails_run
 
 STYLES = {
     Status.OK: "green",
@@ -56,9 +57,11 @@ def print_summary_table(summary: RunSummary) -> None:
                   title_justify="left")  # fmt: skip
     table.add_column("status")
     table.add_column("links", justify="right")
+    failing = {link.verdict.status for d in summary.digests for link in d.links
+               if fails_run(summary, link)}  # fmt: skip
     for status in Status:
         count = summary.counts.get(status, 0)
-        mark = " (fails the run)" if status in summary.fail_on and count else ""
+        mark = " (fails the run)" if status in failing else ""
         style = STYLES[status] if count else "dim"
         table.add_row(f"[{style}]{status.value}{mark}[/]", f"[{style}]{count}[/]")
     Console(file=sys.stdout).print(table)

@@ -380,3 +380,19 @@ def test_an_upgrade_keeps_the_dates_and_announces_nothing_old(
     medusa_record, ghost_record = record_links(tmp_path / "week.txt")
     assert medusa_record["first_seen_at"] == "2026-11-30T08:00:00Z"
     assert ghost_record["first_seen_at"] == ghost_record["failing_since"] == "2026-11-30T08:00:00Z"
+
+
+def test_without_the_cache_the_report_says_changes_are_unknown(
+    tmp_path: Path, settings_for: Any, clock: FakeClock, web: WebRecorder
+) -> None:
+    """--no-cache keeps no history: the JSON report's changes are null (not empty lists that
+    read as "nothing changed"), and each link says whether it failed the run."""
+    digest = tmp_path / "week.txt"
+    digest.write_text("[Page] https://example.org/page\n", "utf-8")
+    web.statuses["https://example.org/page"] = 404
+    summary = run(settings_for(digest, use_cache=False), clocks=clock.clocks(),
+                  web_transport=web.transport())  # fmt: skip
+    report = json.loads(format_json(summary))
+    assert report["changes"] is None
+    assert report["links"][0]["fails_run"] is True and report["fail_on"] == ["broken", "invalid"]
+    assert "changes since last run: not known" in format_text_of(summary)

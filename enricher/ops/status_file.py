@@ -145,7 +145,7 @@ def run_finished(
         "exit_code": summary.exit_code if summary is not None else 3,
         "counts": counts,
         "requests": dict(sorted(summary.requests.items())) if summary is not None else {},
-        "changes": change_counts(summary) if summary is not None else None,
+        "changes": change_counts(summary) if summary is not None and summary.history_known else None,
         "errors": list(summary.errors) if summary is not None else [error or "crashed"],
     }
     return _with_scheduler(doc, scheduler)
