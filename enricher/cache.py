@@ -81,10 +81,14 @@ DELETE FROM checks WHERE target = (SELECT id FROM targets WHERE key = ?1) AND (
 class Cache:
     """SQLite-backed fact store. ``Cache.open`` never fails on a corrupt file: it moves it aside."""
 
-    def __init__(self, connection: sqlite3.Connection | None, path: Path | None) -> None:
+    def __init__(
+        self, connection: sqlite3.Connection | None, path: Path | None, version: int = 0
+    ) -> None:
         self._db = connection
         self.path = path
         """The database file, or None for a cache that stores nothing (``--no-cache``)."""
+        self.schema_version = version or SCHEMA_VERSION
+        """The file's schema: older only when opened read-only (``open_read_only``)."""
 
     @classmethod
     def disabled(cls) -> Cache:
@@ -124,6 +128,26 @@ class Cache:
                 return cls(_connect(path, busy_timeout_s), path)
             except (OSError, sqlite3.Error) as again:
                 raise CacheError(f"{path}: cannot rebuild the cache: {again}") from again
+
+    @classmethod
+    def open_read_only(cls, cache_dir: Path) -> Cache:
+        """The cache for a command that only reads it (``enricher history``): never created,
+        migrated or moved aside, so an older enricher sharing the folder can still use it.
+        ``CacheError`` when it cannot be read, ``CacheTooNew`` for a newer schema."""
+        path = cache_dir / CACHE_FILE
+        try:
+            db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=10)
+        except sqlite3.Error as exc:
+            raise CacheError(f"{path}: cannot read the cache: {exc}") from exc
+        try:
+            version = int(db.execute("PRAGMA user_version").fetchone()[0])
+        except sqlite3.Error as exc:
+            db.close()
+            raise CacheError(f"{path}: cannot read the cache: {exc}") from exc
+        if version > SCHEMA_VERSION:
+            db.close()
+            raise _too_new(path, version)
+        return cls(db, path, version)
 
     @classmethod
     def open_or_none(cls, settings: Settings, now: datetime, errors: list[str]) -> Cache:
@@ -284,18 +308,20 @@ def _connect(path: Path, busy_timeout_s: float) -> sqlite3.Connection:
             raise sqlite3.DatabaseError(f"integrity check failed: {result}")
         version = db.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
-            # Written by a newer enricher: not ours to change or throw away.
-            raise CacheTooNew(
-                f"{path}: the cache was written by a newer enricher (cache schema {version}; "
-                f"this version reads up to {SCHEMA_VERSION}); upgrade enricher, or use another "
-                "--cache-dir"
-            )
+            raise _too_new(path, version)  # not ours to change or throw away
         if version < SCHEMA_VERSION:
             _migrate(db, version)
     except (sqlite3.DatabaseError, CacheTooNew):
         db.close()
         raise
     return db
+
+
+def _too_new(path: Path, version: int) -> CacheTooNew:
+    return CacheTooNew(
+        f"{path}: the cache was written by a newer enricher (cache schema {version}; this "
+        f"version reads up to {SCHEMA_VERSION}); upgrade enricher, or use another --cache-dir"
+    )
 
 
 def _migrate(db: sqlite3.Connection, version: int) -> None:

@@ -363,11 +363,10 @@ def _status(args: list[str], env: Mapping[str, str]) -> int:
 def _history(args: list[str], env: Mapping[str, str]) -> int:
     """``enricher history URL``: one link's checks from the cache, newest first."""
     from .authorities import classify
-    from .cache import CACHE_FILE, Cache
+    from .cache import CACHE_FILE, SCHEMA_VERSION, Cache
     from .errors import CacheError
     from .history_report import history_json, history_text
     from .models import InvalidTarget
-    from .net.context import utc_now
 
     namespace = build_history_parser().parse_args(args)
     try:
@@ -381,8 +380,11 @@ def _history(args: list[str], env: Mapping[str, str]) -> int:
     if not (settings.cache_dir / CACHE_FILE).is_file():
         return _failed(f"{url}: never checked (no cache in {settings.cache_dir})", EXIT_USAGE)
     try:
-        cache = Cache.open(settings.cache_dir, utc_now())
+        cache = Cache.open_read_only(settings.cache_dir)
         try:
+            if cache.schema_version < SCHEMA_VERSION:
+                return _failed(f"{url}: never checked (the cache predates the history; the "
+                               "next run starts it)", EXIT_USAGE)  # fmt: skip
             state = cache.get_states([target.key]).get(target.key)
             checks = cache.checks(target.key)
         finally:

@@ -396,3 +396,21 @@ def test_without_the_cache_the_report_says_changes_are_unknown(
     assert report["changes"] is None
     assert report["links"][0]["fails_run"] is True and report["fail_on"] == ["broken", "invalid"]
     assert "changes since last run: not known" in format_text_of(summary)
+
+
+def test_history_only_reads_the_cache(site: dict[str, str], tmp_path: Path) -> None:
+    """``history`` never migrates, creates or moves a cache: an older enricher sharing the
+    folder keeps working, and a damaged file stays for the next run to deal with."""
+    cache = Path(site["ENRICHER_CACHE_DIR"])
+    cache.mkdir()
+    old = Path(__file__).parent / "fixtures/caches/v1" / CACHE_FILE
+    shutil.copyfile(old, cache / CACHE_FILE)
+    url = f"https://arxiv.org/abs/{MEDUSA}"
+    result = enricher("history", url, cwd=tmp_path, env=site)
+    assert result.returncode == 2 and "predates the history" in result.stderr
+    assert (cache / CACHE_FILE).read_bytes() == old.read_bytes()
+
+    (cache / CACHE_FILE).write_bytes(b"not a database, " * 100)
+    damaged = enricher("history", url, cwd=tmp_path, env=site)
+    assert damaged.returncode == 3 and "cannot read the cache" in damaged.stderr
+    assert sorted(p.name for p in cache.iterdir()) == [CACHE_FILE]
