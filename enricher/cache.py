@@ -71,11 +71,11 @@ _SCAN_FROM = 1000
 through instead of key by key."""
 
 _PRUNE = f"""
-DELETE FROM checks WHERE target = (SELECT id FROM targets WHERE key = ?1) AND (
-    checked_at < ?2 OR checked_at <= (
-        SELECT checked_at FROM checks WHERE target = (SELECT id FROM targets WHERE key = ?1)
-        ORDER BY checked_at DESC LIMIT 1 OFFSET {HISTORY_MAX_CHECKS}))
+DELETE FROM checks WHERE target = (SELECT id FROM targets WHERE key = ?1) AND checked_at <= (
+    SELECT checked_at FROM checks WHERE target = (SELECT id FROM targets WHERE key = ?1)
+    ORDER BY checked_at DESC LIMIT 1 OFFSET {HISTORY_MAX_CHECKS})
 """
+"""A checked target's history beyond its newest ``HISTORY_MAX_CHECKS`` checks."""
 
 
 class Cache:
@@ -258,8 +258,10 @@ class Cache:
                     "INSERT OR REPLACE INTO link_states VALUES (?,?,?,?,?,?,?,?)", state_rows
                 )
                 if checks:
+                    self._db.executemany(_PRUNE, [(key,) for key in checked])
+                    # Every target's checks older than a year, cited any more or not.
                     cutoff = _micros(max(c.checked_at for c in checks) - HISTORY_MAX_AGE)
-                    self._db.executemany(_PRUNE, [(key, cutoff) for key in checked])
+                    self._db.execute("DELETE FROM checks WHERE checked_at < ?", (cutoff,))
         except sqlite3.Error as exc:
             raise CacheError(f"{self.path}: cannot write the cache: {exc}") from exc
 

@@ -246,12 +246,22 @@ def test_the_history_drops_checks_older_than_a_year(cache: Cache) -> None:
     assert cache.checks(KEY) == [*reversed(recent), at_the_limit]
 
 
-def test_pruning_one_target_leaves_the_others_alone(cache: Cache) -> None:
-    others = daily_checks(OTHER, 5, NOW - timedelta(days=500))
+def test_the_count_bound_of_one_target_leaves_the_others_alone(cache: Cache) -> None:
+    others = daily_checks(OTHER, 5, NOW - timedelta(days=100))
     cache.save([], others, {})
     cache.save([], daily_checks(KEY, 150, NOW), {})
     assert cache.checks(OTHER) == list(reversed(others))
     assert len(cache.checks(KEY)) == 100
+
+
+def test_checks_older_than_a_year_go_for_links_no_longer_checked_too(cache: Cache) -> None:
+    """A link dropped from every digest is never checked again: its old checks still age out
+    (its state, with the dates that matter, stays)."""
+    state = LinkState(NOW - timedelta(days=500), NOW - timedelta(days=496), Status.OK)
+    cache.save([], daily_checks(OTHER, 5, NOW - timedelta(days=496)), {OTHER: state})
+    cache.save([], daily_checks(KEY, 3, NOW), {})
+    assert cache.checks(OTHER) == []
+    assert cache.get_states([OTHER]) == {OTHER: state}
 
 
 # One transaction per run
