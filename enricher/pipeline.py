@@ -132,7 +132,7 @@ def run(
     if settings.notify_command:  # after the lock is released: a slow hook blocks no run
         from .ops.notify import notify_changes  # subprocess & co. only when asked for
 
-        notify_changes(summary, settings)
+        notify_changes(summary, settings, stopped=lambda: stop.requested)
     return summary
 
 

@@ -231,7 +231,7 @@ def test_a_time_limit_that_is_not_positive_is_a_bug(timeout: float) -> None:
 
 def test_the_default_time_limit() -> None:
     assert NOTIFY_TIMEOUT_S == 60.0
-    assert notify.__defaults__ == (NOTIFY_TIMEOUT_S,)
+    assert notify.__defaults__ is not None and notify.__defaults__[0] == NOTIFY_TIMEOUT_S
 
 
 @pytest.mark.slow
@@ -294,3 +294,26 @@ def test_a_command_ignoring_sigterm_is_killed_after_the_grace(
     assert (result.ok, result.exit_code) == (False, None)
     assert 0.6 <= took < 3, took  # the limit, then the grace, then SIGKILL
     assert wait_until_dead(pid), f"the sleep {pid} ignoring SIGTERM outlived the command"
+
+
+def test_a_stop_request_stops_a_running_command_at_once(tmp_path: Path) -> None:
+    """SIGTERM to enricher while its notify command runs: the command's group is stopped
+    within a tick, not at the (here 60 s) time limit, and the message says why."""
+    pid_file = tmp_path / "pid"
+    asked = {"stop": False}
+
+    def stopped() -> bool:
+        if pid_file.exists() and pid_file.read_text().strip():
+            asked["stop"] = True  # the command is running: now the stop arrives
+        return asked["stop"]
+
+    started = time.monotonic()
+    result = notify(f"echo $$ > {q(pid_file)}; sleep 30", PAYLOAD, 60, stopped)
+    assert time.monotonic() - started < 5
+    assert result.ok is False and result.exit_code is None
+    assert result.message == "notify command stopped: enricher was asked to stop"
+    pid = read_pid(pid_file)
+    with pytest.raises(ProcessLookupError):  # the shell, and its sleep with it, are gone
+        for _ in range(100):
+            os.kill(pid, 0)
+            time.sleep(0.02)

@@ -25,6 +25,7 @@ import signal
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..config import DEFAULT_NOTIFY_TIMEOUT_S, Settings
@@ -61,7 +62,12 @@ class NotifyResult:
     stopped at the time limit."""
 
 
-def notify(command: str, payload: str, timeout_s: float = NOTIFY_TIMEOUT_S) -> NotifyResult:
+def notify(
+    command: str,
+    payload: str,
+    timeout_s: float = NOTIFY_TIMEOUT_S,
+    stopped: Callable[[], bool] = lambda: False,
+) -> NotifyResult:
     """Run ``command`` with ``/bin/sh -c`` (it is the user's own configuration, so pipes and
     redirections work), the UTF-8 ``payload`` (the JSON report) on its standard input, in the
     inherited environment (it may need a token from it). Never raises for anything the command
@@ -71,12 +77,14 @@ def notify(command: str, payload: str, timeout_s: float = NOTIFY_TIMEOUT_S) -> N
     """
     if not timeout_s > 0:  # NaN included
         raise ValueError(f"timeout_s must be positive, not {timeout_s!r}")
-    result = _run(command, payload.encode("utf-8", errors="replace"), timeout_s)
+    result = _run(command, payload.encode("utf-8", errors="replace"), timeout_s, stopped)
     log.log(logging.INFO if result.ok else logging.WARNING, "%s", result.message)
     return result
 
 
-def _run(command: str, payload: bytes, timeout_s: float) -> NotifyResult:
+def _run(
+    command: str, payload: bytes, timeout_s: float, stopped: Callable[[], bool]
+) -> NotifyResult:
     """Start the command, wait for it with a deadline and describe how it ended."""
     began = time.monotonic()
     try:
@@ -95,7 +103,7 @@ def _run(command: str, payload: bytes, timeout_s: float) -> NotifyResult:
     except (OSError, ValueError, subprocess.SubprocessError) as exc:  # ValueError: a NUL byte
         return NotifyResult(False, visible(f"notify command could not start: {exc}"), None)
     try:
-        finished, tail = _wait(process, began + timeout_s)
+        finished, tail = _wait(process, began + timeout_s, stopped)
     except BaseException:  # interrupted (Ctrl-C): leave no command running behind us
         _stop(process, grace_s=0.0)
         raise
@@ -104,6 +112,8 @@ def _run(command: str, payload: bytes, timeout_s: float) -> NotifyResult:
             process.stderr.close()
     if not finished:
         _stop(process, grace_s=KILL_GRACE_S)
+        if stopped():
+            return NotifyResult(False, "notify command stopped: enricher was asked to stop", None)
         return NotifyResult(
             False, f"notify command did not finish within {timeout_s:g} s; stopped", None
         )
@@ -119,9 +129,12 @@ def _run(command: str, payload: bytes, timeout_s: float) -> NotifyResult:
     return NotifyResult(False, visible(message), code)
 
 
-def _wait(process: subprocess.Popen[bytes], deadline: float) -> tuple[bool, bytes]:
-    """Wait until the command exits or ``deadline`` (monotonic) passes, keeping the end of its
-    standard error. Whether it exited in time, and that end."""
+def _wait(
+    process: subprocess.Popen[bytes], deadline: float, stopped: Callable[[], bool]
+) -> tuple[bool, bytes]:
+    """Wait until the command exits, ``deadline`` (monotonic) passes or ``stopped()`` says the
+    process is asked to stop, keeping the end of its standard error. Whether it exited in
+    time, and that end."""
     assert process.stderr is not None
     fd = process.stderr.fileno()
     tail = bytearray()
@@ -130,13 +143,13 @@ def _wait(process: subprocess.Popen[bytes], deadline: float) -> tuple[bool, byte
         open_ = True
         while process.poll() is None:
             remaining = deadline - time.monotonic()
-            if remaining <= 0:
+            if remaining <= 0 or stopped():
                 return False, bytes(tail)
-            if not open_:  # nothing more to read: just wait for the exit
+            if not open_:  # nothing more to read: just wait for the exit, a tick at a time
                 try:
-                    process.wait(remaining)
+                    process.wait(min(remaining, _POLL_S))
                 except subprocess.TimeoutExpired:
-                    return False, bytes(tail)
+                    continue
             elif selector.select(min(remaining, _POLL_S)):
                 open_ = _read(fd, tail)
                 if not open_:
@@ -226,9 +239,14 @@ def _last_line(tail: bytes) -> str:
     return next((line for line in reversed(lines) if line), "")
 
 
-def notify_changes(summary: RunSummary, settings: Settings) -> NotifyResult | None:
+def notify_changes(
+    summary: RunSummary, settings: Settings, stopped: Callable[[], bool] = lambda: False
+) -> NotifyResult | None:
     """After a run in which a link newly failed or recovered, the ``--notify-command`` with
-    the JSON report; None when there is no command or nothing changed (or the run stopped)."""
+    the JSON report; None when there is no command or nothing changed (or the run stopped).
+    A stop asked for while it runs (SIGTERM) stops it too: the process exits in seconds."""
     if not settings.notify_command or summary.interrupted or not anything_changed(summary):
         return None
-    return notify(settings.notify_command, format_json(summary), settings.notify_timeout_s)
+    return notify(
+        settings.notify_command, format_json(summary), settings.notify_timeout_s, stopped
+    )
