@@ -349,6 +349,9 @@ class Unanswered:
     reason: str
     network_level: bool = False
     """Nothing answered at all (DNS, connection, timeout): a sign the network may be down."""
+    asked: bool = True
+    """False when the thing itself was never asked about, for a limit of ours (the API quota
+    spent): no check of the link, so its history does not count it as a failure."""
 
 
 LookupResult = Observed | Unanswered

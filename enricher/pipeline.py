@@ -183,10 +183,11 @@ class _Findings:
         verdict = self.known(target, result)
         if isinstance(result, Observed) and verdict.status.is_cacheable:
             self.to_store.append(to_cache(target, result))
-        self.checks.append(
-            Check(target.key, verdict.checked_at or self.now(), verdict.status,
-                  verdict.http_status, verdict.reason)
-        )  # fmt: skip
+        if isinstance(result, Observed) or result.asked:  # a spent quota asked nothing
+            self.checks.append(
+                Check(target.key, verdict.checked_at or self.now(), verdict.status,
+                      verdict.http_status, verdict.reason)
+            )  # fmt: skip
         self.progress.advance(authority_of(target).label(target), verdict.status)
 
     def new_states(self, settings: Settings, interrupted: bool) -> dict[str, LinkState]:

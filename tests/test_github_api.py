@@ -157,6 +157,9 @@ def test_quota_exhausted_run_marks_github_links_unreachable(
     links = json.loads((tmp_path / "d.enriched.json").read_text())["links"]
     assert "rate limit exhausted" in links[0]["reason"]
     assert len(apis.server.log) == 1
+    # A spent quota asked GitHub nothing about the repository: no check in its history.
+    assert links[0]["first_seen_at"] is None and links[0]["failing_since"] is None
+    assert summary.digests[0].links[0].consecutive_failures == 0
 
 
 def test_many_repositories_wait_for_one_reset_once() -> None:

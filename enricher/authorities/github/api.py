@@ -277,7 +277,8 @@ class GithubApi:
         """Look up one repository; a failure (after retries, quota waits) is ``Unanswered``."""
         answer = await self._fetch(target, etag)
         if isinstance(answer, UpstreamError):
-            return Unanswered(str(answer), network_level=answer.status is None)
+            asked = not isinstance(answer, RateLimited)  # a spent quota asked nothing
+            return Unanswered(str(answer), network_level=answer.status is None, asked=asked)
         return answer
 
     async def _fetch(self, target: GithubTarget, etag: str | None) -> RepoAnswer | UpstreamError:
