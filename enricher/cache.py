@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
+from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -51,6 +52,14 @@ _SCHEMA = (
     http_status INTEGER,
     reason      TEXT,
     PRIMARY KEY (target, checked_at)
+) WITHOUT ROWID""",
+    # The last fact with something to show (a paper, a repository) of a target whose newer
+    # fact has nothing (no such paper any more): written only on that change, so small.
+    """CREATE TABLE IF NOT EXISTS last_known (
+    key         TEXT PRIMARY KEY,
+    observed_at TEXT NOT NULL,
+    etag        TEXT,
+    payload     TEXT NOT NULL
 ) WITHOUT ROWID""",
     """CREATE TABLE IF NOT EXISTS link_states (
     key                  TEXT PRIMARY KEY,
@@ -166,10 +175,13 @@ class Cache:
 
     def get_many(self, keys: list[str]) -> dict[str, CachedFact]:
         """Stored facts for those keys that have one (undecodable rows count as missing)."""
-        found: dict[str, CachedFact] = {}
-        for key, observed_at, etag, payload in self._select_in(
+        return self._facts_from(
             "SELECT key, observed_at, etag, payload FROM facts WHERE key IN ({})", keys
-        ):
+        )
+
+    def _facts_from(self, query: str, keys: list[str]) -> dict[str, CachedFact]:
+        found: dict[str, CachedFact] = {}
+        for key, observed_at, etag, payload in self._select_in(query, keys):
             moment = _moment(observed_at)
             try:
                 data = json.loads(payload)
@@ -178,6 +190,12 @@ class Cache:
             if moment is not None:
                 found[key] = CachedFact(key, moment, data, etag)
         return found
+
+    def get_last_known(self, keys: list[str]) -> dict[str, CachedFact]:
+        """The facts kept aside for those keys (see the ``last_known`` table)."""
+        return self._facts_from(
+            "SELECT key, observed_at, etag, payload FROM last_known WHERE key IN ({})", keys
+        )
 
     def get_states(self, keys: list[str]) -> dict[str, LinkState]:
         """The history state of those keys that have one (unreadable rows count as missing)."""
@@ -221,17 +239,18 @@ class Cache:
         self.save(facts, [], {})
 
     def save(
-        self, facts: list[CachedFact], checks: list[Check], states: dict[str, LinkState]
+        self,
+        facts: list[CachedFact],
+        checks: list[Check],
+        states: dict[str, LinkState],
+        kept: Sequence[CachedFact] = (),
     ) -> None:
-        """A run's observations, checks and the states they led to, in one transaction (all
-        or nothing); each checked target's history is then trimmed to its bounds."""
-        if self._db is None or not (facts or checks or states):
+        """A run's observations, checks, the states they led to and the facts to keep aside
+        (``last_known``), in one transaction (all or nothing); each checked target's history
+        is then trimmed to its bounds."""
+        if self._db is None or not (facts or checks or states or kept):
             return
-        fact_rows = [
-            (f.key, f.observed_at.astimezone(timezone.utc).isoformat(), f.etag,
-             json.dumps(f.payload, ensure_ascii=False, sort_keys=True))
-            for f in facts
-        ]  # fmt: skip
+        fact_rows, kept_rows = _fact_rows(facts), _fact_rows(kept)
         check_rows = [
             (c.key, _micros(c.checked_at), c.status.value, c.http_status, c.reason) for c in checks
         ]
@@ -246,6 +265,9 @@ class Cache:
                 self._db.executemany(
                     "INSERT OR REPLACE INTO facts (key, observed_at, etag, payload) VALUES (?,?,?,?)",
                     fact_rows,
+                )
+                self._db.executemany(
+                    "INSERT OR REPLACE INTO last_known VALUES (?,?,?,?)", kept_rows
                 )
                 self._db.executemany(
                     "INSERT OR IGNORE INTO targets (key) VALUES (?)",
@@ -317,6 +339,14 @@ def _connect(path: Path, busy_timeout_s: float) -> sqlite3.Connection:
         db.close()
         raise
     return db
+
+
+def _fact_rows(facts: Sequence[CachedFact]) -> list[tuple[str, str, str | None, str]]:
+    return [
+        (f.key, f.observed_at.astimezone(timezone.utc).isoformat(), f.etag,
+         json.dumps(f.payload, ensure_ascii=False, sort_keys=True))
+        for f in facts
+    ]  # fmt: skip
 
 
 def _too_new(path: Path, version: int) -> CacheTooNew:

@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -26,6 +26,7 @@ from .authorities import (
     AUTHORITIES,
     authority_of,
     describe,
+    from_cache,
     judge,
     partition_by_freshness,
     plan_targets,
@@ -147,6 +148,11 @@ class _Findings:
     last_known: dict[str, Observed] = field(default_factory=dict)
     """Older observations from the cache, however stale: what a record keeps showing (with
     its ``observed_at``) when this run's lookup found nothing."""
+    kept: dict[str, Observed] = field(default_factory=dict)
+    """The last observation with something to show (a paper, a repository) of targets whose
+    latest says there is nothing (``broken``): kept aside by the cache, never overwritten."""
+    to_keep: list[CachedFact] = field(default_factory=list)
+    """Observations about to be replaced by one with nothing to show: for ``kept``."""
     states: dict[str, LinkState] = field(default_factory=dict)
     """Each target's history state before this run."""
     to_store: list[CachedFact] = field(default_factory=list)
@@ -183,6 +189,11 @@ class _Findings:
         verdict = self.known(target, result)
         if isinstance(result, Observed) and verdict.status.is_cacheable:
             self.to_store.append(to_cache(target, result))
+            before = self.last_known.get(target.key)
+            if before is not None and _shows_nothing(target, result) and not _shows_nothing(
+                target, before
+            ):
+                self.to_keep.append(to_cache(target, before))  # a paper gone: keep what it was
         if isinstance(result, Observed) or result.asked:  # a spent quota asked nothing
             self.checks.append(
                 Check(target.key, verdict.checked_at or self.now(), verdict.status,
@@ -221,7 +232,7 @@ def _run(
     digests, errors = read_digests(paths, settings)
     plan = plan_targets((e for digest in digests for e in digest.entries), settings)
     old_records = _old_records(digests)
-    earlier = {url: link for old in old_records.values() for url, link in links_by_url(old).items()}
+    earlier = _earlier_by_target(plan, old_records)
 
     findings = _Findings(progress, clocks.now)
     # The arXiv edge runs in a thread: its pacing sleep ends at once on a stop.
@@ -246,7 +257,7 @@ def _run(
         new_states = findings.new_states(settings, interrupted or stop.requested)
         try:
             # Even an interrupted run keeps what it learned: the next one starts there.
-            cache.save(findings.to_store, findings.checks, new_states)
+            cache.save(findings.to_store, findings.checks, new_states, findings.to_keep)
         except CacheError as exc:
             # The verdicts are good; only the next run's savings are lost. Still an
             # error (exit 3): a cache that cannot be written will not fix itself.
@@ -295,6 +306,28 @@ def _old_records(digests: list[ReadDigest]) -> dict[Path, dict[str, Any] | None]
     }
 
 
+def _shows_nothing(target: Target, observed: Observed) -> bool:
+    """The observation gives the record no object (``arxiv: null``: no such paper)."""
+    metadata = authority_of(target).metadata(target, observed.fact)
+    return metadata is not None and metadata[1] is None
+
+
+def _earlier_by_target(
+    plan: Plan, old_records: Mapping[Path, Mapping[str, Any] | None]
+) -> dict[str, list[Mapping[str, Any]]]:
+    """What the old records said of each target, under every URL that cites it now (a paper
+    cited as ``/abs/`` in one digest and ``/pdf/`` in another is one thing)."""
+    by_url = {url: link for old in old_records.values() for url, link in links_by_url(old).items()}
+    earlier: dict[str, list[Mapping[str, Any]]] = {}
+    for entry, decision in plan.decisions.items():
+        link = by_url.get(entry.url) if entry.url is not None else None
+        if link is not None and not isinstance(decision, Settled):
+            links = earlier.setdefault(decision.key, [])
+            if not any(seen is link for seen in links):
+                links.append(link)
+    return earlier
+
+
 def _record_path(digest: ReadDigest) -> Path:
     return digest.path.with_name(record_name(digest.path.name))
 
@@ -306,7 +339,7 @@ def _answer_from_cache(
     now: datetime,
     findings: _Findings,
     errors: list[str],
-    earlier: Mapping[str, Mapping[str, Any]],
+    earlier: Mapping[str, Sequence[Mapping[str, Any]]],
 ) -> tuple[list[Target], dict[str, Observed]]:
     """Let the cache answer what it knows; returns the targets to look up and their stale
     observations (whose ETags may save a request). Also loads each target's history state
@@ -316,19 +349,24 @@ def _answer_from_cache(
     try:
         cached = cache.get_many(keys)
         findings.states = cache.get_states(keys)
+        kept = cache.get_last_known(keys)
     except CacheError as exc:
         log.warning("%s; checking everything afresh", exc)
         errors.append(str(exc))
-        cached = {}
+        cached, kept = {}, {}
         findings.history_known = False
-    urls = {target.key: entry.url for entry, target in plan.decisions.items()
-            if not isinstance(target, Settled) and entry.url is not None}  # fmt: skip
+    for key, row in kept.items():
+        observed = from_cache(plan.targets[key], row)
+        if observed is not None:
+            findings.kept[key] = observed
     for key in keys:
-        seen = earlier.get(urls.get(key, ""))
-        if key not in findings.states and seen is not None:
-            seeded = state_from_record(seen, settings.fail_on, settings.fail_after)
+        if key in findings.states:
+            continue
+        for link in earlier.get(key, ()):
+            seeded = state_from_record(link, settings.fail_on, settings.fail_after)
             if seeded is not None:
                 findings.states[key] = seeded
+                break
     known, to_check, previous = partition_by_freshness(plan.targets, cached, settings, now)
     for key, stale in previous.items():
         if key not in findings.states:  # a cache from before history: its fact dates it
@@ -384,7 +422,7 @@ def _checked(
     findings: _Findings,
     settings: Settings,
     new_states: Mapping[str, LinkState],
-    earlier: Mapping[str, Mapping[str, Any]],
+    earlier: Mapping[str, Sequence[Mapping[str, Any]]],
     interrupted: bool = False,
 ) -> CheckedLink:
     """One entry's line of the record: its target's verdict, history and change, and its
@@ -400,10 +438,13 @@ def _checked(
     observed = findings.facts.get(target.key)
     metadata = describe(target, observed)
     if metadata is not None and metadata[1] is None:
-        stale = findings.last_known.get(target.key)
-        if stale is not None:
-            metadata = describe(target, stale)
-        metadata = remembered(metadata, earlier.get(entry.url or ""))
+        # Nothing known this run: the last thing ever known, wherever it is kept.
+        for older in (findings.last_known.get(target.key), findings.kept.get(target.key)):
+            described = describe(target, older) if older is not None else None
+            if described is not None and described[1] is not None:
+                metadata = described
+                break
+        metadata = remembered(metadata, earlier.get(target.key, ()))
     before = findings.states.get(target.key)
     after = new_states.get(target.key, before)
     return CheckedLink(

@@ -11,7 +11,7 @@ import copy
 import functools
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
@@ -98,19 +98,22 @@ def links_by_url(record: Mapping[str, Any] | None) -> dict[str, Mapping[str, Any
     }
 
 
-def remembered(metadata: Metadata | None, earlier: Mapping[str, Any] | None) -> Metadata | None:
+def remembered(
+    metadata: Metadata | None, earlier: Sequence[Mapping[str, Any]]
+) -> Metadata | None:
     """``metadata``, or when it knows nothing (``(key, None)``) the object an earlier record
-    of the link held: records never forget. An object from before ``observed_at`` existed is
-    dated by that link's ``checked_at``."""
-    if metadata is None or metadata[1] is not None or earlier is None:
+    held for the same thing (under any of the URLs that cite it): records never forget. An
+    object from before ``observed_at`` existed is dated by that link's ``checked_at``."""
+    if metadata is None or metadata[1] is not None:
         return metadata
     key = metadata[0]
-    old = earlier.get(key)
-    if not isinstance(old, dict):
-        return metadata
-    value = copy.deepcopy(old)
-    value.setdefault("observed_at", earlier.get("checked_at"))
-    return key, value
+    for link in earlier:
+        old = link.get(key)
+        if isinstance(old, dict):
+            value = copy.deepcopy(old)
+            value.setdefault("observed_at", link.get("checked_at"))
+            return key, value
+    return metadata
 
 
 def build_record(

@@ -414,3 +414,48 @@ def test_history_only_reads_the_cache(site: dict[str, str], tmp_path: Path) -> N
     damaged = enricher("history", url, cwd=tmp_path, env=site)
     assert damaged.returncode == 3 and "cannot read the cache" in damaged.stderr
     assert sorted(p.name for p in cache.iterdir()) == [CACHE_FILE]
+
+
+def test_what_a_gone_repository_was_is_kept_for_every_url_and_run(
+    apis: Apis, tmp_path: Path, settings_for: Any, clock: FakeClock
+) -> None:
+    """A repository deleted: its last description stays through a --check-only run (which
+    writes records without objects), and reaches a new digest citing it by another URL."""
+    digest = tmp_path / "week.txt"
+    digest.write_text("[Qwen] https://github.com/QwenLM/Qwen-VL\n", encoding="utf-8")
+    apis.github.add("QwenLM/Qwen-VL")
+    run(settings_for(digest), clocks=clock.clocks())
+    apis.github.known.clear()
+    for changes in ({}, {"metadata": False}, {}):  # broken; --check-only; broken again
+        clock.advance(days=2)
+        run(settings_for(digest, **changes), clocks=clock.clocks())
+    (repo,) = record_links(digest)
+    assert repo["status"] == "broken"
+    assert repo["github"]["full_name"] == "QwenLM/Qwen-VL"
+    assert repo["github"]["observed_at"] == "2026-11-22T09:00:00Z"
+
+    later = tmp_path / "later.txt"
+    later.write_text("[Code] https://github.com/qwenlm/qwen-vl/tree/main\n", encoding="utf-8")
+    clock.advance(days=2)
+    run(settings_for(digest, later), clocks=clock.clocks())
+    (again,) = record_links(later)
+    assert again["status"] == "broken" and again["github"]["full_name"] == "QwenLM/Qwen-VL"
+
+
+def test_an_earlier_record_answers_for_every_url_of_the_same_paper(
+    papers: Path, settings_for: Any, clock: FakeClock
+) -> None:
+    """Cache lost, arXiv down: a new digest citing the paper's PDF gets the object the
+    existing record holds for its abstract page."""
+    settings = settings_for(papers)
+    run(settings, clocks=clock.clocks())
+    shutil.rmtree(settings.cache_dir)
+    pdf = papers.with_name("pdf.txt")
+    pdf.write_text(f"[PDF] https://arxiv.org/pdf/{MEDUSA}\n", encoding="utf-8")
+    clock.advance(days=1)
+    down = settings_for(papers, pdf, arxiv_api_url=f"{CLOSED}/api/query", github_api_url=CLOSED)
+    run(down, clocks=clock.clocks())
+    (link,) = record_links(pdf)
+    assert link["status"] == "unreachable"
+    assert link["arxiv"]["title"] and link["arxiv"]["observed_at"] == "2026-11-22T09:00:00Z"
+    assert link["first_seen_at"] == "2026-11-22T09:00:00Z"
