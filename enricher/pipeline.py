@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -232,7 +233,7 @@ def _run(
     digests, errors = read_digests(paths, settings)
     plan = plan_targets((e for digest in digests for e in digest.entries), settings)
     old_records = _old_records(digests)
-    earlier = _earlier_by_target(plan, old_records)
+    earlier = _Earlier(plan, old_records)
 
     findings = _Findings(progress, clocks.now)
     # The arXiv edge runs in a thread: its pacing sleep ends at once on a stop.
@@ -312,20 +313,31 @@ def _shows_nothing(target: Target, observed: Observed) -> bool:
     return metadata is not None and metadata[1] is None
 
 
-def _earlier_by_target(
-    plan: Plan, old_records: Mapping[Path, Mapping[str, Any] | None]
-) -> dict[str, list[Mapping[str, Any]]]:
+class _Earlier:
     """What the old records said of each target, under every URL that cites it now (a paper
-    cited as ``/abs/`` in one digest and ``/pdf/`` in another is one thing)."""
-    by_url = {url: link for old in old_records.values() for url, link in links_by_url(old).items()}
-    earlier: dict[str, list[Mapping[str, Any]]] = {}
-    for entry, decision in plan.decisions.items():
-        link = by_url.get(entry.url) if entry.url is not None else None
-        if link is not None and not isinstance(decision, Settled):
-            links = earlier.setdefault(decision.key, [])
-            if not any(seen is link for seen in links):
-                links.append(link)
-    return earlier
+    cited as ``/abs/`` in one digest and ``/pdf/`` in another is one thing). Worked out on
+    first use: a warm run, where the cache knows everything, never needs it."""
+
+    def __init__(self, plan: Plan, old_records: Mapping[Path, Mapping[str, Any] | None]):
+        self._plan = plan
+        self._old_records = old_records
+
+    def get(self, key: str) -> Sequence[Mapping[str, Any]]:
+        return self._by_target.get(key, ())
+
+    @functools.cached_property
+    def _by_target(self) -> dict[str, list[Mapping[str, Any]]]:
+        by_url = {
+            url: link for old in self._old_records.values() for url, link in links_by_url(old).items()
+        }
+        earlier: dict[str, list[Mapping[str, Any]]] = {}
+        for entry, decision in self._plan.decisions.items():
+            link = by_url.get(entry.url) if entry.url is not None else None
+            if link is not None and not isinstance(decision, Settled):
+                links = earlier.setdefault(decision.key, [])
+                if not any(seen is link for seen in links):
+                    links.append(link)
+        return earlier
 
 
 def _record_path(digest: ReadDigest) -> Path:
@@ -339,7 +351,7 @@ def _answer_from_cache(
     now: datetime,
     findings: _Findings,
     errors: list[str],
-    earlier: Mapping[str, Sequence[Mapping[str, Any]]],
+    earlier: _Earlier,
 ) -> tuple[list[Target], dict[str, Observed]]:
     """Let the cache answer what it knows; returns the targets to look up and their stale
     observations (whose ETags may save a request). Also loads each target's history state
@@ -362,7 +374,7 @@ def _answer_from_cache(
     for key in keys:
         if key in findings.states:
             continue
-        for link in earlier.get(key, ()):
+        for link in earlier.get(key):
             seeded = state_from_record(link, settings.fail_on, settings.fail_after)
             if seeded is not None:
                 findings.states[key] = seeded
@@ -422,7 +434,7 @@ def _checked(
     findings: _Findings,
     settings: Settings,
     new_states: Mapping[str, LinkState],
-    earlier: Mapping[str, Sequence[Mapping[str, Any]]],
+    earlier: _Earlier,
     interrupted: bool = False,
 ) -> CheckedLink:
     """One entry's line of the record: its target's verdict, history and change, and its
@@ -444,7 +456,7 @@ def _checked(
             if described is not None and described[1] is not None:
                 metadata = described
                 break
-        metadata = remembered(metadata, earlier.get(target.key, ()))
+        metadata = remembered(metadata, earlier.get(target.key))
     before = findings.states.get(target.key)
     after = new_states.get(target.key, before)
     return CheckedLink(
