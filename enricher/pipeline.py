@@ -232,8 +232,7 @@ def _run(
     detail = logging.DEBUG if trigger == "scheduled" else logging.INFO
     digests, errors = read_digests(paths, settings)
     plan = plan_targets((e for digest in digests for e in digest.entries), settings)
-    old_records = _old_records(digests)
-    earlier = _Earlier(plan, old_records)
+    earlier = _Earlier(plan, digests)
 
     findings = _Findings(progress, clocks.now)
     # The arXiv edge runs in a thread: its pacing sleep ends at once on a stop.
@@ -279,7 +278,7 @@ def _run(
         if not interrupted:
             failed_before = len(errors)
             written = _write_record(
-                digest, links, settings, started_at, errors, record_path, old_records[digest.path]
+                digest, links, settings, started_at, errors, record_path
             )
             refused = len(errors) > failed_before or not digest.checked
             log.log(detail, "%s: %s; record %s", digest.path, tally(links),
@@ -298,15 +297,6 @@ def _run(
     return summary
 
 
-def _old_records(digests: list[ReadDigest]) -> dict[Path, dict[str, Any] | None]:
-    """The records already beside the digests, read once: what they knew is kept through an
-    outage, their history dates through a lost cache, and one saying the same is not
-    rewritten."""
-    return {
-        digest.path: parse_record(read_text_if_exists(_record_path(digest))) for digest in digests
-    }
-
-
 def _shows_nothing(target: Target, observed: Observed) -> bool:
     """The observation gives the record no object (``arxiv: null``: no such paper)."""
     metadata = authority_of(target).metadata(target, observed.fact)
@@ -314,22 +304,23 @@ def _shows_nothing(target: Target, observed: Observed) -> bool:
 
 
 class _Earlier:
-    """What the old records said of each target, under every URL that cites it now (a paper
-    cited as ``/abs/`` in one digest and ``/pdf/`` in another is one thing). Worked out on
-    first use: a warm run, where the cache knows everything, never needs it."""
+    """What the records already beside the digests said of each target, under every URL that
+    cites it now (a paper cited as ``/abs/`` in one digest and ``/pdf/`` in another is one
+    thing): kept through an outage, and their dates through a lost cache. Read on first use:
+    a warm run, where the cache knows everything, never needs it."""
 
-    def __init__(self, plan: Plan, old_records: Mapping[Path, Mapping[str, Any] | None]):
+    def __init__(self, plan: Plan, digests: list[ReadDigest]):
         self._plan = plan
-        self._old_records = old_records
+        self._digests = digests
 
     def get(self, key: str) -> Sequence[Mapping[str, Any]]:
         return self._by_target.get(key, ())
 
     @functools.cached_property
     def _by_target(self) -> dict[str, list[Mapping[str, Any]]]:
-        by_url = {
-            url: link for old in self._old_records.values() for url, link in links_by_url(old).items()
-        }
+        by_url: dict[str, Mapping[str, Any]] = {}
+        for digest in self._digests:
+            by_url.update(links_by_url(parse_record(read_text_if_exists(_record_path(digest)))))
         earlier: dict[str, list[Mapping[str, Any]]] = {}
         for entry, decision in self._plan.decisions.items():
             link = by_url.get(entry.url) if entry.url is not None else None
@@ -472,7 +463,6 @@ def _write_record(
     generated_at: datetime,
     errors: list[str],
     record_path: Path,
-    old: Mapping[str, Any] | None,
 ) -> bool:
     """Write ``<stem>.enriched.json`` unless it would say the same as the one already there."""
     if not settings.write or not digest.checked:
@@ -484,7 +474,7 @@ def _write_record(
     record = build_record(
         digest.path.name, digest.data, links, digest.problems, generated_at, settings.metadata
     )
-    if same_content(old, record):
+    if same_content(read_text_if_exists(record_path), record):
         return False
     try:
         write_atomic(record_path, to_json(record))
