@@ -14,7 +14,7 @@ import contextlib
 import functools
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -191,8 +191,10 @@ class _Findings:
         if isinstance(result, Observed) and verdict.status.is_cacheable:
             self.to_store.append(to_cache(target, result))
             before = self.last_known.get(target.key)
-            if before is not None and _shows_nothing(target, result) and not _shows_nothing(
-                target, before
+            if (
+                before is not None
+                and _shows_nothing(target, result)
+                and not _shows_nothing(target, before)
             ):
                 self.to_keep.append(to_cache(target, before))  # a paper gone: keep what it was
         if isinstance(result, Observed) or result.asked:  # a spent quota asked nothing
@@ -232,7 +234,8 @@ def _run(
     detail = logging.DEBUG if trigger == "scheduled" else logging.INFO
     digests, errors = read_digests(paths, settings)
     plan = plan_targets((e for digest in digests for e in digest.entries), settings)
-    earlier = _Earlier(plan, digests)
+    old_records = _OldRecords()
+    earlier = _Earlier(plan, old_records)
 
     findings = _Findings(progress, clocks.now)
     # The arXiv edge runs in a thread: its pacing sleep ends at once on a stop.
@@ -273,12 +276,12 @@ def _run(
         )
         # The safe point: between files. After a stop, the rest keep their old records.
         interrupted = interrupted or stop.requested
-        record_path = _record_path(digest)
+        record_path = _record_path(digest.path)
         written = False
         if not interrupted:
             failed_before = len(errors)
             written = _write_record(
-                digest, links, settings, started_at, errors, record_path
+                digest, links, settings, started_at, errors, record_path, old_records
             )
             refused = len(errors) > failed_before or not digest.checked
             log.log(detail, "%s: %s; record %s", digest.path, tally(links),
@@ -303,36 +306,55 @@ def _shows_nothing(target: Target, observed: Observed) -> bool:
     return metadata is not None and metadata[1] is None
 
 
+class _OldRecords:
+    """The records already beside the digests, each read and parsed at most once a run, when
+    first needed (to remember from, or to see whether a new record says the same)."""
+
+    def __init__(self) -> None:
+        self._parsed: dict[str, dict[str, Any] | None] = {}
+        self._by_url: dict[str, dict[str, Mapping[str, Any]]] = {}
+
+    def record(self, digest_path: str) -> dict[str, Any] | None:
+        if digest_path not in self._parsed:
+            text = read_text_if_exists(_record_path(Path(digest_path)))
+            self._parsed[digest_path] = parse_record(text)
+        return self._parsed[digest_path]
+
+    def link(self, digest_path: str, url: str) -> Mapping[str, Any] | None:
+        if digest_path not in self._by_url:
+            self._by_url[digest_path] = links_by_url(self.record(digest_path))
+        return self._by_url[digest_path].get(url)
+
+
 class _Earlier:
     """What the records already beside the digests said of each target, under every URL that
     cites it now (a paper cited as ``/abs/`` in one digest and ``/pdf/`` in another is one
-    thing): kept through an outage, and their dates through a lost cache. Read on first use:
-    a warm run, where the cache knows everything, never needs it."""
+    thing): kept through an outage, and their dates through a lost cache. Only the records of
+    the digests citing a target are read, when it needs them."""
 
-    def __init__(self, plan: Plan, digests: list[ReadDigest]):
+    def __init__(self, plan: Plan, old: _OldRecords):
         self._plan = plan
-        self._digests = digests
+        self._old = old
 
-    def get(self, key: str) -> Sequence[Mapping[str, Any]]:
-        return self._by_target.get(key, ())
+    def get(self, key: str) -> list[Mapping[str, Any]]:
+        links: list[Mapping[str, Any]] = []
+        for entry in self._citations.get(key, ()):
+            link = self._old.link(entry.path, entry.url or "")
+            if link is not None and not any(seen is link for seen in links):
+                links.append(link)
+        return links
 
     @functools.cached_property
-    def _by_target(self) -> dict[str, list[Mapping[str, Any]]]:
-        by_url: dict[str, Mapping[str, Any]] = {}
-        for digest in self._digests:
-            by_url.update(links_by_url(parse_record(read_text_if_exists(_record_path(digest)))))
-        earlier: dict[str, list[Mapping[str, Any]]] = {}
+    def _citations(self) -> dict[str, list[LinkEntry]]:
+        cited: dict[str, list[LinkEntry]] = {}
         for entry, decision in self._plan.decisions.items():
-            link = by_url.get(entry.url) if entry.url is not None else None
-            if link is not None and not isinstance(decision, Settled):
-                links = earlier.setdefault(decision.key, [])
-                if not any(seen is link for seen in links):
-                    links.append(link)
-        return earlier
+            if not isinstance(decision, Settled):
+                cited.setdefault(decision.key, []).append(entry)
+        return cited
 
 
-def _record_path(digest: ReadDigest) -> Path:
-    return digest.path.with_name(record_name(digest.path.name))
+def _record_path(digest_path: Path) -> Path:
+    return digest_path.with_name(record_name(digest_path.name))
 
 
 def _answer_from_cache(
@@ -463,6 +485,7 @@ def _write_record(
     generated_at: datetime,
     errors: list[str],
     record_path: Path,
+    old_records: _OldRecords,
 ) -> bool:
     """Write ``<stem>.enriched.json`` unless it would say the same as the one already there."""
     if not settings.write or not digest.checked:
@@ -474,7 +497,7 @@ def _write_record(
     record = build_record(
         digest.path.name, digest.data, links, digest.problems, generated_at, settings.metadata
     )
-    if same_content(read_text_if_exists(record_path), record):
+    if same_content(old_records.record(str(digest.path)), record):
         return False
     try:
         write_atomic(record_path, to_json(record))
