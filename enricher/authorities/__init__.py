@@ -112,7 +112,7 @@ def describe(target: Target, observed: Observed | None) -> Metadata | None:
         return None
     key, value = metadata
     if value is not None and observed is not None:
-        value = {**value, "observed_at": iso(observed.observed_at)}
+        value["observed_at"] = iso(observed.observed_at)  # a fresh object, ours to complete
     return key, value
 
 

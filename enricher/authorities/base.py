@@ -80,7 +80,8 @@ class Authority(Protocol, Generic[T, F]):
         ...
 
     def metadata(self, target: T, fact: F | None) -> Metadata | None:
-        """The object this kind adds to a link's record (None: this kind adds none)."""
+        """The object this kind adds to a link's record (None: this kind adds none), made
+        afresh on each call: the caller may complete it."""
         ...
 
 
