@@ -123,7 +123,8 @@ def run(
         paths = kept
 
     def work() -> RunSummary:
-        return _run(settings, paths, clocks, progress, web_transport, stop, trigger)
+        with fewer_collections():  # a run allocates fast and briefly, warm or cold
+            return _run(settings, paths, clocks, progress, web_transport, stop, trigger)
 
     if not settings.use_cache:
         summary = work()
@@ -252,9 +253,8 @@ def _run(
                     len(plan.targets), len(plan.targets) - len(to_check))  # fmt: skip
             progress.start(len(to_check))
             try:
-                with fewer_collections():
-                    lookup = Lookup(context, previous, findings.found, web_transport)
-                    interrupted = asyncio.run(_look_up(to_check, lookup, stop))
+                lookup = Lookup(context, previous, findings.found, web_transport)
+                interrupted = asyncio.run(_look_up(to_check, lookup, stop))
             finally:
                 progress.stop()
         new_states = findings.new_states(settings, interrupted or stop.requested)
@@ -456,22 +456,23 @@ def _checked(
     if isinstance(decision, Settled):
         return CheckedLink(entry, decision.kind, None, decision.verdict)
     target = decision
-    verdict = findings.verdicts.get(target.key)
+    key = target.key  # a property that builds the string: once here
+    verdict = findings.verdicts.get(key)
     if verdict is None:
         not_checked = "stopped before it was checked" if interrupted else "not checked"
         verdict = judge(target, Unanswered(not_checked))
-    observed = findings.facts.get(target.key)
+    observed = findings.facts.get(key)
     metadata = describe(target, observed)
     if metadata is not None and metadata[1] is None:
         # Nothing known this run: the last thing ever known, wherever it is kept.
-        for older in (findings.last_known.get(target.key), findings.kept.get(target.key)):
+        for older in (findings.last_known.get(key), findings.kept.get(key)):
             described = describe(target, older) if older is not None else None
             if described is not None and described[1] is not None:
                 metadata = described
                 break
-        metadata = remembered(metadata, earlier.get(target.key))
-    before = findings.states.get(target.key)
-    after = new_states.get(target.key, before)
+        metadata = remembered(metadata, earlier.get(key))
+    before = findings.states.get(key)
+    after = new_states.get(key, before)
     return CheckedLink(
         entry, target.kind, target.id, verdict, metadata, history=after,
         change=change(before, after) if findings.history_known else None,

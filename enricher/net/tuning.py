@@ -1,4 +1,4 @@
-"""Runtime settings for the network phase: fewer garbage-collector passes while checking."""
+"""Runtime settings for a run: fewer garbage-collector passes while it works."""
 
 from __future__ import annotations
 
@@ -7,16 +7,17 @@ import gc
 from collections.abc import Iterator
 
 GC_THRESHOLD0 = 20_000
-"""Allocations between young-generation collections during the network phase (Python's
-default is 700). Thousands of requests in flight allocate fast and live briefly; collecting
-every 700 allocations rescans them over and over (measured: 10-20% of a 2,000-link run's
-CPU). Memory is still reclaimed by reference counting; this only spaces out cycle hunts."""
+"""Allocations between young-generation collections during a run (Python's default is 700).
+Thousands of requests in flight, and a warm run's thousands of cached facts, states and
+record objects, allocate fast and live briefly; collecting every 700 allocations rescans
+them over and over (measured: 10-20% of a 2,000-link run's CPU). Memory is still reclaimed
+by reference counting; this only spaces out cycle hunts."""
 
 
 @contextlib.contextmanager
 def fewer_collections() -> Iterator[None]:
-    """Collect cycles less often while checking; what exists before (modules, the parsed
-    digests) is frozen out of the scans, and everything is as before afterwards."""
+    """Collect cycles less often during a run; what exists before (modules, settings) is
+    frozen out of the scans, and everything is as before afterwards."""
     threshold = gc.get_threshold()
     ours = gc.get_freeze_count() == 0  # an embedding process may have frozen its own
     if ours:
