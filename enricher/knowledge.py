@@ -1,0 +1,283 @@
+"""What a run knows about each unique target, and where it learned it.
+
+The cache answers first (facts, each target's history state, the facts kept aside when a
+thing disappeared); the authorities' lookups add what they find; the records already beside
+the digests remember what a lost cache forgot. Every verdict, state and change is derived
+here, once, and the pipeline asks for each entry's ``CheckedLink``.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from .authorities import (
+    authority_of,
+    describe,
+    from_cache,
+    judge,
+    partition_by_freshness,
+    to_cache,
+)
+from .cache import Cache
+from .config import Settings
+from .errors import CacheError
+from .files import read_text_if_exists
+from .history import advance, change, needs_confirming, state_from_fact, state_from_record
+from .models import (
+    CachedFact,
+    Check,
+    CheckedLink,
+    LinkEntry,
+    LinkState,
+    LookupResult,
+    Observed,
+    Plan,
+    Progress,
+    Settled,
+    Target,
+    Unanswered,
+    Verdict,
+)
+from .records import links_by_url, parse_record, record_name, remembered
+
+log = logging.getLogger(__name__)
+
+
+def record_path(digest_path: Path) -> Path:
+    """Where a digest's record lives: ``<stem>.enriched.json`` beside it."""
+    return digest_path.with_name(record_name(digest_path.name))
+
+
+def _shows_nothing(target: Target, observed: Observed) -> bool:
+    """The observation gives the record no object (``arxiv: null``: no such paper)."""
+    metadata = authority_of(target).metadata(target, observed.fact)
+    return metadata is not None and metadata[1] is None
+
+
+class OldRecords:
+    """The records already beside the digests, each read and parsed at most once a run, when
+    first needed (to remember from, or to see whether a new record says the same)."""
+
+    def __init__(self) -> None:
+        self._parsed: dict[str, dict[str, Any] | None] = {}
+        self._by_url: dict[str, dict[str, Mapping[str, Any]]] = {}
+
+    def record(self, digest_path: str) -> dict[str, Any] | None:
+        if digest_path not in self._parsed:
+            text = read_text_if_exists(record_path(Path(digest_path)))
+            self._parsed[digest_path] = parse_record(text)
+        return self._parsed[digest_path]
+
+    def link(self, digest_path: str, url: str) -> Mapping[str, Any] | None:
+        if digest_path not in self._by_url:
+            self._by_url[digest_path] = links_by_url(self.record(digest_path))
+        return self._by_url[digest_path].get(url)
+
+
+class Earlier:
+    """What the records already beside the digests said of each target, under every URL that
+    cites it now (a paper cited as ``/abs/`` in one digest and ``/pdf/`` in another is one
+    thing): kept through an outage, and their dates through a lost cache. Only the records of
+    the digests citing a target are read, when it needs them."""
+
+    def __init__(self, plan: Plan, old: OldRecords):
+        self._plan = plan
+        self._old = old
+
+    def get(self, key: str) -> list[Mapping[str, Any]]:
+        links: list[Mapping[str, Any]] = []
+        for entry in self._citations.get(key, ()):
+            link = self._old.link(entry.path, entry.url or "")
+            if link is not None and not any(seen is link for seen in links):
+                links.append(link)
+        return links
+
+    @functools.cached_property
+    def _citations(self) -> dict[str, list[LinkEntry]]:
+        cited: dict[str, list[LinkEntry]] = {}
+        for entry, decision in self._plan.decisions.items():
+            if not isinstance(decision, Settled):
+                cited.setdefault(decision.key, []).append(entry)
+        return cited
+
+
+@dataclass
+class Knowledge:
+    """What the run knows about each unique target; every verdict, state and change is
+    derived here, once."""
+
+    settings: Settings
+    progress: Progress
+    now: Callable[[], datetime]
+    old_records: OldRecords = field(default_factory=OldRecords)
+    earlier: Earlier | None = None
+    """What the old records said, by target (set by ``load``, which knows the plan)."""
+    verdicts: dict[str, Verdict] = field(default_factory=dict)
+    facts: dict[str, Observed] = field(default_factory=dict)
+    last_known: dict[str, Observed] = field(default_factory=dict)
+    """Older observations from the cache, however stale: what a record keeps showing (with
+    its ``observed_at``) when this run's lookup found nothing."""
+    kept: dict[str, Observed] = field(default_factory=dict)
+    """The last observation with something to show (a paper, a repository) of targets whose
+    latest says there is nothing (``broken``): kept aside by the cache, never overwritten."""
+    to_keep: list[CachedFact] = field(default_factory=list)
+    """Observations about to be replaced by one with nothing to show: for ``kept``."""
+    states: dict[str, LinkState] = field(default_factory=dict)
+    """Each target's history state before this run."""
+    to_store: list[CachedFact] = field(default_factory=list)
+    """New observations whose verdict may be reused (``Status.is_cacheable``)."""
+    checks: list[Check] = field(default_factory=list)
+    """This run's checks on the network, for the history."""
+    history_known: bool = True
+    """False without a usable cache: no history, so no changes can be told."""
+
+    def known(self, target: Target, result: LookupResult) -> Verdict:
+        """Take a result (from the cache, or ``found`` below) and judge it."""
+        verdict = self.verdicts[target.key] = judge(target, result)
+        if isinstance(result, Observed):
+            self.facts[target.key] = result
+        return verdict
+
+    def seed(self, target: Target, observed: Observed) -> None:
+        """A state from a cached fact, for a target with no history yet (a cache written
+        before history): its dates start at that observation, not today, and a link already
+        failing then is no news now."""
+        status = judge(target, observed).status
+        self.states[target.key] = state_from_fact(
+            observed.observed_at, status, self.settings.fail_on, self.settings.fail_after
+        )
+
+    def forget(self, key: str) -> None:
+        """Undo ``known``: the target is to be looked up after all."""
+        self.verdicts.pop(key, None)
+        self.facts.pop(key, None)
+
+    def found(self, target: Target, result: LookupResult) -> None:
+        """A lookup's result, as it arrives: judged, queued for the cache and the history,
+        shown."""
+        verdict = self.known(target, result)
+        if isinstance(result, Observed) and verdict.status.is_cacheable:
+            self.to_store.append(to_cache(target, result))
+            before = self.last_known.get(target.key)
+            if (
+                before is not None
+                and _shows_nothing(target, result)
+                and not _shows_nothing(target, before)
+            ):
+                self.to_keep.append(to_cache(target, before))  # a paper gone: keep what it was
+        if isinstance(result, Observed) or result.asked:  # a spent quota asked nothing
+            self.checks.append(
+                Check(target.key, verdict.checked_at or self.now(), verdict.status,
+                      verdict.http_status, verdict.reason)
+            )  # fmt: skip
+        self.progress.advance(authority_of(target).label(target), verdict.status)
+
+    def new_states(self, interrupted: bool) -> dict[str, LinkState]:
+        """Each checked target's state after this run's check. A stopped run keeps each
+        standing as it was: it reports and announces no change, so the next complete run
+        still sees (and tells) what changed."""
+        states: dict[str, LinkState] = {}
+        for check in self.checks:
+            before = states.get(check.key, self.states.get(check.key))
+            policy = self.settings
+            states[check.key] = advance(before, check, policy.fail_on, policy.fail_after)
+        if interrupted:
+            for key, state in states.items():
+                before = self.states.get(key)
+                states[key] = replace(state, failing=before.failing if before else False)
+        return states
+
+    def load(
+        self, plan: Plan, cache: Cache, now: datetime, errors: list[str]
+    ) -> tuple[list[Target], dict[str, Observed]]:
+        """Let the cache answer what it knows; returns the targets to look up and their stale
+        observations (whose ETags may save a request). Also loads each target's history state
+        (seeded from an earlier record when the cache has none)."""
+        keys = list(plan.targets)
+        earlier = self.earlier = Earlier(plan, self.old_records)
+        self.history_known = cache.path is not None
+        try:
+            cached = cache.get_many(keys)
+            self.states = cache.get_states(keys)
+            kept = cache.get_last_known(keys)
+        except CacheError as exc:
+            log.warning("%s; checking everything afresh", exc)
+            errors.append(str(exc))
+            cached, kept = {}, {}
+            self.history_known = False
+        for key, row in kept.items():
+            observed = from_cache(plan.targets[key], row)
+            if observed is not None:
+                self.kept[key] = observed
+        for key in keys:
+            if key in self.states:
+                continue
+            for link in earlier.get(key):
+                seeded = state_from_record(link, self.settings.fail_on, self.settings.fail_after)
+                if seeded is not None:
+                    self.states[key] = seeded
+                    break
+        known, to_check, previous = partition_by_freshness(plan.targets, cached, self.settings, now)
+        for key, stale in previous.items():
+            if key not in self.states:  # a cache from before history: its fact dates it
+                self.seed(plan.targets[key], stale)
+        confirm = self.settings.fail_after > 1 and not self.settings.offline
+        for key, result in known.items():
+            target = plan.targets[key]
+            verdict = self.known(target, result)
+            if key not in self.states and isinstance(result, Observed):
+                self.seed(target, result)
+            if confirm and needs_confirming(
+                self.states.get(key),
+                verdict.status,
+                self.settings.fail_on,
+                self.settings.fail_after,
+            ):
+                self.forget(key)
+                to_check.append(target)  # --fail-after wants this failure seen again
+                if isinstance(result, Observed):
+                    previous[key] = result
+        self.last_known = dict(previous)
+        return to_check, previous
+
+    def checked(
+        self,
+        entry: LinkEntry,
+        plan: Plan,
+        new_states: Mapping[str, LinkState],
+        interrupted: bool = False,
+    ) -> CheckedLink:
+        """One entry's line of the record: its target's verdict, history and change, and its
+        authority's object (the last one known, when this run learned nothing)."""
+        decision = plan.decisions[entry]
+        if isinstance(decision, Settled):
+            return CheckedLink(entry, decision.kind, None, decision.verdict)
+        target = decision
+        key = target.key  # a property that builds the string: once here
+        verdict = self.verdicts.get(key)
+        if verdict is None:
+            not_checked = "stopped before it was checked" if interrupted else "not checked"
+            verdict = judge(target, Unanswered(not_checked))
+        observed = self.facts.get(key)
+        metadata = describe(target, observed)
+        if metadata is not None and metadata[1] is None:
+            # Nothing known this run: the last thing ever known, wherever it is kept.
+            for older in (self.last_known.get(key), self.kept.get(key)):
+                described = describe(target, older) if older is not None else None
+                if described is not None and described[1] is not None:
+                    metadata = described
+                    break
+            if self.earlier is not None:
+                metadata = remembered(metadata, self.earlier.get(key))
+        before = self.states.get(key)
+        after = new_states.get(key, before)
+        return CheckedLink(
+            entry, target.kind, target.id, verdict, metadata, history=after,
+            change=change(before, after) if self.history_known else None,
+        )  # fmt: skip
