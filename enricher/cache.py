@@ -141,11 +141,14 @@ class Cache:
     @classmethod
     def open_read_only(cls, cache_dir: Path) -> Cache:
         """The cache for a command that only reads it (``enricher history``): never created,
-        migrated or moved aside, so an older enricher sharing the folder can still use it.
+        migrated or moved aside, so an older enricher sharing the folder can still use it
+        (``open_read_only`` writes nothing but a rollback of a killed run's journal).
         ``CacheError`` when it cannot be read, ``CacheTooNew`` for a newer schema."""
         path = cache_dir / CACHE_FILE
         try:
-            db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=10)
+            # Read-write but never created (mode=rw): reading may have to roll back the journal
+            # a killed run left, which is repair, not change.
+            db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=rw", uri=True, timeout=10)
         except sqlite3.Error as exc:
             raise CacheError(f"{path}: cannot read the cache: {exc}") from exc
         try:

@@ -267,6 +267,8 @@ def _check(args: list[str], env: Mapping[str, str]) -> int:
         if summary.interrupted:
             return exit_code_for(stop.reason)
         _deliver_reports(summary, settings, env, live)
+        if stop.requested:  # during the notify command: the work is done, the exit says stop
+            return exit_code_for(stop.reason)
     except InputError as exc:
         return _failed(exc, EXIT_USAGE)
     except ConfigError as exc:  # found only when the run starts: --changed-only outside git

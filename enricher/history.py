@@ -15,6 +15,7 @@ Two notions, kept apart on purpose:
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -104,18 +105,17 @@ def needs_confirming(
     return state is None or state.consecutive_failures < fail_after
 
 
-def state_from_fact(
-    observed_at: datetime, status: Status, fail_on: frozenset[Status], fail_after: int = 1
-) -> LinkState:
+def state_from_fact(observed_at: datetime, status: Status, fail_on: frozenset[Status]) -> LinkState:
     """A state for a target the cache has a fact of but no history (a cache from before
     history): what that one observation says, so an upgrade neither blanks the dates nor
-    announces every failing link as new."""
-    return advance(None, Check("", observed_at, status), fail_on, fail_after)
+    announces every failing link as new. Seeded states count a link whose status the policy
+    names as failing already, whatever ``--fail-after`` says: how many checks it failed
+    before is unknown, and it was surely no news then."""
+    state = advance(None, Check("", observed_at, status), fail_on)
+    return replace(state, failing=status in fail_on)
 
 
-def state_from_record(
-    link: Mapping[str, Any], fail_on: frozenset[Status], fail_after: int = 1
-) -> LinkState | None:
+def state_from_record(link: Mapping[str, Any], fail_on: frozenset[Status]) -> LinkState | None:
     """A state seeded from a link of an earlier record, for a target the cache has no state
     of (a lost or new cache): the record's dates are kept instead of restarting today. None
     when the record has none of them (a record from before history)."""
@@ -134,7 +134,7 @@ def state_from_record(
         last_ok_at=_moment(link.get("last_ok_at")),
         failing_since=failing_since,
         consecutive_failures=1 if failing_since is not None else 0,
-        failing=fails(status, 1 if failing_since else 0, fail_on, fail_after),
+        failing=status in fail_on,  # see state_from_fact
     )
 
 

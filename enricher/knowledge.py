@@ -40,6 +40,7 @@ from .models import (
     Plan,
     Progress,
     Settled,
+    Status,
     Target,
     Unanswered,
     Verdict,
@@ -90,12 +91,17 @@ class Earlier:
         self._plan = plan
         self._old = old
 
-    def get(self, key: str) -> list[Mapping[str, Any]]:
+    def get(self, key: str, url: str | None = None) -> list[Mapping[str, Any]]:
+        """The old records' links to ``key``: those citing it as ``url`` first (their
+        per-link fields, an arXiv version, are this link's), then the most recently checked
+        first (a record rewritten later knows more)."""
         links: list[Mapping[str, Any]] = []
         for entry in self._citations.get(key, ()):
             link = self._old.link(entry.path, entry.url or "")
             if link is not None and not any(seen is link for seen in links):
                 links.append(link)
+        links.sort(key=lambda link: str(link.get("checked_at") or ""), reverse=True)
+        links.sort(key=lambda link: link.get("url") != url)
         return links
 
     @functools.cached_property
@@ -150,7 +156,7 @@ class Knowledge:
         failing then is no news now."""
         status = judge(target, observed).status
         self.states[target.key] = state_from_fact(
-            observed.observed_at, status, self.settings.fail_on, self.settings.fail_after
+            observed.observed_at, status, self.settings.fail_on
         )
 
     def forget(self, key: str) -> None:
@@ -171,7 +177,9 @@ class Knowledge:
                 and not _shows_nothing(target, before)
             ):
                 self.to_keep.append(to_cache(target, before))  # a paper gone: keep what it was
-        if isinstance(result, Observed) or result.asked:  # a spent quota asked nothing
+        # No check: a spent quota asked nothing; a redirect or address found to be private
+        # (``skipped``) was not looked at.
+        if (isinstance(result, Observed) or result.asked) and verdict.status is not Status.SKIPPED:
             self.checks.append(
                 Check(target.key, verdict.checked_at or self.now(), verdict.status,
                       verdict.http_status, verdict.reason)
@@ -219,7 +227,7 @@ class Knowledge:
             if key in self.states:
                 continue
             for link in earlier.get(key):
-                seeded = state_from_record(link, self.settings.fail_on, self.settings.fail_after)
+                seeded = state_from_record(link, self.settings.fail_on)
                 if seeded is not None:
                     self.states[key] = seeded
                     break
@@ -274,7 +282,7 @@ class Knowledge:
                     metadata = described
                     break
             if self.earlier is not None:
-                metadata = remembered(metadata, self.earlier.get(key))
+                metadata = remembered(metadata, self.earlier.get(key, entry.url))
         before = self.states.get(key)
         after = new_states.get(key, before)
         return CheckedLink(

@@ -156,8 +156,10 @@ def _run(
             cache.save(knowledge.to_store, knowledge.checks, new_states, knowledge.to_keep)
         except CacheError as exc:
             # The verdicts are good; only the next run's savings are lost. Still an
-            # error (exit 3): a cache that cannot be written will not fix itself.
+            # error (exit 3): a cache that cannot be written will not fix itself. Its history
+            # did not move either: telling (and notifying) changes would repeat every run.
             errors.append(str(exc))
+            knowledge.history_known = False
     finally:
         cache.close()
 

@@ -299,6 +299,8 @@ def test_a_cache_from_a_newer_enricher_is_refused_untouched(
     assert "written by a newer enricher (cache schema 99" in result.stderr
     assert (cache / CACHE_FILE).read_bytes() == before
     assert not list(Path(site["FOLDER"]).glob("*.enriched.json"))
+    last = json.loads((cache / "status.json").read_text("utf-8"))["last_run"]
+    assert (last["outcome"], last["exit_code"]) == ("incomplete", 3)  # refused, not a crash
 
 
 def test_a_cache_of_the_previous_release_is_used_and_upgraded(
@@ -459,3 +461,88 @@ def test_an_earlier_record_answers_for_every_url_of_the_same_paper(
     assert link["status"] == "unreachable"
     assert link["arxiv"]["title"] and link["arxiv"]["observed_at"] == "2026-11-22T09:00:00Z"
     assert link["first_seen_at"] == "2026-11-22T09:00:00Z"
+
+
+def test_a_lost_cache_is_no_news_under_fail_after(
+    tmp_path: Path, settings_for: Any, clock: FakeClock, web: WebRecorder
+) -> None:
+    """A link failing for three runs, then the cache lost: with --fail-after 2 the next run
+    does not announce it as newly broken (the record said it was failing)."""
+    digest = tmp_path / "week.txt"
+    digest.write_text("[Page] https://example.org/page\n", "utf-8")
+    web.statuses["https://example.org/page"] = 404
+    settings = settings_for(digest, refresh=True, fail_after=2)
+    changes = []
+    for _ in range(3):
+        clock.advance(hours=6)
+        summary = run(settings, clocks=clock.clocks(), web_transport=web.transport())
+        changes.append(summary.digests[0].links[0].change)
+    assert changes == [None, Change.NEWLY_FAILING, Change.STILL_FAILING]
+    shutil.rmtree(settings.cache_dir)
+    clock.advance(hours=6)
+    after = run(settings, clocks=clock.clocks(), web_transport=web.transport())
+    assert after.digests[0].links[0].change is Change.STILL_FAILING
+
+
+def test_remembering_prefers_the_same_url_then_the_newest_record(
+    apis: Apis, tmp_path: Path, settings_for: Any, clock: FakeClock
+) -> None:
+    """Two digests cite one paper, one of them as v1; the second was re-checked later. With
+    the cache lost and arXiv down, each keeps its own version and the newest dates."""
+    apis.arxiv.known = {MEDUSA}
+    first, second = tmp_path / "a.txt", tmp_path / "b.txt"
+    first.write_text(f"[Latest] https://arxiv.org/abs/{MEDUSA}\n", "utf-8")
+    second.write_text(f"[First] https://arxiv.org/abs/{MEDUSA}v1\n", "utf-8")
+    run(settings_for(first, second), clocks=clock.clocks())
+    clock.advance(days=40)
+    run(settings_for(second), clocks=clock.clocks())  # only b.txt: its record is newer
+    shutil.rmtree(tmp_path / "cache")
+    clock.advance(days=1)
+    down = settings_for(first, second, arxiv_api_url=f"{CLOSED}/api/query")
+    run(down, clocks=clock.clocks())
+    (a_link,), (b_link,) = record_links(first), record_links(second)
+    assert a_link["arxiv"]["version"] is None and b_link["arxiv"]["version"] == 1
+    assert b_link["arxiv"]["observed_at"] == "2027-01-01T09:00:00Z"
+    assert b_link["first_seen_at"] == "2026-11-22T09:00:00Z"
+    assert b_link["last_ok_at"] == "2027-01-01T09:00:00Z"
+
+
+def test_a_redirect_to_a_private_address_is_no_check(
+    tmp_path: Path, settings_for: Any, clock: FakeClock
+) -> None:
+    """Skipped (the guard refused to follow it): nothing was looked at, so no history."""
+
+    def moved(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(302, headers={"Location": "http://10.0.0.1/admin"})
+
+    digest = tmp_path / "week.txt"
+    digest.write_text("[Page] https://example.org/p\n", "utf-8")
+    summary = run(settings_for(digest), clocks=clock.clocks(),
+                  web_transport=httpx.MockTransport(moved))  # fmt: skip
+    link = summary.digests[0].links[0]
+    assert link.verdict.status is Status.SKIPPED
+    assert link.history is None and record_links(digest)[0]["first_seen_at"] is None
+
+
+def test_a_cache_that_cannot_be_written_tells_no_changes(
+    tmp_path: Path, settings_for: Any, clock: FakeClock, web: WebRecorder,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """Its history did not move: telling (and notifying) the same change every run would be
+    wrong; the run says it cannot know, and exits 3 for the cache."""
+    from enricher.cache import Cache
+    from enricher.errors import CacheError
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise CacheError("cache/enricher.sqlite3: cannot write the cache: disk I/O error")
+
+    monkeypatch.setattr(Cache, "save", refuse)
+    digest = tmp_path / "week.txt"
+    digest.write_text("[Page] https://example.org/page\n", "utf-8")
+    web.statuses["https://example.org/page"] = 404
+    inbox = tmp_path / "inbox.json"
+    settings = settings_for(digest, notify_command=f"cat > {shlex.quote(str(inbox))}")
+    summary = run(settings, clocks=clock.clocks(), web_transport=web.transport())
+    assert summary.exit_code == 3 and summary.digests[0].links[0].change is None
+    assert json.loads(format_json(summary))["changes"] is None
+    assert not inbox.exists()

@@ -128,8 +128,11 @@ def run_finished(
     summary: RunSummary | None,
     error: str | None = None,
     scheduler: SchedulerInfo | None = None,
+    refused: bool = False,
 ) -> dict[str, Any]:
-    """The document after a run; ``summary`` None means it crashed (``error`` says how)."""
+    """The document after a run; ``summary`` None means it crashed (``error`` says how), or
+    with ``refused`` that it stopped on an error of ours before any work (a cache written by
+    a newer enricher): ``incomplete``, exit 3, not a crash."""
     doc = _base(previous, finished_at)
     counts: dict[str, int] = {"links": 0, **{status.value: 0 for status in Status}}
     if summary is not None:
@@ -141,7 +144,7 @@ def run_finished(
         "started_at": iso(started_at),
         "finished_at": iso(finished_at),
         "duration_s": round(duration_s, 3),
-        "outcome": outcome_of(summary) if summary is not None else "crashed",
+        "outcome": outcome_of(summary) if summary else "incomplete" if refused else "crashed",
         "exit_code": summary.exit_code if summary is not None else 3,
         "counts": counts,
         "requests": dict(sorted(summary.requests.items())) if summary is not None else {},

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config import Settings
-from ..errors import WriteError
+from ..errors import CacheTooNew, WriteError
 from ..files import is_status_temp, read_text_if_exists, remove_stale_temps, write_atomic
 from ..models import RunSummary
 from ..net.context import Clocks
@@ -58,13 +58,19 @@ def supervised(
                 previous, pid=pid, trigger=trigger, started_at=started_at, scheduler=info, **facts
             ))  # fmt: skip
 
-        def note_finished(summary: RunSummary | None, error: str | None = None) -> None:
+        def note_finished(
+            summary: RunSummary | None, error: str | None = None, refused: bool = False
+        ) -> None:
             note(status_file.run_finished, finished_at=clocks.now(),
-                 duration_s=time.monotonic() - began, summary=summary, error=error)  # fmt: skip
+                 duration_s=time.monotonic() - began, summary=summary, error=error,
+                 refused=refused)  # fmt: skip
 
         note(status_file.run_started)
         try:
             summary = work()
+        except CacheTooNew as exc:
+            note_finished(None, str(exc), refused=True)
+            raise
         except BaseException as exc:
             note_finished(None, f"{type(exc).__name__}: {exc}")
             raise
