@@ -12,6 +12,7 @@ one is refused (``CacheTooNew``), never changed.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import sqlite3
@@ -61,6 +62,8 @@ _SCHEMA = (
     etag        TEXT,
     payload     TEXT NOT NULL
 ) WITHOUT ROWID""",
+    # When the whole file was last checked (``_verify``).
+    "CREATE TABLE IF NOT EXISTS upkeep (name TEXT PRIMARY KEY, at TEXT NOT NULL) WITHOUT ROWID",
     """CREATE TABLE IF NOT EXISTS link_states (
     key                  TEXT PRIMARY KEY,
     first_seen_at        TEXT NOT NULL,
@@ -74,6 +77,10 @@ _SCHEMA = (
 )
 
 _TARGET = "(SELECT id FROM targets WHERE key = ?)"
+
+FULL_CHECK_EVERY = timedelta(days=1)
+"""How often opening the cache checks every page of it (the rest of the time, all but the
+history's: the history is most of the file and only ever appended to and trimmed)."""
 
 _SCAN_FROM = 1000
 """Asked for this many keys or more (and half a table's rows), the cache reads the table
@@ -117,7 +124,7 @@ class Cache:
             raise CacheError(f"{cache_dir}: cannot create cache folder: {exc.strerror}") from exc
         path = cache_dir / CACHE_FILE
         try:
-            return cls(_connect(path, busy_timeout_s), path)
+            return cls(_connect(path, busy_timeout_s, now), path)
         except sqlite3.OperationalError as exc:
             # Locked, read-only, out of disk: the file may be perfectly good. Never move a
             # live cache aside; report it instead.
@@ -134,7 +141,7 @@ class Cache:
                 path.replace(aside)
                 for suffix in ("-wal", "-shm", "-journal"):
                     Path(f"{path}{suffix}").unlink(missing_ok=True)
-                return cls(_connect(path, busy_timeout_s), path)
+                return cls(_connect(path, busy_timeout_s, now), path)
             except (OSError, sqlite3.Error) as again:
                 raise CacheError(f"{path}: cannot rebuild the cache: {again}") from again
 
@@ -325,23 +332,47 @@ class Cache:
             self._db = None
 
 
-def _connect(path: Path, busy_timeout_s: float) -> sqlite3.Connection:
+def _connect(path: Path, busy_timeout_s: float, now: datetime) -> sqlite3.Connection:
     db = sqlite3.connect(path, timeout=busy_timeout_s)
     try:
-        # quick_check reads every page: it turns a half-corrupt file into an error now rather
-        # than a crash mid-run.
-        (result,) = db.execute("PRAGMA quick_check").fetchone()
-        if result != "ok":
-            raise sqlite3.DatabaseError(f"integrity check failed: {result}")
+        checked_in_full = _verify(db, now)
         version = db.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
             raise _too_new(path, version)  # not ours to change or throw away
         if version < SCHEMA_VERSION:
             _migrate(db, version)
+        if checked_in_full:
+            with db:
+                db.execute("INSERT OR REPLACE INTO upkeep VALUES ('quick_check', ?)",
+                           (_text(now),))  # fmt: skip
     except (sqlite3.DatabaseError, CacheTooNew):
         db.close()
         raise
     return db
+
+
+def _verify(db: sqlite3.Connection, now: datetime) -> bool:
+    """``quick_check`` turns a half-corrupt file into an error now (the file is moved aside)
+    rather than a crash mid-run; it reads every page it checks. The tables every run reads are
+    checked every time; the whole file, the history included (most of its pages), when the
+    last full check is ``FULL_CHECK_EVERY`` old. Returns whether the check was full."""
+    last = None
+    with contextlib.suppress(sqlite3.OperationalError):  # no upkeep table yet: check in full
+        row = db.execute("SELECT at FROM upkeep WHERE name = 'quick_check'").fetchone()
+        last = _moment(row[0]) if row else None
+    tables = [name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+    checks = [f"PRAGMA quick_check({name})" for name in tables if name != "checks"]
+    full = last is None or not timedelta(0) <= now - last < FULL_CHECK_EVERY
+    try:
+        results = [db.execute(check).fetchone()[0] for check in checks] if not full else []
+    except sqlite3.OperationalError:  # an SQLite before 3.33 checks whole files only
+        full = True
+    if full:
+        results = [db.execute("PRAGMA quick_check").fetchone()[0]]
+    failed = [result for result in results if result != "ok"]
+    if failed:
+        raise sqlite3.DatabaseError(f"integrity check failed: {failed[0]}")
+    return full
 
 
 def _fact_rows(facts: Sequence[CachedFact]) -> list[tuple[str, str, str | None, str]]:
@@ -407,5 +438,3 @@ def _moment(text: Any) -> datetime | None:
     except ValueError:
         return None
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
-
-

@@ -129,7 +129,7 @@ def test_opening_a_migrated_cache_again_changes_nothing(v1_folder: Path) -> None
     first.close()
     migrated = path.read_bytes()
 
-    again = Cache.open(v1_folder, NOW + timedelta(days=1))
+    again = Cache.open(v1_folder, NOW + timedelta(hours=1))  # within a day: no full check
     try:
         assert_v1_facts_intact(again)
         assert again.checks(KEY) == [Check(KEY, NOW, Status.OK, 200)]
@@ -339,3 +339,26 @@ def test_a_state_comes_back_as_stored_on_the_next_run(tmp_path: Path, state: Lin
         assert second.get_states([KEY, OTHER]) == {KEY: state}
     finally:
         second.close()
+
+
+def test_the_whole_file_is_checked_once_a_day(tmp_path: Path) -> None:
+    """Every open checks the tables a run reads; the whole file (the history is most of it)
+    only when the last full check is a day old, which it records."""
+
+    def last_full_check(folder: Path) -> str:
+        db = sqlite3.connect(folder / CACHE_FILE)
+        try:
+            return str(db.execute("SELECT at FROM upkeep").fetchone()[0])
+        finally:
+            db.close()
+
+    folder = tmp_path / "cache"
+    for moment in (NOW, NOW + timedelta(hours=1), NOW + timedelta(hours=25)):
+        Cache.open(folder, moment).close()
+        if moment == NOW:
+            assert last_full_check(folder).startswith("2026-")
+            first = last_full_check(folder)
+        elif moment == NOW + timedelta(hours=1):
+            assert last_full_check(folder) == first
+        else:
+            assert last_full_check(folder) > first
