@@ -342,7 +342,7 @@ def _connect(path: Path, busy_timeout_s: float, now: datetime) -> sqlite3.Connec
         if version < SCHEMA_VERSION:
             _migrate(db, version)
         if checked_in_full:
-            with db:
+            with contextlib.suppress(sqlite3.OperationalError), db:  # best effort: read-only
                 db.execute("INSERT OR REPLACE INTO upkeep VALUES ('quick_check', ?)",
                            (_text(now),))  # fmt: skip
     except (sqlite3.DatabaseError, CacheTooNew):
