@@ -546,3 +546,67 @@ def test_a_cache_that_cannot_be_written_tells_no_changes(
     assert summary.exit_code == 3 and summary.digests[0].links[0].change is None
     assert json.loads(format_json(summary))["changes"] is None
     assert not inbox.exists()
+
+
+def test_history_reads_a_cache_a_killed_run_left_mid_write(
+    site: dict[str, str], tmp_path: Path
+) -> None:
+    """A run killed inside a cache transaction leaves a hot journal: ``history`` rolls it
+    back (as any SQLite reader must) and answers, instead of failing until the next run."""
+    import subprocess
+    import sys
+
+    assert enricher(site["FOLDER"], "--allow-private", cwd=tmp_path, env=site).returncode == 0
+    cache = Path(site["ENRICHER_CACHE_DIR"]) / CACHE_FILE
+    killed = subprocess.run([sys.executable, "-c", (
+        "import os, signal, sqlite3, sys\n"
+        "db = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+        "db.execute('PRAGMA cache_size = 1')\n"  # dirty pages spill into the file: a hot journal
+        "db.execute('BEGIN IMMEDIATE')\n"
+        "db.execute('DELETE FROM checks')\n"
+        "db.execute('DELETE FROM link_states')\n"
+        "db.executemany('INSERT INTO facts VALUES (?, ?, NULL, ?)',\n"
+        "               [(f'web:x{n}', '2026-01-01', 'x' * 3000) for n in range(300)])\n"
+        "os.kill(os.getpid(), signal.SIGKILL)\n"
+    ), str(cache)], check=False)  # fmt: skip
+    assert killed.returncode == -9
+    assert Path(f"{cache}-journal").exists(), "the kill left no journal: nothing is tested"
+    result = enricher("history", "https://github.com/QwenLM/Qwen-VL", cwd=tmp_path, env=site)
+    assert result.returncode == 0, result.stderr
+    assert "1 check kept" in result.stdout
+
+
+def test_sigterm_during_the_notify_command_stops_it_and_exits_143(
+    site: dict[str, str], tmp_path: Path, apis: Apis
+) -> None:
+    """The run's work is done and reported; the hook is stopped at once; the exit says the
+    process was asked to stop."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    apis.server.expect_request("/gone").respond_with_data("", status=404)
+    digest = Path(site["FOLDER"]) / "week.txt"
+    digest.write_text(
+        digest.read_text("utf-8") + f"[Gone] {apis.server.url_for('/gone')}\n", "utf-8"
+    )
+    started = tmp_path / "started"
+    command = f"touch {shlex.quote(str(started))}; sleep 30"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "enricher", site["FOLDER"], "--allow-private",
+         "--notify-command", command],
+        cwd=tmp_path, env={**__import__("os").environ, **site},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 30
+    while not started.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert started.exists(), "the notify command never started"
+    sent = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 143, err
+    assert time.monotonic() - sent < 5
+    assert "changes since last run: 1 newly broken" in out
+    assert "notify command stopped: enricher was asked to stop" in err
