@@ -1,0 +1,215 @@
+"""What a web page says about itself: title, description, site, image... from the start of its
+HTML. Pure: bytes and headers in, ``PageFacts`` out (issue 14, part 1; the web authority does
+not read bodies yet).
+
+Sources, best first for each field: OpenGraph (``og:``), Twitter cards, the ``citation_*``
+tags scholarly pages carry (Highwire/Google Scholar), JSON-LD, then plain HTML (``<title>``,
+``<meta name=description>``, ``<link rel=canonical>``, ``<html lang>``). The HTML is parsed
+by selectolax's Lexbor engine (a real HTML5 parser in C; measured in
+``benchmarks/page_parse.py``), never by regular expressions. The text is decoded by the
+charset the server declared, else a byte-order mark, else the page's own ``<meta charset>``
+(the HTML spec's prescan of the first 1,024 bytes), else UTF-8 when it is valid, else
+windows-1252, as browsers do.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urljoin
+
+from selectolax.lexbor import LexborHTMLParser
+
+MAX_FIELD_CHARS = 1000
+"""Longer values are cut: a record holds a description, not an article."""
+
+HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+
+_PRESCAN_BYTES = 1024
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
+"""The HTML spec's encoding prescan looks for a charset in the first 1,024 bytes' ``<meta>``
+tags; this finds the same declaration in the bytes, before there is any text to parse."""
+
+
+@dataclass(frozen=True, slots=True)
+class PageFacts:
+    """What a page says about itself; every field may be missing (None)."""
+
+    title: str | None = None
+    description: str | None = None
+    site_name: str | None = None
+    image: str | None = None
+    canonical_url: str | None = None
+    lang: str | None = None
+    type: str | None = None
+    published_at: str | None = None
+    author: str | None = None
+    doi: str | None = None
+    arxiv_id: str | None = None
+
+
+def is_html(content_type: str | None) -> bool:
+    """Whether an answer's ``Content-Type`` is HTML (a missing one is not: no sniffing)."""
+    if not content_type:
+        return False
+    return content_type.split(";", 1)[0].strip().lower() in HTML_TYPES
+
+
+def declared_charset(content_type: str | None) -> str | None:
+    """The ``charset`` parameter of a ``Content-Type``, if Python knows the encoding."""
+    for param in (content_type or "").split(";")[1:]:
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "charset":
+            return _known(value.strip().strip("\"'"))
+    return None
+
+
+def decode_html(body: bytes, content_type: str | None) -> str:
+    """The page's text, decoded as a browser would (see the module's docstring)."""
+    for bom, encoding in ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"),
+                          (codecs.BOM_UTF16_BE, "utf-16-be")):  # fmt: skip
+        if body.startswith(bom):  # a BOM outranks everything, header included (HTML spec)
+            return body[len(bom) :].decode(encoding, errors="replace")
+    declared = declared_charset(content_type) or _prescan(body[:_PRESCAN_BYTES])
+    if declared is not None:
+        return body.decode(declared, errors="replace")
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start >= len(body) - 3:  # a character cut by the read limit: still UTF-8
+            return body.decode("utf-8", errors="replace")
+        return body.decode("cp1252", errors="replace")
+
+
+def page_facts(body: bytes, content_type: str | None, base_url: str) -> PageFacts | None:
+    """What an HTML answer says about itself; None for an answer that is not HTML. Relative
+    URLs (``og:image``, the canonical link) are resolved against ``base_url``."""
+    if not is_html(content_type):
+        return None
+    tree = LexborHTMLParser(decode_html(body, content_type))
+    meta = _meta(tree)
+    linked = _json_ld(tree)
+    html = tree.css_first("html")
+    title_node = tree.css_first("title")
+
+    def first(*values: Any) -> str | None:
+        for value in values:
+            text = _clean(value)
+            if text:
+                return text
+        return None
+
+    def url(*values: Any) -> str | None:
+        found = first(*values)
+        return urljoin(base_url, found) if found else None
+
+    canonical = tree.css_first('link[rel="canonical"]')
+    return PageFacts(
+        title=first(meta.get("og:title"), meta.get("twitter:title"), meta.get("citation_title"),
+                    linked.get("headline"), linked.get("name"),
+                    title_node.text() if title_node else None),
+        description=first(meta.get("og:description"), meta.get("twitter:description"),
+                          meta.get("description"), linked.get("description"),
+                          meta.get("citation_abstract")),
+        site_name=first(meta.get("og:site_name"), _name_of(linked.get("publisher")),
+                        meta.get("application-name"), meta.get("citation_journal_title")),
+        image=url(meta.get("og:image"), meta.get("og:image:url"), meta.get("twitter:image"),
+                  _image_of(linked.get("image"))),
+        canonical_url=url(canonical.attributes.get("href") if canonical else None,
+                          meta.get("og:url")),
+        lang=first(html.attributes.get("lang") if html else None, meta.get("og:locale"),
+                   meta.get("citation_language")),
+        type=first(meta.get("og:type"), linked.get("@type")),
+        published_at=first(meta.get("article:published_time"),
+                           meta.get("citation_publication_date"), meta.get("citation_date"),
+                           linked.get("datePublished"), meta.get("date")),
+        author=first(meta.get("author"), meta.get("citation_author"),
+                     meta.get("article:author"), _name_of(linked.get("author"))),
+        doi=first(meta.get("citation_doi"), meta.get("dc.identifier.doi")),
+        arxiv_id=first(meta.get("citation_arxiv_id")),
+    )  # fmt: skip
+
+
+def _meta(tree: LexborHTMLParser) -> dict[str, str]:
+    """``<meta>`` contents by lower-cased ``property`` or ``name`` (the first one wins, as
+    readers of OpenGraph and ``citation_*`` take it)."""
+    found: dict[str, str] = {}
+    for node in tree.css("meta[content]"):
+        attributes = node.attributes
+        key = attributes.get("property") or attributes.get("name") or attributes.get("itemprop")
+        content = attributes.get("content")
+        if key and content is not None:
+            found.setdefault(key.strip().lower(), content)
+    return found
+
+
+def _json_ld(tree: LexborHTMLParser) -> Mapping[str, Any]:
+    """The first JSON-LD object that describes the page (in a list or an ``@graph`` too);
+    unreadable scripts are skipped."""
+    for node in tree.css('script[type="application/ld+json"]'):
+        try:
+            data = json.loads(node.text() or "")
+        except ValueError:
+            continue
+        for item in _ld_items(data):
+            if item.get("headline") or item.get("name") or item.get("description"):
+                return item
+    return {}
+
+
+def _ld_items(data: Any) -> Iterator[Mapping[str, Any]]:
+    if isinstance(data, list):
+        for item in data:
+            yield from _ld_items(item)
+    elif isinstance(data, dict):
+        if isinstance(data.get("@graph"), list):
+            yield from _ld_items(data["@graph"])
+        yield data
+
+
+def _name_of(value: Any) -> Any:
+    """A JSON-LD person or organisation's name (a list's first)."""
+    if isinstance(value, list):
+        value = value[0] if value else None
+    return value.get("name") if isinstance(value, dict) else value
+
+
+def _image_of(value: Any) -> Any:
+    if isinstance(value, list):
+        value = value[0] if value else None
+    return value.get("url") if isinstance(value, dict) else value
+
+
+def _clean(value: Any) -> str | None:
+    """One line of text, whitespace collapsed, cut at ``MAX_FIELD_CHARS``; None for nothing."""
+    if not isinstance(value, str):
+        return None
+    text = " ".join(value.split())
+    return text[:MAX_FIELD_CHARS] or None
+
+
+def _prescan(head: bytes) -> str | None:
+    match = _META_CHARSET.search(head)
+    return _known(match[1].decode("ascii")) if match else None
+
+
+def _known(name: str) -> str | None:
+    """A charset name Python can decode (its canonical name), or None."""
+    try:
+        encoding = codecs.lookup(name).name
+    except LookupError:
+        return None
+    # Browsers read ISO-8859-1 and US-ASCII as windows-1252 (the WHATWG Encoding Standard).
+    return "cp1252" if encoding in ("latin-1", "iso8859-1", "ascii") else encoding
+
+
+def facts_json(page: PageFacts) -> dict[str, Any]:
+    """The ``page`` object of a record (every field, null when the page does not say)."""
+    return {name: getattr(page, name) for name in PageFacts.__slots__}
+
+
+__all__ = ["PageFacts", "decode_html", "facts_json", "is_html", "page_facts"]

@@ -1,0 +1,165 @@
+"""What a page says about itself (issue 14, part 1): fields, their precedence, charsets, and
+what must not be taken for metadata. Every page here is a small one made for its test."""
+
+from __future__ import annotations
+
+import pytest
+
+from enricher.pages import MAX_FIELD_CHARS, PageFacts, decode_html, facts_json, page_facts
+
+HTML = "text/html; charset=utf-8"
+BASE = "https://example.org/blog/post"
+
+
+def page(head: str, body: str = "<p>text</p>", lang: str = "") -> bytes:
+    attribute = f' lang="{lang}"' if lang else ""
+    return f"<!doctype html><html{attribute}><head>{head}</head><body>{body}</body></html>".encode()
+
+
+def test_opengraph_wins_and_relative_urls_are_resolved() -> None:
+    facts = page_facts(page(
+        '<title>Post | Example Blog</title>'
+        '<meta property="og:title" content="A post">'
+        '<meta name="twitter:title" content="Twitter title">'
+        '<meta name="description" content="Plain description">'
+        '<meta property="og:description" content="OG description">'
+        '<meta property="og:site_name" content="Example Blog">'
+        '<meta property="og:image" content="/img/cover.png">'
+        '<meta property="og:type" content="article">'
+        '<link rel="canonical" href="../post">',
+        lang="en-GB"), HTML, BASE)  # fmt: skip
+    assert facts == PageFacts(
+        title="A post", description="OG description", site_name="Example Blog",
+        image="https://example.org/img/cover.png", canonical_url="https://example.org/post",
+        lang="en-GB", type="article",
+    )  # fmt: skip
+
+
+def test_plain_html_when_there_is_nothing_else() -> None:
+    facts = page_facts(page('<title>\n  Just a   title &amp; more\n</title>'
+                            '<meta name="description" content="  About   it ">'
+                            '<meta name="author" content="Ada">'), HTML, BASE)  # fmt: skip
+    assert facts is not None
+    assert (facts.title, facts.description, facts.author) == ("Just a title & more", "About it",
+                                                              "Ada")  # fmt: skip
+    assert facts.image is None and facts.canonical_url is None and facts.lang is None
+
+
+def test_a_paper_page_keeps_its_doi_and_arxiv_id() -> None:
+    facts = page_facts(page(
+        '<title>Some journal - Medusa</title>'
+        '<meta name="citation_title" content="Medusa: Simple LLM Inference Acceleration">'
+        '<meta name="citation_author" content="Cai, Tianle">'
+        '<meta name="citation_author" content="Li, Yuhong">'
+        '<meta name="citation_publication_date" content="2024/01/19">'
+        '<meta name="citation_doi" content="10.48550/arXiv.2401.10774">'
+        '<meta name="citation_arxiv_id" content="2401.10774">'), HTML, BASE)  # fmt: skip
+    assert facts is not None
+    assert facts.title == "Medusa: Simple LLM Inference Acceleration"
+    assert facts.author == "Cai, Tianle"  # the first author
+    assert facts.published_at == "2024/01/19"
+    assert (facts.doi, facts.arxiv_id) == ("10.48550/arXiv.2401.10774", "2401.10774")
+
+
+def test_json_ld_in_a_graph() -> None:
+    ld = ('{"@context": "https://schema.org", "@graph": ['
+          '{"@type": "WebSite", "url": "https://example.org/"},'
+          '{"@type": "NewsArticle", "headline": "Headline", "datePublished": "2024-05-01",'
+          ' "author": [{"@type": "Person", "name": "Grace"}],'
+          ' "publisher": {"@type": "Organization", "name": "Example News"},'
+          ' "image": {"@type": "ImageObject", "url": "https://cdn.example.org/a.jpg"}}]}')  # fmt: skip
+    facts = page_facts(page(f'<script type="application/ld+json">{ld}</script>'), HTML, BASE)
+    assert facts is not None
+    assert (facts.title, facts.type, facts.published_at) == ("Headline", "NewsArticle",
+                                                             "2024-05-01")  # fmt: skip
+    assert (facts.author, facts.site_name) == ("Grace", "Example News")
+    assert facts.image == "https://cdn.example.org/a.jpg"
+
+
+def test_broken_json_ld_is_skipped_not_fatal() -> None:
+    facts = page_facts(page('<script type="application/ld+json">{"headline": oops</script>'
+                            '<title>Still here</title>'), HTML, BASE)  # fmt: skip
+    assert facts is not None and facts.title == "Still here"
+
+
+def test_markup_that_is_not_in_the_document_is_not_metadata() -> None:
+    """A commented-out tag, a tag written by a script, a meta in a code sample: not the
+    page's own (a regular expression would take all three)."""
+    facts = page_facts(page(
+        '<!-- <meta property="og:title" content="Commented out"> -->'
+        "<script>document.write('<meta name=\"description\" content=\"From a script\">')</script>"
+        '<title>Real title</title>',
+        body='<pre>&lt;meta property="og:title" content="In a code sample"&gt;</pre>'),
+        HTML, BASE)  # fmt: skip
+    assert facts is not None
+    assert facts.title == "Real title" and facts.description is None
+
+
+def test_long_values_are_cut() -> None:
+    facts = page_facts(page(f'<meta name="description" content="{"word " * 1000}">'), HTML, BASE)
+    assert facts is not None and facts.description is not None
+    assert len(facts.description) == MAX_FIELD_CHARS
+
+
+@pytest.mark.parametrize("content_type", ["application/pdf", "text/plain", "", None,
+                                          "application/json; charset=utf-8"])  # fmt: skip
+def test_an_answer_that_is_not_html_has_no_page(content_type: str | None) -> None:
+    assert page_facts(page("<title>x</title>"), content_type, BASE) is None
+
+
+@pytest.mark.parametrize("content_type", ["text/html", "TEXT/HTML; Charset=UTF-8",
+                                          "application/xhtml+xml"])  # fmt: skip
+def test_html_is_recognised_however_written(content_type: str) -> None:
+    facts = page_facts(page("<title>x</title>"), content_type, BASE)
+    assert facts is not None and facts.title == "x"
+
+
+# Charsets: mojibake is a bug.
+
+
+def test_the_declared_charset_is_used() -> None:
+    body = page("<title>東京の天気</title>").decode().encode("shift_jis")
+    assert page_facts(body, "text/html; charset=Shift_JIS", BASE) == PageFacts(title="東京の天気")
+
+
+def test_a_meta_charset_is_used_when_the_header_says_nothing() -> None:
+    body = ('<html><head><meta charset="gbk"><title>大模型综述</title></head></html>').encode("gbk")
+    facts = page_facts(body, "text/html", BASE)
+    assert facts is not None and facts.title == "大模型综述"
+    old_style = ('<html><head><meta http-equiv="Content-Type" content="text/html; '
+                 'charset=euc-kr"><title>안녕하세요</title></head></html>').encode("euc-kr")  # fmt: skip
+    facts = page_facts(old_style, "text/html", BASE)
+    assert facts is not None and facts.title == "안녕하세요"
+
+
+def test_a_byte_order_mark_outranks_the_header() -> None:
+    body = "\ufeff<title>Café</title>".encode()
+    assert decode_html(body, "text/html; charset=iso-8859-1") == "<title>Café</title>"
+
+
+def test_latin1_is_read_as_windows_1252_as_browsers_do() -> None:
+    body = "<title>“Quoted” café</title>".encode("cp1252")
+    assert decode_html(body, "text/html; charset=ISO-8859-1") == "<title>“Quoted” café</title>"
+
+
+def test_undeclared_bytes_are_utf8_when_valid_else_windows_1252() -> None:
+    assert decode_html("<title>Zürich</title>".encode(), "text/html") == "<title>Zürich</title>"
+    assert decode_html("<title>Zürich</title>".encode("cp1252"), None) == "<title>Zürich</title>"
+
+
+def test_a_character_cut_by_the_read_limit_stays_utf8() -> None:
+    body = "<title>東京</title><p>東".encode()[:-1]  # the last character's bytes cut short
+    assert decode_html(body, "text/html").startswith("<title>東京</title>")
+
+
+def test_an_unknown_charset_falls_back_instead_of_failing() -> None:
+    facts = page_facts(page("<title>ok</title>"), "text/html; charset=x-no-such", BASE)
+    assert facts is not None and facts.title == "ok"
+
+
+def test_the_record_object_has_every_field() -> None:
+    assert facts_json(PageFacts(title="t")) == {
+        "title": "t", "description": None, "site_name": None, "image": None,
+        "canonical_url": None, "lang": None, "type": None, "published_at": None,
+        "author": None, "doi": None, "arxiv_id": None,
+    }  # fmt: skip
