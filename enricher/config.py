@@ -52,6 +52,8 @@ DEFAULT_DEADLINE_S = 150.0
 server that drips bytes or headers can hold a link no longer than this."""
 DEFAULT_MAX_REDIRECTS = 10
 """Hops followed before a chain is judged broken (browsers allow about 20; lychee 10)."""
+DEFAULT_MAX_PAGE_BYTES = 256 * 1024
+"""An HTML page's head is almost always within its first 256 KiB."""
 DEFAULT_MAX_RESPONSE_BYTES = 8 * 1024 * 1024
 """Bytes read from one answer body, after decompression (so a gzip bomb costs at most this).
 Web pages are checked from their headers; this bounds the API answers, which are read."""
@@ -119,6 +121,8 @@ class Settings:
     """Wall-clock limit for one link, retries and redirects included (``--deadline``)."""
     max_redirects: int = DEFAULT_MAX_REDIRECTS
     max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
+    max_page_bytes: int = DEFAULT_MAX_PAGE_BYTES
+    """How much of an HTML page is read for its metadata (``--max-page-bytes``)."""
     max_url_length: int = DEFAULT_MAX_URL_LENGTH
     max_digest_bytes: int = DEFAULT_MAX_DIGEST_BYTES
     max_links: int = DEFAULT_MAX_LINKS

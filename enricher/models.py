@@ -193,6 +193,23 @@ class Redirect:
 
 
 @dataclass(frozen=True, slots=True)
+class PageFacts:
+    """What an HTML page says about itself (``enricher.pages``); any field may be missing."""
+
+    title: str | None = None
+    description: str | None = None
+    site_name: str | None = None
+    image: str | None = None
+    canonical_url: str | None = None
+    lang: str | None = None
+    type: str | None = None
+    published_at: str | None = None
+    author: str | None = None
+    doi: str | None = None
+    arxiv_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class HttpFacts:
     """What a web server answered, after following redirects."""
 
@@ -204,6 +221,9 @@ class HttpFacts:
     bot_challenge: bool = False
     """The answer looks like a bot wall (e.g. Cloudflare's ``cf-mitigated: challenge``)."""
     attempts: int = 1
+    page: PageFacts | None = None
+    """What the final answer's HTML says about itself; None when it is not HTML (or its body
+    could not be read)."""
 
 
 class FailureKind(StrEnum):

@@ -409,6 +409,13 @@ OPTIONS: tuple[Option, ...] = (
         help="bytes read from one API answer, decompressed (default: 8M)",
         doc="bytes read from one arXiv/GitHub API answer, after decompression (default `8M`)",
     ),
+    Option(
+        flag="--max-page-bytes", key="max-page-bytes", setting="max_page_bytes",
+        parse=parse_size, metavar="SIZE",
+        help="bytes of an HTML page read for its metadata, decompressed (default: 256k)",
+        doc="bytes of an HTML page read for its title, description and the rest, after "
+        "decompression (default `256k`: the head is almost always within it)",
+    ),
     # The outcome.
     Option(
         flag="--fail-on", key="fail-on", setting="fail_on", parse=parse_fail_on,

@@ -18,11 +18,12 @@ import codecs
 import json
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin
 
 from selectolax.lexbor import LexborHTMLParser
+
+from .models import PageFacts
 
 MAX_FIELD_CHARS = 1000
 """Longer values are cut: a record holds a description, not an article."""
@@ -33,23 +34,6 @@ _PRESCAN_BYTES = 1024
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
 """The HTML spec's encoding prescan looks for a charset in the first 1,024 bytes' ``<meta>``
 tags; this finds the same declaration in the bytes, before there is any text to parse."""
-
-
-@dataclass(frozen=True, slots=True)
-class PageFacts:
-    """What a page says about itself; every field may be missing (None)."""
-
-    title: str | None = None
-    description: str | None = None
-    site_name: str | None = None
-    image: str | None = None
-    canonical_url: str | None = None
-    lang: str | None = None
-    type: str | None = None
-    published_at: str | None = None
-    author: str | None = None
-    doi: str | None = None
-    arxiv_id: str | None = None
 
 
 def is_html(content_type: str | None) -> bool:

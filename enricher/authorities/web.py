@@ -3,7 +3,8 @@
 Claims every checkable URL no other authority claimed (it comes last in ``AUTHORITIES``);
 checks pages with the network layer's ``WebChecker`` (streaming GET, manual redirects,
 retries, per-host pacing and lanes, the SSRF guard); its fact is a ``FetchOutcome`` (what the
-server answered, or why nothing usable came back); it adds no object to the record (yet).
+server answered, with what its HTML says about itself, or why nothing usable came back); the
+record gets a ``page`` object.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from ..models import (
     HttpFacts,
     Metadata,
     Observed,
+    PageFacts,
     Redirect,
     Status,
     Verdict,
@@ -32,8 +34,9 @@ from ..models import (
 from ..net.checker import WebChecker
 from ..net.lanes import run_in_lanes
 from ..net.pool import web_transport
+from ..pages import facts_json
 from ..urls import is_private_host, normalise_web_url, private_address_reason
-from .base import Lookup
+from .base import Lookup, record_from_payload, record_payload
 
 __all__ = ["WEB", "WebAuthority", "web_verdict"]
 
@@ -112,6 +115,7 @@ class WebAuthority:
             "final_url": fact.final_url,
             "redirects": redirects,
             "bot_challenge": fact.bot_challenge,
+            "page": record_payload(fact.page) if fact.page is not None else None,
         }
 
     def decode(self, payload: dict[str, Any]) -> FetchOutcome:
@@ -123,10 +127,14 @@ class WebAuthority:
             final_url=str(payload["final_url"]),
             redirects=redirects,
             bot_challenge=bool(payload.get("bot_challenge", False)),
+            page=record_from_payload(PageFacts, page) if (page := payload.get("page")) else None,
         )
 
-    def metadata(self, target: WebTarget, fact: FetchOutcome | None) -> Metadata | None:
-        return None
+    def metadata(self, target: WebTarget, fact: FetchOutcome | None) -> Metadata:
+        """The ``page`` object: what the page's HTML says about itself; null when the answer
+        was not HTML (or nothing answered)."""
+        page = fact.page if isinstance(fact, HttpFacts) else None
+        return ("page", facts_json(page) if page is not None else None)
 
 
 def _failure_verdict(failure: FetchFailure, checked_at: datetime | None) -> Verdict:

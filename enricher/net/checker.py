@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import zlib
 from collections.abc import Callable
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from ..models import FailureKind, FetchFailure, FetchOutcome, HttpFacts, Redirect
+from ..models import FailureKind, FetchFailure, FetchOutcome, HttpFacts, PageFacts, Redirect
+from ..pages import is_html, page_facts
 from ..urls import SUPPORTED_SCHEMES, is_private_host, private_address_reason
 from ..verdicts import MAX_RETRY_AFTER_S, is_transient_status, parse_retry_after
 from .context import NetContext
@@ -24,12 +26,17 @@ from .retries import async_retrying
 MAX_VISITS_PER_URL = 2
 """Visits to one URL within a chain before it is a loop (2 allows a set-cookie bounce)."""
 
-Answer = tuple[int, httpx.Headers, float | None]
-"""What one request got: status, headers and the parsed Retry-After."""
+Answer = tuple[int, httpx.Headers, float | None, PageFacts | None]
+"""What one request got: status, headers, the parsed Retry-After, and what its HTML says."""
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 
 ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+ACCEPT_ENCODING = "gzip, deflate"
+"""The encodings ``_read_page`` decompresses with a bound (a page is never inflated past
+``--max-page-bytes``, whatever its compression ratio); asked for explicitly, so that an
+installed brotli or zstd module does not change what servers send."""
 
 
 def is_transient(outcome: FetchOutcome) -> bool:
@@ -66,6 +73,7 @@ class WebChecker:
         self._attempts = settings.attempts
         self._retry_budget_s = settings.retry_budget_s
         self._allow_private = settings.allow_private
+        self._max_page_bytes = settings.max_page_bytes
         self._watch = context.watch
         self._sleep = context.clocks.sleep
         self._clock = context.clocks.now
@@ -100,7 +108,7 @@ class WebChecker:
         if isinstance(outcome, HttpFacts):
             return HttpFacts(
                 outcome.status_code, outcome.final_url, outcome.redirects,
-                outcome.retry_after_s, outcome.bot_challenge, attempts,
+                outcome.retry_after_s, outcome.bot_challenge, attempts, outcome.page,
             )  # fmt: skip
         return FetchFailure(outcome.kind, outcome.message, outcome.redirects, attempts)
 
@@ -127,7 +135,7 @@ class WebChecker:
                 if chain and answer.kind is FailureKind.PRIVATE:
                     message = f"redirects to {current}, not followed: {message}"
                 return FetchFailure(answer.kind, message, tuple(chain))
-            status, headers, retry_after = answer
+            status, headers, retry_after, page = answer
             location = headers.get("location")
             if status not in REDIRECT_STATUSES or not location:
                 return HttpFacts(
@@ -136,6 +144,7 @@ class WebChecker:
                     redirects=tuple(chain),
                     retry_after_s=retry_after,
                     bot_challenge=headers.get("cf-mitigated", "").lower() == "challenge",
+                    page=page,
                 )
             try:
                 target = urljoin(current, location.strip())
@@ -236,16 +245,25 @@ class WebChecker:
     async def _send(
         self, url: str, host: str, gate: HostGate, ticket: int, waited: dict[str, int]
     ) -> Answer:
-        """The GET itself: adapt the host's pace to the answer, drain a small body for reuse."""
-        async with self._client.stream("GET", url, headers={"Accept": ACCEPT}) as resp:
+        """The GET itself: adapt the host's pace to the answer; read the start of an HTML page
+        that worked (its metadata), else drain a small body for reuse."""
+        headers = {"Accept": ACCEPT, "Accept-Encoding": ACCEPT_ENCODING}
+        async with self._client.stream("GET", url, headers=headers) as resp:
             self._watch.answered()
             gate.silent = 0
             retry_after = parse_retry_after(resp.headers.get("retry-after"), self._clock())
             epoch = gate.answered(ticket, resp.status_code, retry_after)
             if resp.status_code in PUSHBACK_STATUSES:
                 waited[host] = epoch  # this link's own retry waits it out
-            await _drain_small_body(resp)
-            return resp.status_code, resp.headers, retry_after
+            page = None
+            content_type = resp.headers.get("content-type")
+            if 200 <= resp.status_code < 300 and is_html(content_type):
+                body = await _read_page(resp, self._max_page_bytes)
+                if body is not None:
+                    page = page_facts(body, content_type, url)
+            else:
+                await _drain_small_body(resp)
+            return resp.status_code, resp.headers, retry_after, page
 
 
 class _LinkState:
@@ -300,6 +318,43 @@ one is never downloaded and its connection is closed instead."""
 
 DRAIN_S = 0.5
 """The longest time spent reading a small body; a server that drips it loses the reuse."""
+
+
+PAGE_READ_S = 5.0
+"""The longest time spent reading a page's start: a server that drips it is judged on its
+headers alone (its page facts are what arrived by then)."""
+
+
+async def _read_page(response: httpx.Response, limit: int) -> bytes | None:
+    """Up to ``limit`` bytes of the page, decompressed with a bound; None for an encoding we
+    cannot decompress that way (``br``, ``zstd``: not asked for, sent anyway). A read that
+    fails or drips keeps what arrived: the verdict never depends on the body."""
+    encoding = response.headers.get("content-encoding", "identity").strip().lower()
+    inflate = _inflater(encoding)
+    if inflate is None:
+        return None
+    page = bytearray()
+    with contextlib.suppress(httpx.HTTPError, TimeoutError, zlib.error):
+        async with asyncio.timeout(PAGE_READ_S):
+            try:
+                async for chunk in response.aiter_raw():
+                    page += inflate(chunk, limit - len(page))
+                    if len(page) >= limit:
+                        break
+            except httpx.StreamConsumed:  # an answer already in memory (a mock transport)
+                return response.content[:limit]
+    return bytes(page[:limit])
+
+
+def _inflater(encoding: str) -> Callable[[bytes, int], bytes] | None:
+    """A function giving at most ``room`` decompressed bytes of the next raw chunk."""
+    if encoding in ("identity", ""):
+        return lambda chunk, room: chunk[:room]
+    if encoding in ("gzip", "x-gzip", "deflate"):
+        # 47: a gzip or zlib header, whichever it is (servers mislabel deflate often).
+        state = zlib.decompressobj(47)
+        return lambda chunk, room: state.decompress(chunk, max(room, 1))
+    return None
 
 
 async def _drain_small_body(response: httpx.Response) -> None:

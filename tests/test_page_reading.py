@@ -1,0 +1,129 @@
+"""Reading what web pages say (issue 14, part 2), end to end against a real local server: the
+``page`` object in records, compression with a bound, the read limit, what is never read."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pytest_httpserver import HTTPServer
+
+import enricher.net.checker as checker
+from enricher.pipeline import run
+from tests.conftest import FakeClock
+
+PAGE = (
+    "<!doctype html><html lang='ja'><head><title>東京 | Example</title>"
+    '<meta property="og:title" content="東京の天気">'
+    '<meta property="og:description" content="Weather &amp; more">'
+    '<meta property="og:image" content="/cover.png">'
+    "</head><body><p>text</p></body></html>"
+)
+
+
+def link_of(digest: Path) -> dict[str, Any]:
+    record = json.loads(digest.with_name(digest.stem + ".enriched.json").read_text("utf-8"))
+    links: list[dict[str, Any]] = record["links"]
+    return links[0]
+
+
+def check(httpserver: HTTPServer, tmp_path: Path, settings_for: Any, clock: FakeClock,
+          path: str = "/page", **changes: Any) -> dict[str, Any]:  # fmt: skip
+    digest = tmp_path / "week.txt"
+    digest.write_text(f"[Page] {httpserver.url_for(path)}\n", encoding="utf-8")
+    run(settings_for(digest, allow_private=True, **changes), clocks=clock.clocks())
+    return link_of(digest)
+
+
+def test_an_html_page_gives_its_page_object(
+    httpserver: HTTPServer, tmp_path: Path, settings_for: Any, clock: FakeClock
+) -> None:
+    httpserver.expect_request("/page").respond_with_data(
+        PAGE.encode("shift_jis"),
+        content_type="text/html; charset=Shift_JIS",
+    )
+    link = check(httpserver, tmp_path, settings_for, clock)
+    assert link["status"] == "ok"
+    page = link["page"]
+    assert (page["title"], page["description"], page["lang"]) == ("東京の天気", "Weather & more",
+                                                                 "ja")  # fmt: skip
+    assert page["image"] == httpserver.url_for("/cover.png")
+    assert page["observed_at"] == "2026-11-22T09:00:00Z"
+
+
+def test_a_gzip_page_is_read_decompressed(
+    httpserver: HTTPServer, tmp_path: Path, settings_for: Any, clock: FakeClock
+) -> None:
+    httpserver.expect_request("/page").respond_with_data(
+        gzip.compress(PAGE.encode()), content_type="text/html; charset=utf-8",
+        headers={"Content-Encoding": "gzip"},
+    )  # fmt: skip
+    assert check(httpserver, tmp_path, settings_for, clock)["page"]["title"] == "東京の天気"
+
+
+def test_a_compression_bomb_is_inflated_no_further_than_the_limit(
+    httpserver: HTTPServer, tmp_path: Path, settings_for: Any, clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """100 MB of padding compressed to ~100 KB: at most --max-page-bytes is ever inflated."""
+    seen: list[int] = []
+    real = checker.page_facts
+
+    def spy(body: bytes, content_type: str | None, base_url: str) -> Any:
+        seen.append(len(body))
+        return real(body, content_type, base_url)
+
+    monkeypatch.setattr(checker, "page_facts", spy)
+    bomb = gzip.compress(PAGE.encode()[:-14] + b" " * 100_000_000 + b"</body></html>", 9)
+    httpserver.expect_request("/page").respond_with_data(
+        bomb, content_type="text/html", headers={"Content-Encoding": "gzip"}
+    )
+    link = check(httpserver, tmp_path, settings_for, clock, max_page_bytes=64 * 1024)
+    assert seen == [64 * 1024]
+    assert link["status"] == "ok" and link["page"]["title"] == "東京の天気"
+
+
+def test_nothing_past_the_limit_is_read(
+    httpserver: HTTPServer, tmp_path: Path, settings_for: Any, clock: FakeClock
+) -> None:
+    late = "<html><head>" + "<!-- padding -->" * 200 + "<title>Too late</title></head></html>"
+    httpserver.expect_request("/page").respond_with_data(late, content_type="text/html")
+    link = check(httpserver, tmp_path, settings_for, clock, max_page_bytes=1024)
+    assert link["page"]["title"] is None
+
+
+@pytest.mark.parametrize(
+    ("status", "content_type"),
+    [(200, "application/pdf"), (200, "text/plain"), (404, "text/html"), (503, "text/html")],
+)
+def test_only_html_that_worked_is_read(
+    status: int, content_type: str,
+    httpserver: HTTPServer, tmp_path: Path, settings_for: Any, clock: FakeClock,
+) -> None:  # fmt: skip
+    httpserver.expect_request("/page").respond_with_data(
+        PAGE, status=status, content_type=content_type
+    )
+    assert check(httpserver, tmp_path, settings_for, clock, attempts=1)["page"] is None
+
+
+def test_an_unknown_compression_gives_no_page_not_garbage(
+    httpserver: HTTPServer, tmp_path: Path, settings_for: Any, clock: FakeClock
+) -> None:
+    httpserver.expect_request("/page").respond_with_data(
+        b"\x8b\x00not brotli really", content_type="text/html", headers={"Content-Encoding": "br"}
+    )
+    link = check(httpserver, tmp_path, settings_for, clock)
+    assert link["status"] == "ok" and link["page"] is None
+
+
+def test_inflating_a_chunk_never_gives_more_than_the_room_left() -> None:
+    """What bounds memory: a ~100 KB chunk that inflates to 100 MB gives only the room left
+    (the whole bomb is one network chunk or a few)."""
+    inflate = checker._inflater("gzip")
+    assert inflate is not None
+    bomb = gzip.compress(b"\0" * 100_000_000, 9)
+    assert len(inflate(bomb, 4096)) == 4096
+    assert checker._inflater("br") is None and checker._inflater("zstd") is None
