@@ -77,7 +77,8 @@ def test_a_compression_bomb_is_inflated_no_further_than_the_limit(
         return real(body, content_type, base_url)
 
     monkeypatch.setattr(checker, "page_facts", spy)
-    bomb = gzip.compress(PAGE.encode()[:-14] + b" " * 100_000_000 + b"</body></html>", 9)
+    head, tail = PAGE.encode().split(b"</head>")
+    bomb = gzip.compress(head + b" " * 100_000_000 + b"</head>" + tail, 9)  # a bloated head
     httpserver.expect_request("/page").respond_with_data(
         bomb, content_type="text/html", headers={"Content-Encoding": "gzip"}
     )
@@ -127,3 +128,23 @@ def test_inflating_a_chunk_never_gives_more_than_the_room_left() -> None:
     bomb = gzip.compress(b"\0" * 100_000_000, 9)
     assert len(inflate(bomb, 4096)) == 4096
     assert checker._inflater("br") is None and checker._inflater("zstd") is None
+
+
+def test_reading_stops_at_the_end_of_the_head(
+    httpserver: HTTPServer, tmp_path: Path, settings_for: Any, clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """The head says what the page is; a big body is neither downloaded nor parsed."""
+    seen: list[bytes] = []
+    real = checker.page_facts
+
+    def spy(body: bytes, content_type: str | None, base_url: str) -> Any:
+        seen.append(body)
+        return real(body, content_type, base_url)
+
+    monkeypatch.setattr(checker, "page_facts", spy)
+    body = PAGE.replace("</head>", "</HEAD>").replace("<p>text</p>", "<p>filler</p>" * 20_000)
+    httpserver.expect_request("/page").respond_with_data(body, content_type="text/html")
+    link = check(httpserver, tmp_path, settings_for, clock)
+    assert link["page"]["title"] == "東京の天気"
+    assert len(seen) == 1 and seen[0].endswith(b"</HEAD>") and b"filler" not in seen[0]
