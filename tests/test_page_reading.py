@@ -24,6 +24,20 @@ PAGE = (
 )
 
 
+@pytest.fixture
+def parsed(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
+    """Every body the checker hands to the page parser, in order."""
+    seen: list[bytes] = []
+    real = checker.page_facts
+
+    def spy(body: bytes, content_type: str | None, base_url: str) -> Any:
+        seen.append(body)
+        return real(body, content_type, base_url)
+
+    monkeypatch.setattr(checker, "page_facts", spy)
+    return seen
+
+
 def link_of(digest: Path) -> dict[str, Any]:
     record = json.loads(digest.with_name(digest.stem + ".enriched.json").read_text("utf-8"))
     links: list[dict[str, Any]] = record["links"]
@@ -66,24 +80,16 @@ def test_a_gzip_page_is_read_decompressed(
 
 def test_a_compression_bomb_is_inflated_no_further_than_the_limit(
     httpserver: HTTPServer, tmp_path: Path, settings_for: Any, clock: FakeClock,
-    monkeypatch: pytest.MonkeyPatch,
+    parsed: list[bytes],
 ) -> None:  # fmt: skip
     """100 MB of padding compressed to ~100 KB: at most --max-page-bytes is ever inflated."""
-    seen: list[int] = []
-    real = checker.page_facts
-
-    def spy(body: bytes, content_type: str | None, base_url: str) -> Any:
-        seen.append(len(body))
-        return real(body, content_type, base_url)
-
-    monkeypatch.setattr(checker, "page_facts", spy)
     head, tail = PAGE.encode().split(b"</head>")
     bomb = gzip.compress(head + b" " * 100_000_000 + b"</head>" + tail, 9)  # a bloated head
     httpserver.expect_request("/page").respond_with_data(
         bomb, content_type="text/html", headers={"Content-Encoding": "gzip"}
     )
     link = check(httpserver, tmp_path, settings_for, clock, max_page_bytes=64 * 1024)
-    assert seen == [64 * 1024]
+    assert [len(body) for body in parsed] == [64 * 1024]
     assert link["status"] == "ok" and link["page"]["title"] == "東京の天気"
 
 
@@ -132,19 +138,11 @@ def test_inflating_a_chunk_never_gives_more_than_the_room_left() -> None:
 
 def test_reading_stops_at_the_end_of_the_head(
     httpserver: HTTPServer, tmp_path: Path, settings_for: Any, clock: FakeClock,
-    monkeypatch: pytest.MonkeyPatch,
+    parsed: list[bytes],
 ) -> None:  # fmt: skip
     """The head says what the page is; a big body is neither downloaded nor parsed."""
-    seen: list[bytes] = []
-    real = checker.page_facts
-
-    def spy(body: bytes, content_type: str | None, base_url: str) -> Any:
-        seen.append(body)
-        return real(body, content_type, base_url)
-
-    monkeypatch.setattr(checker, "page_facts", spy)
     body = PAGE.replace("</head>", "</HEAD>").replace("<p>text</p>", "<p>filler</p>" * 20_000)
     httpserver.expect_request("/page").respond_with_data(body, content_type="text/html")
     link = check(httpserver, tmp_path, settings_for, clock)
     assert link["page"]["title"] == "東京の天気"
-    assert len(seen) == 1 and seen[0].endswith(b"</HEAD>") and b"filler" not in seen[0]
+    assert len(parsed) == 1 and parsed[0].endswith(b"</HEAD>") and b"filler" not in parsed[0]
