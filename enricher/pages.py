@@ -1,6 +1,6 @@
 """What a web page says about itself: title, description, site, image... from the start of its
-HTML. Pure: bytes and headers in, ``PageFacts`` out (issue 14, part 1; the web authority does
-not read bodies yet).
+HTML (the web checker reads up to the end of ``<head>``). Pure: bytes and headers in,
+``PageFacts`` out; the web authority puts them in the record's ``page`` object.
 
 Sources, best first for each field: OpenGraph (``og:``), Twitter cards, the ``citation_*``
 tags scholarly pages carry (Highwire/Google Scholar), JSON-LD, then plain HTML (``<title>``,
