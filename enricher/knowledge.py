@@ -150,14 +150,11 @@ class Knowledge:
             self.facts[target.key] = result
         return verdict
 
-    def seed(self, target: Target, observed: Observed) -> None:
-        """A state from a cached fact, for a target with no history yet (a cache written
-        before history): its dates start at that observation, not today, and a link already
-        failing then is no news now."""
-        status = judge(target, observed).status
-        self.states[target.key] = state_from_fact(
-            observed.observed_at, status, self.settings.fail_on
-        )
+    def seed(self, key: str, observed: Observed, status: Status) -> None:
+        """A state from a cached fact judged ``status``, for a target with no history yet (a
+        cache written before history): its dates start at that observation, not today, and a
+        link already failing then is no news now."""
+        self.states[key] = state_from_fact(observed.observed_at, status, self.settings.fail_on)
 
     def forget(self, key: str) -> None:
         """Undo ``known``: the target is to be looked up after all."""
@@ -190,11 +187,11 @@ class Knowledge:
         """Each checked target's state after this run's check. A stopped run keeps each
         standing as it was: it reports and announces no change, so the next complete run
         still sees (and tells) what changed."""
+        fail_on, fail_after = self.settings.fail_on, self.settings.fail_after
         states: dict[str, LinkState] = {}
         for check in self.checks:
             before = states.get(check.key, self.states.get(check.key))
-            policy = self.settings
-            states[check.key] = advance(before, check, policy.fail_on, policy.fail_after)
+            states[check.key] = advance(before, check, fail_on, fail_after)
         if interrupted:
             for key, state in states.items():
                 before = self.states.get(key)
@@ -234,13 +231,13 @@ class Knowledge:
         known, to_check, previous = partition_by_freshness(plan.targets, cached, self.settings, now)
         for key, stale in previous.items():
             if key not in self.states:  # a cache from before history: its fact dates it
-                self.seed(plan.targets[key], stale)
+                self.seed(key, stale, judge(plan.targets[key], stale).status)
         confirm = self.settings.fail_after > 1 and not self.settings.offline
         for key, result in known.items():
             target = plan.targets[key]
             verdict = self.known(target, result)
             if key not in self.states and isinstance(result, Observed):
-                self.seed(target, result)
+                self.seed(key, result, verdict.status)
             if confirm and needs_confirming(
                 self.states.get(key),
                 verdict.status,
