@@ -146,3 +146,18 @@ def test_reading_stops_at_the_end_of_the_head(
     link = check(httpserver, tmp_path, settings_for, clock)
     assert link["page"]["title"] == "東京の天気"
     assert len(parsed) == 1 and parsed[0].endswith(b"</HEAD>") and b"filler" not in parsed[0]
+
+
+@pytest.mark.parametrize(
+    "trap", ["<script>document.write('</head><body>');</script>", "<!-- old </HEAD> -->"]
+)
+def test_a_head_end_in_a_script_or_a_comment_is_not_the_end_of_the_head(
+    trap: str, httpserver: HTTPServer, tmp_path: Path, settings_for: Any, clock: FakeClock
+) -> None:
+    """Traps for the stop at ``</head>``: text in a script or a comment is not markup."""
+    head = (
+        f"<html><head>{trap}"
+        '<meta property="og:title" content="After the script"></head><body>x</body></html>'
+    )
+    httpserver.expect_request("/page").respond_with_data(head, content_type="text/html")
+    assert check(httpserver, tmp_path, settings_for, clock)["page"]["title"] == "After the script"

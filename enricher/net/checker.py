@@ -344,16 +344,30 @@ async def _read_page(response: httpx.Response, limit: int) -> bytes | None:
                 async for chunk in response.aiter_raw():
                     start = max(0, len(page) - len(HEAD_END) + 1)  # a tag split by chunks
                     page += inflate(chunk, limit - len(page))
-                    end = page[start:].lower().find(HEAD_END)
-                    if end >= 0:  # the head is what the page says about itself
-                        return bytes(page[: start + end + len(HEAD_END)])
+                    end = _head_end(page, start)
+                    if end is not None:  # the head is what the page says about itself
+                        return bytes(page[:end])
                     if len(page) >= limit:
                         break
             except httpx.StreamConsumed:  # an answer already in memory (a mock transport)
                 content = response.content[:limit]
-                end = content.lower().find(HEAD_END)
-                return content[: end + len(HEAD_END)] if end >= 0 else content
+                return content[: _head_end(content, 0) or len(content)]
     return bytes(page[:limit])
+
+
+def _head_end(page: bytes | bytearray, start: int) -> int | None:
+    """Where the first ``</head>`` at or after ``start`` ends, not counting one written inside
+    a script or a comment (text there is not markup); None when there is none yet."""
+    found = page.find(b"</", start)
+    while found >= 0:
+        if page[found : found + len(HEAD_END)].lower() == HEAD_END:
+            before = bytes(page[:found]).lower()
+            in_script = before.count(b"<script") > before.count(b"</script")
+            in_comment = before.rfind(b"<!--") > before.rfind(b"-->")
+            if not in_script and not in_comment:
+                return found + len(HEAD_END)
+        found = page.find(b"</", found + 2)
+    return None
 
 
 def _inflater(encoding: str) -> Callable[[bytes, int], bytes] | None:
