@@ -207,6 +207,42 @@ class PageFacts:
     author: str | None = None
     doi: str | None = None
     arxiv_id: str | None = None
+    # Evidence for judging the page (``enricher.page_signals``), kept in the cache but not in
+    # the record: a re-run re-derives verdicts from these under new rules, without the body.
+    html_title: str | None = None
+    """The ``<title>`` itself (``title`` prefers OpenGraph, which error pages rarely set)."""
+    heading: str | None = None
+    """The first ``<h1>``."""
+    text: str | None = None
+    """The start of the visible text of the body (what was read of it)."""
+    text_length: int = 0
+    """How much visible text the body read holds: walls and error pages have little."""
+    resources: tuple[str, ...] = ()
+    """Where its scripts, frames and forms come from (``host/path``, no query), first ones."""
+    password_field: bool = False
+    refresh_url: str | None = None
+    """Where a ``<meta http-equiv=refresh>`` sends the reader."""
+    markers: tuple[str, ...] = ()
+    """Fingerprints of walls and parking services found in the HTML (``page_signals``)."""
+
+
+PAGE_RECORD_FIELDS = (
+    "title", "description", "site_name", "image", "canonical_url", "lang", "type",
+    "published_at", "author", "doi", "arxiv_id",
+)  # fmt: skip
+"""The fields of ``PageFacts`` a record's ``page`` object shows, in its order."""
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeFacts:
+    """How a host answered a random path next to a link's (the soft-404 check)."""
+
+    url: str
+    status_code: int | None
+    """None when the probe got no HTTP answer."""
+    final_url: str | None = None
+    title: str | None = None
+    heading: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,6 +260,11 @@ class HttpFacts:
     page: PageFacts | None = None
     """What the final answer's HTML says about itself; None when it is not HTML (or its body
     could not be read)."""
+    headers: tuple[tuple[str, str], ...] = ()
+    """The final answer's headers that name a wall (``page_signals.SIGNAL_HEADERS``)."""
+    probe: ProbeFacts | None = None
+    """The host's answer to a random sibling path, asked only when the page looked like an
+    error page without saying so plainly."""
 
 
 class FailureKind(StrEnum):

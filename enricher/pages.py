@@ -19,14 +19,21 @@ import json
 import re
 from collections.abc import Iterator, Mapping
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser
 
-from .models import PageFacts
+from .models import PAGE_RECORD_FIELDS, PageFacts
+from .page_signals import HTML_MARKERS
 
 MAX_FIELD_CHARS = 1000
 """Longer values are cut: a record holds a description, not an article."""
+
+TEXT_SAMPLE_CHARS = 400
+"""How much of the body's visible text the facts keep (error pages say so at the start)."""
+
+MAX_RESOURCES = 30
+_NOT_TEXT = ["script", "style", "noscript", "template", "svg"]
 
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 
@@ -74,7 +81,8 @@ def page_facts(body: bytes, content_type: str | None, base_url: str) -> PageFact
     URLs (``og:image``, the canonical link) are resolved against ``base_url``."""
     if not is_html(content_type):
         return None
-    tree = LexborHTMLParser(decode_html(body, content_type))
+    html_text = decode_html(body, content_type)
+    tree = LexborHTMLParser(html_text)
     meta = _meta(tree)
     linked = _json_ld(tree)
     html = tree.css_first("html")
@@ -92,6 +100,8 @@ def page_facts(body: bytes, content_type: str | None, base_url: str) -> PageFact
         return urljoin(base_url, found) if found else None
 
     canonical = tree.css_first('link[rel="canonical"]')
+    heading = tree.css_first("h1")
+    evidence = _evidence(tree, html_text, base_url)  # strips scripts: after everything else
     return PageFacts(
         title=first(meta.get("og:title"), meta.get("twitter:title"), meta.get("citation_title"),
                     linked.get("headline"), linked.get("name"),
@@ -115,7 +125,53 @@ def page_facts(body: bytes, content_type: str | None, base_url: str) -> PageFact
                      meta.get("article:author"), _name_of(linked.get("author"))),
         doi=first(meta.get("citation_doi"), meta.get("dc.identifier.doi")),
         arxiv_id=first(meta.get("citation_arxiv_id")),
+        html_title=first(title_node.text() if title_node else None),
+        heading=first(heading.text(separator=" ") if heading else None),
+        refresh_url=url(_refresh_target(tree)),
+        **evidence,
     )  # fmt: skip
+
+
+def _evidence(tree: LexborHTMLParser, html_text: str, base_url: str) -> dict[str, Any]:
+    """What ``page_signals`` judges besides titles: the body's text, where scripts and frames
+    come from, a password field, and known fingerprints."""
+    lowered = html_text.lower()
+    markers = tuple(marker for marker in HTML_MARKERS if marker in lowered)
+    resources: list[str] = []
+    for node in tree.css("script[src], iframe[src], frame[src], form[action]"):
+        source = node.attributes.get("src") or node.attributes.get("action")
+        if not source or len(resources) >= MAX_RESOURCES:
+            continue
+        parts = urlsplit(urljoin(base_url, source.strip()))
+        if parts.scheme in ("http", "https"):
+            resource = f"{(parts.hostname or '')}{parts.path}"[:200]
+            if resource not in resources:
+                resources.append(resource)
+    password = any(
+        (node.attributes.get("type") or "").strip().lower() == "password"
+        for node in tree.css("input[type]")
+    )
+    tree.strip_tags(_NOT_TEXT)
+    text = " ".join((tree.body.text(separator=" ") if tree.body else "").split())
+    return {
+        "text": text[:TEXT_SAMPLE_CHARS] or None,
+        "text_length": len(text),
+        "resources": tuple(resources),
+        "password_field": password,
+        "markers": markers,
+    }
+
+
+def _refresh_target(tree: LexborHTMLParser) -> str | None:
+    """Where ``<meta http-equiv=refresh content="0; url=...">`` sends the reader."""
+    for node in tree.css("meta[http-equiv][content]"):
+        if (node.attributes.get("http-equiv") or "").strip().lower() != "refresh":
+            continue
+        _, _, rest = (node.attributes.get("content") or "").partition(";")
+        name, _, value = rest.strip().partition("=")
+        if name.strip().lower() == "url":
+            return value.strip().strip("'\"") or None
+    return None
 
 
 def _meta(tree: LexborHTMLParser) -> dict[str, str]:
@@ -193,7 +249,7 @@ def _known(name: str) -> str | None:
 
 def facts_json(page: PageFacts) -> dict[str, Any]:
     """The ``page`` object of a record (every field, null when the page does not say)."""
-    return {name: getattr(page, name) for name in PageFacts.__slots__}
+    return {name: getattr(page, name) for name in PAGE_RECORD_FIELDS}
 
 
 __all__ = ["PageFacts", "decode_html", "facts_json", "is_html", "page_facts"]

@@ -9,11 +9,14 @@ record gets a ``page`` object.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import secrets
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, ClassVar
-from urllib.parse import SplitResult
+from urllib.parse import SplitResult, urlsplit
 
 import httpx
 
@@ -26,6 +29,7 @@ from ..models import (
     Metadata,
     Observed,
     PageFacts,
+    ProbeFacts,
     Redirect,
     Status,
     Verdict,
@@ -34,6 +38,7 @@ from ..models import (
 from ..net.checker import WebChecker
 from ..net.lanes import run_in_lanes
 from ..net.pool import web_transport
+from ..page_signals import judge_page, probe_path, wants_probe
 from ..pages import facts_json
 from ..urls import is_private_host, normalise_web_url, private_address_reason
 from .base import Lookup, record_from_payload, record_payload
@@ -91,9 +96,20 @@ class WebAuthority:
         )  # fmt: skip
         async with client:
             checker = WebChecker(client, context)
+            probes: dict[str, asyncio.Task[ProbeFacts]] = {}
+
+            async def probe(url: str) -> ProbeFacts:
+                """One random sibling path per host and run, shared by the host's links."""
+                host = urlsplit(url).netloc.lower()
+                if host not in probes:
+                    probe_url = probe_path(url, f"enricher-{secrets.token_hex(8)}")
+                    probes[host] = asyncio.ensure_future(_probe(checker, probe_url))
+                return await asyncio.shield(probes[host])
 
             async def check(target: WebTarget, let_go: Callable[[], None]) -> None:
                 outcome = await checker.check(target.url, let_go)
+                if isinstance(outcome, HttpFacts) and wants_probe(target.url, outcome):
+                    outcome = replace(outcome, probe=await probe(target.url))
                 log.debug("%s: %s after %d attempt(s)", target.url,
                           getattr(outcome, "status_code", None) or getattr(outcome, "kind", "?"),
                           outcome.attempts)  # fmt: skip
@@ -102,7 +118,7 @@ class WebAuthority:
             await run_in_lanes(targets, lambda t: t.host, settings.per_host, check)
 
     def verdict(self, target: WebTarget, observed: Observed) -> Verdict:
-        return web_verdict(observed.fact, observed.observed_at)
+        return web_verdict(observed.fact, observed.observed_at, target.url)
 
     def encode(self, fact: FetchOutcome) -> dict[str, Any]:
         """Status, final URL and redirect chain (or the failure, for a redirect loop); retry
@@ -116,6 +132,8 @@ class WebAuthority:
             "redirects": redirects,
             "bot_challenge": fact.bot_challenge,
             "page": record_payload(fact.page) if fact.page is not None else None,
+            "headers": dict(fact.headers),
+            "probe": record_payload(fact.probe) if fact.probe is not None else None,
         }
 
     def decode(self, payload: dict[str, Any]) -> FetchOutcome:
@@ -128,13 +146,19 @@ class WebAuthority:
             redirects=redirects,
             bot_challenge=bool(payload.get("bot_challenge", False)),
             page=record_from_payload(PageFacts, page) if (page := payload.get("page")) else None,
+            headers=tuple(sorted(payload.get("headers", {}).items())),
+            probe=record_from_payload(ProbeFacts, probe) if (probe := payload.get("probe")) else None,
         )
 
     def metadata(self, target: WebTarget, fact: FetchOutcome | None) -> Metadata:
         """The ``page`` object: what the page's HTML says about itself; null when the answer
-        was not HTML (or nothing answered)."""
-        page = fact.page if isinstance(fact, HttpFacts) else None
-        return ("page", facts_json(page) if page is not None else None)
+        was not HTML, or not the page (a wall, an error page, a parking lander: what was
+        known of the page before is kept), or nothing answered."""
+        if not isinstance(fact, HttpFacts) or fact.page is None:
+            return ("page", None)
+        if not 200 <= fact.status_code <= 299 or judge_page(target.url, fact) is not None:
+            return ("page", None)
+        return ("page", facts_json(fact.page))
 
 
 def _failure_verdict(failure: FetchFailure, checked_at: datetime | None) -> Verdict:
@@ -182,11 +206,19 @@ def _http_verdict(
     )
 
 
-def web_verdict(outcome: FetchOutcome, checked_at: datetime | None) -> Verdict:
-    """Judge a web page from what its server answered (after redirects and retries)."""
+def web_verdict(
+    outcome: FetchOutcome, checked_at: datetime | None, requested_url: str | None = None
+) -> Verdict:
+    """Judge a web page from what its server answered (after redirects and retries) and
+    what its page says it is (``page_signals``; the link's ``requested_url`` tells a deep
+    link sent to the home page)."""
     if isinstance(outcome, FetchFailure):
         return _failure_verdict(outcome, checked_at)
     code = outcome.status_code
+    if code not in GONE_STATUSES:
+        signal = judge_page(requested_url or outcome.final_url, outcome)
+        if signal is not None:
+            return _http_verdict(signal.status, signal.reason, outcome, checked_at)
     if 200 <= code <= 299:
         permanent = [hop for hop in outcome.redirects if hop.is_permanent]
         if permanent:
@@ -217,3 +249,19 @@ def web_verdict(outcome: FetchOutcome, checked_at: datetime | None) -> Verdict:
 
 
 WEB = WebAuthority()
+
+
+PROBE_SERVICE = "web-probe"
+"""What soft-404 probes count as in a run's requests (apart from the links' own)."""
+
+
+async def _probe(checker: WebChecker, url: str) -> ProbeFacts:
+    """How the host answers a path nobody links to."""
+    outcome = await checker.check(url, service=PROBE_SERVICE)
+    if isinstance(outcome, FetchFailure):
+        return ProbeFacts(url, None)
+    page = outcome.page
+    return ProbeFacts(
+        url, outcome.status_code, outcome.final_url,
+        title=page.html_title if page else None, heading=page.heading if page else None,
+    )  # fmt: skip

@@ -15,10 +15,11 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from ..models import FailureKind, FetchFailure, FetchOutcome, HttpFacts, PageFacts, Redirect
+from ..page_signals import SIGNAL_HEADERS
 from ..pages import is_html, page_facts
 from ..urls import SUPPORTED_SCHEMES, is_private_host, private_address_reason
 from ..verdicts import MAX_RETRY_AFTER_S, is_transient_status, parse_retry_after
-from .context import NetContext
+from .context import SERVICE_EXTENSION, NetContext
 from .host_gate import PUSHBACK_STATUSES, HostGate, HostPace
 from .http_errors import describe_http_error
 from .retries import async_retrying
@@ -30,6 +31,9 @@ Answer = tuple[int, httpx.Headers, float | None, PageFacts | None]
 """What one request got: status, headers, the parsed Retry-After, and what its HTML says."""
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+
+UNREAD_STATUSES = REDIRECT_STATUSES | {404, 410}
+"""Answers whose page is not read: a redirect's, and a not-found that already says it all."""
 
 ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 
@@ -78,11 +82,14 @@ class WebChecker:
         self._sleep = context.clocks.sleep
         self._clock = context.clocks.now
 
-    async def check(self, url: str, let_go: Callable[[], None] | None = None) -> FetchOutcome:
+    async def check(
+        self, url: str, let_go: Callable[[], None] | None = None, *, service: str | None = None
+    ) -> FetchOutcome:
         """Fetch ``url`` with retries on transient outcomes only; the last outcome is returned.
 
         ``let_go`` is called once the link's first request is over (see ``lanes``): what the
         link does next (a hop to another host, a retry's wait) no longer holds up its host.
+        ``service``: what its requests count as in the run's summary, when not the client's.
         """
         retrying = async_retrying(
             attempts=self._attempts,
@@ -96,6 +103,7 @@ class WebChecker:
             # queued behind a slow neighbour of its host must not be timed out.
             async with asyncio.timeout(None) as deadline:
                 link = _LinkState(deadline, self._link_deadline_s, let_go)
+                link.service = service
                 outcome: FetchOutcome = await retrying(self._follow, url, link)
         except TimeoutError:
             return FetchFailure(
@@ -145,6 +153,10 @@ class WebChecker:
                     retry_after_s=retry_after,
                     bot_challenge=headers.get("cf-mitigated", "").lower() == "challenge",
                     page=page,
+                    headers=tuple(
+                        (name, headers[name][:200]) for name in sorted(SIGNAL_HEADERS)
+                        if name in headers
+                    ),  # fmt: skip
                 )
             try:
                 target = urljoin(current, location.strip())
@@ -218,13 +230,13 @@ class WebChecker:
             try:
                 async with asyncio.timeout(self._request_deadline_s):
                     try:
-                        return await self._send(url, host, gate, ticket, link.waited)
+                        return await self._send(url, host, gate, ticket, link)
                     except httpx.RemoteProtocolError as exc:
                         if STALE_CONNECTION not in str(exc):
                             raise
                         # A kept-alive connection the server had already closed: browsers
                         # resend at once on a new one, and so do we (once).
-                        return await self._send(url, host, gate, ticket, link.waited)
+                        return await self._send(url, host, gate, ticket, link)
             except TimeoutError:
                 gate.silent += 1
                 return FetchFailure(
@@ -243,12 +255,16 @@ class WebChecker:
                 return FetchFailure(kind, message)
 
     async def _send(
-        self, url: str, host: str, gate: HostGate, ticket: int, waited: dict[str, int]
+        self, url: str, host: str, gate: HostGate, ticket: int, link: _LinkState
     ) -> Answer:
         """The GET itself: adapt the host's pace to the answer; read the start of an HTML page
-        that worked (its metadata), else drain a small body for reuse."""
+        (what it says it is), else drain a small body for reuse."""
         headers = {"Accept": ACCEPT, "Accept-Encoding": ACCEPT_ENCODING}
-        async with self._client.stream("GET", url, headers=headers) as resp:
+        extensions = {SERVICE_EXTENSION: link.service} if link.service else None
+        waited = link.waited
+        async with self._client.stream(
+            "GET", url, headers=headers, extensions=extensions
+        ) as resp:
             self._watch.answered()
             gate.silent = 0
             retry_after = parse_retry_after(resp.headers.get("retry-after"), self._clock())
@@ -257,7 +273,9 @@ class WebChecker:
                 waited[host] = epoch  # this link's own retry waits it out
             page = None
             content_type = resp.headers.get("content-type")
-            if 200 <= resp.status_code < 300 and is_html(content_type):
+            # Any page but a redirect's or a plain 404's is read: a wall or an error page says
+            # what it is in its HTML, whatever status it came with.
+            if resp.status_code not in UNREAD_STATUSES and is_html(content_type):
                 body = await _read_page(resp, self._max_page_bytes)
                 if body is not None:
                     page = page_facts(body, content_type, url)
@@ -288,6 +306,8 @@ class _LinkState:
         """The link has sent its first request: what it asks for now is a follow-up."""
         self.waited: dict[str, int] = {}
         """Per host, the pauses this link has already waited out itself."""
+        self.service: str | None = None
+        """What its requests count as, when not the client's service (a probe)."""
 
     def queued(self) -> None:
         """The link waits for a slot: its clock stops."""
@@ -322,37 +342,43 @@ DRAIN_S = 0.5
 
 HEAD_END = b"</head>"
 
+BODY_PEEK_BYTES = 32 * 1024
+"""How much of the body is read past the end of ``<head>``: enough for an error page's
+heading and first sentences, a wall's scripts, a parking lander's frames."""
+
 PAGE_READ_S = 5.0
 """The longest time spent reading a page's start: a server that drips it is judged on its
 headers alone (its page facts are what arrived by then)."""
 
 
 async def _read_page(response: httpx.Response, limit: int) -> bytes | None:
-    """The page's start up to the end of its ``<head>`` (where it says what it is), at most
+    """The page's start: its ``<head>`` (where it says what it is) and the first
+    ``BODY_PEEK_BYTES`` of its body (where an error page or a wall says what it is), at most
     ``limit`` bytes, decompressed with a bound; None for an encoding we cannot decompress that
     way (``br``, ``zstd``: not asked for, sent anyway). A read that fails or drips keeps what
-    arrived: the verdict never depends on the body. Metadata placed in the body (JSON-LD some
-    sites put there) is not seen: reading and parsing whole pages cost a run 1.85x its CPU."""
+    arrived. Metadata placed deep in the body (JSON-LD some sites put there) is not seen:
+    reading and parsing whole pages cost a run 1.85x its CPU."""
     encoding = response.headers.get("content-encoding", "identity").strip().lower()
     inflate = _inflater(encoding)
     if inflate is None:
         return None
     page = bytearray()
+    stop = limit
     with contextlib.suppress(httpx.HTTPError, TimeoutError, zlib.error):
         async with asyncio.timeout(PAGE_READ_S):
             try:
                 async for chunk in response.aiter_raw():
                     start = max(0, len(page) - len(HEAD_END) + 1)  # a tag split by chunks
-                    page += inflate(chunk, limit - len(page))
-                    end = _head_end(page, start)
-                    if end is not None:  # the head is what the page says about itself
-                        return bytes(page[:end])
-                    if len(page) >= limit:
+                    page += inflate(chunk, stop - len(page))
+                    if stop == limit and (end := _head_end(page, start)) is not None:
+                        stop = min(limit, end + BODY_PEEK_BYTES)
+                    if len(page) >= stop:
                         break
             except httpx.StreamConsumed:  # an answer already in memory (a mock transport)
                 content = response.content[:limit]
-                return content[: _head_end(content, 0) or len(content)]
-    return bytes(page[:limit])
+                end = _head_end(content, 0)
+                return content[: min(limit, end + BODY_PEEK_BYTES)] if end else content
+    return bytes(page[:stop])
 
 
 def _head_end(page: bytes | bytearray, start: int) -> int | None:

@@ -36,6 +36,10 @@ class Clocks:
     """Waits of the arXiv edge, which runs in a thread (its pace, its retries)."""
 
 
+SERVICE_EXTENSION = "enricher.service"
+"""The httpx request extension that counts a request for another service than its client's."""
+
+
 class RequestCounter:
     """Counts requests sent per service, through httpx event hooks (redirect hops included)."""
 
@@ -43,11 +47,12 @@ class RequestCounter:
         self.counts: dict[str, int] = {}
 
     def hook(self, service: str) -> Callable[[httpx.Request], Awaitable[None]]:
-        """An httpx ``request`` event hook that counts for ``service``."""
+        """An httpx ``request`` event hook that counts for ``service``, or for the service a
+        request names in its ``SERVICE_EXTENSION`` (the web checker's soft-404 probes)."""
         self.counts.setdefault(service, 0)
 
-        async def count(_: httpx.Request) -> None:
-            self.counts[service] += 1
+        async def count(request: httpx.Request) -> None:
+            self.add(request.extensions.get(SERVICE_EXTENSION, service))
 
         return count
 
