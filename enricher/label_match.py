@@ -35,6 +35,10 @@ from enum import StrEnum
 from rapidfuzz import fuzz
 
 
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
 class LabelMatch(StrEnum):
     """The ``label_match`` field of a link."""
 
@@ -62,11 +66,18 @@ a paper title, so it is used only as this extra guard, never as the evidence its
 MAX_NAME_WORDS = 4
 """A label of more words is a description ("Google's new paper on speculative decoding")."""
 
+MAX_CHARS = 2000
+"""Labels and titles are cut here: a title is a line, and the cost stays bounded."""
+
 MAX_TITLE_NAME_WORDS = 3
 """The head of "Head: rest" names the thing only when it is this short and has no comma
 ("Planning, Creation, Usage: Benchmarking LLMs ..." names nothing)."""
 
-_CJK = "\u3040-\u30ff\u3100-\u312f\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\U00020000-\U0002ffff"
+_CJK = (
+    "\u3040-\u30ff\u3100-\u312f"  # kana, bopomofo
+    "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff"  # Han
+    "\uac00-\ud7af"  # Hangul
+)
 _SEPARATORS = re.compile(r"[\W_]+")
 _SCRIPT_CHANGE = re.compile(rf"(?<=[{_CJK}])(?=[^{_CJK}\s])|(?<=[^{_CJK}\s])(?=[{_CJK}])")
 """Chinese and Japanese write no spaces, so "MiniMax开放平台" becomes two words here."""
@@ -74,24 +85,26 @@ _NON_LATIN_LETTER = re.compile(r"[^\W\d_a-z\u00c0-\u024f\u1e00-\u1eff]")
 """A letter of any script but Latin, in casefolded text."""
 _CJK_RUN = re.compile(rf"[{_CJK}]+")
 _DIGITS = re.compile(r"\d+")
+_TITLE_HEAD = re.compile(r"(?P<head>[^:]+):(?:\s|$)")
+"""The head of "Head: rest" (after NFKC, which turns a full-width colon into ":")."""
 _REPO_ID = re.compile(r"[A-Za-z0-9][\w.-]*/[\w.-]+")
 """GitHub's ``owner/name`` or a Hugging Face model id: the name of the thing itself."""
 _NAME_SHAPE = re.compile(r"\d|\w[A-Z]")
 """A word written like a name: a digit, a capital after a letter (CamelCase, "MEDUSA")."""
 
-STOPWORDS = frozenset(
+STOPWORDS = _words(
     "a an the of for and or with without in on at to by from via as is are be into over under "
     "using towards toward vs versus its it this that your you we our all can do does not no "
-    "how what why when new".split()
+    "how what why when new"
 )
 """Small words: skipped in acronyms, never evidence that two texts are related."""
 
-GENERIC = frozenset(
-    "ai ml nlp llm llms lm lms model models language languages large agent agents open".split()
+GENERIC = _words(
+    "ai ml nlp llm llms lm lms model models language languages large agent agents open"
 )
 """Words in half of all AI titles: sharing one is no evidence, and no label is named by one."""
 
-DESCRIPTIVE = frozenset(
+DESCRIPTIVE = _words(
     "paper papers preprint pdf abs abstract arxiv code repo repository github gitlab hf "
     "huggingface hugging face demo demos blog blogpost post posts article news link links url "
     "source sources src video videos youtube thread tweet tweets twitter reddit hn hacker "
@@ -100,7 +113,7 @@ DESCRIPTIVE = frozenset(
     "report technical tech card weights checkpoint checkpoints dataset benchmark leaderboard "
     "app api playground try online download colab notebook medium substack linkedin www http "
     "https com org io net html full text original version intro introduction overview summary "
-    "explainer tutorial guide press coverage".split()
+    "explainer tutorial guide press coverage"
 )
 """Words that say what kind of link it is, not what it is: "[Paper]", "[HN discussion]",
 "[Medusa code]". A label of nothing else is ``unknown``; around a name they are dropped."""
@@ -115,11 +128,20 @@ CJK_DESCRIPTIVE = (
 """The same roles in Chinese, Japanese and Korean, cut from either end of a run:
 "Lumiere专题介绍" is Lumiere plus "special topic introduction"."""
 
-TITLE_HEAD_WORDS = frozenset(
+ORGANISATIONS = _words(
+    "openai google deepmind meta facebook microsoft anthropic nvidia apple amazon aws ibm intel "
+    "alibaba alibabacloud aliyun tencent baidu bytedance huawei xiaomi samsung salesforce adobe "
+    "stanford mit berkeley cmu princeton harvard tsinghua pku zju sjtu eth epfl oxford cambridge "
+    "allenai ai2 eleutherai stability stabilityai cohere"
+)
+"""A label naming only who made it ("[DeepMind]", "[Google AI]") may sit on any of their
+papers, whose titles never name them: such a label is never evidence of a wrong link."""
+
+TITLE_HEAD_WORDS = _words(
     "re fwd fw show ask tell launch breaking exclusive update updates case study deep dive part "
     "chapter day week episode live watch opinion interview editorial commentary perspective "
     "position survey review analysis research note notes faq recap tldr tl dr psa announcing "
-    "introducing error warning notice correction erratum retraction press changelog".split()
+    "introducing error warning notice correction erratum retraction press changelog"
 )
 """Heads that name no thing: "Show HN: ...", "Position: ...", "Error: ...". Together with the
 stopword, generic and descriptive words and numbers, a head of only these is not a name."""
@@ -141,6 +163,9 @@ GENERIC_TITLES = frozenset(
 )  # fmt: skip
 """Bot walls, error pages and bare site names (normalised): no title at all, for comparing."""
 
+_NOT_NAMES = STOPWORDS | GENERIC
+_NOT_TITLE_NAMES = STOPWORDS | GENERIC | DESCRIPTIVE | TITLE_HEAD_WORDS
+
 
 @dataclass(frozen=True, slots=True)
 class _Text:
@@ -152,6 +177,7 @@ class _Text:
     """Offsets in ``joined`` where a word starts: "llamacpp" is found in "ggerganovllamacpp"
     at a word's start, "rag" in "storage" is not."""
     digits: frozenset[str]
+    vocabulary: frozenset[str]
 
     @property
     def spaced(self) -> str:
@@ -160,7 +186,7 @@ class _Text:
 
 def _normalise(text: str) -> str:
     """NFKC, casefold, punctuation and separators to spaces, a space where CJK meets others."""
-    folded = unicodedata.normalize("NFKC", text).casefold()
+    folded = unicodedata.normalize("NFKC", text[:MAX_CHARS]).casefold()
     return _SCRIPT_CHANGE.sub(" ", _SEPARATORS.sub(" ", folded)).strip()
 
 
@@ -171,7 +197,8 @@ def _text(tokens: Sequence[str]) -> _Text:
         starts.add(offset)
         offset += len(token)
     joined = "".join(tokens)
-    return _Text(tuple(tokens), joined, frozenset(starts), frozenset(_DIGITS.findall(joined)))
+    digits = frozenset(_DIGITS.findall(joined))
+    return _Text(tuple(tokens), joined, frozenset(starts), digits, frozenset(tokens))
 
 
 def _is_latin(normalised: str) -> bool:
@@ -219,7 +246,7 @@ def _all_words(label: _Text, title: _Text) -> bool:
     """Every word of a label of several, in any order ("Multilingual Tuning" in "Multilingual
     Instruction Tuning With ...")."""
     words = [token for token in label.tokens if token not in STOPWORDS]
-    return len(words) >= 2 and set(words) <= set(title.tokens)
+    return len(words) >= 2 and title.vocabulary.issuperset(words)
 
 
 def _acronym(label: _Text, title: _Text) -> bool:
@@ -293,9 +320,7 @@ def _read_label(label: str) -> _Label | None:
     normalised = _normalise(label)
     tokens = normalised.split()
     core = [token for token in tokens if token not in DESCRIPTIVE]
-    meaningful = [
-        token for token in core if _is_word(token) and not _CJK_RUN.fullmatch(token)
-    ]
+    meaningful = [token for token in core if _is_word(token) and not _CJK_RUN.fullmatch(token)]
     cjk_runs = tuple(
         run for run in (_strip_cjk_roles(token) for token in core if _CJK_RUN.fullmatch(token))
         if run
@@ -308,15 +333,16 @@ def _read_label(label: str) -> _Label | None:
     names = tuple(
         token
         for token in core
-        if sum(char.isalpha() for char in token) >= 3 and token not in STOPWORDS | GENERIC
+        if sum(char.isalpha() for char in token) >= 3 and token not in _NOT_NAMES
     )
+    makers_only = set(names) <= ORGANISATIONS
     return _Label(
         forms=forms,
         latin=latin,
         cjk_runs=cjk_runs,
         latin_part=_text(latin_words) if not latin and any(map(_is_word, latin_words)) else None,
         names=names,
-        name_like=latin and bool(names) and _looks_like_a_name(label),
+        name_like=latin and bool(names) and not makers_only and _looks_like_a_name(label),
     )
 
 
@@ -325,7 +351,7 @@ def _looks_like_a_name(label: str) -> bool:
     several plain words ("Multilingual Tuning", "speculative decoding") describe a topic."""
     words = [
         word
-        for word in unicodedata.normalize("NFKC", label).split()
+        for word in unicodedata.normalize("NFKC", label[:MAX_CHARS]).split()
         if not set(_normalise(word).split()) <= DESCRIPTIVE
     ]
     if len(words) == 1:
@@ -340,9 +366,7 @@ def _matches(label: _Label, title: _Text) -> bool:
         return True
     if label.cjk_runs and all(run in title.joined for run in label.cjk_runs):
         return True
-    return label.latin_part is not None and _latin_matches(
-        (label.latin_part,), title, fuzzy=False
-    )
+    return label.latin_part is not None and _latin_matches((label.latin_part,), title, fuzzy=False)
 
 
 # --- mismatch evidence ----------------------------------------------------------------------
@@ -351,17 +375,19 @@ def _matches(label: _Label, title: _Text) -> bool:
 def _names_itself(raw: str) -> bool:
     """Whether a title carries the thing's own name, in Latin script: ``owner/name``, or a short
     head before a colon that is not a role ("Show HN: ...") ("Lookahead: An Inference ...")."""
-    text = unicodedata.normalize("NFKC", raw).strip()
+    text = unicodedata.normalize("NFKC", raw[:MAX_CHARS]).strip()
     if _REPO_ID.fullmatch(text):
         return _is_latin(_normalise(text))
-    head, colon, _ = text.partition(":")
-    if not colon or "," in head or not 1 <= len(head.split()) <= MAX_TITLE_NAME_WORDS:
+    found = _TITLE_HEAD.match(text)
+    if found is None:
+        return False
+    head = found["head"]
+    if "," in head or not 1 <= len(head.split()) <= MAX_TITLE_NAME_WORDS:
         return False
     words = _normalise(head).split()
     if not _is_latin(" ".join(words)):
         return False
-    ignored = STOPWORDS | GENERIC | DESCRIPTIVE | TITLE_HEAD_WORDS
-    return any(_is_word(word) and word not in ignored for word in words)
+    return any(_is_word(word) and word not in _NOT_TITLE_NAMES for word in words)
 
 
 def _related_words(a: str, b: str) -> bool:
@@ -376,7 +402,7 @@ def _related_words(a: str, b: str) -> bool:
 def _related(label: _Label, title: _Text) -> bool:
     """Anything in common that a wrong link would not have: a shared word, a word inside
     another ("Health" and "HealthBench"), the same first four letters, a near-miss."""
-    words = [token for token in title.tokens if token not in STOPWORDS | GENERIC]
+    words = [token for token in title.tokens if token not in _NOT_NAMES]
     for name in (*label.names, label.forms[-1].joined):
         if any(_related_words(name, word) for word in words):
             return True

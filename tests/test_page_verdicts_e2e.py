@@ -20,7 +20,9 @@ HTML = "text/html; charset=utf-8"
 
 
 def page(title: str, body: str = "<p>Some text.</p>", head: str = "") -> str:
-    return f"<!doctype html><html><head><title>{title}</title>{head}</head><body>{body}</body></html>"
+    return (
+        f"<!doctype html><html><head><title>{title}</title>{head}</head><body>{body}</body></html>"
+    )
 
 
 def run_links(
@@ -70,7 +72,9 @@ def test_a_site_that_tells_missing_pages_apart_keeps_its_hinting_page_ok(
         page("404 Not Found"), status=404, content_type=HTML
     )
     links, _ = run_links(httpserver, tmp_path, settings_for, clock, "/shop/not-found-lp")
-    assert links[0]["status"] == "ok" and links[0]["page"]["title"] == "Not Found – Vinyl LP | Records"
+    assert (
+        links[0]["status"] == "ok" and links[0]["page"]["title"] == "Not Found – Vinyl LP | Records"
+    )
     assert len(probes_sent(httpserver)) == 1
     sent = len(httpserver.log)
     links, requests = run_links(httpserver, tmp_path, settings_for, clock, "/shop/not-found-lp")
@@ -81,7 +85,9 @@ def test_a_site_that_tells_missing_pages_apart_keeps_its_hinting_page_ok(
 def test_an_ordinary_page_sends_no_probe(
     httpserver: HTTPServer, tmp_path: Path, settings_for: Any, clock: FakeClock
 ) -> None:
-    httpserver.expect_request("/post").respond_with_data(page("Medusa, explained"), content_type=HTML)
+    httpserver.expect_request("/post").respond_with_data(
+        page("Medusa, explained"), content_type=HTML
+    )
     links, requests = run_links(httpserver, tmp_path, settings_for, clock, "/post")
     assert links[0]["status"] == "ok" and probes_sent(httpserver) == []
     assert requests.get("web-probe", 0) == 0

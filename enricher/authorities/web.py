@@ -147,7 +147,9 @@ class WebAuthority:
             bot_challenge=bool(payload.get("bot_challenge", False)),
             page=record_from_payload(PageFacts, page) if (page := payload.get("page")) else None,
             headers=tuple(sorted(payload.get("headers", {}).items())),
-            probe=record_from_payload(ProbeFacts, probe) if (probe := payload.get("probe")) else None,
+            probe=record_from_payload(ProbeFacts, probe)
+            if (probe := payload.get("probe"))
+            else None,
         )
 
     def metadata(self, target: WebTarget, fact: FetchOutcome | None) -> Metadata:

@@ -154,7 +154,8 @@ class WebChecker:
                     bot_challenge=headers.get("cf-mitigated", "").lower() == "challenge",
                     page=page,
                     headers=tuple(
-                        (name, headers[name][:200]) for name in sorted(SIGNAL_HEADERS)
+                        (name, headers[name][:200])
+                        for name in sorted(SIGNAL_HEADERS)
                         if name in headers
                     ),  # fmt: skip
                 )
@@ -262,9 +263,7 @@ class WebChecker:
         headers = {"Accept": ACCEPT, "Accept-Encoding": ACCEPT_ENCODING}
         extensions = {SERVICE_EXTENSION: link.service} if link.service else None
         waited = link.waited
-        async with self._client.stream(
-            "GET", url, headers=headers, extensions=extensions
-        ) as resp:
+        async with self._client.stream("GET", url, headers=headers, extensions=extensions) as resp:
             self._watch.answered()
             gate.silent = 0
             retry_after = parse_retry_after(resp.headers.get("retry-after"), self._clock())
