@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
-from .models import Status
+from .models import FailOn, Status
 from .options import FILE_KEYS, OPTIONS, Option
 from .options import FORMATS as FORMATS  # re-exported: they lived here before options.py
 from .options import parse_duration as parse_duration
@@ -93,7 +93,7 @@ class Settings:
     attempts: int = DEFAULT_ATTEMPTS
     retry_budget_s: float = DEFAULT_RETRY_BUDGET_S
     rate_limit_wait_s: float = DEFAULT_RATE_LIMIT_WAIT_S
-    fail_on: frozenset[Status] = DEFAULT_FAIL_ON
+    fail_on: FailOn = DEFAULT_FAIL_ON
     fail_after: int = 1
     """A link fails the run only after this many failing checks in a row (``--fail-after``)."""
     notify_command: str | None = None

@@ -19,7 +19,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from .models import Change, Check, CheckedLink, LinkState, Status
+from .models import Change, Check, CheckedLink, FailOn, LabelMatch, LinkState, Status
 
 HISTORY_MAX_CHECKS = 100
 """The history keeps at most this many checks per target..."""
@@ -27,7 +27,7 @@ HISTORY_MAX_AGE = timedelta(days=365)
 """...and none older than this (the state keeps the dates that matter)."""
 
 
-def fails(status: Status, consecutive_failures: int, fail_on: frozenset[Status],
+def fails(status: Status, consecutive_failures: int, fail_on: FailOn,
           fail_after: int) -> bool:  # fmt: skip
     """The one rule of failing the run: a ``--fail-on`` status, ``--fail-after`` failing
     checks in a row."""
@@ -35,7 +35,7 @@ def fails(status: Status, consecutive_failures: int, fail_on: frozenset[Status],
 
 
 def advance(
-    state: LinkState | None, check: Check, fail_on: frozenset[Status], fail_after: int = 1
+    state: LinkState | None, check: Check, fail_on: FailOn, fail_after: int = 1
 ) -> LinkState:
     """The state after ``check`` (``state`` is None for a target never checked before)."""
     status = check.status
@@ -85,17 +85,19 @@ def change(before: LinkState | None, after: LinkState | None) -> Change | None:
     return None
 
 
-def counts_against(link: CheckedLink, fail_on: frozenset[Status], fail_after: int) -> bool:
+def counts_against(link: CheckedLink, fail_on: FailOn, fail_after: int) -> bool:
     """Whether ``link`` fails the run: its status is in ``--fail-on`` and it has failed
-    ``--fail-after`` checks in a row. An entry judged without a check (``invalid``: no URL, a
+    ``--fail-after`` checks in a row, or ``mismatch`` is and its label does not match. An entry judged without a check (``invalid``: no URL, a
     malformed one) fails at once: checking it again cannot change it."""
+    if LabelMatch.MISMATCH in fail_on and link.label_match is LabelMatch.MISMATCH:
+        return True
     if link.history is None:
         return link.verdict.status in fail_on
     return fails(link.verdict.status, link.history.consecutive_failures, fail_on, fail_after)
 
 
 def needs_confirming(
-    state: LinkState | None, status: Status, fail_on: frozenset[Status], fail_after: int
+    state: LinkState | None, status: Status, fail_on: FailOn, fail_after: int
 ) -> bool:
     """A cached verdict that would fail the run, but has not failed ``fail_after`` checks in a
     row yet, is checked again rather than reused: a second check is what ``--fail-after``
@@ -105,7 +107,7 @@ def needs_confirming(
     return state is None or state.consecutive_failures < fail_after
 
 
-def state_from_fact(observed_at: datetime, status: Status, fail_on: frozenset[Status]) -> LinkState:
+def state_from_fact(observed_at: datetime, status: Status, fail_on: FailOn) -> LinkState:
     """A state for a target the cache has a fact of but no history (a cache from before
     history): what that one observation says, so an upgrade neither blanks the dates nor
     announces every failing link as new. Seeded states count a link whose status the policy
@@ -115,7 +117,7 @@ def state_from_fact(observed_at: datetime, status: Status, fail_on: frozenset[St
     return replace(state, failing=status in fail_on)
 
 
-def state_from_record(link: Mapping[str, Any], fail_on: frozenset[Status]) -> LinkState | None:
+def state_from_record(link: Mapping[str, Any], fail_on: FailOn) -> LinkState | None:
     """A state seeded from a link of an earlier record, for a target the cache has no state
     of (a lost or new cache): the record's dates are kept instead of restarting today. None
     when the record has none of them (a record from before history)."""

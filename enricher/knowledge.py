@@ -29,6 +29,7 @@ from .config import Settings
 from .errors import CacheError
 from .files import read_text_if_exists
 from .history import advance, change, needs_confirming, state_from_fact, state_from_record
+from .label_match import label_match
 from .models import (
     CachedFact,
     Check,
@@ -45,7 +46,7 @@ from .models import (
     Unanswered,
     Verdict,
 )
-from .records import links_by_url, parse_record, record_name, remembered
+from .records import links_by_url, parse_record, record_name, remembered, titles_of
 
 log = logging.getLogger(__name__)
 
@@ -285,4 +286,5 @@ class Knowledge:
         return CheckedLink(
             entry, target.kind, target.id, verdict, metadata, history=after,
             change=change(before, after) if self.history_known else None,
+            label_match=label_match(entry.label, titles_of(metadata)),
         )  # fmt: skip

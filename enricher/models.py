@@ -14,6 +14,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
+from .label_match import LabelMatch as LabelMatch
+
 
 class Status(StrEnum):
     """One verdict per link, from a fixed vocabulary that users' scripts depend on."""
@@ -45,6 +47,11 @@ class Status(StrEnum):
         """The link did not work when checked: what ``failing_since`` and
         ``consecutive_failures`` count (whatever ``--fail-on`` says; ``skipped`` is no check)."""
         return self in (Status.BROKEN, Status.BLOCKED, Status.UNREACHABLE, Status.INVALID)
+
+
+FailOn = frozenset[Status | LabelMatch]
+"""What fails a run (``--fail-on``): statuses, and ``mismatch`` for a label that does not
+name what its link leads to."""
 
 
 class Change(StrEnum):
@@ -444,6 +451,8 @@ class CheckedLink:
     skipped) or a run without the cache."""
     change: Change | None = None
     """How its standing under ``--fail-on`` moved since the previous run."""
+    label_match: LabelMatch = LabelMatch.UNKNOWN
+    """Whether the digest's label names what the link leads to (``label_match``)."""
 
     @property
     def consecutive_failures(self) -> int:
@@ -529,7 +538,7 @@ class RunSummary:
     """Run-level failures (a record that could not be written, a cache that could not open)."""
     interrupted: bool = False
     """Asked to stop (a signal) before the end: records not yet written were left as they were."""
-    fail_on: frozenset[Status] = frozenset({Status.BROKEN, Status.INVALID})
+    fail_on: FailOn = frozenset({Status.BROKEN, Status.INVALID})
     """The statuses that failed the run (``--fail-on``): reports mark those as errors."""
     fail_after: int = 1
     """Failing checks in a row before a link fails the run (``--fail-after``)."""

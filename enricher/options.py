@@ -22,7 +22,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .errors import ConfigError
-from .models import Status
+from .label_match import LabelMatch
+from .models import FailOn, Status
 
 FORMATS = ("text", "json", "github", "junit", "markdown")
 """The report formats of ``--format``."""
@@ -98,15 +99,17 @@ def parse_duration(value: Any, name: str) -> float:
     return float(match[1]) * _UNIT_S[match[2]]
 
 
-def parse_fail_on(value: Any, name: str = "fail-on") -> frozenset[Status]:
-    """``"broken,invalid"`` (or a list) -> statuses; ``never`` -> none; ``any`` -> all but ok."""
+def parse_fail_on(value: Any, name: str = "fail-on") -> FailOn:
+    """``"broken,invalid"`` (or a list) -> statuses, and ``mismatch`` (a label that does not
+    name its link's target); ``never`` -> none; ``any`` -> every status but ok."""
     items = value if isinstance(value, list) else str(value).split(",")
     words = [str(item).strip().lower() for item in items if str(item).strip()]
     if words == ["never"]:
         return frozenset()
     if words == ["any"]:
         return frozenset(s for s in Status if s is not Status.OK)
-    known = {s.value: s for s in Status}
+    known: dict[str, Status | LabelMatch] = {s.value: s for s in Status}
+    known[LabelMatch.MISMATCH.value] = LabelMatch.MISMATCH
     unknown = [w for w in words if w not in known]
     if unknown or not words:
         raise ConfigError(
@@ -420,10 +423,11 @@ OPTIONS: tuple[Option, ...] = (
     Option(
         flag="--fail-on", key="fail-on", setting="fail_on", parse=parse_fail_on,
         metavar="STATUSES",
-        help="comma list of statuses that fail the run, 'any' or 'never' (default: "
-        "broken,invalid)",
+        help="comma list of statuses (and 'mismatch': a label that does not name its link's "
+        "page) that fail the run, 'any' or 'never' (default: broken,invalid)",
         doc="statuses that make the run fail: comma list, `any` (anything not ok) or `never` "
-        "(default `broken,invalid`)",
+        "(default `broken,invalid`); `mismatch` in the list also fails a link whose label "
+        "does not name what it leads to (`label_match`)",
     ),
     Option(
         flag="--fail-after", key="fail-after", setting="fail_after", parse=_positive_int,

@@ -66,11 +66,25 @@ def link_json(link: CheckedLink, with_metadata: bool = True) -> dict[str, Any]:
         "first_seen_at": iso(history.first_seen_at) if history else None,
         "last_ok_at": iso(history.last_ok_at) if history else None,
         "failing_since": iso(history.failing_since) if history else None,
+        "label_match": link.label_match.value,
     }
     if with_metadata and link.metadata is not None:
         key, value = link.metadata
         item[key] = fresh(value) if value is not None else None  # the caller's to change
     return item
+
+
+TITLE_KEYS = ("title", "full_name")
+"""What a metadata object calls the thing a label should name: a paper's or a page's title,
+a repository's ``owner/name``."""
+
+
+def titles_of(metadata: Metadata | None) -> list[str]:
+    """The titles a link's label is compared with (``label_match``)."""
+    value = metadata[1] if metadata is not None else None
+    if value is None:
+        return []
+    return [title for key in TITLE_KEYS if isinstance(title := value.get(key), str)]
 
 
 def parse_record(record_text: str | None) -> dict[str, Any] | None:

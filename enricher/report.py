@@ -7,8 +7,8 @@ import re
 import xml.etree.ElementTree as ET
 from typing import Any
 
-from .models import Change, CheckedLink, DigestResult, RunSummary, Status
-from .records import iso, status_counts
+from .models import Change, CheckedLink, DigestResult, LabelMatch, RunSummary, Status
+from .records import iso, status_counts, titles_of
 from .summary import changed, changes_line, fails_run
 
 REPORT_SCHEMA_VERSION = 1
@@ -40,6 +40,38 @@ def non_ok(summary: RunSummary) -> list[tuple[DigestResult, CheckedLink]]:
         for link in digest.links
         if link.verdict.status is not Status.OK
     ]
+
+
+def mismatches(summary: RunSummary) -> list[tuple[DigestResult, CheckedLink]]:
+    """Every link whose label does not name what it leads to, in digest and line order."""
+    return [
+        (digest, link)
+        for digest in summary.digests
+        for link in digest.links
+        if link.label_match is LabelMatch.MISMATCH
+    ]
+
+
+def mismatch_note(link: CheckedLink) -> str:
+    """``the label does not match “Attention Is All You Need”``: the warning's one reason."""
+    titles = titles_of(link.metadata)
+    shown = f" “{' '.join(titles[0].split())[:120]}”" if titles else " the title"
+    return f"the label does not match{shown}; likely the wrong link"
+
+
+def policy_words(summary: RunSummary) -> list[str]:
+    """The ``--fail-on`` policy as words, statuses in vocabulary order, then ``mismatch``."""
+    words = [status.value for status in Status if status in summary.fail_on]
+    if LabelMatch.MISMATCH in summary.fail_on:
+        words.append(LabelMatch.MISMATCH.value)
+    return words
+
+
+def mismatch_line(path: str, link: CheckedLink) -> str:
+    """``path:line: label mismatch: label url (the label does not match “…”)``."""
+    parts = [f"{path}:{link.entry.line}: label mismatch:", link.entry.label or "",
+             link.entry.url or "", f"({mismatch_note(link)})"]  # fmt: skip
+    return " ".join(part for part in parts if part)
 
 
 def streak(link: CheckedLink, summary: RunSummary) -> str | None:
@@ -110,6 +142,7 @@ def format_text(summary: RunSummary, *, brief: bool = False) -> str:
             for digest, link in lists[change]
         ]
     lines += [visible(link_line(digest.path, link, summary)) for digest, link in non_ok(summary)]
+    lines += [visible(mismatch_line(digest.path, link)) for digest, link in mismatches(summary)]
     return "\n".join(lines) + "\n"
 
 
@@ -128,6 +161,7 @@ def _link_json(path: str, link: CheckedLink, summary: RunSummary) -> dict[str, A
         "consecutive_failures": link.consecutive_failures,
         "failing_since": iso(link.history.failing_since) if link.history else None,
         "change": link.change.value if link.change else None,
+        "label_match": link.label_match.value,
         "fails_run": fails_run(summary, link),
     }
 
@@ -157,7 +191,8 @@ def format_json(summary: RunSummary) -> str:
             {"file": p.path, "line": p.line, "message": p.message} for p in summary.problems
         ],
         "errors": list(summary.errors),
-        "fail_on": [status.value for status in Status if status in summary.fail_on],
+        "fail_on": policy_words(summary),
+        "label_mismatches": len(mismatches(summary)),
         "fail_after": summary.fail_after,
         "changes": {
             change.value: [_link_json(digest.path, link, summary) for digest, link in links]
@@ -165,7 +200,12 @@ def format_json(summary: RunSummary) -> str:
         }
         if summary.history_known
         else None,
-        "links": [_link_json(digest.path, link, summary) for digest, link in non_ok(summary)],
+        "links": [
+            _link_json(digest.path, link, summary)
+            for digest in summary.digests
+            for link in digest.links
+            if link.verdict.status is not Status.OK or link.label_match is LabelMatch.MISMATCH
+        ],
     }
     return json.dumps(report, ensure_ascii=False, indent=2) + "\n"
 
@@ -233,6 +273,13 @@ def format_github(summary: RunSummary) -> str:
             _command(kind, _link_message(link, summary), file=digest.path, line=link.entry.line,
                      title=title)
         )  # fmt: skip
+    for digest, link in mismatches(summary):
+        kind = "error" if LabelMatch.MISMATCH in summary.fail_on else "warning"
+        message = " ".join(p for p in (link.entry.label, link.entry.url) if p)
+        lines.append(
+            _command(kind, f"{message}: {mismatch_note(link)}", file=digest.path,
+                     line=link.entry.line, title="label mismatch")
+        )  # fmt: skip
     lines.append(f"enricher: {summary.total_links} links; {_counts_line(summary)}")
     lines.append(f"enricher: {changes_line(summary)}")
     return "\n".join(lines) + "\n"
@@ -267,14 +314,20 @@ def format_junit(summary: RunSummary) -> str:
             )  # fmt: skip
             counts["tests"] += 1
             message = _xml_text(f"{verdict.status.value}: {_link_message(link, summary)}")
+            mismatched = link.label_match is LabelMatch.MISMATCH
+            if mismatched:
+                message += _xml_text(f"; label mismatch: {mismatch_note(link)}")
             if fails_run(summary, link):
                 counts["failures"] += 1
-                failure = ET.SubElement(case, "failure", message=message, type=verdict.status.value)
+                kind = verdict.status.value
+                if verdict.status not in summary.fail_on and mismatched:
+                    kind = LabelMatch.MISMATCH.value
+                failure = ET.SubElement(case, "failure", message=message, type=kind)
                 failure.text = _xml_text(link_line(digest.path, link, summary))
             elif verdict.status is Status.SKIPPED:
                 counts["skipped"] += 1
                 ET.SubElement(case, "skipped", message=message)
-            elif verdict.status is not Status.OK:
+            elif verdict.status is not Status.OK or mismatched:
                 ET.SubElement(case, "system-out").text = message
         for key, value in counts.items():
             suite.set(key, str(value))
@@ -352,7 +405,7 @@ def format_markdown(summary: RunSummary) -> str:
     table of the links that are not ok."""
     fails = any(fails_run(summary, link) for digest in summary.digests for link in digest.links)
     verdict = "failed" if fails else "passed"
-    policy = ", ".join(s.value for s in Status if s in summary.fail_on) or "never"
+    policy = ", ".join(policy_words(summary)) or "never"
     lines = [
         "## enricher link report",
         "",
@@ -394,7 +447,14 @@ def format_markdown(summary: RunSummary) -> str:
                 f"| {status} | {_cell(verdict_.reason)} | {_md_link(verdict_.suggested_url)} "
                 f"| {_md_streak(link, summary)} |"
             )
-    if not by_digest:
+    mismatched = mismatches(summary)
+    if mismatched:
+        lines += ["", "### Label mismatches (likely the wrong link)", ""]
+        lines += [
+            f"{_md_item(digest.path, link)}: {_cell(mismatch_note(link))}"
+            for digest, link in mismatched
+        ]
+    if not by_digest and not mismatched:
         lines += ["", "Every link is ok."]
     return "\n".join(lines) + "\n"
 

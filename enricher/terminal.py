@@ -12,7 +12,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-from .models import RunSummary, Status
+from .models import LabelMatch, RunSummary, Status
+from .report import mismatches
 from .summary import fails_run
 
 STYLES = {
@@ -58,10 +59,14 @@ def print_summary_table(summary: RunSummary) -> None:
     table.add_column("status")
     table.add_column("links", justify="right")
     failing = {link.verdict.status for d in summary.digests for link in d.links
-               if fails_run(summary, link)}  # fmt: skip
+               if fails_run(summary, link) and link.verdict.status in summary.fail_on}  # fmt: skip
     for status in Status:
         count = summary.counts.get(status, 0)
         mark = " (fails the run)" if status in failing else ""
         style = STYLES[status] if count else "dim"
         table.add_row(f"[{style}]{status.value}{mark}[/]", f"[{style}]{count}[/]")
+    mismatched = len(mismatches(summary))
+    if mismatched:  # a warning beside the statuses, not one of them
+        mark = " (fails the run)" if LabelMatch.MISMATCH in summary.fail_on else ""
+        table.add_row(f"[yellow]label mismatch{mark}[/]", f"[yellow]{mismatched}[/]")
     Console(file=sys.stdout).print(table)

@@ -19,6 +19,7 @@ from enricher.models import (
     Change,
     CheckedLink,
     DigestResult,
+    LabelMatch,
     LinkEntry,
     LinkState,
     Problem,
@@ -26,7 +27,15 @@ from enricher.models import (
     Status,
     Verdict,
 )
-from enricher.report import FORMATTERS, escape_data, escape_property
+from enricher.report import (
+    FORMATTERS,
+    escape_data,
+    escape_property,
+    format_github,
+    format_json,
+    format_junit,
+    format_markdown,
+)
 
 GOLDEN = Path(__file__).parent / "golden"
 WEEK = "digests/第12周, notes:v2.txt"  # a path with CJK, a comma and a colon
@@ -72,7 +81,13 @@ def fixed_summary() -> RunSummary:
         replace(week[6], history=failing(2, Status.UNREACHABLE)),
         replace(week[7], history=failing(3, Status.BROKEN), change=Change.STILL_FAILING),
     )
-    other = (link(OTHER, 2, "Fine", "https://example.com/", Status.OK),)
+    other = (
+        link(OTHER, 2, "Fine", "https://example.com/", Status.OK),
+        # A label that names another paper than the one linked: a warning, whatever its status.
+        replace(link(OTHER, 3, "MEDUSA", "https://arxiv.org/abs/1706.03762", Status.OK),
+                metadata=("arxiv", {"title": "Attention Is All You Need"}),
+                label_match=LabelMatch.MISMATCH),
+    )  # fmt: skip
     counts = {status: 0 for status in Status}
     for item in week + other:
         counts[item.verdict.status] += 1
@@ -120,7 +135,8 @@ def test_github_escapes_what_the_runner_would_misread() -> None:
                           "(1 failing check in a row; fails the run at 2)")  # fmt: skip
     assert "URL is missing%0Aafter the title" in next(x for x in lines if "line=7," in x)
     kinds = [line.split(" ", 1)[0] for line in lines if "title=" in line and "link" in line]
-    assert kinds == ["::warning", "::warning", "::warning", "::error", "::warning", "::error"]
+    assert kinds == ["::warning", "::warning", "::warning", "::error", "::warning", "::error",
+                     "::warning"]  # the last: the label mismatch  # fmt: skip
     assert lines[0] == "::error::enricher: cache/enricher.sqlite3: cannot write: disk full"
     assert not any("line=8," in line for line in lines)  # skipped: no annotation
 
@@ -130,7 +146,7 @@ def test_junit_parses_back_with_the_right_counts() -> None:
     assert root.tag == "testsuites"
     totals = [root.get(k) for k in ("tests", "failures", "skipped", "errors")]
     # 9 links and the run error; line 4 is broken but spared by --fail-after 2: no failure
-    assert totals == ["10", "2", "1", "1"]
+    assert totals == ["11", "2", "1", "1"]
     suites = root.findall("testsuite")
     assert [s.get("name") for s in suites] == [WEEK, OTHER, "enricher run"]
     for key in ("tests", "failures", "skipped", "errors"):  # the suites add up to the total
@@ -148,8 +164,8 @@ def test_junit_parses_back_with_the_right_counts() -> None:
 def test_json_report_has_per_file_totals_and_timing() -> None:
     report = json.loads(FORMATTERS["json"](fixed_summary()))
     assert report["duration_s"] == 1.25 and report["started_at"] == "2026-11-22T09:00:00Z"
-    assert [f["totals"]["links"] for f in report["files"]] == [8, 1]
-    assert len(report["links"]) == 7  # every link that is not ok
+    assert [f["totals"]["links"] for f in report["files"]] == [8, 2]
+    assert len(report["links"]) == 8  # every link that is not ok, and the mismatched one
 
 
 def test_markdown_tables_survive_pipes_and_newlines() -> None:
@@ -171,3 +187,16 @@ def test_junit_stays_valid_xml_with_control_characters_in_labels() -> None:
     root = ET.fromstring(FORMATTERS["junit"](summary).encode("utf-8"))
     names = [case.get("name") for case in root.iter("testcase")]
     assert "line 3: ESC\ufffd[31m red\ufffd" in names
+
+
+def test_a_label_mismatch_fails_the_run_only_under_fail_on_mismatch() -> None:
+    """``--fail-on broken,mismatch``: the mismatched link becomes an error annotation and a
+    junit failure of type ``mismatch``; the policy names it."""
+    summary = replace(fixed_summary(), fail_on=frozenset({Status.BROKEN, LabelMatch.MISMATCH}))
+    github = format_github(summary)
+    assert "::error file=digests/quiet.txt,line=3,title=label mismatch::MEDUSA" in github
+    suites = ET.fromstring(format_junit(summary))
+    failure = suites.find(".//testcase[@line='3'][@classname='digests/quiet.txt']/failure")
+    assert failure is not None and failure.get("type") == "mismatch"
+    assert json.loads(format_json(summary))["fail_on"] == ["broken", "mismatch"]
+    assert "(fail on: broken, mismatch)" in format_markdown(summary)

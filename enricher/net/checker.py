@@ -157,7 +157,7 @@ class WebChecker:
                         (name, headers[name][:200])
                         for name in sorted(SIGNAL_HEADERS)
                         if name in headers
-                    ),  # fmt: skip
+                    ),
                 )
             try:
                 target = urljoin(current, location.strip())
