@@ -13,6 +13,7 @@ from typing import Any
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+from enricher.models import LabelMatch
 from enricher.pipeline import run
 from tests.conftest import FakeClock
 
@@ -134,3 +135,30 @@ def test_a_deep_link_sent_home_is_a_soft_404_and_an_error_title_is_one_without_a
     ]
     assert links[0]["suggested_url"] is None
     assert probes_sent(httpserver) == []
+
+
+def test_a_label_that_names_another_page_is_a_mismatch_that_fails_only_when_asked(
+    httpserver: HTTPServer, tmp_path: Path, settings_for: Any, clock: FakeClock
+) -> None:
+    """``[Link 0]``-style labels say nothing (``unknown``); a name against a title that names
+    something else is ``mismatch``: in the record, and failing the run under ``--fail-on
+    mismatch`` only."""
+    httpserver.expect_request("/medusa").respond_with_data(
+        page("Medusa: Simple LLM Inference Acceleration Framework"), content_type=HTML
+    )
+    httpserver.expect_request("/lookahead").respond_with_data(
+        page("Lookahead: An Inference Acceleration Framework"), content_type=HTML
+    )
+    digest = tmp_path / "week.txt"
+    digest.write_text(
+        f"[MEDUSA] {httpserver.url_for('/medusa')}\n[MEDUSA] {httpserver.url_for('/lookahead')}\n"
+        f"[Paper] {httpserver.url_for('/lookahead')}\n",
+        "utf-8",
+    )
+    summary = run(settings_for(digest, allow_private=True), clocks=clock.clocks())
+    links = json.loads(digest.with_name("week.enriched.json").read_text("utf-8"))["links"]
+    assert [link["label_match"] for link in links] == ["match", "mismatch", "unknown"]
+    assert summary.exit_code == 0
+    policy = frozenset({*summary.fail_on, LabelMatch.MISMATCH})
+    strict = run(settings_for(digest, allow_private=True, fail_on=policy), clocks=clock.clocks())
+    assert strict.exit_code == 1
