@@ -223,7 +223,8 @@ class PageFacts:
     text: str | None = None
     """The start of the visible text of the body (what was read of it)."""
     text_length: int = 0
-    """How much visible text the body read holds: walls and error pages have little."""
+    """How much visible text the body read holds (counted up to 16,000 characters): walls
+    and error pages have little."""
     resources: tuple[str, ...] = ()
     """Where its scripts, frames and forms come from (``host/path``, no query), first ones."""
     password_field: bool = False
