@@ -162,3 +162,18 @@ def test_a_label_that_names_another_page_is_a_mismatch_that_fails_only_when_aske
     policy = frozenset({*summary.fail_on, LabelMatch.MISMATCH})
     strict = run(settings_for(digest, allow_private=True, fail_on=policy), clocks=clock.clocks())
     assert strict.exit_code == 1
+
+
+def test_a_challenge_answered_503_is_blocked_and_not_asked_again(
+    httpserver: HTTPServer, tmp_path: Path, settings_for: Any, clock: FakeClock
+) -> None:
+    """Cloudflare's "under attack" page comes with 503, which is worth retries when it is a
+    server's trouble; a challenge does not go away for a bot: one request, ``blocked``."""
+    httpserver.expect_request("/article").respond_with_data(
+        page("Just a moment...", "<script>window._cf_chl_opt = {cType: 'managed'};</script>"),
+        status=503, content_type=HTML, headers={"Server": "cloudflare"},
+    )  # fmt: skip
+    links, requests = run_links(httpserver, tmp_path, settings_for, clock, "/article")
+    assert (links[0]["status"], links[0]["reason"]) == (
+        "blocked", "bot challenge (Cloudflare); the page may exist")  # fmt: skip
+    assert requests["web"] == 1 and len(httpserver.log) == 1

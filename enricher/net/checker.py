@@ -14,8 +14,8 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from ..models import FailureKind, FetchFailure, FetchOutcome, HttpFacts, PageFacts, Redirect
-from ..page_signals import SIGNAL_HEADERS
+from ..models import FailureKind, FetchFailure, FetchOutcome, HttpFacts, PageFacts, Redirect, Status
+from ..page_signals import SIGNAL_HEADERS, judge_page
 from ..pages import is_html, page_facts
 from ..urls import SUPPORTED_SCHEMES, is_private_host, private_address_reason
 from ..verdicts import MAX_RETRY_AFTER_S, is_transient_status, parse_retry_after
@@ -41,6 +41,12 @@ ACCEPT_ENCODING = "gzip, deflate"
 """The encodings ``_read_page`` decompresses with a bound (a page is never inflated past
 ``--max-page-bytes``, whatever its compression ratio); asked for explicitly, so that an
 installed brotli or zstd module does not change what servers send."""
+
+
+def is_wall(facts: HttpFacts) -> bool:
+    """Whether the answer is a wall (``page_signals``): asking again soon gets the same."""
+    signal = judge_page(facts.final_url, facts)
+    return signal is not None and signal.status is Status.BLOCKED
 
 
 def is_transient(outcome: FetchOutcome) -> bool:
@@ -123,6 +129,8 @@ class WebChecker:
     def _should_retry(self, outcome: FetchOutcome) -> bool:
         if not is_transient(outcome):
             return False
+        if isinstance(outcome, HttpFacts) and is_wall(outcome):
+            return False  # a challenge (Cloudflare's 503, Vercel's 429) stays for a bot
         if isinstance(outcome, FetchFailure) and outcome.kind.is_network_level:
             return not self._watch.looks_down
         if isinstance(outcome, HttpFacts) and outcome.retry_after_s is not None:
