@@ -1,0 +1,85 @@
+"""What the page rules share: the ``Signal`` they give, how titles and URLs are compared."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from ..models import Status
+
+
+@dataclass(frozen=True, slots=True)
+class Signal:
+    """A verdict the page's content decides, whatever its status line said."""
+
+    status: Status
+    reason: str
+
+
+THIN_TEXT = 1500
+"""Visible text below this many characters: a page with no content of its own to speak of
+(challenges, landers and error pages are a few sentences; articles are thousands)."""
+
+_SEPARATORS = re.compile(r"\s+[|\-–—•·:»‹›/]+\s+|\s*[|•·»]\s*")
+"""Between a page's name and its site's: "Page not found – My Blog", "404 | Shop"."""
+
+_PUNCTUATION = re.compile(r"[^\w\s]+")
+
+
+def norm(text: str | None) -> str | None:
+    """Case-, accent-width- and punctuation-insensitive form (apostrophes become spaces)."""
+    if not text:
+        return None
+    text = unicodedata.normalize("NFKC", text).casefold()
+    return " ".join(_PUNCTUATION.sub(" ", text).split()) or None
+
+
+def raw_parts(text: str | None) -> list[str]:
+    """A title, then its parts where sites join page name and site name ("Page not found –
+    My Blog", "ページが見つかりません｜サイト"), lower-cased, punctuation kept."""
+    if not text:
+        return []
+    whole = " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+    parts = [part for part in _SEPARATORS.split(whole) if part]
+    return [whole, *(part for part in parts if part != whole)]
+
+
+def title_parts(text: str | None) -> list[str]:
+    """The title and its parts (see ``raw_parts``), normalised (see ``norm``)."""
+    parts: list[str] = []
+    for part in map(norm, raw_parts(text)):
+        if part and part not in parts:
+            parts.append(part)
+    return parts
+
+
+def starts_with(text: str, start: str) -> bool:
+    return text == start or text.startswith(start + " ")
+
+
+def has_header(headers: dict[str, str], wanted: tuple[tuple[str, str], ...]) -> bool:
+    return any(name in headers and fragment in headers[name] for name, fragment in wanted)
+
+
+def url_host(url: str) -> str:
+    return (urlsplit(url).hostname or "").lower()
+
+
+def url_path(url: str) -> str:
+    return urlsplit(url).path or "/"
+
+
+def site_of(host: str | None) -> str:
+    host = (host or "").lower()
+    return host.removeprefix("www.")
+
+
+def comparable(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{site_of(parts.hostname)}{parts.path.rstrip('/')}"
+
+
+def quote(text: str | None) -> str:
+    return f"“{' '.join((text or '').split())[:80]}”"
