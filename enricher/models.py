@@ -221,7 +221,7 @@ class PageFacts:
     heading: str | None = None
     """The first ``<h1>``."""
     text: str | None = None
-    """The start of the visible text of the body (what was read of it)."""
+    """The visible text of the body: all of a thin page's, the start of a longer one's."""
     text_length: int = 0
     """How much visible text the body read holds (counted up to 16,000 characters): walls
     and error pages have little."""

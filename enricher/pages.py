@@ -30,7 +30,8 @@ MAX_FIELD_CHARS = 1000
 """Longer values are cut: a record holds a description, not an article."""
 
 TEXT_SAMPLE_CHARS = 400
-"""How much of the body's visible text the facts keep (error pages say so at the start)."""
+"""How much of a long body's visible text the facts keep; a thin page's (see
+``page_signals.THIN_TEXT``) is kept whole: an error page may say so below its site's menu."""
 
 TEXT_COUNTED_CHARS = 16_000
 """Visible text is counted this far (``text_length`` says "at least" beyond): enough to tell
@@ -163,7 +164,7 @@ def _evidence(tree: LexborHTMLParser, html_text: str, base_url: str) -> dict[str
     lowered = searched.lower()
     markers = tuple(marker for marker in HTML_MARKERS if marker in lowered)
     return {
-        "text": text[:TEXT_SAMPLE_CHARS] or None,
+        "text": (text if len(text) < THIN_TEXT else text[:TEXT_SAMPLE_CHARS]) or None,
         "text_length": len(text),
         "resources": tuple(resources),
         "password_field": password,

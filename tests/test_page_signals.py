@@ -662,6 +662,12 @@ NEXTJS_404_TEXT_ONLY = html(
         pytest.param(html("Page not found – My Blog", "<h1>Oops! That page can’t be found.</h1>"),
                      "the page's title says “Page not found – My Blog”", id="wordpress-short"),
         pytest.param(BLOGGER_404, "the page says it does not exist (Blogger)", id="blogger"),
+        pytest.param(html("My Blog", "<nav>" + "<a href='/l'>Label</a> " * 120 + "</nav>"
+                          + BLOGGER_404.split("<body>")[1]),
+                     "the page says it does not exist (Blogger)", id="blogger-below-its-menu"),
+        pytest.param(html("Instagram", "<nav>Home Search Explore Reels</nav><main><span>Sorry, "
+                          "this page isn't available.</span></main>"),
+                     "the page says it does not exist (Instagram)", id="instagram-sentence"),
         pytest.param(NEXTJS_404, "the page's title says “404: This page could not be found.”",
                      id="nextjs"),
         pytest.param(NEXTJS_404_TEXT_ONLY, "the page says it does not exist (Next.js)",

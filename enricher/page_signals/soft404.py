@@ -50,9 +50,10 @@ ERROR_TEXTS = (
     # IIS: "...might have been removed, had its name changed, or is temporarily unavailable";
     # ASP.NET: "...could have been removed, had its name changed, or is temporarily ...".
     ("had its name changed or is temporarily unavailable", "IIS"),
+    ("sorry this page isn t available", "Instagram"),
 )  # fmt: skip
-"""Sentences of error pages that ordinary pages do not start with: they count only near the
-start of a page with little text."""
+"""Sentences of error pages: they count only on a page with little text (kept whole in its
+facts), wherever they stand in it (below a site's menu too)."""
 
 SUSPENDED_PHRASES = ("account suspended", "this account has been suspended", "website suspended")
 """Whole titles or headings (or parts) of a host's page for an account it suspended; they
