@@ -102,7 +102,7 @@ def page_facts(body: bytes, content_type: str | None, base_url: str) -> PageFact
 
     def url(*values: Any) -> str | None:
         found = first(*values)
-        return urljoin(base_url, found) if found else None
+        return _absolute(base_url, found) if found else None
 
     canonical = tree.css_first('link[rel="canonical"]')
     heading = tree.css_first("h1")
@@ -145,8 +145,9 @@ def _evidence(tree: LexborHTMLParser, html_text: str, base_url: str) -> dict[str
         source = node.attributes.get("src") or node.attributes.get("action")
         if not source or len(resources) >= MAX_RESOURCES:
             continue
-        parts = urlsplit(urljoin(base_url, source.strip()))
-        if parts.scheme in ("http", "https"):
+        resolved = _absolute(base_url, source)
+        parts = urlsplit(resolved) if resolved else None
+        if parts is not None and parts.scheme in ("http", "https"):
             resource = f"{(parts.hostname or '')}{parts.path}"[:200]
             if resource not in resources:
                 resources.append(resource)
@@ -250,11 +251,30 @@ def _prescan(head: bytes) -> str | None:
 def _known(name: str) -> str | None:
     """A charset name Python can decode (its canonical name), or None."""
     try:
-        encoding = codecs.lookup(name).name
+        info = codecs.lookup(name)
     except LookupError:
         return None
+    # Not a codec that turns bytes into text (base64, rot13...), nor one that cannot replace
+    # what it cannot decode (idna): a page that names one is read as if it named none.
+    if not getattr(info, "_is_text_encoding", True) or info.name in _UNUSABLE_CHARSETS:
+        return None
+    encoding = info.name
     # Browsers read ISO-8859-1 and US-ASCII as windows-1252 (the WHATWG Encoding Standard).
     return "cp1252" if encoding in ("latin-1", "iso8859-1", "ascii") else encoding
+
+
+_UNUSABLE_CHARSETS = frozenset({"idna", "punycode", "raw-unicode-escape", "unicode-escape"})
+
+
+def _absolute(base_url: str, reference: str) -> str | None:
+    """``reference`` resolved against the page's URL; None for one that is not a URL at all
+    (``https://[cdn/``): a page's markup is anyone's input."""
+    try:
+        resolved = urljoin(base_url, reference.strip())
+        urlsplit(resolved).hostname  # noqa: B018 - raises for a malformed host
+    except ValueError:
+        return None
+    return resolved
 
 
 def facts_json(page: PageFacts) -> dict[str, Any]:

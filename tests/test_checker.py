@@ -163,14 +163,28 @@ def test_final_status_gives_verdict_after_one_request(
 def test_bot_challenge_flag_is_read_from_cf_mitigated(
     httpserver: HTTPServer, harness: Harness
 ) -> None:
-    """Cloudflare's ``cf-mitigated: challenge`` marks the answer as a bot wall."""
+    """Cloudflare's ``cf-mitigated: challenge`` marks the answer as a bot wall, vendor named:
+    the header reaches the verdict (and the cache) with the outcome."""
     httpserver.expect_request("/wall").respond_with_data(
         "", status=403, headers={"cf-mitigated": "Challenge"}
     )
     outcome = harness.check(httpserver.url_for("/wall"))
     assert isinstance(outcome, HttpFacts)
-    assert outcome.bot_challenge is True
-    assert web_verdict(outcome, NOW).reason == "bot challenge (HTTP 403); the page may exist"
+    assert outcome.bot_challenge is True and ("cf-mitigated", "Challenge") in outcome.headers
+    assert web_verdict(outcome, NOW).reason == "bot challenge (Cloudflare); the page may exist"
+
+
+def test_a_challenge_header_on_an_empty_202_is_a_wall(
+    httpserver: HTTPServer, harness: Harness
+) -> None:
+    """AWS WAF answers 202 with ``x-amzn-waf-action`` and nothing to read: not ``ok``."""
+    httpserver.expect_request("/wall").respond_with_data(
+        "", status=202, headers={"x-amzn-waf-action": "challenge"}
+    )
+    outcome = harness.check(httpserver.url_for("/wall"))
+    verdict = web_verdict(outcome, NOW, httpserver.url_for("/wall"))
+    assert (verdict.status, verdict.reason) == (
+        Status.BLOCKED, "bot challenge (AWS WAF); the page may exist")  # fmt: skip
 
 
 # --- Redirects ----------------------------------------------------------------------------

@@ -165,3 +165,23 @@ def test_the_record_object_has_every_field() -> None:
         "canonical_url": None, "lang": None, "type": None, "published_at": None,
         "author": None, "doi": None, "arxiv_id": None,
     }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("content_type", "markup"),
+    [
+        (HTML, '<script src="https://[CDN_HOST]/app.js"></script>'),
+        (HTML, '<link rel="canonical" href="http://[::1"><meta property="og:image" '
+               'content="https://[x">'),
+        (HTML, '<meta http-equiv="refresh" content="0; url=http://[bad/">'),
+        ("text/html; charset=base64", "<title>x</title>"),
+        ("text/html; charset=rot13", "<title>x</title>"),
+        ("text/html; charset=idna", "<title>x</title>"),
+        (HTML, '<meta charset="hex"><title>x</title>'),
+    ],
+)  # fmt: skip
+def test_hostile_markup_gives_facts_not_an_exception(content_type: str, markup: str) -> None:
+    """A malformed URL or a charset that is not a text encoding is what a page says, not a
+    reason to stop the run: the rest of the page is still read."""
+    facts = page_facts(page(markup, '<form action="http://[x/"></form>'), content_type, BASE)
+    assert facts is not None and facts.refresh_url is None and facts.image is None

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import zlib
 from collections.abc import Callable
+from dataclasses import replace
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -119,12 +120,7 @@ class WebChecker:
                 attempts=int(retrying.statistics.get("attempt_number", 1)),
             )
         attempts = int(retrying.statistics.get("attempt_number", 1))
-        if isinstance(outcome, HttpFacts):
-            return HttpFacts(
-                outcome.status_code, outcome.final_url, outcome.redirects,
-                outcome.retry_after_s, outcome.bot_challenge, attempts, outcome.page,
-            )  # fmt: skip
-        return FetchFailure(outcome.kind, outcome.message, outcome.redirects, attempts)
+        return replace(outcome, attempts=attempts)
 
     def _should_retry(self, outcome: FetchOutcome) -> bool:
         if not is_transient(outcome):
@@ -285,7 +281,8 @@ class WebChecker:
             if resp.status_code not in UNREAD_STATUSES and is_html(content_type):
                 body = await _read_page(resp, self._max_page_bytes)
                 if body is not None:
-                    page = page_facts(body, content_type, url)
+                    with contextlib.suppress(ValueError, LookupError):  # hostile markup
+                        page = page_facts(body, content_type, url)
             else:
                 await _drain_small_body(resp)
             return resp.status_code, resp.headers, retry_after, page
