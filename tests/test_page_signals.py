@@ -361,10 +361,11 @@ PASSWORD_FORM = (
                      LOGIN, id="login-to-x-with-password"),
         pytest.param(html("Snipplr - Login", "<h1>Login to Your Account</h1>" + PASSWORD_FORM),
                      (), LOGIN, id="site-dash-login-with-password"),
-        pytest.param(html("Sign in - Google Accounts", "<div id=initialView></div>"), (), LOGIN,
-                     id="sign-in-js-form"),
-        pytest.param(html("Sign in to your account", "<div id=root></div>"), (), LOGIN,
-                     id="sign-in-to-your-account"),
+        pytest.param(html("Acme"), ((302, "https://example.com/?next=/dashboard/42"),), LOGIN,
+                     id="redirect-home-to-sign-in-there"),
+        pytest.param(html("Sign in to your account", "<div id=root></div>"),
+                     ((302, "https://login.microsoftonline.com/common/oauth2/authorize?client_id=x"),),
+                     LOGIN, id="redirect-to-microsoft-sign-in"),
         pytest.param(html("ログイン | サイト", PASSWORD_FORM), (), LOGIN, id="login-japanese"),
         pytest.param(html("Log in | Acme", PASSWORD_FORM),
                      ((302, "https://example.com/login?next=/blog/2024/05/a-post"),), LOGIN,
@@ -407,6 +408,12 @@ def test_a_login_wall_is_blocked(
                      ((301, "https://docs.example.com/guides/auth/"),), id="docs-section-auth"),
         pytest.param(LINK, html("Connexion Wi-Fi dans les trains : ce qui change", LONG_TEXT), (),
                      id="french-article-connexion"),
+        # A sign-in page only drawn by script, served in place, cannot be told apart from a
+        # docs page that a big inline SVG made look empty: not called a wall (precision first).
+        pytest.param(LINK, html("Login – Flask Documentation (3.0.x)", "<svg>" + "<path/>" * 4000
+                                + "</svg><p>Login views</p>"), (), id="docs-page-titled-login"),
+        pytest.param(LINK, html("Sign in - Google Accounts", "<div id=initialView></div>"), (),
+                     id="script-drawn-sign-in-in-place"),
     ],
 )  # fmt: skip
 def test_pages_about_signing_in_are_not_login_walls(
@@ -1017,3 +1024,62 @@ def test_the_probe_is_a_sibling_of_the_link() -> None:
         probe_path("https://example.com/post?id=3", "enricher-x")
         == "https://example.com/enricher-x"
     )
+
+
+# --- Traps found in review: each was judged wrongly once --------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "status", "body", "hops", "headers", "expected"),
+    [
+        pytest.param("https://stackoverflow.com/a/111/222", 200,
+                     html("django - Page not found (404) - Stack Overflow", LONG_TEXT),
+                     ((302, "https://stackoverflow.com/questions/111/django-page-not-found-404"),),
+                     {}, OK, id="question-about-a-404-reached-by-a-share-link"),
+        pytest.param(LINK, 200, html("django - Page not found (404) - Stack Overflow", LONG_TEXT),
+                     (), {}, OK, id="error-phrase-in-the-middle-of-a-title"),
+        pytest.param(LINK, 200, html("404 Error - What It Means and How to Fix It", LONG_TEXT),
+                     (), {}, OK, id="how-to-article-headed-by-404-error"),
+        pytest.param("https://example.com/q/333", 200, html("Page not found? | Q&A", LONG_TEXT),
+                     ((301, "https://example.com/questions/333/page-not-found"),), {}, ("redirected", None),
+                     id="redirect-to-a-slug-named-page-not-found"),
+        pytest.param("https://example.com/?p=123", 200, html("Not Found, live | Music", LONG_TEXT),
+                     ((301, "https://example.com/2024/05/not-found/"),), {}, ("redirected", None),
+                     id="shortlink-to-a-review-of-the-band-not-found"),
+        pytest.param("https://example.com/en/index.html", 200, html("Example"),
+                     ((301, "https://example.com/en/"),), {}, ("redirected", None),
+                     id="home-by-another-name-en-index"),
+        pytest.param("https://example.com/home/", 200, html("Example"),
+                     ((301, "https://example.com/"),), {}, ("redirected", None),
+                     id="home-by-another-name-home"),
+        pytest.param("https://example.com/Index.shtml", 200, html("Example"),
+                     ((302, "https://example.com/"),), {}, OK, id="home-by-another-name-shtml"),
+        pytest.param("http://example.com/lander", 200, html("Spring sale", "<p>Up to 30% off.</p>"),
+                     ((301, "https://example.com/lander"),), {}, ("redirected", None),
+                     id="a-real-lander-page-through-https"),
+        pytest.param(LINK, 429, html(None, ""), (), {"Server": "cloudflare", "Retry-After": "2"},
+                     ("blocked", "rate limited (429); the page may exist"),
+                     id="rate-limit-with-retry-after-behind-cloudflare"),
+        pytest.param(LINK, 200, html("Just a moment...", "<p>Be right back.</p>"), (), {}, OK,
+                     id="a-post-titled-just-a-moment"),
+        pytest.param(LINK, 200, html("500", "<p>The Fortune 500 list.</p>"), (), {}, OK,
+                     id="a-page-titled-500"),
+        pytest.param(LINK, 200, html("Website For Sale | Flippa", "<p>A bakery blog with 10k "
+                                     "readers, asking $2,000.</p>"), (), {}, OK,
+                     id="a-listing-of-a-website-for-sale"),
+        pytest.param(LINK, 200, html("Account Suspended | X Help", "<p>Why accounts are "
+                                     "suspended.</p>"), (), {}, OK,
+                     id="a-help-page-about-suspended-accounts"),
+        pytest.param(LINK, 200, html("Your Privacy Choices | Example", "<p>Opt out.</p>"), (), {},
+                     OK, id="a-privacy-choices-page-linked-directly"),
+    ],
+)  # fmt: skip
+def test_review_traps_keep_their_honest_verdict(
+    url: str, status: int, body: str, hops: tuple[tuple[int, str], ...],
+    headers: dict[str, str], expected: tuple[str, str | None],
+) -> None:  # fmt: skip
+    status_, reason = judged(facts(body, status, url=url, hops=hops, headers=headers), url)
+    if expected[0] == "redirected":
+        assert status_ == "redirected"
+    else:
+        assert (status_, reason) == expected

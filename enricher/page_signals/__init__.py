@@ -20,9 +20,9 @@ from urllib.parse import urlsplit
 
 from ..models import HttpFacts
 from .parked import PARKING_SERVICES, find_parked
-from .soft404 import find_soft_404, hints, is_home
-from .text import THIN_TEXT, Signal, url_path
-from .walls import CONSENT_MARKERS, WALLS, find_wall
+from .soft404 import find_soft_404, hints
+from .text import THIN_TEXT, Signal, is_home, url_path
+from .walls import CONSENT_MARKERS, RETRY_AFTER, WALLS, find_wall
 
 __all__ = [
     "HTML_MARKERS",
@@ -35,7 +35,8 @@ __all__ = [
 ]
 
 SIGNAL_HEADERS = frozenset(
-    name for wall in WALLS for name, _ in wall.challenge_headers + wall.present_headers
+    {name for wall in WALLS for name, _ in wall.challenge_headers + wall.present_headers}
+    | {RETRY_AFTER}
 )
 """Response headers the web checker keeps for these rules (the rest are not facts)."""
 
@@ -60,7 +61,7 @@ def judge_page(requested_url: str, facts: HttpFacts) -> Signal | None:
         return wall
     if not 200 <= facts.status_code <= 299:
         return None
-    return find_parked(facts) or find_soft_404(requested_url, facts)
+    return find_parked(requested_url, facts) or find_soft_404(requested_url, facts)
 
 
 def wants_probe(requested_url: str, facts: HttpFacts) -> bool:

@@ -26,7 +26,8 @@ PARKING_SERVICES: tuple[tuple[str, tuple[str, ...]], ...] = (
 
 _PARKED_TITLE = re.compile(
     r"(?:(?:the )?(?:domain (?:name )?)?[\w-]+(?:\.[\w-]+)+ (?:is |may be )?for sale"
-    r"|(?:this |the )?(?:domain|website) (?:name )?(?:is |may be )?(?:for sale|parked)"
+    r"|(?:this |the )?domain (?:name )?(?:is |may be )?(?:for sale|parked)"
+    r"|this website (?:is |may be )?(?:for sale|parked)"
     r"|buy this domain|parked domain|domain parked)[!.]*"
 )
 """A whole title or title part (lower-cased, punctuation kept) that is a sale or parking
@@ -60,7 +61,7 @@ EXPIRED_TITLES = frozenset({"domain expired", "this domain has expired", "expire
 """Whole titles or headings (or parts) of such notices."""
 
 
-def find_parked(facts: HttpFacts) -> Signal | None:
+def find_parked(requested_url: str, facts: HttpFacts) -> Signal | None:
     page = facts.page
     if page is None:
         return None
@@ -68,8 +69,12 @@ def find_parked(facts: HttpFacts) -> Signal | None:
     words = " ".join(filter(None, (*map(norm, titles), norm(page.heading), norm(page.text))))
     service = _parking_service(page)
     thin = page.text_length < THIN_TEXT
-    # GoDaddy sends a parked domain's every path to /lander; a link to a page called so is not.
-    lander = bool(facts.redirects) and url_path(facts.final_url).rstrip("/") == "/lander"
+    # GoDaddy sends a parked domain's every path to /lander; a link to a page called so is
+    # not, even through http -> https.
+    lander = (
+        url_path(facts.final_url).rstrip("/") == "/lander"
+        and url_path(requested_url).rstrip("/") != "/lander"
+    )
     titled = any(_PARKED_TITLE.fullmatch(part) for t in titles for part in raw_parts(t))
     loads = any(
         _loads(resource, script) for resource in page.resources for script in PARKING_SCRIPTS

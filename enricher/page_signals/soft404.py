@@ -7,7 +7,17 @@ import re
 from urllib.parse import urlsplit
 
 from ..models import HttpFacts, PageFacts, ProbeFacts, Status
-from .text import THIN_TEXT, Signal, comparable, norm, quote, site_of, title_parts, url_path
+from .text import (
+    THIN_TEXT,
+    Signal,
+    comparable,
+    is_home,
+    norm,
+    quote,
+    site_of,
+    title_parts,
+    url_path,
+)
 
 ERROR_PHRASES = frozenset({
     # English
@@ -104,19 +114,7 @@ _NOT_FOUND_SEGMENT = re.compile(
 """A path segment that names a site's not-found page: where dead links are sent."""
 
 NOT_FOUND_DEPTH = 2
-"""A bare ``404`` segment is a not-found page near the root (``/404``, ``/en-us/404``,
-``/errors/404``); deeper it is a number (Discourse's ``/t/some-topic/404`` is topic 404)."""
-
-HOME_PATHS = frozenset(
-    {"", "/", "/index.html", "/index.htm", "/index.php", "/home", "/default.aspx"}
-)
-
-_LANGUAGES = (
-    "ar|bg|bn|ca|cs|da|de|el|en|es|et|fa|fi|fr|he|hi|hr|hu|id|it|ja|ko|lt|lv|ms|nb|nl|no|pl|pt|"
-    "ro|ru|sk|sl|sr|sv|th|tr|uk|vi|zh"
-)
-_LOCALE_ROOT = re.compile(rf"^/(?:{_LANGUAGES})(?:[-_][a-z]{{2,4}})?/?$", re.I)
-"""``/en/``, ``/de-de``: a localised home page (known language codes only: ``/ok`` is not)."""
+"""How many segments a not-found page's path has at most (see ``_not_found_path``)."""
 
 
 def find_soft_404(requested_url: str, facts: HttpFacts) -> Signal | None:
@@ -131,7 +129,7 @@ def find_soft_404(requested_url: str, facts: HttpFacts) -> Signal | None:
     # a news page's periodic reload.
     if thin and page.refresh_url and (moved := _redirected_away(requested_url, page.refresh_url)):
         return Signal(Status.BROKEN, f"soft 404: meta refresh, {moved.removeprefix('redirected ')}")
-    if _about_itself(requested_url, page):
+    if _about_itself(requested_url, facts):
         return _probed(requested_url, facts)  # an error title here is a hint: the probe decides
     for text in (page.html_title, page.heading):
         parts = title_parts(text)
@@ -140,10 +138,10 @@ def find_soft_404(requested_url: str, facts: HttpFacts) -> Signal | None:
         server = _SERVER_ERROR_TITLE.match(parts[0])
         if server and server[1].startswith("5") and norm(text) in _server_titles(server[1]):
             return Signal(Status.UNREACHABLE, f"server error page ({text}) answered as 200")
-        if any(part in ERROR_PHRASES for part in parts):
+        if _is_error_message(parts):
             what = "title" if text is page.html_title else "heading"
             return Signal(Status.BROKEN, f"soft 404: the page's {what} says {quote(text)}")
-        if thin and any(part in SUSPENDED_PHRASES for part in parts):
+        if thin and parts[0] in SUSPENDED_PHRASES:
             return Signal(Status.BROKEN, "hosting account suspended")
     start = norm(page.text) or ""
     if thin:
@@ -155,12 +153,36 @@ def find_soft_404(requested_url: str, facts: HttpFacts) -> Signal | None:
     return _probed(requested_url, facts)
 
 
-def _about_itself(requested_url: str, page: PageFacts) -> bool:
+MAX_SITE_NAME_WORDS = 5
+"""The other parts of an error page's title are its site's name ("Page not found – My Blog");
+a longer one is a headline ("404 Error - What It Means and How to Fix It")."""
+
+
+def _is_error_message(parts: list[str]) -> bool:
+    """Whether a title (its parts: see ``title_parts``) is an error message: whole, or as its
+    first or last part beside nothing but a site's name. One in the middle is a question's
+    subject ("django - Page not found (404) - Stack Overflow")."""
+    whole, pieces = parts[0], parts[1:]
+    if whole in ERROR_PHRASES:
+        return True
+    for end in {pieces[0], pieces[-1]} if len(pieces) >= 2 else ():
+        others = [piece for piece in pieces if piece != end]
+        if end in ERROR_PHRASES and all(
+            len(other.split()) <= MAX_SITE_NAME_WORDS for other in others
+        ):
+            return True
+    return False
+
+
+def _about_itself(requested_url: str, facts: HttpFacts) -> bool:
     """Whether the page says it is a thing of its own (an article, a song, a product: see
-    ``CONTENT_TYPES``), or its link names the error: then an error title is its subject."""
+    ``CONTENT_TYPES``), or its link or its final URL names the error (MDN's
+    ``/Status/404``, a question slug ``/questions/1/page-not-found-404``): then an error
+    title is its subject."""
+    page = facts.page or PageFacts()
     kind = (page.type or "").casefold()
     return (
-        bool(_ERROR_IN_PATH.search(url_path(requested_url)))
+        any(_ERROR_IN_PATH.search(url_path(url)) for url in (requested_url, facts.final_url))
         or any(fragment in kind for fragment in CONTENT_TYPES)
         or page.published_at is not None
     )
@@ -182,7 +204,7 @@ def _server_titles(code: str) -> frozenset[str]:
     return frozenset({
         f"{code} internal server error", f"{code} bad gateway", f"{code} service unavailable",
         f"{code} service temporarily unavailable", f"{code} gateway timeout",
-        f"{code} gateway time out", f"http error {code}", f"error {code}", code,
+        f"{code} gateway time out", f"http error {code}", f"error {code}",
     })  # fmt: skip
 
 
@@ -239,13 +261,11 @@ def _redirected_away(requested_url: str, final_url: str) -> str | None:
 
 
 def _not_found_path(path: str) -> bool:
+    """A site's not-found page: a short path ending in one (``/404``, ``/en-us/page-not-found``,
+    ``/errors/404.html``); deeper, a slug (``/questions/1/page-not-found``, Discourse's
+    ``/t/some-topic/404``, a review of the band Not Found at ``/2024/05/not-found/``)."""
     segments = [segment for segment in path.split("/") if segment]
-    return any(
-        _NOT_FOUND_SEGMENT.fullmatch(segment) or (segment == "404" and depth < NOT_FOUND_DEPTH)
-        for depth, segment in enumerate(segments)
-    )
-
-
-def is_home(path: str) -> bool:
-    """A site's home page: ``/``, ``/index.html``, a localised root (``/en/``)."""
-    return path in HOME_PATHS or bool(_LOCALE_ROOT.match(path))
+    if not segments or len(segments) > NOT_FOUND_DEPTH:
+        return False
+    last = segments[-1]
+    return bool(_NOT_FOUND_SEGMENT.fullmatch(last)) or last == "404"

@@ -83,3 +83,21 @@ def comparable(url: str) -> str:
 
 def quote(text: str | None) -> str:
     return f"“{' '.join((text or '').split())[:80]}”"
+
+
+_LANGUAGES = (
+    "ar|bg|bn|ca|cs|da|de|el|en|es|et|fa|fi|fr|he|hi|hr|hu|id|it|ja|ko|lt|lv|ms|nb|nl|no|pl|pt|"
+    "ro|ru|sk|sl|sr|sv|th|tr|uk|vi|zh"
+)
+_LOCALE_ROOT = re.compile(rf"/(?:{_LANGUAGES})(?:[-_][a-z]{{2,4}})?", re.I)
+"""``/en``, ``/de-de``: a localised home page (known language codes only: ``/ok`` is not)."""
+
+_INDEX = re.compile(r"/(?:(?:index|default)\.[a-z]{2,6}|home)$", re.I)
+"""What a site's home page is also called: ``/index.html``, ``/index.php``, ``/home``."""
+
+
+def is_home(path: str) -> bool:
+    """A site's home page under any of its names: ``/``, ``/index.html``, ``/Index.shtml``,
+    ``/home/``, a localised root (``/en/``, ``/en/index.html``)."""
+    path = _INDEX.sub("", path.rstrip("/")).rstrip("/")
+    return path == "" or bool(_LOCALE_ROOT.fullmatch(path))

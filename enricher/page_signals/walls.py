@@ -8,7 +8,17 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from ..models import HttpFacts, PageFacts, Status
-from .text import THIN_TEXT, Signal, has_header, norm, starts_with, title_parts, url_host, url_path
+from .text import (
+    THIN_TEXT,
+    Signal,
+    has_header,
+    is_home,
+    norm,
+    starts_with,
+    title_parts,
+    url_host,
+    url_path,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,17 +184,25 @@ def find_wall(requested_url: str, facts: HttpFacts) -> Signal | None:
     markers = set(page.markers)
     title = norm(page.html_title)
     refused = facts.status_code >= 400 or facts.status_code == 202
-    # A server error behind a vendor (an origin down behind Cloudflare) is not its wall.
-    turned_away = refused and facts.status_code < 500
+    # A server error behind a vendor (an origin down behind Cloudflare) is not its wall, nor
+    # is a rate limit that says when to come back.
+    turned_away = (
+        refused
+        and facts.status_code < 500
+        and not (facts.status_code == 429 and RETRY_AFTER in headers)
+    )
     thin = page.text_length < THIN_TEXT and not page.description
     for wall in WALLS:
+        present = has_header(headers, wall.present_headers) or bool(
+            markers.intersection(wall.present_markers)
+        )
+        # A challenge's title counts on a refusal, or beside the vendor's trace: a thin page
+        # titled "Just a moment..." is someone's post.
+        titled = bool(title) and title in wall.titles and (refused or present)
         challenge = (
             has_header(headers, wall.challenge_headers)
             or bool(markers.intersection(wall.challenge_markers))
-            or (bool(title) and title in wall.titles and (refused or thin))
-        )
-        present = has_header(headers, wall.present_headers) or bool(
-            markers.intersection(wall.present_markers)
+            or titled
         )
         # A challenge on a page with content of its own is a script the page loads (or an
         # article quoting one): the page itself answered.
@@ -198,6 +216,9 @@ def find_wall(requested_url: str, facts: HttpFacts) -> Signal | None:
         return Signal(Status.BLOCKED, "login required; the page may exist")
     return None
 
+
+RETRY_AFTER = "retry-after"
+"""A 429 with it is a rate limit, which a retry honours, not a wall."""
 
 WALL_WORDS = ("denied", "blocked", "captcha", "security", "verif", "robot", "bot", "checking")
 """Words of a vendor's refusal page's title."""
@@ -216,11 +237,14 @@ def _is_consent(requested_url: str, facts: HttpFacts, page: PageFacts) -> bool:
     if url_host(facts.final_url).startswith("consent."):
         return not url_host(requested_url).startswith("consent.")  # not a link to that site
     title = norm(page.html_title) or ""
-    titled = any(starts_with(title, start) for start in CONSENT_TITLES) or any(
-        part in CONSENT_WHOLE_TITLES for part in title_parts(page.html_title)
-    )
     thin = page.text_length < THIN_TEXT and not page.description
-    return titled and (thin or any(marker in page.markers for marker in CONSENT_MARKERS))
+    google = any(starts_with(title, start) for start in CONSENT_TITLES)
+    if google and (thin or any(marker in page.markers for marker in CONSENT_MARKERS)):
+        return True
+    # A consent manager's generic title ("Your Privacy Choices") is its own page too, when
+    # linked: an interstitial is where a link was sent.
+    generic = any(part in CONSENT_WHOLE_TITLES for part in title_parts(page.html_title))
+    return generic and thin and bool(facts.redirects)
 
 
 def _is_login(requested_url: str, facts: HttpFacts, page: PageFacts) -> bool:
@@ -229,9 +253,10 @@ def _is_login(requested_url: str, facts: HttpFacts, page: PageFacts) -> bool:
     if facts.redirects:
         final = urlsplit(facts.final_url)
         if _LOGIN_PATH.search(final.path) or (
-            _AUTH_PATH.search(final.path) and _RETURN_QUERY.search(final.query)
+            (_AUTH_PATH.search(final.path) or is_home(final.path))
+            and _RETURN_QUERY.search(final.query)
         ):
-            return True  # sent to sign in
+            return True  # sent to sign in (or home, to sign in there: "/?next=/dashboard/42")
     # "Login to Meetup | Meetup", "Snipplr - Login"; not "Sign in with Apple, now for all".
     titled = any(
         part in LOGIN_TITLES
@@ -241,4 +266,7 @@ def _is_login(requested_url: str, facts: HttpFacts, page: PageFacts) -> bool:
         )
         for part in title_parts(page.html_title)
     )
-    return titled and (page.password_field or page.text_length < THIN_TEXT)
+    # A page titled so without a password field is one about signing in (a docs page
+    # "Login – Flask Documentation"), or a sign-in page drawn by script: not a wall we can
+    # tell apart.
+    return titled and page.password_field
