@@ -177,3 +177,17 @@ def test_a_challenge_answered_503_is_blocked_and_not_asked_again(
     assert (links[0]["status"], links[0]["reason"]) == (
         "blocked", "bot challenge (Cloudflare); the page may exist")  # fmt: skip
     assert requests["web"] == 1 and len(httpserver.log) == 1
+
+
+def test_a_probe_is_one_request_even_when_its_answer_is_worth_a_retry(
+    httpserver: HTTPServer, tmp_path: Path, settings_for: Any, clock: FakeClock
+) -> None:
+    """ "At most one probe per host" is a promise to the host: a probe answered 503 is not
+    retried, and settles nothing (the hinting page stays ``ok``)."""
+    httpserver.expect_request("/blog/old-post").respond_with_data(
+        page("Oops! Nothing here | Blog"), content_type=HTML
+    )
+    httpserver.expect_request(re.compile("/blog/enricher-.*")).respond_with_data("busy", status=503)
+    links, requests = run_links(httpserver, tmp_path, settings_for, clock, "/blog/old-post")
+    assert links[0]["status"] == "ok" and requests["web-probe"] == 1
+    assert len(probes_sent(httpserver)) == 1

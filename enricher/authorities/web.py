@@ -115,7 +115,12 @@ class WebAuthority:
                           outcome.attempts)  # fmt: skip
                 lookup.found(target, Observed(outcome, context.clocks.now()))
 
-            await run_in_lanes(targets, lambda t: t.host, settings.per_host, check)
+            try:
+                await run_in_lanes(targets, lambda t: t.host, settings.per_host, check)
+            finally:  # a stopped run leaves no probe running against a closed client
+                for task in probes.values():
+                    task.cancel()
+                await asyncio.gather(*probes.values(), return_exceptions=True)
 
     def verdict(self, target: WebTarget, observed: Observed) -> Verdict:
         return web_verdict(observed.fact, observed.observed_at, target.url)
@@ -259,7 +264,8 @@ PROBE_SERVICE = "web-probe"
 
 async def _probe(checker: WebChecker, url: str) -> ProbeFacts:
     """How the host answers a path nobody links to."""
-    outcome = await checker.check(url, service=PROBE_SERVICE)
+    # One request: "at most one probe per host" is a promise to the host, retries included.
+    outcome = await checker.check(url, service=PROBE_SERVICE, attempts=1)
     if isinstance(outcome, FetchFailure):
         return ProbeFacts(url, None)
     page = outcome.page

@@ -90,16 +90,22 @@ class WebChecker:
         self._clock = context.clocks.now
 
     async def check(
-        self, url: str, let_go: Callable[[], None] | None = None, *, service: str | None = None
+        self,
+        url: str,
+        let_go: Callable[[], None] | None = None,
+        *,
+        service: str | None = None,
+        attempts: int | None = None,
     ) -> FetchOutcome:
         """Fetch ``url`` with retries on transient outcomes only; the last outcome is returned.
 
         ``let_go`` is called once the link's first request is over (see ``lanes``): what the
         link does next (a hop to another host, a retry's wait) no longer holds up its host.
-        ``service``: what its requests count as in the run's summary, when not the client's.
+        ``service``: what its requests count as in the run's summary, when not the client's;
+        ``attempts``: at most this many (default ``--attempts``).
         """
         retrying = async_retrying(
-            attempts=self._attempts,
+            attempts=attempts or self._attempts,
             budget_s=min(self._retry_budget_s, self._link_deadline_s),
             should_retry=self._should_retry,
             retry_after_of=lambda o: o.retry_after_s if isinstance(o, HttpFacts) else None,
