@@ -106,17 +106,18 @@ def parse_fail_on(value: Any, name: str = "fail-on") -> FailOn:
     words = [str(item).strip().lower() for item in items if str(item).strip()]
     if words == ["never"]:
         return frozenset()
-    if words == ["any"]:
-        return frozenset(s for s in Status if s is not Status.OK)
     known: dict[str, Status | LabelMatch] = {s.value: s for s in Status}
     known[LabelMatch.MISMATCH.value] = LabelMatch.MISMATCH
-    unknown = [w for w in words if w not in known]
+    unknown = [w for w in words if w not in known and w != "any"]
     if unknown or not words:
         raise ConfigError(
             f"{name}: unknown status {', '.join(unknown) or '(empty)'}; choose from "
             f"{', '.join(known)}, or 'any' or 'never'"
         )
-    return frozenset(known[w] for w in words)
+    chosen = {known[w] for w in words if w != "any"}
+    if "any" in words:  # "any,mismatch": every status but ok, and mismatches too
+        chosen |= {s for s in Status if s is not Status.OK}
+    return frozenset(chosen)
 
 
 def _url(value: Any, name: str) -> str:

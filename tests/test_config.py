@@ -16,7 +16,7 @@ from enricher.config import (
     parse_fail_on,
 )
 from enricher.errors import ConfigError
-from enricher.models import Status
+from enricher.models import LabelMatch, Status
 
 HOUR = 3600.0
 DAY = 86_400.0
@@ -217,11 +217,16 @@ def test_bad_value_in_file_names_the_file(tmp_path: Path) -> None:
         (["blocked", "broken"], {Status.BLOCKED, Status.BROKEN}),
         ("never", set()),
         ("any", {s for s in Status if s is not Status.OK}),
+        ("broken,mismatch", {Status.BROKEN, LabelMatch.MISMATCH}),
+        (["mismatch"], {LabelMatch.MISMATCH}),
+        ("any,mismatch", {*(s for s in Status if s is not Status.OK), LabelMatch.MISMATCH}),
     ],
-    ids=["two", "spaces-and-case", "one", "list", "never", "any"],
-)
-def test_parse_fail_on(value: Any, expected: set[Status]) -> None:
-    """--fail-on takes statuses, or 'never' (always exit 0), or 'any' (anything not ok)."""
+    ids=["two", "spaces-and-case", "one", "list", "never", "any", "mismatch", "mismatch-list",
+         "any-and-mismatch"],
+)  # fmt: skip
+def test_parse_fail_on(value: Any, expected: set[Status | LabelMatch]) -> None:
+    """--fail-on takes statuses and ``mismatch`` (a label that does not name its link's
+    target), or 'never' (always exit 0), or 'any' (anything not ok; with ``mismatch`` too)."""
     assert parse_fail_on(value) == frozenset(expected)
 
 
