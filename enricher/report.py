@@ -356,13 +356,21 @@ def format_junit(summary: RunSummary) -> str:
 # Markdown -----------------------------------------------------------------------------------
 
 
+_MARKDOWN = re.compile(r"([\[\]*_~`])")
+"""Characters that would make a page's title a link, an image, emphasis or code in a PR
+comment (titles are quoted in reasons: anyone's text)."""
+
+
 def _cell(text: str | None) -> str:
-    """Table-cell text: one line, ``|`` escaped, and ``<``/``>``/``&`` as entities so that a
-    label like ``Vec<T>`` or ``<think>`` shows instead of vanishing as HTML."""
+    """Table-cell text: one line, control characters shown as escapes (``visible``), ``|``
+    and Markdown's punctuation escaped, ``<``/``>``/``&`` as entities so that a label like
+    ``Vec<T>`` or ``<think>`` shows instead of vanishing as HTML, and ``@`` kept from being
+    a mention (``@team`` in a page's title must not notify a team)."""
     if not text:
         return ""
-    flat = " ".join(text.split()).replace("\\", "\\\\")
+    flat = visible(" ".join(text.split())).replace("\\", "\\\\")
     flat = flat.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    flat = _MARKDOWN.sub(r"\\\1", flat).replace("@", "@&#8203;")
     return flat.replace("|", "\\|")
 
 
@@ -395,7 +403,7 @@ def _md_streak(link: CheckedLink, summary: RunSummary) -> str:
 
 def _md_item(path: str, link: CheckedLink) -> str:
     """``- `path:line` label <url> (status)``: one link of a changes list."""
-    parts = [_code_span(f"{path}:{link.entry.line}"), _cell(link.entry.label),
+    parts = [_code_span(visible(f"{path}:{link.entry.line}")), _cell(link.entry.label),
              _md_link(link.entry.url), f"({link.verdict.status.value})"]  # fmt: skip
     return "- " + " ".join(part for part in parts if part)
 
@@ -432,7 +440,7 @@ def format_markdown(summary: RunSummary) -> str:
     for path, links in by_digest.items():
         lines += [
             "",
-            f"### {_code_span(path)}",
+            f"### {_code_span(visible(path))}",
             "",
             "| line | label | link | status | reason | suggested URL | failing checks in a row |",
             "|---:|---|---|---|---|---|---:|",

@@ -200,3 +200,19 @@ def test_a_label_mismatch_fails_the_run_only_under_fail_on_mismatch() -> None:
     assert failure is not None and failure.get("type") == "mismatch"
     assert json.loads(format_json(summary))["fail_on"] == ["broken", "mismatch"]
     assert "(fail on: broken, mismatch)" in format_markdown(summary)
+
+
+def test_a_page_title_quoted_in_markdown_stays_text() -> None:
+    """A reason quotes a page's title: anyone's text. In a PR comment it must not become a
+    link, an image, emphasis or a team mention, nor carry terminal escapes."""
+    hostile = "soft 404: the page's title says “[click](https://evil.example) ![x](y) *hi* @org/team \x1b[31m”"
+    summary = fixed_summary()
+    week = summary.digests[0]
+    bad = replace(week.links[1], verdict=replace(week.links[1].verdict, reason=hostile))
+    summary = replace(summary, digests=(replace(week, links=(bad, *week.links[2:])),
+                                        *summary.digests[1:]))  # fmt: skip
+    text = format_markdown(summary)
+    assert "[click](" not in text and "![x](" not in text and "*hi*" not in text
+    assert "\\[click\\](https://evil.example)" in text and "\\*hi\\*" in text
+    assert "@org/team" not in text and "@&#8203;org/team" in text
+    assert "\x1b" not in text and "\\\\x1b" in text
