@@ -251,6 +251,8 @@ class ProbeFacts:
     final_url: str | None = None
     title: str | None = None
     heading: str | None = None
+    text: str | None = None
+    """The start of its visible text (``PageFacts.text``): one page, or another?"""
 
 
 @dataclass(frozen=True, slots=True)

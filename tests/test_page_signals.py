@@ -915,9 +915,9 @@ VINYL = html("Not Found – Vinyl LP | Records Shop", "<h1>Not Found</h1><p>12-i
 
 
 def probed(status: int | None, title: str | None = None, heading: str | None = None,
-           final: str | None = None) -> ProbeFacts:  # fmt: skip
+           final: str | None = None, text: str | None = None) -> ProbeFacts:  # fmt: skip
     url = probe_path(LINK, "enricher-0123456789abcdef")
-    return ProbeFacts(url, status, final or url if status else None, title, heading)
+    return ProbeFacts(url, status, final or url if status else None, title, heading, text)
 
 
 @pytest.mark.parametrize(
@@ -957,10 +957,12 @@ def test_nothing_but_a_page_answered_2xx_asks_for_a_probe() -> None:
 @pytest.mark.parametrize(
     ("body", "probe", "expected"),
     [
-        pytest.param(OOPS, probed(200, "Oops! Nothing here | Site", "Sorry"),
+        pytest.param(OOPS, probed(200, "Oops! Nothing here | Site", "Sorry",
+                                  text="Sorry Try the search."),
                      ("broken", "soft 404: the site answers a random path with the same page "
                                 "(“Oops! Nothing here | Site”)"), id="same-title-200"),
-        pytest.param(NOT_FOUND_HEADING, probed(200, "Site", "Not found"),
+        pytest.param(NOT_FOUND_HEADING, probed(200, "Site", "Not found",
+                                               text="Not found Try the search."),
                      ("broken", "soft 404: the site answers a random path with the same page "
                                 "(“Not found”)"), id="same-hinting-heading-200"),
         pytest.param(OOPS, probed(302, "Oops! Nothing here | Site"), OK, id="probe-redirect"),
@@ -982,6 +984,14 @@ def test_nothing_but_a_page_answered_2xx_asks_for_a_probe() -> None:
         pytest.param(html("Oops Studio", "<h1>Our new game</h1>"),
                      probed(200, "Oops Studio", "Page not found"), OK,
                      id="same-brand-title-different-heading"),
+        # Same title and heading as the probe's, but a page of its own: the site's every page
+        # is titled by its name ("Not Found", a band), and its unknown paths answer 200.
+        pytest.param(html("Tour | Not Found", "<h1>Not Found</h1>" + LONG_TEXT),
+                     probed(200, "Tour | Not Found", "Not Found", text="Not Found Home Music"),
+                     OK, id="same-title-another-text"),
+        # A script's shell, the same for every path: nothing to tell pages apart by.
+        pytest.param(html("Oops", '<div id="root"></div>'),
+                     probed(200, "Oops", None, text=None), OK, id="same-empty-shell"),
         pytest.param(html("Medusa, explained | TechNews", "<h1>TechNews</h1>"),
                      probed(200, "Medusa, explained | TechNews", "TechNews"), OK,
                      id="no-hint-no-verdict-from-a-probe"),
@@ -1003,7 +1013,7 @@ def test_a_link_and_a_random_path_sent_to_the_same_place(title: str, expected: s
     when the link's page hinted at an error and the probe was sent there too."""
     index = "https://example.com/blog/"
     answer = facts(html(title, "<h1>Blog</h1>"), hops=((302, index),),
-                   probe=probed(200, "Blog | Site", final=index))  # fmt: skip
+                   probe=probed(200, "Blog | Site", final=index, text="Blog"))  # fmt: skip
     assert judged(answer)[0] == expected
 
 
@@ -1013,7 +1023,7 @@ def test_a_strong_title_on_a_page_about_404_waits_for_the_probe() -> None:
     url = "https://http.example.org/status/404"
     body = html("404 Not Found", "<h1>404 Not Found</h1>")
     sibling = ProbeFacts(probe_path(url, "enricher-x"), 200, probe_path(url, "enricher-x"),
-                         "404 Not Found", "404 Not Found")  # fmt: skip
+                         "404 Not Found", "404 Not Found", "404 Not Found")  # fmt: skip
     assert judged(facts(body, url=url), url) == OK
     assert judged(facts(body, url=url, probe=sibling), url)[0] == "broken"
 

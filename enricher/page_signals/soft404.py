@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
+from rapidfuzz import fuzz
+
 from ..models import HttpFacts, PageFacts, ProbeFacts, Status
 from .text import (
     THIN_TEXT,
@@ -219,7 +221,7 @@ def _probe_agrees(requested_url: str, facts: HttpFacts, probe: ProbeFacts) -> st
     title, heading = norm(page.html_title), norm(page.heading)
     probe_heading = norm(probe.heading)
     title_hint, heading_hint = hints(page.html_title), hints(page.heading)
-    if not (title_hint or heading_hint):
+    if not (title_hint or heading_hint) or not _same_text(page.text, probe.text):
         return None
     other_heading = heading is not None and probe_heading is not None and heading != probe_heading
     if title_hint and title == norm(probe.title) and not other_heading:
@@ -232,6 +234,24 @@ def _probe_agrees(requested_url: str, facts: HttpFacts, probe: ProbeFacts) -> st
         and comparable(facts.final_url) == comparable(probe.final_url)
     )
     return facts.final_url if same_place else None
+
+
+SAME_TEXT = 80
+"""How alike (rapidfuzz ``ratio``, 0-100) the starts of two pages' text must be to be one
+page: an error page echoing the path it was asked for still is ("'old-post' was not found")."""
+
+
+def _same_text(text: str | None, other: str | None) -> bool:
+    """Whether two pages say the same. A page with no text of its own (a script's shell)
+    cannot be told from another: a site whose every page is one shell titled "Oops" (its
+    name) would otherwise be all soft 404s."""
+    mine, theirs = norm(text), norm(other)
+    if not mine or not theirs:
+        return False
+    return fuzz.ratio(mine[:TEXT_COMPARED], theirs[:TEXT_COMPARED]) >= SAME_TEXT
+
+
+TEXT_COMPARED = 400
 
 
 def hints(text: str | None) -> bool:
