@@ -46,7 +46,15 @@ from .models import (
     Unanswered,
     Verdict,
 )
-from .records import links_by_url, parse_record, record_name, remembered, titles_of
+from .records import (
+    context_of,
+    links_by_url,
+    parse_record,
+    record_name,
+    remembered,
+    sites_of,
+    titles_of,
+)
 
 log = logging.getLogger(__name__)
 
@@ -286,5 +294,8 @@ class Knowledge:
         return CheckedLink(
             entry, target.kind, target.id, verdict, metadata, history=after,
             change=change(before, after) if self.history_known else None,
-            label_match=label_match(entry.label, titles_of(metadata)),
+            label_match=label_match(
+                entry.label, titles_of(metadata), context=context_of(metadata),
+                sites=sites_of(metadata, entry.url) if target.kind == "web" else (),
+            ),
         )  # fmt: skip

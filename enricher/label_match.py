@@ -132,7 +132,8 @@ ORGANISATIONS = _words(
     "openai google deepmind meta facebook microsoft anthropic nvidia apple amazon aws ibm intel "
     "alibaba alibabacloud aliyun tencent baidu bytedance huawei xiaomi samsung salesforce adobe "
     "stanford mit berkeley cmu princeton harvard tsinghua pku zju sjtu eth epfl oxford cambridge "
-    "allenai ai2 eleutherai stability stabilityai cohere"
+    "allenai ai2 eleutherai stability stabilityai cohere "
+    "kaggle huggingface github gitlab youtube medium substack reddit twitter linkedin colab"
 )
 """A label naming only who made it ("[DeepMind]", "[Google AI]") may sit on any of their
 papers, whose titles never name them: such a label is never evidence of a wrong link."""
@@ -372,9 +373,11 @@ def _matches(label: _Label, title: _Text) -> bool:
 # --- mismatch evidence ----------------------------------------------------------------------
 
 
-def _names_itself(raw: str) -> bool:
+def _names_itself(raw: str, sites: frozenset[str] = frozenset()) -> bool:
     """Whether a title carries the thing's own name, in Latin script: ``owner/name``, or a short
-    head before a colon that is not a role ("Show HN: ...") ("Lookahead: An Inference ...")."""
+    head before a colon that is not a role ("Show HN: ...") ("Lookahead: An Inference ..."),
+    nor who made it or where it is ("Google DeepMind: ...", "Kaggle: Your Machine Learning
+    ...", a site's name: ``sites``)."""
     text = unicodedata.normalize("NFKC", raw[:MAX_CHARS]).strip()
     if _REPO_ID.fullmatch(text):
         return _is_latin(_normalise(text))
@@ -385,9 +388,10 @@ def _names_itself(raw: str) -> bool:
     if "," in head or not 1 <= len(head.split()) <= MAX_TITLE_NAME_WORDS:
         return False
     words = _normalise(head).split()
-    if not _is_latin(" ".join(words)):
+    if not _is_latin(" ".join(words)) or " ".join(words) in sites or "".join(words) in sites:
         return False
-    return any(_is_word(word) and word not in _NOT_TITLE_NAMES for word in words)
+    names = [word for word in words if _is_word(word) and word not in _NOT_TITLE_NAMES]
+    return bool(names) and not all(word in ORGANISATIONS or word in sites for word in names)
 
 
 def _related_words(a: str, b: str) -> bool:
@@ -423,13 +427,23 @@ def _present(title: str | None) -> tuple[str, _Text] | None:
     return title, _text(normalised.split())
 
 
-def label_match(label: str | None, titles: Sequence[str | None]) -> LabelMatch:
+def label_match(
+    label: str | None,
+    titles: Sequence[str | None],
+    *,
+    context: Sequence[str | None] = (),
+    sites: Sequence[str | None] = (),
+) -> LabelMatch:
     """match if the label matches any of the titles; mismatch only on strong evidence that it
     matches none; unknown when nothing to compare.
 
     ``titles`` are what the link is called: the arXiv paper's title, the repository's
     ``owner/name`` (better than the bare name, which could be a site name), the web page's
-    title. None, blank and generic ones ("Just a moment...") are ignored.
+    title. None, blank and generic ones ("Just a moment...") are ignored. ``context`` says
+    more about the thing (an abstract, a repository's description and topics): a label it
+    mentions ("[GRPO]" on DeepSeekMath, "[YOLOv8]" on ultralytics/ultralytics) is never a
+    mismatch. ``sites`` name where the page is (its ``og:site_name``, its host): a title
+    headed by one ("Kaggle: Your Machine Learning ...") does not name the thing.
     """
     read = _read_label(label) if label else None
     present = [found for found in map(_present, titles) if found is not None]
@@ -437,10 +451,37 @@ def label_match(label: str | None, titles: Sequence[str | None]) -> LabelMatch:
         return LabelMatch.UNKNOWN
     if any(_matches(read, text) for _, text in present):
         return LabelMatch.MATCH
+    site_names = frozenset(
+        form for site in sites if site for form in _site_forms(_normalise(site[:MAX_CHARS]))
+    )
     if (
         read.name_like
-        and any(_names_itself(raw) for raw, _ in present)
+        and any(_names_itself(raw, site_names) for raw, _ in present)
         and not any(_related(read, text) for _, text in present)
+        and not any(_mentions(read, text) for text in context if text)
     ):
         return LabelMatch.MISMATCH
     return LabelMatch.UNKNOWN
+
+
+def _site_forms(site: str) -> tuple[str, ...]:
+    """A site's name as a title may write it: "Hugging Face", "huggingface", "kaggle" of
+    "www.kaggle.com"."""
+    words = site.split()
+    host_name = [w for w in words if w not in ("www", "com", "org", "net", "io", "ai", "co")]
+    return (" ".join(words), "".join(words), *host_name[:1])
+
+
+def _mentions(label: _Label, text: str) -> bool:
+    """Whether a description or abstract mentions the label, or a word close to one of its
+    names ("YOLO11" beside "[YOLOv8]"); word by word: a fuzzy search of a whole abstract
+    would find most short labels somewhere."""
+    context = _text(_normalise(text[:MAX_CONTEXT_CHARS]).split())
+    if _matches(label, context):
+        return True
+    words = {token for token in context.tokens if token not in _NOT_NAMES}
+    return any(_related_words(name, word) for name in label.names for word in words)
+
+
+MAX_CONTEXT_CHARS = 5000
+"""An abstract is read this far: the label of a paper is named early when it is at all."""

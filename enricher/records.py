@@ -13,6 +13,7 @@ import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
+from urllib.parse import urlsplit
 
 from .models import CheckedLink, Metadata, Problem, Status
 
@@ -78,13 +79,41 @@ TITLE_KEYS = ("title", "full_name")
 """What a metadata object calls the thing a label should name: a paper's or a page's title,
 a repository's ``owner/name``."""
 
+CONTEXT_KEYS = ("abstract", "description", "topics")
+"""What more it says about the thing: a label mentioned there is no mismatch."""
+
+SITE_KEYS = ("site_name",)
+"""Where a page is: a title headed by it names the site, not the thing."""
+
 
 def titles_of(metadata: Metadata | None) -> list[str]:
     """The titles a link's label is compared with (``label_match``)."""
+    return _texts(metadata, TITLE_KEYS)
+
+
+def context_of(metadata: Metadata | None) -> list[str]:
+    """The abstract, description and topics of what a link leads to (``label_match``)."""
+    return _texts(metadata, CONTEXT_KEYS)
+
+
+def sites_of(metadata: Metadata | None, url: str | None) -> list[str]:
+    """A page's site name and its host (``label_match``)."""
+    host = (urlsplit(url).hostname or "") if url else ""
+    return [*_texts(metadata, SITE_KEYS), *([host] if host else [])]
+
+
+def _texts(metadata: Metadata | None, keys: tuple[str, ...]) -> list[str]:
     value = metadata[1] if metadata is not None else None
     if value is None:
         return []
-    return [title for key in TITLE_KEYS if isinstance(title := value.get(key), str)]
+    found: list[str] = []
+    for key in keys:
+        item = value.get(key)
+        if isinstance(item, str):
+            found.append(item)
+        elif isinstance(item, list):
+            found.append(" ".join(str(part) for part in item))
+    return found
 
 
 def parse_record(record_text: str | None) -> dict[str, Any] | None:
@@ -117,9 +146,7 @@ def links_by_url(record: Mapping[str, Any] | None) -> dict[str, Mapping[str, Any
     }
 
 
-def remembered(
-    metadata: Metadata | None, earlier: Sequence[Mapping[str, Any]]
-) -> Metadata | None:
+def remembered(metadata: Metadata | None, earlier: Sequence[Mapping[str, Any]]) -> Metadata | None:
     """``metadata``, or when it knows nothing (``(key, None)``) the object an earlier record
     held for the same thing (under any of the URLs that cite it): records never forget. An
     object from before ``observed_at`` existed is dated by that link's ``checked_at``."""

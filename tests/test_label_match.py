@@ -441,3 +441,35 @@ def test_the_same_input_always_gives_the_same_answer() -> None:
     """Deterministic: a re-run writes the same record."""
     first = [check(label, title) for label, title, _ in SAMPLE_LINKS]
     assert [check(label, title) for label, title, _ in SAMPLE_LINKS] == first
+
+
+# --- What else is known about the thing: an abstract, a description, the site -----------------
+
+
+@pytest.mark.parametrize(
+    ("label", "title", "context", "sites", "expected"),
+    [
+        pytest.param("GRPO", "DeepSeekMath: Pushing the Limits of Mathematical Reasoning in Open "
+                     "Language Models", ["We introduce Group Relative Policy Optimization "
+                     "(GRPO), a variant of PPO."], [], UNKNOWN, id="method-named-in-the-abstract"),
+        pytest.param("GRPO", "DeepSeekMath: Pushing the Limits of Mathematical Reasoning in Open "
+                     "Language Models", ["We study mathematical reasoning."], [], MISMATCH,
+                     id="method-named-nowhere"),
+        pytest.param("YOLOv8", "ultralytics/ultralytics", ["Ultralytics YOLO11 🚀"], [], UNKNOWN,
+                     id="a-close-name-in-the-description"),
+        pytest.param("SAM", "facebookresearch/segment-anything", ["The repository provides code for"
+                     " running inference with the SegmentAnything Model (SAM)"], [], UNKNOWN,
+                     id="acronym-in-the-description"),
+        pytest.param("Titanic", "Kaggle: Your Machine Learning and Data Science Community", [],
+                     ["Kaggle", "www.kaggle.com"], UNKNOWN, id="a-title-headed-by-the-site"),
+        pytest.param("Gemini", "Google DeepMind: Our next-generation model", [], [], UNKNOWN,
+                     id="a-title-headed-by-its-maker"),
+        pytest.param("MEDUSA", "Lookahead: An Inference Acceleration Framework", [
+                     "We break the sequential dependency of autoregressive decoding."],
+                     ["LMSYS Org", "lmsys.org"], MISMATCH, id="a-name-that-is-neither"),
+    ],
+)  # fmt: skip
+def test_what_else_is_known_keeps_a_right_link_from_being_called_wrong(
+    label: str, title: str, context: list[str], sites: list[str], expected: LabelMatch
+) -> None:
+    assert label_match(label, [title], context=context, sites=sites) is expected
