@@ -16,6 +16,7 @@ when the host answers that nonsense path with the same page.
 
 from __future__ import annotations
 
+import functools
 from urllib.parse import urlsplit
 
 from ..models import HttpFacts
@@ -34,6 +35,8 @@ __all__ = [
     "wants_probe",
 ]
 
+JUDGED_KEPT = 4096
+
 SIGNAL_HEADERS = frozenset(
     {name for wall in WALLS for name, _ in wall.challenge_headers + wall.present_headers}
     | {RETRY_AFTER}
@@ -50,11 +53,13 @@ HTML_MARKERS: tuple[str, ...] = tuple(
 """Fingerprints ``enricher.pages`` looks for in the HTML it reads (lower-case)."""
 
 
+@functools.lru_cache(maxsize=JUDGED_KEPT)
 def judge_page(requested_url: str, facts: HttpFacts) -> Signal | None:
     """The verdict the answer's content decides, or None to leave it to the status line.
 
     Walls first (whatever the status), then, for an answer that claims to be a page (2xx):
-    a parked domain, then a soft 404.
+    a parked domain, then a soft 404. Remembered for the last ``JUDGED_KEPT`` answers: the
+    checker (retry or not), the probe, the verdict and the record each ask about one answer.
     """
     wall = find_wall(requested_url, facts)
     if wall is not None:
