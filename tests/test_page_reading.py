@@ -164,3 +164,16 @@ def test_a_head_end_in_a_script_or_a_comment_is_not_the_end_of_the_head(
     )
     httpserver.expect_request("/page").respond_with_data(head, content_type="text/html")
     assert check(httpserver, tmp_path, settings_for, clock)["page"]["title"] == "After the script"
+
+
+def test_a_page_without_its_head_end_tag_is_read_from_its_body_start(
+    httpserver: HTTPServer, tmp_path: Path, settings_for: Any, clock: FakeClock,
+    parsed: list[bytes],
+) -> None:  # fmt: skip
+    """HTML lets a page leave ``</head>`` out: its ``<body>`` ends the head, and the same
+    32 KiB of body are read as from any page, not the whole read limit."""
+    body = PAGE.replace("</head>", "").replace("<p>text</p>", "<p>filler</p>" * 20_000)
+    httpserver.expect_request("/page").respond_with_data(body, content_type="text/html")
+    assert check(httpserver, tmp_path, settings_for, clock)["page"]["title"] == "東京の天気"
+    body_start = body.encode().index(b"<body>")
+    assert len(parsed) == 1 and len(parsed[0]) == body_start + BODY_PEEK_BYTES

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import zlib
 from collections.abc import Callable
 from dataclasses import replace
@@ -350,8 +351,6 @@ DRAIN_S = 0.5
 """The longest time spent reading a small body; a server that drips it loses the reuse."""
 
 
-HEAD_END = b"</head>"
-
 BODY_PEEK_BYTES = 32 * 1024
 """How much of the body is read past the end of ``<head>``: enough for an error page's
 heading and first sentences, a wall's scripts, a parking lander's frames."""
@@ -378,7 +377,7 @@ async def _read_page(response: httpx.Response, limit: int) -> bytes | None:
         async with asyncio.timeout(PAGE_READ_S):
             try:
                 async for chunk in response.aiter_raw():
-                    start = max(0, len(page) - len(HEAD_END) + 1)  # a tag split by chunks
+                    start = max(0, len(page) - 16)  # a tag split by chunks
                     page += inflate(chunk, stop - len(page))
                     if stop == limit and (end := _head_end(page, start)) is not None:
                         stop = min(limit, end + BODY_PEEK_BYTES)
@@ -392,18 +391,20 @@ async def _read_page(response: httpx.Response, limit: int) -> bytes | None:
 
 
 def _head_end(page: bytes | bytearray, start: int) -> int | None:
-    """Where the first ``</head>`` at or after ``start`` ends, not counting one written inside
-    a script or a comment (text there is not markup); None when there is none yet."""
-    found = page.find(b"</", start)
-    while found >= 0:
-        if page[found : found + len(HEAD_END)].lower() == HEAD_END:
-            before = bytes(page[:found]).lower()
-            in_script = before.count(b"<script") > before.count(b"</script")
-            in_comment = before.rfind(b"<!--") > before.rfind(b"-->")
-            if not in_script and not in_comment:
-                return found + len(HEAD_END)
-        found = page.find(b"</", found + 2)
+    """Where the head ends: after the first ``</head>`` at or after ``start``, or where a
+    ``<body`` starts (a page may leave ``</head>`` out, as HTML allows: its body must not be
+    read to ``--max-page-bytes`` for that), not counting either written inside a script or a
+    comment (text there is not markup); None when there is none yet."""
+    for found in _HEAD_ENDS.finditer(page, start):
+        before = bytes(page[: found.start()]).lower()
+        in_script = before.count(b"<script") > before.count(b"</script")
+        in_comment = before.rfind(b"<!--") > before.rfind(b"-->")
+        if not in_script and not in_comment:
+            return found.end() if found[0].startswith(b"</") else found.start()
     return None
+
+
+_HEAD_ENDS = re.compile(rb"</head\s*>|<body[\s>/]", re.IGNORECASE)
 
 
 def _inflater(encoding: str) -> Callable[[bytes, int], bytes] | None:
