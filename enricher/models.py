@@ -264,8 +264,6 @@ class HttpFacts:
     redirects: tuple[Redirect, ...] = ()
     retry_after_s: float | None = None
     """Parsed Retry-After of the last answer, used to pace retries."""
-    bot_challenge: bool = False
-    """The answer looks like a bot wall (e.g. Cloudflare's ``cf-mitigated: challenge``)."""
     attempts: int = 1
     page: PageFacts | None = None
     """What the final answer's HTML says about itself; None when it is not HTML (or its body

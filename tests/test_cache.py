@@ -12,7 +12,7 @@ import pytest
 
 from enricher.authorities.arxiv import ARXIV
 from enricher.authorities.github import GITHUB
-from enricher.authorities.web import WEB
+from enricher.authorities.web import WEB, web_verdict
 from enricher.cache import CACHE_FILE, Cache, CachedFact
 from enricher.errors import CacheError
 from enricher.models import (
@@ -133,7 +133,7 @@ def test_repo_payload_round_trip(cache: Cache, repo: Repo | None) -> None:
             "https://example.com/new",
             (Redirect(302, "https://example.com/tmp"), Redirect(301, "https://example.com/new")),
         ),
-        HttpFacts(403, "https://example.com/", bot_challenge=True),
+        HttpFacts(403, "https://example.com/", headers=(("cf-mitigated", "challenge"),)),
         HttpFacts(404, "https://example.com/gone"),
         FetchFailure(
             FailureKind.REDIRECT_LOOP,
@@ -149,12 +149,22 @@ def test_http_payload_round_trip(cache: Cache, outcome: FetchOutcome) -> None:
     assert WEB.decode(cache.get_many(["web:x"])["web:x"].payload) == outcome
 
 
+def test_a_bot_wall_cached_before_headers_were_kept_is_still_one() -> None:
+    """A fact from an older cache says ``bot_challenge``: it reads as the header it stood for,
+    and is judged as the wall it was."""
+    old = {"status_code": 403, "final_url": "https://example.com/", "redirects": [],
+           "bot_challenge": True, "page": None}  # fmt: skip
+    outcome = WEB.decode(old)
+    assert outcome == HttpFacts(
+        403, "https://example.com/", headers=(("cf-mitigated", "challenge"),)
+    )
+    assert web_verdict(outcome, NOW).reason == "bot challenge (Cloudflare); the page may exist"
+
+
 def test_http_payload_leaves_out_retry_hints() -> None:
     """Retry-After and attempt counts are about one run, not facts about the page."""
     outcome = HttpFacts(200, "https://example.com/", retry_after_s=30.0, attempts=3)
-    assert WEB.decode(WEB.encode(outcome)) == HttpFacts(
-        200, "https://example.com/"
-    )
+    assert WEB.decode(WEB.encode(outcome)) == HttpFacts(200, "https://example.com/")
 
 
 def test_corrupt_cache_is_moved_aside_with_a_warning(

@@ -49,7 +49,6 @@ def facts(
         status_code=status,
         final_url=final,
         redirects=tuple(Redirect(code, to) for code, to in hops),
-        bot_challenge=kept.get("cf-mitigated", "").lower() == "challenge",
         page=page_facts(body.encode(), HTML, final) if body is not None else None,
         headers=tuple(sorted((n, v[:200]) for n, v in kept.items() if n in SIGNAL_HEADERS)),
         probe=probe,

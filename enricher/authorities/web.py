@@ -135,7 +135,6 @@ class WebAuthority:
             "status_code": fact.status_code,
             "final_url": fact.final_url,
             "redirects": redirects,
-            "bot_challenge": fact.bot_challenge,
             "page": record_payload(fact.page) if fact.page is not None else None,
             "headers": dict(fact.headers),
             "probe": record_payload(fact.probe) if fact.probe is not None else None,
@@ -149,9 +148,8 @@ class WebAuthority:
             status_code=int(payload["status_code"]),
             final_url=str(payload["final_url"]),
             redirects=redirects,
-            bot_challenge=bool(payload.get("bot_challenge", False)),
             page=record_from_payload(PageFacts, page) if (page := payload.get("page")) else None,
-            headers=tuple(sorted(payload.get("headers", {}).items())),
+            headers=_headers(payload),
             probe=record_from_payload(ProbeFacts, probe)
             if (probe := payload.get("probe"))
             else None,
@@ -237,9 +235,6 @@ def web_verdict(
     if code in GONE_STATUSES:
         reason = "not found (404)" if code == 404 else "gone (410)"
         return _http_verdict(Status.BROKEN, reason, outcome, checked_at)
-    if outcome.bot_challenge:
-        reason = f"bot challenge (HTTP {code}); the page may exist"
-        return _http_verdict(Status.BLOCKED, reason, outcome, checked_at)
     if code in BLOCKING_STATUSES:
         what = "rate limited (429)" if code == 429 else f"refused (HTTP {code})"
         return _http_verdict(Status.BLOCKED, f"{what}; the page may exist", outcome, checked_at)
@@ -256,6 +251,15 @@ def web_verdict(
 
 
 WEB = WebAuthority()
+
+
+def _headers(payload: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    """The wall headers of a cached answer; a fact cached before they were kept says only
+    whether Cloudflare's ``cf-mitigated: challenge`` came with it."""
+    headers = dict(payload.get("headers", {}))
+    if payload.get("bot_challenge") and "cf-mitigated" not in headers:
+        headers["cf-mitigated"] = "challenge"
+    return tuple(sorted(headers.items()))
 
 
 PROBE_SERVICE = "web-probe"

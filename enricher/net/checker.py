@@ -162,7 +162,6 @@ class WebChecker:
                     final_url=current,
                     redirects=tuple(chain),
                     retry_after_s=retry_after,
-                    bot_challenge=headers.get("cf-mitigated", "").lower() == "challenge",
                     page=page,
                     headers=tuple(
                         (name, headers[name][:200])
