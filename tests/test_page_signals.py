@@ -256,6 +256,9 @@ DDOS_GUARD = html(
         pytest.param(429, {"x-kpsdk-ct": "0abcDEF", "x-kpsdk-r": "1-A"}, KASADA, "Kasada",
                      id="kasada-429"),
         pytest.param(200, {}, ANUBIS, "Anubis", id="anubis-200"),
+        pytest.param(200, {}, html(None, '<iframe id="main-iframe" src="/_Incapsula_Resource?'
+                     'CWUDNSAI=9&xinfo=5-1234" frameborder=0>Request unsuccessful.</iframe>'),
+                     "Imperva", id="imperva-200-cwudnsai-frame"),
         pytest.param(200, {}, GO_AWAY, "go-away", id="go-away-200"),
         pytest.param(403, {"server": "ddos-guard"}, DDOS_GUARD, "DDoS-Guard",
                      id="ddos-guard-403"),
@@ -522,6 +525,12 @@ DOMAIN = "https://example-ai.com/research/paper"
         pytest.param(html("example-ai.com", '<div id="root"></div>'),
                      ((302, "https://example-ai.com/lander"),), "parking page",
                      id="lander-redirect"),
+        pytest.param(html("example-ai.com", '<script>window.park = "eyJ1dWlkIjoiYWJjIn0=";'
+                          '</script><script src="/bNHqGwBsd.js"></script>'), (), "Bodis",
+                     id="bodis-inline-lander"),
+        pytest.param(html("example-ai.com", "<script>var s = document.createElement('script');"
+                          "s.src = 'https://img.sedoparking.com/templates/js/lander.js';</script>"),
+                     (), "Sedo", id="sedo-script-written-by-script"),
     ],
 )  # fmt: skip
 def test_a_parked_domain_is_broken_with_its_service_named(

@@ -9,7 +9,7 @@ from .text import THIN_TEXT, Signal, norm, raw_parts, title_parts, url_path
 
 PARKING_SERVICES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Sedo", ("sedoparking.com", "sedo.com/")),
-    ("Bodis", ("bodis.com", "bodiscdn.com")),
+    ("Bodis", ("bodis.com", "bodiscdn.com", "window.park")),
     ("ParkingCrew", ("parkingcrew.net",)),
     ("GoDaddy", ("wsimg.com/parking-lander", "godaddy.com/domainsearch", "courtesy of godaddy")),
     ("Afternic", ("afternic.com",)),
@@ -40,6 +40,13 @@ PARKING_SCRIPTS = (
 )  # fmt: skip
 """Hosts (with their subdomains; a path when given) whose scripts or frames only a parking
 lander loads."""
+
+LANDER_MARKERS = frozenset({
+    "sedoparking.com", "parkingcrew.net", "bodiscdn.com", "window.park",
+    "wsimg.com/parking-lander", "parkingpage.namecheap.com", "trafficanalysis.above.com",
+})  # fmt: skip
+"""Traces only a parking lander's own code leaves (Bodis's inline ``window.park``, a
+service's host named in a script that loads another): on a thin page they are enough."""
 
 PARKED_PHRASES = (
     "this domain is for sale", "this domain may be for sale", "buy this domain",
@@ -78,7 +85,7 @@ def find_parked(requested_url: str, facts: HttpFacts) -> Signal | None:
     titled = any(_PARKED_TITLE.fullmatch(part) for t in titles for part in raw_parts(t))
     loads = any(
         _loads(resource, script) for resource in page.resources for script in PARKING_SCRIPTS
-    )
+    ) or (thin and bool(LANDER_MARKERS.intersection(page.markers)))
     said = any(phrase in words for phrase in PARKED_PHRASES)
     if loads or (titled and (thin or service is not None)) or ((lander or said) and thin):
         return Signal(Status.BROKEN, f"domain parked / for sale ({service or 'parking page'})")

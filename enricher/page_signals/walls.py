@@ -74,7 +74,10 @@ WALLS: tuple[Wall, ...] = (
     ),
     Wall(
         "Imperva",
-        challenge_markers=("incapsula incident id", "_incapsula_resource?swudnsai"),
+        # The block page frames "/_Incapsula_Resource?SWUDNSAI=..." (or CWUDNSAI) around its
+        # incident id; ordinary pages load "/_Incapsula_Resource?SWJIYLWA=..." scripts.
+        challenge_markers=("incapsula incident id", "_incapsula_resource?swudnsai",
+                           "_incapsula_resource?cwudnsai"),
         present_headers=(("x-iinfo", ""), ("x-cdn", "imperva"), ("x-cdn", "incapsula")),
         present_markers=("/_incapsula_resource",),
     ),
