@@ -252,7 +252,8 @@ class ProbeFacts:
     title: str | None = None
     heading: str | None = None
     text: str | None = None
-    """The start of its visible text (``PageFacts.text``): one page, or another?"""
+    """Its visible text (``PageFacts.text``: whole for a thin page): one page, or another?"""
+    text_length: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -204,7 +204,7 @@ def _json_ld(tree: LexborHTMLParser) -> Mapping[str, Any]:
     for node in tree.css('script[type="application/ld+json"]'):
         try:
             data = json.loads(node.text() or "")
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: brackets nested 2,000 deep
             continue
         for item in _ld_items(data):
             if item.get("headline") or item.get("name") or item.get("description"):

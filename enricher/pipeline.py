@@ -54,6 +54,7 @@ from .ops.changed import changed_digests
 from .ops.status_file import SchedulerInfo
 from .ops.stopping import StopRequest
 from .ops.supervise import supervised
+from .page_signals import judge_page
 from .records import (
     build_record,
     iso,
@@ -102,8 +103,11 @@ def run(
         paths = kept
 
     def work() -> RunSummary:
-        with fewer_collections():  # a run allocates fast and briefly, warm or cold
-            return _run(settings, paths, clocks, progress, web_transport, stop, trigger)
+        try:
+            with fewer_collections():  # a run allocates fast and briefly, warm or cold
+                return _run(settings, paths, clocks, progress, web_transport, stop, trigger)
+        finally:  # a scheduler's process keeps no run's pages past the run
+            judge_page.cache_clear()
 
     if not settings.use_cache:
         summary = work()

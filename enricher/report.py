@@ -368,7 +368,23 @@ def _cell(text: str | None) -> str:
     a mention (``@team`` in a page's title must not notify a team)."""
     if not text:
         return ""
-    flat = visible(" ".join(text.split())).replace("\\", "\\\\")
+    flat = visible(" ".join(text.split()))
+    # A URL in a reason ("moved permanently (301) to https://medium.com/@ann/a_post") is left
+    # as written: GitHub links it whole, and escapes inside it would break the link.
+    pieces = _URL_IN_TEXT.split(flat)
+    return "".join(
+        piece.replace("|", "%7C").replace("<", "%3C").replace(">", "%3E")
+        if number % 2
+        else _escape_cell_text(piece)
+        for number, piece in enumerate(pieces)
+    )
+
+
+_URL_IN_TEXT = re.compile(r"(https?://[^\s<>\"]+)")
+
+
+def _escape_cell_text(text: str) -> str:
+    flat = text.replace("\\", "\\\\")
     flat = flat.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     flat = _MARKDOWN.sub(r"\\\1", flat).replace("@", "@&#8203;")
     return flat.replace("|", "\\|")

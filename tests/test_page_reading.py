@@ -152,14 +152,20 @@ def test_reading_stops_at_the_end_of_the_head(
 
 
 @pytest.mark.parametrize(
-    "trap", ["<script>document.write('</head><body>');</script>", "<!-- old </HEAD> -->"]
-)
+    "trap",
+    [
+        "<script>document.write('</head><body>');</script>", "<!-- old </HEAD> -->",
+        "<title>The <body> element</title>", "<noscript><body>Enable JavaScript</noscript>",
+    ],
+)  # fmt: skip
 def test_a_head_end_in_a_script_or_a_comment_is_not_the_end_of_the_head(
     trap: str, httpserver: HTTPServer, tmp_path: Path, settings_for: Any, clock: FakeClock
 ) -> None:
-    """Traps for the stop at ``</head>``: text in a script or a comment is not markup."""
+    """Traps for the stop at ``</head>`` (or ``<body``): text in a script, a comment, a title
+    or a noscript is not markup. A big style sheet after the trap puts the metadata beyond
+    what a wrong stop would read."""
     head = (
-        f"<html><head>{trap}"
+        f"<html><head>{trap}<style>{'.c{color:red} ' * 4000}</style>"
         '<meta property="og:title" content="After the script"></head><body>x</body></html>'
     )
     httpserver.expect_request("/page").respond_with_data(head, content_type="text/html")
@@ -177,3 +183,15 @@ def test_a_page_without_its_head_end_tag_is_read_from_its_body_start(
     assert check(httpserver, tmp_path, settings_for, clock)["page"]["title"] == "東京の天気"
     body_start = body.encode().index(b"<body>")
     assert len(parsed) == 1 and len(parsed[0]) == body_start + BODY_PEEK_BYTES
+
+
+def test_a_page_of_markup_without_a_head_is_read_no_further_than_its_start(
+    httpserver: HTTPServer, tmp_path: Path, settings_for: Any, clock: FakeClock,
+    parsed: list[bytes],
+) -> None:  # fmt: skip
+    """No ``<head>``, no ``<body>``: thousands of nested ``<div>`` would cost the parser
+    seconds; 64 KiB of it are read and parsed."""
+    body = "<div>" * 60_000
+    httpserver.expect_request("/page").respond_with_data(body, content_type="text/html")
+    assert check(httpserver, tmp_path, settings_for, clock)["status"] == "ok"
+    assert len(parsed) == 1 and len(parsed[0]) == checker.HEADLESS_BYTES

@@ -1101,3 +1101,63 @@ def test_review_traps_keep_their_honest_verdict(
         assert status_ == "redirected"
     else:
         assert (status_, reason) == expected
+
+
+# --- Traps of the second review ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "status", "body", "hops", "headers", "expected"),
+    [
+        pytest.param(LINK, 200, html("App", '<div id="root"></div><script>window.parkingConfig = '
+                     '{spots: 3}; window.parkTimer();</script>'), (), {}, OK,
+                     id="a-script-whose-names-start-with-window-park"),
+        pytest.param(LINK, 200, html("Just a moment...", "<p>Be right back.</p>"), (),
+                     {"Server": "cloudflare"}, OK, id="a-post-titled-just-a-moment-on-cloudflare"),
+        pytest.param(LINK, 200, html("Page Not Found – Short Film | Festival", LONG_TEXT * 2),
+                     (), {}, OK, id="a-film-called-page-not-found-with-its-own-text"),
+        pytest.param("https://example.com/2023/old-post", 200, html("Example"),
+                     ((301, "https://new.example.org/?from=oldblog"),), {}, ("redirected", None),
+                     id="a-moved-blog-sent-home-with-from"),
+        pytest.param("https://example.com/index", 200, html("Example"),
+                     ((301, "https://example.com/"),), {}, ("redirected", None),
+                     id="home-by-another-name-index"),
+        pytest.param("https://example.com/Home.aspx", 200, html("Example"),
+                     ((302, "https://example.com/"),), {}, OK, id="home-by-another-name-aspx"),
+    ],
+)  # fmt: skip
+def test_second_review_traps_keep_their_honest_verdict(
+    url: str, status: int, body: str, hops: tuple[tuple[int, str], ...],
+    headers: dict[str, str], expected: tuple[str, str | None],
+) -> None:  # fmt: skip
+    status_, reason = judged(facts(body, status, url=url, hops=hops, headers=headers), url)
+    if expected[0] == "redirected":
+        assert status_ == "redirected"
+    else:
+        assert (status_, reason) == expected
+
+
+MENU = "<nav>" + " ".join(f"<a href='/s{n}'>Section {n}</a>" for n in range(60)) + "</nav>"
+
+
+def test_a_shared_menu_is_not_what_makes_two_pages_one() -> None:
+    """The probe's page and the link's share the site's menu (the first 400 characters of
+    both); past it, one is a tour page, the other an error: not a soft 404."""
+    body = html("Tour | Not Found", MENU + "<h1>Not Found</h1>" + LONG_TEXT)
+    page = facts(body).page
+    assert page is not None and page.text is not None
+    error = facts(html("Tour | Not Found", MENU + "<h1>Not Found</h1><p>No such page.</p>")).page
+    assert error is not None
+    probe = ProbeFacts(probe_path(LINK, "enricher-x"), 200, probe_path(LINK, "enricher-x"),
+                       "Tour | Not Found", "Not Found", error.text, error.text_length)  # fmt: skip
+    assert judged(facts(body, probe=probe)) == OK
+    same = ProbeFacts(probe.url, 200, probe.final_url, "Tour | Not Found", "Not Found",
+                      page.text, page.text_length)  # fmt: skip
+    thin = html("Tour | Not Found", MENU + "<h1>Not Found</h1><p>'old-post' is not here.</p>")
+    thin_page = facts(thin).page
+    assert thin_page is not None
+    echo = ProbeFacts(probe.url, 200, probe.final_url, "Tour | Not Found", "Not Found",
+                      (thin_page.text or "").replace("old-post", "enricher-x"),
+                      thin_page.text_length)  # fmt: skip
+    assert judged(facts(thin, probe=echo))[0] == "broken"
+    assert judged(facts(body, probe=same)) == OK  # kept text all menu: cannot tell, so ok

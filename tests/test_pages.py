@@ -185,3 +185,11 @@ def test_hostile_markup_gives_facts_not_an_exception(content_type: str, markup: 
     reason to stop the run: the rest of the page is still read."""
     facts = page_facts(page(markup, '<form action="http://[x/"></form>'), content_type, BASE)
     assert facts is not None and facts.refresh_url is None and facts.image is None
+
+
+def test_json_ld_nested_deeper_than_python_recurses_is_skipped() -> None:
+    """Brackets nested 3,000 deep in a JSON-LD block (a few KB of anyone's page) make the
+    JSON reader give up: the block is skipped, the rest of the page is read."""
+    hostile = '<script type="application/ld+json">' + "[" * 3000 + "]" * 3000 + "</script>"
+    facts = page_facts(page("<title>Still read</title>" + hostile), HTML, BASE)
+    assert facts is not None and facts.title == "Still read"

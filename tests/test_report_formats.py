@@ -216,3 +216,16 @@ def test_a_page_title_quoted_in_markdown_stays_text() -> None:
     assert "\\[click\\](https://evil.example)" in text and "\\*hi\\*" in text
     assert "@org/team" not in text and "@&#8203;org/team" in text
     assert "\x1b" not in text and "\\\\x1b" in text
+
+
+def test_a_url_quoted_in_a_markdown_reason_stays_a_working_link() -> None:
+    """Escaping a title's Markdown must not break a URL in a reason: Medium's ``/@user/`` and
+    ``_`` in paths are everywhere in AI digests."""
+    moved = "moved permanently (301) to https://medium.com/@user_x/new_post~2"
+    summary = fixed_summary()
+    week = summary.digests[0]
+    link = replace(week.links[2], verdict=replace(week.links[2].verdict, reason=moved))
+    summary = replace(summary, digests=(replace(week, links=(*week.links[:2], link,
+                                                             *week.links[3:])),
+                                        *summary.digests[1:]))  # fmt: skip
+    assert "to https://medium.com/@user_x/new_post~2 |" in format_markdown(summary)

@@ -39,7 +39,7 @@ from ..net.checker import WebChecker
 from ..net.lanes import run_in_lanes
 from ..net.pool import web_transport
 from ..page_signals import judge_page, probe_path, wants_probe
-from ..pages import TEXT_SAMPLE_CHARS, facts_json
+from ..pages import facts_json
 from ..urls import is_private_host, normalise_web_url, private_address_reason
 from .base import Lookup, record_from_payload, record_payload
 
@@ -276,5 +276,5 @@ async def _probe(checker: WebChecker, url: str) -> ProbeFacts:
     return ProbeFacts(
         url, outcome.status_code, outcome.final_url,
         title=page.html_title if page else None, heading=page.heading if page else None,
-        text=page.text[:TEXT_SAMPLE_CHARS] if page and page.text else None,
+        text=page.text if page else None, text_length=page.text_length if page else 0,
     )  # fmt: skip

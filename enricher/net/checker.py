@@ -287,7 +287,9 @@ class WebChecker:
             if resp.status_code not in UNREAD_STATUSES and is_html(content_type):
                 body = await _read_page(resp, self._max_page_bytes)
                 if body is not None:
-                    with contextlib.suppress(ValueError, LookupError):  # hostile markup
+                    # A page is anyone's input, parsed by third-party code: whatever it makes
+                    # that code raise costs the page its facts, never the run.
+                    with contextlib.suppress(Exception):
                         page = page_facts(body, content_type, url)
             else:
                 await _drain_small_body(resp)
@@ -380,12 +382,16 @@ async def _read_page(response: httpx.Response, limit: int) -> bytes | None:
                     page += inflate(chunk, stop - len(page))
                     if stop == limit and (end := _head_end(page, start)) is not None:
                         stop = min(limit, end + BODY_PEEK_BYTES)
+                    elif stop == limit and len(page) >= HEADLESS_BYTES and not _has_head(page):
+                        stop = HEADLESS_BYTES  # no head to end: markup from the start
                     if len(page) >= stop:
                         break
             except httpx.StreamConsumed:  # an answer already in memory (a mock transport)
                 content = response.content[:limit]
                 end = _head_end(content, 0)
-                return content[: min(limit, end + BODY_PEEK_BYTES)] if end else content
+                if end is None:
+                    return content if _has_head(content) else content[:HEADLESS_BYTES]
+                return content[: min(limit, end + BODY_PEEK_BYTES)]
     return bytes(page[:stop])
 
 
@@ -396,11 +402,29 @@ def _head_end(page: bytes | bytearray, start: int) -> int | None:
     comment (text there is not markup); None when there is none yet."""
     for found in _HEAD_ENDS.finditer(page, start):
         before = bytes(page[: found.start()]).lower()
-        in_script = before.count(b"<script") > before.count(b"</script")
         in_comment = before.rfind(b"<!--") > before.rfind(b"-->")
-        if not in_script and not in_comment:
+        inside = any(before.count(b"<" + tag) > before.count(b"</" + tag) for tag in _RAW_TEXT)
+        if not inside and not in_comment:
             return found.end() if found[0].startswith(b"</") else found.start()
     return None
+
+
+HEADLESS_BYTES = 64 * 1024
+"""A page with neither ``<head>`` nor ``<body>`` is read no further than this: its metadata
+would be at its start, and its markup (thousands of nested ``<div>``) is parsed in time that
+grows faster than its length."""
+
+
+def _has_head(page: bytes | bytearray) -> bool:
+    return _HEAD_START.search(page, 0, 4096) is not None
+
+
+_HEAD_START = re.compile(rb"<head[\s>]", re.IGNORECASE)
+
+
+_RAW_TEXT = (b"script", b"title", b"noscript", b"template", b"style", b"textarea")
+"""Elements whose content is text, not markup, for finding the head's end: a ``<title>``
+that says "<body>" does not end the head."""
 
 
 _HEAD_ENDS = re.compile(rb"</head\s*>|<body[\s>/]", re.IGNORECASE)

@@ -9,7 +9,7 @@ from .text import THIN_TEXT, Signal, norm, raw_parts, title_parts, url_path
 
 PARKING_SERVICES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Sedo", ("sedoparking.com", "sedo.com/")),
-    ("Bodis", ("bodis.com", "bodiscdn.com", "window.park")),
+    ("Bodis", ("bodis.com", "bodiscdn.com", "window.park =", "window.park=")),
     ("ParkingCrew", ("parkingcrew.net",)),
     ("GoDaddy", ("wsimg.com/parking-lander", "godaddy.com/domainsearch", "courtesy of godaddy")),
     ("Afternic", ("afternic.com",)),
@@ -42,7 +42,7 @@ PARKING_SCRIPTS = (
 lander loads."""
 
 LANDER_MARKERS = frozenset({
-    "sedoparking.com", "parkingcrew.net", "bodiscdn.com", "window.park",
+    "sedoparking.com", "parkingcrew.net", "bodiscdn.com", "window.park =", "window.park=",
     "wsimg.com/parking-lander", "parkingpage.namecheap.com", "trafficanalysis.above.com",
 })  # fmt: skip
 """Traces only a parking lander's own code leaves (Bodis's inline ``window.park``, a

@@ -140,7 +140,7 @@ def find_soft_404(requested_url: str, facts: HttpFacts) -> Signal | None:
         server = _SERVER_ERROR_TITLE.match(parts[0])
         if server and server[1].startswith("5") and norm(text) in _server_titles(server[1]):
             return Signal(Status.UNREACHABLE, f"server error page ({text}) answered as 200")
-        if _is_error_message(parts):
+        if _is_error_message(parts) and page.text_length < ARTICLE_TEXT:
             what = "title" if text is page.html_title else "heading"
             return Signal(Status.BROKEN, f"soft 404: the page's {what} says {quote(text)}")
         if thin and parts[0] in SUSPENDED_PHRASES:
@@ -154,6 +154,12 @@ def find_soft_404(requested_url: str, facts: HttpFacts) -> Signal | None:
                 )
     return _probed(requested_url, facts)
 
+
+ARTICLE_TEXT = 4000
+"""An error page says little, even with a site's menu and sidebar around it; a page with
+this much text of its own whose title ends in "Page Not Found" is an article or a film
+about one ("Page Not Found – Short Film | Festival"): its title only hints (the probe
+decides)."""
 
 MAX_SITE_NAME_WORDS = 5
 """The other parts of an error page's title are its site's name ("Page not found – My Blog");
@@ -221,7 +227,7 @@ def _probe_agrees(requested_url: str, facts: HttpFacts, probe: ProbeFacts) -> st
     title, heading = norm(page.html_title), norm(page.heading)
     probe_heading = norm(probe.heading)
     title_hint, heading_hint = hints(page.html_title), hints(page.heading)
-    if not (title_hint or heading_hint) or not _same_text(page.text, probe.text):
+    if not (title_hint or heading_hint) or not _same_text(page, probe):
         return None
     other_heading = heading is not None and probe_heading is not None and heading != probe_heading
     if title_hint and title == norm(probe.title) and not other_heading:
@@ -236,22 +242,43 @@ def _probe_agrees(requested_url: str, facts: HttpFacts, probe: ProbeFacts) -> st
     return facts.final_url if same_place else None
 
 
-SAME_TEXT = 80
-"""How alike (rapidfuzz ``ratio``, 0-100) the starts of two pages' text must be to be one
-page: an error page echoing the path it was asked for still is ("'old-post' was not found")."""
+SAME_TEXT = 0.8
+"""How much of two whole texts must be shared, start and end, for them to be one page with
+a word or two changed: an error page echoing the path it was asked for is ("'old-post' was
+not found" and "'enricher-1f2e' was not found")."""
+
+SAME_START = 80
+"""How alike (rapidfuzz ``ratio``, 0-100) two texts kept only in part must be past their
+shared start (a site's menu, its cookie banner)."""
 
 
-def _same_text(text: str | None, other: str | None) -> bool:
-    """Whether two pages say the same. A page with no text of its own (a script's shell)
-    cannot be told from another: a site whose every page is one shell titled "Oops" (its
-    name) would otherwise be all soft 404s."""
-    mine, theirs = norm(text), norm(other)
+def _same_text(page: PageFacts, probe: ProbeFacts) -> bool:
+    """Whether two pages say the same, past the start every page of a site shares. A page
+    with no text of its own (a script's shell) cannot be told from another (a site whose
+    every page is one shell titled "Oops", its name, would otherwise be all soft 404s); nor
+    can a page whose kept start (``PageFacts.text``) is all shared with the other."""
+    mine, theirs = norm(page.text), norm(probe.text)
     if not mine or not theirs:
         return False
-    return fuzz.ratio(mine[:TEXT_COMPARED], theirs[:TEXT_COMPARED]) >= SAME_TEXT
+    start = _shared(mine, theirs)
+    whole = page.text_length < THIN_TEXT and probe.text_length < THIN_TEXT
+    if whole:  # both kept whole: the same but for a middle (the path echoed)?
+        end = _shared(mine[start:][::-1], theirs[start:][::-1])
+        return (start + end) / max(len(mine), len(theirs)) >= SAME_TEXT
+    rest, other_rest = mine[start:].strip(), theirs[start:].strip()
+    if not rest or not other_rest:
+        return False  # one of them is all shared start, as far as it was kept
+    return fuzz.ratio(rest[:200], other_rest[:200]) >= SAME_START
 
 
-TEXT_COMPARED = 400
+def _shared(a: str, b: str) -> int:
+    """How many characters two texts share from their start."""
+    count = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        count += 1
+    return count
 
 
 def hints(text: str | None) -> bool:

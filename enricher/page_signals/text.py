@@ -92,7 +92,7 @@ _LANGUAGES = (
 _LOCALE_ROOT = re.compile(rf"/(?:{_LANGUAGES})(?:[-_][a-z]{{2,4}})?", re.I)
 """``/en``, ``/de-de``: a localised home page (known language codes only: ``/ok`` is not)."""
 
-_INDEX = re.compile(r"/(?:(?:index|default)\.[a-z]{2,6}|home)$", re.I)
+_INDEX = re.compile(r"/(?:index|default|home)(?:\.[a-z]{2,6})?$", re.I)
 """What a site's home page is also called: ``/index.html``, ``/index.php``, ``/home``."""
 
 

@@ -14,6 +14,7 @@ from .text import (
     has_header,
     is_home,
     norm,
+    site_of,
     starts_with,
     title_parts,
     url_host,
@@ -39,6 +40,10 @@ class Wall:
     present_markers: tuple[str, ...] = ()
     titles: tuple[str, ...] = ()
     """Whole titles (normalised: see ``norm``) of its challenge pages."""
+    titled_2xx: bool = True
+    """Whether its challenge page may come with a success status (Anubis's, AWS WAF's 202);
+    a vendor that always refuses (Cloudflare's 403/503) is not recognised by a title on a
+    page that answered: "Just a moment..." is then someone's post."""
 
 
 WALLS: tuple[Wall, ...] = (
@@ -52,6 +57,7 @@ WALLS: tuple[Wall, ...] = (
                            "/orchestrate/managed/", "/orchestrate/jsch/", "/orchestrate/captcha/"),
         present_markers=("/cdn-cgi/challenge-platform/",),
         titles=("just a moment", "attention required cloudflare", "please wait cloudflare"),
+        titled_2xx=False,
     ),
     Wall(
         "AWS WAF",
@@ -65,12 +71,14 @@ WALLS: tuple[Wall, ...] = (
         present_headers=(("server", "akamaighost"),),
         # Its "Access Denied" page writes the reference link with entities.
         present_markers=("errors.edgesuite.net", "errors&#46;edgesuite&#46;net"),
+        titled_2xx=False,
     ),
     Wall(
         "DataDome",
         challenge_markers=("captcha-delivery.com",),
         present_headers=(("x-datadome", ""), ("server", "datadome"), ("x-dd-b", "")),
         present_markers=("js.datadome.co",),
+        titled_2xx=False,
     ),
     Wall(
         "Imperva",
@@ -86,6 +94,7 @@ WALLS: tuple[Wall, ...] = (
         challenge_markers=("px-captcha", "captcha.px-cdn.net"),
         present_markers=("_pxappid",),
         titles=("access to this page has been denied",),
+        titled_2xx=False,
     ),
     Wall(
         "Radware",
@@ -100,17 +109,20 @@ WALLS: tuple[Wall, ...] = (
         challenge_headers=(("x-sucuri-block", ""),),
         present_headers=(("x-sucuri-id", ""), ("server", "sucuri")),
         titles=("sucuri website firewall access denied",),
+        titled_2xx=False,
     ),
     Wall(
         "Vercel",
         challenge_headers=(("x-vercel-mitigated", ""),),  # "challenge" or "deny"
         titles=("vercel security checkpoint",),
+        titled_2xx=False,
     ),
     Wall(
         "Kasada",
         # Its token headers come with ordinary answers too: only a refused one is a wall.
         present_headers=(("x-kpsdk-ct", ""), ("x-kpsdk-cd", "")),
         present_markers=("kpsdk",),
+        titled_2xx=False,
     ),
     Wall(
         "DDoS-Guard",
@@ -147,6 +159,10 @@ _RETURN_QUERY = re.compile(
     re.I,
 )
 """Where a sign-in page sends the reader back to: the page that wanted a session."""
+
+_NEXT_QUERY = re.compile(r"(?:^|&)(?:next|return_?to|return_?url)=", re.I)
+"""The return parameters of a sign-in form on a home page ("/?next=/dashboard/42"); not
+``from=`` or ``ref=``, which a moved site's redirect carries too."""
 
 LOGIN_TITLES = (
     "log in", "login", "sign in", "signin", "log on", "logon", "please log in", "please sign in",
@@ -201,7 +217,7 @@ def find_wall(requested_url: str, facts: HttpFacts) -> Signal | None:
         )
         # A challenge's title counts on a refusal, or beside the vendor's trace: a thin page
         # titled "Just a moment..." is someone's post.
-        titled = bool(title) and title in wall.titles and (refused or present)
+        titled = bool(title) and title in wall.titles and (refused or (present and wall.titled_2xx))
         challenge = (
             has_header(headers, wall.challenge_headers)
             or bool(markers.intersection(wall.challenge_markers))
@@ -255,9 +271,15 @@ def _is_login(requested_url: str, facts: HttpFacts, page: PageFacts) -> bool:
         return False  # the link is the sign-in page itself
     if facts.redirects:
         final = urlsplit(facts.final_url)
-        if _LOGIN_PATH.search(final.path) or (
-            (_AUTH_PATH.search(final.path) or is_home(final.path))
-            and _RETURN_QUERY.search(final.query)
+        sent_home = (
+            is_home(final.path)
+            and site_of(final.hostname) == site_of(urlsplit(requested_url).hostname)
+            and _NEXT_QUERY.search(final.query) is not None
+        )
+        if (
+            _LOGIN_PATH.search(final.path)
+            or (_AUTH_PATH.search(final.path) and _RETURN_QUERY.search(final.query))
+            or sent_home
         ):
             return True  # sent to sign in (or home, to sign in there: "/?next=/dashboard/42")
     # "Login to Meetup | Meetup", "Snipplr - Login"; not "Sign in with Apple, now for all".
