@@ -186,12 +186,15 @@ class _CurrentStderr:
         sys.stderr.flush()
 
 
-def _configure_logging(verbosity: int, live_progress: bool, token: str | None = None) -> None:
+def _configure_logging(
+    verbosity: int, live_progress: bool, tokens: tuple[str | None, ...] = ()
+) -> None:
     """Plain, timestamped lines on stderr, for cron logs and CI.
 
     By default one line per digest and one per run; with a live progress bar on the
     terminal those are left out (the bar and the report say the same), and ``-q`` keeps
-    errors only. The GitHub token is blanked out of every line, whoever logs it.
+    errors only. The tokens (GitHub's, Hugging Face's) are blanked out of every line, whoever
+    logs them.
     """
     default = logging.WARNING if live_progress else logging.INFO
     level = {-1: logging.ERROR, 0: default, 1: logging.INFO}.get(verbosity, logging.DEBUG)
@@ -199,8 +202,9 @@ def _configure_logging(verbosity: int, live_progress: bool, token: str | None = 
     handler.setFormatter(
         logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%Y-%m-%dT%H:%M:%S")
     )
-    if token:
-        handler.addFilter(RedactingFilter(token))
+    for token in tokens:
+        if token:
+            handler.addFilter(RedactingFilter(token))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
@@ -254,7 +258,9 @@ def _check(args: list[str], env: Mapping[str, str]) -> int:
         if problem is not None:  # found now, not after every link has been checked
             return _failed(f"configuration error: {flag} {problem}", EXIT_USAGE)
     live = _wants_progress(settings, env)
-    _configure_logging(settings.verbosity, live_progress=live, token=settings.github_token)
+    _configure_logging(
+        settings.verbosity, live_progress=live, tokens=(settings.github_token, settings.hf_token)
+    )
     progress: Progress | None = None
     if live:
         from .terminal import RichProgress  # rich is only imported for a person at a terminal
@@ -332,7 +338,9 @@ def _schedule(args: list[str], env: Mapping[str, str]) -> int:
         return _failed(f"configuration error: {exc}", EXIT_USAGE)
     except InputError as exc:
         return _failed(exc, EXIT_USAGE)
-    _configure_logging(settings.verbosity, live_progress=False, token=settings.github_token)
+    _configure_logging(
+        settings.verbosity, live_progress=False, tokens=(settings.github_token, settings.hf_token)
+    )
     if settings.verbosity < 2:
         # APScheduler logs each job start and end; our one line per run says it better. Its
         # "skipped: maximum number of running instances" is replaced by our catch-up line.

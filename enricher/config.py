@@ -25,6 +25,10 @@ from .schedules import Schedule
 
 DEFAULT_ARXIV_API_URL = "https://export.arxiv.org/api/query"
 DEFAULT_GITHUB_API_URL = "https://api.github.com"
+DEFAULT_HF_API_URL = "https://huggingface.co"
+DEFAULT_CROSSREF_API_URL = "https://api.crossref.org"
+DEFAULT_DATACITE_API_URL = "https://api.datacite.org"
+DEFAULT_WAYBACK_URL = "https://web.archive.org"
 DEFAULT_ARXIV_DELAY_S = 3.0
 """arXiv's API terms: no more than one request every three seconds."""
 DEFAULT_TIMEOUT_S = 20.0
@@ -45,7 +49,10 @@ DEFAULT_NOTIFY_TIMEOUT_S = 60.0
 """A notification (a webhook, a mail) that takes longer than this is stuck: it is stopped."""
 DEFAULT_FAIL_ON = frozenset({Status.BROKEN, Status.INVALID})
 DAY_S = 86_400.0
-DEFAULT_TTL_S = {"web": DAY_S, "arxiv": 30 * DAY_S, "github": DAY_S}
+DEFAULT_TTL_S = {
+    "web": DAY_S, "arxiv": 30 * DAY_S, "github": DAY_S, "huggingface": DAY_S,
+    "doi": 30 * DAY_S, "paper-links": 7 * DAY_S, "archive": 7 * DAY_S,
+}  # fmt: skip
 """How long an observed fact is trusted, per kind."""
 DEFAULT_DEADLINE_S = 150.0
 """Wall-clock limit for one link, every attempt, redirect hop and retry wait included: a
@@ -107,6 +114,18 @@ class Settings:
     arxiv_delay_s: float = DEFAULT_ARXIV_DELAY_S
     github_token: str | None = field(default=None, repr=False)
     """From ``GITHUB_TOKEN``; sent to the GitHub API host only. Never printed."""
+    hf_api_url: str = DEFAULT_HF_API_URL
+    hf_token: str | None = field(default=None, repr=False)
+    """From ``HF_TOKEN``; sent to the Hugging Face API host only. Never printed."""
+    crossref_api_url: str = DEFAULT_CROSSREF_API_URL
+    datacite_api_url: str = DEFAULT_DATACITE_API_URL
+    mailto: str | None = None
+    """Sent to Crossref (``mailto=``): its polite pool, with higher limits."""
+    wayback_url: str = DEFAULT_WAYBACK_URL
+    paper_links: bool = True
+    """Ask Hugging Face where each arXiv paper's code is (``--no-paper-links``: don't)."""
+    archive: bool = True
+    """Look up a Wayback Machine snapshot for dead links (``--no-archive``: don't)."""
     ttl_s: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_TTL_S))
     user_agent: str = USER_AGENT
     changed_since: str | None = None

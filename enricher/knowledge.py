@@ -8,6 +8,7 @@ here, once, and the pipeline asks for each entry's ``CheckedLink``.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 from collections.abc import Callable, Mapping
@@ -16,8 +17,18 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from .archive import (
+    ARCHIVE_KEY_PREFIX,
+    Snapshot,
+    archive_key,
+    decode_snapshot,
+    encode_snapshot,
+    moment_of,
+    wants_archive,
+)
 from .authorities import (
     authority_of,
+    complete,
     describe,
     from_cache,
     judge,
@@ -151,6 +162,10 @@ class Knowledge:
     """This run's checks on the network, for the history."""
     history_known: bool = True
     """False without a usable cache: no history, so no changes can be told."""
+    companions: frozenset[str] = frozenset()
+    """Keys of companion targets (``Plan.companions``): looked up and cached, never checks."""
+    archives: dict[str, Snapshot | None] = field(default_factory=dict)
+    """Dead links' Wayback Machine snapshots by URL (None: it has none)."""
 
     def known(self, target: Target, result: LookupResult) -> Verdict:
         """Take a result (from the cache, or ``found`` below) and judge it."""
@@ -184,13 +199,52 @@ class Knowledge:
             ):
                 self.to_keep.append(to_cache(target, before))  # a paper gone: keep what it was
         # No check: a spent quota asked nothing; a redirect or address found to be private
-        # (``skipped``) was not looked at.
-        if (isinstance(result, Observed) or result.asked) and verdict.status is not Status.SKIPPED:
+        # (``skipped``) was not looked at; a companion (a paper's code links) is no link.
+        if (
+            (isinstance(result, Observed) or result.asked)
+            and verdict.status is not Status.SKIPPED
+            and target.key not in self.companions
+        ):
             self.checks.append(
                 Check(target.key, verdict.checked_at or self.now(), verdict.status,
                       verdict.http_status, verdict.reason)
             )  # fmt: skip
         self.progress.advance(authority_of(target).label(target), verdict.status)
+
+    def archive_asks(self, plan: Plan, new_states: Mapping[str, LinkState]) -> dict[str, datetime]:
+        """The URLs that want a snapshot (``archive.wants_archive``), with the moment to ask
+        about."""
+        now = self.now()
+        asks: dict[str, datetime] = {}
+        for entry, decision in plan.decisions.items():
+            if isinstance(decision, Settled) or entry.url is None or entry.url in asks:
+                continue
+            verdict = self.verdicts.get(decision.key)
+            state = new_states.get(decision.key, self.states.get(decision.key))
+            if verdict is not None and wants_archive(verdict, state, now):
+                asks[entry.url] = moment_of(state, now)
+        return asks
+
+    def archived(
+        self,
+        cached: Mapping[str, CachedFact],
+        looked_up: Mapping[str, Snapshot | Unanswered | None],
+    ) -> None:
+        """Each asked URL's snapshot: this run's answer, else the cached one however old
+        (an unanswered lookup loses nothing); new answers are queued for the cache."""
+        now = self.now()
+        for url, row in cached.items():
+            with contextlib.suppress(KeyError, TypeError, ValueError):
+                self.archives[url.removeprefix(ARCHIVE_KEY_PREFIX)] = decode_snapshot(row.payload)
+        for url, answer in looked_up.items():
+            if isinstance(answer, Unanswered):
+                continue
+            self.archives[url] = answer
+            self.to_store.append(CachedFact(archive_key(url), now, encode_snapshot(answer)))
+
+    def _known(self, key: str) -> Observed | None:
+        """What the run knows under ``key``: this run's observation, else the last known."""
+        return self.facts.get(key) or self.last_known.get(key)
 
     def new_states(self, interrupted: bool) -> dict[str, LinkState]:
         """Each checked target's state after this run's check. A stopped run keeps each
@@ -215,6 +269,7 @@ class Knowledge:
         (seeded from an earlier record when the cache has none)."""
         keys = list(plan.targets)
         earlier = self.earlier = Earlier(plan, self.old_records)
+        self.companions = frozenset(plan.companions)
         self.history_known = cache.path is not None
         try:
             cached = cache.get_many(keys)
@@ -289,11 +344,13 @@ class Knowledge:
                     break
             if self.earlier is not None:
                 metadata = remembered(metadata, self.earlier.get(key, entry.url))
+        metadata = complete(target, metadata, self.settings, self._known)
         before = self.states.get(key)
         after = new_states.get(key, before)
         return CheckedLink(
             entry, target.kind, target.id, verdict, metadata, history=after,
             change=change(before, after) if self.history_known else None,
+            archive=self.archives.get(entry.url) if entry.url else None,
             label_match=label_match(
                 entry.label, titles_of(metadata), context=context_of(metadata),
                 sites=sites_of(metadata, entry.url) if target.kind == "web" else (),

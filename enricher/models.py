@@ -438,6 +438,14 @@ class Settled:
 
 
 @dataclass(frozen=True, slots=True)
+class Snapshot:
+    """A copy of a page in the Wayback Machine (``archive``)."""
+
+    url: str
+    timestamp: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class CheckedLink:
     """A digest entry with its verdict: what one line of a record says."""
 
@@ -455,6 +463,8 @@ class CheckedLink:
     """How its standing under ``--fail-on`` moved since the previous run."""
     label_match: LabelMatch = LabelMatch.UNKNOWN
     """Whether the digest's label names what the link leads to (``label_match``)."""
+    archive: Snapshot | None = None
+    """A dead link's Wayback Machine snapshot, or None (none, not dead, not looked up)."""
 
     @property
     def consecutive_failures(self) -> int:
@@ -559,3 +569,6 @@ class Plan:
     decisions: dict[LinkEntry, Target | Settled] = field(default_factory=dict)
     targets: dict[str, Target] = field(default_factory=dict)
     """One per key, across every digest: each thing is checked once per run."""
+    companions: set[str] = field(default_factory=set)
+    """Keys of targets looked up for another's record (an arXiv paper's code links): cached
+    like any, but not links: no verdict shown, no history."""

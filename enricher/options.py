@@ -128,6 +128,16 @@ def _url(value: Any, name: str) -> str:
     return text.rstrip("/")
 
 
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+
+def _email(value: Any, name: str) -> str:
+    text = str(value).strip()
+    if not _EMAIL.fullmatch(text):
+        raise ConfigError(f"{name}: expected an e-mail address, got {value!r}")
+    return text
+
+
 def _bool(value: Any, name: str) -> bool:
     if isinstance(value, bool):
         return value
@@ -324,6 +334,23 @@ OPTIONS: tuple[Option, ...] = (
         flag=None, key="ttl-github", setting="ttl_s", item="github", parse=parse_duration,
         help="the same for GitHub repositories (default 1 day; then revalidated by ETag)",
     ),
+    Option(
+        flag=None, key="ttl-huggingface", setting="ttl_s", item="huggingface",
+        parse=parse_duration, help="the same for Hugging Face repositories (default 1 day)",
+    ),
+    Option(
+        flag=None, key="ttl-doi", setting="ttl_s", item="doi", parse=parse_duration,
+        help="the same for DOIs (default 30 days)",
+    ),
+    Option(
+        flag=None, key="ttl-paper-links", setting="ttl_s", item="paper-links",
+        parse=parse_duration,
+        help="the same for where an arXiv paper's code is, from Hugging Face (default 7 days)",
+    ),
+    Option(
+        flag=None, key="ttl-archive", setting="ttl_s", item="archive", parse=parse_duration,
+        help="the same for a dead link's Wayback Machine snapshot (default 7 days)",
+    ),
     # What a run does with what it finds.
     Option(
         flag="--no-write", key=None, setting="write", parse=_bool, action="store_false",
@@ -494,6 +521,51 @@ OPTIONS: tuple[Option, ...] = (
         doc="GitHub API endpoint (default `https://api.github.com`)",
     ),
     Option(
+        flag="--hf-api-url", key="hf-api-url", env="ENRICHER_HF_API_URL",
+        setting="hf_api_url", parse=_url, metavar="URL",
+        help="Hugging Face Hub API endpoint (env ENRICHER_HF_API_URL)",
+        doc="Hugging Face Hub endpoint (default `https://huggingface.co`)",
+    ),
+    Option(
+        flag="--crossref-api-url", key="crossref-api-url", env="ENRICHER_CROSSREF_API_URL",
+        setting="crossref_api_url", parse=_url, metavar="URL",
+        help="Crossref API endpoint (env ENRICHER_CROSSREF_API_URL)",
+        doc="Crossref REST API endpoint (default `https://api.crossref.org`)",
+    ),
+    Option(
+        flag="--datacite-api-url", key="datacite-api-url", env="ENRICHER_DATACITE_API_URL",
+        setting="datacite_api_url", parse=_url, metavar="URL",
+        help="DataCite API endpoint (env ENRICHER_DATACITE_API_URL)",
+        doc="DataCite REST API endpoint, asked about DOIs Crossref does not know (default "
+        "`https://api.datacite.org`)",
+    ),
+    Option(
+        flag="--mailto", key="mailto", env="ENRICHER_MAILTO", setting="mailto", parse=_email,
+        metavar="ADDRESS",
+        help="contact address sent to Crossref, for its polite pool (env ENRICHER_MAILTO)",
+        doc="a contact address sent to Crossref (`mailto=`): its polite pool allows 10 "
+        "requests/s and 3 at a time instead of 5 and 1",
+    ),
+    Option(
+        flag="--wayback-url", key="wayback-url", env="ENRICHER_WAYBACK_URL",
+        setting="wayback_url", parse=_url, metavar="URL",
+        help="Wayback Machine endpoint (env ENRICHER_WAYBACK_URL)",
+        doc="Wayback Machine endpoint (default `https://web.archive.org`)",
+    ),
+    Option(
+        flag="--no-paper-links", key="paper-links", setting="paper_links", parse=_bool,
+        action="store_false",
+        help="do not ask Hugging Face where each arXiv paper's code is",
+        doc="do not ask Hugging Face's papers API where each arXiv paper's code and project "
+        "page are (`paper-links = false`)",
+    ),
+    Option(
+        flag="--no-archive", key="archive", setting="archive", parse=_bool,
+        action="store_false",
+        help="do not look up Wayback Machine snapshots for dead links",
+        doc="do not look up a Wayback Machine snapshot for broken links (`archive = false`)",
+    ),
+    Option(
         flag="--arxiv-delay", key="arxiv-delay", env="ENRICHER_ARXIV_DELAY",
         setting="arxiv_delay_s", parse=_non_negative_float, metavar="SECONDS",
         help="seconds between arXiv API requests (default: 3, the API's terms)",
@@ -505,6 +577,12 @@ OPTIONS: tuple[Option, ...] = (
         help="sent to the GitHub API only",
         doc="raises the GitHub quota from 60 to 5,000 requests an hour; sent to the GitHub API "
         "host only, never printed",
+    ),
+    Option(
+        flag=None, key=None, env="HF_TOKEN", setting="hf_token", parse=_token,
+        help="sent to the Hugging Face API only",
+        doc="a Hugging Face access token (gated and private repositories, higher limits); "
+        "sent to the Hugging Face API host only, never printed",
     ),
     # What is said. -q comes after -v: given both, quiet wins.
     Option(

@@ -14,14 +14,16 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import sniffio
 
+from .archive import ARCHIVE_KEY_PREFIX, archive_key
 from .authorities import (
     AUTHORITIES,
     plan_targets,
@@ -42,14 +44,19 @@ from .knowledge import record_path as path_of_record
 from .models import (
     CheckedLink,
     DigestResult,
+    LinkState,
     NoProgress,
+    Plan,
     Progress,
     RunSummary,
+    Snapshot,
     Target,
+    Unanswered,
 )
 from .net.context import Clocks, NetContext, RequestCounter
 from .net.tuning import fewer_collections
 from .net.watch import NetworkWatch
+from .net.wayback import look_up_snapshots
 from .ops.changed import changed_digests
 from .ops.status_file import SchedulerInfo
 from .ops.stopping import StopRequest
@@ -155,6 +162,9 @@ def _run(
             finally:
                 progress.stop()
         new_states = knowledge.new_states(interrupted or stop.requested)
+        if settings.archive:
+            interrupted = _find_archives(knowledge, plan, new_states, cache, context, stop,
+                                         interrupted)  # fmt: skip
         try:
             # Even an interrupted run keeps what it learned: the next one starts there.
             cache.save(knowledge.to_store, knowledge.checks, new_states, knowledge.to_keep)
@@ -196,6 +206,58 @@ def _run(
     )  # fmt: skip
     _log_end(summary, results, stop, clocks.now())
     return summary
+
+
+def _find_archives(
+    knowledge: Knowledge,
+    plan: Plan,
+    new_states: dict[str, LinkState],
+    cache: Cache,
+    context: NetContext,
+    stop: StopRequest,
+    interrupted: bool,
+) -> bool:
+    """Dead links' Wayback Machine snapshots: from the cache while fresh
+    (``ttl-archive``), else asked for (not ``--offline``, not after a stop). Returns whether
+    a stop cut the asking short."""
+    asks = knowledge.archive_asks(plan, new_states)
+    if not asks:
+        return interrupted
+    cached = cache.get_many([archive_key(url) for url in asks])
+    now = context.clocks.now()
+    ttl = context.settings.ttl_s["archive"]
+    fresh = {row.key.removeprefix(ARCHIVE_KEY_PREFIX) for row in cached.values()
+             if (now - row.observed_at).total_seconds() < ttl and not context.settings.refresh}  # fmt: skip
+    to_ask = {url: moment for url, moment in asks.items() if url not in fresh}
+    looked_up: dict[str, Snapshot | Unanswered | None] = {}
+    if to_ask and not context.settings.offline and not (interrupted or stop.requested):
+        log.info("looking up %d Wayback Machine snapshots of dead links", len(to_ask))
+        looked_up, cut = asyncio.run(_cancellable(look_up_snapshots(to_ask, context), stop))
+        interrupted = interrupted or cut
+    knowledge.archived(cached, looked_up)
+    return interrupted
+
+
+async def _cancellable(
+    work: Coroutine[Any, Any, dict[str, Snapshot | Unanswered | None]], stop: StopRequest
+) -> tuple[dict[str, Snapshot | Unanswered | None], bool]:
+    """``work``'s result, or nothing and True when a stop request cancelled it."""
+    task = asyncio.ensure_future(work)
+    loop = asyncio.get_running_loop()
+
+    def cancel() -> None:
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(task.cancel)
+
+    unsubscribe = stop.subscribe(cancel)
+    try:
+        return await task, False
+    except asyncio.CancelledError:
+        if not stop.requested:
+            raise
+        return {}, True
+    finally:
+        unsubscribe()
 
 
 async def _look_up(targets: list[Target], lookup: Lookup, stop: StopRequest) -> bool:

@@ -68,6 +68,7 @@ def link_json(link: CheckedLink, with_metadata: bool = True) -> dict[str, Any]:
         "last_ok_at": iso(history.last_ok_at) if history else None,
         "failing_since": iso(history.failing_since) if history else None,
         "label_match": link.label_match.value,
+        "archive": archive_json(link),
     }
     if with_metadata and link.metadata is not None:
         key, value = link.metadata
@@ -114,6 +115,13 @@ def _texts(metadata: Metadata | None, keys: tuple[str, ...]) -> list[str]:
         elif isinstance(item, list):
             found.append(" ".join(str(part) for part in item))
     return found
+
+
+def archive_json(link: CheckedLink) -> dict[str, Any] | None:
+    """A dead link's Wayback Machine snapshot as the record and the JSON report show it."""
+    if link.archive is None:
+        return None
+    return {"url": link.archive.url, "timestamp": iso(link.archive.timestamp)}
 
 
 def parse_record(record_text: str | None) -> dict[str, Any] | None:

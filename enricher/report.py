@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 from typing import Any
 
 from .models import Change, CheckedLink, DigestResult, LabelMatch, RunSummary, Status
-from .records import iso, status_counts, titles_of
+from .records import archive_json, iso, status_counts, titles_of
 from .summary import changed, changes_line, fails_run
 
 REPORT_SCHEMA_VERSION = 1
@@ -99,6 +99,8 @@ def link_line(path: str, link: CheckedLink, summary: RunSummary | None = None) -
         parts.append(f"({verdict.reason})")
     if verdict.suggested_url and verdict.status is Status.REDIRECTED:
         parts.append(f"-> {verdict.suggested_url}")
+    elif link.archive is not None:
+        parts.append(f"-> archived copy {link.archive.url}")
     count = streak(link, summary) if summary is not None else None
     if count:
         parts.append(f"[{count}]")
@@ -162,6 +164,7 @@ def _link_json(path: str, link: CheckedLink, summary: RunSummary) -> dict[str, A
         "failing_since": iso(link.history.failing_since) if link.history else None,
         "change": link.change.value if link.change else None,
         "label_match": link.label_match.value,
+        "archive": archive_json(link),
         "fails_run": fails_run(summary, link),
     }
 
@@ -239,6 +242,8 @@ def _link_message(link: CheckedLink, summary: RunSummary) -> str:
         text += f": {verdict.reason}"
     if verdict.suggested_url and verdict.status is Status.REDIRECTED:
         text += f"; now at {verdict.suggested_url}"
+    elif link.archive is not None:
+        text += f"; archived copy at {link.archive.url}"
     count = streak(link, summary)
     if count:
         text += f" ({count})"
@@ -417,6 +422,13 @@ def _md_streak(link: CheckedLink, summary: RunSummary) -> str:
     return str(count)
 
 
+def _suggestion(link: CheckedLink) -> str | None:
+    """Where to point the link instead: its new URL, or a dead page's archived copy."""
+    if link.verdict.suggested_url:
+        return link.verdict.suggested_url
+    return link.archive.url if link.archive is not None else None
+
+
 def _md_item(path: str, link: CheckedLink) -> str:
     """``- `path:line` label <url> (status)``: one link of a changes list."""
     parts = [_code_span(visible(f"{path}:{link.entry.line}")), _cell(link.entry.label),
@@ -468,7 +480,7 @@ def format_markdown(summary: RunSummary) -> str:
                 status = f"**{status}**"
             lines.append(
                 f"| {link.entry.line} | {_cell(link.entry.label)} | {_md_link(link.entry.url)} "
-                f"| {status} | {_cell(verdict_.reason)} | {_md_link(verdict_.suggested_url)} "
+                f"| {status} | {_cell(verdict_.reason)} | {_md_link(_suggestion(link))} "
                 f"| {_md_streak(link, summary)} |"
             )
     mismatched = mismatches(summary)

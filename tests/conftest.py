@@ -13,22 +13,29 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
 import respx
 from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
 
+from enricher import pipeline
+from enricher.authorities import doi as doi_authority
 from enricher.config import Settings
 from enricher.net.context import Clocks
 from tests.fakes import FakeArxiv, FakeGithub
+from tests.fakes_doi import FakeCrossref, FakeDatacite
+from tests.fakes_hf import FakeHub
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "sources"
 START = datetime(2026, 11, 22, 9, 0, 0, tzinfo=timezone.utc)
 
-SCRUBBED_PREFIXES = ("ENRICHER_", "GITHUB_")
-"""Variables enricher reads (its settings, GITHUB_TOKEN, the Actions runner's files)."""
+SCRUBBED_PREFIXES = ("ENRICHER_", "GITHUB_", "HF_")
+"""Variables enricher reads (its settings, GITHUB_TOKEN, HF_TOKEN, the Actions runner's
+files)."""
 KEPT_VARIABLES = frozenset({"ENRICHER_UPDATE_GOLDEN"})
 """A switch of the test suite itself (rewrite the golden reports), not a setting of enricher."""
 
@@ -48,6 +55,59 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     a developer's token, cache folder or proxy. Tests set what they need on top."""
     for name in [name for name in os.environ if _scrubbed(name)]:
         monkeypatch.delenv(name)
+
+
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+@pytest.fixture(autouse=True)
+def no_real_wayback(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run that would ask the real Wayback Machine (a broken link, the default
+    ``wayback_url``) fails its test: a test that reaches a real host is a bug. Tests about
+    snapshots point ``wayback_url`` at a local fake; the others run with ``archive=False``."""
+    real = pipeline.look_up_snapshots
+
+    async def guarded(asks: Any, context: Any) -> Any:
+        host = urlsplit(context.settings.wayback_url).hostname
+        if host not in LOOPBACK:
+            pytest.fail(f"a test would ask the real Wayback Machine ({host}) about {list(asks)}")
+        return await real(asks, context)
+
+    monkeypatch.setattr(pipeline, "look_up_snapshots", guarded)
+
+
+@pytest.fixture(autouse=True)
+def no_real_doi_registries(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A test that would ask the real Crossref or DataCite (a DOI link, the default
+    endpoints) fails: every test points them at the fakes (``settings_for``, ``site``)."""
+    for name, setting in (("crossref_client", "crossref_api_url"),
+                          ("datacite_client", "datacite_api_url")):  # fmt: skip
+        real = getattr(doi_authority, name)
+
+        def guarded(context: Any, real: Any = real, setting: str = setting) -> Any:
+            host = urlsplit(getattr(context.settings, setting)).hostname
+            if host not in LOOPBACK:
+                pytest.fail(f"a test would ask the real DOI registry at {host}")
+            return real(context)
+
+        monkeypatch.setattr(doi_authority, name, guarded)
+
+
+class FakeWayback:
+    """The Wayback Machine's ``/web/<timestamp>/<url>``: a redirect to a snapshot for the
+    URLs in ``snapshots`` (URL -> its 14-digit timestamp), 404 for the others."""
+
+    def __init__(self) -> None:
+        self.snapshots: dict[str, str] = {}
+        self.asked: list[str] = []
+
+    def handler(self, request: Request) -> Response:
+        _, _, _stamp, url = request.full_path.rstrip("?").split("/", 3)
+        self.asked.append(url)
+        if url not in self.snapshots:
+            return Response("", status=404)
+        location = f"/web/{self.snapshots[url]}/{url}"
+        return Response("", status=302, headers={"Location": location})
 
 
 @pytest.fixture
@@ -92,6 +152,10 @@ class Apis:
     server: HTTPServer
     arxiv: FakeArxiv
     github: FakeGithub
+    hub: FakeHub
+    wayback: FakeWayback
+    crossref: FakeCrossref
+    datacite: FakeDatacite
 
     @property
     def arxiv_url(self) -> str:
@@ -101,20 +165,47 @@ class Apis:
     def github_url(self) -> str:
         return self.server.url_for("").rstrip("/")
 
+    @property
+    def hf_url(self) -> str:
+        return self.server.url_for("").rstrip("/")
+
+    @property
+    def wayback_url(self) -> str:
+        return self.server.url_for("").rstrip("/")
+
+    @property
+    def crossref_url(self) -> str:
+        return self.server.url_for("/crossref")
+
+    @property
+    def datacite_url(self) -> str:
+        return self.server.url_for("/datacite")
+
 
 @pytest.fixture
 def apis(httpserver: HTTPServer) -> Iterator[Apis]:
-    arxiv, github = FakeArxiv(), FakeGithub()
+    arxiv, github, hub = FakeArxiv(), FakeGithub(), FakeHub()
     httpserver.expect_request("/api/query").respond_with_handler(arxiv.handler)
     httpserver.expect_request(re.compile(r"^/(repos|repositories)/.+")).respond_with_handler(
         github.handler
     )
-    yield Apis(httpserver, arxiv, github)
+    wayback = FakeWayback()
+    httpserver.expect_request(re.compile(r"^/web/\d{14}/.+")).respond_with_handler(wayback.handler)
+    crossref, datacite = FakeCrossref(), FakeDatacite()
+    httpserver.expect_request(re.compile(r"^/crossref/works/.+")).respond_with_handler(
+        crossref.handler
+    )
+    httpserver.expect_request(re.compile(r"^/datacite/dois/.+")).respond_with_handler(
+        datacite.handler
+    )
+    hub.install(httpserver)
+    yield Apis(httpserver, arxiv, github, hub, wayback, crossref, datacite)
 
 
 @pytest.fixture
 def settings_for(tmp_path: Path, apis: Apis) -> Any:
-    """Settings pointing at the fakes, a private cache, no arXiv pacing."""
+    """Settings pointing at the fakes, a private cache, no arXiv pacing, no Wayback
+    Machine lookups unless a test asks (``archive=True``: the fake answers)."""
 
     def make(*paths: Path, **changes: Any) -> Settings:
         base = Settings(
@@ -122,6 +213,11 @@ def settings_for(tmp_path: Path, apis: Apis) -> Any:
             cache_dir=tmp_path / "cache",
             arxiv_api_url=apis.arxiv_url,
             github_api_url=apis.github_url,
+            hf_api_url=apis.hf_url,
+            wayback_url=apis.wayback_url,
+            archive=False,
+            crossref_api_url=apis.crossref_url,
+            datacite_api_url=apis.datacite_url,
             arxiv_delay_s=0.0,
         )
         return replace(base, **changes)
@@ -194,6 +290,10 @@ def site(apis: Apis, tmp_path: Path) -> dict[str, str]:
     return {
         "ENRICHER_ARXIV_API_URL": apis.arxiv_url,
         "ENRICHER_GITHUB_API_URL": apis.github_url,
+        "ENRICHER_HF_API_URL": apis.hf_url,
+        "ENRICHER_WAYBACK_URL": apis.wayback_url,
+        "ENRICHER_CROSSREF_API_URL": apis.crossref_url,
+        "ENRICHER_DATACITE_API_URL": apis.datacite_url,
         "ENRICHER_ARXIV_DELAY": "0",
         "ENRICHER_CACHE_DIR": str(tmp_path / "cache"),
         "FOLDER": str(folder),

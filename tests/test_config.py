@@ -40,7 +40,8 @@ def test_defaults(tmp_path: Path) -> None:
     assert settings.cache_dir == Path("cache")
     assert settings.use_cache and settings.write and settings.metadata
     assert not settings.offline and not settings.refresh
-    assert settings.ttl_s == {"web": DAY, "arxiv": 30 * DAY, "github": DAY}
+    assert settings.ttl_s == {"web": DAY, "arxiv": 30 * DAY, "github": DAY, "huggingface": DAY,
+                              "doi": 30 * DAY, "paper-links": 7 * DAY, "archive": 7 * DAY}  # fmt: skip
 
 
 def test_environment_variables_apply(tmp_path: Path) -> None:
@@ -260,7 +261,9 @@ def test_ttl_settings_per_kind(tmp_path: Path) -> None:
     """ttl-web/ttl-arxiv/ttl-github set how long each kind of fact is trusted."""
     write(tmp_path, "enricher.toml", 'ttl-web = "6h"\nttl_arxiv = "30d"\n')
     settings = build_settings({"ttl-github": "2h"}, {}, tmp_path)
-    assert settings.ttl_s == {"web": 6 * HOUR, "arxiv": 30 * DAY, "github": 2 * HOUR}
+    assert {k: settings.ttl_s[k] for k in ("web", "arxiv", "github")} == {
+        "web": 6 * HOUR, "arxiv": 30 * DAY, "github": 2 * HOUR}  # fmt: skip
+    assert settings.ttl_s["doi"] == 30 * DAY  # the others keep their defaults
 
 
 def test_offline_with_refresh_is_contradictory(tmp_path: Path) -> None:

@@ -33,12 +33,14 @@ from werkzeug import Request, Response
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from enricher.authorities import classify
+from enricher.authorities.huggingface import HubTarget
 from enricher.cache import CACHE_FILE
 from enricher.models import ArxivTarget, GithubTarget, WebTarget
 from enricher.ops.lock import LOCK_NAME
 from enricher.records import RECORD_SUFFIX, record_name
 from tests.conftest import SAMPLES, enricher
 from tests.fakes import FakeArxiv, FakeGithub
+from tests.fakes_hf import API_PATHS, FakeHub
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 
@@ -53,8 +55,9 @@ PAGE_DELAY_S = (0.002, 0.05)
 """Each page answers after a random delay in this range."""
 URL = re.compile(r"https?://[^\s<>\"']+")
 RUN_FLAGS = ("--allow-private", "--refresh", "--concurrency", "16", "--per-host", "16",
-             "--arxiv-delay", "0", "--format", "json")  # fmt: skip
-"""``--refresh``: every run asks the (changed) world again instead of trusting its cache."""
+             "--arxiv-delay", "0", "--format", "json", "--no-archive")  # fmt: skip
+"""``--refresh``: every run asks the (changed) world again instead of trusting its cache;
+``--no-archive``: no Wayback Machine (this world serves its pages under ``/web/`` too)."""
 
 
 class _Quiet(WSGIRequestHandler):
@@ -68,6 +71,7 @@ class SlowWorld:
 
     arxiv: FakeArxiv = field(default_factory=FakeArxiv)
     github: FakeGithub = field(default_factory=FakeGithub)
+    hub: FakeHub = field(default_factory=lambda: FakeHub(quota=1_000_000))
     broken: set[str] = field(default_factory=set)
     """Paths below ``/web/`` that answer 404."""
     rng: random.Random = field(default_factory=lambda: random.Random(SEED))
@@ -80,6 +84,9 @@ class SlowWorld:
             response = self.arxiv.handler(request)
         elif request.path.startswith(("/repos/", "/repositories/")):
             response = self.github.handler(request)
+        elif API_PATHS.match(request.path):
+            with self._lock:
+                response = self.hub.handler(request)
         else:
             with self._lock:
                 delay = self.rng.uniform(*PAGE_DELAY_S)
@@ -120,6 +127,8 @@ def write_digests(world: SlowWorld, folder: Path) -> None:
                 world.arxiv.known.add(target.id)
             elif isinstance(target, GithubTarget):
                 world.github.add(f"{target.owner}/{target.repo}")
+            elif isinstance(target, HubTarget) and target.type != "paper":
+                world.hub.add(target.type, target.id)
         (folder / sample.name).write_bytes(text.encode("utf-8"))
     for n in range(SLOW_DIGESTS):
         lines = [f"第{n}期 周报: slow pages, a paper and a repository.", ""]
@@ -146,7 +155,7 @@ def env_for(cache: Path) -> dict[str, str]:
 
 def start(world: SlowWorld, folder: Path, cache: Path, log: Path) -> subprocess.Popen[bytes]:
     env = {**env_for(cache), "ENRICHER_ARXIV_API_URL": f"{world.base}/api/query",
-           "ENRICHER_GITHUB_API_URL": world.base}  # fmt: skip
+           "ENRICHER_GITHUB_API_URL": world.base, "ENRICHER_HF_API_URL": world.base}  # fmt: skip
     with log.open("wb") as errors, log.with_suffix(".json").open("wb") as report:
         return subprocess.Popen(
             [sys.executable, "-m", "enricher", str(folder), *RUN_FLAGS],

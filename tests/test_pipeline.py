@@ -54,6 +54,12 @@ def world(apis: Apis, digests: Path) -> Apis:
     apis.github.add("QwenLM/Qwen-VL")
     apis.github.add("intelligent-machine-learning/dlrover")
     apis.github.rename("joaomdmoura/crewAI", "crewAIInc/crewAI")
+    apis.hub.add("model", "mistral-community/Mixtral-8x22B-v0.1-4bit")
+    apis.crossref.add(
+        "10.1126/science.adj1817",
+        title=["Automated self-optimization, intensification, and scale-up of photocatalysis "
+               "in flow"],
+    )  # fmt: skip
     return apis
 
 
@@ -177,13 +183,15 @@ def test_second_run_sends_nothing_and_rewrites_nothing(
     settings = settings_for(digests)
     first = run(settings, clocks=clock.clocks(), web_transport=web.transport())
     before = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in digests.glob("*.enriched.json")}
-    sent = (len(world.arxiv.requests), len(world.github.requests), len(web.urls))
+    sent = (len(world.arxiv.requests), len(world.github.requests), len(world.hub.requests),
+            len(world.crossref.asked), len(world.datacite.asked), len(web.urls))  # fmt: skip
     assert sum(first.requests.values()) == sum(sent) > 0
 
     clock.advance(hours=2)
     second = run(settings, clocks=clock.clocks(), web_transport=web.transport())
 
-    assert (len(world.arxiv.requests), len(world.github.requests), len(web.urls)) == sent
+    assert (len(world.arxiv.requests), len(world.github.requests), len(world.hub.requests),
+            len(world.crossref.asked), len(world.datacite.asked), len(web.urls)) == sent  # fmt: skip
     assert sum(second.requests.values()) == 0
     after = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in digests.glob("*.enriched.json")}
     assert after == before
@@ -256,7 +264,10 @@ def test_network_down_means_unreachable_not_broken(
         raise httpx.ConnectError("[Errno -2] Name or service not known", request=request)
 
     closed = "http://127.0.0.1:9"  # discard port: nothing listens, connection refused
-    settings = settings_for(digests, arxiv_api_url=f"{closed}/api/query", github_api_url=closed)
+    settings = settings_for(
+        digests, arxiv_api_url=f"{closed}/api/query", github_api_url=closed, hf_api_url=closed,
+        crossref_api_url=closed, datacite_api_url=closed,
+    )  # fmt: skip
     summary = run(settings, clocks=clock.clocks(), web_transport=httpx.MockTransport(no_network))
 
     assert summary.counts[Status.BROKEN] == 0
@@ -268,6 +279,9 @@ def test_network_down_means_unreachable_not_broken(
         digests,
         arxiv_api_url=f"{closed}/api/query",
         github_api_url=closed,
+        hf_api_url=closed,
+        crossref_api_url=closed,
+        datacite_api_url=closed,
         fail_on=frozenset({Status.BROKEN}),
     )
     clock.advance(minutes=5)
@@ -283,13 +297,16 @@ def test_offline_uses_the_cache_and_sends_nothing(
     run(settings_for(digests), clocks=clock.clocks(), web_transport=web.transport())
     (digests / "new.txt").write_text("[New] https://example.net/fresh\n", encoding="utf-8")
     sent = len(web.urls) + len(world.arxiv.requests) + len(world.github.requests)
+    sent += len(world.hub.requests) + len(world.crossref.asked) + len(world.datacite.asked)
     clock.advance(days=90)
 
     summary = run(
         settings_for(digests, offline=True), clocks=clock.clocks(), web_transport=web.transport()
     )
 
-    assert len(web.urls) + len(world.arxiv.requests) + len(world.github.requests) == sent
+    assert sum(map(len, (web.urls, world.arxiv.requests, world.github.requests,
+                         world.hub.requests, world.crossref.asked,
+                         world.datacite.asked))) == sent  # fmt: skip
     new = json.loads((digests / "new.enriched.json").read_text())["links"][0]
     assert new["status"] == "unreachable" and "offline" in new["reason"]
     assert summary.counts[Status.OK] == 61

@@ -24,6 +24,7 @@ from enricher.models import (
     LinkState,
     Problem,
     RunSummary,
+    Snapshot,
     Status,
     Verdict,
 )
@@ -76,7 +77,9 @@ def fixed_summary() -> RunSummary:
     )  # fmt: skip
     week = (
         replace(week[0], history=LinkState(SEEN, SEEN, Status.OK, SEEN), change=Change.RECOVERED),
-        replace(week[1], history=failing(1, Status.BROKEN), change=Change.NEWLY_FAILING),
+        replace(week[1], history=failing(1, Status.BROKEN), change=Change.NEWLY_FAILING,
+                archive=Snapshot("https://web.archive.org/web/20251101120000/https://example.org/a%20b,c:d?q=1,2",
+                                 datetime(2025, 11, 1, 12, 0, tzinfo=timezone.utc))),
         *week[2:6],
         replace(week[6], history=failing(2, Status.UNREACHABLE)),
         replace(week[7], history=failing(3, Status.BROKEN), change=Change.STILL_FAILING),
@@ -131,8 +134,9 @@ def test_github_escapes_what_the_runner_would_misread() -> None:
     assert newly.startswith(
         "::warning file=digests/第12周%2C notes%3Av2.txt,line=4,title=newly broken link::"
     )
-    assert newly.endswith("https://example.org/a%2520b,c:d?q=1,2: not found (404) "
-                          "(1 failing check in a row; fails the run at 2)")  # fmt: skip
+    assert newly.endswith("https://example.org/a%2520b,c:d?q=1,2: not found (404); archived "
+                          "copy at https://web.archive.org/web/20251101120000/https://example.org"
+                          "/a%2520b,c:d?q=1,2 (1 failing check in a row; fails the run at 2)")  # fmt: skip
     assert "URL is missing%0Aafter the title" in next(x for x in lines if "line=7," in x)
     kinds = [line.split(" ", 1)[0] for line in lines if "title=" in line and "link" in line]
     assert kinds == ["::warning", "::warning", "::warning", "::error", "::warning", "::error",

@@ -9,7 +9,7 @@ its tests and its README row. No plugin framework: an ordinary tuple.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -31,13 +31,18 @@ from ..models import (
 from ..records import iso
 from ..urls import parse_url
 from ..verdicts import unreachable
-from .arxiv import ARXIV
+from .arxiv import ARXIV, PAPER_LINKS
 from .base import Authority
+from .doi import DOI
 from .github import GITHUB
+from .huggingface import HUGGINGFACE
 from .web import WEB
 
-AUTHORITIES: tuple[Authority[Any, Any], ...] = (ARXIV, GITHUB, WEB)
-"""Asked in this order; the first to claim a URL answers for it. The web claims the rest."""
+AUTHORITIES: tuple[Authority[Any, Any], ...] = (
+    ARXIV, GITHUB, HUGGINGFACE, DOI, PAPER_LINKS, WEB,
+)  # fmt: skip
+"""Asked in this order; the first to claim a URL answers for it. The web claims the rest.
+``PAPER_LINKS`` claims none: its targets are the arXiv papers' companions."""
 
 _BY_KIND: dict[str, Authority[Any, Any]] = {authority.name: authority for authority in AUTHORITIES}
 
@@ -83,7 +88,11 @@ def plan_targets(entries: Iterable[LinkEntry], settings: Settings) -> Plan:
             plan.decisions[entry] = Settled(target.kind, prejudged)
             continue
         plan.decisions[entry] = target
-        plan.targets.setdefault(target.key, target)
+        if target.key not in plan.targets:
+            plan.targets[target.key] = target
+            for companion in authority_of(target).companions(target, settings):
+                plan.targets.setdefault(companion.key, companion)
+                plan.companions.add(companion.key)
     return plan
 
 
@@ -114,6 +123,23 @@ def describe(target: Target, observed: Observed | None) -> Metadata | None:
     if value is not None and observed is not None:
         value["observed_at"] = iso(observed.observed_at)  # a fresh object, ours to complete
     return key, value
+
+
+def complete(
+    target: Target,
+    metadata: Metadata | None,
+    settings: Settings,
+    known: Callable[[str], Observed | None],
+) -> Metadata | None:
+    """The authority's object completed with its companions' observations (``known``: what
+    the run knows under a key, this run's or the last known)."""
+    authority = authority_of(target)
+    found: dict[str, Observed] = {}
+    for companion in authority.companions(target, settings):
+        observed = known(companion.key)
+        if observed is not None:
+            found[companion.key] = observed
+    return authority.complete(target, metadata, found)
 
 
 def to_cache(target: Target, observed: Observed) -> CachedFact:

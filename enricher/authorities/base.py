@@ -18,7 +18,7 @@ from urllib.parse import SplitResult
 import httpx
 
 from ..config import Settings
-from ..models import InvalidTarget, LookupResult, Metadata, Observed, Verdict
+from ..models import InvalidTarget, LookupResult, Metadata, Observed, Target, Verdict
 from ..net.context import NetContext
 
 T = TypeVar("T", contravariant=True)
@@ -59,6 +59,19 @@ class Authority(Protocol, Generic[T, F]):
 
     def label(self, target: T) -> str:
         """What the progress display names while this target is checked."""
+        ...
+
+    def companions(self, target: T, settings: Settings) -> tuple[Target, ...]:
+        """Other things to look up for this target's record, each under its own key, cache
+        row and TTL (an arXiv paper's code links on Hugging Face); () for most kinds. They
+        are never links: no verdict of theirs is shown and they have no history."""
+        ...
+
+    def complete(
+        self, target: T, metadata: Metadata | None, companions: Mapping[str, Observed]
+    ) -> Metadata | None:
+        """The record object with what the companions' observations (by key: this run's,
+        else the last known) add to it; ``metadata`` itself for most kinds."""
         ...
 
     async def look_up(self, targets: list[Any], lookup: Lookup) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import datetime
 from typing import Any, ClassVar
@@ -32,6 +32,7 @@ from ..models import (
     ProbeFacts,
     Redirect,
     Status,
+    Target,
     Verdict,
     WebTarget,
 )
@@ -72,6 +73,14 @@ class WebAuthority:
 
     def label(self, target: WebTarget) -> str:
         return target.host
+
+    def companions(self, target: WebTarget, settings: Settings) -> tuple[Target, ...]:
+        return ()
+
+    def complete(
+        self, target: WebTarget, metadata: Metadata | None, companions: Mapping[str, Observed]
+    ) -> Metadata | None:
+        return metadata
 
     async def look_up(self, targets: list[WebTarget], lookup: Lookup) -> None:
         """Every page, host by host in lanes (a host's links start as earlier ones' first

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, TypeVar
 from urllib.parse import SplitResult
 
@@ -24,14 +24,16 @@ from ...models import (
     Observed,
     Paper,
     Status,
+    Target,
     Unanswered,
     Verdict,
 )
 from ..base import Lookup, record_from_payload, record_payload
 from .api import ArxivApi
 from .ids import ARXIV_HOSTS, paper_target, parse_arxiv_id
+from .paper_links import PAPER_LINKS, PaperLinksTarget, code_link_in, with_paper_links
 
-__all__ = ["ARXIV", "ArxivAuthority", "paper_json", "parse_arxiv_id"]
+__all__ = ["ARXIV", "PAPER_LINKS", "ArxivAuthority", "paper_json", "parse_arxiv_id"]
 
 _T = TypeVar("_T")
 
@@ -50,6 +52,19 @@ class ArxivAuthority:
 
     def label(self, target: ArxivTarget) -> str:
         return "export.arxiv.org"
+
+    def companions(self, target: ArxivTarget, settings: Settings) -> tuple[Target, ...]:
+        """Where the paper's code is: one question to Hugging Face's papers API, cached on its
+        own (``paper_links``); none with ``--no-paper-links``."""
+        return (PaperLinksTarget(target.id),) if settings.paper_links else ()
+
+    def complete(
+        self, target: ArxivTarget, metadata: Metadata | None, companions: Mapping[str, Observed]
+    ) -> Metadata | None:
+        """The ``arxiv`` object with ``code_url``, ``project_url`` and ``hf_upvotes``, from
+        the companion lookup's observation (this run's, else the last known) in
+        ``companions``, by key."""
+        return with_paper_links(metadata, companions.get(PaperLinksTarget(target.id).key))
 
     async def look_up(self, targets: list[ArxivTarget], lookup: Lookup) -> None:
         """All papers in ``id_list`` batches, in a worker thread (the package blocks)."""
@@ -101,7 +116,9 @@ class ArxivAuthority:
 
 
 def paper_json(paper: Paper, cited_version: int | None) -> dict[str, Any]:
-    """The ``arxiv`` object of a link; ``version`` is the one the link cites (None: latest)."""
+    """The ``arxiv`` object of a link; ``version`` is the one the link cites (None: latest).
+    ``code_url``, ``project_url`` and ``hf_upvotes`` are Hugging Face's, filled in by
+    ``complete``; here the code link is the paper's own (its comment, its abstract)."""
     return {
         "id": paper.id,
         "version": cited_version,
@@ -118,6 +135,11 @@ def paper_json(paper: Paper, cited_version: int | None) -> dict[str, Any]:
         "comment": paper.comment,
         "abs_url": paper.abs_url,
         "pdf_url": paper.pdf_url,
+        # Completed from Hugging Face by ``complete`` (paper links); until then, the paper's
+        # own word on where its code is.
+        "code_url": code_link_in(paper.comment, paper.abstract),
+        "project_url": None,
+        "hf_upvotes": None,
     }
 
 

@@ -10,13 +10,23 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Mapping
 from typing import Any, ClassVar
 from urllib.parse import SplitResult
 
 import httpx
 
 from ...config import Settings
-from ...models import GithubTarget, Metadata, Observed, Repo, Status, Unanswered, Verdict
+from ...models import (
+    GithubTarget,
+    Metadata,
+    Observed,
+    Repo,
+    Status,
+    Target,
+    Unanswered,
+    Verdict,
+)
 from ..base import Lookup, record_from_payload, record_payload
 from .api import GithubApi
 
@@ -71,6 +81,14 @@ class GithubAuthority:
 
     def label(self, target: GithubTarget) -> str:
         return "api.github.com"
+
+    def companions(self, target: GithubTarget, settings: Settings) -> tuple[Target, ...]:
+        return ()
+
+    def complete(
+        self, target: GithubTarget, metadata: Metadata | None, companions: Mapping[str, Observed]
+    ) -> Metadata | None:
+        return metadata
 
     async def look_up(self, targets: list[GithubTarget], lookup: Lookup) -> None:
         """Every repository, side by side (``GithubApi`` keeps its own in-flight limit); a

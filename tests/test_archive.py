@@ -1,0 +1,163 @@
+"""Where a copy of a dead page lives (issue 15): which links want a Wayback Machine snapshot,
+what is asked, what the answers mean, end to end against a local fake Wayback Machine."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pytest_httpserver import HTTPServer
+
+from enricher.archive import (
+    ARCHIVE_AFTER,
+    UnusableAnswer,
+    moment_of,
+    snapshot_from_answer,
+    wants_archive,
+    wayback_path,
+)
+from enricher.models import LinkState, Snapshot, Status, Verdict
+from enricher.pipeline import run
+from tests.conftest import Apis, FakeClock
+
+NOW = datetime(2026, 11, 22, 9, 0, tzinfo=timezone.utc)
+FIRST = datetime(2025, 3, 1, 12, 0, tzinfo=timezone.utc)
+LAST_OK = datetime(2026, 1, 15, 8, 30, 5, tzinfo=timezone.utc)
+
+
+def state(failing_since: datetime | None = None, last_ok: datetime | None = LAST_OK) -> LinkState:
+    return LinkState(FIRST, NOW, Status.BROKEN, last_ok, failing_since, 1, True)
+
+
+@pytest.mark.parametrize(
+    ("status", "failing_for", "wanted"),
+    [
+        (Status.BROKEN, None, True),
+        (Status.UNREACHABLE, ARCHIVE_AFTER + timedelta(hours=1), True),
+        (Status.UNREACHABLE, ARCHIVE_AFTER - timedelta(hours=1), False),
+        (Status.UNREACHABLE, None, False),
+        (Status.BLOCKED, ARCHIVE_AFTER * 10, False),
+        (Status.OK, None, False),
+        (Status.REDIRECTED, None, False),
+    ],
+    ids=["broken", "down-for-8-days", "down-for-6-days", "unreachable-new", "blocked", "ok",
+         "redirected"],
+)  # fmt: skip
+def test_which_links_want_a_copy(
+    status: Status, failing_for: timedelta | None, wanted: bool
+) -> None:
+    since = NOW - failing_for if failing_for else None
+    assert wants_archive(Verdict(status), state(since), NOW) is wanted
+
+
+def test_the_copy_asked_for_is_of_the_page_as_it_last_worked() -> None:
+    assert moment_of(state(), NOW) == LAST_OK
+    assert moment_of(state(last_ok=None), NOW) == FIRST  # never worked: as first seen
+    assert moment_of(None, NOW) == NOW
+    assert wayback_path("https://example.com/a?b=1#frag", LAST_OK) == (
+        "/web/20260115083005/https://example.com/a?b=1"
+    )
+
+
+@pytest.mark.parametrize(
+    ("status", "location", "expected"),
+    [
+        (302, "https://web.archive.org/web/20260110000000/https://example.com/a",
+         Snapshot("https://web.archive.org/web/20260110000000/https://example.com/a",
+                  datetime(2026, 1, 10, tzinfo=timezone.utc))),
+        (302, "/web/20251231235959id_/https://example.com/a",
+         Snapshot("https://web.archive.org/web/20251231235959id_/https://example.com/a",
+                  datetime(2025, 12, 31, 23, 59, 59, tzinfo=timezone.utc))),
+        (404, None, None),
+    ],
+    ids=["absolute-location", "relative-location-with-flag", "none"],
+)  # fmt: skip
+def test_the_answer_is_a_snapshot_or_none(
+    status: int, location: str | None, expected: Snapshot | None
+) -> None:
+    asked = "https://web.archive.org/web/20260115083005/https://example.com/a"
+    assert snapshot_from_answer(status, location, asked) == expected
+
+
+@pytest.mark.parametrize(
+    ("status", "location"), [(503, None), (302, "https://web.archive.org/"), (403, None)]
+)
+def test_an_answer_that_is_neither_is_not_taken_for_none(status: int, location: str | None) -> None:
+    """A maintenance page or a redirect elsewhere says nothing about the snapshot."""
+    with pytest.raises(UnusableAnswer):
+        snapshot_from_answer(status, location, "https://web.archive.org/web/20260115083005/x")
+
+
+# --- End to end -------------------------------------------------------------------------------
+
+
+def run_on(
+    httpserver: HTTPServer, tmp_path: Path, settings_for: Any, clock: FakeClock, **changes: Any
+) -> tuple[dict[str, Any], dict[str, int]]:
+    digest = tmp_path / "week.txt"
+    digest.write_text(
+        f"[Gone] {httpserver.url_for('/gone')}\n[Fine] {httpserver.url_for('/fine')}\n", "utf-8"
+    )
+    changes.setdefault("archive", True)
+    summary = run(settings_for(digest, allow_private=True, **changes), clocks=clock.clocks())
+    record = json.loads(digest.with_name("week.enriched.json").read_text("utf-8"))
+    return {link["label"]: link for link in record["links"]}, dict(summary.requests)
+
+
+def test_a_broken_link_gets_its_copy_once_and_the_cache_answers_after(
+    httpserver: HTTPServer, apis: Apis, tmp_path: Path, settings_for: Any, clock: FakeClock
+) -> None:
+    """A 404 gets the snapshot the fake Wayback Machine has, with its time; the working link
+    is not asked about; the next run asks nothing; the report suggests the copy."""
+    httpserver.expect_request("/gone").respond_with_data("", status=404)
+    httpserver.expect_request("/fine").respond_with_data("fine")
+    gone = httpserver.url_for("/gone")
+    apis.wayback.snapshots[gone] = "20251101120000"
+    links, requests = run_on(httpserver, tmp_path, settings_for, clock)
+    assert links["Gone"]["archive"] == {
+        "url": f"{apis.wayback_url}/web/20251101120000/{gone}",
+        "timestamp": "2025-11-01T12:00:00Z",
+    }
+    assert links["Fine"]["archive"] is None
+    assert apis.wayback.asked == [gone] and requests["wayback"] == 1
+    links, requests = run_on(httpserver, tmp_path, settings_for, clock)
+    assert links["Gone"]["archive"]["timestamp"] == "2025-11-01T12:00:00Z"
+    assert apis.wayback.asked == [gone] and requests.get("wayback", 0) == 0
+
+
+def test_no_copy_is_null_and_no_archive_asks_nothing(
+    httpserver: HTTPServer, apis: Apis, tmp_path: Path, settings_for: Any, clock: FakeClock
+) -> None:
+    httpserver.expect_request("/gone").respond_with_data("", status=404)
+    httpserver.expect_request("/fine").respond_with_data("fine")
+    links, _ = run_on(httpserver, tmp_path, settings_for, clock)
+    assert links["Gone"]["archive"] is None and len(apis.wayback.asked) == 1
+    links, requests = run_on(httpserver, tmp_path, settings_for, clock, archive=False,
+                             refresh=True)  # fmt: skip
+    assert len(apis.wayback.asked) == 1 and requests.get("wayback", 0) == 0
+
+
+def test_a_wayback_machine_that_refuses_loses_nothing(
+    httpserver: HTTPServer, apis: Apis, tmp_path: Path, settings_for: Any, clock: FakeClock
+) -> None:
+    """A copy found once stays in the record when a later lookup is refused (429 asking for
+    an hour): nothing known is lost, nothing is waited for."""
+    httpserver.expect_request("/gone").respond_with_data("", status=404)
+    httpserver.expect_request("/fine").respond_with_data("fine")
+    gone = httpserver.url_for("/gone")
+    apis.wayback.snapshots[gone] = "20251101120000"
+    run_on(httpserver, tmp_path, settings_for, clock)
+    clock.advance(days=30)  # the cached answer is stale: asked again
+    httpserver.clear_all_handlers()
+    httpserver.expect_request("/gone").respond_with_data("", status=404)
+    httpserver.expect_request("/fine").respond_with_data("fine")
+    httpserver.expect_request(re.compile("^/web/.+")).respond_with_data(
+        "slow down", status=429, headers={"Retry-After": "3600"}
+    )
+    links, requests = run_on(httpserver, tmp_path, settings_for, clock, refresh=True)
+    assert links["Gone"]["archive"]["timestamp"] == "2025-11-01T12:00:00Z"
+    assert requests["wayback"] == 1 and 3600 not in clock.slept
