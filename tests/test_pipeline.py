@@ -272,6 +272,8 @@ def test_network_down_means_unreachable_not_broken(
 
     assert summary.counts[Status.BROKEN] == 0
     assert summary.counts[Status.UNREACHABLE] == 62
+    # A paper's code links are extras: once nothing answers anyone, they are not asked.
+    assert summary.requests.get("paper-links", 0) < len(sample_arxiv_ids(digests)) == 45
     assert summary.counts[Status.INVALID] == 1
     assert summary.network_unavailable
     assert summary.exit_code == 1

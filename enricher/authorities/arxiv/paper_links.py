@@ -164,7 +164,9 @@ class PaperLinksAuthority:
             return
         context = lookup.context
         async with hub_client(context.settings, context.counter, self.name) as client:
-            api = HubApi(client, context)
+            # Extras for a record, not links: with nothing answering anyone, they wait for
+            # a run with a network (the last known links stay).
+            api = HubApi(client, context, extras=True)
 
             async def one(target: PaperLinksTarget) -> None:
                 answer = await api.fetch(HubTarget("paper", target.id))

@@ -86,14 +86,25 @@ def _host_port(url: httpx.URL) -> str:
     return f"{url.host}:{url.port}" if url.port is not None else url.host
 
 
+NOT_ASKED_DOWN = "not asked: the network looks down"
+
+
 class HubApi:
     """Looks up repositories and papers, with retries and the Hub's quota."""
 
     def __init__(
-        self, client: httpx.AsyncClient, context: NetContext, *, max_redirects: int = MAX_REDIRECTS
+        self,
+        client: httpx.AsyncClient,
+        context: NetContext,
+        *,
+        max_redirects: int = MAX_REDIRECTS,
+        extras: bool = False,
     ) -> None:
         settings = context.settings
         self._client = client
+        self._extras = extras
+        """Lookups that only add to a record (a paper's code links): not sent at all once
+        the network looks down, so an offline run does not wait on them."""
         self._max_response_bytes = settings.max_response_bytes
         self._max_redirects = max_redirects
         self._has_token = bool(client.headers.get("authorization"))
@@ -266,6 +277,8 @@ class HubApi:
 
     async def _get_once(self, path: str) -> _Answer | UpstreamError:
         async with self._in_flight:
+            if self._extras and self._watch.looks_down:
+                return UpstreamError(SERVICE, path, None, 1, NOT_ASKED_DOWN)
             try:
                 answer = await self._follow(path)
             except httpx.HTTPError as exc:
