@@ -65,7 +65,9 @@ def wayback_path(url: str, moment: datetime) -> str:
     """``/web/<YYYYMMDDhhmmss>/<url>``: the Wayback Machine answers with a redirect to its
     snapshot closest to that moment. The fragment is not part of the page."""
     parts = urlsplit(url)
-    page = urlunsplit((parts.scheme, parts.netloc, parts.path, parts.query, ""))
+    # Credentials in a link are nobody else's business (the Wayback Machine logs its asks).
+    host = parts.netloc.rpartition("@")[2]
+    page = urlunsplit((parts.scheme, host, parts.path, parts.query, ""))
     return f"/web/{moment.astimezone(timezone.utc):%Y%m%d%H%M%S}/{page}"
 
 

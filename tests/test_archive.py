@@ -161,3 +161,25 @@ def test_a_wayback_machine_that_refuses_loses_nothing(
     links, requests = run_on(httpserver, tmp_path, settings_for, clock, refresh=True)
     assert links["Gone"]["archive"]["timestamp"] == "2025-11-01T12:00:00Z"
     assert requests["wayback"] == 1 and 3600 not in clock.slept
+
+
+def test_credentials_in_a_link_are_not_sent_to_the_wayback_machine() -> None:
+    assert wayback_path("https://user:secret@example.com/a", LAST_OK) == (
+        "/web/20260115083005/https://example.com/a"
+    )
+
+
+def test_an_unreachable_wayback_machine_is_asked_once_not_once_per_dead_link(
+    httpserver: HTTPServer, apis: Apis, tmp_path: Path, settings_for: Any, clock: FakeClock
+) -> None:
+    """Every further ask would wait out a timeout: the first network failure leaves the rest
+    for the next run (their records keep what they had)."""
+    for path in ("/gone", "/gone2", "/gone3"):
+        httpserver.expect_request(path).respond_with_data("", status=404)
+    digest = tmp_path / "week.txt"
+    digest.write_text("".join(f"[G{n}] {httpserver.url_for(p)}\n"
+                              for n, p in enumerate(("/gone", "/gone2", "/gone3"))), "utf-8")  # fmt: skip
+    settings = settings_for(digest, allow_private=True, archive=True,
+                            wayback_url="http://127.0.0.1:9")  # fmt: skip
+    summary = run(settings, clocks=clock.clocks())
+    assert summary.requests["wayback"] == 1

@@ -4,12 +4,13 @@ sample digests' DOI links."""
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
 from enricher.authorities import classify
 from enricher.authorities.doi.api import doi_path, polite_user_agent
-from enricher.authorities.doi.ids import DoiTarget, doi_url, parse_doi, trim_doi
+from enricher.authorities.doi.ids import DoiTarget, doi_in_url, doi_url, parse_doi, trim_doi
 from enricher.digest import parse_digest
 from enricher.models import InvalidTarget, WebTarget
 
@@ -212,3 +213,22 @@ def test_the_sample_digests_doi_links() -> None:
         ("002_1ba732e38f5cb936.txt", 11, "https://www.science.org/doi/10.1126/science.adj1817",
          "10.1126/science.adj1817"),
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("url", "doi"),
+    [
+        ("https://pubs.acs.org/doi/suppl/10.1021/jacs.1c01234/suppl_file/ja1c01234_si_001.pdf",
+         "10.1021/jacs.1c01234"),
+        ("https://www.science.org/doi/suppl/10.1126/science.abq1841/suppl_file/x.pdf",
+         "10.1126/science.abq1841"),
+        ("https://onlinelibrary.wiley.com/doi/10.1002/anie.202100001/references",
+         "10.1002/anie.202100001"),
+        ("https://academic.oup.com/doi/10.1093/ajae/aaq063", "10.1093/ajae/aaq063"),
+    ],
+)  # fmt: skip
+def test_a_page_below_an_article_is_the_articles_doi(url: str, doi: str) -> None:
+    """A supplement or the references of an article: its DOI, not a made-up longer one that
+    both agencies would deny (a working page called broken)."""
+    parts = urlsplit(url)
+    assert doi_in_url(parts, parts.hostname or "") == doi

@@ -734,3 +734,15 @@ def test_a_moved_repository_verdict() -> None:
     )
     assert verdict.status is Status.REDIRECTED
     assert verdict.suggested_url == "https://huggingface.co/datasets/new/x"
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["https://huggingface.co/transformers/model_doc/bert.html",
+     "https://huggingface.co/course/chapter1/1", "https://huggingface.co/hub/models-uploading"],
+)  # fmt: skip
+def test_old_documentation_and_course_pages_stay_web_links(url: str) -> None:
+    """Widely cited pages that now redirect to /docs and /learn: no repository to look up."""
+    from enricher.authorities import classify
+
+    assert classify(url).kind == "web"

@@ -9,6 +9,7 @@ wrong is an ``Unanswered`` value: a missing snapshot is only ever a 404.
 from __future__ import annotations
 
 from datetime import datetime
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -41,11 +42,22 @@ async def look_up_snapshots(
     async with client:
         first = True
         for url, moment in asks.items():
+            if context.watch.looks_down:  # nothing answers anyone: the next run asks
+                found[url] = Unanswered("Wayback Machine: not asked, the network looks down",
+                                        network_level=True, asked=False)  # fmt: skip
+                continue
             if not first:
                 await context.clocks.sleep(PACE_S)
             first = False
             answer = await _ask(client, url, moment, context)
             found[url] = answer
+            if isinstance(answer, Unanswered) and answer.network_level:
+                # Unreachable: each further ask would wait out a timeout. The next run asks.
+                context.watch.failed(urlsplit(settings.wayback_url).hostname or "wayback")
+                for rest in asks:
+                    found.setdefault(rest, Unanswered(answer.reason, network_level=True,
+                                                      asked=False))  # fmt: skip
+                break
             if isinstance(answer, Unanswered) and not answer.asked:
                 # Told to wait longer than we will: the rest wait for another run.
                 for rest in asks:

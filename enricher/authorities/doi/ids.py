@@ -37,6 +37,14 @@ DOI_PAGE_VIEWS = frozenset(
 )  # fmt: skip
 """Views of a ``/doi/<view>/10.x/y`` publisher page (lower-cased: ACM writes ``fullHtml``)."""
 
+SUB_PAGES = frozenset(
+    {"suppl_file", "suppl", "supplinfo", "supplementary", "references", "citedby", "cited-by",
+     "figures", "figure", "tables", "table", "metrics", "media", "related", "comments",
+     "downloadsupplement", "asset", "assets"}
+)  # fmt: skip
+"""Pages below an article's on publisher paths (supplements, references, figures): where
+the DOI ends."""
+
 TRAILING_VIEWS = frozenset({"abstract", "full", "pdf", "epdf", "fulltext", "fulltext.html"})
 """A last path segment naming a view of the page, not part of its DOI (Wiley's old
 ``/doi/10.1002/x/abstract``, Springer's old ``/article/10.1007/x/fulltext.html``). Only taken
@@ -124,8 +132,12 @@ def _publisher_doi(raw_segments: list[str]) -> str | None:
     if len(raw_segments) < 2:
         return None
     segments = [unquote(s) for s in raw_segments]
-    if len(segments) > 2 and segments[-1].lower() in TRAILING_VIEWS:
-        segments = segments[:-1]
+    # A page below the article's (its supplement, its references) is not part of the DOI:
+    # "/doi/suppl/10.1021/jacs.1c01234/suppl_file/x.pdf" is 10.1021/jacs.1c01234.
+    for index in range(2, len(segments)):
+        if segments[index].lower() in TRAILING_VIEWS | SUB_PAGES:
+            segments = segments[:index]
+            break
     return parse_doi("/".join(segments))
 
 

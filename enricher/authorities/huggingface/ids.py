@@ -27,6 +27,10 @@ RESERVED_FIRST_SEGMENTS = frozenset(
         "changelog", "welcome", "oauth", "code-of-conduct", "content-guidelines", "support",
         "hardware", "billing", "subscribe", "security", "storage", "sql-console", "front",
         "static", "mcp", "upgrade", "sso", "academia", "autotrain",
+        # Old documentation and course pages, still widely cited (they redirect to /docs,
+        # /learn): "huggingface.co/transformers/model_doc/bert.html" is no model.
+        "transformers", "course", "hub", "inference-providers", "terms", "spaces-docs",
+        "datasets-docs", "tokenizers", "diffusers-docs", "about", "brand", "jobs", "careers",
     }
 )  # fmt: skip
 """First path segments of huggingface.co pages that are not ``<owner>/<name>``: the Hub does not
