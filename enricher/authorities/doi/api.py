@@ -23,13 +23,13 @@ import httpx
 from ...config import format_size
 from ...errors import RateLimited, UpstreamError
 from ...models import Unanswered
+
+# The bounded reader is GitHub's: one implementation of "decompress at most N bytes".
+from ...net.bodies import ACCEPT_ENCODING, TooLarge, read_capped
 from ...net.context import NetContext
 from ...net.http_errors import describe_http_error
 from ...net.retries import async_retrying
 from ...verdicts import MAX_RETRY_AFTER_S, is_transient_status, parse_retry_after
-
-# The bounded reader is GitHub's: one implementation of "decompress at most N bytes".
-from ..github.api import ACCEPT_ENCODING, _read_capped, _TooLarge
 from .pace import Limits, Pace
 from .works import (
     AGENCY_NAMES,
@@ -309,8 +309,8 @@ class RegistryApi:
         if response.status_code != 200:
             return _Answer(response.status_code, response.headers)
         try:
-            body = await _read_capped(response, self._max_response_bytes)
-        except _TooLarge:
+            body = await read_capped(response, self._max_response_bytes)
+        except TooLarge:
             size = format_size(self._max_response_bytes)
             return self._error(
                 path, 200, f"{self.registry.name} API answer larger than {size}; not read"

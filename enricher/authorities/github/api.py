@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import zlib
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -25,6 +23,7 @@ import httpx
 from ...config import format_size
 from ...errors import RateLimited, UpstreamError
 from ...models import GithubTarget, Repo, Unanswered
+from ...net.bodies import ACCEPT_ENCODING, TooLarge, read_capped
 from ...net.context import NetContext
 from ...net.http_errors import describe_http_error
 from ...net.redact import redact, secret_forms
@@ -36,10 +35,6 @@ MAX_IN_FLIGHT = 4
 """Concurrent API requests; GitHub asks clients not to hammer it in parallel."""
 MAX_REDIRECTS = 5
 """Redirects followed per lookup; GitHub sends one, for a renamed repository."""
-ACCEPT_ENCODING = "gzip, deflate"
-"""The encodings we decode ourselves, with a bound on the decompressed size."""
-DECODE_STEP_BYTES = 64 * 1024
-"""Decompressed bytes produced at a time, so the pieces held never pass the cap by more."""
 _SHOWN_VALUE_CHARS = 40
 """How much of a bad value a reason quotes: enough to recognise, never a page."""
 class UnreadableRepo(ValueError):
@@ -135,65 +130,6 @@ class _Answer:
     status_code: int
     headers: httpx.Headers
     body: bytes = b""
-
-
-class _TooLarge(Exception):
-    """The decoded body went past the cap."""
-
-
-class _BoundedDecoder:
-    """gzip/deflate decoding that never produces more than ``limit`` bytes in all.
-
-    httpx decodes a whole network chunk at once: 64 KiB of gzip'd zeros is 64 MiB in
-    memory before anyone can count it. zlib's ``max_length`` stops at the cap instead.
-    """
-
-    def __init__(self, encoding: str, limit: int) -> None:
-        self._limit = limit
-        self._size = 0
-        codings = [c.strip().lower() for c in encoding.split(",") if c.strip()]
-        codings = [c for c in codings if c != "identity"]
-        if len(codings) > 1 or (codings and codings[0] not in ("gzip", "x-gzip", "deflate")):
-            raise httpx.DecodingError(f"unsupported content encoding {encoding!r}")
-        # wbits 32+: a gzip or a zlib header, detected (servers send either for "deflate").
-        self._zlib = zlib.decompressobj(zlib.MAX_WBITS | 32) if codings else None
-
-    def feed(self, data: bytes) -> bytes:
-        """Decoded bytes for the next raw chunk; ``_TooLarge`` past the cap."""
-        if self._zlib is None:
-            return self._count(data)
-        out: list[bytes] = []
-        pending = data
-        try:
-            while pending and not self._zlib.eof:
-                step = min(DECODE_STEP_BYTES, self._limit - self._size + 1)
-                piece = self._zlib.decompress(pending, step)
-                out.append(self._count(piece))
-                pending = self._zlib.unconsumed_tail
-        except zlib.error as exc:
-            raise httpx.DecodingError(f"badly compressed answer ({exc})") from exc
-        return b"".join(out)
-
-    def _count(self, piece: bytes) -> bytes:
-        self._size += len(piece)
-        if self._size > self._limit:
-            raise _TooLarge
-        return piece
-
-
-async def _read_capped(response: httpx.Response, limit: int) -> bytes:
-    """The decoded body, or ``_TooLarge`` as soon as it passes ``limit`` bytes."""
-    try:
-        body = response.content  # built in memory (httpx.MockTransport): already read
-    except httpx.ResponseNotRead:
-        pass
-    else:
-        if len(body) > limit:
-            raise _TooLarge
-        return body
-    decoder = _BoundedDecoder(response.headers.get("content-encoding", ""), limit)
-    chunks: AsyncIterator[bytes] = response.aiter_raw()
-    return b"".join([decoder.feed(chunk) async for chunk in chunks])
 
 
 @dataclass(frozen=True, slots=True)
@@ -437,8 +373,8 @@ class GithubApi:
         if response.status_code != 200:
             return _Answer(response.status_code, response.headers)
         try:
-            body = await _read_capped(response, self._max_response_bytes)
-        except _TooLarge:
+            body = await read_capped(response, self._max_response_bytes)
+        except TooLarge:
             size = format_size(self._max_response_bytes)
             return UpstreamError(
                 "github", path, 200, 1, f"GitHub API answer larger than {size}; not read"

@@ -25,15 +25,15 @@ import httpx
 from ...config import Settings, format_size
 from ...errors import RateLimited, UpstreamError
 from ...models import Unanswered
+
+# The bounded, decompress-as-you-count reader is GitHub's (a gzip bomb costs the cap, not the
+# body); it belongs in ``net/`` once both edges use it.
+from ...net.bodies import ACCEPT_ENCODING, TooLarge, read_capped
 from ...net.context import NetContext, RequestCounter
 from ...net.http_errors import describe_http_error
 from ...net.redact import redact, secret_forms
 from ...net.retries import async_retrying
 from ...verdicts import MAX_RETRY_AFTER_S, is_transient_status, parse_retry_after
-
-# The bounded, decompress-as-you-count reader is GitHub's (a gzip bomb costs the cap, not the
-# body); it belongs in ``net/`` once both edges use it.
-from ..github.api import _read_capped, _TooLarge
 from .facts import HubFact, HubMissing, HubRepo, HubTarget, api_path
 from .parse import Quota, UnreadableAnswer, from_body, parse_quota
 
@@ -44,8 +44,6 @@ MAX_IN_FLIGHT = 3
 a few at a time keeps a run from spending it in one burst."""
 MAX_REDIRECTS = 5
 """Redirects followed per lookup; the Hub sends one, for a renamed repository."""
-ACCEPT_ENCODING = "gzip, deflate"
-"""The encodings the bounded reader decodes itself."""
 RESET_MARGIN_S = 1.0
 """Added to a quota reset before asking again, for the clocks to agree."""
 GATED = "GatedRepo"
@@ -321,8 +319,8 @@ class HubApi:
         if response.status_code != 200:
             return _Answer(response.status_code, response.headers)
         try:
-            body = await _read_capped(response, self._max_response_bytes)
-        except _TooLarge:
+            body = await read_capped(response, self._max_response_bytes)
+        except TooLarge:
             size = format_size(self._max_response_bytes)
             return UpstreamError(
                 SERVICE, path, 200, 1, f"Hugging Face API answer larger than {size}; not read"
