@@ -28,11 +28,8 @@ from enricher.authorities.doi.api import (
     DoiApi,
 )
 from enricher.authorities.doi.pace import Limits, advertised_limits, parse_interval
-from enricher.authorities.doi.works import (
-    UnreadableWork,
-    work_from_crossref,
-    work_from_datacite,
-)
+from enricher.authorities.doi.works import work_from_crossref, work_from_datacite
+from enricher.authorities.json_fields import UnreadableAnswer
 from enricher.config import Settings
 from enricher.models import LookupResult, Observed, Status, Unanswered
 from enricher.net.context import NetContext, RequestCounter
@@ -611,7 +608,7 @@ def test_datacite_publisher_objects_containers_and_subtitles_are_read() -> None:
 )  # fmt: skip
 def test_datacite_documents_of_the_wrong_shape_are_refused(data: object) -> None:
     """Nothing is coerced: a document that is not a DOI record is unreadable."""
-    with pytest.raises(UnreadableWork):
+    with pytest.raises(UnreadableAnswer):
         work_from_datacite(data)
 
 

@@ -316,7 +316,7 @@ def test_github_stars_as_text_is_unreachable_and_not_cached(
     """stargazers_count "lots" is named, with the value, not a crash."""
     answer = as_json(repo_with(stargazers_count="lots"))
     reason = refused_then_recovered(check, tmp_path, apis.github, answer, "Qwen-VL", GITHUB_KEY)
-    assert "stargazers_count is 'lots', not a number" in reason
+    assert "stargazers_count is 'lots', not a count" in reason
 
 
 def test_github_topics_not_a_list_is_unreachable_and_not_cached(

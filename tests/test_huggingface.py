@@ -20,12 +20,8 @@ from enricher.authorities.arxiv import PAPER_LINKS
 from enricher.authorities.huggingface import HUGGINGFACE, hub_json
 from enricher.authorities.huggingface.api import HubApi
 from enricher.authorities.huggingface.facts import HubMissing, HubRepo, HubTarget
-from enricher.authorities.huggingface.parse import (
-    UnreadableAnswer,
-    parse_quota,
-    repo_from_json,
-    short,
-)
+from enricher.authorities.huggingface.parse import parse_quota, repo_from_json, short
+from enricher.authorities.json_fields import UnreadableAnswer
 from enricher.cache import CACHE_FILE
 from enricher.config import Settings
 from enricher.digest import decode_digest, parse_digest
@@ -472,8 +468,8 @@ def test_a_server_error_then_an_answer_is_an_answer() -> None:
 
 
 MALFORMED = {
-    "html": (b"<!doctype html><html><body>Maintenance</body></html>", "an HTML page, not JSON"),
-    "empty": (b"", "an empty answer, not JSON"),
+    "html": (b"<!doctype html><html><body>Maintenance</body></html>", "an HTML page, not Hub JSON"),
+    "empty": (b"", "an empty answer, not Hub JSON"),
     "list": (b"[]", "JSON list, not a model object"),
     "no-id": (b'{"likes": 3}', "id is None, not a repository name"),
     "bad-count": (b'{"id": "a/b", "downloads": "many"}', "downloads is 'many', not a count"),
@@ -597,7 +593,7 @@ def test_the_token_is_in_no_output_at_minus_vv(
     assert [str(p) for p in written if CANARY.encode() in p.read_bytes()] == []
     record = json.loads((folder / "week.enriched.json").read_text(encoding="utf-8"))
     reasons = {link["label"]: link["reason"] for link in record["links"]}
-    assert "an HTML page, not JSON" in reasons["Echo"]
+    assert "an HTML page, not Hub JSON" in reasons["Echo"]
     assert {r["authorization"] for r in hub.requests} == {f"Bearer {CANARY}"}
 
 

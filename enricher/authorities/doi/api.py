@@ -7,8 +7,8 @@ further when its answers advertise less. A 429 pauses every request to that regi
 its Retry-After; one asking for longer than we wait stops this run's questions to it.
 
 The ``mailto`` address goes to Crossref only (``mailto=`` and the User-Agent), as its option
-says. Redirects are followed only while they stay on the API's origin. Answers are read as
-they arrive, at most ``max_response_bytes`` of them after decompression.
+says. ``net.api_client`` follows redirects on the API's origin only and reads answers with a
+cap.
 """
 
 from __future__ import annotations
@@ -20,24 +20,19 @@ from urllib.parse import quote
 
 import httpx
 
-from ...config import format_size
 from ...errors import RateLimited, UpstreamError
 from ...models import Unanswered
-
-# The bounded reader is GitHub's: one implementation of "decompress at most N bytes".
-from ...net.bodies import ACCEPT_ENCODING, TooLarge, read_capped
+from ...net.api_client import ApiAnswer, ApiClient
+from ...net.bodies import ACCEPT_ENCODING
 from ...net.context import NetContext
-from ...net.http_errors import describe_http_error
-from ...net.retries import async_retrying
-from ...verdicts import MAX_RETRY_AFTER_S, is_transient_status, parse_retry_after
+from ...verdicts import MAX_RETRY_AFTER_S
+from ..json_fields import UnreadableAnswer, body_json
 from .pace import Limits, Pace
 from .works import (
     AGENCY_NAMES,
     CROSSREF,
     DATACITE,
-    UnreadableWork,
     Work,
-    body_json,
     work_from_crossref,
     work_from_datacite,
 )
@@ -143,53 +138,29 @@ def datacite_client(context: NetContext) -> httpx.AsyncClient:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class _Answer:
-    """One HTTP answer as read: status, headers and (for a 200 only) the decoded body."""
-
-    status_code: int
-    headers: httpx.Headers
-    body: bytes = b""
-
-
-class _NoAnswer(UpstreamError):
-    """Nothing answered (DNS, connection, timeout); ``transient`` when another try may help."""
-
-    transient: bool = False
-
-
-def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
-    return url.scheme, url.host, url.port
-
-
 class RegistryApi:
     """Asks one registry about DOIs, with its pace, retries and rate-limit awareness."""
 
     def __init__(
         self, registry: Registry, client: httpx.AsyncClient, context: NetContext, limits: Limits
     ) -> None:
-        settings = context.settings
         self.registry = registry
-        self._client = client
-        self._max_response_bytes = settings.max_response_bytes
-        self._attempts = settings.attempts
-        self._retry_budget_s = settings.retry_budget_s
-        self._watch = context.watch
-        self._sleep = context.clocks.sleep
         self._clock = context.clocks.now
         self.pace = Pace(limits, context.clocks.now, context.clocks.sleep)
         self._refused_until: datetime | None = None
         """The registry asked us to stay away until then, longer than we wait: fail fast."""
-
-    def _error(self, path: str, status: int | None, message: str) -> UpstreamError:
-        return UpstreamError(self.registry.service, path, status, 1, message)
+        self._api = ApiClient(
+            client, context, service=registry.service, name=f"{registry.name} API",
+            gate=self.pace.slot, veto=self._refused, on_answer=self._learn,
+            max_redirects=MAX_REDIRECTS,
+        )  # fmt: skip
 
     async def fetch(self, doi: str) -> Answer:
         """What the registry says about ``doi``: its work, None (404: it does not know it),
         or the failure (after retries) that kept it from saying."""
         path = self.registry.path(doi)
         name = self.registry.name
-        response = await self._get_with_retries(path)
+        response, _ = await self._api.get(path)
         if isinstance(response, UpstreamError):
             return response
         status = response.status_code
@@ -200,17 +171,17 @@ class RegistryApi:
                 data = body_json(response.body, response.headers.get("content-type", ""),
                                  f"{name} JSON")  # fmt: skip
                 return self.registry.read(data)
-            except UnreadableWork as exc:
+            except UnreadableAnswer as exc:
                 # Not retried (the same answer would come back) and, being a failure, never
                 # cached: the next run asks again.
-                return self._error(path, 200, f"{name} API sent an unreadable answer: {exc}")
-        hint = parse_retry_after(response.headers.get("retry-after"), self._clock())
+                return self._api.error(path, 200, f"{name} API sent an unreadable answer: {exc}")
+        hint = self._api.retry_after(response)
         if status == 429 and hint is not None and hint > MAX_RETRY_AFTER_S:
             return RateLimited(
                 self.registry.service, path, 429, 1,
                 f"{name} API rate limit: asked to wait {hint:.0f} s",
             )  # fmt: skip
-        return self._error(path, status, f"{name} API answered HTTP {status}")
+        return self._api.error(path, status, f"{name} API answered HTTP {status}")
 
     def _refused(self, path: str) -> RateLimited | None:
         """The registry asked us to stay away for longer than we wait: nothing is sent."""
@@ -222,100 +193,17 @@ class RegistryApi:
             f"{self.registry.name} API asked us to wait until {until}; not asked this run",
         )  # fmt: skip
 
-    async def _get_with_retries(self, path: str) -> _Answer | UpstreamError:
-        def retry_after_of(outcome: _Answer | UpstreamError) -> float | None:
-            if isinstance(outcome, _Answer):
-                return parse_retry_after(outcome.headers.get("retry-after"), self._clock())
-            return None
-
-        def should_retry(outcome: _Answer | UpstreamError) -> bool:
-            if isinstance(outcome, _NoAnswer):
-                return outcome.transient and not self._watch.looks_down
-            if isinstance(outcome, UpstreamError):
-                return False  # an answer we refused (a redirect elsewhere, too large)
-            hint = retry_after_of(outcome)
+    def _learn(self, answer: ApiAnswer) -> None:
+        """Follow the limits an answer advertises, and pause after a refusal."""
+        self.pace.adopt(answer.headers)
+        if answer.status_code in (429, 503):
+            hint = self._api.retry_after(answer)
             if hint is not None and hint > MAX_RETRY_AFTER_S:
-                return False  # asked to stay away longer than we wait: report it
-            return is_transient_status(outcome.status_code)
-
-        retrying = async_retrying(
-            attempts=self._attempts,
-            budget_s=self._retry_budget_s,
-            should_retry=should_retry,
-            retry_after_of=retry_after_of,
-            sleep=self._sleep,
-        )
-        result: _Answer | UpstreamError = await retrying(self._get_once, path)
-        return result
-
-    async def _get_once(self, path: str) -> _Answer | UpstreamError:
-        refused = self._refused(path)
-        if refused is not None:
-            return refused
-        async with self.pace.slot():
-            refused = self._refused(path)  # decided while this request waited its turn?
-            if refused is not None:
-                return refused
-            try:
-                answer = await self._follow(path)
-            except httpx.HTTPError as exc:
-                kind, message = describe_http_error(exc)
-                if kind.is_network_level:
-                    self._watch.failed(self._client.base_url.host)
-                failure = _NoAnswer(
-                    self.registry.service, path, None, 1, f"{self.registry.name} API {message}"
-                )
-                failure.transient = kind.is_transient
-                return failure
-        if isinstance(answer, _Answer):
-            self._watch.answered()
-            self.pace.adopt(answer.headers)
-            if answer.status_code in (429, 503):
-                hint = parse_retry_after(answer.headers.get("retry-after"), self._clock())
-                if hint is not None and hint > MAX_RETRY_AFTER_S:
-                    # Longer than we wait: the rest of this run's DOIs do not ask at all.
-                    self._refused_until = self._clock() + timedelta(seconds=hint)
-                else:
-                    # Every other request would get the same answer: they all wait.
-                    self.pace.pause(hint if hint is not None else DEFAULT_PAUSE_S)
-        return answer
-
-    async def _follow(self, path: str) -> _Answer | UpstreamError:
-        """GET ``path``, following redirects that stay on the API's origin (and no others)."""
-        origin = self._client.base_url
-        request = self._client.build_request("GET", path)
-        status = None
-        for _ in range(MAX_REDIRECTS + 1):
-            response = await self._client.send(request, stream=True, follow_redirects=False)
-            status = response.status_code
-            try:
-                if not response.has_redirect_location:
-                    return await self._read(path, response)
-                target = request.url.join(response.headers["location"])
-            finally:
-                await response.aclose()
-            if _origin(target) != _origin(origin):
-                host = f"{target.host}:{target.port}" if target.port else target.host
-                message = (
-                    f"{self.registry.name} API redirected to another host ({host}); not followed"
-                )
-                return self._error(path, status, message)
-            request = self._client.build_request("GET", target)
-        message = f"{self.registry.name} API redirected more than {MAX_REDIRECTS} times"
-        return self._error(path, status, message)
-
-    async def _read(self, path: str, response: httpx.Response) -> _Answer | UpstreamError:
-        """The answer; the body is read (capped) only for a 200, the one we parse."""
-        if response.status_code != 200:
-            return _Answer(response.status_code, response.headers)
-        try:
-            body = await read_capped(response, self._max_response_bytes)
-        except TooLarge:
-            size = format_size(self._max_response_bytes)
-            return self._error(
-                path, 200, f"{self.registry.name} API answer larger than {size}; not read"
-            )
-        return _Answer(200, response.headers, body)
+                # Longer than we wait: the rest of this run's DOIs do not ask at all.
+                self._refused_until = self._clock() + timedelta(seconds=hint)
+            else:
+                # Every other request would get the same answer: they all wait.
+                self.pace.pause(hint if hint is not None else DEFAULT_PAUSE_S)
 
 
 class DoiApi:

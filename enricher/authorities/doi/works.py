@@ -8,17 +8,18 @@ string or, on newer records, an object, ``publicationYear``, ``dates``, ``types`
 ``relatedItems``). Both become one ``Work``.
 
 The readers are tolerant of nulls and missing keys and strict about types: a value of the wrong
-type is never coerced; ``UnreadableWork`` names the first thing that is not what the registry
+type is never coerced; ``UnreadableAnswer`` names the first thing that is not what the registry
 sends, and the lookup reports it (``unreachable``), never a verdict on the DOI.
 """
 
 from __future__ import annotations
 
 import html
-import json
 import re
 from dataclasses import dataclass
 from typing import Any
+
+from ..json_fields import UnreadableAnswer, get_list, get_object, get_text, shown
 
 CROSSREF = "crossref"
 DATACITE = "datacite"
@@ -32,9 +33,6 @@ the earliest date Crossref knows of (it falls back on others)."""
 DATACITE_DATES = ("Issued", "Available")
 """DataCite ``dates`` types that say when a work came out, best first; without them,
 ``publicationYear``."""
-
-_SHOWN_VALUE_CHARS = 40
-"""How much of a bad value a reason quotes: enough to recognise, never a page."""
 
 _INLINE_MARKUP = re.compile(r"</?[A-Za-z][\w:.-]*(?:\s[^<>]*)?/?>")
 """Inline tags in titles (JATS ``<i>``, ``<sub>``, ``<scp>``, MathML ``<mml:mi>``): text
@@ -65,51 +63,22 @@ class Work:
     (``Preprint``, ``Software``, ``Dataset``...)."""
 
 
-class UnreadableWork(ValueError):
-    """A 200 answer that is not a work; the message says what is wrong."""
-
-
-def _shown(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= _SHOWN_VALUE_CHARS else text[: _SHOWN_VALUE_CHARS - 3] + "..."
-
-
 def clean_text(text: str) -> str | None:
     """Inline markup and entities out, whitespace collapsed; None when nothing is left."""
     cleaned = " ".join(html.unescape(_INLINE_MARKUP.sub("", text)).split())
     return cleaned or None
 
 
-def _object(data: dict[str, Any], key: str) -> dict[str, Any]:
-    value = data.get(key)
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise UnreadableWork(f"{key} is {_shown(value)}, not an object")
-    return value
-
-
-def _list(data: dict[str, Any], key: str) -> list[Any]:
-    value = data.get(key)
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise UnreadableWork(f"{key} is {_shown(value)}, not a list")
-    return value
-
-
 def _text(data: dict[str, Any], key: str) -> str | None:
-    value = data.get(key)
-    if value is None or isinstance(value, str):
-        return clean_text(value) if value else None
-    raise UnreadableWork(f"{key} is {_shown(value)}, not a string")
+    value = get_text(data, key)
+    return clean_text(value) if value else None
 
 
 def _first_text(data: dict[str, Any], key: str) -> str | None:
     """The first non-empty string of a list of strings (Crossref's ``title``)."""
-    for item in _list(data, key):
+    for item in get_list(data, key):
         if not isinstance(item, str):
-            raise UnreadableWork(f"{key} holds {_shown(item)}, not a string")
+            raise UnreadableAnswer(f"{key} holds {shown(item)}, not a string")
         cleaned = clean_text(item)
         if cleaned:
             return cleaned
@@ -122,20 +91,6 @@ def _name(given: str | None, family: str | None, name: str | None) -> str | None
     return family or name or given
 
 
-def body_json(body: bytes, content_type: str, what: str) -> object:
-    """The JSON of a raw answer; ``UnreadableWork`` says what the body is instead."""
-    if not body.strip():
-        raise UnreadableWork(f"an empty answer, not {what}")
-    try:
-        return json.loads(body)
-    except RecursionError as exc:
-        raise UnreadableWork(f"JSON nested too deeply to be {what}") from exc
-    except ValueError as exc:  # UnicodeDecodeError included; truncated JSON too
-        page = "html" in content_type.lower() or body.lstrip()[:1] == b"<"
-        kind = "an HTML page" if page else "something that is not JSON"
-        raise UnreadableWork(f"{kind}, not {what}") from exc
-
-
 # --- Crossref ----------------------------------------------------------------------------------
 
 
@@ -145,10 +100,10 @@ def _date_parts(value: object, key: str) -> str | None:
     if value is None:
         return None
     if not isinstance(value, dict):
-        raise UnreadableWork(f"{key} is {_shown(value)}, not a date")
+        raise UnreadableAnswer(f"{key} is {shown(value)}, not a date")
     parts = value.get("date-parts")
     if not isinstance(parts, list) or not parts or not isinstance(parts[0], list):
-        raise UnreadableWork(f"{key} has date-parts {_shown(parts)}, not [[y, m, d]]")
+        raise UnreadableAnswer(f"{key} has date-parts {shown(parts)}, not [[y, m, d]]")
     numbers: list[int] = []
     for part in parts[0][:3]:
         if part is None:
@@ -156,7 +111,7 @@ def _date_parts(value: object, key: str) -> str | None:
         if isinstance(part, str) and part.isascii() and part.isdigit():
             part = int(part)  # old records wrote some as strings
         if isinstance(part, bool) or not isinstance(part, int):
-            raise UnreadableWork(f"{key} has date-parts {_shown(parts)}, not numbers")
+            raise UnreadableAnswer(f"{key} has date-parts {shown(parts)}, not numbers")
         numbers.append(part)
     if not numbers or not 0 < numbers[0] < 10_000:
         return None
@@ -171,29 +126,29 @@ def _date_parts(value: object, key: str) -> str | None:
 
 def _crossref_author(item: object) -> str | None:
     if not isinstance(item, dict):
-        raise UnreadableWork(f"author holds {_shown(item)}, not an object")
+        raise UnreadableAnswer(f"author holds {shown(item)}, not an object")
     return _name(_text(item, "given"), _text(item, "family"), _text(item, "name"))
 
 
 def work_from_crossref(data: object) -> Work:
     """A ``Work`` from Crossref's ``/works/<doi>`` answer."""
     if not isinstance(data, dict):
-        raise UnreadableWork(f"JSON {type(data).__name__}, not a Crossref message")
+        raise UnreadableAnswer(f"JSON {type(data).__name__}, not a Crossref message")
     if data.get("status") != "ok" or data.get("message-type", "work") != "work":
         status, kind = data.get("status"), data.get("message-type")
-        raise UnreadableWork(f"status {_shown(status)}, message-type {_shown(kind)}, not a work")
+        raise UnreadableAnswer(f"status {shown(status)}, message-type {shown(kind)}, not a work")
     message = data.get("message")
     if not isinstance(message, dict):
-        raise UnreadableWork(f"message is {_shown(message)}, not a work")
+        raise UnreadableAnswer(f"message is {shown(message)}, not a work")
     doi = message.get("DOI")
     if not isinstance(doi, str) or not doi.startswith("10."):
-        raise UnreadableWork(f"DOI is {_shown(doi)}, not a DOI")
+        raise UnreadableAnswer(f"DOI is {shown(doi)}, not a DOI")
     published = None
     for key in CROSSREF_DATES:
         published = _date_parts(message.get(key), key)
         if published is not None:
             break
-    authors = (_crossref_author(item) for item in _list(message, "author"))
+    authors = (_crossref_author(item) for item in get_list(message, "author"))
     return Work(
         doi=doi,
         agency=CROSSREF,
@@ -215,7 +170,7 @@ def _datacite_title(titles: list[Any], key: str) -> str | None:
     found: list[tuple[bool, str]] = []
     for item in titles:
         if not isinstance(item, dict):
-            raise UnreadableWork(f"{key} holds {_shown(item)}, not an object")
+            raise UnreadableAnswer(f"{key} holds {shown(item)}, not an object")
         title = _text(item, "title")
         if title:
             found.append((item.get("titleType") is None, title))
@@ -225,7 +180,7 @@ def _datacite_title(titles: list[Any], key: str) -> str | None:
 
 def _datacite_creator(item: object) -> str | None:
     if not isinstance(item, dict):
-        raise UnreadableWork(f"creators holds {_shown(item)}, not an object")
+        raise UnreadableAnswer(f"creators holds {shown(item)}, not an object")
     given, family, name = _text(item, "givenName"), _text(item, "familyName"), _text(item, "name")
     if not (given and family) and name and item.get("nameType") == "Personal":
         family_part, comma, given_part = name.partition(", ")
@@ -244,12 +199,12 @@ def _datacite_publisher(attributes: dict[str, Any]) -> str | None:
 
 def _datacite_container(attributes: dict[str, Any]) -> str | None:
     """``container.title``, else the title of a related item the work ``IsPublishedIn``."""
-    title = _text(_object(attributes, "container"), "title")
+    title = _text(get_object(attributes, "container"), "title")
     if title:
         return title
-    for item in _list(attributes, "relatedItems"):
+    for item in get_list(attributes, "relatedItems"):
         if isinstance(item, dict) and item.get("relationType") == "IsPublishedIn":
-            title = _datacite_title(_list(item, "titles"), "relatedItems titles")
+            title = _datacite_title(get_list(item, "titles"), "relatedItems titles")
             if title:
                 return title
     return None
@@ -257,9 +212,9 @@ def _datacite_container(attributes: dict[str, Any]) -> str | None:
 
 def _datacite_published(attributes: dict[str, Any]) -> str | None:
     dates: dict[str, str] = {}
-    for item in _list(attributes, "dates"):
+    for item in get_list(attributes, "dates"):
         if not isinstance(item, dict):
-            raise UnreadableWork(f"dates holds {_shown(item)}, not an object")
+            raise UnreadableAnswer(f"dates holds {shown(item)}, not an object")
         kind, value = item.get("dateType"), item.get("date")
         if isinstance(kind, str) and isinstance(value, str):
             match = _ISO_DATE.match(value.strip())
@@ -274,33 +229,33 @@ def _datacite_published(attributes: dict[str, Any]) -> str | None:
     if year is None:
         return None
     if isinstance(year, bool) or not isinstance(year, int):
-        raise UnreadableWork(f"publicationYear is {_shown(year)}, not a year")
+        raise UnreadableAnswer(f"publicationYear is {shown(year)}, not a year")
     return f"{year:04d}" if 0 < year < 10_000 else None
 
 
 def work_from_datacite(data: object) -> Work:
     """A ``Work`` from DataCite's ``/dois/<doi>`` answer (a JSON:API document)."""
     if not isinstance(data, dict):
-        raise UnreadableWork(f"JSON {type(data).__name__}, not a DataCite document")
+        raise UnreadableAnswer(f"JSON {type(data).__name__}, not a DataCite document")
     record = data.get("data")
     if not isinstance(record, dict):
-        raise UnreadableWork(f"data is {_shown(record)}, not a DOI record")
+        raise UnreadableAnswer(f"data is {shown(record)}, not a DOI record")
     attributes = record.get("attributes")
     if not isinstance(attributes, dict):
-        raise UnreadableWork(f"attributes is {_shown(attributes)}, not an object")
+        raise UnreadableAnswer(f"attributes is {shown(attributes)}, not an object")
     doi = attributes.get("doi", record.get("id"))
     if not isinstance(doi, str) or not doi.startswith("10."):
-        raise UnreadableWork(f"doi is {_shown(doi)}, not a DOI")
-    creators = (_datacite_creator(item) for item in _list(attributes, "creators"))
+        raise UnreadableAnswer(f"doi is {shown(doi)}, not a DOI")
+    creators = (_datacite_creator(item) for item in get_list(attributes, "creators"))
     return Work(
         doi=doi,
         agency=DATACITE,
-        title=_datacite_title(_list(attributes, "titles"), "titles"),
+        title=_datacite_title(get_list(attributes, "titles"), "titles"),
         authors=tuple(c for c in creators if c),
         container=_datacite_container(attributes),
         publisher=_datacite_publisher(attributes),
         published=_datacite_published(attributes),
-        type=_text(_object(attributes, "types"), "resourceTypeGeneral"),
+        type=_text(get_object(attributes, "types"), "resourceTypeGeneral"),
     )
 
 

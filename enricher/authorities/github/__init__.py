@@ -28,7 +28,7 @@ from ...models import (
     Verdict,
 )
 from ..base import Lookup, record_from_payload, record_payload
-from .api import GithubApi
+from .api import SERVICE, GithubApi
 
 __all__ = ["GITHUB", "GithubAuthority", "repo_json"]
 
@@ -101,7 +101,7 @@ class GithubAuthority:
             base_url=settings.github_api_url, timeout=httpx.Timeout(settings.timeout_s),
             follow_redirects=False,  # GithubApi follows them, on the API host only
             headers={"User-Agent": settings.user_agent, **GithubApi.headers(settings.github_token)},
-            event_hooks={"request": [context.counter.hook("github")]},
+            event_hooks={"request": [context.counter.hook(SERVICE)]},
         )  # fmt: skip
         async with client:
             api = GithubApi(client, context)

@@ -1,41 +1,35 @@
 """The Hugging Face edge: ``GET /api/models|datasets|spaces/<repo id>`` and
 ``GET /api/papers/<arXiv id>`` on the Hub (``--hf-api-url``).
 
-The token (``HF_TOKEN``) lives only in this client's headers, whose base URL is the Hub API.
-Redirects (the Hub sends one for a renamed repository) are followed here, not by httpx, and only
-while they stay on the API's origin: the token never goes anywhere else. Every message this
-module writes has the token blanked out, whatever a server or a library put in it.
+The token (``HF_TOKEN``) lives only in this client's headers, whose base URL is the Hub API;
+``net.api_client`` follows redirects (the Hub sends one for a renamed repository) on that
+origin only, reads bodies with a cap and blanks the token out of every message.
 
 Pacing: at most ``MAX_IN_FLIGHT`` requests at once, and the Hub's own quota, read from the
 ``RateLimit`` header of every answer (``parse.parse_quota``): when the window's requests are
 spent, requests wait for its end if that is near (``--rate-limit-wait``), and otherwise every
-later lookup of the run is ``Unanswered`` at once, without a request. Answers are read (only a
-200's body, the one we parse) up to ``max_response_bytes`` after decompression.
+later lookup of the run is ``Unanswered`` at once, without a request (``net.quota``).
 """
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from urllib.parse import quote
 
 import httpx
 
-from ...config import Settings, format_size
+from ...config import Settings
 from ...errors import RateLimited, UpstreamError
 from ...models import Unanswered
-
-# The bounded, decompress-as-you-count reader is GitHub's (a gzip bomb costs the cap, not the
-# body); it belongs in ``net/`` once both edges use it.
-from ...net.bodies import ACCEPT_ENCODING, TooLarge, read_capped
+from ...net.api_client import ApiAnswer, ApiClient
+from ...net.bodies import ACCEPT_ENCODING
 from ...net.context import NetContext, RequestCounter
-from ...net.http_errors import describe_http_error
-from ...net.redact import redact, secret_forms
-from ...net.retries import async_retrying
-from ...verdicts import MAX_RETRY_AFTER_S, is_transient_status, parse_retry_after
+from ...net.quota import QuotaWait
+from ...verdicts import is_transient_status
+from ..json_fields import UnreadableAnswer
 from .facts import HubFact, HubMissing, HubRepo, HubTarget, api_path
-from .parse import Quota, UnreadableAnswer, from_body, parse_quota
+from .parse import Quota, from_body, parse_quota
 
 SERVICE = "huggingface"
 """The name requests are counted under (``RunSummary.requests``)."""
@@ -44,8 +38,6 @@ MAX_IN_FLIGHT = 3
 a few at a time keeps a run from spending it in one burst."""
 MAX_REDIRECTS = 5
 """Redirects followed per lookup; the Hub sends one, for a renamed repository."""
-RESET_MARGIN_S = 1.0
-"""Added to a quota reset before asking again, for the clocks to agree."""
 GATED = "GatedRepo"
 NOT_FOUND = "RepoNotFound"
 DISABLED_MESSAGE = "Access to this resource is disabled."
@@ -66,24 +58,6 @@ def hub_client(
     )  # fmt: skip
 
 
-@dataclass(frozen=True, slots=True)
-class _Answer:
-    """One HTTP answer as read: status, headers and (for a 200 only) the decoded body."""
-
-    status_code: int
-    headers: httpx.Headers
-    body: bytes = b""
-
-
-def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
-    return url.scheme, url.host, url.port
-
-
-def _host_port(url: httpx.URL) -> str:
-    """Where a URL points, without its path or query (which may carry anything)."""
-    return f"{url.host}:{url.port}" if url.port is not None else url.host
-
-
 NOT_ASKED_DOWN = "not asked: the network looks down"
 
 
@@ -98,30 +72,23 @@ class HubApi:
         max_redirects: int = MAX_REDIRECTS,
         extras: bool = False,
     ) -> None:
-        settings = context.settings
-        self._client = client
+        in_flight = asyncio.Semaphore(MAX_IN_FLIGHT)
         self._extras = extras
         """Lookups that only add to a record (a paper's code links): not sent at all once
         the network looks down, so an offline run does not wait on them."""
-        self._max_response_bytes = settings.max_response_bytes
-        self._max_redirects = max_redirects
-        self._has_token = bool(client.headers.get("authorization"))
-        self._secrets = secret_forms(client.headers.get("authorization", ""))
-        """The token in every form a message might hold it: blanked out of every message."""
-        self._attempts = settings.attempts
-        self._retry_budget_s = settings.retry_budget_s
-        self._rate_limit_wait_s = settings.rate_limit_wait_s
         self._watch = context.watch
-        self._sleep = context.clocks.sleep
+        self._api = ApiClient(
+            client, context, service=SERVICE, name="Hugging Face API",
+            gate=lambda: in_flight, veto=self._not_now, max_redirects=max_redirects,
+        )  # fmt: skip
+        self._has_token = bool(client.headers.get("authorization"))
+        self._attempts = context.settings.attempts
         self._clock = context.clocks.now
-        self._in_flight = asyncio.Semaphore(MAX_IN_FLIGHT)
-        self._quota_lock = asyncio.Lock()
+        self._quota = QuotaWait(
+            context.clocks.now, context.clocks.sleep, context.settings.rate_limit_wait_s
+        )
         self._policy = ""
         """The quota as the Hub last described it (``500 requests per 300 s``), for reasons."""
-        self._exhausted_until: datetime | None = None
-        """The quota is spent until then, too far off to wait: fail fast."""
-        self._resume_at: datetime | None = None
-        """The quota comes back soon: requests wait until then."""
 
     @staticmethod
     def headers(token: str | None) -> dict[str, str]:
@@ -130,6 +97,11 @@ class HubApi:
         if token:
             headers["Authorization"] = f"Bearer {token}"
         return headers
+
+    def _not_now(self, path: str) -> UpstreamError | None:
+        if self._extras and self._watch.looks_down:
+            return UpstreamError(SERVICE, path, None, 1, NOT_ASKED_DOWN)
+        return None
 
     async def fetch(self, target: HubTarget) -> HubFact | Unanswered:
         """What the Hub says about ``target``: the repository or paper, ``HubMissing``, or
@@ -155,8 +127,8 @@ class HubApi:
             except UnreadableAnswer as exc:
                 # Not retried (the same answer would come back) and, being a failure, never
                 # cached: the next run asks again.
-                message = self._redact(f"Hugging Face API sent an unreadable answer: {exc}")
-                return UpstreamError(SERVICE, path, status, 1, message)
+                message = f"Hugging Face API sent an unreadable answer: {exc}"
+                return self._api.error(path, status, message)
         if code == GATED:
             # The repository is there; its files wait for the owner's approval.
             return HubRepo(target.type, target.id, gated=True)
@@ -169,16 +141,12 @@ class HubApi:
             # token does this to every repository). Nothing was learned about this one.
             fix = "; check HF_TOKEN" if self._has_token else ""
             message = f"Hugging Face API refused the request (HTTP 401){fix}"
-            return UpstreamError(SERVICE, path, status, 1, message)
-        return UpstreamError(SERVICE, path, status, 1, f"Hugging Face API answered HTTP {status}")
-
-    def _redact(self, text: str) -> str:
-        """``text`` with the token blanked out: servers and libraries may echo headers."""
-        return redact(text, self._secrets)
+            return self._api.error(path, status, message)
+        return self._api.error(path, status, f"Hugging Face API answered HTTP {status}")
 
     # The quota
 
-    def _spent_for(self, response: _Answer, quota: Quota | None) -> float | None:
+    def _spent_for(self, response: ApiAnswer, quota: Quota | None) -> float | None:
         """Seconds until the quota comes back, when this answer says it is spent (a 429, or
         ``r=0``); None when it is not spent, or nobody says for how long."""
         refused = response.status_code == 429
@@ -186,13 +154,13 @@ class HubApi:
             return None
         if quota is not None and quota.reset_s is not None:
             return quota.reset_s
-        return parse_retry_after(response.headers.get("retry-after"), self._clock())
+        return self._api.retry_after(response)
 
-    async def _get_with_quota(self, path: str) -> _Answer | UpstreamError:
+    async def _get_with_quota(self, path: str) -> ApiAnswer | UpstreamError:
         for _ in range(2):  # at most one wait for the window's end per lookup
-            if self._exhausted_until is not None and self._exhausted_until > self._clock():
+            if self._quota.spent:
                 return self._quota_error(path)
-            await self._wait_for_reset()
+            await self._quota.wait()
             response = await self._get_with_retries(path)
             if isinstance(response, UpstreamError):
                 return response
@@ -203,35 +171,17 @@ class HubApi:
             refused = response.status_code == 429
             if wait is None:
                 if refused:  # 429 and no word on when: retried already, so report it
-                    return UpstreamError(SERVICE, path, 429, self._attempts,
-                                         "Hugging Face API answered HTTP 429 (too many requests)")  # fmt: skip
+                    message = "Hugging Face API answered HTTP 429 (too many requests)"
+                    return self._api.error(path, 429, message, self._attempts)
                 return response
-            until = self._clock() + timedelta(seconds=wait)
-            if wait > self._rate_limit_wait_s:
-                # Too long to wait: nothing more is asked this run (a client that keeps asking
-                # past its quota only prolongs the refusal).
-                self._exhausted_until = until
+            if not self._quota.ran_out(self._clock() + timedelta(seconds=wait)):
                 return self._quota_error(path) if refused else response
-            # One shared resume time: however many lookups see the quota spent, the run waits
-            # for the window's end once.
-            resume = until + timedelta(seconds=RESET_MARGIN_S)
-            self._resume_at = max(self._resume_at, resume) if self._resume_at else resume
             if not refused:
                 return response  # the last request of the window was answered: keep it
         return self._quota_error(path)
 
-    async def _wait_for_reset(self) -> None:
-        """Hold every request until the quota comes back, when a short wait was decided."""
-        async with self._quota_lock:
-            if self._resume_at is None:
-                return
-            remaining = (self._resume_at - self._clock()).total_seconds()
-            if remaining > 0:
-                await self._sleep(remaining)
-            self._resume_at = None
-
     def _quota_error(self, path: str) -> RateLimited:
-        until = self._exhausted_until
+        until = self._quota.spent_until
         when = f" until {until:%H:%M} UTC" if until is not None else ""
         policy = f" ({self._policy})" if self._policy else ""
         fix = "" if self._has_token else "; set HF_TOKEN for a larger quota"
@@ -239,90 +189,14 @@ class HubApi:
             SERVICE, path, 429, 1, f"Hugging Face API rate limit spent{policy}{when}{fix}"
         )
 
-    # One request, retried
-
-    async def _get_with_retries(self, path: str) -> _Answer | UpstreamError:
-        def should_retry(outcome: _Answer | UpstreamError) -> bool:
-            if isinstance(outcome, UpstreamError):
-                return outcome.status is None and not self._watch.looks_down
-            if outcome.status_code == 429 and parse_quota(outcome.headers) is not None:
+    async def _get_with_retries(self, path: str) -> ApiAnswer | UpstreamError:
+        def retry_answer(answer: ApiAnswer) -> bool:
+            if answer.status_code == 429 and parse_quota(answer.headers) is not None:
                 return False  # the quota's reset is known: waited for, not retried
-            hint = retry_after_of(outcome)
-            if hint is not None and hint > MAX_RETRY_AFTER_S:
-                return False  # asked to stay away longer than we wait: report it
-            return is_transient_status(outcome.status_code)
+            return is_transient_status(answer.status_code)
 
-        def retry_after_of(outcome: _Answer | UpstreamError) -> float | None:
-            if isinstance(outcome, _Answer):
-                return parse_retry_after(outcome.headers.get("retry-after"), self._clock())
-            return None
-
-        retrying = async_retrying(
-            attempts=self._attempts,
-            budget_s=self._retry_budget_s,
-            should_retry=should_retry,
-            retry_after_of=retry_after_of,
-            sleep=self._sleep,
-        )
-        result: _Answer | UpstreamError = await retrying(self._get_once, path)
-        if isinstance(result, _Answer) and result.status_code >= 500:
-            attempts = int(retrying.statistics.get("attempt_number", 1))
-            return UpstreamError(
-                SERVICE, path, result.status_code, attempts,
-                f"Hugging Face API answered HTTP {result.status_code}",
-            )  # fmt: skip
+        result, attempts = await self._api.get(path, retry_answer=retry_answer)
+        if isinstance(result, ApiAnswer) and result.status_code >= 500:
+            message = f"Hugging Face API answered HTTP {result.status_code}"
+            return self._api.error(path, result.status_code, message, attempts)
         return result
-
-    async def _get_once(self, path: str) -> _Answer | UpstreamError:
-        async with self._in_flight:
-            if self._extras and self._watch.looks_down:
-                return UpstreamError(SERVICE, path, None, 1, NOT_ASKED_DOWN)
-            try:
-                answer = await self._follow(path)
-            except httpx.HTTPError as exc:
-                kind, message = describe_http_error(exc)
-                if kind.is_network_level:
-                    self._watch.failed(self._client.base_url.host)
-                text = self._redact(f"Hugging Face API {message}")
-                return UpstreamError(SERVICE, path, None, 1, text)
-        if isinstance(answer, _Answer):
-            self._watch.answered()
-        return answer
-
-    async def _follow(self, path: str) -> _Answer | UpstreamError:
-        """GET ``path``, following redirects that stay on the API's origin (and no others)."""
-        origin = self._client.base_url
-        request = self._client.build_request("GET", path)
-        status = None
-        for _ in range(self._max_redirects + 1):
-            response = await self._client.send(request, stream=True, follow_redirects=False)
-            status = response.status_code
-            try:
-                if not response.has_redirect_location:
-                    return await self._read(path, response)
-                target = request.url.join(response.headers["location"])
-            finally:
-                await response.aclose()
-            if _origin(target) != _origin(origin):
-                # Only the API host is trusted with the token and with repository facts.
-                return UpstreamError(
-                    SERVICE, path, status, 1,
-                    f"Hugging Face API redirected to another host ({_host_port(target)}); "
-                    "not followed",
-                )  # fmt: skip
-            request = self._client.build_request("GET", target)
-        message = f"Hugging Face API redirected more than {self._max_redirects} times"
-        return UpstreamError(SERVICE, path, status, 1, message)
-
-    async def _read(self, path: str, response: httpx.Response) -> _Answer | UpstreamError:
-        """The answer; the body is read (capped) only for a 200, the one we parse."""
-        if response.status_code != 200:
-            return _Answer(response.status_code, response.headers)
-        try:
-            body = await read_capped(response, self._max_response_bytes)
-        except TooLarge:
-            size = format_size(self._max_response_bytes)
-            return UpstreamError(
-                SERVICE, path, 200, 1, f"Hugging Face API answer larger than {size}; not read"
-            )
-        return _Answer(200, response.headers, body)

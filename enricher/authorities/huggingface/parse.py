@@ -9,63 +9,26 @@ this run, never as "no such repository".
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ..json_fields import (
+    UnreadableAnswer,
+    body_json,
+    get_count,
+    get_flag,
+    get_object,
+    get_strings,
+    get_text,
+    shown,
+)
 from .facts import HubRepo, HubType
 
 DESCRIPTION_MAX_CHARS = 300
 """A record's ``description`` is a summary line, not a README: longer texts are cut at a word
 boundary and end with an ellipsis."""
-_SHOWN_VALUE_CHARS = 40
-"""How much of a bad value a reason quotes: enough to recognise, never a page."""
-
-
-class UnreadableAnswer(ValueError):
-    """A 200 answer that is not what the Hub sends for this kind of thing; the message says
-    what is wrong."""
-
-
-def _shown(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= _SHOWN_VALUE_CHARS else text[: _SHOWN_VALUE_CHARS - 3] + "..."
-
-
-def _text(data: Mapping[str, Any], key: str) -> str | None:
-    value = data.get(key)
-    if value is None or isinstance(value, str):
-        return value or None
-    raise UnreadableAnswer(f"{key} is {_shown(value)}, not a string")
-
-
-def _count(data: Mapping[str, Any], key: str) -> int | None:
-    value = data.get(key)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise UnreadableAnswer(f"{key} is {_shown(value)}, not a count")
-    return value
-
-
-def _object(data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
-    value = data.get(key)
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise UnreadableAnswer(f"{key} is {_shown(value)}, not an object")
-    return value
-
-
-def _strings(data: Mapping[str, Any], key: str) -> list[str]:
-    value = data.get(key)
-    if value is None:
-        return []
-    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise UnreadableAnswer(f"{key} is {_shown(value)}, not a list of strings")
-    return value
 
 
 def short(text: str | None, limit: int = DESCRIPTION_MAX_CHARS) -> str | None:
@@ -89,9 +52,9 @@ def _license(card: Mapping[str, Any], tags: list[str]) -> str | None:
     if isinstance(value, list) and all(isinstance(item, str) for item in value):
         value = ", ".join(value) or None
     if value is not None and not isinstance(value, str):
-        raise UnreadableAnswer(f"cardData.license is {_shown(value)}, not a string")
+        raise UnreadableAnswer(f"cardData.license is {shown(value)}, not a string")
     if value == "other":
-        value = _text(card, "license_name") or value
+        value = get_text(card, "license_name") or value
     if value:
         return value
     return next((tag.removeprefix("license:") for tag in tags if tag.startswith("license:")), None)
@@ -101,16 +64,7 @@ def _gated(data: Mapping[str, Any]) -> bool | str | None:
     value = data.get("gated")
     if value is None or isinstance(value, bool | str):
         return value
-    raise UnreadableAnswer(f"gated is {_shown(value)}, not true, false, 'auto' or 'manual'")
-
-
-def _flag(data: Mapping[str, Any], key: str) -> bool:
-    value = data.get(key, False)
-    if value is None:
-        return False
-    if not isinstance(value, bool):
-        raise UnreadableAnswer(f"{key} is {_shown(value)}, not true or false")
-    return value
+    raise UnreadableAnswer(f"gated is {shown(value)}, not true, false, 'auto' or 'manual'")
 
 
 def _document(data: object, what: str) -> Mapping[str, Any]:
@@ -126,25 +80,25 @@ def repo_from_json(hub_type: HubType, data: object) -> HubRepo:
     document = _document(data, hub_type)
     repo_id = document.get("id")
     if not isinstance(repo_id, str) or not repo_id.strip("/"):
-        raise UnreadableAnswer(f"id is {_shown(repo_id)}, not a repository name")
-    card = _object(document, "cardData")
-    tags = _strings(document, "tags")
-    description = _text(document, "description") or _text(card, "short_description")
-    title = _text(card, "title") or _text(card, "pretty_name")
+        raise UnreadableAnswer(f"id is {shown(repo_id)}, not a repository name")
+    card = get_object(document, "cardData")
+    tags = get_strings(document, "tags")
+    description = get_text(document, "description") or get_text(card, "short_description")
+    title = get_text(card, "title") or get_text(card, "pretty_name")
     return HubRepo(
         type=hub_type,
         id=repo_id,
-        author=_text(document, "author"),
-        downloads=_count(document, "downloads"),
-        likes=_count(document, "likes"),
-        pipeline_tag=_text(document, "pipeline_tag"),
-        library_name=_text(document, "library_name"),
+        author=get_text(document, "author"),
+        downloads=get_count(document, "downloads"),
+        likes=get_count(document, "likes"),
+        pipeline_tag=get_text(document, "pipeline_tag"),
+        library_name=get_text(document, "library_name"),
         license=_license(card, tags),
         gated=_gated(document),
-        last_modified=_text(document, "lastModified"),
+        last_modified=get_text(document, "lastModified"),
         description=short(description),
         title=short(title),
-        disabled=_flag(document, "disabled"),
+        disabled=get_flag(document, "disabled"),
     )
 
 
@@ -154,13 +108,13 @@ def paper_from_json(data: object) -> HubRepo:
     document = _document(data, "paper")
     paper_id = document.get("id")
     if not isinstance(paper_id, str) or not paper_id:
-        raise UnreadableAnswer(f"id is {_shown(paper_id)}, not a paper id")
+        raise UnreadableAnswer(f"id is {shown(paper_id)}, not a paper id")
     return HubRepo(
         type="paper",
         id=paper_id,
-        likes=_count(document, "upvotes"),
-        description=short(_text(document, "summary")),
-        title=short(_text(document, "title")),
+        likes=get_count(document, "upvotes"),
+        description=short(get_text(document, "summary")),
+        title=short(get_text(document, "title")),
         code_url=_web_url(document, "githubRepo"),
         project_url=_web_url(document, "projectPage"),
     )
@@ -169,7 +123,7 @@ def paper_from_json(data: object) -> HubRepo:
 def _web_url(data: Mapping[str, Any], key: str) -> str | None:
     """An http(s) URL the Hub links to; anything else (``javascript:``, a bare word) is left
     out rather than repeated into a record."""
-    value = _text(data, key)
+    value = get_text(data, key)
     if value is None:
         return None
     value = value.strip()
@@ -178,16 +132,7 @@ def _web_url(data: Mapping[str, Any], key: str) -> str | None:
 
 def from_body(hub_type: HubType, body: bytes, content_type: str) -> HubRepo:
     """``repo_from_json`` of a raw answer; ``UnreadableAnswer`` says what the body is instead."""
-    if not body.strip():
-        raise UnreadableAnswer("an empty answer, not JSON")
-    try:
-        data = json.loads(body)
-    except RecursionError as exc:
-        raise UnreadableAnswer("JSON nested too deeply") from exc
-    except ValueError as exc:  # UnicodeDecodeError included
-        html = "html" in content_type.lower() or body.lstrip()[:1] == b"<"
-        raise UnreadableAnswer("an HTML page, not JSON" if html else "not JSON") from exc
-    return repo_from_json(hub_type, data)
+    return repo_from_json(hub_type, body_json(body, content_type, "Hub JSON"))
 
 
 # The quota: draft-ietf-httpapi-ratelimit-headers, as the Hub sends it on every answer:
