@@ -47,6 +47,8 @@ class Harness:
     watch: NetworkWatch = field(default_factory=NetworkWatch)
     delays: list[float] = field(default_factory=list)
     """Every delay the checker asked to sleep, in order (nothing really waits)."""
+    now: datetime = NOW
+    """The checker's clock: it moves only by the delays it sleeps."""
 
     @property
     def requests(self) -> int:
@@ -68,6 +70,7 @@ class Harness:
     ) -> list[FetchOutcome]:
         async def sleep(seconds: float) -> None:
             self.delays.append(seconds)
+            self.now += timedelta(seconds=seconds)
 
         async with httpx.AsyncClient(
             transport=transport,
@@ -80,7 +83,8 @@ class Harness:
                 concurrency=concurrency, per_host=per_host, timeout_s=timeout_s,
                 attempts=attempts, retry_budget_s=retry_budget_s, allow_private=allow_private,
             )  # fmt: skip
-            context = NetContext(settings, Clocks(lambda: NOW, sleep), self.watch, self.counter)
+            clocks = Clocks(lambda: self.now, sleep)
+            context = NetContext(settings, clocks, self.watch, self.counter)
             checker = WebChecker(client, context, request_deadline_s=request_deadline_s)
             return list(await asyncio.gather(*(checker.check(url) for url in urls)))
 

@@ -21,7 +21,8 @@ from enricher.config import Settings
 from enricher.models import HttpFacts
 from enricher.net.checker import WebChecker
 from enricher.net.context import Clocks, NetContext, RequestCounter
-from enricher.net.host_gate import DEFAULT_PAUSE_S, HostPace
+from enricher.net.host_gate import HostPace
+from enricher.net.rate_pace import ENGAGE_S
 
 NOW = datetime(2026, 11, 22, 9, 0, 0, tzinfo=timezone.utc)
 
@@ -43,11 +44,15 @@ def test_pushback_halves_the_limit_and_pauses_for_retry_after() -> None:
     assert pace.pause_left_s(NOW + timedelta(seconds=5)) == 0.0
 
 
-def test_503_without_retry_after_pauses_for_the_default() -> None:
-    """503 naming no wait still slows down: limit halved, a default pause."""
+def test_503_without_retry_after_spaces_the_host() -> None:
+    """503 naming no wait still slows down: limit halved, and the host's requests start a
+    spacing apart (a rate limiter's refusal; spacing, not a pause, meets it)."""
     pace = HostPace(4)
     pace.answered(503, None, NOW)
-    assert (pace.limit, pace.pause_left_s(NOW)) == (2, DEFAULT_PAUSE_S)
+    assert pace.limit == 2 and pace.pause_left_s(NOW) == 0.0
+    first = pace.rate.start(NOW)
+    assert NOW < first < NOW + timedelta(seconds=ENGAGE_S)
+    assert pace.rate.start(NOW) - first == timedelta(seconds=pace.rate.interval_s)
 
 
 def test_limit_never_drops_below_one() -> None:
@@ -150,14 +155,15 @@ def test_a_shorter_pause_does_not_cut_a_longer_one() -> None:
 
 def test_a_later_request_served_ends_the_pause() -> None:
     """One page refused (503, Retry-After: 5) while a request sent after it is answered 200:
-    the refusal was that page's own, so the host is not held for 5 s; the limit stays halved."""
+    the refusal was that page's own, so the host is not held for 5 s, and its limit goes back
+    to where it was."""
     pace = HostPace(6)
     refused, later = pace.started(), pace.started()
     pace.answered(503, 5.0, NOW, in_flight=2, ticket=refused)
-    assert pace.pause_left_s(NOW) == 5.0
+    assert pace.pause_left_s(NOW) == 5.0 and pace.limit == 3
     assert pace.answered(200, None, NOW, in_flight=1, ticket=later) is True
     assert pace.pause_left_s(NOW) == 0.0
-    assert pace.limit == 3
+    assert pace.limit == 6
 
 
 def test_a_refusal_already_disproved_does_not_pause() -> None:

@@ -13,10 +13,19 @@ browser would ask of it, which keeps provoked 429s near zero.
 The pause rests on that "would get the same answer", so the host can disprove it: when a
 *lone* refusal is followed by an ordinary answer (below 500) to a request sent after the
 refused one, the refusal was that page's own (one route's backend failing, one URL's quota),
-not the host's. The pause then ends; the refused page's own retry still waits its
-Retry-After, and the limit stays halved. A second refusal in the same burst makes the pause
-firm: a host that is really rate limiting or overloaded refuses more than one page, and then
-nothing ends its pause early.
+not the host's. The pause then ends and the limit goes back to where it was: pages that
+fail on their own never collapse their host's concurrency. The refused page's own retry
+still waits its Retry-After. A second refusal in the same burst makes the pause firm: a host
+that is really rate limiting or overloaded refuses more than one page, and then nothing ends
+its pause early.
+
+A refusal that names no wait is a rate limiter's (nginx's ``limit_req``): fewer requests in
+flight do not meet a rate, so the host's starts are spaced instead (``rate_pace``).
+
+A request running far past the host's usual answer time (``STALL_FACTOR`` times it, at least
+``STALL_MIN_S``) stops counting against the adaptive limit, though never against the
+ceiling: a hanging page must not hold the host's other links back (head-of-line blocking)
+when its limit has come down to one or two.
 """
 
 from __future__ import annotations
@@ -25,20 +34,33 @@ import asyncio
 import contextlib
 from collections import deque
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from ..models import FailureKind, FetchFailure
+from .rate_pace import RatePace
 from .retries import AsyncSleep
 
 PUSHBACK_STATUSES = frozenset({429, 503})
 """Answers that mean "too much, slow down": the host's limit is halved and it is paused."""
 
-DEFAULT_PAUSE_S = 1.0
-"""Pause for a 429/503 that names no Retry-After."""
-
 FIRM = 1 << 62
 """``_paused_for`` of a pause no answer can end early (several pages refused)."""
+
+OPENING_LIMIT = 2
+"""Requests a host gets at once before it has answered any (a slow start: each answer then
+opens one more, up to ``--per-host``). A rate limiter without a burst refuses all but one of
+the requests that arrive together; two at once still let a lone refusal of a host's first
+page be disproved, or confirmed, by the request beside it."""
+
+STALL_FACTOR = 8.0
+"""A request running this many times the host's usual answer time is stalled."""
+
+STALL_MIN_S = 2.0
+"""...and at least this long: a slow page is not a stalled one."""
+
+ANSWER_TIME_WEIGHT = 0.2
+"""Weight of the newest answer time in the host's usual one (an exponential average)."""
 
 MAX_PAUSE_S = 60.0
 """The longest host-wide pause honoured; a longer Retry-After is reported, not waited for."""
@@ -51,7 +73,8 @@ class HostPace:
     ceiling: int
     """Never more than this many requests in flight (``--per-host``)."""
     limit: int = 0
-    """Requests allowed in flight now; 0 means "not set yet" and becomes the ceiling."""
+    """Requests allowed in flight now; 0 means "not set yet" and becomes the ceiling. Below
+    the ceiling before any refusal, each answer raises it by one (a slow start)."""
     paused_until: datetime | None = None
     """No new request starts before this moment (a 429/503 asked us to wait)."""
     pauses: int = 0
@@ -73,6 +96,19 @@ class HostPace:
     ticket shows the host serving, and ends the pause (``FIRM``: nothing does)."""
     _burst_pushbacks: int = 0
     """429s and 503s counted in the current burst."""
+    rate: RatePace = field(default_factory=RatePace)
+    """How far apart the host's requests start (after refusals naming no wait)."""
+    _spacing: dict[int, float] = field(default_factory=dict)
+    """Per ticket in flight, the spacing it was started at."""
+    _limit_before: int = 0
+    """The limit before the current burst's dip: restored when its lone refusal is
+    disproved."""
+    _rate_before: RatePace = field(default_factory=RatePace)
+    """The pace before the current burst: restored likewise, when the refusal started it."""
+    _lone_refusal: int = 0
+    """The ticket of a lone refusal not yet disproved (0: none)."""
+    _opening: bool = True
+    """No refusal yet: the limit rises by one per answer, not per window of them."""
 
     def __post_init__(self) -> None:
         self.ceiling = max(1, self.ceiling)
@@ -82,6 +118,7 @@ class HostPace:
     def started(self) -> int:
         """A request to the host is starting: its ticket (tells which burst it belongs to)."""
         self._sent += 1
+        self._spacing[self._sent] = self.rate.interval_s
         return self._sent
 
     def answered(
@@ -98,50 +135,88 @@ class HostPace:
         that burst: only the first halves the limit (TCP reduces once per window). Several
         429s in one burst show a limit on load, not on one page: the ceiling comes down to
         the load that got through (in flight less refused), so recovery stops short of the
-        same refusal. A lone 429 (one page's quota) or a 503 (a passing failure) only dips
-        the limit and pauses the host.
+        same refusal. A lone refusal (one page's quota, a passing failure) dips the limit
+        and pauses the host only until a later request is served: that disproves it, and
+        the limit goes back to where it was. A refusal naming no wait also spaces the host's
+        request starts (``RatePace``).
 
         Returns True when this answer ended a pause still running (the host served a
         request sent after a lone refusal).
         """
+        spacing = self._spacing.pop(ticket, 0.0) if ticket is not None else 0.0
         if status in PUSHBACK_STATUSES:
-            self.successes = 0
-            if ticket is None or ticket > self._burst_edge:
-                self.limit = max(1, self.limit // 2)
-                self._burst_edge, self._burst_load, self._burst_refused = self._sent, in_flight, 0
-                self._burst_pushbacks = 0
-            self._burst_pushbacks += 1
-            if status == 429:
-                self._burst_refused += 1
-                if self._burst_refused >= 2:
-                    got_through = self._burst_load - self._burst_refused
-                    self.ceiling = max(1, min(self.ceiling, got_through))
-                    self.limit = min(self.limit, self.ceiling)
-            firm = self._burst_pushbacks >= 2 or ticket is None
-            if ticket is not None and not firm and ticket < self._served:
-                return False  # a lone refusal already disproved: a later request was served
-            wait = DEFAULT_PAUSE_S if retry_after_s is None else retry_after_s
-            if 0 < wait <= MAX_PAUSE_S:
-                if self.pause_left_s(now) == 0.0:
-                    self._paused_for = 0  # a new pause: what disproved an old one is past
-                until = now + timedelta(seconds=wait)
-                if self.paused_until is None or until > self.paused_until:
-                    self.paused_until = until
-                    self.pauses += 1
-                self._paused_for = FIRM if firm else max(self._paused_for, ticket or 0)
+            self._refused(status, retry_after_s, now, in_flight, ticket, spacing)
             return False
         if self.limit < self.ceiling:
             self.successes += 1
-            if self.successes >= self.limit:
+            if self._opening or self.successes >= self.limit:
                 self.limit += 1
                 self.successes = 0
         if ticket is None or status >= 500:
             return False  # a server error shows nothing about the host serving
+        self.rate.served(spacing, now)
         self._served = max(self._served, ticket)
+        if self._lone_refusal and ticket > self._lone_refusal:
+            self._disproved()
         if ticket > self._paused_for and self.pause_left_s(now) > 0:
             self.paused_until = None
             return True
         return False
+
+    def _refused(
+        self,
+        status: int,
+        retry_after_s: float | None,
+        now: datetime,
+        in_flight: int,
+        ticket: int | None,
+        spacing: float,
+    ) -> None:
+        self.successes = 0
+        self._opening = False
+        if ticket is None or ticket > self._burst_edge:
+            self._limit_before = self.limit
+            self._rate_before = replace(self.rate)
+            self.limit = max(1, self.limit // 2)
+            self._burst_edge, self._burst_load, self._burst_refused = self._sent, in_flight, 0
+            self._burst_pushbacks = 0
+        self._burst_pushbacks += 1
+        if status == 429:
+            self._burst_refused += 1
+            if self._burst_refused >= 2:
+                got_through = self._burst_load - self._burst_refused
+                self.ceiling = max(1, min(self.ceiling, got_through))
+                self.limit = min(self.limit, self.ceiling)
+        firm = self._burst_pushbacks >= 2 or ticket is None
+        if firm:
+            self._lone_refusal = 0
+            # A dip undone by a disproved first refusal is taken again: this one confirms it.
+            self.limit = min(self.limit, max(1, self._limit_before // 2))
+        elif ticket is not None and ticket < self._served:
+            self._lone_refusal = ticket
+            self._disproved()  # a lone refusal already disproved: a later request was served
+            return
+        else:
+            self._lone_refusal = ticket or 0
+        if retry_after_s is None:
+            self.rate.refused(spacing, now)
+            return
+        if 0 < retry_after_s <= MAX_PAUSE_S:
+            if self.pause_left_s(now) == 0.0:
+                self._paused_for = 0  # a new pause: what disproved an old one is past
+            until = now + timedelta(seconds=retry_after_s)
+            if self.paused_until is None or until > self.paused_until:
+                self.paused_until = until
+                self.pauses += 1
+            self._paused_for = FIRM if firm else max(self._paused_for, ticket or 0)
+
+    def _disproved(self) -> None:
+        """The lone refusal was that page's own: the host's limit and pace go back to where
+        they were before it (answers since then may only have raised them)."""
+        self._lone_refusal = 0
+        self.limit = max(self.limit, self._limit_before)
+        if not self._rate_before.paced:
+            self.rate = self._rate_before
 
     def pause_left_s(self, now: datetime) -> float:
         """Seconds until requests may start again (0 when the host is not paused)."""
@@ -176,6 +251,13 @@ class HostGate:
         """Follow-up steps of links under way, then first requests."""
         self._lifted: asyncio.Future[None] | None = None
         """Resolved when an answer ends the current pause early."""
+        self._started_at: dict[int, datetime] = {}
+        """Per request in flight (by ticket), when it started."""
+        self._stalled: set[int] = set()
+        """Requests running far past the host's usual answer time (see the module)."""
+        self.usual_answer_s: float | None = None
+        """The host's usual time to answer (an exponential average; None before any)."""
+        self._stall_check: asyncio.TimerHandle | None = None
 
     @contextlib.asynccontextmanager
     async def slot(self, honoured: int = 0, follow_up: bool = False) -> AsyncIterator[int]:
@@ -185,9 +267,13 @@ class HostGate:
         ``follow_up``: the request continues a link already under way.
         """
         ticket = await self._acquire(honoured, follow_up)
+        self._started_at[ticket] = self._clock()
+        self._watch_for_stalls()
         try:
             yield ticket
         finally:
+            self._started_at.pop(ticket, None)
+            self._stalled.discard(ticket)
             self._release()
 
     async def _acquire(self, honoured: int, follow_up: bool) -> int:
@@ -198,7 +284,7 @@ class HostGate:
                 if wait > 0:
                     await self._wait_out_pause(wait)
                     continue
-            if self.in_flight < self.pace.limit and not any(self._waiting):
+            if self._has_room() and not any(self._waiting):
                 self.in_flight += 1
             else:
                 queue = self._waiting[0 if follow_up else 1]
@@ -216,7 +302,58 @@ class HostGate:
             if self.pace.pauses > honoured and self.pace.pause_left_s(self._clock()) > 0:
                 self._release()  # a pause began while we waited: honour it first
                 continue
+            await self._wait_for_turn()
             return self.pace.started()
+
+    async def _wait_for_turn(self) -> None:
+        """Wait for this request's start under the host's spacing (``RatePace``), holding
+        its slot; a stop while waiting gives the slot back."""
+        now = self._clock()
+        start = self.pace.rate.start(now)
+        if start <= now:
+            return
+        try:
+            await self._sleep((start - now).total_seconds())
+        except BaseException:
+            self._release()
+            raise
+
+    def _has_room(self) -> bool:
+        """Whether one more request may start: under the adaptive limit, not counting stalled
+        requests, and under the ceiling, counting them."""
+        running = self.in_flight - len(self._stalled)
+        return running < self.pace.limit and self.in_flight < self.pace.ceiling
+
+    def _stall_after_s(self) -> float:
+        usual = self.usual_answer_s
+        return STALL_MIN_S if usual is None else max(STALL_MIN_S, STALL_FACTOR * usual)
+
+    def _watch_for_stalls(self) -> None:
+        """Look for stalled requests when the oldest one still counted could be one."""
+        if self._stall_check is not None:
+            return
+        counted = [when for ticket, when in self._started_at.items() if ticket not in self._stalled]
+        if not counted:
+            return
+        elapsed = (self._clock() - min(counted)).total_seconds()
+        delay = max(0.0, self._stall_after_s() - elapsed)
+        self._stall_check = asyncio.get_running_loop().call_later(delay, self.check_stalls)
+
+    def check_stalls(self) -> None:
+        """Count requests running past the stall time as stalled, letting waiters in."""
+        self._stall_check = None
+        if self.usual_answer_s is not None:  # without an answer yet, nothing is usual
+            now = self._clock()
+            limit = self._stall_after_s()
+            for ticket, when in self._started_at.items():
+                if (now - when).total_seconds() >= limit:
+                    self._stalled.add(ticket)
+            self._fill()
+            self._watch_for_stalls()
+        elif self._started_at:
+            self._stall_check = asyncio.get_running_loop().call_later(
+                STALL_MIN_S, self.check_stalls
+            )
 
     async def _wait_out_pause(self, wait_s: float) -> None:
         """Sleep through the host's pause, or until an answer ends it early (``HostPace``)."""
@@ -238,7 +375,7 @@ class HostGate:
 
     def _fill(self) -> None:
         """Hand free slots to waiters, follow-ups first (skipping any cancelled meanwhile)."""
-        while self.in_flight < self.pace.limit:
+        while self._has_room():
             queue = next((q for q in self._waiting if q), None)
             if queue is None:
                 return
@@ -261,7 +398,15 @@ class HostGate:
         Returns the host's pause count: a pause this answer started is the caller's own to
         wait out (its retry does), not one to wait for again at the gate.
         """
-        lifted = self.pace.answered(status, retry_after_s, self._clock(), self.in_flight, ticket)
+        now = self._clock()
+        started = self._started_at.get(ticket)
+        if started is not None and ticket not in self._stalled:
+            took = (now - started).total_seconds()
+            usual = self.usual_answer_s
+            self.usual_answer_s = (
+                took if usual is None else usual + ANSWER_TIME_WEIGHT * (took - usual)
+            )
+        lifted = self.pace.answered(status, retry_after_s, now, self.in_flight, ticket)
         if lifted and self._lifted is not None and not self._lifted.done():
             self._lifted.set_result(None)  # wakes every request waiting out the pause
         self._fill()

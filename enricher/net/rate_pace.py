@@ -1,0 +1,164 @@
+"""How far apart to start a host's requests, learnt from the refusals that name no wait.
+
+A rate limiter (nginx's ``limit_req``, a token bucket) refuses whatever arrives faster than
+its rate once its burst is spent, and says so with a bare 429 or 503: no Retry-After. Fewer
+requests in flight do not help against it (a fast host answers in a millisecond, so even one
+at a time overruns 10 requests a second); only spacing the starts does. So after such a
+refusal the host's requests start ``interval_s`` apart, and the spacing is searched for
+between two bounds:
+
+- ``too_fast_s``: a refusal at spacing ``s`` proves ``s`` too fast. Before any, the first
+  refusal proves at least ``FASTEST_S`` too fast (a host that refuses at all refuses that);
+- ``fast_enough_s``: ``CONFIRM`` requests served in a row over ``CONFIRM_S`` at a spacing
+  prove it slow enough (a single success proves little: a bucket's burst serves a few
+  requests at any speed).
+  Before any, ``ENGAGE_S`` (one request a second) is taken as slow enough;
+- the requests served between two refusals measure the limiter's rate: a bucket empty at
+  both refusals served exactly its refill in between (less, if it overflowed meanwhile,
+  so the spacing measured is never too fast). It becomes the slow-enough bound when it is
+  faster than the one confirmed;
+- the search tries the geometric middle of the bounds (a limiter's rate may be anything from
+  one to hundreds a second: the middle of its logarithm halves the uncertainty at each
+  step), each step too fast costing one refusal, and settles on the slower bound once the
+  two are within ``TOLERANCE``: at most that much slower than the limiter, with no refusal
+  in steady state;
+- after ``RECOVER_AFTER_S`` without a refusal the too-fast bound is relaxed a step, so a
+  limit that was lifted is found again, a step at a time, never all at once; once it is
+  below ``FASTEST_S`` the host is not paced any more.
+
+Pure: decisions from values. Time is the caller's (``datetime``, the run's injected clock).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+ENGAGE_S = 1.0
+"""The slowest spacing the search starts from: one request a second."""
+FASTEST_S = 0.005
+"""The fastest: 200 requests a second, taken as too fast for a host that refused us."""
+CONFIRM = 5
+"""Requests served in a row at one spacing before it counts as slow enough..."""
+CONFIRM_S = 1.0
+"""...over at least this long: a bucket's burst would confirm a too-fast spacing for a
+moment (10 spare requests last a third of a second at three times the rate)."""
+TOLERANCE = 0.1
+"""The search stops when its bounds are this close: at most 10% slower than the limiter."""
+BACK_OFF = 2.0
+"""After a refusal at a spacing once proved slow enough, slow down by this factor."""
+MARGIN = 0.05
+"""Added to a spacing measured between refusals, for the clocks' jitter."""
+RECOVER_AFTER_S = 30.0
+"""Time without a refusal before the too-fast bound is relaxed by a step (each step may
+cost a refusal: at most one per this long, however fast the host is)."""
+RELAX = 0.8
+"""How much a step of recovery relaxes the too-fast bound."""
+
+
+@dataclass
+class RatePace:
+    """The spacing of one host's request starts (0: not paced)."""
+
+    interval_s: float = 0.0
+    too_fast_s: float | None = None
+    """The longest spacing a refusal has proved too fast."""
+    fast_enough_s: float | None = None
+    """The shortest spacing ``CONFIRM`` requests in a row have been served at."""
+    next_start: datetime | None = None
+    """No request starts before this moment."""
+    _served_here: int = 0
+    """Requests served in a row at the current spacing."""
+    _here_since: datetime | None = None
+    """When the current spacing was set."""
+    _quiet_since: datetime | None = None
+    """The last refusal or recovery step: a step of recovery is due ``RECOVER_AFTER_S``
+    later."""
+    _refused_at: datetime | None = None
+    """The last refusal, and the requests served since: the rate measured between two."""
+    _served_since_refusal: int = 0
+
+    @property
+    def paced(self) -> bool:
+        return self.interval_s > 0
+
+    def start(self, now: datetime) -> datetime:
+        """When a request asking now may start; its place is taken (the next one waits its
+        spacing after it)."""
+        if not self.paced:
+            return now
+        start = max(now, self.next_start) if self.next_start is not None else now
+        self.next_start = start + timedelta(seconds=self.interval_s)
+        return start
+
+    def refused(self, sent_at_s: float, now: datetime) -> None:
+        """A refusal naming no wait, of a request started at spacing ``sent_at_s``."""
+        self._served_here, self._quiet_since = 0, now
+        measured = self._measured_spacing(now)
+        self._refused_at, self._served_since_refusal = now, 0
+        if not self.paced:
+            self.too_fast_s, self.fast_enough_s = FASTEST_S, ENGAGE_S
+            self._set(self._between(), now)
+            return
+        if sent_at_s < self.interval_s:
+            # Sent faster than the spacing now in force (before pacing began, or before the
+            # last slow-down): it proves nothing new; the next start still waits.
+            self.next_start = now + timedelta(seconds=self.interval_s)
+            return
+        self.too_fast_s = max(self.too_fast_s or 0.0, sent_at_s)
+        if self.fast_enough_s is not None and self.fast_enough_s <= self.too_fast_s:
+            self.fast_enough_s = None  # its confirmation was a burst's slack
+        if measured is not None and measured > self.too_fast_s:
+            self.fast_enough_s = min(self.fast_enough_s or measured, measured)
+        if self.fast_enough_s is None:
+            self._set(self.too_fast_s * BACK_OFF, now)
+        else:
+            self._set(self._between(), now)
+
+    def served(self, sent_at_s: float, now: datetime) -> None:
+        """A request started at spacing ``sent_at_s`` was answered (not refused)."""
+        self._served_since_refusal += 1
+        if not self.paced or sent_at_s != self.interval_s:
+            return  # sent under another spacing: says nothing about this one
+        quiet_since = self._quiet_since or now
+        if (now - quiet_since).total_seconds() >= RECOVER_AFTER_S and self.too_fast_s:
+            self._quiet_since = now
+            self.too_fast_s *= RELAX
+            if self.too_fast_s < FASTEST_S:
+                self._set(0.0, now)  # the limit is gone: not paced any more
+                return
+        self._served_here += 1
+        since = self._here_since or now
+        if self._served_here < CONFIRM or (now - since).total_seconds() < CONFIRM_S:
+            return
+        self.fast_enough_s = self.interval_s
+        self._set(self._between(), None)
+        self._served_here, self._here_since = 0, now
+
+    def _measured_spacing(self, now: datetime) -> float | None:
+        """The limiter's spacing as the requests served since the last refusal measure it
+        (with ``MARGIN``), when enough were served over long enough to tell."""
+        if self._refused_at is None or self._served_since_refusal < CONFIRM:
+            return None
+        elapsed = (now - self._refused_at).total_seconds()
+        if elapsed < CONFIRM_S:
+            return None
+        return elapsed / self._served_since_refusal * (1 + MARGIN)
+
+    def _between(self) -> float:
+        """The next spacing to try between the bounds, or the slow-enough one once they meet."""
+        slow, fast = self.fast_enough_s, self.too_fast_s
+        assert slow is not None and fast is not None
+        if slow <= fast * (1 + TOLERANCE):
+            return slow
+        return math.sqrt(slow * fast)
+
+    def _set(self, interval_s: float, now: datetime | None) -> None:
+        if interval_s != self.interval_s:
+            self._served_here, self._here_since = 0, now
+        self.interval_s = interval_s
+        if interval_s == 0.0:
+            self.too_fast_s = self.fast_enough_s = self.next_start = None
+        elif now is not None:
+            self.next_start = now + timedelta(seconds=interval_s)

@@ -1,0 +1,272 @@
+"""Meeting a host's rate, not only its concurrency (``RatePace`` in a ``HostPace``), and the
+gate's head-of-line rule: a request running far past its host's usual time stops holding it.
+
+The rate tests drive the real policy against a model of nginx's ``limit_req`` (a leaky
+bucket: a request is refused when it would take the bucket past its burst), on a fake clock:
+answers take a millisecond, as a fast host's do, so only spacing can meet the limit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+import httpx
+import pytest
+
+from enricher.config import Settings
+from enricher.models import HttpFacts
+from enricher.net.checker import WebChecker
+from enricher.net.context import Clocks, NetContext
+from enricher.net.host_gate import STALL_MIN_S, HostGate, HostPace
+from enricher.net.rate_pace import RatePace
+
+NOW = datetime(2026, 11, 22, 9, 0, 0, tzinfo=timezone.utc)
+LATENCY = timedelta(milliseconds=1)
+
+
+@dataclass
+class LeakyBucket:
+    """nginx ``limit_req``: ``rate`` per second, ``burst`` requests of slack, refusals with
+    no Retry-After."""
+
+    rate: float
+    burst: int
+    excess: float = 0.0
+    last: datetime | None = None
+
+    def admits(self, now: datetime) -> bool:
+        if self.last is None:
+            self.last = now
+            return True
+        elapsed = (now - self.last).total_seconds()
+        excess = max(0.0, self.excess - self.rate * elapsed + 1)
+        if excess > self.burst + 1e-9:
+            return False
+        self.excess, self.last = excess, now
+        return True
+
+
+@dataclass
+class Run:
+    refusals: list[datetime]
+    span_s: float
+    attempts: dict[int, int]
+
+
+def drive(bucket: LeakyBucket, pages: int, per_host: int = 6) -> Run:
+    """Check ``pages`` pages of one host as the gate would: at most ``pace.limit`` in flight,
+    each start when the pace allows; a refused page is asked again (as its retry would)."""
+    pace = HostPace(per_host, limit=2)
+    now = NOW
+    waiting = list(range(pages))
+    in_flight: list[tuple[datetime, int, bool, int]] = []
+    refusals: list[datetime] = []
+    attempts = dict.fromkeys(range(pages), 0)
+    while waiting or in_flight:
+        while waiting and len(in_flight) < pace.limit:
+            start = max(now, pace.rate.next_start or now) if pace.rate.paced else now
+            if in_flight and min(in_flight)[0] <= start:
+                break  # an answer comes first
+            now = start
+            assert pace.rate.start(now) == now
+            page = waiting.pop(0)
+            attempts[page] += 1
+            in_flight.append((now + LATENCY, pace.started(), bucket.admits(now), page))
+        in_flight.sort()
+        answered_at, ticket, admitted, page = in_flight.pop(0)
+        now = max(now, answered_at)
+        pace.answered(200 if admitted else 503, None, now, len(in_flight) + 1, ticket)
+        if not admitted:
+            refusals.append(now)
+            waiting.insert(0, page)
+    return Run(refusals, (now - NOW).total_seconds(), attempts)
+
+
+@pytest.mark.parametrize(
+    ("rate", "burst"), [(10, 0), (20, 10), (5, 0), (50, 0)], ids=["10/s", "20/s+10", "5/s", "50/s"]
+)
+def test_a_rate_limiter_is_met_near_its_rate_without_overrun(rate: int, burst: int) -> None:
+    """After the first refusals, the host is asked at close to its rate: a handful of
+    refusals while the spacing is found, none once it is, and the run within 20% of the
+    limiter's own floor (not a pause and a burst into the next refusal, again and again)."""
+    pages = 20 * rate
+    run = drive(LeakyBucket(rate, burst), pages)
+
+    floor_s = (pages - 1 - burst) / rate
+    assert run.span_s <= 1.2 * floor_s, (run.span_s, floor_s)
+    assert len(run.refusals) <= 12 + pages // 100, run.refusals
+    second_half = NOW + timedelta(seconds=run.span_s / 2)
+    assert not [when for when in run.refusals if when > second_half]
+    assert max(run.attempts.values()) <= 3
+
+
+def test_without_spacing_the_same_limiter_refuses_most_requests(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The model is strict enough to matter: with a pace that never learns from a refusal,
+    a 10/s limiter refuses more requests than there are pages."""
+    monkeypatch.setattr(RatePace, "refused", lambda self, sent_at_s, now: None)
+    run = drive(LeakyBucket(10, 0), 100)
+    assert len(run.refusals) > 100
+
+
+def test_the_spacing_relaxes_step_by_step_once_the_limit_is_gone() -> None:
+    """A limiter that stops refusing: the pace speeds up by steps, and ends unpaced."""
+    pace = RatePace()
+    now = NOW
+    pace.refused(0.0, now)
+    intervals = []
+    for _ in range(50_000):
+        now = pace.start(now) + LATENCY
+        pace.served(pace.interval_s, now)
+        intervals.append(pace.interval_s)
+        if not pace.paced:
+            break
+    assert not pace.paced
+    assert intervals == sorted(intervals, reverse=True)  # never slower on success
+
+
+def test_a_refusal_sent_before_a_slow_down_teaches_nothing() -> None:
+    """A refusal of a request started under an older, faster spacing does not count twice."""
+    pace = RatePace()
+    pace.refused(0.0, NOW)
+    interval = pace.interval_s
+    pace.refused(0.0, NOW)  # the rest of the burst that engaged the pace
+    assert pace.interval_s == interval
+
+
+# --- Page-own refusals and the host's concurrency -------------------------------------------
+
+
+def test_pages_refused_on_their_own_leave_the_host_at_full_concurrency() -> None:
+    """Three pages of a host each answer 503 once (Retry-After: 1) while the host serves the
+    rest: right after each refusal the host is back at --per-host requests at once, not at
+    half of it working its way back up."""
+    refused_once = {"/p/3", "/p/10", "/p/17"}
+    in_flight = 0
+    arrivals: list[tuple[int, int]] = []
+    """(refusals answered so far, requests in flight) as each request arrives."""
+
+    async def host(request: httpx.Request) -> httpx.Response:
+        nonlocal in_flight
+        in_flight += 1
+        arrivals.append((3 - len(refused_once), in_flight))
+        try:
+            for _ in range(5):
+                await asyncio.sleep(0)
+            if request.url.path in refused_once:
+                refused_once.discard(request.url.path)
+                return httpx.Response(503, headers={"Retry-After": "1"})
+            return httpx.Response(200)
+        finally:
+            in_flight -= 1
+
+    async def go() -> list[object]:
+        clock = [NOW]
+
+        async def sleep(seconds: float) -> None:
+            clock[0] += timedelta(seconds=seconds)
+
+        async with httpx.AsyncClient(transport=httpx.MockTransport(host)) as client:
+            settings = Settings(per_host=4, retry_budget_s=60, allow_private=True)
+            checker = WebChecker(client, NetContext(settings, Clocks(lambda: clock[0], sleep)))
+            urls = [f"https://pages.example.test/p/{i}" for i in range(60)]
+            return list(await asyncio.gather(*(checker.check(u) for u in urls)))
+
+    outcomes = asyncio.run(go())
+
+    assert all(isinstance(o, HttpFacts) and o.status_code == 200 for o in outcomes)
+    for refusals in (1, 2, 3):
+        after = [load for seen, load in arrivals if seen == refusals][:8]
+        assert max(after) == 4, (refusals, after)
+
+
+# --- Head-of-line blocking --------------------------------------------------------------------
+
+
+def test_a_hanging_request_does_not_stop_the_hosts_next_links() -> None:
+    """The host's limit is down to one and its one request hangs: once it has run far past
+    the host's usual answer time, the next link goes (within --per-host)."""
+
+    async def go() -> tuple[bool, bool, int]:
+        clock = [NOW]
+
+        async def sleep(_: float) -> None:
+            return None
+
+        gate = HostGate(HostPace(4, limit=1), sleep, lambda: clock[0])
+        async with gate.slot() as ticket:  # an ordinary answer sets the usual time
+            clock[0] += timedelta(milliseconds=50)
+            gate.answered(ticket, 200, None)
+        gate.pace.limit = 1  # as after a burst of refusals
+        hang = asyncio.Event()
+        entered = asyncio.Event()
+
+        async def hanging() -> None:
+            async with gate.slot():
+                await hang.wait()
+
+        async def next_link() -> None:
+            async with gate.slot():
+                entered.set()
+
+        first = asyncio.create_task(hanging())
+        await asyncio.sleep(0)
+        waiting = asyncio.create_task(next_link())
+        for _ in range(5):
+            await asyncio.sleep(0)
+        held_while_usual = not entered.is_set()
+        clock[0] += timedelta(seconds=STALL_MIN_S + 0.1)
+        gate.check_stalls()
+        for _ in range(5):
+            await asyncio.sleep(0)
+        went = entered.is_set()
+        hang.set()
+        await asyncio.gather(first, waiting)
+        return held_while_usual, went, gate.in_flight
+
+    held_while_usual, went, in_flight = asyncio.run(go())
+    assert held_while_usual  # the limit holds while the request is within its usual time
+    assert went
+    assert in_flight == 0
+
+
+def test_a_stalled_request_still_counts_against_per_host() -> None:
+    """--per-host is a promise to the host: a stalled request frees the adaptive limit's
+    place, never the ceiling's."""
+
+    async def go() -> bool:
+        clock = [NOW]
+
+        async def sleep(_: float) -> None:
+            return None
+
+        gate = HostGate(HostPace(1), sleep, lambda: clock[0])
+        async with gate.slot() as ticket:
+            gate.answered(ticket, 200, None)
+        hang = asyncio.Event()
+        entered = asyncio.Event()
+
+        async def hanging() -> None:
+            async with gate.slot():
+                await hang.wait()
+
+        async def next_link() -> None:
+            async with gate.slot():
+                entered.set()
+
+        first = asyncio.create_task(hanging())
+        await asyncio.sleep(0)
+        waiting = asyncio.create_task(next_link())
+        clock[0] += timedelta(seconds=60)
+        gate.check_stalls()
+        for _ in range(5):
+            await asyncio.sleep(0)
+        went = entered.is_set()
+        hang.set()
+        await asyncio.gather(first, waiting)
+        return went
+
+    assert asyncio.run(go()) is False
