@@ -120,7 +120,7 @@ class GithubApi:
         in_flight = asyncio.Semaphore(MAX_IN_FLIGHT)
         self._api = ApiClient(
             client, context, service=SERVICE, name="GitHub API",
-            gate=lambda: in_flight, max_redirects=max_redirects,
+            gate=lambda: in_flight, veto=self._spent, max_redirects=max_redirects,
         )  # fmt: skip
         self._clock = context.clocks.now
         self._quota = QuotaWait(
@@ -179,6 +179,11 @@ class GithubApi:
             if not self._quota.ran_out(_reset_time(reset, self._clock())):
                 return self._quota_error(path)
         return self._quota_error(path)
+
+    def _spent(self, path: str) -> RateLimited | None:
+        """Checked again once a request has its slot: the quota may have run out while it
+        waited."""
+        return self._quota_error(path) if self._quota.spent else None
 
     def _quota_error(self, path: str) -> RateLimited:
         until = self._quota.spent_until

@@ -99,6 +99,10 @@ class HubApi:
         return headers
 
     def _not_now(self, path: str) -> UpstreamError | None:
+        """Checked again once a request has its slot: the quota may have run out, or the
+        network gone, while it waited."""
+        if self._quota.spent:
+            return self._quota_error(path)
         if self._extras and self._watch.looks_down:
             return UpstreamError(SERVICE, path, None, 1, NOT_ASKED_DOWN)
         return None
