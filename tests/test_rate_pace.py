@@ -73,7 +73,7 @@ def drive(bucket: LeakyBucket, pages: int, per_host: int = 6) -> Run:
             assert pace.rate.start(now) == now
             page = waiting.pop(0)
             attempts[page] += 1
-            in_flight.append((now + LATENCY, pace.started(), bucket.admits(now), page))
+            in_flight.append((now + LATENCY, pace.started(now), bucket.admits(now), page))
         in_flight.sort()
         answered_at, ticket, admitted, page = in_flight.pop(0)
         now = max(now, answered_at)

@@ -99,7 +99,9 @@ class HostPace:
     rate: RatePace = field(default_factory=RatePace)
     """How far apart the host's requests start (after refusals naming no wait)."""
     _spacing: dict[int, float] = field(default_factory=dict)
-    """Per ticket in flight, the spacing it was started at."""
+    """Per ticket in flight, how long after the request before it it started."""
+    last_start: datetime | None = None
+    """When the last request to the host really started."""
     _limit_before: int = 0
     """The limit before the current burst's dip: restored when its lone refusal is
     disproved."""
@@ -115,10 +117,14 @@ class HostPace:
         if self.limit <= 0:
             self.limit = self.ceiling
 
-    def started(self) -> int:
-        """A request to the host is starting: its ticket (tells which burst it belongs to)."""
+    def started(self, now: datetime | None = None) -> int:
+        """A request to the host is starting (at ``now``): its ticket (tells which burst it
+        belongs to)."""
         self._sent += 1
-        self._spacing[self._sent] = self.rate.interval_s
+        if now is not None:
+            last, self.last_start = self.last_start, now
+            gap = (now - last).total_seconds() if last is not None else float("inf")
+            self._spacing[self._sent] = gap
         return self._sent
 
     def answered(
@@ -303,17 +309,30 @@ class HostGate:
                 self._release()  # a pause began while we waited: honour it first
                 continue
             await self._wait_for_turn()
-            return self.pace.started()
+            return self.pace.started(self._clock())
 
     async def _wait_for_turn(self) -> None:
         """Wait for this request's start under the host's spacing (``RatePace``), holding
         its slot; a stop while waiting gives the slot back."""
-        now = self._clock()
-        start = self.pace.rate.start(now)
-        if start <= now:
-            return
         try:
-            await self._sleep((start - now).total_seconds())
+            while True:
+                rate = self.pace.rate  # a disproved refusal may put an older one back
+                now, changes = self._clock(), rate.changes
+                start = rate.start(now, self.pace.last_start)
+                if start <= now:
+                    return
+                await self._sleep((start - now).total_seconds())
+                if rate is self.pace.rate and rate.changes == changes:
+                    break
+                # A refusal came while this request waited: its place was taken at the old
+                # spacing, so it takes one again at the new.
+            # The request before may have started late (a busy loop fires timers late): the
+            # spacing counts from when it really started, not from when it was due.
+            last, now = self.pace.last_start, self._clock()
+            if last is not None and rate.paced:
+                short = rate.interval_s - (now - last).total_seconds()
+                if short > 0:
+                    await self._sleep(short)
         except BaseException:
             self._release()
             raise

@@ -15,8 +15,8 @@ between two bounds:
   Before any, ``ENGAGE_S`` (one request a second) is taken as slow enough;
 - the requests served between two refusals measure the limiter's rate: a bucket empty at
   both refusals served exactly its refill in between (less, if it overflowed meanwhile,
-  so the spacing measured is never too fast). It becomes the slow-enough bound when it is
-  faster than the one confirmed;
+  so the spacing measured is never too fast). When it is faster than the one confirmed the
+  search settles on it at once;
 - the search tries the geometric middle of the bounds (a limiter's rate may be anything from
   one to hundreds a second: the middle of its logarithm halves the uncertainty at each
   step), each step too fast costing one refusal, and settles on the slower bound once the
@@ -48,8 +48,11 @@ TOLERANCE = 0.1
 """The search stops when its bounds are this close: at most 10% slower than the limiter."""
 BACK_OFF = 2.0
 """After a refusal at a spacing once proved slow enough, slow down by this factor."""
+JITTER = 0.05
+"""A request started this much sooner than its spacing (after a late one) still tests it."""
 MARGIN = 0.05
-"""Added to a spacing measured between refusals, for the clocks' jitter."""
+"""Added to a spacing measured between refusals, and kept from one refused, for the jitter
+of timers and networks."""
 RECOVER_AFTER_S = 30.0
 """Time without a refusal before the too-fast bound is relaxed by a step (each step may
 cost a refusal: at most one per this long, however fast the host is)."""
@@ -68,6 +71,8 @@ class RatePace:
     """The shortest spacing ``CONFIRM`` requests in a row have been served at."""
     next_start: datetime | None = None
     """No request starts before this moment."""
+    changes: int = 0
+    """Refusals so far: a place taken before one is taken again after it."""
     _served_here: int = 0
     """Requests served in a row at the current spacing."""
     _here_since: datetime | None = None
@@ -83,17 +88,21 @@ class RatePace:
     def paced(self) -> bool:
         return self.interval_s > 0
 
-    def start(self, now: datetime) -> datetime:
-        """When a request asking now may start; its place is taken (the next one waits its
-        spacing after it)."""
+    def start(self, now: datetime, last_start: datetime | None = None) -> datetime:
+        """When a request asking now may start, the last request having really started at
+        ``last_start``; its place is taken (the next one waits its spacing after it). A
+        refusal since (``changes``) voids the places taken before it."""
         if not self.paced:
             return now
-        start = max(now, self.next_start) if self.next_start is not None else now
-        self.next_start = start + timedelta(seconds=self.interval_s)
+        spacing = timedelta(seconds=self.interval_s)
+        after = [t for t in (self.next_start, last_start and last_start + spacing) if t]
+        start = max(now, *after)
+        self.next_start = start + spacing
         return start
 
-    def refused(self, sent_at_s: float, now: datetime) -> None:
-        """A refusal naming no wait, of a request started at spacing ``sent_at_s``."""
+    def refused(self, gap_s: float, now: datetime) -> None:
+        """A refusal naming no wait, of a request started ``gap_s`` after the one before it."""
+        self.changes += 1
         self._served_here, self._quiet_since = 0, now
         measured = self._measured_spacing(now)
         self._refused_at, self._served_since_refusal = now, 0
@@ -101,26 +110,30 @@ class RatePace:
             self.too_fast_s, self.fast_enough_s = FASTEST_S, ENGAGE_S
             self._set(self._between(), now)
             return
-        if sent_at_s < self.interval_s:
-            # Sent faster than the spacing now in force (before pacing began, or before the
-            # last slow-down): it proves nothing new; the next start still waits.
+        if gap_s <= (self.too_fast_s or 0.0):
+            # No slower than a spacing already proved too fast (the rest of a burst, a place
+            # taken before the last slow-down): nothing new; the next start still waits.
             self.next_start = now + timedelta(seconds=self.interval_s)
             return
-        self.too_fast_s = max(self.too_fast_s or 0.0, sent_at_s)
+        self.too_fast_s = gap_s
         if self.fast_enough_s is not None and self.fast_enough_s <= self.too_fast_s:
             self.fast_enough_s = None  # its confirmation was a burst's slack
-        if measured is not None and measured > self.too_fast_s:
-            self.fast_enough_s = min(self.fast_enough_s or measured, measured)
+        better = measured is not None and measured <= (self.fast_enough_s or measured)
+        if measured is not None and better and measured > self.too_fast_s:
+            # A measure, not a guess: a bucket saturated between two refusals served exactly
+            # its rate. Probing faster than it would only be refused.
+            self.fast_enough_s = measured
+            self.too_fast_s = max(self.too_fast_s, measured / (1 + TOLERANCE))
         if self.fast_enough_s is None:
             self._set(self.too_fast_s * BACK_OFF, now)
         else:
             self._set(self._between(), now)
 
-    def served(self, sent_at_s: float, now: datetime) -> None:
-        """A request started at spacing ``sent_at_s`` was answered (not refused)."""
+    def served(self, gap_s: float, now: datetime) -> None:
+        """A request started ``gap_s`` after the one before it was answered (not refused)."""
         self._served_since_refusal += 1
-        if not self.paced or sent_at_s != self.interval_s:
-            return  # sent under another spacing: says nothing about this one
+        if not self.paced or not self.interval_s * (1 - JITTER) <= gap_s <= self.interval_s * 2:
+            return  # not sent at the spacing in force: says nothing about it
         quiet_since = self._quiet_since or now
         if (now - quiet_since).total_seconds() >= RECOVER_AFTER_S and self.too_fast_s:
             self._quiet_since = now
@@ -151,7 +164,9 @@ class RatePace:
         slow, fast = self.fast_enough_s, self.too_fast_s
         assert slow is not None and fast is not None
         if slow <= fast * (1 + TOLERANCE):
-            return slow
+            # Settled: never closer to a spacing refused than MARGIN, for the jitter of
+            # timers and networks (a gap 2% short is refused like any other).
+            return max(slow, fast * (1 + MARGIN))
         return math.sqrt(slow * fast)
 
     def _set(self, interval_s: float, now: datetime | None) -> None:
