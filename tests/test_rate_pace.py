@@ -20,7 +20,7 @@ from enricher.models import HttpFacts
 from enricher.net.checker import WebChecker
 from enricher.net.context import Clocks, NetContext
 from enricher.net.host_gate import STALL_MIN_S, HostGate, HostPace
-from enricher.net.rate_pace import RatePace
+from enricher.net.rate_pace import SLOWEST_S, RatePace
 
 NOW = datetime(2026, 11, 22, 9, 0, 0, tzinfo=timezone.utc)
 LATENCY = timedelta(milliseconds=1)
@@ -270,3 +270,55 @@ def test_a_stalled_request_still_counts_against_per_host() -> None:
         return went
 
     assert asyncio.run(go()) is False
+
+
+# --- A concurrency limit answered with bare 503s (nginx's limit_conn) -------------------------
+
+
+def test_a_connection_limit_is_learnt_from_the_loads_refused() -> None:
+    """A host that takes 4 requests at once and answers a bare 503 past that: its refusals
+    come at one load, again and again, so the host's ceiling comes down to 4 and stays there
+    (rather than each refusal being taken for a page's own and the limit put back)."""
+    in_flight = refused = 0
+
+    async def host(request: httpx.Request) -> httpx.Response:
+        nonlocal in_flight, refused
+        in_flight += 1
+        try:
+            for _ in range(20):
+                await asyncio.sleep(0)
+            if in_flight > 4:
+                refused += 1
+                return httpx.Response(503)
+            return httpx.Response(200)
+        finally:
+            in_flight -= 1
+
+    async def go() -> tuple[list[object], int]:
+        clock = [NOW]
+
+        async def sleep(seconds: float) -> None:
+            clock[0] += timedelta(seconds=seconds)
+
+        async with httpx.AsyncClient(transport=httpx.MockTransport(host)) as client:
+            settings = Settings(per_host=6, retry_budget_s=60, allow_private=True)
+            checker = WebChecker(client, NetContext(settings, Clocks(lambda: clock[0], sleep)))
+            urls = [f"https://conn.example.test/p/{i}" for i in range(200)]
+            outcomes = list(await asyncio.gather(*(checker.check(u) for u in urls)))
+            return outcomes, checker.host_gate("conn.example.test").pace.ceiling
+
+    outcomes, ceiling = asyncio.run(go())
+
+    assert all(isinstance(o, HttpFacts) and o.status_code == 200 for o in outcomes)
+    assert ceiling == 4
+    assert refused <= 8, refused
+
+
+def test_the_spacing_never_grows_past_the_slowest() -> None:
+    """A host refusing whatever the spacing: the spacing stops growing at SLOWEST_S."""
+    pace = RatePace()
+    now = NOW
+    for _ in range(100):
+        now = pace.start(now)
+        pace.refused(pace.interval_s, now)
+    assert pace.interval_s == SLOWEST_S

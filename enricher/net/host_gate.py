@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections import deque
+from collections import Counter, deque
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -46,6 +46,9 @@ PUSHBACK_STATUSES = frozenset({429, 503})
 
 FIRM = 1 << 62
 """``_paused_for`` of a pause no answer can end early (several pages refused)."""
+
+LOAD_REFUSALS = 3
+"""Refusals at one load before the load itself is taken for the host's limit."""
 
 OPENING_LIMIT = 2
 """Requests a host gets at once before it has answered any (a slow start: each answer then
@@ -109,6 +112,11 @@ class HostPace:
     """The pace before the current burst: restored likewise, when the refusal started it."""
     _lone_refusal: int = 0
     """The ticket of a lone refusal not yet disproved (0: none)."""
+    _load: dict[int, int] = field(default_factory=dict)
+    """Per ticket in flight, how many requests were in flight when it started."""
+    _served_at: Counter[int] = field(default_factory=Counter)
+    _refused_at: Counter[int] = field(default_factory=Counter)
+    """Answers served and refused, by the load their request was sent at."""
     _opening: bool = True
     """No refusal yet: the limit rises by one per answer, not per window of them."""
 
@@ -117,10 +125,12 @@ class HostPace:
         if self.limit <= 0:
             self.limit = self.ceiling
 
-    def started(self, now: datetime | None = None) -> int:
-        """A request to the host is starting (at ``now``): its ticket (tells which burst it
-        belongs to)."""
+    def started(self, now: datetime | None = None, load: int = 0) -> int:
+        """A request to the host is starting (at ``now``, one of ``load`` in flight): its
+        ticket (tells which burst it belongs to)."""
         self._sent += 1
+        if load:
+            self._load[self._sent] = load
         if now is not None:
             last, self.last_start = self.last_start, now
             gap = (now - last).total_seconds() if last is not None else float("inf")
@@ -150,7 +160,11 @@ class HostPace:
         request sent after a lone refusal).
         """
         spacing = self._spacing.pop(ticket, 0.0) if ticket is not None else 0.0
+        load = self._load.pop(ticket, 0) if ticket is not None else 0
         if status in PUSHBACK_STATUSES:
+            if load:
+                self._refused_at[load] += 1
+                self._learn_ceiling(load)
             self._refused(status, retry_after_s, now, in_flight, ticket, spacing)
             return False
         if self.limit < self.ceiling:
@@ -160,6 +174,8 @@ class HostPace:
                 self.successes = 0
         if ticket is None or status >= 500:
             return False  # a server error shows nothing about the host serving
+        if load:
+            self._served_at[load] += 1
         self.rate.served(spacing, now)
         self._served = max(self._served, ticket)
         if self._lone_refusal and ticket > self._lone_refusal:
@@ -216,11 +232,22 @@ class HostPace:
                 self.pauses += 1
             self._paused_for = FIRM if firm else max(self._paused_for, ticket or 0)
 
+    def _learn_ceiling(self, load: int) -> None:
+        """Requests sent while ``load`` were in flight are refused often (a quarter or more of
+        the answers at that load, at least ``LOAD_REFUSALS`` of them): the host takes fewer
+        at once (nginx's ``limit_conn``), and the ceiling comes down below that load for the
+        run. Page-own refusals at a load the host serves well (a few among many answers)
+        never lower it."""
+        refused = self._refused_at[load]
+        if load > 1 and refused >= LOAD_REFUSALS and refused * 3 >= self._served_at[load]:
+            self.ceiling = min(self.ceiling, load - 1)
+            self.limit = min(self.limit, self.ceiling)
+
     def _disproved(self) -> None:
         """The lone refusal was that page's own: the host's limit and pace go back to where
         they were before it (answers since then may only have raised them)."""
         self._lone_refusal = 0
-        self.limit = max(self.limit, self._limit_before)
+        self.limit = min(self.ceiling, max(self.limit, self._limit_before))
         if not self._rate_before.paced:
             self.rate = self._rate_before
 
@@ -309,7 +336,7 @@ class HostGate:
                 self._release()  # a pause began while we waited: honour it first
                 continue
             await self._wait_for_turn()
-            return self.pace.started(self._clock())
+            return self.pace.started(self._clock(), self.in_flight)
 
     async def _wait_for_turn(self) -> None:
         """Wait for this request's start under the host's spacing (``RatePace``), holding

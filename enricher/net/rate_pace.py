@@ -37,6 +37,9 @@ from datetime import datetime, timedelta
 
 ENGAGE_S = 1.0
 """The slowest spacing the search starts from: one request a second."""
+SLOWEST_S = 10.0
+"""The slowest spacing ever used: a host refusing one request every 10 s is not met by
+spacing (its refusals are reported; retries still honour the backoff)."""
 FASTEST_S = 0.005
 """The fastest: 200 requests a second, taken as too fast for a host that refused us."""
 CONFIRM = 5
@@ -170,6 +173,7 @@ class RatePace:
         return math.sqrt(slow * fast)
 
     def _set(self, interval_s: float, now: datetime | None) -> None:
+        interval_s = min(interval_s, SLOWEST_S)
         if interval_s != self.interval_s:
             self._served_here, self._here_since = 0, now
         self.interval_s = interval_s
