@@ -322,3 +322,14 @@ def test_the_spacing_never_grows_past_the_slowest() -> None:
         now = pace.start(now)
         pace.refused(pace.interval_s, now)
     assert pace.interval_s == SLOWEST_S
+
+
+def test_a_retry_refused_after_its_backoff_does_not_slow_the_host() -> None:
+    """A page answering a bare 503 every time, retried after a backoff on a quiet host: the
+    refusal of a request sent seconds after the one before tests no spacing, so the host's
+    pace does not slow down for it."""
+    pace = RatePace()
+    pace.refused(float("inf"), NOW)
+    interval = pace.interval_s
+    pace.refused(1.7, NOW + timedelta(seconds=1.7))
+    assert pace.interval_s == interval

@@ -113,6 +113,10 @@ class RatePace:
             self.too_fast_s, self.fast_enough_s = FASTEST_S, ENGAGE_S
             self._set(self._between(), now)
             return
+        if gap_s > self.interval_s * 2:
+            # Not a test of the spacing (a lone retry after its backoff, on a quiet host): a
+            # page that refuses whatever the pace says nothing about the host's rate.
+            return
         if gap_s <= (self.too_fast_s or 0.0):
             # No slower than a spacing already proved too fast (the rest of a burst, a place
             # taken before the last slow-down): nothing new; the next start still waits.
