@@ -8,7 +8,6 @@ is declared once in ``options.OPTIONS``. Nothing else in enricher reads ``os.env
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -161,6 +160,8 @@ def find_config_file(cwd: Path) -> tuple[Path, dict[str, Any]] | None:
         path = cwd / name
         if not path.is_file():
             continue
+        import tomllib  # 8 ms to import: only for a folder that has a config file
+
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:

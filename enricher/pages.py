@@ -18,13 +18,14 @@ import codecs
 import json
 import re
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
-
-from selectolax.lexbor import LexborHTMLParser
 
 from .models import PAGE_RECORD_FIELDS, PageFacts
 from .page_signals import HTML_MARKERS, THIN_TEXT
+
+if TYPE_CHECKING:
+    from selectolax.lexbor import LexborHTMLParser
 
 MAX_FIELD_CHARS = 1000
 """Longer values are cut: a record holds a description, not an article."""
@@ -86,6 +87,8 @@ def page_facts(body: bytes, content_type: str | None, base_url: str) -> PageFact
     URLs (``og:image``, the canonical link) are resolved against ``base_url``."""
     if not is_html(content_type):
         return None
+    from selectolax.lexbor import LexborHTMLParser  # imported by the first page read, not at start
+
     html_text = decode_html(body, content_type)
     tree = LexborHTMLParser(html_text)
     meta = _meta(tree)

@@ -92,7 +92,7 @@ class WebAuthority:
         # Per-host pools; unless --allow-private, every connection goes through the SSRF
         # guard, to an address checked at connect time.
         transport = lookup.web_transport or web_transport(
-            settings.per_host, allow_private=settings.allow_private
+            settings.per_host, allow_private=settings.allow_private, verify=context.tls
         )
         client = httpx.AsyncClient(
             timeout=httpx.Timeout(settings.timeout_s), transport=transport,

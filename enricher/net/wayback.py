@@ -37,7 +37,7 @@ async def look_up_snapshots(
     client = httpx.AsyncClient(
         base_url=settings.wayback_url, timeout=httpx.Timeout(settings.timeout_s),
         follow_redirects=False, headers={"User-Agent": settings.user_agent},
-        event_hooks={"request": [context.counter.hook(SERVICE)]},
+        event_hooks={"request": [context.counter.hook(SERVICE)]}, verify=context.tls,
     )  # fmt: skip
     async with client:
         first = True

@@ -9,6 +9,7 @@ a second signal exits at once (every write is atomic, so no file is left half-wr
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import time
@@ -173,6 +174,7 @@ class ScheduledJob:
             if summary.exit_code == EXIT_INCOMPLETE and not summary.interrupted:
                 self.failed += 1
         finally:
+            gc.collect()  # the run's garbage, before the next run freezes it (net.tuning)
             self._catch_up()
             self.busy = False
 

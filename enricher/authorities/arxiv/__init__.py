@@ -29,7 +29,6 @@ from ...models import (
     Verdict,
 )
 from ..base import Lookup, record_from_payload, record_payload
-from .api import ArxivApi
 from .ids import ARXIV_HOSTS, paper_target, parse_arxiv_id
 from .paper_links import PAPER_LINKS, PaperLinksTarget, code_link_in, with_paper_links
 
@@ -70,6 +69,11 @@ class ArxivAuthority:
         """All papers in ``id_list`` batches, in a worker thread (the package blocks)."""
         if not targets:
             return
+        # The arxiv package and requests under it take 80 ms to import: only a run with papers
+        # to look up pays it, before the other authorities start (arXiv's pace makes it the
+        # slowest of them, so its first request goes first).
+        from .api import ArxivApi
+
         api = ArxivApi(lookup.context)
         try:
             papers = await _in_daemon_thread(api.fetch_papers, [t.id for t in targets])

@@ -163,7 +163,7 @@ class PaperLinksAuthority:
         if not targets:
             return
         context = lookup.context
-        async with hub_client(context.settings, context.counter, self.name) as client:
+        async with hub_client(context, self.name) as client:
             # Extras for a record, not links: with nothing answering anyone, they wait for
             # a run with a network (the last known links stay).
             api = HubApi(client, context, extras=True)

@@ -118,6 +118,7 @@ def crossref_client(context: NetContext) -> httpx.AsyncClient:
         timeout=httpx.Timeout(settings.timeout_s),
         follow_redirects=False,  # RegistryApi follows them, on the API's origin only
         event_hooks={"request": [context.counter.hook(CROSSREF)]},
+        verify=context.tls,
     )
 
 
@@ -135,6 +136,7 @@ def datacite_client(context: NetContext) -> httpx.AsyncClient:
         timeout=httpx.Timeout(settings.timeout_s),
         follow_redirects=False,
         event_hooks={"request": [context.counter.hook(DATACITE)]},
+        verify=context.tls,
     )
 
 

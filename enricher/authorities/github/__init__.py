@@ -101,7 +101,7 @@ class GithubAuthority:
             base_url=settings.github_api_url, timeout=httpx.Timeout(settings.timeout_s),
             follow_redirects=False,  # GithubApi follows them, on the API host only
             headers={"User-Agent": settings.user_agent, **GithubApi.headers(settings.github_token)},
-            event_hooks={"request": [context.counter.hook(SERVICE)]},
+            event_hooks={"request": [context.counter.hook(SERVICE)]}, verify=context.tls,
         )  # fmt: skip
         async with client:
             api = GithubApi(client, context)

@@ -64,7 +64,7 @@ class HuggingFaceAuthority:
         if not targets:
             return
         context = lookup.context
-        async with hub_client(context.settings, context.counter) as client:
+        async with hub_client(context) as client:
             api = HubApi(client, context)
 
             async def one(target: HubTarget) -> None:

@@ -19,12 +19,11 @@ from urllib.parse import quote
 
 import httpx
 
-from ...config import Settings
 from ...errors import RateLimited, UpstreamError
 from ...models import Unanswered
 from ...net.api_client import ApiAnswer, ApiClient
 from ...net.bodies import ACCEPT_ENCODING
-from ...net.context import NetContext, RequestCounter
+from ...net.context import NetContext
 from ...net.quota import QuotaWait
 from ...verdicts import is_transient_status
 from ..json_fields import UnreadableAnswer
@@ -45,16 +44,15 @@ DISABLED_MESSAGE = "Access to this resource is disabled."
 ``DisabledRepoError``)."""
 
 
-def hub_client(
-    settings: Settings, counter: RequestCounter, service: str = SERVICE
-) -> httpx.AsyncClient:
+def hub_client(context: NetContext, service: str = SERVICE) -> httpx.AsyncClient:
     """The one client of a lookup: the Hub API as base URL, the token in its headers only, no
     automatic redirects, every request counted under ``service``."""
+    settings = context.settings
     return httpx.AsyncClient(
         base_url=settings.hf_api_url, timeout=httpx.Timeout(settings.timeout_s),
         follow_redirects=False,  # HubApi follows them, on the API's origin only
         headers={"User-Agent": settings.user_agent, **HubApi.headers(settings.hf_token)},
-        event_hooks={"request": [counter.hook(service)]},
+        event_hooks={"request": [context.counter.hook(service)]}, verify=context.tls,
     )  # fmt: skip
 
 
