@@ -9,8 +9,11 @@ answers take a millisecond, as a fast host's do, so only spacing can meet the li
 from __future__ import annotations
 
 import asyncio
+import heapq
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from typing import TypeVar
 
 import httpx
 import pytest
@@ -23,6 +26,7 @@ from enricher.net.host_gate import STALL_MIN_S, HostGate, HostPace
 from enricher.net.rate_pace import SLOWEST_S, RatePace
 
 NOW = datetime(2026, 11, 22, 9, 0, 0, tzinfo=timezone.utc)
+_T = TypeVar("_T")
 LATENCY = timedelta(milliseconds=1)
 
 
@@ -58,7 +62,7 @@ class Run:
 def drive(bucket: LeakyBucket, pages: int, per_host: int = 6) -> Run:
     """Check ``pages`` pages of one host as the gate would: at most ``pace.limit`` in flight,
     each start when the pace allows; a refused page is asked again (as its retry would)."""
-    pace = HostPace(per_host, limit=2)
+    pace = HostPace(per_host)
     now = NOW
     waiting = list(range(pages))
     in_flight: list[tuple[datetime, int, bool, int]] = []
@@ -275,39 +279,66 @@ def test_a_stalled_request_still_counts_against_per_host() -> None:
 # --- A concurrency limit answered with bare 503s (nginx's limit_conn) -------------------------
 
 
+class VirtualTime:
+    """A clock that moves only when every task waits: a sleep ends when the clock reaches its
+    end, and the clock jumps to the earliest end once nothing else can run. (A clock moved by
+    each sleep as it is taken would add up sleeps that overlap, and make requests in flight
+    look as if they ran for seconds.)"""
+
+    def __init__(self) -> None:
+        self.now = NOW
+        self._sleepers: list[tuple[datetime, int, asyncio.Future[None]]] = []
+        self._seq = 0
+
+    async def sleep(self, seconds: float) -> None:
+        done = asyncio.get_running_loop().create_future()
+        self._seq += 1
+        heapq.heappush(self._sleepers, (self.now + timedelta(seconds=seconds), self._seq, done))
+        await done
+
+    async def run(self, work: Awaitable[_T]) -> _T:
+        task = asyncio.ensure_future(work)
+        while not task.done():
+            for _ in range(50):  # everything that can run, runs
+                await asyncio.sleep(0)
+            while self._sleepers and not task.done():
+                when, _, done = heapq.heappop(self._sleepers)
+                if not done.done():
+                    self.now = max(self.now, when)
+                    done.set_result(None)
+                    break
+        return task.result()
+
+
 def test_a_connection_limit_is_learnt_from_the_loads_refused() -> None:
     """A host that takes 4 requests at once and answers a bare 503 past that: its refusals
     come at one load, again and again, so the host's ceiling comes down to 4 and stays there
     (rather than each refusal being taken for a page's own and the limit put back)."""
     in_flight = refused = 0
+    time = VirtualTime()
 
     async def host(request: httpx.Request) -> httpx.Response:
         nonlocal in_flight, refused
+        if in_flight >= 4:  # counted on arrival, as nginx does
+            refused += 1
+            return httpx.Response(503)
         in_flight += 1
         try:
-            for _ in range(20):
-                await asyncio.sleep(0)
-            if in_flight > 4:
-                refused += 1
-                return httpx.Response(503)
+            await time.sleep(0.25)  # a page takes a while (nginx_limits.py's conn4 host)
             return httpx.Response(200)
         finally:
             in_flight -= 1
 
     async def go() -> tuple[list[object], int]:
-        clock = [NOW]
-
-        async def sleep(seconds: float) -> None:
-            clock[0] += timedelta(seconds=seconds)
-
         async with httpx.AsyncClient(transport=httpx.MockTransport(host)) as client:
             settings = Settings(per_host=6, retry_budget_s=60, allow_private=True)
-            checker = WebChecker(client, NetContext(settings, Clocks(lambda: clock[0], sleep)))
+            context = NetContext(settings, Clocks(lambda: time.now, time.sleep))
+            checker = WebChecker(client, context)
             urls = [f"https://conn.example.test/p/{i}" for i in range(200)]
             outcomes = list(await asyncio.gather(*(checker.check(u) for u in urls)))
             return outcomes, checker.host_gate("conn.example.test").pace.ceiling
 
-    outcomes, ceiling = asyncio.run(go())
+    outcomes, ceiling = asyncio.run(time.run(go()))
 
     assert all(isinstance(o, HttpFacts) and o.status_code == 200 for o in outcomes)
     assert ceiling == 4

@@ -22,7 +22,7 @@ from ..pages import is_html, page_facts
 from ..urls import SUPPORTED_SCHEMES, is_private_host, private_address_reason
 from ..verdicts import MAX_RETRY_AFTER_S, is_transient_status, parse_retry_after
 from .context import SERVICE_EXTENSION, NetContext
-from .host_gate import OPENING_LIMIT, PUSHBACK_STATUSES, HostGate, HostPace
+from .host_gate import PUSHBACK_STATUSES, HostGate, HostPace
 from .http_errors import describe_http_error
 from .retries import async_retrying
 
@@ -209,8 +209,7 @@ class WebChecker:
     def host_gate(self, host: str) -> HostGate:
         """The gate of ``host``: its adaptive limit and pause (made on first use)."""
         if host not in self._hosts:
-            pace = HostPace(self._per_host, limit=min(OPENING_LIMIT, self._per_host))
-            self._hosts[host] = HostGate(pace, self._sleep, self._clock)
+            self._hosts[host] = HostGate(HostPace(self._per_host), self._sleep, self._clock)
         return self._hosts[host]
 
     async def _get(self, url: str, link: _LinkState) -> Answer | FetchFailure:

@@ -50,12 +50,6 @@ FIRM = 1 << 62
 LOAD_REFUSALS = 3
 """Refusals at one load before the load itself is taken for the host's limit."""
 
-OPENING_LIMIT = 2
-"""Requests a host gets at once before it has answered any (a slow start: each answer then
-opens one more, up to ``--per-host``). A rate limiter without a burst refuses all but one of
-the requests that arrive together; two at once still let a lone refusal of a host's first
-page be disproved, or confirmed, by the request beside it."""
-
 STALL_FACTOR = 8.0
 """A request running this many times the host's usual answer time is stalled."""
 
@@ -76,8 +70,7 @@ class HostPace:
     ceiling: int
     """Never more than this many requests in flight (``--per-host``)."""
     limit: int = 0
-    """Requests allowed in flight now; 0 means "not set yet" and becomes the ceiling. Below
-    the ceiling before any refusal, each answer raises it by one (a slow start)."""
+    """Requests allowed in flight now; 0 means "not set yet" and becomes the ceiling."""
     paused_until: datetime | None = None
     """No new request starts before this moment (a 429/503 asked us to wait)."""
     pauses: int = 0
@@ -117,8 +110,6 @@ class HostPace:
     _served_at: Counter[int] = field(default_factory=Counter)
     _refused_at: Counter[int] = field(default_factory=Counter)
     """Answers served and refused, by the load their request was sent at."""
-    _opening: bool = True
-    """No refusal yet: the limit rises by one per answer, not per window of them."""
 
     def __post_init__(self) -> None:
         self.ceiling = max(1, self.ceiling)
@@ -169,7 +160,7 @@ class HostPace:
             return False
         if self.limit < self.ceiling:
             self.successes += 1
-            if self._opening or self.successes >= self.limit:
+            if self.successes >= self.limit:
                 self.limit += 1
                 self.successes = 0
         if ticket is None or status >= 500:
@@ -195,7 +186,6 @@ class HostPace:
         spacing: float,
     ) -> None:
         self.successes = 0
-        self._opening = False
         if ticket is None or ticket > self._burst_edge:
             self._limit_before = self.limit
             self._rate_before = replace(self.rate)
