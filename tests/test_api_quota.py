@@ -90,3 +90,49 @@ def test_a_spent_github_quota_stops_the_lookups_waiting_for_a_slot() -> None:
 
     assert len(sent) == GITHUB_IN_FLIGHT
     assert all(isinstance(r, Unanswered) and "rate limit exhausted" in r.reason for r in results)
+
+
+def test_the_hub_lookups_of_one_run_share_one_quota_and_one_in_flight_limit() -> None:
+    """A run asks the Hub for its Hugging Face links and for its papers' code links: both
+    count against one quota and one limit on requests in flight. Once one of them learns the
+    quota is spent, the other sends nothing more either."""
+    sent: list[str] = []
+    in_flight = peak = 0
+    spent = httpx.Response(
+        429,
+        json={"error": "rate limited"},
+        headers={
+            "RateLimit": '"api";r=0;t=250',
+            "RateLimit-Policy": '"fixed window";"api";q=500;w=300',
+        },
+    )
+
+    async def answer(request: httpx.Request) -> httpx.Response:
+        nonlocal in_flight, peak
+        sent.append(request.url.path)
+        in_flight += 1
+        peak = max(peak, in_flight)
+        try:
+            for _ in range(10):
+                await asyncio.sleep(0)
+            return spent
+        finally:
+            in_flight -= 1
+
+    async def go() -> None:
+        run = context()
+        transport = httpx.MockTransport(answer)
+        async with (
+            httpx.AsyncClient(base_url="https://hub.test", transport=transport) as repos,
+            httpx.AsyncClient(base_url="https://hub.test", transport=transport) as papers,
+        ):
+            hub, paper_links = HubApi(repos, run), HubApi(papers, run, extras=True)
+            await asyncio.gather(
+                *(hub.fetch(HubTarget("model", f"owner/model-{n}")) for n in range(10)),
+                *(paper_links.fetch(HubTarget("paper", f"2401.{n:05d}")) for n in range(10)),
+            )
+
+    asyncio.run(go())
+
+    assert peak <= HUB_IN_FLIGHT
+    assert len(sent) == HUB_IN_FLIGHT

@@ -14,11 +14,14 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from typing import Any, TypeVar
 
 import httpx
 
 from ..config import Settings
 from .watch import NetworkWatch
+
+_T = TypeVar("_T")
 
 
 def utc_now() -> datetime:
@@ -74,6 +77,16 @@ class NetContext:
     """Tells "the network is down" from "this host is down", across all edges."""
     counter: RequestCounter = field(default_factory=RequestCounter)
     """Requests sent per service, for the run's summary."""
+
+    _shared: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def shared(self, name: str, make: Callable[[], _T]) -> _T:
+        """The run's one ``name`` object, made on first use: what every lookup asking one API
+        shares (its quota, its requests in flight), however many lookups ask it."""
+        if name not in self._shared:
+            self._shared[name] = make()
+        value: _T = self._shared[name]
+        return value
 
     @functools.cached_property
     def tls(self) -> ssl.SSLContext:

@@ -5,7 +5,8 @@ The token (``HF_TOKEN``) lives only in this client's headers, whose base URL is 
 ``net.api_client`` follows redirects (the Hub sends one for a renamed repository) on that
 origin only, reads bodies with a cap and blanks the token out of every message.
 
-Pacing: at most ``MAX_IN_FLIGHT`` requests at once, and the Hub's own quota, read from the
+Pacing, shared by every lookup of a run that asks the Hub (``HubShare``): at most
+``MAX_IN_FLIGHT`` requests at once, and the Hub's own quota, read from the
 ``RateLimit`` header of every answer (``parse.parse_quota``): when the window's requests are
 spent, requests wait for its end if that is near (``--rate-limit-wait``), and otherwise every
 later lookup of the run is ``Unanswered`` at once, without a request (``net.quota``).
@@ -14,6 +15,7 @@ later lookup of the run is ``Unanswered`` at once, without a request (``net.quot
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import quote
 
@@ -59,6 +61,23 @@ def hub_client(context: NetContext, service: str = SERVICE) -> httpx.AsyncClient
 NOT_ASKED_DOWN = "not asked: the network looks down"
 
 
+@dataclass
+class HubShare:
+    """What every lookup of a run asking the Hub shares (a Hugging Face link's and a paper's
+    code links'): one quota, one limit on requests in flight."""
+
+    quota: QuotaWait
+    in_flight: asyncio.Semaphore
+    policy: str = ""
+    """The quota as the Hub last described it (``500 requests per 300 s``), for reasons."""
+
+    @classmethod
+    def for_run(cls, context: NetContext) -> HubShare:
+        settings, clocks = context.settings, context.clocks
+        quota = QuotaWait(clocks.now, clocks.sleep, settings.rate_limit_wait_s)
+        return cls(quota, asyncio.Semaphore(MAX_IN_FLIGHT))
+
+
 class HubApi:
     """Looks up repositories and papers, with retries and the Hub's quota."""
 
@@ -70,23 +89,19 @@ class HubApi:
         max_redirects: int = MAX_REDIRECTS,
         extras: bool = False,
     ) -> None:
-        in_flight = asyncio.Semaphore(MAX_IN_FLIGHT)
         self._extras = extras
         """Lookups that only add to a record (a paper's code links): not sent at all once
         the network looks down, so an offline run does not wait on them."""
         self._watch = context.watch
+        self._hub = context.shared(SERVICE, lambda: HubShare.for_run(context))
         self._api = ApiClient(
             client, context, service=SERVICE, name="Hugging Face API",
-            gate=lambda: in_flight, veto=self._not_now, max_redirects=max_redirects,
+            gate=lambda: self._hub.in_flight, veto=self._not_now, max_redirects=max_redirects,
         )  # fmt: skip
         self._has_token = bool(client.headers.get("authorization"))
         self._attempts = context.settings.attempts
         self._clock = context.clocks.now
-        self._quota = QuotaWait(
-            context.clocks.now, context.clocks.sleep, context.settings.rate_limit_wait_s
-        )
-        self._policy = ""
-        """The quota as the Hub last described it (``500 requests per 300 s``), for reasons."""
+        self._quota = self._hub.quota
 
     @staticmethod
     def headers(token: str | None) -> dict[str, str]:
@@ -168,7 +183,7 @@ class HubApi:
                 return response
             quota = parse_quota(response.headers)
             if quota is not None and quota.describe():
-                self._policy = quota.describe()
+                self._hub.policy = quota.describe()
             wait = self._spent_for(response, quota)
             refused = response.status_code == 429
             if wait is None:
@@ -185,7 +200,7 @@ class HubApi:
     def _quota_error(self, path: str) -> RateLimited:
         until = self._quota.spent_until
         when = f" until {until:%H:%M} UTC" if until is not None else ""
-        policy = f" ({self._policy})" if self._policy else ""
+        policy = f" ({self._hub.policy})" if self._hub.policy else ""
         fix = "" if self._has_token else "; set HF_TOKEN for a larger quota"
         return RateLimited(
             SERVICE, path, 429, 1, f"Hugging Face API rate limit spent{policy}{when}{fix}"
