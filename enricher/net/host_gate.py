@@ -128,6 +128,11 @@ class HostPace:
             self._spacing[self._sent] = gap
         return self._sent
 
+    def forget(self, ticket: int) -> None:
+        """The request is over, answered or not (a timeout leaves nothing to adapt to)."""
+        self._spacing.pop(ticket, None)
+        self._load.pop(ticket, None)
+
     def answered(
         self,
         status: int,
@@ -297,6 +302,7 @@ class HostGate:
         finally:
             self._started_at.pop(ticket, None)
             self._stalled.discard(ticket)
+            self.pace.forget(ticket)
             self._release()
 
     async def _acquire(self, honoured: int, follow_up: bool) -> int:
