@@ -15,7 +15,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
-from .models import LinkState, Snapshot, Status, Verdict
+from .config import Settings
+from .models import CachedFact, LinkState, Snapshot, Status, Verdict
 
 __all__ = [
     "ARCHIVE_AFTER",
@@ -23,6 +24,7 @@ __all__ = [
     "archive_key",
     "decode_snapshot",
     "encode_snapshot",
+    "fresh_snapshot",
     "moment_of",
     "snapshot_from_answer",
     "wants_archive",
@@ -59,6 +61,14 @@ def moment_of(state: LinkState | None, now: datetime) -> datetime:
 def archive_key(url: str) -> str:
     """The cache key of a URL's snapshot."""
     return ARCHIVE_KEY_PREFIX + url
+
+
+def fresh_snapshot(row: CachedFact | None, now: datetime, settings: Settings) -> bool:
+    """Whether a cached answer is trusted without asking again (``ttl-archive``; never under
+    ``--refresh``)."""
+    if row is None or settings.refresh:
+        return False
+    return (now - row.observed_at).total_seconds() < settings.ttl_s["archive"]
 
 
 def wayback_path(url: str, moment: datetime) -> str:

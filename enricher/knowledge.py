@@ -9,16 +9,14 @@ here, once, and the pipeline asks for each entry's ``CheckedLink``.
 from __future__ import annotations
 
 import contextlib
-import functools
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from .archive import (
-    ARCHIVE_KEY_PREFIX,
     Snapshot,
     archive_key,
     decode_snapshot,
@@ -116,21 +114,13 @@ class Earlier:
         per-link fields, an arXiv version, are this link's), then the most recently checked
         first (a record rewritten later knows more)."""
         links: list[Mapping[str, Any]] = []
-        for entry in self._citations.get(key, ()):
+        for entry in self._plan.citations.get(key, ()):
             link = self._old.link(entry.path, entry.url or "")
             if link is not None and not any(seen is link for seen in links):
                 links.append(link)
         links.sort(key=lambda link: str(link.get("checked_at") or ""), reverse=True)
         links.sort(key=lambda link: link.get("url") != url)
         return links
-
-    @functools.cached_property
-    def _citations(self) -> dict[str, list[LinkEntry]]:
-        cited: dict[str, list[LinkEntry]] = {}
-        for entry, decision in self._plan.decisions.items():
-            if not isinstance(decision, Settled):
-                cited.setdefault(decision.key, []).append(entry)
-        return cited
 
 
 @dataclass
@@ -156,6 +146,8 @@ class Knowledge:
     """Observations about to be replaced by one with nothing to show: for ``kept``."""
     states: dict[str, LinkState] = field(default_factory=dict)
     """Each target's history state before this run."""
+    after: dict[str, LinkState] = field(default_factory=dict)
+    """The states this run's checks have given so far (``new_states`` once they are over)."""
     to_store: list[CachedFact] = field(default_factory=list)
     """New observations whose verdict may be reused (``Status.is_cacheable``)."""
     checks: list[Check] = field(default_factory=list)
@@ -205,24 +197,31 @@ class Knowledge:
             and verdict.status is not Status.SKIPPED
             and target.key not in self.companions
         ):
-            self.checks.append(
-                Check(target.key, verdict.checked_at or self.now(), verdict.status,
-                      verdict.http_status, verdict.reason)
-            )  # fmt: skip
+            check = Check(target.key, verdict.checked_at or self.now(), verdict.status,
+                          verdict.http_status, verdict.reason)  # fmt: skip
+            self.checks.append(check)
+            state = self.after.get(check.key, self.states.get(check.key))
+            self.after[check.key] = advance(
+                state, check, self.settings.fail_on, self.settings.fail_after
+            )
         self.progress.advance(authority_of(target).label(target), verdict.status)
 
-    def archive_asks(self, plan: Plan, new_states: Mapping[str, LinkState]) -> dict[str, datetime]:
+    def archive_asks(
+        self, plan: Plan, new_states: Mapping[str, LinkState], keys: Iterable[str] | None = None
+    ) -> dict[str, datetime]:
         """The URLs that want a snapshot (``archive.wants_archive``), with the moment to ask
-        about."""
+        about: those of every target the digests cite, or of ``keys`` only (a target just
+        looked up: ``new_states`` is then ``after``, the state its check gave it)."""
         now = self.now()
         asks: dict[str, datetime] = {}
-        for entry, decision in plan.decisions.items():
-            if isinstance(decision, Settled) or entry.url is None or entry.url in asks:
+        for key in plan.citations if keys is None else keys:
+            verdict = self.verdicts.get(key)
+            state = new_states.get(key, self.states.get(key))
+            if verdict is None or not wants_archive(verdict, state, now):
                 continue
-            verdict = self.verdicts.get(decision.key)
-            state = new_states.get(decision.key, self.states.get(decision.key))
-            if verdict is not None and wants_archive(verdict, state, now):
-                asks[entry.url] = moment_of(state, now)
+            for entry in plan.citations.get(key, ()):
+                if entry.url is not None:
+                    asks.setdefault(entry.url, moment_of(state, now))
         return asks
 
     def archived(
@@ -230,12 +229,13 @@ class Knowledge:
         cached: Mapping[str, CachedFact],
         looked_up: Mapping[str, Snapshot | Unanswered | None],
     ) -> None:
-        """Each asked URL's snapshot: this run's answer, else the cached one however old
-        (an unanswered lookup loses nothing); new answers are queued for the cache."""
+        """Each wanted URL's snapshot: this run's answer, else the cached one (``cached``, by
+        URL) however old (an unanswered lookup loses nothing); new answers are queued for
+        the cache."""
         now = self.now()
         for url, row in cached.items():
             with contextlib.suppress(KeyError, TypeError, ValueError):
-                self.archives[url.removeprefix(ARCHIVE_KEY_PREFIX)] = decode_snapshot(row.payload)
+                self.archives[url] = decode_snapshot(row.payload)
         for url, answer in looked_up.items():
             if isinstance(answer, Unanswered):
                 continue
@@ -250,11 +250,7 @@ class Knowledge:
         """Each checked target's state after this run's check. A stopped run keeps each
         standing as it was: it reports and announces no change, so the next complete run
         still sees (and tells) what changed."""
-        fail_on, fail_after = self.settings.fail_on, self.settings.fail_after
-        states: dict[str, LinkState] = {}
-        for check in self.checks:
-            before = states.get(check.key, self.states.get(check.key))
-            states[check.key] = advance(before, check, fail_on, fail_after)
+        states = dict(self.after)
         if interrupted:
             for key, state in states.items():
                 before = self.states.get(key)

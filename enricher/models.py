@@ -9,6 +9,7 @@ for which target is decided in ``enricher.authorities``; this module only names 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -572,3 +573,13 @@ class Plan:
     companions: set[str] = field(default_factory=set)
     """Keys of targets looked up for another's record (an arXiv paper's code links): cached
     like any, but not links: no verdict shown, no history."""
+
+    @functools.cached_property
+    def citations(self) -> dict[str, list[LinkEntry]]:
+        """The entries citing each target, by key, in digest order (settled entries cite
+        none). Built when first asked for: the plan is complete by then."""
+        cited: dict[str, list[LinkEntry]] = {}
+        for entry, decision in self.decisions.items():
+            if not isinstance(decision, Settled):
+                cited.setdefault(decision.key, []).append(entry)
+        return cited

@@ -14,16 +14,14 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import httpx
 import sniffio
 
-from .archive import ARCHIVE_KEY_PREFIX, archive_key
 from .authorities import (
     AUTHORITIES,
     plan_targets,
@@ -44,19 +42,17 @@ from .knowledge import record_path as path_of_record
 from .models import (
     CheckedLink,
     DigestResult,
-    LinkState,
+    LookupResult,
     NoProgress,
     Plan,
     Progress,
     RunSummary,
-    Snapshot,
     Target,
-    Unanswered,
 )
 from .net.context import Clocks, NetContext, RequestCounter
 from .net.tuning import fewer_collections
 from .net.watch import NetworkWatch
-from .net.wayback import look_up_snapshots
+from .net.wayback_feed import SnapshotFeed
 from .ops.changed import changed_digests
 from .ops.status_file import SchedulerInfo
 from .ops.stopping import StopRequest
@@ -152,19 +148,28 @@ def _run(
     cache = Cache.open_or_none(settings, started_at, errors)
     try:
         to_check, previous = knowledge.load(plan, cache, started_at, errors)
-        if to_check and not interrupted:
-            log.log(detail, "checking %d of %d unique targets (%d from cache)", len(to_check),
-                    len(plan.targets), len(plan.targets) - len(to_check))  # fmt: skip
-            progress.start(len(to_check))
+        snapshots = _snapshot_feed(knowledge, plan, cache, context)
+        if (to_check or (snapshots and snapshots.waiting)) and not interrupted:
+            if to_check:
+                log.log(detail, "checking %d of %d unique targets (%d from cache)",
+                        len(to_check), len(plan.targets),
+                        len(plan.targets) - len(to_check))  # fmt: skip
+                progress.start(len(to_check))
             try:
-                lookup = Lookup(context, previous, knowledge.found, web_transport)
-                interrupted = asyncio.run(_look_up(to_check, lookup, stop))
+                lookup = Lookup(context, previous, _found(knowledge, plan, snapshots),
+                                web_transport)  # fmt: skip
+                interrupted = asyncio.run(_look_up(
+                    to_check, lookup, stop, snapshots,
+                    lambda: knowledge.archive_asks(plan, knowledge.after),
+                ))  # fmt: skip
             finally:
-                progress.stop()
+                if to_check:
+                    progress.stop()
         new_states = knowledge.new_states(interrupted or stop.requested)
-        if settings.archive:
-            interrupted = _find_archives(knowledge, plan, new_states, cache, context, stop,
-                                         interrupted)  # fmt: skip
+        if snapshots is not None:
+            # After a stop, what was not asked keeps its cached snapshot, however old.
+            snapshots.want(knowledge.archive_asks(plan, new_states))
+            knowledge.archived(snapshots.rows, snapshots.answers)
         try:
             # Even an interrupted run keeps what it learned: the next one starts there.
             cache.save(knowledge.to_store, knowledge.checks, new_states, knowledge.to_keep)
@@ -208,68 +213,52 @@ def _run(
     return summary
 
 
-def _find_archives(
-    knowledge: Knowledge,
-    plan: Plan,
-    new_states: dict[str, LinkState],
-    cache: Cache,
-    context: NetContext,
+def _snapshot_feed(
+    knowledge: Knowledge, plan: Plan, cache: Cache, context: NetContext
+) -> SnapshotFeed | None:
+    """Dead links' snapshots (unless ``--no-archive``): from the cache while fresh
+    (``ttl-archive``), else asked for (not ``--offline``) as soon as a verdict wants one,
+    while the other lookups run. Those the cache judged are wanted at once."""
+    if not context.settings.archive:
+        return None
+    feed = SnapshotFeed(context, cache.get_many, asking=not context.settings.offline)
+    feed.want(knowledge.archive_asks(plan, {}))
+    return feed
+
+
+def _found(
+    knowledge: Knowledge, plan: Plan, snapshots: SnapshotFeed | None
+) -> Callable[[Target, LookupResult], None]:
+    """Where lookups hand their results: to ``knowledge``, and the URLs the verdict makes
+    want a snapshot on to ``snapshots``, at once."""
+    if snapshots is None:
+        return knowledge.found
+
+    def found(target: Target, result: LookupResult) -> None:
+        knowledge.found(target, result)
+        snapshots.want(knowledge.archive_asks(plan, knowledge.after, (target.key,)))
+
+    return found
+
+
+async def _look_up(
+    targets: list[Target],
+    lookup: Lookup,
     stop: StopRequest,
-    interrupted: bool,
+    snapshots: SnapshotFeed | None,
+    last_asks: Callable[[], Mapping[str, datetime]],
 ) -> bool:
-    """Dead links' Wayback Machine snapshots: from the cache while fresh
-    (``ttl-archive``), else asked for (not ``--offline``, not after a stop). Returns whether
-    a stop cut the asking short."""
-    asks = knowledge.archive_asks(plan, new_states)
-    if not asks:
-        return interrupted
-    cached = cache.get_many([archive_key(url) for url in asks])
-    now = context.clocks.now()
-    ttl = context.settings.ttl_s["archive"]
-    fresh = {row.key.removeprefix(ARCHIVE_KEY_PREFIX) for row in cached.values()
-             if (now - row.observed_at).total_seconds() < ttl and not context.settings.refresh}  # fmt: skip
-    to_ask = {url: moment for url, moment in asks.items() if url not in fresh}
-    looked_up: dict[str, Snapshot | Unanswered | None] = {}
-    if to_ask and not context.settings.offline and not (interrupted or stop.requested):
-        log.info("looking up %d Wayback Machine snapshots of dead links", len(to_ask))
-        looked_up, cut = asyncio.run(_cancellable(look_up_snapshots(to_ask, context), stop))
-        interrupted = interrupted or cut
-    knowledge.archived(cached, looked_up)
-    return interrupted
-
-
-async def _cancellable(
-    work: Coroutine[Any, Any, dict[str, Snapshot | Unanswered | None]], stop: StopRequest
-) -> tuple[dict[str, Snapshot | Unanswered | None], bool]:
-    """``work``'s result, or nothing and True when a stop request cancelled it."""
-    task = asyncio.ensure_future(work)
-    loop = asyncio.get_running_loop()
-
-    def cancel() -> None:
-        with contextlib.suppress(RuntimeError):
-            loop.call_soon_threadsafe(task.cancel)
-
-    unsubscribe = stop.subscribe(cancel)
-    try:
-        return await task, False
-    except asyncio.CancelledError:
-        if not stop.requested:
-            raise
-        return {}, True
-    finally:
-        unsubscribe()
-
-
-async def _look_up(targets: list[Target], lookup: Lookup, stop: StopRequest) -> bool:
-    """Every authority looks up its targets, side by side. Returns True when a stop request
-    cancelled what was in flight (what was found before it is kept)."""
+    """Every authority looks up its targets, side by side, while ``snapshots`` asks about
+    the dead links found so far. Returns True when a stop request cancelled what was in
+    flight (what was found before it is kept)."""
     # httpcore asks sniffio which event loop runs several times per request; sniffio's
     # documented override answers at once instead of sniffing the current task each time.
     sniffio.current_async_library_cvar.set("asyncio")
-    gathered = asyncio.gather(*(
-        authority.look_up([t for t in targets if t.kind == authority.name], lookup)
-        for authority in AUTHORITIES
-    ))  # fmt: skip
+    # One gather: a stop cancels the Wayback asks in the same breath as the lookups.
+    gathered = asyncio.gather(
+        _look_up_targets(targets, lookup, snapshots, last_asks),
+        *([snapshots.serve()] if snapshots is not None else []),
+    )
     loop = asyncio.get_running_loop()
 
     def cancel() -> None:
@@ -286,6 +275,24 @@ async def _look_up(targets: list[Target], lookup: Lookup, stop: StopRequest) -> 
     finally:
         unsubscribe()
     return False
+
+
+async def _look_up_targets(
+    targets: list[Target],
+    lookup: Lookup,
+    snapshots: SnapshotFeed | None,
+    last_asks: Callable[[], Mapping[str, datetime]],
+) -> None:
+    """The authorities' lookups; then ``snapshots`` gets the dead links only the whole run
+    tells of (``last_asks``: an ``unreachable`` link's week may end during it), and its end."""
+    if targets:
+        await asyncio.gather(*(
+            authority.look_up([t for t in targets if t.kind == authority.name], lookup)
+            for authority in AUTHORITIES
+        ))  # fmt: skip
+    if snapshots is not None:
+        snapshots.want(last_asks())
+        snapshots.close()
 
 
 def _write_record(

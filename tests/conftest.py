@@ -8,7 +8,8 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -21,10 +22,10 @@ import respx
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from enricher import pipeline
 from enricher.authorities import doi as doi_authority
 from enricher.config import Settings
 from enricher.net.context import Clocks
+from enricher.net.wayback import Wayback
 from tests.fakes import FakeArxiv, FakeGithub
 from tests.fakes_doi import FakeCrossref, FakeDatacite
 from tests.fakes_hf import FakeHub
@@ -65,15 +66,15 @@ def no_real_wayback(monkeypatch: pytest.MonkeyPatch) -> None:
     """A run that would ask the real Wayback Machine (a broken link, the default
     ``wayback_url``) fails its test: a test that reaches a real host is a bug. Tests about
     snapshots point ``wayback_url`` at a local fake; the others run with ``archive=False``."""
-    real = pipeline.look_up_snapshots
+    real = Wayback.ask
 
-    async def guarded(asks: Any, context: Any) -> Any:
-        host = urlsplit(context.settings.wayback_url).hostname
+    async def guarded(self: Wayback, url: str, moment: datetime) -> Any:
+        host = urlsplit(self.endpoint).hostname
         if host not in LOOPBACK:
-            pytest.fail(f"a test would ask the real Wayback Machine ({host}) about {list(asks)}")
-        return await real(asks, context)
+            pytest.fail(f"a test would ask the real Wayback Machine ({host}) about {url}")
+        return await real(self, url, moment)
 
-    monkeypatch.setattr(pipeline, "look_up_snapshots", guarded)
+    monkeypatch.setattr(Wayback, "ask", guarded)
 
 
 @pytest.fixture(autouse=True)
@@ -100,10 +101,19 @@ class FakeWayback:
     def __init__(self) -> None:
         self.snapshots: dict[str, str] = {}
         self.asked: list[str] = []
+        self.moments: dict[str, str] = {}
+        """The timestamp each URL was last asked about."""
+        self.first_ask = threading.Event()
+        """Set when the first request arrives (it runs on the server's thread)."""
+        self.on_ask: Callable[[], None] = lambda: None
+        """Called with each request, before it is answered."""
 
     def handler(self, request: Request) -> Response:
-        _, _, _stamp, url = request.full_path.rstrip("?").split("/", 3)
+        _, _, stamp, url = request.full_path.rstrip("?").split("/", 3)
         self.asked.append(url)
+        self.moments[url] = stamp
+        self.first_ask.set()
+        self.on_ask()
         if url not in self.snapshots:
             return Response("", status=404)
         location = f"/web/{self.snapshots[url]}/{url}"
