@@ -48,7 +48,11 @@ FIRM = 1 << 62
 """``_paused_for`` of a pause no answer can end early (several pages refused)."""
 
 LOAD_REFUSALS = 3
-"""Refusals at one load before the load itself is taken for the host's limit."""
+"""Refusals at one load before the load itself is taken for the host's limit..."""
+
+LOAD_ANSWERS = 8
+"""...among at least this many answers at that load: a few refusals in a host's first
+moments (a connection the server has not closed yet) are not its limit."""
 
 STALL_FACTOR = 8.0
 """A request running this many times the host's usual answer time is stalled."""
@@ -229,12 +233,19 @@ class HostPace:
 
     def _learn_ceiling(self, load: int) -> None:
         """Requests sent while ``load`` were in flight are refused often (a quarter or more of
-        the answers at that load, at least ``LOAD_REFUSALS`` of them): the host takes fewer
+        at least ``LOAD_ANSWERS`` answers at that load, ``LOAD_REFUSALS`` of them or more):
+        the host takes fewer
         at once (nginx's ``limit_conn``), and the ceiling comes down below that load for the
         run. Page-own refusals at a load the host serves well (a few among many answers)
         never lower it."""
         refused = self._refused_at[load]
-        if load > 1 and refused >= LOAD_REFUSALS and refused * 3 >= self._served_at[load]:
+        answers = refused + self._served_at[load]
+        if (
+            load > 1
+            and refused >= LOAD_REFUSALS
+            and answers >= LOAD_ANSWERS
+            and refused * 3 >= self._served_at[load]
+        ):
             self.ceiling = min(self.ceiling, load - 1)
             self.limit = min(self.limit, self.ceiling)
 
