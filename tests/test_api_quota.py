@@ -6,18 +6,19 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import httpx
 
 from enricher.authorities.github.api import MAX_IN_FLIGHT as GITHUB_IN_FLIGHT
-from enricher.authorities.github.api import GithubApi
+from enricher.authorities.github.api import GithubApi, RepoAnswer
 from enricher.authorities.huggingface.api import MAX_IN_FLIGHT as HUB_IN_FLIGHT
 from enricher.authorities.huggingface.api import HubApi
 from enricher.authorities.huggingface.facts import HubTarget
 from enricher.config import Settings
 from enricher.models import GithubTarget, Unanswered
 from enricher.net.context import Clocks, NetContext
+from tests.virtual_time import VirtualTime
 
 NOW = datetime(2026, 12, 5, tzinfo=timezone.utc)
 HOUR_AWAY = str(int(NOW.timestamp()) + 3600)
@@ -136,3 +137,35 @@ def test_the_hub_lookups_of_one_run_share_one_quota_and_one_in_flight_limit() ->
 
     assert peak <= HUB_IN_FLIGHT
     assert len(sent) == HUB_IN_FLIGHT
+
+
+def test_lookups_queued_behind_a_quota_that_comes_back_soon_wait_for_it() -> None:
+    """GitHub's quota is spent and comes back in 30 s (within --rate-limit-wait): the
+    requests already in flight get the 403, every other lookup waits for the reset, and all
+    twenty repositories are found, none asked into the spent quota."""
+    time = VirtualTime(NOW)
+    reset = NOW + timedelta(seconds=30)
+    refused: list[str] = []
+
+    async def answer(request: httpx.Request) -> httpx.Response:
+        await time.sleep(0.05)
+        if time.now < reset:
+            refused.append(request.url.path)
+            return httpx.Response(
+                403, json={"message": "API rate limit exceeded"},
+                headers={"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(int(reset.timestamp()))},
+            )  # fmt: skip
+        return httpx.Response(200, json={"full_name": "o/r", "html_url": "https://github.com/o/r"})
+
+    async def go() -> list[object]:
+        run = NetContext(Settings(), Clocks(lambda: time.now, time.sleep))
+        transport = httpx.MockTransport(answer)
+        async with httpx.AsyncClient(base_url="https://api.test", transport=transport) as client:
+            api = GithubApi(client, run)
+            targets = [GithubTarget("o", f"r{n}") for n in range(20)]
+            return list(await asyncio.gather(*(api.fetch(t) for t in targets)))
+
+    results = asyncio.run(time.run(go()))
+
+    assert len(refused) == GITHUB_IN_FLIGHT
+    assert all(isinstance(r, RepoAnswer) and r.repo is not None for r in results)

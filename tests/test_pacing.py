@@ -44,15 +44,19 @@ def test_pushback_halves_the_limit_and_pauses_for_retry_after() -> None:
     assert pace.pause_left_s(NOW + timedelta(seconds=5)) == 0.0
 
 
-def test_503_without_retry_after_spaces_the_host() -> None:
-    """503 naming no wait still slows down: limit halved, and the host's requests start a
-    spacing apart (a rate limiter's refusal; spacing, not a pause, meets it)."""
+def test_503s_without_retry_after_space_the_host() -> None:
+    """Bare 503s from two pages: limit halved, and the host's requests start a spacing apart
+    (a rate limiter's refusals; spacing, not a pause, meets them). One page's alone moves
+    no spacing: a page may fail on its own."""
     pace = HostPace(4)
-    pace.answered(503, None, NOW)
-    assert pace.limit == 2 and pace.pause_left_s(NOW) == 0.0
-    first = pace.rate.start(NOW)
-    assert NOW < first < NOW + timedelta(seconds=ENGAGE_S)
-    assert pace.rate.start(NOW) - first == timedelta(seconds=pace.rate.interval_s)
+    first, second = pace.started(NOW), pace.started(NOW)
+    pace.answered(503, None, NOW, in_flight=2, ticket=first)
+    assert pace.limit == 2 and not pace.rate.paced
+    pace.answered(503, None, NOW, in_flight=2, ticket=second)
+    assert pace.rate.paced and pace.pause_left_s(NOW) == 0.0
+    start = pace.rate.start(NOW)
+    assert NOW < start < NOW + timedelta(seconds=ENGAGE_S)
+    assert pace.rate.start(NOW) - start == timedelta(seconds=pace.rate.interval_s)
 
 
 def test_limit_never_drops_below_one() -> None:

@@ -9,11 +9,8 @@ answers take a millisecond, as a fast host's do, so only spacing can meet the li
 from __future__ import annotations
 
 import asyncio
-import heapq
-from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import TypeVar
 
 import httpx
 import pytest
@@ -24,9 +21,9 @@ from enricher.net.checker import WebChecker
 from enricher.net.context import Clocks, NetContext
 from enricher.net.host_gate import STALL_MIN_S, HostGate, HostPace
 from enricher.net.rate_pace import SLOWEST_S, RatePace
+from tests.virtual_time import VirtualTime
 
 NOW = datetime(2026, 11, 22, 9, 0, 0, tzinfo=timezone.utc)
-_T = TypeVar("_T")
 LATENCY = timedelta(milliseconds=1)
 
 
@@ -279,43 +276,12 @@ def test_a_stalled_request_still_counts_against_per_host() -> None:
 # --- A concurrency limit answered with bare 503s (nginx's limit_conn) -------------------------
 
 
-class VirtualTime:
-    """A clock that moves only when every task waits: a sleep ends when the clock reaches its
-    end, and the clock jumps to the earliest end once nothing else can run. (A clock moved by
-    each sleep as it is taken would add up sleeps that overlap, and make requests in flight
-    look as if they ran for seconds.)"""
-
-    def __init__(self) -> None:
-        self.now = NOW
-        self._sleepers: list[tuple[datetime, int, asyncio.Future[None]]] = []
-        self._seq = 0
-
-    async def sleep(self, seconds: float) -> None:
-        done = asyncio.get_running_loop().create_future()
-        self._seq += 1
-        heapq.heappush(self._sleepers, (self.now + timedelta(seconds=seconds), self._seq, done))
-        await done
-
-    async def run(self, work: Awaitable[_T]) -> _T:
-        task = asyncio.ensure_future(work)
-        while not task.done():
-            for _ in range(50):  # everything that can run, runs
-                await asyncio.sleep(0)
-            while self._sleepers and not task.done():
-                when, _, done = heapq.heappop(self._sleepers)
-                if not done.done():
-                    self.now = max(self.now, when)
-                    done.set_result(None)
-                    break
-        return task.result()
-
-
 def test_a_connection_limit_is_learnt_from_the_loads_refused() -> None:
     """A host that takes 4 requests at once and answers a bare 503 past that: its refusals
     come at one load, again and again, so the host's ceiling comes down to 4 and stays there
     (rather than each refusal being taken for a page's own and the limit put back)."""
     in_flight = refused = 0
-    time = VirtualTime()
+    time = VirtualTime(NOW)
 
     async def host(request: httpx.Request) -> httpx.Response:
         nonlocal in_flight, refused
@@ -364,3 +330,86 @@ def test_a_retry_refused_after_its_backoff_does_not_slow_the_host() -> None:
     interval = pace.interval_s
     pace.refused(1.7, NOW + timedelta(seconds=1.7))
     assert pace.interval_s == interval
+
+
+def test_requests_waiting_for_their_spacing_honour_a_pause_that_begins_meanwhile() -> None:
+    """A host spaced 1 s apart; its first request is refused with Retry-After: 30 (firmly:
+    a second refusal follows) while three more wait for their turns: none starts before the
+    pause is over."""
+    time = VirtualTime(NOW)
+    starts: list[float] = []
+
+    async def go() -> None:
+        gate = HostGate(HostPace(4), time.sleep, lambda: time.now)
+        gate.pace.rate.refused(0.0, time.now)
+        gate.pace.rate.interval_s, gate.pace.rate.next_start = 1.0, time.now
+
+        async def request(n: int) -> None:
+            async with gate.slot() as ticket:
+                starts.append((time.now - NOW).total_seconds())
+                await time.sleep(0.01)
+                if n == 0:
+                    gate.answered(ticket, 429, 30.0)
+                    gate.pace.answered(429, 30.0, time.now)  # the second refusal: firm
+                else:
+                    gate.answered(ticket, 200, None)
+
+        await asyncio.gather(*(request(n) for n in range(4)))
+
+    asyncio.run(time.run(go()))
+
+    assert starts[0] == 0.0
+    assert all(start >= 30.0 for start in starts[1:]), starts
+
+
+def test_a_refusal_that_tests_no_spacing_keeps_the_places_taken() -> None:
+    """A retry refused long after the request before it moves nothing: the requests that
+    took their places keep them."""
+    pace = RatePace()
+    pace.refused(0.0, NOW)
+    pace.interval_s, pace.next_start = 1.0, NOW
+    before = pace.changes
+    pace.refused(5.0, NOW)
+    assert pace.changes == before
+    assert [pace.start(NOW) for _ in range(3)] == [NOW + timedelta(seconds=n) for n in range(3)]
+
+
+def test_what_a_host_serves_after_idling_measures_no_rate() -> None:
+    """Settled at a spacing, the host idles five minutes (its bucket refills), then serves a
+    few requests and refuses one: the time idle is not taken for the limiter's spacing."""
+    pace = RatePace()
+    pace.refused(0.0, NOW)
+    pace.interval_s = pace.fast_enough_s = 0.28
+    pace.too_fast_s = 0.26
+    later = NOW + timedelta(minutes=5)
+    pace.served(300.0, later)  # the first request after the idle minutes
+    for n in range(1, 8):
+        pace.served(0.28, later + timedelta(seconds=0.28 * n))
+    pace.refused(0.28, later + timedelta(seconds=2.5))
+    assert pace.interval_s < 1.0
+
+
+def test_pages_that_always_fail_do_not_slow_a_host_without_a_limit() -> None:
+    """A host with no limit at all, 12 of whose 240 pages answer a bare 503 every time (a dead
+    backend route), each retried: the host keeps --per-host and is not spaced out; the run
+    takes about the time of its pages and the failing pages' backoffs, not minutes."""
+    time = VirtualTime(NOW)
+
+    async def host(request: httpx.Request) -> httpx.Response:
+        await time.sleep(0.05)
+        return httpx.Response(503 if int(request.url.path.strip("/")) % 20 == 0 else 200)
+
+    async def go() -> HostPace:
+        async with httpx.AsyncClient(transport=httpx.MockTransport(host)) as client:
+            settings = Settings(per_host=6, allow_private=True)
+            checker = WebChecker(client, NetContext(settings, Clocks(lambda: time.now, time.sleep)))
+            await asyncio.gather(
+                *(checker.check(f"https://dead.example.test/{n}") for n in range(240))
+            )
+            return checker.host_gate("dead.example.test").pace
+
+    pace = asyncio.run(time.run(go()))
+
+    assert (time.now - NOW).total_seconds() < 20
+    assert pace.ceiling == 6
+    assert pace.rate.interval_s < 0.05

@@ -8,15 +8,16 @@ token in the client's headers never goes anywhere else, and no redirect body is 
 failure is an ``UpstreamError`` naming the service, and every message has the client's
 ``Authorization`` blanked out, whatever a server or a library put in it.
 
-What differs per API stays with its client: how fast it is asked (``gate``), when it is not
-asked at all (``veto``), what an answer teaches about its limits (``on_answer``), and which
-answers are worth another try (``retry_answer``).
+What differs per API stays with its client: how fast it is asked (``gate``), what a request
+holding its place waits for (``ready``: a quota's return), when it is not asked at all
+(``veto``), what an answer teaches about its limits (``on_answer``), and which answers are
+worth another try (``retry_answer``).
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 
@@ -86,6 +87,7 @@ class ApiClient:
         name: str,
         gate: Gate = _no_gate,
         veto: Veto | None = None,
+        ready: Callable[[], Awaitable[None]] | None = None,
         on_answer: Callable[[ApiAnswer], None] | None = None,
         max_redirects: int = MAX_REDIRECTS,
     ) -> None:
@@ -98,6 +100,9 @@ class ApiClient:
         self._client = client
         self._gate = gate
         self._veto = veto
+        self._ready = ready
+        """Awaited once a request holds its slot, before the veto: a quota coming back soon
+        is waited for there, by every request already queued too."""
         self._on_answer = on_answer
         self._max_redirects = max_redirects
         self._max_response_bytes = settings.max_response_bytes
@@ -168,6 +173,8 @@ class ApiClient:
         if vetoed is not None:
             return vetoed
         async with self._gate():
+            if self._ready is not None:
+                await self._ready()
             vetoed = self._vetoed(path)  # decided while this request waited its turn?
             if vetoed is not None:
                 return vetoed

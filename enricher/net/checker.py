@@ -234,7 +234,11 @@ class WebChecker:
         if gate.silent >= SILENT_LIMIT:
             return gate.silent_failure(host)
         link.queued()
-        async with gate.slot(link.waited.get(host, 0), link.under_way) as ticket, self._global:
+        retry = url in link.asked
+        link.asked.add(url)
+        async with gate.slot(
+            link.waited.get(host, 0), link.under_way, then=self._global, retry=retry
+        ) as ticket:
             link.running()
             if gate.silent >= SILENT_LIMIT:  # it went silent while this link queued
                 return gate.silent_failure(host)
@@ -316,6 +320,8 @@ class _LinkState:
         self._running_since: float | None = None
         self.under_way = False
         """The link has sent its first request: what it asks for now is a follow-up."""
+        self.asked: set[str] = set()
+        """The URLs this link has asked for: asking again is a retry."""
         self.waited: dict[str, int] = {}
         """Per host, the pauses this link has already waited out itself."""
         self.service: str | None = None

@@ -34,6 +34,7 @@ import asyncio
 import contextlib
 from collections import Counter, deque
 from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -46,6 +47,12 @@ PUSHBACK_STATUSES = frozenset({429, 503})
 
 FIRM = 1 << 62
 """``_paused_for`` of a pause no answer can end early (several pages refused)."""
+
+RATE_REFUSALS = 2
+RATE_WINDOW = 20
+"""A refusal naming no wait moves the host's spacing only as the second of its last 20
+answers (first asks of their URLs, not retries): a page's own failure, once in a while, is
+not a rate limit, and a retry of a page that always fails tests nothing."""
 
 LOAD_REFUSALS = 3
 """Refusals at one load before the load itself is taken for the host's limit..."""
@@ -111,6 +118,10 @@ class HostPace:
     """The ticket of a lone refusal not yet disproved (0: none)."""
     _load: dict[int, int] = field(default_factory=dict)
     """Per ticket in flight, how many requests were in flight when it started."""
+    _retries: set[int] = field(default_factory=set)
+    """Tickets in flight asking again for a URL (a retry tests the page, not the pace)."""
+    _recent_refusals: deque[bool] = field(default_factory=lambda: deque(maxlen=RATE_WINDOW))
+    """Of the host's last answers, which were first refusals naming no wait."""
     _served_at: Counter[int] = field(default_factory=Counter)
     _refused_at: Counter[int] = field(default_factory=Counter)
     """Answers served and refused, by the load their request was sent at."""
@@ -120,10 +131,13 @@ class HostPace:
         if self.limit <= 0:
             self.limit = self.ceiling
 
-    def started(self, now: datetime | None = None, load: int = 0) -> int:
-        """A request to the host is starting (at ``now``, one of ``load`` in flight): its
-        ticket (tells which burst it belongs to)."""
+    def started(self, now: datetime | None = None, load: int = 0, retry: bool = False) -> int:
+        """A request to the host is starting (at ``now``, one of ``load`` in flight; asking
+        again for a URL refused before when ``retry``): its ticket (tells which burst it
+        belongs to)."""
         self._sent += 1
+        if retry:
+            self._retries.add(self._sent)
         if load:
             self._load[self._sent] = load
         if now is not None:
@@ -136,6 +150,7 @@ class HostPace:
         """The request is over, answered or not (a timeout leaves nothing to adapt to)."""
         self._spacing.pop(ticket, None)
         self._load.pop(ticket, None)
+        self._retries.discard(ticket)
 
     def answered(
         self,
@@ -161,6 +176,12 @@ class HostPace:
         """
         spacing = self._spacing.pop(ticket, 0.0) if ticket is not None else 0.0
         load = self._load.pop(ticket, 0) if ticket is not None else 0
+        retry = ticket in self._retries
+        self._retries.discard(ticket or 0)
+        if status in PUSHBACK_STATUSES and retry_after_s is None and not retry:
+            self._recent_refusals.append(True)
+        elif status not in PUSHBACK_STATUSES:
+            self._recent_refusals.append(False)
         if status in PUSHBACK_STATUSES:
             if load:
                 self._refused_at[load] += 1
@@ -220,7 +241,8 @@ class HostPace:
         else:
             self._lone_refusal = ticket or 0
         if retry_after_s is None:
-            self.rate.refused(spacing, now)
+            if sum(self._recent_refusals) >= RATE_REFUSALS:
+                self.rate.refused(spacing, now)
             return
         if 0 < retry_after_s <= MAX_PAUSE_S:
             if self.pause_left_s(now) == 0.0:
@@ -299,24 +321,46 @@ class HostGate:
         self._stall_check: asyncio.TimerHandle | None = None
 
     @contextlib.asynccontextmanager
-    async def slot(self, honoured: int = 0, follow_up: bool = False) -> AsyncIterator[int]:
+    async def slot(
+        self,
+        honoured: int = 0,
+        follow_up: bool = False,
+        *,
+        then: AbstractAsyncContextManager[object] | None = None,
+        retry: bool = False,
+    ) -> AsyncIterator[int]:
         """Hold one of the host's slots for the duration of a request; yields its ticket.
 
         ``honoured``: pauses up to this one were already waited out by the caller.
         ``follow_up``: the request continues a link already under way.
+        ``then``: a further slot, taken once the host's is held (the run's global one): the
+        request's start under the host's spacing is taken after it, so the spacing is kept
+        between requests really sent, not between requests queued for the global slot.
+        ``retry``: the request asks again for a URL its link asked for before.
         """
-        ticket = await self._acquire(honoured, follow_up)
-        self._started_at[ticket] = self._clock()
-        self._watch_for_stalls()
-        try:
-            yield ticket
-        finally:
-            self._started_at.pop(ticket, None)
-            self._stalled.discard(ticket)
-            self.pace.forget(ticket)
-            self._release()
+        while True:
+            honoured = await self._acquire(honoured, follow_up)
+            try:
+                async with then if then is not None else contextlib.nullcontext():
+                    if await self._wait_for_turn(honoured):
+                        ticket = self.pace.started(self._clock(), self.in_flight, retry)
+                        self._started_at[ticket] = self._clock()
+                        self._watch_for_stalls()
+                        try:
+                            yield ticket
+                        finally:
+                            self._started_at.pop(ticket, None)
+                            self._stalled.discard(ticket)
+                            self.pace.forget(ticket)
+                        return
+            finally:
+                self._release()
+            # A pause began while this request waited for its turn: it waits it out, then
+            # queues again.
 
     async def _acquire(self, honoured: int, follow_up: bool) -> int:
+        """Take a slot of the host, after any pause not yet honoured; returns the pauses
+        honoured."""
         while True:
             if self.pace.pauses > honoured:
                 honoured = self.pace.pauses
@@ -342,34 +386,35 @@ class HostGate:
             if self.pace.pauses > honoured and self.pace.pause_left_s(self._clock()) > 0:
                 self._release()  # a pause began while we waited: honour it first
                 continue
-            await self._wait_for_turn()
-            return self.pace.started(self._clock(), self.in_flight)
+            return honoured
 
-    async def _wait_for_turn(self) -> None:
+    async def _wait_for_turn(self, honoured: int) -> bool:
         """Wait for this request's start under the host's spacing (``RatePace``), holding
-        its slot; a stop while waiting gives the slot back."""
-        try:
-            while True:
-                rate = self.pace.rate  # a disproved refusal may put an older one back
-                now, changes = self._clock(), rate.changes
-                start = rate.start(now, self.pace.last_start)
-                if start <= now:
-                    return
-                await self._sleep((start - now).total_seconds())
-                if rate is self.pace.rate and rate.changes == changes:
-                    break
-                # A refusal came while this request waited: its place was taken at the old
-                # spacing, so it takes one again at the new.
-            # The request before may have started late (a busy loop fires timers late): the
-            # spacing counts from when it really started, not from when it was due.
-            last, now = self.pace.last_start, self._clock()
-            if last is not None and rate.paced:
-                short = rate.interval_s - (now - last).total_seconds()
-                if short > 0:
-                    await self._sleep(short)
-        except BaseException:
-            self._release()
-            raise
+        its slots; False when a pause began meanwhile (the request is not sent now)."""
+        while True:
+            rate = self.pace.rate  # a disproved refusal may put an older one back
+            now, changes = self._clock(), rate.changes
+            start = rate.start(now, self.pace.last_start)
+            if start <= now:
+                break
+            await self._sleep(self._bounded((start - now).total_seconds(), rate))
+            if rate is self.pace.rate and rate.changes == changes:
+                # The request before may have started late (a busy loop fires timers
+                # late): the spacing counts from when it really started, not when it was due.
+                last, now = self.pace.last_start, self._clock()
+                if last is not None and rate.paced:
+                    short = rate.interval_s - (now - last).total_seconds()
+                    if short > 0:
+                        await self._sleep(self._bounded(short, rate))
+                break
+            # A refusal came while this request waited: its place was taken at the old
+            # spacing, so it takes one again at the new.
+        return not (self.pace.pauses > honoured and self.pace.pause_left_s(self._clock()) > 0)
+
+    def _bounded(self, wait_s: float, rate: RatePace) -> float:
+        """A wait for a start, never longer than a full round of the host's places (a wall
+        clock stepped back must not hold a request for the hour it moved)."""
+        return min(wait_s, rate.interval_s * (self.pace.ceiling + 1))
 
     def _has_room(self) -> bool:
         """Whether one more request may start: under the adaptive limit, not counting stalled

@@ -105,6 +105,10 @@ class RatePace:
 
     def refused(self, gap_s: float, now: datetime) -> None:
         """A refusal naming no wait, of a request started ``gap_s`` after the one before it."""
+        if self.paced and gap_s > self.interval_s * 2:
+            # Not a test of the spacing (a lone retry after its backoff, on a quiet host): a
+            # page that refuses whatever the pace says nothing about the host's rate.
+            return
         self.changes += 1
         self._served_here, self._quiet_since = 0, now
         measured = self._measured_spacing(now)
@@ -112,10 +116,6 @@ class RatePace:
         if not self.paced:
             self.too_fast_s, self.fast_enough_s = FASTEST_S, ENGAGE_S
             self._set(self._between(), now)
-            return
-        if gap_s > self.interval_s * 2:
-            # Not a test of the spacing (a lone retry after its backoff, on a quiet host): a
-            # page that refuses whatever the pace says nothing about the host's rate.
             return
         if gap_s <= (self.too_fast_s or 0.0):
             # No slower than a spacing already proved too fast (the rest of a burst, a place
@@ -139,6 +139,8 @@ class RatePace:
     def served(self, gap_s: float, now: datetime) -> None:
         """A request started ``gap_s`` after the one before it was answered (not refused)."""
         self._served_since_refusal += 1
+        if self.paced and gap_s > self.interval_s * 2:
+            self._refused_at = None  # the host idled: what it served measures no rate
         if not self.paced or not self.interval_s * (1 - JITTER) <= gap_s <= self.interval_s * 2:
             return  # not sent at the spacing in force: says nothing about it
         quiet_since = self._quiet_since or now
@@ -158,7 +160,8 @@ class RatePace:
 
     def _measured_spacing(self, now: datetime) -> float | None:
         """The limiter's spacing as the requests served since the last refusal measure it
-        (with ``MARGIN``), when enough were served over long enough to tell."""
+        (with ``MARGIN``), when enough were served over long enough to tell, none of them
+        after an idle gap (a host left idle refills its bucket: nothing measured)."""
         if self._refused_at is None or self._served_since_refusal < CONFIRM:
             return None
         elapsed = (now - self._refused_at).total_seconds()

@@ -120,7 +120,8 @@ class GithubApi:
         in_flight = asyncio.Semaphore(MAX_IN_FLIGHT)
         self._api = ApiClient(
             client, context, service=SERVICE, name="GitHub API",
-            gate=lambda: in_flight, veto=self._spent, max_redirects=max_redirects,
+            gate=lambda: in_flight, ready=lambda: self._quota.wait(), veto=self._spent,
+            max_redirects=max_redirects,
         )  # fmt: skip
         self._clock = context.clocks.now
         self._quota = QuotaWait(

@@ -96,7 +96,8 @@ class HubApi:
         self._hub = context.shared(SERVICE, lambda: HubShare.for_run(context))
         self._api = ApiClient(
             client, context, service=SERVICE, name="Hugging Face API",
-            gate=lambda: self._hub.in_flight, veto=self._not_now, max_redirects=max_redirects,
+            gate=lambda: self._hub.in_flight, ready=lambda: self._quota.wait(),
+            veto=self._not_now, max_redirects=max_redirects,
         )  # fmt: skip
         self._has_token = bool(client.headers.get("authorization"))
         self._attempts = context.settings.attempts
