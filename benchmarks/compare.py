@@ -160,6 +160,10 @@ class Measured:
     wall_s: float
     peak_rss_mb: float
     timed_out: bool
+    cpu_s: float = 0.0
+    """User + system CPU seconds of the process and the descendants it waited for."""
+    started: float = 0.0
+    """``time.time()`` at spawn (to line up with a server's own log times)."""
 
 
 def run_measured(cmd: list[str], cwd: Path, stdout: Path, stderr: Path, timeout: float,
@@ -168,6 +172,7 @@ def run_measured(cmd: list[str], cwd: Path, stdout: Path, stderr: Path, timeout:
     largest resident set of the process and of any descendant it waited for. Killed (with its
     process group) after ``timeout`` seconds."""
     with stdout.open("wb") as out, stderr.open("wb") as err:
+        started = time.time()
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
                                 env=env, start_new_session=True)  # fmt: skip
@@ -186,7 +191,8 @@ def run_measured(cmd: list[str], cwd: Path, stdout: Path, stderr: Path, timeout:
             timer.cancel()
         wall = time.perf_counter() - start
         proc.returncode = os.waitstatus_to_exitcode(status)
-    return Measured(proc.returncode, wall, usage.ru_maxrss / 1024, killed.is_set())
+    cpu_s = usage.ru_utime + usage.ru_stime
+    return Measured(proc.returncode, wall, usage.ru_maxrss / 1024, killed.is_set(), cpu_s, started)
 
 
 def child_env() -> dict[str, str]:
@@ -290,8 +296,13 @@ def lychee_verdicts(path: Path) -> tuple[dict[str, str], dict[str, str], int]:
         # other answers from lychee's in-run cache), so a chain seen once counts for the URL.
         best = max(outcomes, key=lambda o: (o[1] == "success 30x", o[0] == "redirected", o))
         mapped[url], raw[url] = best
-        conflicts += len({o[0] for o in outcomes if o[1] not in ("success", "success 30x")}
-                         | ({best[0]} if best[1].startswith("success") else set())) > 1
+        conflicts += (
+            len(
+                {o[0] for o in outcomes if o[1] not in ("success", "success 30x")}
+                | ({best[0]} if best[1].startswith("success") else set())
+            )
+            > 1
+        )
     return mapped, raw, conflicts
 
 
@@ -485,21 +496,38 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     gen_digests.add_arguments(parser)
     parser.add_argument("--rounds", type=int, default=3, help="runs of each tool (A, B, A, B...)")
-    parser.add_argument("--timeout", type=float, default=None,
-                        help="per-request timeout given to both tools, seconds (default: none "
-                             f"given, each tool's own default, {DEFAULT_TIMEOUT_S:g} s for both)")
-    parser.add_argument("--arxiv-delay", type=float, default=None,
-                        help="enricher's --arxiv-delay against the fake API (default: none "
-                             f"given, enricher's own {DEFAULT_ARXIV_DELAY_S:g} s)")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=None,
+        help="per-request timeout given to both tools, seconds (default: none "
+        f"given, each tool's own default, {DEFAULT_TIMEOUT_S:g} s for both)",
+    )
+    parser.add_argument(
+        "--arxiv-delay",
+        type=float,
+        default=None,
+        help="enricher's --arxiv-delay against the fake API (default: none "
+        f"given, enricher's own {DEFAULT_ARXIV_DELAY_S:g} s)",
+    )
     parser.add_argument("--arxiv-latency", type=float, default=0.2, help="fake arXiv API, s")
     parser.add_argument("--github-latency", type=float, default=0.05, help="fake GitHub API, s")
-    parser.add_argument("--run-timeout", type=float, default=600.0,
-                        help="kill a tool run after this many seconds (default 600)")
+    parser.add_argument(
+        "--run-timeout",
+        type=float,
+        default=600.0,
+        help="kill a tool run after this many seconds (default 600)",
+    )
     parser.add_argument("--lychee", help="lychee binary (default: beside python, then PATH)")
-    parser.add_argument("--enricher-arg", action="append", default=[],
-                        help="extra argument for enricher (repeatable), e.g. --per-host=6")
-    parser.add_argument("--lychee-arg", action="append", default=[],
-                        help="extra argument for lychee (repeatable)")
+    parser.add_argument(
+        "--enricher-arg",
+        action="append",
+        default=[],
+        help="extra argument for enricher (repeatable), e.g. --per-host=6",
+    )
+    parser.add_argument(
+        "--lychee-arg", action="append", default=[], help="extra argument for lychee (repeatable)"
+    )
     parser.add_argument("--skip-lychee", action="store_true", help="run enricher only")
     parser.add_argument("--work", type=Path, help="work folder (default: a temp folder)")
     parser.add_argument("--keep", action="store_true", help="keep the temp work folder")
@@ -572,24 +600,36 @@ def session(args: argparse.Namespace, truth: dict[str, Any], work: Path, digest_
     links = truth["links"]
     by_kind = Counter(link["kind"] for link in links.values())
     print("enricher vs lychee on a simulated web")
-    print(f"  machine: {os.cpu_count()} cores (nproc {len(os.sched_getaffinity(0))}), {cpu}, "
-          f"{platform.system()} {platform.release()}")
-    print(f"  versions: {enricher_version} ({git_state()}); {lychee_version}; "
-          f"python {platform.python_version()}")
-    print(f"  corpus: {len(names)} digests, {truth['entries']} entries, {len(links)} unique URLs "
-          f"(web {by_kind['web']}, arxiv {by_kind['arxiv']}, github {by_kind['github']}); "
-          f"seed {args.seed}; {args.hosts} hosts, latency 30-120 ms, cap {args.cap}; "
-          f"{args.hanging} hanging, {args.slow} slow, {args.huge} huge")
-    print(f"  simweb: web port {ports['web']}, arXiv {arxiv_url} ({args.arxiv_latency:g} s), "
-          f"GitHub {github_url} ({args.github_latency:g} s)")
-    print(f"  client timeout {timeout_s:g} s for both ({'--timeout' if timeout else 'default'}); "
-          f"enricher --arxiv-delay {arxiv_delay_s:g} s ({'given' if delay else 'default'}); "
-          f"run timeout {args.run_timeout:g} s")
+    print(
+        f"  machine: {os.cpu_count()} cores (nproc {len(os.sched_getaffinity(0))}), {cpu}, "
+        f"{platform.system()} {platform.release()}"
+    )
+    print(
+        f"  versions: {enricher_version} ({git_state()}); {lychee_version}; "
+        f"python {platform.python_version()}"
+    )
+    print(
+        f"  corpus: {len(names)} digests, {truth['entries']} entries, {len(links)} unique URLs "
+        f"(web {by_kind['web']}, arxiv {by_kind['arxiv']}, github {by_kind['github']}); "
+        f"seed {args.seed}; {args.hosts} hosts, latency 30-120 ms, cap {args.cap}; "
+        f"{args.hanging} hanging, {args.slow} slow, {args.huge} huge"
+    )
+    print(
+        f"  simweb: web port {ports['web']}, arXiv {arxiv_url} ({args.arxiv_latency:g} s), "
+        f"GitHub {github_url} ({args.github_latency:g} s)"
+    )
+    print(
+        f"  client timeout {timeout_s:g} s for both ({'--timeout' if timeout else 'default'}); "
+        f"enricher --arxiv-delay {arxiv_delay_s:g} s ({'given' if delay else 'default'}); "
+        f"run timeout {args.run_timeout:g} s"
+    )
     print(f"  enricher: {shlex.join(enricher_cmd(work / 'cache-enricher-N'))}")
     if lychee:
-        print(f"  lychee (cwd {work / 'lychee-N'}): "
-              f"{shlex.join(lychee_cmd(work / 'lychee-N' / 'out.json'))[:400]} ... "
-              f"({len(names)} digest files)")
+        print(
+            f"  lychee (cwd {work / 'lychee-N'}): "
+            f"{shlex.join(lychee_cmd(work / 'lychee-N' / 'out.json'))[:400]} ... "
+            f"({len(names)} digest files)"
+        )
     print()
 
     runs: list[Run] = []
@@ -626,10 +666,12 @@ def session(args: argparse.Namespace, truth: dict[str, Any], work: Path, digest_
             if measured.timed_out:
                 failed = True
             runs.append(Run(tool, round_no, measured, stats, verdicts, raw, conflicts, reported))
-            print(f"  round {round_no} {tool:8}: {measured.wall_s:7.2f} s, exit "
-                  f"{measured.returncode}{' (KILLED: run timeout)' if measured.timed_out else ''}"
-                  f", {measured.peak_rss_mb:.0f} MB, {stats['web']} web + {stats['arxiv']} "
-                  f"arXiv + {stats['github']} GitHub requests, {stats['cap_429']} cap 429s")
+            print(
+                f"  round {round_no} {tool:8}: {measured.wall_s:7.2f} s, exit "
+                f"{measured.returncode}{' (KILLED: run timeout)' if measured.timed_out else ''}"
+                f", {measured.peak_rss_mb:.0f} MB, {stats['web']} web + {stats['arxiv']} "
+                f"arXiv + {stats['github']} GitHub requests, {stats['cap_429']} cap 429s"
+            )
 
     report(args, truth, runs, tools)
     if args.json:
@@ -699,17 +741,23 @@ def report(args: argparse.Namespace, truth: dict[str, Any], runs: list[Run],
         if max(len(c) for c in cells) <= col:
             print((f"{key:{width}}  " + "  ".join(f"{c:{col}}" for c in cells)).rstrip())
         else:
-            print(f"{key:{width}}  " + f"\n{'':{width}}  ".join(f"{t}: {c}" for t, c in
-                                                               zip(tools, cells, strict=True)))
+            print(
+                f"{key:{width}}  "
+                + f"\n{'':{width}}  ".join(f"{t}: {c}" for t, c in zip(tools, cells, strict=True))
+            )
     print()
     print("Lower bound = max(host work, longest chain); web + APIs (enricher) / web only (lychee):")
     for name, b in (("web + APIs", full), ("web only", webb)):
-        print(f"  {name}: {b.seconds:.2f} s = max(host work {b.host_s:.2f} s on {b.host}, "
-              f"longest chain {b.chain_s:.2f} s: {b.chain}); without the "
-              f"{args.hanging} hanging links: {b.without_hangs_s:.2f} s")
-    print(f"  host work = max over hosts of sum(service time of each needed request) / cap; "
-          f"service = latency (30-120 ms), {SLOW_S:g} s for /slow/, the client timeout "
-          f"({timeout_s:g} s) for /hang/; a hang needs one timeout, not one per retry.")
+        print(
+            f"  {name}: {b.seconds:.2f} s = max(host work {b.host_s:.2f} s on {b.host}, "
+            f"longest chain {b.chain_s:.2f} s: {b.chain}); without the "
+            f"{args.hanging} hanging links: {b.without_hangs_s:.2f} s"
+        )
+    print(
+        f"  host work = max over hosts of sum(service time of each needed request) / cap; "
+        f"service = latency (30-120 ms), {SLOW_S:g} s for /slow/, the client timeout "
+        f"({timeout_s:g} s) for /hang/; a hang needs one timeout, not one per retry."
+    )
     print()
     print("Verdicts per case (last run of each tool; lychee: its own outcome, then read as):")
     cases: dict[str, list[str]] = defaultdict(list)
@@ -732,13 +780,17 @@ def report(args: argparse.Namespace, truth: dict[str, Any], runs: list[Run],
         print(f"  {case:18} {len(urls):>4}  {expected:11}  " + "  ".join(f"{c:38}" for c in cells))
     for t in tools:
         if wrong[t]:
-            print(f"  {t} disagreements (last run): "
-                  + "; ".join(f"{k} x{v}" for k, v in wrong[t].most_common()))
+            print(
+                f"  {t} disagreements (last run): "
+                + "; ".join(f"{k} x{v}" for k, v in wrong[t].most_common())
+            )
     first = next(r for r in runs if r.tool == "enricher")
     if first.reported_requests is not None:
-        print(f"\nenricher's own request count (run 1): {first.reported_requests}; "
-              f"arXiv ids per request at the server: {first.server['arxiv_ids_per_request']}; "
-              f"GitHub answers: {first.server['github_outcomes']}")
+        print(
+            f"\nenricher's own request count (run 1): {first.reported_requests}; "
+            f"arXiv ids per request at the server: {first.server['arxiv_ids_per_request']}; "
+            f"GitHub answers: {first.server['github_outcomes']}"
+        )
 
 
 if __name__ == "__main__":

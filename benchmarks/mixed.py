@@ -44,14 +44,11 @@ import platform
 import re
 import shlex
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
-import threading
 import time
 from collections import Counter, defaultdict
-from contextlib import suppress
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -445,28 +442,9 @@ class Result:
 
 def run_measured(cmd: list[str], cwd: Path, stdout: Path, stderr: Path, timeout: float,
                  env: dict[str, str]) -> tuple[compare.Measured, float]:  # fmt: skip
-    """compare.run_measured, also returning the CPU time (user + system) from ``wait4``."""
-    with stdout.open("wb") as out, stderr.open("wb") as err:
-        start = time.perf_counter()
-        proc = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
-                                env=env, start_new_session=True)  # fmt: skip
-        killed = threading.Event()
-
-        def kill() -> None:
-            killed.set()
-            with suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-
-        timer = threading.Timer(timeout, kill)
-        timer.start()
-        try:
-            _, status, usage = os.wait4(proc.pid, 0)
-        finally:
-            timer.cancel()
-        wall = time.perf_counter() - start
-        proc.returncode = os.waitstatus_to_exitcode(status)
-    measured = compare.Measured(proc.returncode, wall, usage.ru_maxrss / 1024, killed.is_set())
-    return measured, usage.ru_utime + usage.ru_stime
+    """compare.run_measured, and the CPU time (user + system) it measured."""
+    measured = compare.run_measured(cmd, cwd, stdout, stderr, timeout, env)
+    return measured, measured.cpu_s
 
 
 def process_cpu_s(pid: int) -> float:

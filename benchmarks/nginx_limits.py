@@ -88,7 +88,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterator
@@ -98,6 +97,10 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import compare  # noqa: E402  (a sibling script, found through the path above)
+
 REPO = HERE.parent
 FIRST_OCTET = 50
 """Servers listen on 127.0.0.50, .51, ... (all of 127.0.0.0/8 is bindable on Linux)."""
@@ -578,40 +581,9 @@ def floors(truth: dict[str, Any], hosts: list[Host], conn_delay_s: float, held: 
 # --- running a tool ---------------------------------------------------------------------------
 
 
-@dataclass
-class Measured:
-    returncode: int
-    wall_s: float
-    peak_rss_mb: float
-    timed_out: bool
-    started: float
-    """time.time() at spawn (to line up with nginx's $msec)."""
-
-
-def run_measured(cmd: list[str], cwd: Path, stdout: Path, stderr: Path, timeout: float,
-                 env: dict[str, str]) -> Measured:  # fmt: skip
-    """Run ``cmd`` in its own process group; killed with the group after ``timeout`` s."""
-    with stdout.open("wb") as out, stderr.open("wb") as err:
-        started = time.time()
-        start = time.perf_counter()
-        proc = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
-                                env=env, start_new_session=True)  # fmt: skip
-        killed = threading.Event()
-
-        def kill() -> None:
-            killed.set()
-            with suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-
-        timer = threading.Timer(timeout, kill)
-        timer.start()
-        try:
-            _, status, usage = os.wait4(proc.pid, 0)
-        finally:
-            timer.cancel()
-        wall = time.perf_counter() - start
-        proc.returncode = os.waitstatus_to_exitcode(status)
-    return Measured(proc.returncode, wall, usage.ru_maxrss / 1024, killed.is_set(), started)
+Measured = compare.Measured
+"""One process run (exit code, wall time, peak RSS, CPU, spawn time): compare.py's."""
+run_measured = compare.run_measured
 
 
 def child_env() -> dict[str, str]:
@@ -671,11 +643,7 @@ def git_state() -> str:
     )
 
 
-def find_lychee(given: str | None) -> str | None:
-    if given:
-        return given
-    beside = Path(sys.executable).parent / "lychee"
-    return str(beside) if beside.exists() else shutil.which("lychee")
+find_lychee = compare.find_lychee
 
 
 # --- verdicts ---------------------------------------------------------------------------------
