@@ -3,12 +3,14 @@ what is asked, what the answers mean, end to end against a local fake Wayback Ma
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from pytest_httpserver import HTTPServer
 
@@ -20,7 +22,10 @@ from enricher.archive import (
     wants_archive,
     wayback_path,
 )
-from enricher.models import LinkState, Snapshot, Status, Verdict
+from enricher.config import Settings
+from enricher.models import LinkState, Snapshot, Status, Unanswered, Verdict
+from enricher.net.context import Clocks, NetContext
+from enricher.net.wayback import _ask
 from enricher.pipeline import run
 from tests.conftest import Apis, FakeClock
 
@@ -183,3 +188,25 @@ def test_an_unreachable_wayback_machine_is_asked_once_not_once_per_dead_link(
                             wayback_url="http://127.0.0.1:9")  # fmt: skip
     summary = run(settings, clocks=clock.clocks())
     assert summary.requests["wayback"] == 1
+
+
+def test_a_url_the_http_client_refuses_is_not_asked_and_ends_nothing() -> None:
+    """A dead link whose URL httpx will not send (a control character) gets no snapshot, and
+    no exception: the Wayback lookups share the run's event loop with every other lookup."""
+    sent: list[httpx.Request] = []
+
+    async def go() -> object:
+        transport = httpx.MockTransport(lambda request: sent.append(request) or httpx.Response(404))
+        async with httpx.AsyncClient(base_url="https://web.test", transport=transport) as client:
+            context = NetContext(Settings(), Clocks())
+            return await _ask(
+                client,
+                "http://dead.test/\x00page",
+                datetime(2026, 1, 1, tzinfo=timezone.utc),
+                context,
+            )
+
+    answer = asyncio.run(go())
+
+    assert isinstance(answer, Unanswered) and "unusable" in answer.reason
+    assert sent == []

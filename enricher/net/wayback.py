@@ -100,10 +100,13 @@ class Wayback:
 async def _ask(
     client: httpx.AsyncClient, url: str, moment: datetime, context: NetContext
 ) -> Snapshot | Unanswered | None:
-    path = wayback_path(url, moment)
+    try:
+        request = client.build_request("GET", wayback_path(url, moment))
+    except (httpx.InvalidURL, ValueError) as exc:  # not HTTPErrors: they would end the run
+        return Unanswered(f"Wayback Machine: not asked, the URL is unusable ({exc})", asked=False)
     for attempt in (1, 2):  # one retry, after a 429's wait or a server error
         try:
-            response = await client.get(path)
+            response = await client.send(request)
         except httpx.HTTPError as exc:
             kind, message = describe_http_error(exc)
             return Unanswered(f"Wayback Machine: {message}", network_level=kind.is_network_level)
