@@ -253,7 +253,11 @@ def _check(args: list[str], env: Mapping[str, str]) -> int:
     except ConfigError as exc:
         print(f"enricher: configuration error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    for flag, target in (("--output", settings.output), ("--json-output", settings.json_output)):
+    for flag, target in (
+        ("--output", settings.output),
+        ("--json-output", settings.json_output),
+        ("--html-output", settings.html_output),
+    ):
         problem = check_writable_folder(target) if target is not None else None
         if problem is not None:  # found now, not after every link has been checked
             return _failed(f"configuration error: {flag} {problem}", EXIT_USAGE)
@@ -296,7 +300,8 @@ def _check(args: list[str], env: Mapping[str, str]) -> int:
 def _deliver_reports(
     summary: RunSummary, settings: Settings, env: Mapping[str, str], live: bool
 ) -> None:
-    """The chosen report on stdout, or in ``--output`` with the text summary on stdout; for
+    """The chosen report on stdout, or in ``--output`` with the text summary on stdout; the
+    JSON and HTML reports also in ``--json-output`` and ``--html-output``; for
     ``github`` in Actions, a Markdown summary appended to the job's step summary too. At a
     terminal, a coloured table of the counts comes first."""
     brief = settings.verbosity < 0
@@ -310,6 +315,9 @@ def _deliver_reports(
         report = FORMATTERS[settings.format](summary)
     if settings.json_output is not None:
         write_report(settings.json_output, FORMATTERS["json"](summary))
+    if settings.html_output is not None:
+        html = report if settings.format == "html" else FORMATTERS["html"](summary)
+        write_report(settings.html_output, html)
     if settings.output is not None:
         write_report(settings.output, report)
         report = format_text(summary, brief=brief)

@@ -133,6 +133,8 @@ class Settings:
     """Write the ``format`` report to this file; the terminal gets the text summary."""
     json_output: Path | None = None
     """Also write the JSON report to this file, whatever ``format`` is."""
+    html_output: Path | None = None
+    """Also write the HTML report to this file, whatever ``format`` is."""
     lock_timeout_s: float = 0.0
     """How long a run waits for another to release the run lock before giving up (exit 3)."""
     deadline_s: float = DEFAULT_DEADLINE_S

@@ -25,7 +25,7 @@ from .errors import ConfigError
 from .label_match import LabelMatch
 from .models import FailOn, Status
 
-FORMATS = ("text", "json", "github", "junit", "markdown")
+FORMATS = ("text", "json", "github", "junit", "markdown", "html")
 """The report formats of ``--format``."""
 
 Parser = Callable[[Any, str], Any]
@@ -491,8 +491,10 @@ OPTIONS: tuple[Option, ...] = (
         flag="--format", key="format", setting="format", parse=_format, choices=FORMATS,
         one_shot=True,
         help="report: text (default), json, github (annotations; with GITHUB_STEP_SUMMARY "
-        "set, a Markdown summary is appended there), junit or markdown",
-        doc="the report: `text` (default), `json`, `github`, `junit`, `markdown` (see Reports)",
+        "set, a Markdown summary is appended there), junit, markdown or html (one "
+        "self-contained page)",
+        doc="the report: `text` (default), `json`, `github`, `junit`, `markdown`, `html` (see "
+        "Reports)",
     ),
     Option(
         flag="--output", key="output", setting="output", parse=_path, metavar="FILE",
@@ -507,6 +509,14 @@ OPTIONS: tuple[Option, ...] = (
         help="also write the JSON report to FILE, whatever --format is "
         "(e.g. annotations on stdout and a JSON artifact from one run)",
         doc="also write the JSON report to FILE, whatever `--format` is",
+    ),
+    Option(
+        flag="--html-output", key="html-output", setting="html_output", parse=_path,
+        metavar="FILE", one_shot=True,
+        help="also write the HTML report to FILE, whatever --format is (e.g. annotations on "
+        "stdout and a page to read as a CI artifact)",
+        doc="also write the HTML report (one self-contained page) to FILE, whatever `--format` "
+        "is",
     ),
     # The APIs.
     Option(

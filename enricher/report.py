@@ -495,10 +495,22 @@ def format_markdown(summary: RunSummary) -> str:
     return "\n".join(lines) + "\n"
 
 
+# HTML -------------------------------------------------------------------------------------
+
+
+def format_html(summary: RunSummary) -> str:
+    """One self-contained page a person reads (``report_html``: its view and its template).
+    Imported here on first use: Jinja2 is loaded by the first HTML report, not at start-up."""
+    from .report_html import format_html as render_html
+
+    return render_html(summary)
+
+
 FORMATTERS = {
     "text": format_text,
     "json": format_json,
     "github": format_github,
     "junit": format_junit,
     "markdown": format_markdown,
+    "html": format_html,
 }

@@ -67,6 +67,7 @@ NAMES = [
     ("--format", None, "format", None),
     ("--output", None, "output", None),
     ("--json-output", None, "json-output", None),
+    ("--html-output", None, "html-output", None),
     ("--arxiv-api-url", None, "arxiv-api-url", "ENRICHER_ARXIV_API_URL"),
     ("--github-api-url", None, "github-api-url", "ENRICHER_GITHUB_API_URL"),
     ("--hf-api-url", None, "hf-api-url", "ENRICHER_HF_API_URL"),
@@ -175,6 +176,8 @@ SAMPLES: dict[str, dict[str, Source]] = {
     "--output": {"flag": (["--output", "o1"], Path("o1")), "file": ("o2", Path("o2"))},
     "--json-output": {"flag": (["--json-output", "j1"], Path("j1")),
                       "file": ("j2", Path("j2"))},
+    "--html-output": {"flag": (["--html-output", "h1"], Path("h1")),
+                      "file": ("h2", Path("h2"))},
     "--arxiv-api-url": {"flag": (["--arxiv-api-url", "http://a1/"], "http://a1"),
                         "file": ("http://a2", "http://a2"), "env": ("http://a3", "http://a3")},
     "--github-api-url": {"flag": (["--github-api-url", "http://g1"], "http://g1"),
@@ -276,9 +279,10 @@ def test_flag_only_options_are_unknown_in_a_config_file(tmp_path: Path) -> None:
 
 
 def test_schedule_has_every_option_but_the_report_ones() -> None:
-    """``enricher schedule`` logs instead of reporting: no --format, --output, --json-output."""
+    """``enricher schedule`` logs instead of reporting: no --format, --output, --json-output,
+    --html-output."""
     one_shot = {o.flag for o in OPTIONS if o.one_shot}
-    assert one_shot == {"--format", "--output", "--json-output"}
+    assert one_shot == {"--format", "--output", "--json-output", "--html-output"}
     for option in OPTIONS:
         if option.flag is None:
             continue

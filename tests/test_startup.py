@@ -9,11 +9,13 @@ from __future__ import annotations
 import subprocess
 import sys
 
-LAZY = frozenset({"apscheduler", "arxiv", "rapidfuzz", "requests", "rich", "selectolax", "tomllib"})
+LAZY = frozenset(
+    {"apscheduler", "arxiv", "jinja2", "rapidfuzz", "requests", "rich", "selectolax", "tomllib"}
+)
 """Imported where they are used, not by the CLI's import: the arXiv package (and requests under
 it) by the first papers looked up, rapidfuzz by the first fuzzy comparison, selectolax by the
-first page read, tomllib for a config file, APScheduler by ``enricher schedule``, rich for a
-person at a terminal."""
+first page read, Jinja2 by the first HTML report, tomllib for a config file, APScheduler by
+``enricher schedule``, rich for a person at a terminal."""
 
 
 def test_cli_import_leaves_out_the_libraries_a_run_may_not_need() -> None:
