@@ -37,8 +37,9 @@ START = datetime(2026, 11, 22, 9, 0, 0, tzinfo=timezone.utc)
 SCRUBBED_PREFIXES = ("ENRICHER_", "GITHUB_", "HF_")
 """Variables enricher reads (its settings, GITHUB_TOKEN, HF_TOKEN, the Actions runner's
 files)."""
-KEPT_VARIABLES = frozenset({"ENRICHER_UPDATE_GOLDEN"})
-"""A switch of the test suite itself (rewrite the golden reports), not a setting of enricher."""
+KEPT_VARIABLES = frozenset({"ENRICHER_UPDATE_GOLDEN", "ENRICHER_CHROMIUM"})
+"""Switches of the test suite itself (rewrite the golden reports, the browser the browser tests
+drive), not settings of enricher."""
 
 
 def _scrubbed(name: str) -> bool:
