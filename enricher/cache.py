@@ -93,6 +93,16 @@ DELETE FROM checks WHERE target = (SELECT id FROM targets WHERE key = ?1) AND ch
 """
 """A checked target's history beyond its newest ``HISTORY_MAX_CHECKS`` checks."""
 
+_RECENT = """
+SELECT key, checked_at, status, http_status, reason FROM (
+    SELECT targets.key, checks.checked_at, checks.status, checks.http_status, checks.reason,
+           row_number() OVER (PARTITION BY checks.target ORDER BY checks.checked_at DESC) AS n
+    FROM targets JOIN checks ON checks.target = targets.id
+    WHERE targets.key IN ({})
+) WHERE n <= ? ORDER BY key, checked_at
+"""
+"""The newest checks of some targets (at most ``?`` each), oldest first within a target."""
+
 
 class Cache:
     """SQLite-backed fact store. ``Cache.open`` never fails on a corrupt file: it moves it aside."""
@@ -243,6 +253,29 @@ class Cache:
             for at, status, http_status, reason in rows
             if isinstance(at, int) and status in _STATUSES
         ]
+
+    def recent_checks(self, keys: list[str], limit: int) -> dict[str, list[Check]]:
+        """The last ``limit`` kept checks of each of ``keys`` that has any, oldest first: one
+        query (per chunk of keys under SQLite's limit on host parameters)."""
+        found: dict[str, list[Check]] = {}
+        if self._db is None or not keys or limit <= 0:
+            return found
+        chunk = 500
+        try:
+            for start in range(0, len(keys), chunk):
+                part = keys[start : start + chunk]
+                rows = self._db.execute(
+                    _RECENT.format(",".join("?" * len(part))), [*part, limit]
+                ).fetchall()
+                for key, at, status, http_status, reason in rows:
+                    if isinstance(at, int) and status in _STATUSES:
+                        found.setdefault(key, []).append(
+                            Check(key, _from_micros(at), _STATUS_BY_VALUE[status], http_status,
+                                  reason)
+                        )  # fmt: skip
+        except sqlite3.Error as exc:
+            raise CacheError(f"{self.path}: cannot read the cache: {exc}") from exc
+        return found
 
     def put_many(self, facts: list[CachedFact]) -> None:
         """Store observations in one transaction (all or nothing)."""

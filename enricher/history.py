@@ -14,7 +14,7 @@ Two notions, kept apart on purpose:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -25,6 +25,9 @@ HISTORY_MAX_CHECKS = 100
 """The history keeps at most this many checks per target..."""
 HISTORY_MAX_AGE = timedelta(days=365)
 """...and none older than this (the state keeps the dates that matter)."""
+HISTORY_CELLS = 10
+"""The most checks a report's history strip shows (the newest; a longer failing streak
+says ``+N``)."""
 
 
 def fails(status: Status, consecutive_failures: int, fail_on: FailOn,
@@ -148,3 +151,20 @@ def _moment(value: Any) -> datetime | None:
     except ValueError:
         return None
     return moment if moment.tzinfo is not None else None
+
+
+def recent_statuses(
+    kept: Mapping[str, Iterable[Check]], new: Iterable[Check], limit: int = HISTORY_CELLS
+) -> dict[str, tuple[Status, ...]]:
+    """Each target's last ``limit`` checks' statuses, oldest first: the checks the cache
+    kept (``kept``, by key) and this run's (``new``), one per moment (this run's wins)."""
+    merged: dict[str, dict[datetime, Status]] = {}
+    for key, checks in kept.items():
+        merged[key] = {check.checked_at: check.status for check in checks}
+    for check in new:
+        merged.setdefault(check.key, {})[check.checked_at] = check.status
+    return {
+        key: tuple(by_time[at] for at in sorted(by_time)[-limit:])
+        for key, by_time in merged.items()
+        if by_time and limit > 0
+    }

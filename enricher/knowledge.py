@@ -37,7 +37,15 @@ from .cache import Cache
 from .config import Settings
 from .errors import CacheError
 from .files import read_text_if_exists
-from .history import advance, change, needs_confirming, state_from_fact, state_from_record
+from .history import (
+    HISTORY_CELLS,
+    advance,
+    change,
+    needs_confirming,
+    recent_statuses,
+    state_from_fact,
+    state_from_record,
+)
 from .label_match import label_match
 from .models import (
     CachedFact,
@@ -158,6 +166,8 @@ class Knowledge:
     """Keys of companion targets (``Plan.companions``): looked up and cached, never checks."""
     archives: dict[str, Snapshot | None] = field(default_factory=dict)
     """Dead links' Wayback Machine snapshots by URL (None: it has none)."""
+    recent: dict[str, tuple[Status, ...]] = field(default_factory=dict)
+    """Each target's last checks' statuses, oldest first (``recall_recent``: HTML reports)."""
 
     def known(self, target: Target, result: LookupResult) -> Verdict:
         """Take a result (from the cache, or ``found`` below) and judge it."""
@@ -205,6 +215,17 @@ class Knowledge:
                 state, check, self.settings.fail_on, self.settings.fail_after
             )
         self.progress.advance(authority_of(target).label(target), verdict.status)
+
+    def recall_recent(self, plan: Plan, cache: Cache) -> None:
+        """Each cited target's last ``HISTORY_CELLS`` checks (``recent``): those the cache
+        kept, read in one batch, and this run's, which it has not stored yet. Only what the
+        HTML report's strip shows: a cache that cannot be read leaves this run's alone."""
+        try:
+            kept = cache.recent_checks(list(plan.citations), HISTORY_CELLS)
+        except CacheError as exc:
+            log.warning("%s; the report shows this run's checks only", exc)
+            kept = {}
+        self.recent = recent_statuses(kept, self.checks, HISTORY_CELLS)
 
     def archive_asks(
         self, plan: Plan, new_states: Mapping[str, LinkState], keys: Iterable[str] | None = None
@@ -347,6 +368,7 @@ class Knowledge:
             entry, target.kind, target.id, verdict, metadata, history=after,
             change=change(before, after) if self.history_known else None,
             archive=self.archives.get(entry.url) if entry.url else None,
+            recent=self.recent.get(key, ()),
             label_match=label_match(
                 entry.label, titles_of(metadata), context=context_of(metadata),
                 sites=sites_of(metadata, entry.url) if target.kind == "web" else (),

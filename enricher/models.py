@@ -466,6 +466,9 @@ class CheckedLink:
     """Whether the digest's label names what the link leads to (``label_match``)."""
     archive: Snapshot | None = None
     """A dead link's Wayback Machine snapshot, or None (none, not dead, not looked up)."""
+    recent: tuple[Status, ...] = ()
+    """The statuses of its target's last checks, oldest first, this run's included (at most
+    ``history.HISTORY_CELLS``): filled only for the HTML report's strip, never recorded."""
 
     @property
     def consecutive_failures(self) -> int:

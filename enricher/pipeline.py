@@ -170,6 +170,8 @@ def _run(
             # After a stop, what was not asked keeps its cached snapshot, however old.
             snapshots.want(knowledge.archive_asks(plan, new_states))
             knowledge.archived(snapshots.rows, snapshots.answers)
+        if settings.format == "html" or settings.html_output is not None:
+            knowledge.recall_recent(plan, cache)  # the strip's checks: before this run's land
         try:
             # Even an interrupted run keeps what it learned: the next one starts there.
             cache.save(knowledge.to_store, knowledge.checks, new_states, knowledge.to_keep)

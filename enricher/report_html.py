@@ -23,7 +23,16 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-from .models import Change, CheckedLink, DigestResult, LabelMatch, RunSummary, Status
+from .history import HISTORY_CELLS
+from .models import (
+    Change,
+    CheckedLink,
+    DigestResult,
+    LabelMatch,
+    LinkState,
+    RunSummary,
+    Status,
+)
 from .records import iso
 from .report import NETWORK_DOWN_NOTE, mismatch_note, policy_words, streak
 from .summary import changes_line, fails_run
@@ -36,9 +45,6 @@ TEMPLATE = "report.html.j2"
 
 ASSETS = ("report.css", "report.js")
 """The page's inline style and script, in ``enricher/templates``, hashed into its CSP."""
-
-HISTORY_CELLS = 10
-"""The most checks the history strip draws; a longer failing streak says ``+N``."""
 
 ABSTRACT_CHARS = 3000
 """An abstract longer than this is cut (arXiv caps them near 1,920; a remote answer may not)."""
@@ -250,20 +256,44 @@ def _about(key: str, data: dict[str, Any]) -> _About:
     )  # fmt: skip
 
 
+def _recent_cells(recent: tuple[Status, ...]) -> tuple[tuple[Cell, ...], str]:
+    """One square per recent check, oldest first: ``ok`` when the link worked, else
+    ``failing``, its title naming the check's status; and the same in words."""
+    shown = recent[-HISTORY_CELLS:]
+    cells = tuple(
+        Cell("ok" if status.works else "failing",
+             f"check {number} of the last {len(shown)}: {status.value}")
+        for number, status in enumerate(shown, 1)
+    )  # fmt: skip
+    return cells, f"last {len(shown)} checks, oldest first: " + ", ".join(shown)
+
+
 def _history(link: CheckedLink) -> tuple[tuple[Cell, ...], str | None]:
-    """The strip: what the summary knows of past checks is the current streak (its start, its
-    length) and the last check that worked, so it draws that: one ``ok`` square for the last
-    good check, then one ``failing`` square per failing check in a row (at most
-    ``HISTORY_CELLS``)."""
+    """The strip: the link's last checks (``recent``, at most ``HISTORY_CELLS``, oldest
+    first) when the run read them. Else what the summary knows of past checks, the current
+    streak (its start, its length) and the last check that worked: one ``ok`` square for the
+    last good check, then one ``failing`` square per failing check in a row."""
     state = link.history
+    note = _state_note(state)
+    if link.recent:
+        cells, words = _recent_cells(link.recent)
+        return cells, f"{note}; {words}" if note else words
     if state is None:
         return (), None
-    cells: list[Cell] = []
+    streak: list[Cell] = []
     if state.last_ok_at is not None:
-        cells.append(Cell("ok", f"ok at {iso(state.last_ok_at)}"))
+        streak.append(Cell("ok", f"ok at {iso(state.last_ok_at)}"))
     failures = state.consecutive_failures
     for number in range(min(failures, HISTORY_CELLS)):
-        cells.append(Cell("failing", f"failing check {number + 1} of {failures} in a row"))
+        streak.append(Cell("failing", f"failing check {number + 1} of {failures} in a row"))
+    return tuple(streak), note
+
+
+def _state_note(state: LinkState | None) -> str | None:
+    """The dates that matter, in words: first seen, last ok, failing since."""
+    if state is None:
+        return None
+    failures = state.consecutive_failures
     parts = [f"checks: first seen {iso(state.first_seen_at)}"]
     if state.last_ok_at is not None:
         parts.append(f"last ok {iso(state.last_ok_at)}")
@@ -271,7 +301,7 @@ def _history(link: CheckedLink) -> tuple[tuple[Cell, ...], str | None]:
         parts.append(f"failing since {iso(state.failing_since)}")
     if failures:
         parts.append(f"{failures} failing in a row")
-    return tuple(cells), "; ".join(parts)
+    return "; ".join(parts)
 
 
 CHANGE_WORDS = {

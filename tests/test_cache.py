@@ -16,6 +16,7 @@ from enricher.authorities.web import WEB, web_verdict
 from enricher.cache import CACHE_FILE, Cache, CachedFact
 from enricher.errors import CacheError
 from enricher.models import (
+    Check,
     FailureKind,
     FetchFailure,
     FetchOutcome,
@@ -23,6 +24,7 @@ from enricher.models import (
     Paper,
     Redirect,
     Repo,
+    Status,
 )
 from tests import samples
 
@@ -213,3 +215,18 @@ def test_a_locked_cache_is_reported_not_moved_aside(tmp_path: Path) -> None:
         holder.close()
     assert not list(tmp_path.glob("*.corrupt-*"))
     assert open_cache(tmp_path).get_many(["web:https://a.example/"])
+
+
+def test_recent_checks_are_each_targets_newest_oldest_first(cache: Cache) -> None:
+    """One batched read: at most ``limit`` checks per target, the newest, oldest first; a
+    target without checks is absent, and a disabled cache knows none."""
+    statuses = [Status.OK, Status.BROKEN, Status.UNREACHABLE]
+    checks = [Check("web:a", NOW + timedelta(hours=n), statuses[n % 3]) for n in range(12)]
+    checks.append(Check("web:b", NOW, Status.BLOCKED))
+    cache.save([], checks, {})
+    recent = cache.recent_checks(["web:a", "web:b", "web:never"], 10)
+    assert sorted(recent) == ["web:a", "web:b"]
+    assert [c.checked_at for c in recent["web:a"]] == [c.checked_at for c in checks[2:12]]
+    assert [c.status for c in recent["web:a"]] == [statuses[n % 3] for n in range(2, 12)]
+    assert [(c.key, c.status) for c in recent["web:b"]] == [("web:b", Status.BLOCKED)]
+    assert Cache.disabled().recent_checks(["web:a"], 10) == {}

@@ -31,8 +31,8 @@ from enricher.models import (
 )
 from enricher.pipeline import run
 from enricher.report import FORMATTERS
-from enricher.report_html import build_view, format_html, safe_href
-from tests.conftest import Apis, FakeClock, enricher
+from enricher.report_html import HISTORY_CELLS, build_view, format_html, safe_href
+from tests.conftest import Apis, FakeClock, WebRecorder, enricher
 from tests.test_report_formats import fixed_summary
 
 HOSTILE_TITLE = '"><img src=x onerror=alert(1)><script>alert(1)</script>'
@@ -277,3 +277,90 @@ def test_html_output_in_a_missing_folder_is_refused_before_any_work(
     assert result.returncode == 2
     assert "--html-output no/such/r.html: folder no/such does not exist" in result.stderr
     assert not (Path(site["FOLDER"]) / "week.enriched.json").exists()
+
+
+def strip_of(html: str) -> list[tuple[str, str]]:
+    """Each square of the (only) link's history strip: its class and its title."""
+    return [(cell.attributes["class"] or "", cell.attributes["title"] or "")
+            for cell in Page.of(html).all("ol.strip li")]  # fmt: skip
+
+
+def test_the_strip_shows_the_links_real_checks_oldest_first(
+    tmp_path: Path, settings_for: Any, clock: FakeClock, web: WebRecorder
+) -> None:
+    """ok, then broken, then ok across three runs: the third run's strip is its three checks
+    in order (not "last ok, then the failing streak"), each square naming its status."""
+    digest = tmp_path / "week.txt"
+    digest.write_text("[Page] https://example.org/page\n", "utf-8")
+    settings = settings_for(digest, refresh=True, format="html")
+    for status in (200, 404, 200):
+        web.statuses["https://example.org/page"] = status
+        summary = run(settings, clocks=clock.clocks(), web_transport=web.transport())
+        clock.advance(hours=6)
+    assert summary.digests[0].links[0].recent == (Status.OK, Status.BROKEN, Status.OK)
+    html = FORMATTERS["html"](summary)
+    assert strip_of(html) == [
+        ("c-ok", "check 1 of the last 3: ok"),
+        ("c-failing", "check 2 of the last 3: broken"),
+        ("c-ok", "check 3 of the last 3: ok"),
+    ]
+    assert "last 3 checks, oldest first: ok, broken, ok" in Page.of(html).texts(".note")[0]
+
+
+def test_the_strip_shows_at_most_history_cells_checks(
+    tmp_path: Path, settings_for: Any, clock: FakeClock, web: WebRecorder
+) -> None:
+    digest = tmp_path / "week.txt"
+    digest.write_text("[Page] https://example.org/page\n", "utf-8")
+    settings = settings_for(digest, refresh=True, html_output=tmp_path / "r.html")
+    statuses = [200, 404] * 6
+    for status in statuses:
+        web.statuses["https://example.org/page"] = status
+        summary = run(settings, clocks=clock.clocks(), web_transport=web.transport())
+        clock.advance(hours=1)
+    states = [cls for cls, _ in strip_of(FORMATTERS["html"](summary))]
+    assert len(states) == HISTORY_CELLS
+    assert states == ["c-ok" if s == 200 else "c-failing" for s in statuses[-HISTORY_CELLS:]]
+
+
+def test_without_the_cache_the_strip_is_this_runs_check(
+    tmp_path: Path, settings_for: Any, clock: FakeClock, web: WebRecorder
+) -> None:
+    digest = tmp_path / "week.txt"
+    digest.write_text("[Page] https://example.org/page\n", "utf-8")
+    settings = settings_for(digest, use_cache=False, format="html")
+    for _ in range(2):
+        summary = run(settings, clocks=clock.clocks(), web_transport=web.transport())
+        clock.advance(hours=6)
+    assert summary.digests[0].links[0].recent == (Status.OK,)
+    assert strip_of(FORMATTERS["html"](summary)) == [("c-ok", "check 1 of the last 1: ok")]
+
+
+def test_other_reports_read_no_checks_and_the_record_is_unchanged(
+    tmp_path: Path, settings_for: Any, clock: FakeClock, web: WebRecorder
+) -> None:
+    """The same two runs asked for an HTML report and for JSON: the links' ``recent`` is
+    filled only for HTML, and the records beside the digests are byte for byte the same (it is
+    never recorded), as is the JSON report's shape."""
+    records, reports = [], []
+    for name, format in (("html", "html"), ("json", "json")):
+        folder = tmp_path / name
+        folder.mkdir()
+        digest = folder / "week.txt"
+        digest.write_text("[Page] https://example.org/page\n", "utf-8")
+        settings = settings_for(digest, refresh=True, format=format,
+                                cache_dir=folder / "cache")  # fmt: skip
+        now = clock.now
+        for status in (200, 404):
+            web.statuses["https://example.org/page"] = status
+            summary = run(settings, clocks=clock.clocks(), web_transport=web.transport())
+            clock.advance(hours=6)
+        clock.now = now
+        expected = (Status.OK, Status.BROKEN) if format == "html" else ()
+        assert summary.digests[0].links[0].recent == expected
+        records.append((folder / "week.enriched.json").read_bytes())
+        report = FORMATTERS["json"](replace(summary, duration_s=0.0))
+        reports.append(report.replace(str(folder), "FOLDER"))
+    assert records[0] == records[1]
+    assert b"recent" not in records[0]
+    assert reports[0] == reports[1]
