@@ -486,3 +486,15 @@ def test_a_firm_pause_does_not_make_later_lone_refusals_firm() -> None:
     pace.answered(503, 5.0, later, in_flight=2, ticket=refused)
     assert pace.answered(200, None, later, in_flight=1, ticket=served) is True
     assert pace.pause_left_s(later) == 0.0
+
+
+def test_a_refusal_never_dips_the_limit_below_a_load_served_well() -> None:
+    """Ten requests served at four in flight, then one refused at five: the limit goes to
+    four, which the host has shown it serves, not to half of six."""
+    pace = HostPace(6)
+    for _ in range(10):
+        ticket = pace.started(NOW, load=4)
+        pace.answered(200, None, NOW, in_flight=4, ticket=ticket)
+    refused = pace.started(NOW, load=5)
+    pace.answered(503, None, NOW, in_flight=5, ticket=refused)
+    assert pace.limit == 4

@@ -109,6 +109,8 @@ class HostPace:
     """Per ticket in flight, how long after the request before it it started."""
     last_start: datetime | None = None
     """When the last request to the host really started."""
+    _dip_to: int = 1
+    """The limit the current burst's refusals lowered it to."""
     _limit_before: int = 0
     """The limit before the current burst's dip: restored when its lone refusal is
     disproved."""
@@ -186,7 +188,7 @@ class HostPace:
             if load:
                 self._refused_at[load] += 1
                 self._learn_ceiling(load)
-            self._refused(status, retry_after_s, now, in_flight, ticket, spacing)
+            self._refused(status, retry_after_s, now, in_flight, ticket, spacing, load)
             return False
         if self.limit < self.ceiling:
             self.successes += 1
@@ -214,12 +216,16 @@ class HostPace:
         in_flight: int,
         ticket: int | None,
         spacing: float,
+        load: int = 0,
     ) -> None:
         self.successes = 0
         if ticket is None or ticket > self._burst_edge:
             self._limit_before = self.limit
             self._rate_before = replace(self.rate)
-            self.limit = max(1, self.limit // 2)
+            # Halved, but never below a load the host has served well: a connection limit
+            # refusing the fifth request leaves the host at four, not two.
+            self._dip_to = max(1, self.limit // 2, min(self._served_well(load), self.limit - 1))
+            self.limit = self._dip_to
             self._burst_edge, self._burst_load, self._burst_refused = self._sent, in_flight, 0
             self._burst_pushbacks = 0
         self._burst_pushbacks += 1
@@ -233,7 +239,7 @@ class HostPace:
         if firm:
             self._lone_refusal = 0
             # A dip undone by a disproved first refusal is taken again: this one confirms it.
-            self.limit = min(self.limit, max(1, self._limit_before // 2))
+            self.limit = min(self.limit, self._dip_to)
         elif ticket is not None and ticket < self._served:
             self._lone_refusal = ticket
             self._disproved()  # a lone refusal already disproved: a later request was served
@@ -252,6 +258,19 @@ class HostPace:
                 self.paused_until = until
                 self.pauses += 1
             self._paused_for = FIRM if firm else max(self._paused_for, ticket or 0)
+
+    def _served_well(self, below: int) -> int:
+        """The highest load under ``below`` the host has served well (``LOAD_ANSWERS``
+        answers or more, under a quarter of them refused); 0 when none is known."""
+        return max(
+            (
+                level
+                for level in range(1, below)
+                if self._served_at[level] >= LOAD_ANSWERS
+                and self._refused_at[level] * 3 < self._served_at[level]
+            ),
+            default=0,
+        )
 
     def _learn_ceiling(self, load: int) -> None:
         """Requests sent while ``load`` were in flight are refused often (a quarter or more of
