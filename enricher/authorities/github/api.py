@@ -18,7 +18,7 @@ import httpx
 
 from ...errors import RateLimited, UpstreamError
 from ...models import GithubTarget, Repo, Unanswered
-from ...net.api_client import ApiAnswer, ApiClient
+from ...net.api_client import MAX_REDIRECTS, ApiAnswer, ApiClient
 from ...net.bodies import ACCEPT_ENCODING
 from ...net.context import NetContext
 from ...net.quota import QuotaWait
@@ -39,8 +39,6 @@ SERVICE = "github"
 API_VERSION = "2022-11-28"
 MAX_IN_FLIGHT = 4
 """Concurrent API requests; GitHub asks clients not to hammer it in parallel."""
-MAX_REDIRECTS = 5
-"""Redirects followed per lookup; GitHub sends one, for a renamed repository."""
 
 
 def repo_from_json(data: object) -> Repo:

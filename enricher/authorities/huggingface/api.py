@@ -23,7 +23,7 @@ import httpx
 
 from ...errors import RateLimited, UpstreamError
 from ...models import Unanswered
-from ...net.api_client import ApiAnswer, ApiClient
+from ...net.api_client import MAX_REDIRECTS, ApiAnswer, ApiClient
 from ...net.bodies import ACCEPT_ENCODING
 from ...net.context import NetContext
 from ...net.quota import QuotaWait
@@ -37,8 +37,6 @@ SERVICE = "huggingface"
 MAX_IN_FLIGHT = 3
 """Concurrent API requests. The Hub publishes no concurrency limit, only a per-window quota;
 a few at a time keeps a run from spending it in one burst."""
-MAX_REDIRECTS = 5
-"""Redirects followed per lookup; the Hub sends one, for a renamed repository."""
 GATED = "GatedRepo"
 NOT_FOUND = "RepoNotFound"
 DISABLED_MESSAGE = "Access to this resource is disabled."
