@@ -26,6 +26,11 @@ between two bounds:
   limit that was lifted is found again, a step at a time, never all at once; once it is
   below ``FASTEST_S`` the host is not paced any more.
 
+A refusal of a request sent more than twice the spacing after the one before it (a retry
+after its backoff, on a quiet host) tests no spacing and moves nothing; the host's pace
+(``HostPace``) hands over only refusals that look like a limit's (the second first-ask
+refusal among its last answers), never a page's own.
+
 Pure: decisions from values. Time is the caller's (``datetime``, the run's injected clock).
 """
 
