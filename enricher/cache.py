@@ -95,13 +95,12 @@ DELETE FROM checks WHERE target = (SELECT id FROM targets WHERE key = ?1) AND ch
 
 _RECENT = """
 SELECT key, checked_at, status, http_status, reason FROM (
-    SELECT targets.key, checks.checked_at, checks.status, checks.http_status, checks.reason,
-           row_number() OVER (PARTITION BY checks.target ORDER BY checks.checked_at DESC) AS n
-    FROM targets JOIN checks ON checks.target = targets.id
-    WHERE targets.key IN ({})
-) WHERE n <= ? ORDER BY key, checked_at
+    SELECT key, checked_at, status, http_status, reason,
+           row_number() OVER (PARTITION BY target ORDER BY checked_at DESC) AS n
+    FROM targets JOIN checks ON checks.target = targets.id WHERE key IN ({{}})
+) WHERE n <= {limit} ORDER BY key, checked_at
 """
-"""The newest checks of some targets (at most ``?`` each), oldest first within a target."""
+"""The newest checks of some targets (at most ``limit`` each), oldest first within one."""
 
 
 class Cache:
@@ -248,33 +247,17 @@ class Cache:
             ).fetchall()
         except sqlite3.Error as exc:
             raise CacheError(f"{self.path}: cannot read the cache: {exc}") from exc
-        return [
-            Check(key, _from_micros(at), Status(status), http_status, reason)
-            for at, status, http_status, reason in rows
-            if isinstance(at, int) and status in _STATUSES
-        ]
+        return [check for row in rows if (check := _check(key, *row)) is not None]
 
     def recent_checks(self, keys: list[str], limit: int) -> dict[str, list[Check]]:
-        """The last ``limit`` kept checks of each of ``keys`` that has any, oldest first: one
-        query (per chunk of keys under SQLite's limit on host parameters)."""
+        """The last ``limit`` kept checks of each of ``keys`` that has any, oldest first."""
         found: dict[str, list[Check]] = {}
-        if self._db is None or not keys or limit <= 0:
+        if limit <= 0:
             return found
-        chunk = 500
-        try:
-            for start in range(0, len(keys), chunk):
-                part = keys[start : start + chunk]
-                rows = self._db.execute(
-                    _RECENT.format(",".join("?" * len(part))), [*part, limit]
-                ).fetchall()
-                for key, at, status, http_status, reason in rows:
-                    if isinstance(at, int) and status in _STATUSES:
-                        found.setdefault(key, []).append(
-                            Check(key, _from_micros(at), _STATUS_BY_VALUE[status], http_status,
-                                  reason)
-                        )  # fmt: skip
-        except sqlite3.Error as exc:
-            raise CacheError(f"{self.path}: cannot read the cache: {exc}") from exc
+        for key, *row in self._select_in(_RECENT.format(limit=int(limit)), keys):
+            check = _check(key, *row)
+            if check is not None:
+                found.setdefault(key, []).append(check)
         return found
 
     def put_many(self, facts: list[CachedFact]) -> None:
@@ -441,6 +424,13 @@ def _migrate(db: sqlite3.Connection, version: int) -> None:
 
 _STATUS_BY_VALUE = {status.value: status for status in Status}
 _STATUSES = frozenset(_STATUS_BY_VALUE)
+
+
+def _check(key: str, at: Any, status: Any, http_status: Any, reason: Any) -> Check | None:
+    """A ``checks`` row as a ``Check``; None for a damaged one (skipped, never fatal)."""
+    if not isinstance(at, int) or status not in _STATUSES:
+        return None
+    return Check(key, _from_micros(at), _STATUS_BY_VALUE[status], http_status, reason)
 
 
 def _text(moment: datetime | None) -> str | None:
