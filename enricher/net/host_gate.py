@@ -259,6 +259,10 @@ class HostPace:
                 self.pauses += 1
             self._paused_for = FIRM if firm else max(self._paused_for, ticket or 0)
 
+    def _refused_often(self, load: int) -> bool:
+        """A quarter or more of the answers to requests sent at ``load`` were refusals."""
+        return self._refused_at[load] * 3 >= self._served_at[load]
+
     def _served_well(self, below: int) -> int:
         """The highest load under ``below`` the host has served well (``LOAD_ANSWERS``
         answers or more, under a quarter of them refused); 0 when none is known."""
@@ -266,8 +270,7 @@ class HostPace:
             (
                 level
                 for level in range(1, below)
-                if self._served_at[level] >= LOAD_ANSWERS
-                and self._refused_at[level] * 3 < self._served_at[level]
+                if self._served_at[level] >= LOAD_ANSWERS and not self._refused_often(level)
             ),
             default=0,
         )
@@ -275,17 +278,15 @@ class HostPace:
     def _learn_ceiling(self, load: int) -> None:
         """Requests sent while ``load`` were in flight are refused often (a quarter or more of
         at least ``LOAD_ANSWERS`` answers at that load, ``LOAD_REFUSALS`` of them or more):
-        the host takes fewer
-        at once (nginx's ``limit_conn``), and the ceiling comes down below that load for the
-        run. Page-own refusals at a load the host serves well (a few among many answers)
-        never lower it."""
+        the host takes fewer at once (nginx's ``limit_conn``), and the ceiling comes down
+        below that load for the run. Page-own refusals at a load the host serves well (a few
+        among many answers) never lower it."""
         refused = self._refused_at[load]
-        answers = refused + self._served_at[load]
         if (
             load > 1
             and refused >= LOAD_REFUSALS
-            and answers >= LOAD_ANSWERS
-            and refused * 3 >= self._served_at[load]
+            and refused + self._served_at[load] >= LOAD_ANSWERS
+            and self._refused_often(load)
         ):
             self.ceiling = min(self.ceiling, load - 1)
             self.limit = min(self.limit, self.ceiling)
