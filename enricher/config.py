@@ -78,8 +78,12 @@ class Settings:
 
     paths: tuple[str, ...] = ("sources",)
     """Digest files or folders to check."""
-    glob: str = "*.txt"
-    """Which files of a folder are digests."""
+    glob: tuple[str, ...] = ("*.txt",)
+    """Which files of a folder are digests: the files matching any of these patterns."""
+    base_url: str | None = None
+    """Where Markdown/HTML digests are published; their relative links resolve against it."""
+    include_verbatim: bool = False
+    """Check links in Markdown/HTML code spans and blocks too."""
     cache_dir: Path = Path("cache")
     use_cache: bool = True
     offline: bool = False

@@ -9,6 +9,7 @@ from __future__ import annotations
 import bisect
 import codecs
 import re
+from collections.abc import Iterator
 
 from .config import format_size
 from .models import LinkEntry, ParsedDigest, Problem
@@ -129,8 +130,7 @@ def limit_links(
         return entries, ()
     first_left_out = entries[max_links]
     message = (
-        f"{len(entries)} links in this digest; only the first {max_links} are checked "
-        "(--max-links)"
+        f"{len(entries)} links in this digest; only the first {max_links} are checked (--max-links)"
     )
     return entries[:max_links], (Problem(first_left_out.path, first_left_out.line, message),)
 
@@ -158,6 +158,34 @@ def trim_url(url: str) -> str:
     return url[:end]
 
 
+def cut_at_stray_bracket(url: str) -> str:
+    """A bare URL up to its first ``]`` that closes no ``[`` of its own.
+
+    Square brackets are legal in a URL only around an IPv6 host (RFC 3986), so a stray ``]``
+    ends it: ``[[https://a.example/x]][[https://b.example/y]]`` is two URLs, not one.
+    """
+    depth = 0
+    for index, char in enumerate(url):
+        if char == "[":
+            depth += 1
+        elif char == "]":
+            if depth == 0:
+                return url[:index]
+            depth -= 1
+    return url
+
+
+def bare_urls(text: str) -> Iterator[tuple[int, str]]:
+    """Each bare ``http(s)://`` URL in ``text``: where it starts, and the URL trimmed of the
+    sentence's punctuation."""
+    position = 0
+    while (found := _BARE_URL.search(text, position)) is not None:
+        url = trim_url(cut_at_stray_bracket(found.group()))
+        # Resume right after what was kept: a URL cut at a stray "]" may have another after it.
+        position = found.start() + max(len(url), 1)
+        yield found.start(), url
+
+
 def _list_entry(path: str, number: int, line: str) -> LinkEntry | None:
     """A ``[label] URL`` line of the link list, or None when the line is not one."""
     match = _LIST_ENTRY.match(line)
@@ -174,10 +202,19 @@ def _list_entry(path: str, number: int, line: str) -> LinkEntry | None:
         return LinkEntry(path, number, label, trim_url(first))
     if first and _DOMAIN_LIKE.match(first):
         return LinkEntry(path, number, label, trim_url(first), note=NO_SCHEME_REASON)
-    bare = _BARE_URL.search(rest)
+    bare = next(bare_urls(rest), None)
     if bare is not None:
-        return LinkEntry(path, number, label, trim_url(bare.group()))
+        return LinkEntry(path, number, label, bare[1])
     return LinkEntry(path, number, label, None, note=MISSING_URL_REASON)
+
+
+def link_list_label(line: str, url: str) -> str | None:
+    """The label of ``line`` when it is a ``[label] URL`` link-list entry for ``url``: a
+    Markdown digest may keep the plain-text link list."""
+    if "[" not in line:
+        return None
+    entry = _list_entry("", 0, line)
+    return entry.label if entry is not None and entry.url == url else None
 
 
 def split_lines(text: str) -> list[str]:
@@ -255,11 +292,11 @@ def parse_digest(text: str, path: str) -> ParsedDigest:
             entry = _markdown_entry(path, number, md["label"], md["url"])
             if entry is not None:
                 found.append((md.start(), entry))
-        for bare in _BARE_URL.finditer(line):
+        for start, url in bare_urls(line):
             # Spans are in order and disjoint: the one to look at is the last starting before.
-            inside = bisect.bisect_right(covered, bare.start(), key=lambda span: span[0]) - 1
-            if inside >= 0 and bare.start() < covered[inside][1]:
+            inside = bisect.bisect_right(covered, start, key=lambda span: span[0]) - 1
+            if inside >= 0 and start < covered[inside][1]:
                 continue
-            found.append((bare.start(), LinkEntry(path, number, None, trim_url(bare.group()))))
+            found.append((start, LinkEntry(path, number, None, url)))
         entries.extend(entry for _, entry in sorted(found, key=lambda item: item[0]))
     return ParsedDigest(path=path, entries=tuple(entries))

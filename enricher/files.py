@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import logging
 import os
 import re
 import stat
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from .config import Settings
-from .digest import binary_problem, decode_digest, limit_links, oversize_message, parse_digest
+from .digest import binary_problem, decode_digest, limit_links, oversize_message
 from .errors import EnricherError, InputError, WriteError
+from .formats import ReadOptions, parse_any
 from .models import LinkEntry, Problem
 from .records import RECORD_SUFFIX
+
+log = logging.getLogger(__name__)
 
 STALE_TEMP_AGE_S = 60.0
 """A record's temp file older than this was left by a run killed between creating and renaming
@@ -26,8 +30,9 @@ _RECORD_TEMP = re.compile(r"^\..+" + re.escape(RECORD_SUFFIX) + r"\.[a-z0-9_]{8}
 _STATUS_TEMP = re.compile(r"^\.status\.json\.[a-z0-9_]{8}\.tmp$")
 
 
-def discover_digests(paths: list[str], pattern: str) -> list[Path]:
-    """Digest files named by the user: files as given, folders as their ``pattern`` matches.
+def discover_digests(paths: list[str], patterns: str | Sequence[str]) -> list[Path]:
+    """Digest files named by the user: files as given, folders as what any of ``patterns``
+    matches (``"*.md"``; a bare string is one pattern).
 
     Records (``*.enriched.json``) are never taken as digests, whatever the pattern. Each file
     appears once, in a stable (sorted) order within a folder. Folders that match the pattern
@@ -35,12 +40,15 @@ def discover_digests(paths: list[str], pattern: str) -> list[Path]:
     kept, so that reading it reports why it is not a digest instead of it vanishing silently.
     Symlink loops end nowhere: ``**`` does not follow symlinked folders.
     """
+    if isinstance(patterns, str):
+        patterns = (patterns,)
     found: list[Path] = []
     seen: set[Path] = set()
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            candidates = sorted(p for p in path.glob(pattern) if not p.is_dir())
+            matched = {p for pattern in patterns for p in path.glob(pattern)}
+            candidates = sorted(p for p in matched if not p.is_dir())
         elif path.is_file():
             candidates = [path]
         elif path.is_symlink():
@@ -237,6 +245,7 @@ def read_digests(paths: list[Path], settings: Settings) -> tuple[list[ReadDigest
     """
     digests: list[ReadDigest] = []
     errors: list[str] = []
+    options = ReadOptions(settings.base_url, settings.include_verbatim)
     for path in paths:
         name = str(path)
         try:
@@ -254,7 +263,10 @@ def read_digests(paths: list[Path], settings: Settings) -> tuple[list[ReadDigest
             digests.append(ReadDigest(path, data, (), (binary,), checked=False))
             continue
         text, problems = decode_digest(data, name)
-        parsed = parse_digest(text, name)
+        parsed = parse_any(text, name, options)
+        if settings.verbosity >= 1:
+            for skipped in parsed.skipped:
+                log.info("%s (skipped)", skipped)
         entries, left_out = limit_links(parsed.entries, settings.max_links)
         digests.append(ReadDigest(path, data, entries, problems + parsed.problems + left_out))
     return digests, errors

@@ -92,12 +92,29 @@ class LinkEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class SkippedLink:
+    """A link target in a Markdown or HTML digest that is not a web link to check: a relative
+    path without ``--base-url``, a ``#section``, a ``mailto:``."""
+
+    path: str
+    line: int
+    target: str
+    """As written."""
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.target}: {self.reason}"
+
+
+@dataclass(frozen=True, slots=True)
 class ParsedDigest:
     """A digest file after parsing: its links in order and any input problems."""
 
     path: str
     entries: tuple[LinkEntry, ...]
     problems: tuple[Problem, ...] = ()
+    skipped: tuple[SkippedLink, ...] = ()
+    """Targets that are not web links (Markdown and HTML only), in order."""
 
 
 @dataclass(frozen=True, slots=True)

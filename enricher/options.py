@@ -153,6 +153,22 @@ def _text(value: Any, name: str) -> str:
     return str(value)
 
 
+def _base_url(value: Any, name: str) -> str:
+    """An absolute http(s) URL, kept as written: its trailing ``/`` says it is a folder."""
+    text = str(value).strip()
+    parts = urlsplit(text)
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        raise ConfigError(f"{name}: expected an absolute http(s) URL, got {value!r}")
+    return text
+
+
+def _globs(value: Any, name: str) -> tuple[str, ...]:
+    patterns = _str_list(value, name)
+    if not patterns or not all(pattern.strip() for pattern in patterns):
+        raise ConfigError(f"{name}: expected a file pattern such as *.md, got {value!r}")
+    return patterns
+
+
 def _str_list(value: Any, name: str) -> tuple[str, ...]:
     if isinstance(value, str):
         return (value,)
@@ -286,9 +302,26 @@ OPTIONS: tuple[Option, ...] = (
         doc="digest files or folders (default `sources`)",
     ),
     Option(
-        flag="--glob", key="glob", setting="glob", parse=_text, metavar="PATTERN",
-        help="which files of a folder are digests (default: *.txt)",
-        doc="which files of a folder are digests (default `*.txt`; records are never taken)",
+        flag="--glob", key="glob", setting="glob", parse=_globs, metavar="PATTERN",
+        action="append",
+        help="which files of a folder are digests (repeatable; default: *.txt)",
+        doc="which files of a folder are digests (repeatable, a list in a file: "
+        "`--glob '*.md' --glob '*.html'`; default `*.txt`; records are never taken)",
+    ),
+    Option(
+        flag="--base-url", key="base-url", setting="base_url", parse=_base_url, metavar="URL",
+        help="where the Markdown/HTML digests are published: their relative links are "
+        "resolved against it and checked (without it they are skipped)",
+        doc="where Markdown and HTML digests are published: relative links resolve against "
+        "it, as a browser does, and are checked (without it they are skipped; see "
+        "[Markdown and HTML digests](#markdown-and-html-digests))",
+    ),
+    Option(
+        flag="--include-verbatim", key="include-verbatim", setting="include_verbatim",
+        parse=_bool, action="store_true",
+        help="also check links in code spans and code blocks of Markdown/HTML digests",
+        doc="also check links in Markdown code spans and code blocks, and in HTML "
+        "`<code>`, `<pre>` and the like (plain text has no code to skip)",
     ),
     Option(
         flag="--changed-only", key="changed-only", setting="changed_since", parse=_text,

@@ -16,7 +16,7 @@ top-level module is the pure core: a new one is held to its rules without editin
 LAYERS = ("net", "ops", "authorities")
 """The folders: the HTTP machinery, the operations code, one authority per kind of link."""
 
-CORE_FOLDERS = ("page_signals",)
+CORE_FOLDERS = ("page_signals", "formats")
 """Folders of the pure core (one job split in modules), held to its rules like its modules."""
 
 MAY_NOT_IMPORT: dict[str, frozenset[str]] = {
@@ -177,6 +177,7 @@ def test_layers_are_found_in_the_folders() -> None:
     """The package's folders and pure core are where the rules expect them, so none is vacuous."""
     assert {"models", "urls", "verdicts", "records", "report", "digest"} <= set(PURE_CORE)
     assert {"page_signals.__init__", "page_signals.walls", "page_signals.soft404"} <= set(PURE_CORE)
+    assert {"formats.markdown", "formats.html", "formats.targets"} <= set(PURE_CORE)
     found = {layer_of(path) for path in modules()}
     assert found == {"core", "edge", *LAYERS}, found
     assert all((PACKAGE / name).is_dir() for name in LAYERS)

@@ -32,6 +32,8 @@ NAMES = [
     # and config files: renaming one breaks them, so changing this list is a decision.
     ("paths", None, "paths", None),
     ("--glob", None, "glob", None),
+    ("--base-url", None, "base-url", None),
+    ("--include-verbatim", None, "include-verbatim", None),
     ("--changed-only", None, "changed-only", None),
     ("--cache-dir", None, "cache-dir", "ENRICHER_CACHE_DIR"),
     ("--no-cache", None, "no-cache", None),
@@ -132,7 +134,11 @@ setting it must produce. Each source's value differs, so the winner can be told 
 
 SAMPLES: dict[str, dict[str, Source]] = {
     "paths": {"flag": (["a", "b"], ("a", "b")), "file": (["f"], ("f",))},
-    "--glob": {"flag": (["--glob", "*.md"], "*.md"), "file": ("*.rst", "*.rst")},
+    "--glob": {"flag": (["--glob", "*.md", "--glob", "*.html"], ("*.md", "*.html")),
+               "file": (["*.rst", "*.adoc"], ("*.rst", "*.adoc"))},
+    "--base-url": {"flag": (["--base-url", "https://a.example/news/"], "https://a.example/news/"),
+                   "file": ("https://b.example/", "https://b.example/")},
+    "--include-verbatim": {"flag": (["--include-verbatim"], True), "file": (True, True)},
     "--changed-only": {"flag": (["--changed-only", "HEAD"], "HEAD"),
                        "file": ("main", "main")},
     "--cache-dir": {"flag": (["--cache-dir", "c1"], Path("c1")), "file": ("c2", Path("c2")),

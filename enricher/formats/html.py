@@ -1,0 +1,139 @@
+"""Links of an HTML digest: ``a[href]`` and ``img[src]``, against the page's ``<base href>``.
+Pure: text in, links out.
+
+The page is read by Lexbor (selectolax), the HTML5 parser the page-metadata work uses, so what
+counts as an element, an attribute or an entity is what a browser decides. Lexbor keeps no
+source positions, so each element's line comes from the standard library's tokenizer, which
+reads the same start tags in the same order with their line; the two are paired by tag and
+attribute value.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterator
+from html.parser import HTMLParser
+from typing import TYPE_CHECKING
+
+from ..models import LinkEntry, ParsedDigest, SkippedLink
+from .targets import read_target, web_base
+
+if TYPE_CHECKING:
+    from selectolax.lexbor import LexborNode
+
+    from . import ReadOptions
+
+LINKING = {"a": "href", "img": "src", "base": "href"}
+"""The elements read, and the attribute of each that holds its URL."""
+
+VERBATIM = frozenset(
+    {"code", "kbd", "listing", "noscript", "plaintext", "pre", "samp", "script", "textarea",
+     "var", "xmp"}
+)  # fmt: skip
+"""Elements whose content is shown as written, not followed: lychee's list. Links inside them
+are checked only with ``--include-verbatim``."""
+
+_WHITESPACE = re.compile(r"\s+")
+_SELECTOR = ", ".join(f"{tag}[{attribute}]" for tag, attribute in LINKING.items())
+
+
+def parse_html(text: str, path: str, options: ReadOptions) -> ParsedDigest:
+    """Every link of an HTML digest, in document order, with what was skipped and why."""
+    found = list(html_links(text, path, 0, options, own_base=True))
+    entries = tuple(item for item in found if isinstance(item, LinkEntry))
+    skipped = tuple(item for item in found if isinstance(item, SkippedLink))
+    return ParsedDigest(path=path, entries=entries, skipped=skipped)
+
+
+def html_links(
+    text: str, path: str, first_line: int, options: ReadOptions, *, own_base: bool = False
+) -> Iterator[LinkEntry | SkippedLink]:
+    """The links of HTML ``text`` that starts on line ``first_line + 1`` of ``path``.
+
+    ``own_base``: a whole page, whose first ``<base href>`` sets the base of its relative
+    links (resolved against ``--base-url`` when itself relative); HTML inside a Markdown
+    digest has no base of its own.
+    """
+    if "<" not in text:
+        return
+    from selectolax.lexbor import LexborHTMLParser
+
+    elements = LexborHTMLParser(text).css(_SELECTOR)
+    lines = _LineFinder(text)
+    base = options.base_url
+    if own_base:
+        first_base = next((e for e in elements if e.tag == "base"), None)
+        if first_base is not None:
+            base = web_base(first_base.attributes.get("href"), options.base_url)
+    for element in elements:
+        tag = element.tag or ""
+        raw = element.attributes.get(LINKING[tag]) or ""
+        line = first_line + lines.line_of(tag, raw)
+        if tag == "base":
+            continue
+        if not options.include_verbatim and _in_verbatim(element):
+            continue
+        found = read_target(raw, base)
+        if found.url is not None:
+            label = _anchor_text(element) if tag == "a" else None
+            yield LinkEntry(path, line, label, found.url)
+        else:
+            yield SkippedLink(path, line, raw, found.skip_reason or "not checked")
+
+
+def _in_verbatim(element: LexborNode) -> bool:
+    node = element.parent
+    while node is not None:
+        if node.tag in VERBATIM:
+            return True
+        node = node.parent
+    return False
+
+
+def _anchor_text(element: LexborNode) -> str | None:
+    """An anchor's text, or the alt text of an image it holds, whitespace collapsed."""
+    text = _WHITESPACE.sub(" ", element.text(deep=True, separator=" ")).strip()
+    if not text:
+        image = element.css_first("img[alt]")
+        alt = image.attributes.get("alt") if image is not None else None
+        text = _WHITESPACE.sub(" ", alt or "").strip()
+    return text or None
+
+
+class _LineFinder(HTMLParser):
+    """The line of each ``a``/``img``/``base`` start tag, in source order, with its URL
+    attribute as the tokenizer decoded it."""
+
+    LOOK_AHEAD = 64
+    """How far past the next unmatched tag to look for one whose value matches: the two
+    parsers disagree only on odd markup (a tag inside ``<title>``, a misnested ``<a>`` that
+    Lexbor clones)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: dict[str, list[tuple[str, int]]] = {tag: [] for tag in LINKING}
+        self.next: dict[str, int] = dict.fromkeys(LINKING, 0)
+        self.last_line = 1
+        self.feed(text.replace("\r\n", "\n").replace("\r", "\n"))
+        self.close()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in LINKING:
+            value = next((v for k, v in attrs if k == LINKING[tag]), None)
+            self.tags[tag].append((value or "", self.getpos()[0]))
+
+    def line_of(self, tag: str, value: str) -> int:
+        """The line of the next ``tag`` start tag, preferring one with this ``value``."""
+        seen, start = self.tags.get(tag, []), self.next.get(tag, 0)
+        # The tokenizer decodes "&copy=3" in an attribute; an HTML5 parser leaves it.
+        values = (value, html.unescape(value))
+        for index in range(start, min(start + self.LOOK_AHEAD, len(seen))):
+            if seen[index][0] in values:
+                self.next[tag] = index + 1
+                self.last_line = seen[index][1]
+                return self.last_line
+        if start < len(seen):
+            self.next[tag] = start + 1
+            self.last_line = seen[start][1]
+        return self.last_line

@@ -1,0 +1,225 @@
+"""Links of a Markdown digest, read the way CommonMark defines them. Pure: text in, links out.
+
+markdown-it-py (a CommonMark parser) finds inline links and images, reference links and their
+definitions, autolinks, escapes, entities, angle-bracket destinations, balanced parentheses and
+HTML blocks; we add what an editor needs from it: the line each link is on, its label, and
+bare ``http(s)://`` URLs in the prose (autolinked by GitHub, written by every newsletter).
+
+* A link's line is where it starts in the file. A reference link's URL is written at its
+  definition, so that is where it is reported, once, labelled by its first use.
+* Links in code spans and code blocks are left alone unless ``include_verbatim``.
+* Targets go through ``targets.read_target``: relative ones need a base URL.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Callable, Iterator, Sequence
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+from ..digest import bare_urls, link_list_label, split_lines
+from ..models import LinkEntry, ParsedDigest, SkippedLink
+from .html import html_links
+from .targets import read_target
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+    from markdown_it.rules_inline import StateInline
+    from markdown_it.token import Token
+
+    from . import ReadOptions
+
+_LINE = "line"
+_END_LINE = "end_line"
+_REFERENCE = "reference"
+_NEWLINES = "enricher_newlines"
+"""Keys we add to tokens' ``meta`` (and to the parser's ``env``)."""
+
+_DEFINITION_LABEL = re.compile(r"^ {0,3}\[((?:[^\[\]\\]|\\.)+)\]:")
+_WHITESPACE = re.compile(r"\s+")
+
+
+@cache
+def _parser() -> MarkdownIt:
+    """One CommonMark parser, built on first use (text digests never import it), that keeps
+    link targets as written and tells where each inline token starts."""
+    from markdown_it import MarkdownIt
+
+    md = MarkdownIt("commonmark")
+    # Targets as the author wrote them (escapes and entities decoded): the default
+    # percent-encodes them and drops javascript:, data: and the like, which read_target
+    # judges itself.
+    md.normalizeLink = lambda url: url  # type: ignore[method-assign]
+    md.validateLink = lambda url: True  # type: ignore[method-assign]
+    ruler = md.inline.ruler
+    for rule in list(ruler.__rules__):
+        if rule.name != "text":  # "text" only gathers pending text; it pushes no token
+            ruler.at(rule.name, _with_lines(rule.fn, rule.name), {"alt": list(rule.alt)})
+    return md
+
+
+def _with_lines(rule: Callable[[StateInline, bool], bool], name: str) -> Any:
+    """``rule``, also writing into each token it pushes the line (counted from its inline
+    block's first) where the token starts and where the rule stopped reading."""
+
+    def rule_with_lines(state: StateInline, silent: bool) -> bool:
+        start, before = state.pos, len(state.tokens)
+        if not rule(state, silent):
+            return False
+        if silent or len(state.tokens) == before:
+            return True
+        first, last = _line_in(state, start), _line_in(state, state.pos)
+        for token in state.tokens[before:]:
+            token.meta.setdefault(_LINE, first)
+            token.meta.setdefault(_END_LINE, last)
+        if name in ("link", "image") and state.src[state.pos - 1 : state.pos] == "]":
+            # "[text][ref]", "[text][]" and "[text]" end at "]"; inline links end at ")".
+            # (Pending text before the link may have been pushed first.)
+            opened = next(t for t in state.tokens[before:] if t.type in ("link_open", "image"))
+            opened.meta[_REFERENCE] = True
+        return True
+
+    return rule_with_lines
+
+
+def _line_in(state: StateInline, position: int) -> int:
+    """How many line breaks of the inline text come before ``position``."""
+    cached = state.env.get(_NEWLINES)
+    if cached is None or cached[0] is not state.src:
+        breaks = [index for index, char in enumerate(state.src) if char == "\n"]
+        cached = state.env[_NEWLINES] = (state.src, breaks)
+    return bisect.bisect_left(cached[1], position)
+
+
+def parse_markdown(text: str, path: str, options: ReadOptions) -> ParsedDigest:
+    """Every link of a Markdown digest, in order of line, with what was skipped and why."""
+    env: dict[str, Any] = {}
+    tokens = _parser().parse(text, env)
+    reader = _Reader(path, split_lines(text), options)
+    for token in tokens:
+        start = token.map[0] if token.map else 0
+        if token.type == "inline":
+            reader.inline(token.children or [], start)
+        elif token.type in ("fence", "code_block"):
+            # A fence's first line is its ``` opener; an indented block starts with its code.
+            first = start + (1 if token.type == "fence" else 0)
+            reader.verbatim_lines(token.content, first)
+        elif token.type == "html_block":
+            reader.html(token.content, start)
+    reader.definitions(env.get("references", {}))
+    return reader.parsed()
+
+
+class _Reader:
+    """Gathers one digest's links as its tokens are walked."""
+
+    def __init__(self, path: str, lines: Sequence[str], options: ReadOptions) -> None:
+        self.path, self.lines, self.options = path, lines, options
+        self.found: list[tuple[int, LinkEntry | SkippedLink]] = []
+        self.reference_labels: dict[str, str | None] = {}
+        """A reference link's target -> the label of its first use."""
+
+    def add(self, line: int, label: str | None, raw: str) -> None:
+        found = read_target(raw, self.options.base_url)
+        if found.url is not None:
+            self.found.append((line, LinkEntry(self.path, line, label, found.url)))
+        else:
+            reason = found.skip_reason or "not checked"
+            self.found.append((line, SkippedLink(self.path, line, raw, reason)))
+
+    def inline(self, children: Sequence[Token], block_start: int) -> None:
+        """An inline block's links: ``block_start`` is its first line, 0-based."""
+        running = 0
+        depth = 0  # inside how many links: their text holds no bare URLs of its own
+        for index, token in enumerate(children):
+            offset = token.meta.get(_LINE, running)
+            running = token.meta.get(_END_LINE, running)
+            line = block_start + offset + 1
+            kind = token.type
+            if kind == "link_open" or kind == "image":
+                target = str(token.attrGet("href" if kind == "link_open" else "src") or "")
+                label = _link_text(children, index) if kind == "link_open" else None
+                if token.meta.get(_REFERENCE):
+                    self.reference_labels.setdefault(target, label)
+                elif token.markup == "autolink":
+                    self.add(line, None, target)
+                else:
+                    self.add(line, label, target)
+                depth += kind == "link_open"
+            elif kind == "link_close":
+                depth -= 1
+            elif kind == "text" and depth == 0:
+                for _, url in bare_urls(token.content):
+                    label = link_list_label(self.lines[line - 1], url)
+                    self.add(line, label, url)
+            elif kind == "code_inline" and self.options.include_verbatim:
+                for _, url in bare_urls(token.content):
+                    self.add(line, None, url)
+            elif kind == "html_inline":
+                self._add_all(html_links(token.content, self.path, line - 1, self.options))
+
+    def verbatim_lines(self, content: str, first: int) -> None:
+        """A code block's bare URLs, when verbatim text is checked."""
+        if not self.options.include_verbatim:
+            return
+        for offset, code_line in enumerate(split_lines(content)):
+            for _, url in bare_urls(code_line):
+                self.add(first + offset + 1, None, url)
+
+    def html(self, content: str, start: int) -> None:
+        self._add_all(html_links(content, self.path, start, self.options))
+
+    def _add_all(self, found: Iterator[LinkEntry | SkippedLink]) -> None:
+        self.found.extend((item.line, item) for item in found)
+
+    def definitions(self, references: dict[str, dict[str, Any]]) -> None:
+        """Each reference definition once, at the line its URL is written on."""
+        for definition in references.values():
+            target = str(definition.get("href", ""))
+            start, end = definition.get("map") or (0, 1)
+            line = self._line_holding(target, start, end)
+            if target in self.reference_labels:
+                label = self.reference_labels[target]
+            else:  # defined, never used: the definition's own label names it
+                written = (
+                    _DEFINITION_LABEL.match(self.lines[start]) if start < len(self.lines) else None
+                )
+                label = _WHITESPACE.sub(" ", written[1]).strip() if written else None
+            self.add(line, label, target)
+
+    def _line_holding(self, target: str, start: int, end: int) -> int:
+        """The 1-based line of a definition (lines ``start``..``end``) that holds its URL: a
+        definition may put its URL on the line after its label."""
+        needle = target[:40]
+        for index in range(start, min(end, len(self.lines))):
+            if needle and needle in self.lines[index]:
+                return index + 1
+        return start + 1
+
+    def parsed(self) -> ParsedDigest:
+        ordered = [item for _, item in sorted(self.found, key=lambda pair: pair[0])]
+        entries = tuple(item for item in ordered if isinstance(item, LinkEntry))
+        skipped = tuple(item for item in ordered if isinstance(item, SkippedLink))
+        return ParsedDigest(path=self.path, entries=entries, skipped=skipped)
+
+
+def _link_text(children: Sequence[Token], open_index: int) -> str | None:
+    """A link's text as a reader sees it: its words, and an image's alt text in its place
+    (``[![CC0](badge.png)](https://creativecommons.org/...)`` is labelled "CC0")."""
+    parts: list[str] = []
+    depth = 0
+    for token in children[open_index:]:
+        if token.type == "link_open":
+            depth += 1
+        elif token.type == "link_close":
+            depth -= 1
+            if depth == 0:
+                break
+        elif token.type in ("text", "code_inline", "image"):  # an image: its alt text
+            parts.append(token.content)
+        elif token.type in ("softbreak", "hardbreak"):
+            parts.append(" ")
+    text = _WHITESPACE.sub(" ", "".join(parts)).strip()
+    return text or None
