@@ -185,6 +185,7 @@ def _run(
         cache.close()
 
     results: list[DigestResult] = []
+    record_owners: dict[Path, Path] = {}
     for digest in digests:
         links = tuple(
             knowledge.checked(entry, plan, new_states, interrupted) for entry in digest.entries
@@ -192,8 +193,15 @@ def _run(
         # The safe point: between files. After a stop, the rest keep their old records.
         interrupted = interrupted or stop.requested
         record_path = path_of_record(digest.path)
+        owner = record_owners.setdefault(record_path.absolute(), digest.path)
         written = False
-        if not interrupted:
+        if owner != digest.path:
+            # week.md and week.html (or week.txt) name one record: the first keeps it.
+            errors.append(
+                f"{digest.path}: its record {record_path} is also {owner}'s; not written "
+                "(rename one of the two digests)"
+            )
+        elif not interrupted:
             failed_before = len(errors)
             written = _write_record(
                 digest, links, settings, started_at, errors, record_path, knowledge.old_records
