@@ -374,7 +374,24 @@ def test_html_lines_count_crlf_and_cr_as_the_editor_does() -> None:
     assert links(parse_any(page, "a.html")) == [(3, "x", "https://x.example/")]
 
 
-def test_a_page_without_markup_has_no_links() -> None:
-    parsed = parse_any("just text https://not-a-link.example/\n", "a.html")
-    assert parsed.entries == () and parsed.skipped == ()
-
+def test_bare_urls_in_the_text_of_a_page_are_links_outside_anchors_styles_and_code() -> None:
+    page = (
+        "<p>Prose https://prose.example/a, then\n"  # 1
+        "more: https://prose.example/b&amp;c.</p>\n"  # 2
+        '<a href="https://anchor.example/">https://anchor-text.example/</a>\n'  # 3
+        "<style>body { background: url(https://css.example/bg.png) }</style>\n"  # 4
+        "<pre>$ curl https://pre.example/</pre>\n"  # 5
+        "<script>fetch('https://script.example/')</script>\n"  # 6
+        "https://after.example/\n"  # 7
+    )
+    assert links(parse_any(page, "a.html")) == [
+        (1, None, "https://prose.example/a"),
+        (2, None, "https://prose.example/b&c"),
+        (3, "https://anchor-text.example/", "https://anchor.example/"),
+        (7, None, "https://after.example/"),
+    ]
+    with_code = [(line, url) for line, _, url in links(parse_any(page, "a.html", VERBATIM))]
+    assert (5, "https://pre.example/") in with_code
+    assert (6, "https://script.example/')") not in with_code  # a URL ends at the quote
+    assert (6, "https://script.example/") in with_code
+    assert all("css.example" not in url for _, url in with_code)

@@ -1,5 +1,5 @@
-"""Links of an HTML digest: ``a[href]`` and ``img[src]``, against the page's ``<base href>``.
-Pure: text in, links out.
+"""Links of an HTML digest: ``a[href]`` and ``img[src]``, against the page's ``<base href>``,
+and bare ``http(s)://`` URLs in its text. Pure: text in, links out.
 
 The page is read by Lexbor (selectolax), the HTML5 parser the page-metadata work uses, so what
 counts as an element, an attribute or an entity is what a browser decides. Lexbor keeps no
@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import html
 import re
+from collections import Counter
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from typing import TYPE_CHECKING
 
+from ..digest import bare_urls
 from ..models import LinkEntry, ParsedDigest, SkippedLink
 from .targets import read_target, web_base
 
@@ -34,13 +36,16 @@ VERBATIM = frozenset(
 """Elements whose content is shown as written, not followed: lychee's list. Links inside them
 are checked only with ``--include-verbatim``."""
 
+_NOT_PROSE = frozenset({"a", "style"})
+"""Elements whose text is never a bare link: a link's own text, a style sheet."""
+
 _WHITESPACE = re.compile(r"\s+")
 _SELECTOR = ", ".join(f"{tag}[{attribute}]" for tag, attribute in LINKING.items())
 
 
 def parse_html(text: str, path: str, options: ReadOptions) -> ParsedDigest:
     """Every link of an HTML digest, in document order, with what was skipped and why."""
-    found = list(html_links(text, path, 0, options, own_base=True))
+    found = sorted(html_links(text, path, 0, options, own_base=True), key=lambda i: i.line)
     entries = tuple(item for item in found if isinstance(item, LinkEntry))
     skipped = tuple(item for item in found if isinstance(item, SkippedLink))
     return ParsedDigest(path=path, entries=entries, skipped=skipped)
@@ -55,12 +60,10 @@ def html_links(
     links (resolved against ``--base-url`` when itself relative); HTML inside a Markdown
     digest has no base of its own.
     """
-    if "<" not in text:
-        return
     from selectolax.lexbor import LexborHTMLParser
 
     elements = LexborHTMLParser(text).css(_SELECTOR)
-    lines = _LineFinder(text)
+    lines = _LineFinder(text, options.include_verbatim)
     base = options.base_url
     if own_base:
         first_base = next((e for e in elements if e.tag == "base"), None)
@@ -80,6 +83,8 @@ def html_links(
             yield LinkEntry(path, line, label, found.url)
         else:
             yield SkippedLink(path, line, raw, found.skip_reason or "not checked")
+    for line, url in lines.text_urls:
+        yield LinkEntry(path, first_line + line, None, url)
 
 
 def _in_verbatim(element: LexborNode) -> bool:
@@ -103,18 +108,23 @@ def _anchor_text(element: LexborNode) -> str | None:
 
 class _LineFinder(HTMLParser):
     """The line of each ``a``/``img``/``base`` start tag, in source order, with its URL
-    attribute as the tokenizer decoded it."""
+    attribute as the tokenizer decoded it; and the bare URLs of the page's text, outside
+    links, styles and (unless ``include_verbatim``) code, each with its line."""
 
     LOOK_AHEAD = 64
     """How far past the next unmatched tag to look for one whose value matches: the two
     parsers disagree only on odd markup (a tag inside ``<title>``, a misnested ``<a>`` that
     Lexbor clones)."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, include_verbatim: bool) -> None:
         super().__init__(convert_charrefs=True)
         self.tags: dict[str, list[tuple[str, int]]] = {tag: [] for tag in LINKING}
         self.next: dict[str, int] = dict.fromkeys(LINKING, 0)
         self.last_line = 1
+        self.text_urls: list[tuple[int, str]] = []
+        self.open: Counter[str] = Counter()
+        """How many of each element that hides URLs in its text are open."""
+        self.hiding = _NOT_PROSE if include_verbatim else _NOT_PROSE | VERBATIM
         self.feed(text.replace("\r\n", "\n").replace("\r", "\n"))
         self.close()
 
@@ -122,6 +132,19 @@ class _LineFinder(HTMLParser):
         if tag in LINKING:
             value = next((v for k, v in attrs if k == LINKING[tag]), None)
             self.tags[tag].append((value or "", self.getpos()[0]))
+        if tag in self.hiding:
+            self.open[tag] += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if self.open[tag]:
+            self.open[tag] -= 1
+
+    def handle_data(self, data: str) -> None:
+        if "://" not in data or any(self.open[tag] for tag in self.hiding):
+            return
+        first = self.getpos()[0]  # where this text starts
+        for start, url in bare_urls(data):
+            self.text_urls.append((first + data.count("\n", 0, start), url))
 
     def line_of(self, tag: str, value: str) -> int:
         """The line of the next ``tag`` start tag, preferring one with this ``value``."""
