@@ -186,6 +186,13 @@ def bare_urls(text: str) -> Iterator[tuple[int, str]]:
         yield found.start(), url
 
 
+def bare_url_at(text: str, start: int, end: int) -> str | None:
+    """The bare URL starting exactly at ``text[start]`` (read no further than ``end``),
+    trimmed as ``bare_urls`` trims it; None when none starts there."""
+    found = _BARE_URL.match(text, start, end)
+    return None if found is None else trim_url(cut_at_stray_bracket(found.group()))
+
+
 def _list_entry(path: str, number: int, line: str) -> LinkEntry | None:
     """A ``[label] URL`` line of the link list, or None when the line is not one."""
     match = _LIST_ENTRY.match(line)
@@ -208,13 +215,18 @@ def _list_entry(path: str, number: int, line: str) -> LinkEntry | None:
     return LinkEntry(path, number, label, None, note=MISSING_URL_REASON)
 
 
-def link_list_label(line: str, url: str) -> str | None:
-    """The label of ``line`` when it is a ``[label] URL`` link-list entry for ``url``: a
+_LIST_START = re.compile(r"\s*(?:[-*+]\s+)?\[")
+
+
+def link_list_entry(line: str) -> tuple[str, str] | None:
+    """``(label, URL)`` when ``line`` is a ``[label] URL`` link-list entry with a URL: a
     Markdown digest may keep the plain-text link list."""
-    if "[" not in line:
+    if _LIST_START.match(line) is None:  # most lines, however long, are decided here
         return None
     entry = _list_entry("", 0, line)
-    return entry.label if entry is not None and entry.url == url else None
+    if entry is None or entry.url is None or entry.label is None or entry.label.startswith("^"):
+        return None  # "[^1]: https://..." is a footnote, not a titled link
+    return entry.label, entry.url
 
 
 def split_lines(text: str) -> list[str]:

@@ -306,9 +306,71 @@ def test_html_blocks_in_markdown_are_read_as_html() -> None:
     parsed = parse_any(text, "a.md")
     assert links(parsed) == [
         (4, "Anchor text", "https://x.example/?a=1&b=2"),
-        (8, None, "https://inline.example/"),
+        (8, "html", "https://inline.example/"),
     ]
     assert skipped(parsed) == [(5, "notes.html", RELATIVE_REASON)]
+
+
+def test_inline_html_in_a_paragraph_hides_code_and_labels_its_anchor() -> None:
+    text = (
+        "See <code>https://in-code.example/</code> and <kbd>https://key.example/</kbd>,\n"
+        "<code><a href=https://code-anchor.example/>x</a></code>\n"
+        '<a href="https://anchor.example/">the https://anchor-text.example/ page</a>,\n'
+        'and <a href="https://badge.example/"><img src="https://img.example/b.svg"></a>.\n'
+    )
+    assert links(parse_any(text, "a.md")) == [
+        (3, "the https://anchor-text.example/ page", "https://anchor.example/"),
+        (4, None, "https://badge.example/"),
+        (4, None, "https://img.example/b.svg"),
+    ]
+    assert [url for _, _, url in links(parse_any(text, "a.md", VERBATIM))][:3] == [
+        "https://in-code.example/",
+        "https://key.example/",
+        "https://code-anchor.example/",
+    ]
+
+
+def test_bare_urls_are_read_whole_before_emphasis_can_split_them() -> None:
+    text = (
+        "Dunder https://github.com/python/cpython/blob/main/Lib/__init__.py here,\n"
+        "stars https://example.com/a*b*c, _https://em.example/x_ and\n"
+        "**https://strong.example/y**, ~~https://struck.example/z~~, "
+        "https://esc.example/a\\_b&amp;c.\n"
+    )
+    assert urls(parse_any(text, "a.md")) == [
+        "https://github.com/python/cpython/blob/main/Lib/__init__.py",
+        "https://example.com/a*b*c",
+        "https://em.example/x",
+        "https://strong.example/y",
+        "https://struck.example/z",
+        "https://esc.example/a_b&c",
+    ]
+
+
+def test_footnotes_are_not_links_and_a_quoted_definition_keeps_its_label() -> None:
+    text = (
+        "A claim[^src] and [Quoted].\n"
+        "\n"
+        "[^src]: https://footnote-source.example/ is where it comes from\n"
+        "\n"
+        "> [Quoted]: https://quoted.example/\n"
+        "\n"
+        "[Entity]:\n"
+        "  https://example.com/?a=1&amp;b=2\n"
+        "\n"
+        "[^note]: footnote\n"
+    )
+    assert links(parse_any(text, "a.md", BASE)) == [
+        (3, None, "https://footnote-source.example/"),
+        (5, "Quoted", "https://quoted.example/"),
+        (8, "Entity", "https://example.com/?a=1&b=2"),
+    ]
+
+
+def test_backslashes_in_a_relative_reference_are_slashes_as_in_a_browser() -> None:
+    assert urls(parse_any("[w](docs\\\\page.html)\n", "a.md", BASE)) == [
+        "https://site.example/news/docs/page.html"
+    ]
 
 
 # HTML digests.
@@ -395,3 +457,26 @@ def test_bare_urls_in_the_text_of_a_page_are_links_outside_anchors_styles_and_co
     assert (6, "https://script.example/')") not in with_code  # a URL ends at the quote
     assert (6, "https://script.example/") in with_code
     assert all("css.example" not in url for _, url in with_code)
+
+
+def test_html_lines_survive_reordering_clones_and_anchors_without_href() -> None:
+    page = (
+        "<p>start</p>\n"  # 1
+        '<table><tr><td><a href="https://one.example/">one</a></td></tr>\n'  # 2
+        '<a href="https://two.example/">stray: moved before the table</a>\n'  # 3
+        "</table>\n"  # 4
+        + "".join(f'<a name="n{i}"></a>\n' for i in range(70))  # 5-74
+        + '<div><a href="https://self-closed.example/" /></div>\n'  # 75
+        '<p><a href="https://unclosed.example/">unclosed\n'  # 76
+        "<p>second paragraph\n"  # 77
+        '<p><a href="https://last.example/">last</a>\n'  # 78
+        '<a href="">this page</a>\n'  # 79
+    )
+    assert skipped(parse_any(page, "a.html")) == [(79, "", SAME_DOCUMENT_REASON)]
+    assert [(line, url) for line, _, url in links(parse_any(page, "a.html"))] == [
+        (2, "https://one.example/"),
+        (3, "https://two.example/"),
+        (75, "https://self-closed.example/"),
+        (76, "https://unclosed.example/"),
+        (78, "https://last.example/"),
+    ]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections import Counter
+from collections import Counter, defaultdict, deque
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from typing import TYPE_CHECKING
@@ -72,9 +72,10 @@ def html_links(
     for element in elements:
         tag = element.tag or ""
         raw = element.attributes.get(LINKING[tag]) or ""
-        line = first_line + lines.line_of(tag, raw)
-        if tag == "base":
+        source_line = lines.line_of(tag, raw)
+        if tag == "base" or source_line is None:
             continue
+        line = first_line + source_line
         if not options.include_verbatim and _in_verbatim(element):
             continue
         found = read_target(raw, base)
@@ -111,15 +112,11 @@ class _LineFinder(HTMLParser):
     attribute as the tokenizer decoded it; and the bare URLs of the page's text, outside
     links, styles and (unless ``include_verbatim``) code, each with its line."""
 
-    LOOK_AHEAD = 64
-    """How far past the next unmatched tag to look for one whose value matches: the two
-    parsers disagree only on odd markup (a tag inside ``<title>``, a misnested ``<a>`` that
-    Lexbor clones)."""
-
     def __init__(self, text: str, include_verbatim: bool) -> None:
         super().__init__(convert_charrefs=True)
-        self.tags: dict[str, list[tuple[str, int]]] = {tag: [] for tag in LINKING}
-        self.next: dict[str, int] = dict.fromkeys(LINKING, 0)
+        self.lines: dict[tuple[str, str], deque[int]] = defaultdict(deque)
+        """(tag, URL attribute) -> the lines of those start tags not yet paired, in order."""
+        self.paired: set[tuple[str, str]] = set()
         self.last_line = 1
         self.text_urls: list[tuple[int, str]] = []
         self.open: Counter[str] = Counter()
@@ -131,7 +128,8 @@ class _LineFinder(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in LINKING:
             value = next((v for k, v in attrs if k == LINKING[tag]), None)
-            self.tags[tag].append((value or "", self.getpos()[0]))
+            if value is not None:  # <a name=...> is no link: never asked for
+                self.lines[tag, value].append(self.getpos()[0])
         if tag in self.hiding:
             self.open[tag] += 1
 
@@ -142,21 +140,22 @@ class _LineFinder(HTMLParser):
     def handle_data(self, data: str) -> None:
         if "://" not in data or any(self.open[tag] for tag in self.hiding):
             return
-        first = self.getpos()[0]  # where this text starts
+        line, counted = self.getpos()[0], 0  # where this text starts
         for start, url in bare_urls(data):
-            self.text_urls.append((first + data.count("\n", 0, start), url))
+            line += data.count("\n", counted, start)
+            counted = start
+            self.text_urls.append((line, url))
 
-    def line_of(self, tag: str, value: str) -> int:
-        """The line of the next ``tag`` start tag, preferring one with this ``value``."""
-        seen, start = self.tags.get(tag, []), self.next.get(tag, 0)
+    def line_of(self, tag: str, value: str) -> int | None:
+        """The line of the first ``tag`` start tag with this ``value`` not yet paired; None
+        for an element the source has no more of: a copy the HTML5 parser made (an ``<a>``
+        left open is reopened in the next paragraph), not a link of its own."""
         # The tokenizer decodes "&copy=3" in an attribute; an HTML5 parser leaves it.
-        values = (value, html.unescape(value))
-        for index in range(start, min(start + self.LOOK_AHEAD, len(seen))):
-            if seen[index][0] in values:
-                self.next[tag] = index + 1
-                self.last_line = seen[index][1]
+        for key in ((tag, value), (tag, html.unescape(value))):
+            if self.lines.get(key):
+                self.paired.add(key)
+                self.last_line = self.lines[key].popleft()
                 return self.last_line
-        if start < len(seen):
-            self.next[tag] = start + 1
-            self.last_line = seen[start][1]
-        return self.last_line
+        if (tag, value) in self.paired:
+            return None
+        return self.last_line  # the two parsers disagree: as near as we know

@@ -15,17 +15,21 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from ..digest import bare_urls, link_list_label, split_lines
+from markdown_it import MarkdownIt
+from markdown_it.common.utils import unescapeAll
+
+from ..digest import bare_url_at, bare_urls, link_list_entry, split_lines, trim_url
 from ..models import LinkEntry, ParsedDigest, SkippedLink
-from .html import html_links
+from .html import VERBATIM, html_links
 from .targets import read_target
 
 if TYPE_CHECKING:
-    from markdown_it import MarkdownIt
     from markdown_it.rules_inline import StateInline
     from markdown_it.token import Token
 
@@ -34,19 +38,19 @@ if TYPE_CHECKING:
 _LINE = "line"
 _END_LINE = "end_line"
 _REFERENCE = "reference"
+_BARE_URL = "bare_url"
 _NEWLINES = "enricher_newlines"
 """Keys we add to tokens' ``meta`` (and to the parser's ``env``)."""
 
-_DEFINITION_LABEL = re.compile(r"^ {0,3}\[((?:[^\[\]\\]|\\.)+)\]:")
+_DEFINITION_LABEL = re.compile(r"^(?:\s*>)*\s*\[((?:[^\[\]\\]|\\.)+)\]:")
 _WHITESPACE = re.compile(r"\s+")
 
 
 @cache
 def _parser() -> MarkdownIt:
-    """One CommonMark parser, built on first use (text digests never import it), that keeps
-    link targets as written and tells where each inline token starts."""
-    from markdown_it import MarkdownIt
-
+    """One CommonMark parser, built on first use, that keeps link targets as written, reads
+    bare URLs whole and tells where each inline token starts. (This module is imported only
+    for a Markdown digest: plain-text runs never load markdown-it.)"""
     md = MarkdownIt("commonmark")
     # Targets as the author wrote them (escapes and entities decoded): the default
     # percent-encodes them and drops javascript:, data: and the like, which read_target
@@ -54,10 +58,48 @@ def _parser() -> MarkdownIt:
     md.normalizeLink = lambda url: url  # type: ignore[method-assign]
     md.validateLink = lambda url: True  # type: ignore[method-assign]
     ruler = md.inline.ruler
+    ruler.after("text", _BARE_URL, _bare_url)
     for rule in list(ruler.__rules__):
         if rule.name != "text":  # "text" only gathers pending text; it pushes no token
             ruler.at(rule.name, _with_lines(rule.fn, rule.name), {"alt": list(rule.alt)})
     return md
+
+
+_SCHEME_BEFORE = re.compile(r"(?:^|(?<=[^A-Za-z0-9+.\-]))(https?)$", re.IGNORECASE)
+_MARKDOWN_TRAILING = "_~*"
+"""Emphasis and strike-through marks that end a bare URL in Markdown (``_see https://x_``),
+on top of the sentence punctuation every format trims; GitHub trims them too."""
+
+
+def _bare_url(state: StateInline, silent: bool) -> bool:
+    """A bare ``http(s)://`` URL in prose, read whole before emphasis can split it: GitHub
+    links ``https://github.com/o/r/blob/main/pkg/__init__.py`` whole, while CommonMark alone
+    would make ``__init__`` bold. Modelled on markdown-it's own linkify rule: it fires at the
+    ``:`` after a scheme the text rule left pending."""
+    position = state.pos
+    if not state.src.startswith("://", position) or state.linkLevel > 0:
+        return False
+    scheme = _SCHEME_BEFORE.search(state.pending)
+    if scheme is None:
+        return False
+    start = position - len(scheme[1])
+    written = _markdown_url(state.src, start, state.posMax)
+    if len(written) <= len(scheme[1]) + 3:
+        return False
+    if not silent:
+        state.pending = state.pending[: -len(scheme[1])]
+        token = state.push(_BARE_URL, "", 0)
+        token.content = unescapeAll(written)  # "\_" and "&amp;" as the reader sees them
+    state.pos = start + len(written)
+    return True
+
+
+def _markdown_url(text: str, start: int, end: int) -> str:
+    """The bare URL at ``text[start]`` as written, trimmed as prose trims it."""
+    url = bare_url_at(text, start, end) or ""
+    while url and url[-1] in _MARKDOWN_TRAILING:
+        url = trim_url(url[:-1])
+    return url
 
 
 def _with_lines(rule: Callable[[StateInline, bool], bool], name: str) -> Any:
@@ -120,6 +162,7 @@ class _Reader:
         self.found: list[tuple[int, LinkEntry | SkippedLink]] = []
         self.reference_labels: dict[str, str | None] = {}
         """A reference link's target -> the label of its first use."""
+        self.list_entries: dict[int, tuple[str, str] | None] = {}
 
     def add(self, line: int, label: str | None, raw: str) -> None:
         found = read_target(raw, self.options.base_url)
@@ -133,6 +176,7 @@ class _Reader:
         """An inline block's links: ``block_start`` is its first line, 0-based."""
         running = 0
         depth = 0  # inside how many links: their text holds no bare URLs of its own
+        html = _InlineHtml()
         for index, token in enumerate(children):
             offset = token.meta.get(_LINE, running)
             running = token.meta.get(_END_LINE, running)
@@ -150,15 +194,51 @@ class _Reader:
                 depth += kind == "link_open"
             elif kind == "link_close":
                 depth -= 1
-            elif kind == "text" and depth == 0:
-                for _, url in bare_urls(token.content):
-                    label = link_list_label(self.lines[line - 1], url)
-                    self.add(line, label, url)
+            elif kind == _BARE_URL:
+                html.anchor_text.append(token.content)
+                if depth == 0 and html.shows_links(self.options.include_verbatim):
+                    self.add(line, self._list_label(line, token.content), token.content)
             elif kind == "code_inline" and self.options.include_verbatim:
                 for _, url in bare_urls(token.content):
                     self.add(line, None, url)
             elif kind == "html_inline":
-                self._add_all(html_links(token.content, self.path, line - 1, self.options))
+                self._inline_html(token.content, line, html)
+            elif kind == "text":
+                html.anchor_text.append(token.content)
+        html.close_anchor(self.found)
+
+    def _list_label(self, line: int, url: str) -> str | None:
+        """The label when ``line`` is a ``[label] URL`` link-list entry for ``url``; each line
+        is read once, however many URLs it holds."""
+        if line not in self.list_entries:
+            self.list_entries[line] = link_list_entry(self.lines[line - 1])
+        entry = self.list_entries[line]
+        return entry[0] if entry is not None and entry[1] == url else None
+
+    def _inline_html(self, content: str, line: int, html: _InlineHtml) -> None:
+        """A tag inside a paragraph: ``<a href>`` opens a link whose text follows, up to its
+        ``</a>``; ``<code>`` and the like hide the URLs up to their end tag."""
+        tag = _TAG.match(content)
+        if tag is None:
+            return
+        name = tag[2].lower()
+        if tag[1]:  # an end tag
+            if name == "a":
+                html.close_anchor(self.found)
+            elif html.verbatim[name]:
+                html.verbatim[name] -= 1
+            return
+        if name in VERBATIM:
+            html.verbatim[name] += 1
+            return
+        if not self.options.include_verbatim and any(html.verbatim.values()):
+            return  # a tag inside code
+        found = list(html_links(content, self.path, line - 1, self.options))
+        if name == "a":
+            html.close_anchor(self.found)  # an <a> left open ends at the next one
+            if found:
+                html.anchor_at, html.anchor_text = len(self.found), []
+        self._add_all(iter(found))
 
     def verbatim_lines(self, content: str, first: int) -> None:
         """A code block's bare URLs, when verbatim text is checked."""
@@ -176,7 +256,9 @@ class _Reader:
 
     def definitions(self, references: dict[str, dict[str, Any]]) -> None:
         """Each reference definition once, at the line its URL is written on."""
-        for definition in references.values():
+        for key, definition in references.items():
+            if key.startswith("^"):
+                continue  # "[^1]: note" is a footnote (GitHub's), not a link
             target = str(definition.get("href", ""))
             start, end = definition.get("map") or (0, 1)
             line = self._line_holding(target, start, end)
@@ -194,7 +276,7 @@ class _Reader:
         definition may put its URL on the line after its label."""
         needle = target[:40]
         for index in range(start, min(end, len(self.lines))):
-            if needle and needle in self.lines[index]:
+            if needle and needle in unescapeAll(self.lines[index]).replace(" ", "%20"):
                 return index + 1
         return start + 1
 
@@ -205,19 +287,48 @@ class _Reader:
         return ParsedDigest(path=self.path, entries=entries, skipped=skipped)
 
 
+_TAG = re.compile(r"^<(/?)([A-Za-z][A-Za-z0-9-]*)")
+
+
+class _InlineHtml:
+    """What the raw HTML tags of one paragraph have open: code-like elements, an anchor."""
+
+    def __init__(self) -> None:
+        self.verbatim: Counter[str] = Counter()
+        self.anchor_at: int | None = None
+        """Where the open ``<a href>``'s link is in the reader's list, to label it."""
+        self.anchor_text: list[str] = []
+
+    def shows_links(self, include_verbatim: bool) -> bool:
+        """Whether a URL here is prose: not an anchor's own text, not code."""
+        return self.anchor_at is None and (include_verbatim or not any(self.verbatim.values()))
+
+    def close_anchor(self, found: list[tuple[int, LinkEntry | SkippedLink]]) -> None:
+        """The open anchor ends: its text becomes its link's label."""
+        if self.anchor_at is None:
+            return
+        if self.anchor_at < len(found):
+            line, item = found[self.anchor_at]
+            label = _WHITESPACE.sub(" ", "".join(self.anchor_text)).strip() or None
+            if isinstance(item, LinkEntry) and item.label is None:
+                found[self.anchor_at] = (line, replace(item, label=label))
+        self.anchor_at, self.anchor_text = None, []
+
+
 def _link_text(children: Sequence[Token], open_index: int) -> str | None:
     """A link's text as a reader sees it: its words, and an image's alt text in its place
     (``[![CC0](badge.png)](https://creativecommons.org/...)`` is labelled "CC0")."""
     parts: list[str] = []
     depth = 0
-    for token in children[open_index:]:
+    for index in range(open_index, len(children)):  # not a slice: one link costs its length
+        token = children[index]
         if token.type == "link_open":
             depth += 1
         elif token.type == "link_close":
             depth -= 1
             if depth == 0:
                 break
-        elif token.type in ("text", "code_inline", "image"):  # an image: its alt text
+        elif token.type in ("text", "code_inline", "image", _BARE_URL):  # image: alt text
             parts.append(token.content)
         elif token.type in ("softbreak", "hardbreak"):
             parts.append(" ")

@@ -66,6 +66,8 @@ def read_target(raw: str, base: str | None) -> Target:
         if name in WEB_SCHEMES:
             return Target(value)
         return Target(None, f"not a web link ({name}:); not checked")
+    # A browser reads "\\" as "/" in an http(s) URL; urljoin would keep it as a character.
+    value = value.replace("\\", "/")
     if base is not None:
         return Target(urljoin(base, value))
     if value.startswith("//"):
