@@ -34,8 +34,15 @@ _STOP_CHARS = '\\s<>"`\u3000-\u303f\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b
 
 _STOP = re.compile(f"[{_STOP_CHARS}]")
 
-_BARE_URL = re.compile(rf"(?<![A-Za-z0-9+.\-])https?://[^{_STOP_CHARS}]+", re.IGNORECASE)
-"""Not ``\\b``: CJK letters are word characters, and Chinese prose runs straight into URLs."""
+_URL_CHAR = rf"[^{_STOP_CHARS}\[\]]"
+_BARE_URL = re.compile(
+    rf"(?<![A-Za-z0-9+.\-])https?://(?:{_URL_CHAR}|\[{_URL_CHAR}*\])+", re.IGNORECASE
+)
+"""Not ``\\b``: CJK letters are word characters, and Chinese prose runs straight into URLs.
+
+Square brackets are legal in a URL only around an IPv6 host (RFC 3986); a URL keeps a pair
+(``http://[::1]:8080/``, ``?filter[state]=open``) and ends at a stray one, so
+``[[https://a.example/x]][[https://b.example/y]]`` is two URLs, not one."""
 
 _URL_LIKE = re.compile(
     r"^(?:[A-Za-z][A-Za-z0-9+.\-]*://|(?:mailto|javascript|data|file|tel):)", re.I
@@ -158,30 +165,13 @@ def trim_url(url: str) -> str:
     return url[:end]
 
 
-def cut_at_stray_bracket(url: str) -> str:
-    """A bare URL up to its first ``]`` that closes no ``[`` of its own.
-
-    Square brackets are legal in a URL only around an IPv6 host (RFC 3986), so a stray ``]``
-    ends it: ``[[https://a.example/x]][[https://b.example/y]]`` is two URLs, not one.
-    """
-    depth = 0
-    for index, char in enumerate(url):
-        if char == "[":
-            depth += 1
-        elif char == "]":
-            if depth == 0:
-                return url[:index]
-            depth -= 1
-    return url
-
-
 def bare_urls(text: str) -> Iterator[tuple[int, str]]:
     """Each bare ``http(s)://`` URL in ``text``: where it starts, and the URL trimmed of the
     sentence's punctuation."""
     position = 0
     while (found := _BARE_URL.search(text, position)) is not None:
-        url = trim_url(cut_at_stray_bracket(found.group()))
-        # Resume right after what was kept: a URL cut at a stray "]" may have another after it.
+        url = trim_url(found.group())
+        # Resume right after what was kept: trimmed punctuation may start another URL.
         position = found.start() + max(len(url), 1)
         yield found.start(), url
 
@@ -190,7 +180,7 @@ def bare_url_at(text: str, start: int, end: int) -> str | None:
     """The bare URL starting exactly at ``text[start]`` (read no further than ``end``),
     trimmed as ``bare_urls`` trims it; None when none starts there."""
     found = _BARE_URL.match(text, start, end)
-    return None if found is None else trim_url(cut_at_stray_bracket(found.group()))
+    return None if found is None else trim_url(found.group())
 
 
 def _list_entry(path: str, number: int, line: str) -> LinkEntry | None:

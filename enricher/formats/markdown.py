@@ -88,7 +88,8 @@ def _bare_url(state: StateInline, silent: bool) -> bool:
     position = state.pos
     if not state.src.startswith("://", position) or state.linkLevel > 0:
         return False
-    scheme = _SCHEME_BEFORE.search(state.pending)
+    # Only the pending text's tail: "a://a://..." would make a whole search quadratic.
+    scheme = _SCHEME_BEFORE.search(state.pending[-7:])
     if scheme is None:
         return False
     start = position - len(scheme[1])
