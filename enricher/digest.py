@@ -142,8 +142,9 @@ def limit_links(
     return entries[:max_links], (Problem(first_left_out.path, first_left_out.line, message),)
 
 
-def trim_url(url: str) -> str:
-    """Drop trailing punctuation that belongs to the sentence, not the URL.
+def trim_url(url: str, also: str = "") -> str:
+    """Drop trailing punctuation that belongs to the sentence, not the URL (and any of the
+    characters ``also`` names: Markdown's emphasis marks).
 
     A closing bracket stays when the URL opened it, as in
     ``https://en.wikipedia.org/wiki/Transformer_(machine_learning)``.
@@ -155,7 +156,7 @@ def trim_url(url: str) -> str:
     end = len(url)
     while end:
         last = url[end - 1]
-        if last in _TRAILING_PUNCT:
+        if last in _TRAILING_PUNCT or last in also:
             end -= 1
         elif last in _BRACKETS and opened[_BRACKETS[last]] < closed[last]:
             closed[last] -= 1
@@ -176,11 +177,11 @@ def bare_urls(text: str) -> Iterator[tuple[int, str]]:
         yield found.start(), url
 
 
-def bare_url_at(text: str, start: int, end: int) -> str | None:
+def bare_url_at(text: str, start: int, end: int, also: str = "") -> str | None:
     """The bare URL starting exactly at ``text[start]`` (read no further than ``end``),
-    trimmed as ``bare_urls`` trims it; None when none starts there."""
+    trimmed as ``bare_urls`` trims it (and of ``also``); None when none starts there."""
     found = _BARE_URL.match(text, start, end)
-    return None if found is None else trim_url(found.group())
+    return None if found is None else trim_url(found.group(), also)
 
 
 def _list_entry(path: str, number: int, line: str) -> LinkEntry | None:
@@ -195,8 +196,10 @@ def _list_entry(path: str, number: int, line: str) -> LinkEntry | None:
     first = _STOP.split(rest, maxsplit=1)[0] if rest else ""
     if first and _URL_LIKE.match(first):
         # Any scheme is kept as written: the classifier calls ftp:, file: or javascript:
-        # invalid with the scheme named, which tells the editor more than "no URL".
-        return LinkEntry(path, number, label, trim_url(first))
+        # invalid with the scheme named, which tells the editor more than "no URL". An
+        # http(s) URL ends where a bare one does (at a stray bracket).
+        web = bare_url_at(first, 0, len(first))
+        return LinkEntry(path, number, label, web if web else trim_url(first))
     if first and _DOMAIN_LIKE.match(first):
         return LinkEntry(path, number, label, trim_url(first), note=NO_SCHEME_REASON)
     bare = next(bare_urls(rest), None)

@@ -122,10 +122,17 @@ def parse_fail_on(value: Any, name: str = "fail-on") -> FailOn:
 
 def _url(value: Any, name: str) -> str:
     text = str(value).strip()
-    parts = urlsplit(text)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    if not _is_web_url(text):
         raise ConfigError(f"{name}: expected an http(s) URL, got {value!r}")
     return text.rstrip("/")
+
+
+def _is_web_url(text: str) -> bool:
+    try:
+        parts = urlsplit(text)
+    except ValueError:  # "https://[x": an unclosed IPv6 bracket
+        return False
+    return parts.scheme.lower() in ("http", "https") and bool(parts.netloc)
 
 
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
@@ -156,8 +163,7 @@ def _text(value: Any, name: str) -> str:
 def _base_url(value: Any, name: str) -> str:
     """An absolute http(s) URL, kept as written: its trailing ``/`` says it is a folder."""
     text = str(value).strip()
-    parts = urlsplit(text)
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+    if not _is_web_url(text):
         raise ConfigError(f"{name}: expected an absolute http(s) URL, got {value!r}")
     return text
 

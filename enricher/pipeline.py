@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import sniffio
@@ -195,7 +196,7 @@ def _run(
         record_path = path_of_record(digest.path)
         owner = record_owners.setdefault(record_path.absolute(), digest.path)
         written = False
-        if owner != digest.path:
+        if owner != digest.path and settings.write:
             # week.md and week.html (or week.txt) name one record: the first keeps it.
             errors.append(
                 f"{digest.path}: its record {record_path} is also {owner}'s; not written "
@@ -321,10 +322,18 @@ def _write_record(
     if changed is not None:
         errors.append(changed)
         return False
+    old = old_records.record(str(digest.path))
+    other = _other_owner(digest.path, old)
+    if other is not None:
+        errors.append(
+            f"{digest.path}: its record {record_path} is {other}'s; not written "
+            "(rename one of the two digests)"
+        )
+        return False
     record = build_record(
         digest.path.name, digest.data, links, digest.problems, generated_at, settings.metadata
     )
-    if same_content(old_records.record(str(digest.path)), record):
+    if same_content(old, record):
         return False
     try:
         write_atomic(record_path, to_json(record))
@@ -332,6 +341,17 @@ def _write_record(
         errors.append(str(exc))
         return False
     return True
+
+
+def _other_owner(digest_path: Path, old_record: dict[str, Any] | None) -> Path | None:
+    """The other digest, still beside this one, whose record this digest's would replace
+    (``week.md`` checked today, ``week.txt`` yesterday), or None."""
+    source = old_record.get("source") if old_record else None
+    written_for = source.get("file") if isinstance(source, dict) else None
+    if not isinstance(written_for, str) or written_for == digest_path.name:
+        return None
+    other = digest_path.with_name(written_for)
+    return other if written_for and "/" not in written_for and other.is_file() else None
 
 
 def _record_state(settings: Settings, written: bool, refused: bool = False) -> str:

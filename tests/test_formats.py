@@ -480,3 +480,69 @@ def test_html_lines_survive_reordering_clones_and_anchors_without_href() -> None
         (76, "https://unclosed.example/"),
         (78, "https://last.example/"),
     ]
+
+
+def test_two_definitions_of_one_url_keep_their_own_labels() -> None:
+    text = (
+        "[Medusa][m] and [the paper][p]\n\n[p]: https://arxiv.org/abs/2401.10774\n"
+        "[m]: https://arxiv.org/abs/2401.10774\n"
+    )
+    assert links(parse_any(text, "a.md")) == [
+        (3, "the paper", "https://arxiv.org/abs/2401.10774"),
+        (4, "Medusa", "https://arxiv.org/abs/2401.10774"),
+    ]
+
+
+def test_an_image_reference_and_an_angle_bracket_definition_on_the_next_line() -> None:
+    text = "![logo][l] [x]\n\n[l]: https://img.example/l.png\n[x]:\n  <https://x.example/a b>\n"
+    assert links(parse_any(text, "a.md")) == [
+        (3, None, "https://img.example/l.png"),
+        (5, "x", "https://x.example/a%20b"),
+    ]
+
+
+def test_a_markdown_link_inside_inline_code_html_is_code() -> None:
+    text = "<code>[x](https://in-code.example/)</code> [y](https://out.example/)\n"
+    assert urls(parse_any(text, "a.md")) == ["https://out.example/"]
+    assert urls(parse_any(text, "a.md", VERBATIM)) == [
+        "https://in-code.example/",
+        "https://out.example/",
+    ]
+
+
+def test_a_url_in_a_code_span_across_lines_is_on_its_own_line() -> None:
+    text = "A `x\nhttps://span.example/` b\n"
+    assert links(parse_any(text, "a.md", VERBATIM)) == [(2, None, "https://span.example/")]
+
+
+def test_html_raw_text_elements_and_html5_comment_endings_keep_lines() -> None:
+    page = (
+        "<!-->\n"  # 1: an empty comment in HTML5
+        "<a href='https://one.example/'>1</a>\n"  # 2
+        "https://text.example/ <!-- a --!>\n"  # 3
+        "<title><a href='https://x.example/'>not a tag</a></title>\n"  # 4
+        "<a href='https://x.example/'>real</a>\n"  # 5
+        "<iframe>https://iframe-fallback.example/</iframe>\n"  # 6
+        "https://after.example/\n"  # 7
+    )
+    assert [(line, url) for line, _, url in links(parse_any(page, "a.html"))] == [
+        (2, "https://one.example/"),
+        (3, "https://text.example/"),
+        (5, "https://x.example/"),
+        (7, "https://after.example/"),
+    ]
+
+
+def test_a_network_path_base_href_is_https() -> None:
+    page = '<base href="//mirror.example/d/"><a href="p.html">p</a>\n'
+    assert urls(parse_any(page, "a.html")) == ["https://mirror.example/d/p.html"]
+
+
+@pytest.mark.parametrize("value", ["https://[x", "ftp://a.example/", "news/", "//a.example/"])
+def test_a_base_url_that_is_not_an_absolute_web_url_is_a_configuration_error(value: str) -> None:
+    from enricher.errors import ConfigError
+    from enricher.options import OPTIONS
+
+    option = next(o for o in OPTIONS if o.key == "base-url")
+    with pytest.raises(ConfigError, match="expected an absolute http"):
+        option.parse(value, "base-url")

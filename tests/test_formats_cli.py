@@ -117,3 +117,48 @@ def test_two_digests_that_name_one_record_do_not_overwrite_each_other(
     )
     written = json.loads((folder / "week.enriched.json").read_text(encoding="utf-8"))
     assert written["source"]["file"] == "week.md"
+
+
+def test_markdown_and_html_labels_are_matched_against_the_title(
+    formats_site: dict[str, str], tmp_path: Path
+) -> None:
+    """A Markdown link's text and an anchor's text are labels: a copy-pasted wrong repository
+    is a mismatch, the right one a match, as for link-list labels."""
+    folder = Path(formats_site["FOLDER"])
+    repo = "https://github.com/QwenLM/Qwen-VL"
+    (folder / "labels.md").write_text(f"[Qwen-VL]({repo}) and [Mixtral]({repo})\n")
+    (folder / "anchors.html").write_text(f'<a href="{repo}">Mixtral</a>\n')
+    args = ["--allow-private", "--glob", "labels.md", "--glob", "anchors.html"]
+    result = enricher(str(folder), *args, "--fail-on", "never", cwd=tmp_path, env=formats_site)
+    assert result.returncode == 0, result.stdout + result.stderr
+    markdown = [(link["label"], link["label_match"]) for link in record(folder, "labels")]
+    assert sorted(markdown) == [("Mixtral", "mismatch"), ("Qwen-VL", "match")]
+    assert [link["label_match"] for link in record(folder, "anchors")] == ["mismatch"]
+
+
+def test_no_write_checks_both_digests_of_one_stem_without_complaint(
+    formats_site: dict[str, str], tmp_path: Path
+) -> None:
+    folder = Path(formats_site["FOLDER"])
+    (folder / "notes.md").rename(folder / "week.md")
+    result = enricher(
+        str(folder), "--allow-private", "--no-write", "--glob", "*.txt", "--glob", "*.md",
+        cwd=tmp_path, env=formats_site,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout
+
+
+def test_a_record_another_digest_beside_it_owns_is_not_overwritten_by_a_later_run(
+    formats_site: dict[str, str], tmp_path: Path
+) -> None:
+    """week.md checked one day, week.txt alone the next (pre-commit, --changed-only): the
+    second run does not replace week.md's record with week.txt's."""
+    folder = Path(formats_site["FOLDER"])
+    (folder / "notes.md").rename(folder / "week.md")
+    first = enricher(str(folder / "week.md"), "--allow-private", cwd=tmp_path, env=formats_site)
+    assert first.returncode == 0, first.stdout
+    second = enricher(str(folder / "week.txt"), "--allow-private", cwd=tmp_path, env=formats_site)
+    assert second.returncode == 3
+    assert f"its record {folder / 'week.enriched.json'} is {folder / 'week.md'}'s" in second.stdout
+    written = json.loads((folder / "week.enriched.json").read_text(encoding="utf-8"))
+    assert written["source"]["file"] == "week.md"

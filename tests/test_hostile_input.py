@@ -31,6 +31,7 @@ import pytest
 from enricher.authorities import classify
 from enricher.config import DEFAULT_MAX_DIGEST_BYTES, DEFAULT_MAX_LINKS, Settings
 from enricher.digest import decode_digest, parse_digest
+from enricher.formats import parse_any
 from enricher.models import RunSummary, Status, WebTarget
 from enricher.pipeline import run
 from tests.conftest import FakeClock, WebRecorder
@@ -376,6 +377,26 @@ def test_pathological_lines_parse_in_linear_time(text: str) -> None:
     began = time.monotonic()
     parse_digest(text, "d.txt")
     assert time.monotonic() - began < 3.0
+
+
+PATHOLOGICAL_BY_FORMAT = {
+    "urls-glued-by-stray-brackets.md": "https://a.example/]" * 40_000,
+    "urls-glued-by-stray-brackets.html": "https://a.example/]" * 40_000,
+    "url-then-underscores.md": "see https://a.example/" + "_" * 150_000,
+    "non-web-schemes-on-one-line.md": "a://" * 60_000,
+    "one-line-list-item-of-urls.md": "- [x] " + "word https://p.example/ " * 40_000,
+    "links-deep-in-spans.html": "<span>" * 100_000 + "<a href=https://a.example/>x</a>\n" * 6_000,
+    "links-in-nested-code.html": "<code>" * 50_000 + "<a href=https://a.example/>x</a>\n" * 5_000,
+}
+"""Markdown and HTML digests of about a megabyte that made a reader quadratic (minutes to
+hours before the fix; about a second now)."""
+
+
+@pytest.mark.parametrize("name", PATHOLOGICAL_BY_FORMAT)
+def test_pathological_markdown_and_html_parse_in_linear_time(name: str) -> None:
+    began = time.monotonic()
+    parse_any(PATHOLOGICAL_BY_FORMAT[name], name)
+    assert time.monotonic() - began < 20.0
 
 
 def test_url_duplicated_thousands_of_times_costs_one_request(tmp_path: Path) -> None:

@@ -36,11 +36,21 @@ VERBATIM = frozenset(
 """Elements whose content is shown as written, not followed: lychee's list. Links inside them
 are checked only with ``--include-verbatim``."""
 
-_NOT_PROSE = frozenset({"a", "style"})
-"""Elements whose text is never a bare link: a link's own text, a style sheet."""
+_NOT_PROSE = frozenset({"a", "style", "title", "iframe", "noembed", "noframes"})
+"""Elements whose text is never a bare link in the page: a link's own text, a style sheet, the
+title, what only browsers without frames or plug-ins show."""
+
+RAW_TEXT = frozenset({"title", "textarea", "iframe", "noembed", "noframes", "xmp"})
+"""Elements whose content HTML5 reads as text, not markup (besides ``script`` and ``style``,
+which the standard tokenizer already knows): an ``<a>`` inside ``<title>`` is no tag."""
+
+_ODD_COMMENT_END = re.compile(r"<!---?>|--!>")
+"""``<!-->``, ``<!--->`` (empty comments) and ``--!>`` end a comment in HTML5; the standard
+tokenizer of Python 3.11 reads on to the next ``-->``."""
 
 _WHITESPACE = re.compile(r"\s+")
 _SELECTOR = ", ".join(f"{tag}[{attribute}]" for tag, attribute in LINKING.items())
+_CODE = ", ".join(sorted(VERBATIM))
 
 
 def parse_html(text: str, path: str, options: ReadOptions) -> ParsedDigest:
@@ -62,7 +72,11 @@ def html_links(
     """
     from selectolax.lexbor import LexborHTMLParser
 
-    elements = LexborHTMLParser(text).css(_SELECTOR)
+    tree = LexborHTMLParser(text)
+    elements = tree.css(_SELECTOR)
+    # One query for the links inside code (walking each link's ancestors was quadratic in
+    # the nesting depth).
+    in_code = set() if options.include_verbatim else _links_in_code(tree.css(_CODE))
     lines = _LineFinder(text, options.include_verbatim)
     base = options.base_url
     if own_base:
@@ -76,7 +90,7 @@ def html_links(
         if tag == "base" or source_line is None:
             continue
         line = first_line + source_line
-        if not options.include_verbatim and _in_verbatim(element):
+        if element.mem_id in in_code:
             continue
         found = read_target(raw, base)
         if found.url is not None:
@@ -88,13 +102,23 @@ def html_links(
         yield LinkEntry(path, first_line + line, None, url)
 
 
-def _in_verbatim(element: LexborNode) -> bool:
-    node = element.parent
-    while node is not None:
-        if node.tag in VERBATIM:
-            return True
-        node = node.parent
-    return False
+def _links_in_code(code_elements: list[LexborNode]) -> set[int]:
+    """The ``mem_id`` of each link element inside one of ``code_elements`` (in document
+    order): each subtree is walked once, nested code included (a CSS descendant query checks
+    every link's ancestors, quadratic in the nesting depth)."""
+    walked: set[int] = set()
+    hidden: set[int] = set()
+    for code in code_elements:
+        if code.mem_id in walked:
+            continue  # inside code already walked
+        pending = [code]
+        while pending:
+            node = pending.pop()
+            walked.add(node.mem_id)
+            if node.tag in LINKING:
+                hidden.add(node.mem_id)
+            pending.extend(node.iter())
+    return hidden
 
 
 def _anchor_text(element: LexborNode) -> str | None:
@@ -122,7 +146,8 @@ class _LineFinder(HTMLParser):
         self.open: Counter[str] = Counter()
         """How many of each element that hides URLs in its text are open."""
         self.hiding = _NOT_PROSE if include_verbatim else _NOT_PROSE | VERBATIM
-        self.feed(text.replace("\r\n", "\n").replace("\r", "\n"))
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+        self.feed(_ODD_COMMENT_END.sub(_as_comment_end, text))
         self.close()
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
@@ -132,6 +157,8 @@ class _LineFinder(HTMLParser):
                 self.lines[tag, value].append(self.getpos()[0])
         if tag in self.hiding:
             self.open[tag] += 1
+        if tag in RAW_TEXT:
+            self.set_cdata_mode(tag)
 
     def handle_endtag(self, tag: str) -> None:
         if self.open[tag]:
@@ -159,3 +186,8 @@ class _LineFinder(HTMLParser):
         if (tag, value) in self.paired:
             return None
         return self.last_line  # the two parsers disagree: as near as we know
+
+
+def _as_comment_end(match: re.Match[str]) -> str:
+    """An HTML5 comment ending the standard tokenizer misses, as one it reads, same lines."""
+    return "<!---->" if match.group().startswith("<") else "-->"

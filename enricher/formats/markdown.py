@@ -22,9 +22,9 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from markdown_it import MarkdownIt
-from markdown_it.common.utils import unescapeAll
+from markdown_it.common.utils import normalizeReference, unescapeAll
 
-from ..digest import bare_url_at, bare_urls, link_list_entry, split_lines, trim_url
+from ..digest import bare_url_at, bare_urls, link_list_entry, split_lines
 from ..models import LinkEntry, ParsedDigest, SkippedLink
 from .html import VERBATIM, html_links
 from .targets import read_target
@@ -106,10 +106,7 @@ def _bare_url(state: StateInline, silent: bool) -> bool:
 
 def _markdown_url(text: str, start: int, end: int) -> str:
     """The bare URL at ``text[start]`` as written, trimmed as prose trims it."""
-    url = bare_url_at(text, start, end) or ""
-    while url and url[-1] in _MARKDOWN_TRAILING:
-        url = trim_url(url[:-1])
-    return url
+    return bare_url_at(text, start, end, also=_MARKDOWN_TRAILING) or ""
 
 
 def _with_lines(rule: Callable[[StateInline, bool], bool], name: str) -> Any:
@@ -130,10 +127,27 @@ def _with_lines(rule: Callable[[StateInline, bool], bool], name: str) -> Any:
             # "[text][ref]", "[text][]" and "[text]" end at "]"; inline links end at ")".
             # (Pending text before the link may have been pushed first.)
             opened = next(t for t in state.tokens[before:] if t.type in ("link_open", "image"))
-            opened.meta[_REFERENCE] = True
+            opened.meta[_REFERENCE] = _reference_key(state.src[start : state.pos])
         return True
 
     return rule_with_lines
+
+
+_FULL_REFERENCE = re.compile(r"\]\[((?:[^\[\]\\]|\\.)+)\]$")
+
+
+def _reference_key(written: str) -> str:
+    """The definition a reference link uses, as markdown-it keys it: ``[text][ref]`` names
+    ``ref``; ``[text][]`` and ``[text]`` name ``text`` (after ``!`` for an image)."""
+    text = written[2:] if written.startswith("!") else written[1:]
+    full = _FULL_REFERENCE.search(written)
+    if full is not None:
+        label = full[1]
+    elif text.endswith("][]"):
+        label = text[:-3]
+    else:
+        label = text[:-1]
+    return normalizeReference(label)
 
 
 def _line_in(state: StateInline, position: int) -> int:
@@ -153,7 +167,7 @@ def parse_markdown(text: str, path: str, options: ReadOptions) -> ParsedDigest:
     for token in tokens:
         start = token.map[0] if token.map else 0
         if token.type == "inline":
-            reader.inline(token.children or [], start)
+            reader.inline(token.children or [], start, token.map[1] if token.map else start + 1)
         elif token.type in ("fence", "code_block"):
             # A fence's first line is its ``` opener; an indented block starts with its code.
             first = start + (1 if token.type == "fence" else 0)
@@ -171,7 +185,7 @@ class _Reader:
         self.path, self.lines, self.options = path, lines, options
         self.found: list[tuple[int, LinkEntry | SkippedLink]] = []
         self.reference_labels: dict[str, str | None] = {}
-        """A reference link's target -> the label of its first use."""
+        """A reference definition's key (``MEDUSA``) -> the text of its first use."""
         self.list_entries: dict[int, tuple[str, str] | None] = {}
 
     def add(self, line: int, label: str | None, raw: str) -> None:
@@ -182,8 +196,8 @@ class _Reader:
             reason = found.skip_reason or "not checked"
             self.found.append((line, SkippedLink(self.path, line, raw, reason)))
 
-    def inline(self, children: Sequence[Token], block_start: int) -> None:
-        """An inline block's links: ``block_start`` is its first line, 0-based."""
+    def inline(self, children: Sequence[Token], block_start: int, block_end: int) -> None:
+        """An inline block's links: lines ``block_start`` to ``block_end``, 0-based."""
         running = 0
         depth = 0  # inside how many links: their text holds no bare URLs of its own
         html = _InlineHtml()
@@ -192,16 +206,19 @@ class _Reader:
             running = token.meta.get(_END_LINE, running)
             line = block_start + offset + 1
             kind = token.type
+            in_code = not self.options.include_verbatim and any(html.verbatim.values())
             if kind == "link_open" or kind == "image":
                 target = str(token.attrGet("href" if kind == "link_open" else "src") or "")
                 label = _link_text(children, index) if kind == "link_open" else None
-                if token.meta.get(_REFERENCE):
-                    self.reference_labels.setdefault(target, label)
+                depth += kind == "link_open"
+                if in_code:
+                    continue  # a link inside <code>: as in an HTML digest
+                if _REFERENCE in token.meta:
+                    self.reference_labels.setdefault(token.meta[_REFERENCE], label)
                 elif token.markup == "autolink":
                     self.add(line, None, target)
                 else:
                     self.add(line, label, target)
-                depth += kind == "link_open"
             elif kind == "link_close":
                 depth -= 1
             elif kind == _BARE_URL:
@@ -210,7 +227,8 @@ class _Reader:
                     self.add(line, self._list_label(line, token.content), token.content)
             elif kind == "code_inline" and self.options.include_verbatim:
                 for _, url in bare_urls(token.content):
-                    self.add(line, None, url)
+                    # A code span's line breaks became spaces: find the URL's own line.
+                    self.add(self._line_holding(url, line - 1, block_end), None, url)
             elif kind == "html_inline":
                 self._inline_html(token.content, line, html)
             elif kind == "text":
@@ -272,8 +290,8 @@ class _Reader:
             target = str(definition.get("href", ""))
             start, end = definition.get("map") or (0, 1)
             line = self._line_holding(target, start, end)
-            if target in self.reference_labels:
-                label = self.reference_labels[target]
+            if key in self.reference_labels:
+                label = self.reference_labels[key]
             else:  # defined, never used: the definition's own label names it
                 written = (
                     _DEFINITION_LABEL.match(self.lines[start]) if start < len(self.lines) else None
@@ -282,11 +300,12 @@ class _Reader:
             self.add(line, label, target)
 
     def _line_holding(self, target: str, start: int, end: int) -> int:
-        """The 1-based line of a definition (lines ``start``..``end``) that holds its URL: a
-        definition may put its URL on the line after its label."""
+        """The 1-based line among ``start``..``end`` (0-based) that holds ``target`` as the
+        reader sees it (escapes and entities decoded), else the first: a definition may put
+        its URL on the line after its label, a code span may break a line."""
         needle = target[:40]
         for index in range(start, min(end, len(self.lines))):
-            if needle and needle in unescapeAll(self.lines[index]).replace(" ", "%20"):
+            if needle and needle in unescapeAll(self.lines[index]):
                 return index + 1
         return start + 1
 

@@ -44,11 +44,14 @@ def web_base(raw: str | None, outer: str | None = None) -> str | None:
     """A usable base URL: ``raw`` resolved against ``outer``, when it ends up http(s)."""
     if raw is None:
         return outer
-    value = cleaned(raw)
+    value = cleaned(raw).replace("\\", "/")
     scheme = _SCHEME.match(value)
     if scheme is None:
         if outer is None:
-            return None
+            # Only a network-path base ("//mirror.example/d/") says where, as for links.
+            return (
+                "https:" + value if value.startswith("//") and _is_web("https:" + value) else None
+            )
         value = urljoin(outer, value)
     elif scheme[1].lower() not in WEB_SCHEMES:
         return outer
