@@ -186,7 +186,7 @@ def _run(
         cache.close()
 
     results: list[DigestResult] = []
-    record_owners: dict[Path, Path] = {}
+    record_owners = _record_owners(digests, knowledge.old_records) if settings.write else {}
     for digest in digests:
         links = tuple(
             knowledge.checked(entry, plan, new_states, interrupted) for entry in digest.entries
@@ -194,9 +194,9 @@ def _run(
         # The safe point: between files. After a stop, the rest keep their old records.
         interrupted = interrupted or stop.requested
         record_path = path_of_record(digest.path)
-        owner = record_owners.setdefault(record_path.absolute(), digest.path)
+        owner = record_owners.get(record_path.absolute(), digest.path)
         written = False
-        if owner != digest.path and settings.write:
+        if owner != digest.path:
             # week.md and week.html (or week.txt) name one record: the first keeps it.
             errors.append(
                 f"{digest.path}: its record {record_path} is also {owner}'s; not written "
@@ -343,15 +343,46 @@ def _write_record(
     return True
 
 
+def _record_owners(digests: list[ReadDigest], old_records: OldRecords) -> dict[Path, Path]:
+    """For each record two digests of this run would share (``week.md`` and ``week.txt``):
+    the one that keeps it. The digest the record on disk was written for, if it is one of
+    them, else the first in reading order; the others are not written."""
+    sharing: dict[Path, list[Path]] = {}
+    for digest in digests:
+        sharing.setdefault(path_of_record(digest.path).absolute(), []).append(digest.path)
+    owners: dict[Path, Path] = {}
+    for record, paths in sharing.items():
+        if len(paths) > 1:
+            written_for = _written_for(old_records.record(str(paths[0])))
+            owners[record] = next((p for p in paths if p.name == written_for), paths[0])
+    return owners
+
+
+def _written_for(record: dict[str, Any] | None) -> str | None:
+    """The digest file name a record says it was written for."""
+    source = record.get("source") if record else None
+    name = source.get("file") if isinstance(source, dict) else None
+    return name if isinstance(name, str) else None
+
+
 def _other_owner(digest_path: Path, old_record: dict[str, Any] | None) -> Path | None:
     """The other digest, still beside this one, whose record this digest's would replace
-    (``week.md`` checked today, ``week.txt`` yesterday), or None."""
-    source = old_record.get("source") if old_record else None
-    written_for = source.get("file") if isinstance(source, dict) else None
-    if not isinstance(written_for, str) or written_for == digest_path.name:
+    (``week.md`` checked today, ``week.txt`` alone yesterday), or None."""
+    written_for = _written_for(old_record)
+    if (
+        not written_for
+        or written_for in (".", "..", digest_path.name)
+        or "/" in written_for
+        or "\\" in written_for
+    ):
         return None
     other = digest_path.with_name(written_for)
-    return other if written_for and "/" not in written_for and other.is_file() else None
+    try:
+        if not other.is_file() or other.samefile(digest_path):
+            return None  # gone (renamed), or this file under another case
+    except OSError:
+        return None
+    return other
 
 
 def _record_state(settings: Settings, written: bool, refused: bool = False) -> str:

@@ -546,3 +546,41 @@ def test_a_base_url_that_is_not_an_absolute_web_url_is_a_configuration_error(val
     option = next(o for o in OPTIONS if o.key == "base-url")
     with pytest.raises(ConfigError, match="expected an absolute http"):
         option.parse(value, "base-url")
+
+
+def test_html_raw_text_in_svg_self_closed_titles_entities_and_comment_look_alikes() -> None:
+    page = (
+        "<svg><title>\n"  # 1: in SVG, <title> is an element: the <a> is a tag
+        "<a href='https://svg.example/'>1</a></title></svg>\n"  # 2
+        "<title/>https://title.example/</title>\n"  # 3: a title all the same
+        "<a href='https://x.example/a--!>b'>odd</a>\n"  # 4: no comment here
+        "<textarea>https://t.example/?a=1&amp;b=2</textarea>\n"  # 5
+    )
+    assert [(line, url) for line, _, url in links(parse_any(page, "a.html"))] == [
+        (2, "https://svg.example/"),
+        (4, "https://x.example/a--!>b"),
+    ]
+    with_code = [(line, url) for line, _, url in links(parse_any(page, "a.html", VERBATIM))]
+    assert (5, "https://t.example/?a=1&b=2") in with_code
+
+
+def test_a_markdown_link_list_label_survives_escapes_and_emphasis_marks() -> None:
+    text = "- [P4] https://a.example/x_\n- [P5] https://a.example/a\\_b\n"
+    assert links(parse_any(text, "a.md")) == [
+        (1, "P4", "https://a.example/x"),
+        (2, "P5", "https://a.example/a_b"),
+    ]
+
+
+def test_urls_of_a_multi_line_code_span_each_get_their_line() -> None:
+    text = "`https://x.example/issues/1\nhttps://x.example/issues/2\nhttps://x.example/a&amp;b`\n"
+    assert [(line, url) for line, _, url in links(parse_any(text, "a.md", VERBATIM))] == [
+        (1, "https://x.example/issues/1"),
+        (2, "https://x.example/issues/2"),
+        (3, "https://x.example/a&amp;b"),
+    ]
+
+
+def test_an_image_first_use_leaves_the_label_to_a_later_link() -> None:
+    text = "![logo][home] then [Home page][home]\n\n[home]: https://home.example/\n"
+    assert links(parse_any(text, "a.md")) == [(3, "Home page", "https://home.example/")]

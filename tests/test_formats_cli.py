@@ -162,3 +162,40 @@ def test_a_record_another_digest_beside_it_owns_is_not_overwritten_by_a_later_ru
     assert f"its record {folder / 'week.enriched.json'} is {folder / 'week.md'}'s" in second.stdout
     written = json.loads((folder / "week.enriched.json").read_text(encoding="utf-8"))
     assert written["source"]["file"] == "week.md"
+
+
+def test_in_one_run_the_digest_a_record_was_written_for_keeps_it(
+    formats_site: dict[str, str], tmp_path: Path
+) -> None:
+    """week.txt's record exists; week.md joins it in one run: week.txt (its owner) updates it
+    and week.md, though first in reading order, is the one not written."""
+    folder = Path(formats_site["FOLDER"])
+    assert enricher(str(folder), "--allow-private", cwd=tmp_path, env=formats_site).returncode == 0
+    (folder / "notes.md").rename(folder / "week.md")
+    both = enricher(
+        str(folder / "week.md"), str(folder / "week.txt"), "--allow-private",
+        cwd=tmp_path, env=formats_site,
+    )  # fmt: skip
+    assert both.returncode == 3
+    assert f"{folder / 'week.md'}: its record" in both.stdout
+    assert f"{folder / 'week.txt'}: its record" not in both.stdout
+    written = json.loads((folder / "week.enriched.json").read_text(encoding="utf-8"))
+    assert written["source"]["file"] == "week.txt"
+
+
+@pytest.mark.parametrize("written_for", ["", ".", "sub/week.md", "Week.txt"])
+def test_a_record_naming_no_other_digest_beside_it_is_replaced(
+    formats_site: dict[str, str], tmp_path: Path, written_for: str
+) -> None:
+    """A record written for nothing usable, or for this very file under another name (a
+    symbolic link, or another case on a case-insensitive disk), is this digest's to write."""
+    folder = Path(formats_site["FOLDER"])
+    (folder / "Week.txt").symlink_to("week.txt")
+    (folder / "week.enriched.json").write_text(
+        json.dumps({"schema_version": 1, "source": {"file": written_for}, "links": []}),
+        encoding="utf-8",
+    )
+    result = enricher(str(folder / "week.txt"), "--allow-private", cwd=tmp_path, env=formats_site)
+    assert result.returncode == 0, result.stdout + result.stderr
+    written = json.loads((folder / "week.enriched.json").read_text(encoding="utf-8"))
+    assert written["source"]["file"] == "week.txt"

@@ -44,9 +44,8 @@ RAW_TEXT = frozenset({"title", "textarea", "iframe", "noembed", "noframes", "xmp
 """Elements whose content HTML5 reads as text, not markup (besides ``script`` and ``style``,
 which the standard tokenizer already knows): an ``<a>`` inside ``<title>`` is no tag."""
 
-_ODD_COMMENT_END = re.compile(r"<!---?>|--!>")
-"""``<!-->``, ``<!--->`` (empty comments) and ``--!>`` end a comment in HTML5; the standard
-tokenizer of Python 3.11 reads on to the next ``-->``."""
+FOREIGN = frozenset({"svg", "math"})
+"""Inside SVG and MathML a ``<title>`` is an ordinary element, not raw text."""
 
 _WHITESPACE = re.compile(r"\s+")
 _SELECTOR = ", ".join(f"{tag}[{attribute}]" for tag, attribute in LINKING.items())
@@ -146,8 +145,11 @@ class _LineFinder(HTMLParser):
         self.open: Counter[str] = Counter()
         """How many of each element that hides URLs in its text are open."""
         self.hiding = _NOT_PROSE if include_verbatim else _NOT_PROSE | VERBATIM
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
-        self.feed(_ODD_COMMENT_END.sub(_as_comment_end, text))
+        self.raw_text: str | None = None
+        """The raw-text element open (``title``...), whose text is one string."""
+        self.foreign = 0
+        """How many ``<svg>``/``<math>`` are open."""
+        self.feed(_html5_comment_ends(text.replace("\r\n", "\n").replace("\r", "\n")))
         self.close()
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
@@ -157,16 +159,31 @@ class _LineFinder(HTMLParser):
                 self.lines[tag, value].append(self.getpos()[0])
         if tag in self.hiding:
             self.open[tag] += 1
-        if tag in RAW_TEXT:
+        if tag in FOREIGN:
+            self.foreign += 1
+        elif tag in RAW_TEXT and not self.foreign:
             self.set_cdata_mode(tag)
+            self.raw_text = tag
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        # "<title/>" opens a title all the same in HTML5: its text runs to "</title>".
+        self.handle_starttag(tag, attrs)
+        if self.raw_text != tag:
+            self.handle_endtag(tag)
 
     def handle_endtag(self, tag: str) -> None:
         if self.open[tag]:
             self.open[tag] -= 1
+        if tag in FOREIGN and self.foreign:
+            self.foreign -= 1
+        if tag == self.raw_text:
+            self.raw_text = None
 
     def handle_data(self, data: str) -> None:
         if "://" not in data or any(self.open[tag] for tag in self.hiding):
             return
+        if self.raw_text in ("title", "textarea"):  # RCDATA: entities are decoded
+            data = html.unescape(data)
         line, counted = self.getpos()[0], 0  # where this text starts
         for start, url in bare_urls(data):
             line += data.count("\n", counted, start)
@@ -188,6 +205,27 @@ class _LineFinder(HTMLParser):
         return self.last_line  # the two parsers disagree: as near as we know
 
 
-def _as_comment_end(match: re.Match[str]) -> str:
-    """An HTML5 comment ending the standard tokenizer misses, as one it reads, same lines."""
-    return "<!---->" if match.group().startswith("<") else "-->"
+def _html5_comment_ends(text: str) -> str:
+    """``text`` with each comment ending as HTML5 reads it written as ``-->``, the one the
+    standard tokenizer (Python 3.11) knows: ``<!-->`` and ``<!--->`` are empty comments, and
+    ``--!>`` ends one. Only inside comments; lines are unchanged."""
+    if "<!--" not in text:
+        return text
+    parts: list[str] = []
+    position = 0
+    while (start := text.find("<!--", position)) != -1:
+        body = start + 4
+        if text.startswith(">", body) or text.startswith("->", body):
+            parts += [text[position:start], "<!---->"]
+            position = text.index(">", body) + 1
+            continue
+        close, bang = text.find("-->", body), text.find("--!>", body)
+        if bang != -1 and (close == -1 or bang < close):
+            parts += [text[position:bang], "-->"]
+            position = bang + 4
+        else:
+            end = len(text) if close == -1 else close + 3
+            parts.append(text[position:end])
+            position = end
+    parts.append(text[position:])
+    return "".join(parts)

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from markdown_it import MarkdownIt
 from markdown_it.common.utils import normalizeReference, unescapeAll
 
-from ..digest import bare_url_at, bare_urls, link_list_entry, split_lines
+from ..digest import bare_url_at, bare_urls, link_list_entry, split_lines, trim_url
 from ..models import LinkEntry, ParsedDigest, SkippedLink
 from .html import VERBATIM, html_links
 from .targets import read_target
@@ -214,7 +214,9 @@ class _Reader:
                 if in_code:
                     continue  # a link inside <code>: as in an HTML digest
                 if _REFERENCE in token.meta:
-                    self.reference_labels.setdefault(token.meta[_REFERENCE], label)
+                    key = token.meta[_REFERENCE]
+                    if self.reference_labels.get(key) is None:  # a link's text beats an image's
+                        self.reference_labels[key] = label
                 elif token.markup == "autolink":
                     self.add(line, None, target)
                 else:
@@ -226,9 +228,12 @@ class _Reader:
                 if depth == 0 and html.shows_links(self.options.include_verbatim):
                     self.add(line, self._list_label(line, token.content), token.content)
             elif kind == "code_inline" and self.options.include_verbatim:
+                # A code span's line breaks became spaces: find each URL's own line, reading
+                # on from the last one found (code is not unescaped).
+                found_at = line - 1
                 for _, url in bare_urls(token.content):
-                    # A code span's line breaks became spaces: find the URL's own line.
-                    self.add(self._line_holding(url, line - 1, block_end), None, url)
+                    found_at = self._line_holding(url, found_at, block_end, decode=False) - 1
+                    self.add(found_at + 1, None, url)
             elif kind == "html_inline":
                 self._inline_html(token.content, line, html)
             elif kind == "text":
@@ -239,7 +244,12 @@ class _Reader:
         """The label when ``line`` is a ``[label] URL`` link-list entry for ``url``; each line
         is read once, however many URLs it holds."""
         if line not in self.list_entries:
-            self.list_entries[line] = link_list_entry(self.lines[line - 1])
+            entry = link_list_entry(self.lines[line - 1])
+            # The URL as the bare-URL rule reads it: escapes decoded, emphasis marks trimmed.
+            self.list_entries[line] = entry and (
+                entry[0],
+                trim_url(unescapeAll(entry[1]), also=_MARKDOWN_TRAILING),
+            )
         entry = self.list_entries[line]
         return entry[0] if entry is not None and entry[1] == url else None
 
@@ -299,13 +309,13 @@ class _Reader:
                 label = _WHITESPACE.sub(" ", written[1]).strip() if written else None
             self.add(line, label, target)
 
-    def _line_holding(self, target: str, start: int, end: int) -> int:
-        """The 1-based line among ``start``..``end`` (0-based) that holds ``target`` as the
-        reader sees it (escapes and entities decoded), else the first: a definition may put
-        its URL on the line after its label, a code span may break a line."""
-        needle = target[:40]
+    def _line_holding(self, target: str, start: int, end: int, *, decode: bool = True) -> int:
+        """The 1-based line among ``start``..``end`` (0-based) that holds ``target``, as the
+        reader sees it when ``decode`` (escapes and entities decoded), else the first: a
+        definition may put its URL on the line after its label, a code span may break one."""
         for index in range(start, min(end, len(self.lines))):
-            if needle and needle in unescapeAll(self.lines[index]):
+            line = self.lines[index]
+            if target and target in (unescapeAll(line) if decode else line):
                 return index + 1
         return start + 1
 
