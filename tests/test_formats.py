@@ -584,3 +584,12 @@ def test_urls_of_a_multi_line_code_span_each_get_their_line() -> None:
 def test_an_image_first_use_leaves_the_label_to_a_later_link() -> None:
     text = "![logo][home] then [Home page][home]\n\n[home]: https://home.example/\n"
     assert links(parse_any(text, "a.md")) == [(3, "Home page", "https://home.example/")]
+
+
+def test_a_templates_inert_content_is_no_link_and_takes_no_line() -> None:
+    page = (
+        "<template><a href='https://x.example/'>t</a> https://t.example/</template>\n"  # 1
+        "<p>text</p>\n"  # 2
+        "<a href='https://x.example/'>real</a>\n"  # 3
+    )
+    assert links(parse_any(page, "a.html")) == [(3, "real", "https://x.example/")]

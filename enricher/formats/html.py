@@ -36,9 +36,9 @@ VERBATIM = frozenset(
 """Elements whose content is shown as written, not followed: lychee's list. Links inside them
 are checked only with ``--include-verbatim``."""
 
-_NOT_PROSE = frozenset({"a", "style", "title", "iframe", "noembed", "noframes"})
+_NOT_PROSE = frozenset({"a", "style", "title", "iframe", "noembed", "noframes", "template"})
 """Elements whose text is never a bare link in the page: a link's own text, a style sheet, the
-title, what only browsers without frames or plug-ins show."""
+title, what only browsers without frames or plug-ins show, a template's inert content."""
 
 RAW_TEXT = frozenset({"title", "textarea", "iframe", "noembed", "noframes", "xmp"})
 """Elements whose content HTML5 reads as text, not markup (besides ``script`` and ``style``,
@@ -153,7 +153,7 @@ class _LineFinder(HTMLParser):
         self.close()
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in LINKING:
+        if tag in LINKING and not self.open["template"]:  # a template's content is inert
             value = next((v for k, v in attrs if k == LINKING[tag]), None)
             if value is not None:  # <a name=...> is no link: never asked for
                 self.lines[tag, value].append(self.getpos()[0])
