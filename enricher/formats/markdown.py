@@ -7,7 +7,9 @@ bare ``http(s)://`` URLs in the prose (autolinked by GitHub, written by every ne
 
 * A link's line is where it starts in the file. A reference link's URL is written at its
   definition, so that is where it is reported, once, labelled by its first use.
-* Links in code spans and code blocks are left alone unless ``include_verbatim``.
+* Links in code spans and code blocks, and inside inline HTML ``<code>`` and the like, are
+  left alone unless ``include_verbatim``.
+* GitHub footnotes (``[^1]: ...``) are not reference definitions.
 * Targets go through ``targets.read_target``: relative ones need a base URL.
 """
 
