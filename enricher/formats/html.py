@@ -11,7 +11,6 @@ attribute value.
 from __future__ import annotations
 
 import html
-import re
 from collections import Counter, defaultdict, deque
 from collections.abc import Iterator
 from html.parser import HTMLParser
@@ -19,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from ..digest import bare_urls
 from ..models import LinkEntry, ParsedDigest, SkippedLink
-from .targets import read_target, web_base
+from .targets import label_of, read_link, web_base
 
 if TYPE_CHECKING:
     from selectolax.lexbor import LexborNode
@@ -47,7 +46,6 @@ which the standard tokenizer already knows): an ``<a>`` inside ``<title>`` is no
 FOREIGN = frozenset({"svg", "math"})
 """Inside SVG and MathML a ``<title>`` is an ordinary element, not raw text."""
 
-_WHITESPACE = re.compile(r"\s+")
 _SELECTOR = ", ".join(f"{tag}[{attribute}]" for tag, attribute in LINKING.items())
 _CODE = ", ".join(sorted(VERBATIM))
 
@@ -73,8 +71,6 @@ def html_links(
 
     tree = LexborHTMLParser(text)
     elements = tree.css(_SELECTOR)
-    # One query for the links inside code (walking each link's ancestors was quadratic in
-    # the nesting depth).
     in_code = set() if options.include_verbatim else _links_in_code(tree.css(_CODE))
     lines = _LineFinder(text, options.include_verbatim)
     base = options.base_url
@@ -85,18 +81,13 @@ def html_links(
     for element in elements:
         tag = element.tag or ""
         raw = element.attributes.get(LINKING[tag]) or ""
-        source_line = lines.line_of(tag, raw)
+        source_line = lines.line_of(tag, raw)  # asked for every element: it pairs them
         if tag == "base" or source_line is None:
             continue
         line = first_line + source_line
         if element.mem_id in in_code:
             continue
-        found = read_target(raw, base)
-        if found.url is not None:
-            label = _anchor_text(element) if tag == "a" else None
-            yield LinkEntry(path, line, label, found.url)
-        else:
-            yield SkippedLink(path, line, raw, found.skip_reason or "not checked")
+        yield read_link(path, line, _anchor_text(element) if tag == "a" else None, raw, base)
     for line, url in lines.text_urls:
         yield LinkEntry(path, first_line + line, None, url)
 
@@ -122,12 +113,11 @@ def _links_in_code(code_elements: list[LexborNode]) -> set[int]:
 
 def _anchor_text(element: LexborNode) -> str | None:
     """An anchor's text, or the alt text of an image it holds, whitespace collapsed."""
-    text = _WHITESPACE.sub(" ", element.text(deep=True, separator=" ")).strip()
-    if not text:
+    text = label_of(element.text(deep=True, separator=" "))
+    if text is None:
         image = element.css_first("img[alt]")
-        alt = image.attributes.get("alt") if image is not None else None
-        text = _WHITESPACE.sub(" ", alt or "").strip()
-    return text or None
+        text = label_of(image.attributes.get("alt") if image is not None else None)
+    return text
 
 
 class _LineFinder(HTMLParser):

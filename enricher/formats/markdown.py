@@ -10,7 +10,7 @@ bare ``http(s)://`` URLs in the prose (autolinked by GitHub, written by every ne
 * Links in code spans and code blocks, and inside inline HTML ``<code>`` and the like, are
   left alone unless ``include_verbatim``.
 * GitHub footnotes (``[^1]: ...``) are not reference definitions.
-* Targets go through ``targets.read_target``: relative ones need a base URL.
+* Targets go through ``targets.read_link``: relative ones need a base URL.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from __future__ import annotations
 import bisect
 import re
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -29,7 +29,7 @@ from markdown_it.common.utils import normalizeReference, unescapeAll
 from ..digest import bare_url_at, bare_urls, link_list_entry, split_lines, trim_url
 from ..models import LinkEntry, ParsedDigest, SkippedLink
 from .html import VERBATIM, html_links
-from .targets import read_target
+from .targets import label_of, read_link
 
 if TYPE_CHECKING:
     from markdown_it.rules_inline import StateInline
@@ -45,7 +45,6 @@ _NEWLINES = "enricher_newlines"
 """Keys we add to tokens' ``meta`` (and to the parser's ``env``)."""
 
 _DEFINITION_LABEL = re.compile(r"^(?:\s*>)*\s*\[((?:[^\[\]\\]|\\.)+)\]:")
-_WHITESPACE = re.compile(r"\s+")
 
 
 @cache
@@ -55,7 +54,7 @@ def _parser() -> MarkdownIt:
     for a Markdown digest: plain-text runs never load markdown-it.)"""
     md = MarkdownIt("commonmark")
     # Targets as the author wrote them (escapes and entities decoded): the default
-    # percent-encodes them and drops javascript:, data: and the like, which read_target
+    # percent-encodes them and drops javascript:, data: and the like, which read_link
     # judges itself.
     md.normalizeLink = lambda url: url  # type: ignore[method-assign]
     md.validateLink = lambda url: True  # type: ignore[method-assign]
@@ -95,7 +94,7 @@ def _bare_url(state: StateInline, silent: bool) -> bool:
     if scheme is None:
         return False
     start = position - len(scheme[1])
-    written = _markdown_url(state.src, start, state.posMax)
+    written = bare_url_at(state.src, start, state.posMax, also=_MARKDOWN_TRAILING) or ""
     if len(written) <= len(scheme[1]) + 3:
         return False
     if not silent:
@@ -104,11 +103,6 @@ def _bare_url(state: StateInline, silent: bool) -> bool:
         token.content = unescapeAll(written)  # "\_" and "&amp;" as the reader sees them
     state.pos = start + len(written)
     return True
-
-
-def _markdown_url(text: str, start: int, end: int) -> str:
-    """The bare URL at ``text[start]`` as written, trimmed as prose trims it."""
-    return bare_url_at(text, start, end, also=_MARKDOWN_TRAILING) or ""
 
 
 def _with_lines(rule: Callable[[StateInline, bool], bool], name: str) -> Any:
@@ -191,29 +185,23 @@ class _Reader:
         self.list_entries: dict[int, tuple[str, str] | None] = {}
 
     def add(self, line: int, label: str | None, raw: str) -> None:
-        found = read_target(raw, self.options.base_url)
-        if found.url is not None:
-            self.found.append((line, LinkEntry(self.path, line, label, found.url)))
-        else:
-            reason = found.skip_reason or "not checked"
-            self.found.append((line, SkippedLink(self.path, line, raw, reason)))
+        self.found.append((line, read_link(self.path, line, label, raw, self.options.base_url)))
 
     def inline(self, children: Sequence[Token], block_start: int, block_end: int) -> None:
         """An inline block's links: lines ``block_start`` to ``block_end``, 0-based."""
         running = 0
         depth = 0  # inside how many links: their text holds no bare URLs of its own
-        html = _InlineHtml()
+        html = _InlineHtml(self.options.include_verbatim)
         for index, token in enumerate(children):
             offset = token.meta.get(_LINE, running)
             running = token.meta.get(_END_LINE, running)
             line = block_start + offset + 1
             kind = token.type
-            in_code = not self.options.include_verbatim and any(html.verbatim.values())
             if kind == "link_open" or kind == "image":
                 target = str(token.attrGet("href" if kind == "link_open" else "src") or "")
                 label = _link_text(children, index) if kind == "link_open" else None
                 depth += kind == "link_open"
-                if in_code:
+                if html.hides_code():
                     continue  # a link inside <code>: as in an HTML digest
                 if _REFERENCE in token.meta:
                     key = token.meta[_REFERENCE]
@@ -227,7 +215,7 @@ class _Reader:
                 depth -= 1
             elif kind == _BARE_URL:
                 html.anchor_text.append(token.content)
-                if depth == 0 and html.shows_links(self.options.include_verbatim):
+                if depth == 0 and html.shows_links():
                     self.add(line, self._list_label(line, token.content), token.content)
             elif kind == "code_inline" and self.options.include_verbatim:
                 # A code span's line breaks became spaces: find each URL's own line, reading
@@ -271,14 +259,14 @@ class _Reader:
         if name in VERBATIM:
             html.verbatim[name] += 1
             return
-        if not self.options.include_verbatim and any(html.verbatim.values()):
+        if html.hides_code():
             return  # a tag inside code
         found = list(html_links(content, self.path, line - 1, self.options))
         if name == "a":
             html.close_anchor(self.found)  # an <a> left open ends at the next one
             if found:
                 html.anchor_at, html.anchor_text = len(self.found), []
-        self._add_all(iter(found))
+        self._add_all(found)
 
     def verbatim_lines(self, content: str, first: int) -> None:
         """A code block's bare URLs, when verbatim text is checked."""
@@ -291,7 +279,7 @@ class _Reader:
     def html(self, content: str, start: int) -> None:
         self._add_all(html_links(content, self.path, start, self.options))
 
-    def _add_all(self, found: Iterator[LinkEntry | SkippedLink]) -> None:
+    def _add_all(self, found: Iterable[LinkEntry | SkippedLink]) -> None:
         self.found.extend((item.line, item) for item in found)
 
     def definitions(self, references: dict[str, dict[str, Any]]) -> None:
@@ -308,7 +296,7 @@ class _Reader:
                 written = (
                     _DEFINITION_LABEL.match(self.lines[start]) if start < len(self.lines) else None
                 )
-                label = _WHITESPACE.sub(" ", written[1]).strip() if written else None
+                label = label_of(written[1]) if written else None
             self.add(line, label, target)
 
     def _line_holding(self, target: str, start: int, end: int, *, decode: bool = True) -> int:
@@ -334,15 +322,20 @@ _TAG = re.compile(r"^<(/?)([A-Za-z][A-Za-z0-9-]*)")
 class _InlineHtml:
     """What the raw HTML tags of one paragraph have open: code-like elements, an anchor."""
 
-    def __init__(self) -> None:
+    def __init__(self, include_verbatim: bool) -> None:
+        self.include_verbatim = include_verbatim
         self.verbatim: Counter[str] = Counter()
         self.anchor_at: int | None = None
         """Where the open ``<a href>``'s link is in the reader's list, to label it."""
         self.anchor_text: list[str] = []
 
-    def shows_links(self, include_verbatim: bool) -> bool:
-        """Whether a URL here is prose: not an anchor's own text, not code."""
-        return self.anchor_at is None and (include_verbatim or not any(self.verbatim.values()))
+    def hides_code(self) -> bool:
+        """Whether a code-like element is open and its links are not to be checked."""
+        return not self.include_verbatim and any(self.verbatim.values())
+
+    def shows_links(self) -> bool:
+        """Whether a URL here is prose: not an anchor's own text, not hidden code."""
+        return self.anchor_at is None and not self.hides_code()
 
     def close_anchor(self, found: list[tuple[int, LinkEntry | SkippedLink]]) -> None:
         """The open anchor ends: its text becomes its link's label."""
@@ -350,7 +343,7 @@ class _InlineHtml:
             return
         if self.anchor_at < len(found):
             line, item = found[self.anchor_at]
-            label = _WHITESPACE.sub(" ", "".join(self.anchor_text)).strip() or None
+            label = label_of("".join(self.anchor_text))
             if isinstance(item, LinkEntry) and item.label is None:
                 found[self.anchor_at] = (line, replace(item, label=label))
         self.anchor_at, self.anchor_text = None, []
@@ -373,5 +366,4 @@ def _link_text(children: Sequence[Token], open_index: int) -> str | None:
             parts.append(token.content)
         elif token.type in ("softbreak", "hardbreak"):
             parts.append(" ")
-    text = _WHITESPACE.sub(" ", "".join(parts)).strip()
-    return text or None
+    return label_of("".join(parts))

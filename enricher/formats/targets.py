@@ -11,8 +11,9 @@ the rest are skipped, with a reason shown under ``--verbose``.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
+
+from ..models import LinkEntry, SkippedLink
 
 WEB_SCHEMES = frozenset({"http", "https"})
 
@@ -21,16 +22,10 @@ _STRIPPED = "\t\n\f\r "
 """ASCII whitespace, which a browser strips from both ends of an ``href`` (and removes tabs
 and newlines from inside it)."""
 
+_WHITESPACE = re.compile(r"\s+")
+
 RELATIVE_REASON = "relative reference; give --base-url to check it"
 SAME_DOCUMENT_REASON = "same-document reference; never checked"
-
-
-@dataclass(frozen=True, slots=True)
-class Target:
-    """A link target once read: the URL to check, or why there is none."""
-
-    url: str | None
-    skip_reason: str | None = None
 
 
 def cleaned(raw: str) -> str:
@@ -40,44 +35,49 @@ def cleaned(raw: str) -> str:
     return inner.replace("\t", "").replace("\n", "").replace("\r", "").replace(" ", "%20")
 
 
+def label_of(text: str | None) -> str | None:
+    """A label as a reader sees it: each run of whitespace one space; None when empty."""
+    return _WHITESPACE.sub(" ", text or "").strip() or None
+
+
+def read_link(
+    path: str, line: int, label: str | None, raw: str, base: str | None
+) -> LinkEntry | SkippedLink:
+    """The link written ``raw`` at ``path:line`` of a page whose base is ``base``: a web link
+    to check, or what was skipped and why."""
+    url, reason = _url_for(raw, base)
+    if url is None:
+        return SkippedLink(path, line, raw, reason)
+    return LinkEntry(path, line, label, url)
+
+
 def web_base(raw: str | None, outer: str | None = None) -> str | None:
-    """A usable base URL: ``raw`` resolved against ``outer``, when it ends up http(s)."""
-    if raw is None:
-        return outer
-    value = cleaned(raw).replace("\\", "/")
-    scheme = _SCHEME.match(value)
-    if scheme is None:
-        if outer is None:
-            # Only a network-path base ("//mirror.example/d/") says where, as for links.
-            return (
-                "https:" + value if value.startswith("//") and _is_web("https:" + value) else None
-            )
-        value = urljoin(outer, value)
-    elif scheme[1].lower() not in WEB_SCHEMES:
-        return outer
-    return value if _is_web(value) else outer
+    """A usable base URL: ``raw`` (a ``<base href>``) resolved as a link is against
+    ``outer``, when it ends up an http(s) URL with a host; else ``outer``."""
+    url = _url_for(raw, outer)[0] if raw is not None else None
+    return url if url is not None and _is_web(url) else outer
 
 
-def read_target(raw: str, base: str | None) -> Target:
-    """The URL to check for a link written ``raw`` in a page whose base is ``base``."""
+def _url_for(raw: str, base: str | None) -> tuple[str | None, str]:
+    """The URL to check for a link written ``raw`` against ``base``, or None and why not."""
     value = cleaned(raw)
     if value == "" or value.startswith("#"):
-        return Target(None, SAME_DOCUMENT_REASON)
+        return None, SAME_DOCUMENT_REASON
     scheme = _SCHEME.match(value)
     if scheme is not None:
         name = scheme[1].lower()
         if name in WEB_SCHEMES:
-            return Target(value)
-        return Target(None, f"not a web link ({name}:); not checked")
+            return value, ""
+        return None, f"not a web link ({name}:); not checked"
     # A browser reads "\\" as "/" in an http(s) URL; urljoin would keep it as a character.
     value = value.replace("\\", "/")
     if base is not None:
-        return Target(urljoin(base, value))
+        return urljoin(base, value), ""
     if value.startswith("//"):
         # A network-path reference names its host; only the scheme is the page's. A digest
         # is published over https today.
-        return Target("https:" + value)
-    return Target(None, RELATIVE_REASON)
+        return "https:" + value, ""
+    return None, RELATIVE_REASON
 
 
 def _is_web(url: str) -> bool:
