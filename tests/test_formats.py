@@ -83,6 +83,15 @@ def test_a_bracketed_ipv6_host_stays_whole() -> None:
     ]
 
 
+@pytest.mark.parametrize("name", ["a.md", "a.txt", "a.html"])
+def test_bracket_pairs_in_a_query_are_not_stray(name: str) -> None:
+    """Built to fool the stray-bracket rule: PHP-style ``filter[state]=open`` keeps its pair."""
+    text = "Issues at https://tracker.example/list?filter[state]=open&sort[by]=date now\n"
+    assert urls(parse_any(text, name)) == [
+        "https://tracker.example/list?filter[state]=open&sort[by]=date"
+    ]
+
+
 def test_backslash_escapes_are_decoded_in_links_and_in_prose() -> None:
     text = (
         "[IE](http://msdn.microsoft.com/library/ie/ms535874\\(v=vs.85\\).aspx)\n\n"
