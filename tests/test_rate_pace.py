@@ -9,18 +9,21 @@ answers take a millisecond, as a fast host's do, so only spacing can meet the li
 from __future__ import annotations
 
 import asyncio
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 import httpx
 import pytest
+from pytest_httpserver import HTTPServer
 
 from enricher.config import Settings
 from enricher.models import HttpFacts
 from enricher.net.checker import WebChecker
 from enricher.net.context import Clocks, NetContext
 from enricher.net.host_gate import STALL_MIN_S, HostGate, HostPace
-from enricher.net.rate_pace import SLOWEST_S, RatePace
+from enricher.net.pool import web_transport
+from enricher.net.rate_pace import RECOVER_AFTER_S, SLOWEST_S, RatePace
 from tests.virtual_time import VirtualTime
 
 NOW = datetime(2026, 11, 22, 9, 0, 0, tzinfo=timezone.utc)
@@ -413,3 +416,129 @@ def test_pages_that_always_fail_do_not_slow_a_host_without_a_limit() -> None:
     assert (time.now - NOW).total_seconds() < 20
     assert pace.ceiling == 6
     assert pace.rate.interval_s < 0.05
+
+
+# --- Spacing where the limiter sees it ----------------------------------------------------------
+
+
+def test_a_request_leaving_late_does_not_let_the_next_one_follow_close_behind() -> None:
+    """A host spaced 100 ms apart. The first request takes its turn at 0 but its headers leave
+    only at 150 ms (a new connection, a busy event loop); the second takes its turn on time,
+    at 100 ms, and leaves at once. The limiter counts arrivals, so the first, now behind,
+    waits to leave 100 ms after the second, not 50 ms."""
+    time = VirtualTime(NOW)
+    left: dict[str, float] = {}
+
+    async def go() -> None:
+        gate = HostGate(HostPace(4), time.sleep, lambda: time.now)
+        gate.pace.rate.refused(0.0, time.now)
+        gate.pace.rate.interval_s, gate.pace.rate.next_start = 0.1, time.now
+
+        async def request(name: str, late_s: float) -> None:
+            async with gate.slot() as ticket:
+                await time.sleep(late_s)
+                await gate.at_wire(ticket)
+                left[name] = (time.now - NOW).total_seconds()
+                gate.answered(ticket, 200, None)
+
+        await asyncio.gather(request("first", 0.15), request("second", 0.0))
+
+    asyncio.run(time.run(go()))
+
+    assert left["second"] == pytest.approx(0.1)
+    assert left["first"] >= left["second"] + 0.1 - 1e-9, left
+
+
+def test_every_web_check_passes_the_wire_on_the_real_transport(
+    httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The hold at the wire is httpcore's trace hook: each request sent through the real
+    transport (not a mock) reaches it just before its headers leave, under its own ticket."""
+    httpserver.expect_request("/a").respond_with_data("a")
+    httpserver.expect_request("/b").respond_with_data("b")
+    reached: list[int] = []
+    real_at_wire = HostGate.at_wire
+
+    async def at_wire(self: HostGate, ticket: int) -> None:
+        reached.append(ticket)
+        await real_at_wire(self, ticket)
+
+    monkeypatch.setattr(HostGate, "at_wire", at_wire)
+
+    async def go() -> list[object]:
+        async with httpx.AsyncClient(transport=web_transport(2, allow_private=True)) as client:
+            checker = WebChecker(client, NetContext(Settings(allow_private=True)))
+            return [await checker.check(httpserver.url_for(path)) for path in ("/a", "/b")]
+
+    outcomes = asyncio.run(go())
+
+    assert all(isinstance(o, HttpFacts) and o.status_code == 200 for o in outcomes)
+    assert reached == [1, 2]
+
+
+def test_a_refused_request_is_not_where_the_next_gap_counts_from() -> None:
+    """A limiter counts a request's gap from the last request it let through. Spaced 60 ms
+    apart, a request is served, and the next two are refused: the second of them came 120 ms
+    after the last one let through, so it proves 120 ms too fast, not 60 ms again."""
+    pace = HostPace(1)
+    pace.rate.refused(0.0, NOW)
+    pace.rate.interval_s, pace.rate.too_fast_s, pace.rate.fast_enough_s = 0.06, 0.03, 1.0
+    for n, status in enumerate((200, 503, 503)):
+        now = NOW + timedelta(seconds=0.06 * n)
+        pace.answered(status, None, now + LATENCY, 1, pace.started(now, 1))
+    assert pace.rate.too_fast_s == pytest.approx(0.12)
+    assert pace.rate.interval_s > 0.12
+
+
+def test_answers_served_well_behind_the_spacing_do_not_confirm_it() -> None:
+    """Spaced 60 ms apart, the host's requests leave 110 ms apart (few links left, a busy
+    loop): a second of answers served at 110 ms says nothing about 60 ms."""
+    pace = RatePace()
+    pace.refused(0.0, NOW)
+    pace.interval_s, pace.too_fast_s, pace.fast_enough_s = 0.06, 0.03, 1.0
+    pace._here_since = NOW
+    for n in range(1, 20):
+        pace.served(0.11, NOW + timedelta(seconds=0.11 * n))
+    assert pace.fast_enough_s == 1.0
+
+
+def test_one_refusal_moves_a_host_already_spaced() -> None:
+    """Once a host is spaced, the first ask refused at its spacing is the spacing's test: the
+    host slows at once (waiting for a second refusal would cost a second request)."""
+    pace = HostPace(1)
+    for n in range(20):  # served unspaced
+        now = NOW + timedelta(seconds=0.01 * n)
+        pace.answered(200, None, now, 1, pace.started(now, 1))
+    pace.rate.refused(0.0, now)
+    pace.rate.interval_s, pace.rate.too_fast_s, pace.rate.fast_enough_s = 0.05, 0.01, 0.2
+    now += timedelta(seconds=0.05)
+    pace.answered(503, None, now + LATENCY, 1, pace.started(now, 1))
+    assert pace.rate.too_fast_s == pytest.approx(0.05)
+    assert pace.rate.interval_s > 0.05
+
+
+def test_a_settled_spacing_keeps_clear_of_the_one_refused() -> None:
+    """Refused at 99.9 ms and served at 100.5 ms (a 100 ms limit): the spacing settles a few
+    milliseconds clear of the refusal, not 0.6 ms from it where a millisecond of jitter in
+    arrivals is refused again."""
+    pace = RatePace()
+    pace.refused(0.0, NOW)
+    pace.interval_s, pace.too_fast_s, pace.fast_enough_s = 0.1005, 0.0999, 0.1005
+    pace._here_since = NOW
+    now = NOW
+    for _ in range(12):
+        now += timedelta(seconds=0.1005)
+        pace.served(0.1005, now)
+    assert pace.interval_s >= 0.0999 * 1.05 + 0.002 - 1e-9
+
+
+def test_a_step_of_recovery_costs_one_refusal_at_most() -> None:
+    """A 2 requests a second limit that never lifts, checked for minutes: after the search,
+    each step of recovery (one every RECOVER_AFTER_S) is refused once and the spacing goes
+    straight back, rather than searching again at the cost of several refusals."""
+    run = drive(LeakyBucket(2, 0), 240)
+    settled_at = 15.0
+    later = [when for when in run.refusals if (when - NOW).total_seconds() > settled_at]
+    steps = math.ceil((run.span_s - settled_at) / RECOVER_AFTER_S)
+    assert len(later) <= steps, (later, run.span_s)
+    assert run.span_s <= 1.1 * (240 - 1) / 2

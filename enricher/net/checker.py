@@ -275,7 +275,9 @@ class WebChecker:
         """The GET itself: adapt the host's pace to the answer; read the start of an HTML page
         (what it says it is), else drain a small body for reuse."""
         headers = {"Accept": ACCEPT, "Accept-Encoding": ACCEPT_ENCODING}
-        extensions = {SERVICE_EXTENSION: link.service} if link.service else None
+        extensions: dict[str, object] = {"trace": gate.tracer(ticket)}
+        if link.service:
+            extensions[SERVICE_EXTENSION] = link.service
         waited = link.waited
         async with self._client.stream("GET", url, headers=headers, extensions=extensions) as resp:
             self._watch.answered()

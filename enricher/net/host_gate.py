@@ -33,7 +33,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import Counter, deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -69,6 +69,10 @@ STALL_MIN_S = 2.0
 
 ANSWER_TIME_WEIGHT = 0.2
 """Weight of the newest answer time in the host's usual one (an exponential average)."""
+
+HEADERS_LEAVING = "send_request_headers.started"
+"""httpcore's trace event just before a request's first bytes are written (HTTP/1.1 and
+HTTP/2 alike: ``http11.`` or ``http2.`` before it)."""
 
 MAX_PAUSE_S = 60.0
 """The longest host-wide pause honoured; a longer Retry-After is reported, not waited for."""
@@ -107,8 +111,17 @@ class HostPace:
     """How far apart the host's requests start (after refusals naming no wait)."""
     _spacing: dict[int, float] = field(default_factory=dict)
     """Per ticket in flight, how long after the request before it it started."""
+    _left_at: dict[int, datetime] = field(default_factory=dict)
+    """Per ticket in flight, when it started (its headers left, when known)."""
+    _last_admitted: datetime | None = None
+    """When the latest request the host let through (any answer but a refusal) left: a
+    limiter measures a request's gap from the last one it admitted, not from one it refused."""
     last_start: datetime | None = None
-    """When the last request to the host really started."""
+    """When the last request to the host really started (its headers left, when known)."""
+    _last_sent: datetime | None = None
+    """When the last request's headers left for the host: what its limiter sees."""
+    _wire_due: datetime | None = None
+    """The latest moment promised to a request at the wire: the next one goes after it."""
     _dip_to: int = 1
     """The limit the current burst's refusals lowered it to."""
     _limit_before: int = 0
@@ -146,11 +159,35 @@ class HostPace:
             last, self.last_start = self.last_start, now
             gap = (now - last).total_seconds() if last is not None else float("inf")
             self._spacing[self._sent] = gap
+            self._left_at[self._sent] = now
         return self._sent
+
+    def wire_due(self, now: datetime) -> datetime:
+        """When a request whose headers are about to leave now may let them go: the host's
+        spacing after the last one that left, or was promised to (its place is taken)."""
+        if not self.rate.paced:
+            return now
+        spacing = timedelta(seconds=self.rate.interval_s)
+        after = [t + spacing for t in (self._last_sent, self._wire_due) if t is not None]
+        self._wire_due = max([now, *after])
+        return self._wire_due
+
+    def sent(self, ticket: int, now: datetime) -> None:
+        """Request ``ticket``'s headers left at ``now``. Its spacing is measured from the last
+        one's headers leaving, as the host's limiter measures it: a request may leave well
+        after its start (a busy event loop, a new connection), and then close to the next."""
+        if self._last_sent is not None and ticket in self._spacing:
+            self._spacing[ticket] = (now - self._last_sent).total_seconds()
+        if ticket in self._spacing:
+            self._left_at[ticket] = now
+        self._last_sent = now
+        if self.last_start is None or now > self.last_start:
+            self.last_start = now
 
     def forget(self, ticket: int) -> None:
         """The request is over, answered or not (a timeout leaves nothing to adapt to)."""
         self._spacing.pop(ticket, None)
+        self._left_at.pop(ticket, None)
         self._load.pop(ticket, None)
         self._retries.discard(ticket)
 
@@ -176,7 +213,7 @@ class HostPace:
         Returns True when this answer ended a pause still running (the host served a
         request sent after a lone refusal).
         """
-        spacing = self._spacing.pop(ticket, 0.0) if ticket is not None else 0.0
+        spacing = self._gap_tested(ticket, status not in PUSHBACK_STATUSES)
         load = self._load.pop(ticket, 0) if ticket is not None else 0
         retry = ticket in self._retries
         self._retries.discard(ticket or 0)
@@ -188,7 +225,7 @@ class HostPace:
             if load:
                 self._refused_at[load] += 1
                 self._learn_ceiling(load)
-            self._refused(status, retry_after_s, now, in_flight, ticket, spacing, load)
+            self._refused(status, retry_after_s, now, in_flight, ticket, spacing, load, retry)
             return False
         if self.limit < self.ceiling:
             self.successes += 1
@@ -217,6 +254,7 @@ class HostPace:
         ticket: int | None,
         spacing: float,
         load: int = 0,
+        retry: bool = False,
     ) -> None:
         self.successes = 0
         if ticket is None or ticket > self._burst_edge:
@@ -247,7 +285,9 @@ class HostPace:
         else:
             self._lone_refusal = ticket or 0
         if retry_after_s is None:
-            if sum(self._recent_refusals) >= RATE_REFUSALS:
+            # Once the host is spaced, a first ask refused tests the spacing by itself (a
+            # second refusal would cost a second request); before, it takes two.
+            if (self.rate.paced and not retry) or sum(self._recent_refusals) >= RATE_REFUSALS:
                 self.rate.refused(spacing, now)
             return
         if 0 < retry_after_s <= MAX_PAUSE_S:
@@ -258,6 +298,23 @@ class HostPace:
                 self.paused_until = until
                 self.pauses += 1
             self._paused_for = FIRM if firm else max(self._paused_for, ticket or 0)
+
+    def _gap_tested(self, ticket: int | None, admitted: bool) -> float:
+        """The gap request ``ticket`` tested: from the last request the host admitted before
+        it (what a token bucket counts from), else from the request before it; and the
+        request, when ``admitted``, becomes the one later gaps count from."""
+        if ticket is None:
+            return 0.0
+        gap = self._spacing.pop(ticket, 0.0)
+        left = self._left_at.pop(ticket, None)
+        if left is None:
+            return gap
+        last = self._last_admitted
+        if last is not None and last < left:
+            gap = (left - last).total_seconds()
+        if admitted and (last is None or left > last):
+            self._last_admitted = left
+        return gap
 
     def _refused_often(self, load: int) -> bool:
         """A quarter or more of the answers to requests sent at ``load`` were refusals."""
@@ -430,6 +487,28 @@ class HostGate:
             # A refusal came while this request waited: its place was taken at the old
             # spacing, so it takes one again at the new.
         return not (self.pace.pauses > honoured and self.pace.pause_left_s(self._clock()) > 0)
+
+    def tracer(self, ticket: int) -> Callable[[str, object], Awaitable[None]]:
+        """httpcore's ``trace`` extension for request ``ticket``: holds its headers to the
+        host's spacing at the moment they leave (``at_wire``)."""
+
+        async def trace(event: str, info: object) -> None:
+            if event.endswith(HEADERS_LEAVING):
+                await self.at_wire(ticket)
+
+        return trace
+
+    async def at_wire(self, ticket: int) -> None:
+        """Request ``ticket``'s headers are about to leave: hold them until the host's spacing
+        after the last ones that left. A start taken at the gate can reach the wire late (a
+        busy event loop, a new connection), and the next one on time, close behind it: the
+        limiter counts arrivals, so the spacing is kept where they leave."""
+        rate = self.pace.rate
+        now = self._clock()
+        due = self.pace.wire_due(now)
+        if due > now:
+            await self._sleep(self._bounded((due - now).total_seconds(), rate))
+        self.pace.sent(ticket, self._clock())
 
     def _bounded(self, wait_s: float, rate: RatePace) -> float:
         """A wait for a start, never longer than a full round of the host's places (a wall

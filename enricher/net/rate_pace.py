@@ -58,9 +58,16 @@ BACK_OFF = 2.0
 """After a refusal at a spacing once proved slow enough, slow down by this factor."""
 JITTER = 0.05
 """A request started this much sooner than its spacing (after a late one) still tests it."""
+LATE = 1.5
+"""A request served this much later than its spacing (a late timer) still tests it; one
+served twice as late tests twice the spacing (a limiter counts from the last request it let
+through, and one refused between proves nothing)."""
 MARGIN = 0.05
 """Added to a spacing measured between refusals, and kept from one refused, for the jitter
 of timers and networks."""
+WIRE_JITTER_S = 0.002
+"""Also kept from a spacing refused: arrivals move by a millisecond or two either way (timers,
+the network, a server's cached clock), whatever the spacing, and 1% of 100 ms is not that."""
 RECOVER_AFTER_S = 30.0
 """Time without a refusal before the too-fast bound is relaxed by a step (each step may
 cost a refusal: at most one per this long, however fast the host is)."""
@@ -91,6 +98,10 @@ class RatePace:
     _refused_at: datetime | None = None
     """The last refusal, and the requests served since: the rate measured between two."""
     _served_since_refusal: int = 0
+    _probing: bool = False
+    """A step of recovery is being tried: its refusal puts the spacing straight back."""
+    _settled: bool = False
+    """A recovery step was refused: the spacing stays put until the next one is due."""
 
     @property
     def paced(self) -> bool:
@@ -104,7 +115,7 @@ class RatePace:
             return now
         spacing = timedelta(seconds=self.interval_s)
         after = [t for t in (self.next_start, last_start and last_start + spacing) if t]
-        start = max(now, *after)
+        start = max([now, *after])
         self.next_start = start + spacing
         return start
 
@@ -128,6 +139,12 @@ class RatePace:
             self.next_start = now + timedelta(seconds=self.interval_s)
             return
         self.too_fast_s = gap_s
+        if self._probing and self.fast_enough_s is not None and self.fast_enough_s > gap_s:
+            # A step of recovery refused: the limit is still there, and the spacing served
+            # before it still holds. Searching again would cost more refusals.
+            self._probing, self._settled = False, True
+            self._set(self.fast_enough_s, now)
+            return
         if self.fast_enough_s is not None and self.fast_enough_s <= self.too_fast_s:
             self.fast_enough_s = None  # its confirmation was a burst's slack
         better = measured is not None and measured <= (self.fast_enough_s or measured)
@@ -146,7 +163,7 @@ class RatePace:
         self._served_since_refusal += 1
         if self.paced and gap_s > self.interval_s * 2:
             self._refused_at = None  # the host idled: what it served measures no rate
-        if not self.paced or not self.interval_s * (1 - JITTER) <= gap_s <= self.interval_s * 2:
+        if not self.paced or not self.interval_s * (1 - JITTER) <= gap_s <= self.interval_s * LATE:
             return  # not sent at the spacing in force: says nothing about it
         quiet_since = self._quiet_since or now
         if (now - quiet_since).total_seconds() >= RECOVER_AFTER_S and self.too_fast_s:
@@ -155,10 +172,19 @@ class RatePace:
             if self.too_fast_s < FASTEST_S:
                 self._set(0.0, now)  # the limit is gone: not paced any more
                 return
+            # One step faster, now: served, the search goes on from it; refused, the
+            # spacing goes straight back (``refused``), so a step costs one refusal at most.
+            self._probing, self._settled = True, False
+            self._set(self._between(), now)
+            return
         self._served_here += 1
         since = self._here_since or now
         if self._served_here < CONFIRM or (now - since).total_seconds() < CONFIRM_S:
             return
+        if self._settled:
+            self._served_here, self._here_since = 0, now
+            return
+        self._probing = False
         self.fast_enough_s = self.interval_s
         self._set(self._between(), None)
         self._served_here, self._here_since = 0, now
@@ -175,14 +201,15 @@ class RatePace:
         return elapsed / self._served_since_refusal * (1 + MARGIN)
 
     def _between(self) -> float:
-        """The next spacing to try between the bounds, or the slow-enough one once they meet."""
+        """The next spacing to try between the bounds, or the slow-enough one once they meet;
+        never closer to a spacing refused than MARGIN and WIRE_JITTER_S (a gap 2% short is
+        refused like any other, and arrivals jitter), within the search's TOLERANCE."""
         slow, fast = self.fast_enough_s, self.too_fast_s
         assert slow is not None and fast is not None
+        kept = min(fast * (1 + MARGIN) + WIRE_JITTER_S, fast * (1 + TOLERANCE))
         if slow <= fast * (1 + TOLERANCE):
-            # Settled: never closer to a spacing refused than MARGIN, for the jitter of
-            # timers and networks (a gap 2% short is refused like any other).
-            return max(slow, fast * (1 + MARGIN))
-        return math.sqrt(slow * fast)
+            return max(slow, kept)  # settled
+        return max(math.sqrt(slow * fast), kept)
 
     def _set(self, interval_s: float, now: datetime | None) -> None:
         interval_s = min(interval_s, SLOWEST_S)
