@@ -20,7 +20,11 @@ that is really rate limiting or overloaded refuses more than one page, and then 
 its pause early.
 
 A refusal that names no wait is a rate limiter's (nginx's ``limit_req``): fewer requests in
-flight do not meet a rate, so the host's starts are spaced instead (``rate_pace``).
+flight do not meet a rate, so the host's starts are spaced instead (``rate_pace``). The
+spacing is kept where the limiter sees it: each request's headers are held at the wire
+(httpcore's trace hook, ``HostGate.at_wire``) until the spacing after the last ones that
+left, since a request given its turn at the gate may leave late (a new connection, a busy
+event loop) and the next one close behind it.
 
 A request running far past the host's usual answer time (``STALL_FACTOR`` times it, at least
 ``STALL_MIN_S``) stops counting against the adaptive limit, though never against the
@@ -50,9 +54,10 @@ FIRM = 1 << 62
 
 RATE_REFUSALS = 2
 RATE_WINDOW = 20
-"""A refusal naming no wait moves the host's spacing only as the second of its last 20
-answers (first asks of their URLs, not retries): a page's own failure, once in a while, is
-not a rate limit, and a retry of a page that always fails tests nothing."""
+"""A refusal naming no wait starts spacing a host only as the second of its last 20 answers
+(first asks of their URLs, not retries): a page's own failure, once in a while, is not a
+rate limit, and a retry of a page that always fails tests nothing. Once the host is spaced,
+each first ask refused at its spacing moves it."""
 
 LOAD_REFUSALS = 3
 """Refusals at one load before the load itself is taken for the host's limit..."""

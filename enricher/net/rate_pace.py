@@ -8,7 +8,10 @@ refusal the host's requests start ``interval_s`` apart, and the spacing is searc
 between two bounds:
 
 - ``too_fast_s``: a refusal at spacing ``s`` proves ``s`` too fast. Before any, the first
-  refusal proves at least ``FASTEST_S`` too fast (a host that refuses at all refuses that);
+  refusal proves at least ``FASTEST_S`` too fast (a host that refuses at all refuses that).
+  A spacing is counted as the limiter counts it: from the last request it let through
+  (a refused one leaves its bucket as it was), between requests' headers leaving (the
+  caller's ``HostPace`` and ``HostGate.at_wire``);
 - ``fast_enough_s``: ``CONFIRM`` requests served in a row over ``CONFIRM_S`` at a spacing
   prove it slow enough (a single success proves little: a bucket's burst serves a few
   requests at any speed).
@@ -21,15 +24,18 @@ between two bounds:
   one to hundreds a second: the middle of its logarithm halves the uncertainty at each
   step), each step too fast costing one refusal, and settles on the slower bound once the
   two are within ``TOLERANCE``: at most that much slower than the limiter, with no refusal
-  in steady state;
-- after ``RECOVER_AFTER_S`` without a refusal the too-fast bound is relaxed a step, so a
-  limit that was lifted is found again, a step at a time, never all at once; once it is
-  below ``FASTEST_S`` the host is not paced any more.
+  in steady state. It never tries a spacing closer to a refused one than ``MARGIN`` and
+  ``WIRE_JITTER_S`` (arrivals jitter by a millisecond or two);
+- after ``RECOVER_AFTER_S`` without a refusal the too-fast bound is relaxed a step and the
+  step is tried at once, so a limit that was lifted is found again, a step at a time, never
+  all at once; a step refused puts the spacing straight back (one refusal per step); once
+  the bound is below ``FASTEST_S`` the host is not paced any more.
 
 A refusal of a request sent more than twice the spacing after the one before it (a retry
 after its backoff, on a quiet host) tests no spacing and moves nothing; the host's pace
-(``HostPace``) hands over only refusals that look like a limit's (the second first-ask
-refusal among its last answers), never a page's own.
+(``HostPace``) hands over only refusals that look like a limit's (before the host is paced,
+the second first-ask refusal among its last answers; once it is, any first ask refused),
+never a retry's.
 
 Pure: decisions from values. Time is the caller's (``datetime``, the run's injected clock).
 """
