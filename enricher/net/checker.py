@@ -243,15 +243,15 @@ class WebChecker:
             if gate.silent >= SILENT_LIMIT:  # it went silent while this link queued
                 return gate.silent_failure(host)
             try:
-                async with asyncio.timeout(self._request_deadline_s):
+                async with asyncio.timeout(self._request_deadline_s) as deadline:
                     try:
-                        return await self._send(url, host, gate, ticket, link)
+                        return await self._send(url, host, gate, ticket, link, deadline)
                     except httpx.RemoteProtocolError as exc:
                         if STALE_CONNECTION not in str(exc):
                             raise
                         # A kept-alive connection the server had already closed: browsers
                         # resend at once on a new one, and so do we (once).
-                        return await self._send(url, host, gate, ticket, link)
+                        return await self._send(url, host, gate, ticket, link, deadline)
             except TimeoutError:
                 gate.silent += 1
                 return FetchFailure(
@@ -270,12 +270,18 @@ class WebChecker:
                 return FetchFailure(kind, message)
 
     async def _send(
-        self, url: str, host: str, gate: HostGate, ticket: int, link: _LinkState
+        self,
+        url: str,
+        host: str,
+        gate: HostGate,
+        ticket: int,
+        link: _LinkState,
+        deadline: asyncio.Timeout | None = None,
     ) -> Answer:
         """The GET itself: adapt the host's pace to the answer; read the start of an HTML page
         (what it says it is), else drain a small body for reuse."""
         headers = {"Accept": ACCEPT, "Accept-Encoding": ACCEPT_ENCODING}
-        extensions: dict[str, object] = {"trace": gate.tracer(ticket)}
+        extensions: dict[str, object] = {"trace": gate.tracer(ticket, deadline)}
         if link.service:
             extensions[SERVICE_EXTENSION] = link.service
         waited = link.waited

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 from collections import Counter, deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
@@ -43,7 +44,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from ..models import FailureKind, FetchFailure
-from .rate_pace import RatePace
+from .rate_pace import JITTER, RatePace
 from .retries import AsyncSleep
 
 PUSHBACK_STATUSES = frozenset({429, 503})
@@ -54,10 +55,12 @@ FIRM = 1 << 62
 
 RATE_REFUSALS = 2
 RATE_WINDOW = 20
-"""A refusal naming no wait starts spacing a host only as the second of its last 20 answers
-(first asks of their URLs, not retries): a page's own failure, once in a while, is not a
-rate limit, and a retry of a page that always fails tests nothing. Once the host is spaced,
-each first ask refused at its spacing moves it."""
+"""A refusal naming no wait moves the host's spacing only as the second of its last 20
+answers (first asks of their URLs, not retries): a page's own failure, once in a while, is
+not a rate limit, and a retry of a page that always fails tests nothing. Two exceptions: a
+step of the search (a spacing faster than one served well) refused moves it alone, and a
+host whose pages refuse on their own (asked again at a spacing served well, refused again)
+needs more, twice what those pages give by themselves (``_rate_refusals_needed``)."""
 
 LOAD_REFUSALS = 3
 """Refusals at one load before the load itself is taken for the host's limit..."""
@@ -116,11 +119,6 @@ class HostPace:
     """How far apart the host's requests start (after refusals naming no wait)."""
     _spacing: dict[int, float] = field(default_factory=dict)
     """Per ticket in flight, how long after the request before it it started."""
-    _left_at: dict[int, datetime] = field(default_factory=dict)
-    """Per ticket in flight, when it started (its headers left, when known)."""
-    _last_admitted: datetime | None = None
-    """When the latest request the host let through (any answer but a refusal) left: a
-    limiter measures a request's gap from the last one it admitted, not from one it refused."""
     last_start: datetime | None = None
     """When the last request to the host really started (its headers left, when known)."""
     _last_sent: datetime | None = None
@@ -140,6 +138,10 @@ class HostPace:
     """Per ticket in flight, how many requests were in flight when it started."""
     _retries: set[int] = field(default_factory=set)
     """Tickets in flight asking again for a URL (a retry tests the page, not the pace)."""
+    _first_asks: int = 0
+    """Answers to first asks of their URLs."""
+    _own_refusals: int = 0
+    """Pages refused again when asked again at a spacing the host serves well: their own."""
     _recent_refusals: deque[bool] = field(default_factory=lambda: deque(maxlen=RATE_WINDOW))
     """Of the host's last answers, which were first refusals naming no wait."""
     _served_at: Counter[int] = field(default_factory=Counter)
@@ -164,7 +166,6 @@ class HostPace:
             last, self.last_start = self.last_start, now
             gap = (now - last).total_seconds() if last is not None else float("inf")
             self._spacing[self._sent] = gap
-            self._left_at[self._sent] = now
         return self._sent
 
     def wire_due(self, now: datetime) -> datetime:
@@ -174,7 +175,9 @@ class HostPace:
             return now
         spacing = timedelta(seconds=self.rate.interval_s)
         after = [t + spacing for t in (self._last_sent, self._wire_due) if t is not None]
-        self._wire_due = max([now, *after])
+        # At most one spacing: the gate gave the request its turn, this only corrects a late
+        # start (and a clock stepped back must not hold it for the hour it moved).
+        self._wire_due = min(max([now, *after]), now + spacing)
         return self._wire_due
 
     def sent(self, ticket: int, now: datetime) -> None:
@@ -183,16 +186,12 @@ class HostPace:
         after its start (a busy event loop, a new connection), and then close to the next."""
         if self._last_sent is not None and ticket in self._spacing:
             self._spacing[ticket] = (now - self._last_sent).total_seconds()
-        if ticket in self._spacing:
-            self._left_at[ticket] = now
-        self._last_sent = now
-        if self.last_start is None or now > self.last_start:
-            self.last_start = now
+        # Calls come in time order; a clock stepped back moves these back with it.
+        self._last_sent = self.last_start = now
 
     def forget(self, ticket: int) -> None:
         """The request is over, answered or not (a timeout leaves nothing to adapt to)."""
         self._spacing.pop(ticket, None)
-        self._left_at.pop(ticket, None)
         self._load.pop(ticket, None)
         self._retries.discard(ticket)
 
@@ -218,11 +217,18 @@ class HostPace:
         Returns True when this answer ended a pause still running (the host served a
         request sent after a lone refusal).
         """
-        spacing = self._gap_tested(ticket, status not in PUSHBACK_STATUSES)
+        spacing = self._spacing.pop(ticket, 0.0) if ticket is not None else 0.0
         load = self._load.pop(ticket, 0) if ticket is not None else 0
         retry = ticket in self._retries
         self._retries.discard(ticket or 0)
-        if status in PUSHBACK_STATUSES and retry_after_s is None and not retry:
+        bare_refusal = status in PUSHBACK_STATUSES and retry_after_s is None
+        if not retry:
+            self._first_asks += 1
+        elif bare_refusal and self._at_a_spacing_served_well(spacing):
+            # Asked again, no faster than the host serves well, and refused again: that
+            # page's own (a route answering 503 whatever the pace), not the host's limit.
+            self._own_refusals += 1
+        if bare_refusal and not retry:
             self._recent_refusals.append(True)
         elif status not in PUSHBACK_STATUSES:
             self._recent_refusals.append(False)
@@ -290,9 +296,9 @@ class HostPace:
         else:
             self._lone_refusal = ticket or 0
         if retry_after_s is None:
-            # Once the host is spaced, a first ask refused tests the spacing by itself (a
-            # second refusal would cost a second request); before, it takes two.
-            if (self.rate.paced and not retry) or sum(self._recent_refusals) >= RATE_REFUSALS:
+            if self._tests_a_step(spacing, retry) or (
+                sum(self._recent_refusals) >= self._rate_refusals_needed()
+            ):
                 self.rate.refused(spacing, now)
             return
         if 0 < retry_after_s <= MAX_PAUSE_S:
@@ -304,22 +310,36 @@ class HostPace:
                 self.pauses += 1
             self._paused_for = FIRM if firm else max(self._paused_for, ticket or 0)
 
-    def _gap_tested(self, ticket: int | None, admitted: bool) -> float:
-        """The gap request ``ticket`` tested: from the last request the host admitted before
-        it (what a token bucket counts from), else from the request before it; and the
-        request, when ``admitted``, becomes the one later gaps count from."""
-        if ticket is None:
-            return 0.0
-        gap = self._spacing.pop(ticket, 0.0)
-        left = self._left_at.pop(ticket, None)
-        if left is None:
-            return gap
-        last = self._last_admitted
-        if last is not None and last < left:
-            gap = (left - last).total_seconds()
-        if admitted and (last is None or left > last):
-            self._last_admitted = left
-        return gap
+    def _at_a_spacing_served_well(self, spacing: float) -> bool:
+        """Whether a request sent ``spacing`` after the one before it was sent no faster than
+        the host has served well: any spacing on a host not spaced, else one confirmed."""
+        fast_enough = self.rate.fast_enough_s
+        if not self.rate.paced:
+            return True
+        return fast_enough is not None and spacing >= fast_enough * (1 - JITTER)
+
+    def _tests_a_step(self, spacing: float, retry: bool) -> bool:
+        """Whether one refusal, of a request sent ``spacing`` after the one before, is a step
+        of the search refused: a first ask sent faster than a spacing served well, on a
+        host none of whose pages is known to refuse on its own. It moves the spacing alone
+        (waiting for a second refusal would cost a second request)."""
+        fast_enough = self.rate.fast_enough_s
+        return (
+            self.rate.paced
+            and not retry
+            and not self._own_refusals
+            and fast_enough is not None
+            and spacing < fast_enough * (1 - JITTER)
+        )
+
+    def _rate_refusals_needed(self) -> int:
+        """Bare refusals among the last ``RATE_WINDOW`` answers that move the host's spacing:
+        ``RATE_REFUSALS``, plus twice as many as the host's own failing pages would give by
+        themselves (pages whose second ask was refused too, at a spacing served well): a host
+        with some pages answering 503 of their own is not slowed step after step by them."""
+        share = self._own_refusals / max(self._first_asks, 1)
+        extra = math.ceil(2 * RATE_WINDOW * share - 1e-9)
+        return min(RATE_REFUSALS + extra, RATE_WINDOW // 2)
 
     def _refused_often(self, load: int) -> bool:
         """A quarter or more of the answers to requests sent at ``load`` were refusals."""
@@ -493,17 +513,25 @@ class HostGate:
             # spacing, so it takes one again at the new.
         return not (self.pace.pauses > honoured and self.pace.pause_left_s(self._clock()) > 0)
 
-    def tracer(self, ticket: int) -> Callable[[str, object], Awaitable[None]]:
+    def tracer(
+        self, ticket: int, deadline: asyncio.Timeout | None = None
+    ) -> Callable[[str, object], Awaitable[None]]:
         """httpcore's ``trace`` extension for request ``ticket``: holds its headers to the
-        host's spacing at the moment they leave (``at_wire``)."""
+        host's spacing at the moment they leave (``at_wire``). The time held is added to the
+        request's ``deadline``: waiting for its turn is not the host failing to answer."""
+
+        def extend(hold_s: float) -> None:
+            when = deadline.when() if deadline is not None else None
+            if deadline is not None and when is not None:
+                deadline.reschedule(when + hold_s)
 
         async def trace(event: str, info: object) -> None:
             if event.endswith(HEADERS_LEAVING):
-                await self.at_wire(ticket)
+                await self.at_wire(ticket, extend)
 
         return trace
 
-    async def at_wire(self, ticket: int) -> None:
+    async def at_wire(self, ticket: int, holding: Callable[[float], None] | None = None) -> None:
         """Request ``ticket``'s headers are about to leave: hold them until the host's spacing
         after the last ones that left. A start taken at the gate can reach the wire late (a
         busy event loop, a new connection), and the next one on time, close behind it: the
@@ -512,7 +540,10 @@ class HostGate:
         now = self._clock()
         due = self.pace.wire_due(now)
         if due > now:
-            await self._sleep(self._bounded((due - now).total_seconds(), rate))
+            hold_s = self._bounded((due - now).total_seconds(), rate)
+            if holding is not None:
+                holding(hold_s)  # told first: the request's deadline must not run out meanwhile
+            await self._sleep(hold_s)
         self.pace.sent(ticket, self._clock())
 
     def _bounded(self, wait_s: float, rate: RatePace) -> float:

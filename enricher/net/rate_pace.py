@@ -9,8 +9,7 @@ between two bounds:
 
 - ``too_fast_s``: a refusal at spacing ``s`` proves ``s`` too fast. Before any, the first
   refusal proves at least ``FASTEST_S`` too fast (a host that refuses at all refuses that).
-  A spacing is counted as the limiter counts it: from the last request it let through
-  (a refused one leaves its bucket as it was), between requests' headers leaving (the
+  A spacing is counted where the limiter counts it: between requests' headers leaving (the
   caller's ``HostPace`` and ``HostGate.at_wire``);
 - ``fast_enough_s``: ``CONFIRM`` requests served in a row over ``CONFIRM_S`` at a spacing
   prove it slow enough (a single success proves little: a bucket's burst serves a few
@@ -33,9 +32,9 @@ between two bounds:
 
 A refusal of a request sent more than twice the spacing after the one before it (a retry
 after its backoff, on a quiet host) tests no spacing and moves nothing; the host's pace
-(``HostPace``) hands over only refusals that look like a limit's (before the host is paced,
-the second first-ask refusal among its last answers; once it is, any first ask refused),
-never a retry's.
+(``HostPace``) hands over only refusals that look like a limit's (a step of the search
+refused, or the second first-ask refusal among its last answers, more on a host some of
+whose pages refuse on their own), never a retry's.
 
 Pure: decisions from values. Time is the caller's (``datetime``, the run's injected clock).
 """
@@ -145,10 +144,11 @@ class RatePace:
             self.next_start = now + timedelta(seconds=self.interval_s)
             return
         self.too_fast_s = gap_s
-        if self._probing and self.fast_enough_s is not None and self.fast_enough_s > gap_s:
+        probing, self._probing, self._settled = self._probing, False, False
+        if probing and self.fast_enough_s is not None and self.fast_enough_s > gap_s:
             # A step of recovery refused: the limit is still there, and the spacing served
             # before it still holds. Searching again would cost more refusals.
-            self._probing, self._settled = False, True
+            self._settled = True
             self._set(self.fast_enough_s, now)
             return
         if self.fast_enough_s is not None and self.fast_enough_s <= self.too_fast_s:
@@ -181,7 +181,8 @@ class RatePace:
             # One step faster, now: served, the search goes on from it; refused, the
             # spacing goes straight back (``refused``), so a step costs one refusal at most.
             self._probing, self._settled = True, False
-            self._set(self._between(), now)
+            faster = self._between() if self.fast_enough_s else self.interval_s * RELAX
+            self._set(faster, now)
             return
         self._served_here += 1
         since = self._here_since or now
