@@ -692,3 +692,26 @@ def test_a_step_of_recovery_costs_one_refusal_at_most() -> None:
     steps = math.ceil((run.span_s - settled_at) / RECOVER_AFTER_S)
     assert len(later) <= steps, (later, run.span_s)
     assert run.span_s <= 1.1 * (240 - 1) / 2
+
+
+def test_requests_held_at_the_wire_together_leave_one_spacing_apart() -> None:
+    """Three requests of a host spaced 100 ms apart reach the wire together, late (a busy
+    moment): they leave 100 ms apart, one after the other, not two at once."""
+    time = VirtualTime(NOW)
+    left: list[float] = []
+
+    async def go() -> None:
+        gate = HostGate(HostPace(4), time.sleep, lambda: time.now)
+        gate.pace.rate.refused(0.0, time.now)
+        gate.pace.rate.interval_s, gate.pace.rate.next_start = 0.1, time.now
+        gate.pace.sent(0, time.now)  # the one before them left now
+
+        async def held(ticket: int) -> None:
+            await gate.at_wire(ticket)
+            left.append((time.now - NOW).total_seconds())
+
+        await asyncio.gather(*(held(ticket) for ticket in (1, 2, 3)))
+
+    asyncio.run(time.run(go()))
+
+    assert left == pytest.approx([0.1, 0.2, 0.3])

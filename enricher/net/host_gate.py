@@ -174,10 +174,11 @@ class HostPace:
         if not self.rate.paced:
             return now
         spacing = timedelta(seconds=self.rate.interval_s)
+        # Requests held here are at most a round of the host's places apart; a time further
+        # ahead is a clock stepped back, and must not hold a request for the hour it moved.
+        latest = now + spacing * (self.ceiling + 1)
         after = [t + spacing for t in (self._last_sent, self._wire_due) if t is not None]
-        # At most one spacing: the gate gave the request its turn, this only corrects a late
-        # start (and a clock stepped back must not hold it for the hour it moved).
-        self._wire_due = min(max([now, *after]), now + spacing)
+        self._wire_due = max([now, *(t for t in after if t <= latest)])
         return self._wire_due
 
     def sent(self, ticket: int, now: datetime) -> None:
@@ -224,9 +225,10 @@ class HostPace:
         bare_refusal = status in PUSHBACK_STATUSES and retry_after_s is None
         if not retry:
             self._first_asks += 1
-        elif bare_refusal and self._at_a_spacing_served_well(spacing):
-            # Asked again, no faster than the host serves well, and refused again: that
-            # page's own (a route answering 503 whatever the pace), not the host's limit.
+        elif bare_refusal and self._served_so_well(spacing, load):
+            # Asked again, no faster and no more at once than the host serves well, and
+            # refused again: that page's own (a route answering 503 whatever the pace), not
+            # the host's limit.
             self._own_refusals += 1
         if bare_refusal and not retry:
             self._recent_refusals.append(True)
@@ -310,13 +312,15 @@ class HostPace:
                 self.pauses += 1
             self._paused_for = FIRM if firm else max(self._paused_for, ticket or 0)
 
-    def _at_a_spacing_served_well(self, spacing: float) -> bool:
-        """Whether a request sent ``spacing`` after the one before it was sent no faster than
-        the host has served well: any spacing on a host not spaced, else one confirmed."""
+    def _served_so_well(self, spacing: float, load: int) -> bool:
+        """Whether a request sent ``spacing`` after the one before it, one of ``load`` in
+        flight, was sent no faster and no more at once than the host has served well: any
+        spacing on a host not spaced, else one confirmed; one at a time, or a load served
+        well (a connection limit refuses the request over it, whatever the page)."""
         fast_enough = self.rate.fast_enough_s
-        if not self.rate.paced:
-            return True
-        return fast_enough is not None and spacing >= fast_enough * (1 - JITTER)
+        if self.rate.paced and (fast_enough is None or spacing < fast_enough * (1 - JITTER)):
+            return False
+        return load <= 1 or self._served_well(load + 1) == load
 
     def _tests_a_step(self, spacing: float, retry: bool) -> bool:
         """Whether one refusal, of a request sent ``spacing`` after the one before, is a step
