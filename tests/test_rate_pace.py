@@ -715,3 +715,23 @@ def test_requests_held_at_the_wire_together_leave_one_spacing_apart() -> None:
     asyncio.run(time.run(go()))
 
     assert left == pytest.approx([0.1, 0.2, 0.3])
+
+
+@pytest.mark.parametrize(("load", "moves"), [(5, False), (2, True)])
+def test_a_refusal_over_the_load_served_well_leaves_the_spacing(load: int, moves: bool) -> None:
+    """A host spaced 70 ms apart (served well at that) and at up to 4 requests at once, whose
+    fifth at once is refused twice (nginx's limit_conn): the load explains the refusals, so
+    the spacing stays, and the quick 404s and redirects are not held 140 ms apart for it.
+    Two refusals at a load it serves well (two at once) are the spacing's, and move it."""
+    pace = HostPace(6)
+    pace.rate.refused(0.0, NOW)
+    pace.rate.interval_s, pace.rate.too_fast_s, pace.rate.fast_enough_s = 0.0703, 0.065, 0.07
+    now = NOW
+    for n in range(40):  # served well at 1-4 at once
+        now += timedelta(seconds=0.0703)
+        pace.answered(200, None, now, 1, pace.started(now, 1 + n % 4))
+    settled = pace.rate.interval_s
+    for _ in range(2):
+        now += timedelta(seconds=settled)
+        pace.answered(503, None, now + LATENCY, load, pace.started(now, load))
+    assert (pace.rate.interval_s != settled) is moves

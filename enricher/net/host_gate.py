@@ -298,6 +298,8 @@ class HostPace:
         else:
             self._lone_refusal = ticket or 0
         if retry_after_s is None:
+            if self._load_explains(spacing, load):
+                return  # the limit's dip is the answer; the spacing is not in question
             if self._tests_a_step(spacing, retry) or (
                 sum(self._recent_refusals) >= self._rate_refusals_needed()
             ):
@@ -321,6 +323,22 @@ class HostPace:
         if self.rate.paced and (fast_enough is None or spacing < fast_enough * (1 - JITTER)):
             return False
         return load <= 1 or self._served_well(load + 1) == load
+
+    def _load_explains(self, spacing: float, load: int) -> bool:
+        """Whether a refusal of a request sent ``spacing`` after the one before, one of
+        ``load`` in flight, is the load's: sent no faster than a spacing served well, but at
+        more at once than the host has served well (nginx's ``limit_conn`` refuses the
+        request over its count, whatever the spacing). It then moves no spacing: doubling
+        the spacing for it had held a limit_conn host at 143 ms between requests, its quick
+        404s and redirects included, for seconds."""
+        fast_enough = self.rate.fast_enough_s
+        return (
+            self.rate.paced
+            and fast_enough is not None
+            and spacing >= fast_enough * (1 - JITTER)
+            and load > 1
+            and self._served_well(load + 1) != load
+        )
 
     def _tests_a_step(self, spacing: float, retry: bool) -> bool:
         """Whether one refusal, of a request sent ``spacing`` after the one before, is a step
