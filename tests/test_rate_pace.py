@@ -735,3 +735,19 @@ def test_a_refusal_over_the_load_served_well_leaves_the_spacing(load: int, moves
         now += timedelta(seconds=settled)
         pace.answered(503, None, now + LATENCY, load, pace.started(now, load))
     assert (pace.rate.interval_s != settled) is moves
+
+
+def test_refusals_split_over_the_loads_above_a_connection_limit_add_up() -> None:
+    """A host taking 4 requests at once refuses a fifth and a sixth alike: three refusals,
+    split between 5 and 6 at once, among a few answers there, bring its ceiling down to 4
+    (counted load by load, neither had three)."""
+    pace = HostPace(6)
+    now = NOW
+    for n in range(40):  # served well at 1-4 at once
+        now += timedelta(seconds=0.01)
+        pace.answered(200, None, now, 1, pace.started(now, 1 + n % 4))
+    split = [(5, 200), (6, 200), (5, 503), (6, 503), (5, 200), (6, 200), (6, 200), (5, 503)]
+    for load, status in split:
+        now += timedelta(seconds=0.01)
+        pace.answered(status, None, now, load, pace.started(now, load))
+    assert pace.ceiling == 4

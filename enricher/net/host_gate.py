@@ -380,17 +380,20 @@ class HostPace:
         )
 
     def _learn_ceiling(self, load: int) -> None:
-        """Requests sent while ``load`` were in flight are refused often (a quarter or more of
-        at least ``LOAD_ANSWERS`` answers at that load, ``LOAD_REFUSALS`` of them or more):
+        """Requests sent while ``load`` or more were in flight are refused often (a quarter or
+        more of at least ``LOAD_ANSWERS`` answers at those loads, ``LOAD_REFUSALS`` or more):
         the host takes fewer at once (nginx's ``limit_conn``), and the ceiling comes down
         below that load for the run. Page-own refusals at a load the host serves well (a few
         among many answers) never lower it."""
-        refused = self._refused_at[load]
+        # Counted over this load and every higher one: a limit of 4 refuses a fifth and a
+        # sixth at once alike, and split between them its refusals took long to add up.
+        refused = sum(n for at, n in self._refused_at.items() if at >= load)
+        served = sum(n for at, n in self._served_at.items() if at >= load)
         if (
             load > 1
             and refused >= LOAD_REFUSALS
-            and refused + self._served_at[load] >= LOAD_ANSWERS
-            and self._refused_often(load)
+            and refused + served >= LOAD_ANSWERS
+            and refused * 3 >= served
         ):
             self.ceiling = min(self.ceiling, load - 1)
             self.limit = min(self.limit, self.ceiling)
