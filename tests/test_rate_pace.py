@@ -528,13 +528,14 @@ def test_one_refusal_at_a_spacing_served_well_moves_nothing() -> None:
     assert (pace.rate.interval_s, pace.rate.too_fast_s) == settled
 
 
-def drive_with_dead_pages(rate: int, pages: int, dead: set[int]) -> Run:
+def drive_with_dead_pages(rate: int, pages: int, dead: set[int], burst: int = 0) -> Run:
     """``drive``, with the pages in ``dead`` answering a bare 503 whatever the pace (a backend
-    route down; the limiter still admits them), each asked twice more, as a retry."""
-    bucket = LeakyBucket(rate, 0)
+    route down; the limiter still admits them), and every refused page asked again, up to
+    three times in all, as the checker's retries do (marked as such)."""
+    bucket = LeakyBucket(rate, burst)
     pace = HostPace(6)
     now = NOW
-    waiting = [(page, False) for page in range(pages)]
+    waiting = list(range(pages))
     in_flight: list[tuple[datetime, int, bool, bool, int]] = []
     refusals: list[datetime] = []
     attempts = dict.fromkeys(range(pages), 0)
@@ -545,10 +546,10 @@ def drive_with_dead_pages(rate: int, pages: int, dead: set[int]) -> Run:
                 break
             now = start
             pace.rate.start(now)
-            page, retry = waiting.pop(0)
+            page = waiting.pop(0)
             attempts[page] += 1
             admitted = bucket.admits(now)
-            ticket = pace.started(now, len(in_flight) + 1, retry)
+            ticket = pace.started(now, len(in_flight) + 1, attempts[page] - 1)
             in_flight.append((now + LATENCY, ticket, admitted, page in dead, page))
         in_flight.sort()
         answered_at, ticket, admitted, own, page = in_flight.pop(0)
@@ -558,7 +559,7 @@ def drive_with_dead_pages(rate: int, pages: int, dead: set[int]) -> Run:
         if not admitted:
             refusals.append(now)
         if not served and attempts[page] < 3:
-            waiting.insert(0, (page, True))
+            waiting.insert(0, page)
     return Run(refusals, (now - NOW).total_seconds(), attempts)
 
 
@@ -751,3 +752,68 @@ def test_refusals_split_over_the_loads_above_a_connection_limit_add_up() -> None
         now += timedelta(seconds=0.01)
         pace.answered(status, None, now, load, pace.started(now, load))
     assert pace.ceiling == 4
+
+
+@pytest.mark.parametrize(("rate", "burst", "pages"), [(5, 5, 3000), (20, 10, 4000)])
+def test_a_limiters_refusals_asked_again_are_not_taken_for_pages_own(
+    rate: int, burst: int, pages: int
+) -> None:
+    """A limiter with a burst and no failing page, every refused page asked again: a retry
+    the limiter refuses too is not a page refusing on its own (counted so, the host stopped
+    reacting to its limit: 99 refusals in 10 minutes at 5/s, 77 before; 80 at 20/s)."""
+    run = drive_with_dead_pages(rate, pages, set(), burst=burst)
+    assert len(run.refusals) <= 60, len(run.refusals)
+    assert run.span_s <= 1.1 * (pages - 1 - burst) / rate
+
+
+def test_a_host_with_a_few_failing_pages_still_hears_its_limit() -> None:
+    """4 pages in 100 refuse on every ask (three each). Counted once a page, they make five
+    refusals among 20 answers needed to move the spacing; counted per ask, seven, and a
+    limiter refusing a quarter of the requests would go unheard."""
+    pace = HostPace(1)
+    pace.rate.refused(0.0, NOW)
+    pace.rate.interval_s, pace.rate.too_fast_s, pace.rate.fast_enough_s = 0.21, 0.19, 0.2
+    now = NOW
+    asks = [(page, 0) for page in range(100)]
+    for page in range(0, 100, 25):  # asked again after a few other pages, as with a backoff
+        asks.insert(asks.index((page, 0)) + 5, (page, 1))
+        asks.insert(asks.index((page, 1)) + 5, (page, 2))
+    for page, asked_before in asks:
+        now += timedelta(seconds=0.21)
+        status = 503 if page % 25 == 0 else 200
+        pace.answered(status, None, now + LATENCY, 1, pace.started(now, 1, asked_before))
+    settled = pace.rate.interval_s
+    for n in range(20):  # the limit tightens: a quarter of the first asks refused
+        now += timedelta(seconds=settled)
+        status = 503 if n % 4 == 3 else 200
+        pace.answered(status, None, now + LATENCY, 1, pace.started(now, 1))
+    assert pace.rate.interval_s > settled
+
+
+def test_a_refusal_a_hair_under_the_spacing_served_well_disproves_it() -> None:
+    """Served well at 43.67924 ms, then refused at 43.679 ms (gaps are measured to the
+    microsecond): the spacing served well is disproved, not kept 4% too fast for the run."""
+    pace = RatePace()
+    pace.refused(0.0, NOW)
+    pace.interval_s, pace.too_fast_s, pace.fast_enough_s = 0.04367924, 0.03, 0.04367924
+    pace.refused(0.043679, NOW + timedelta(seconds=1))
+    assert pace.fast_enough_s is None
+    assert pace.interval_s > 0.04367924
+
+
+def test_no_spacing_is_confirmed_across_a_refusal() -> None:
+    """At a spacing being tried, three answers served, one first ask refused (not enough to
+    move the spacing alone), three more served: five in a row were never served there, so
+    the spacing is not taken as served well."""
+    pace = HostPace(1)
+    for n in range(30):  # a host with some pages refusing on their own: one refusal moves nothing
+        now = NOW + timedelta(seconds=0.01 * n)
+        pace.answered(200, None, now, 1, pace.started(now, 1))
+    pace.rate.refused(0.0, now)
+    pace.rate.interval_s, pace.rate.too_fast_s, pace.rate.fast_enough_s = 0.3, 0.1, 0.5
+    pace.rate._here_since = now
+    pace._own.extend([True] * 3)
+    for status in (200, 200, 200, 503, 200, 200, 200):
+        now += timedelta(seconds=0.3)
+        pace.answered(status, None, now + LATENCY, 1, pace.started(now, 1))
+    assert pace.rate.fast_enough_s == 0.5

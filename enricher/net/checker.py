@@ -234,10 +234,10 @@ class WebChecker:
         if gate.silent >= SILENT_LIMIT:
             return gate.silent_failure(host)
         link.queued()
-        retry = url in link.asked
-        link.asked.add(url)
+        asked_before = link.asked.get(url, 0)
+        link.asked[url] = asked_before + 1
         async with gate.slot(
-            link.waited.get(host, 0), link.under_way, then=self._global, retry=retry
+            link.waited.get(host, 0), link.under_way, then=self._global, retry=asked_before
         ) as ticket:
             link.running()
             if gate.silent >= SILENT_LIMIT:  # it went silent while this link queued
@@ -333,8 +333,8 @@ class _LinkState:
         self._running_since: float | None = None
         self.under_way = False
         """The link has sent its first request: what it asks for now is a follow-up."""
-        self.asked: set[str] = set()
-        """The URLs this link has asked for: asking again is a retry."""
+        self.asked: dict[str, int] = {}
+        """The URLs this link has asked for, and how often: asking again is a retry."""
         self.waited: dict[str, int] = {}
         """Per host, the pauses this link has already waited out itself."""
         self.service: str | None = None

@@ -53,14 +53,22 @@ PUSHBACK_STATUSES = frozenset({429, 503})
 FIRM = 1 << 62
 """``_paused_for`` of a pause no answer can end early (several pages refused)."""
 
+OWN_WINDOW = 200
+"""First asks over which a host's pages refusing on their own are counted: a few of them
+early in a run do not change how the host is read for the rest of it."""
+
+OWN_ODDS = 0.001
+"""How rarely a host's own failing pages may move its spacing by themselves, per window."""
+
 RATE_REFUSALS = 2
 RATE_WINDOW = 20
 """A refusal naming no wait moves the host's spacing only as the second of its last 20
 answers (first asks of their URLs, not retries): a page's own failure, once in a while, is
 not a rate limit, and a retry of a page that always fails tests nothing. Two exceptions: a
 step of the search (a spacing faster than one served well) refused moves it alone, and a
-host whose pages refuse on their own (asked again at a spacing served well, refused again)
-needs more, twice what those pages give by themselves (``_rate_refusals_needed``)."""
+host whose pages refuse on their own (asked a second time as the host serves well, refused
+again) needs more: as many as those pages would rarely give by themselves
+(``_rate_refusals_needed``)."""
 
 LOAD_REFUSALS = 3
 """Refusals at one load before the load itself is taken for the host's limit..."""
@@ -136,12 +144,16 @@ class HostPace:
     """The ticket of a lone refusal not yet disproved (0: none)."""
     _load: dict[int, int] = field(default_factory=dict)
     """Per ticket in flight, how many requests were in flight when it started."""
-    _retries: set[int] = field(default_factory=set)
-    """Tickets in flight asking again for a URL (a retry tests the page, not the pace)."""
-    _first_asks: int = 0
-    """Answers to first asks of their URLs."""
-    _own_refusals: int = 0
-    """Pages refused again when asked again at a spacing the host serves well: their own."""
+    _retries: dict[int, int] = field(default_factory=dict)
+    """Tickets in flight asking again for a URL, and how often it was asked before (a retry
+    tests the page, not the pace)."""
+    _own: deque[bool] = field(default_factory=lambda: deque(maxlen=OWN_WINDOW))
+    """The host's recent first asks (False) and pages refusing on their own (True): pages
+    refused again when asked a second time as the host serves well."""
+    _last_served_gap: float | None = None
+    """The spacing of the last answer served."""
+    _refused_since_served: int = 0
+    """Bare refusals since the last answer served."""
     _recent_refusals: deque[bool] = field(default_factory=lambda: deque(maxlen=RATE_WINDOW))
     """Of the host's last answers, which were first refusals naming no wait."""
     _served_at: Counter[int] = field(default_factory=Counter)
@@ -153,13 +165,13 @@ class HostPace:
         if self.limit <= 0:
             self.limit = self.ceiling
 
-    def started(self, now: datetime | None = None, load: int = 0, retry: bool = False) -> int:
+    def started(self, now: datetime | None = None, load: int = 0, retry: int = 0) -> int:
         """A request to the host is starting (at ``now``, one of ``load`` in flight; asking
-        again for a URL refused before when ``retry``): its ticket (tells which burst it
+        again for a URL asked for ``retry`` times before): its ticket (tells which burst it
         belongs to)."""
         self._sent += 1
         if retry:
-            self._retries.add(self._sent)
+            self._retries[self._sent] = int(retry)
         if load:
             self._load[self._sent] = load
         if now is not None:
@@ -181,6 +193,12 @@ class HostPace:
         self._wire_due = max([now, *(t for t in after if t <= latest)])
         return self._wire_due
 
+    def unpromise(self, due: datetime) -> None:
+        """A request held at the wire until ``due`` will not leave (cancelled): when it was
+        the last one promised, the next one promised goes a spacing sooner."""
+        if self._wire_due == due:
+            self._wire_due = due - timedelta(seconds=self.rate.interval_s)
+
     def sent(self, ticket: int, now: datetime) -> None:
         """Request ``ticket``'s headers left at ``now``. Its spacing is measured from the last
         one's headers leaving, as the host's limiter measures it: a request may leave well
@@ -194,7 +212,7 @@ class HostPace:
         """The request is over, answered or not (a timeout leaves nothing to adapt to)."""
         self._spacing.pop(ticket, None)
         self._load.pop(ticket, None)
-        self._retries.discard(ticket)
+        self._retries.pop(ticket, None)
 
     def answered(
         self,
@@ -220,18 +238,20 @@ class HostPace:
         """
         spacing = self._spacing.pop(ticket, 0.0) if ticket is not None else 0.0
         load = self._load.pop(ticket, 0) if ticket is not None else 0
-        retry = ticket in self._retries
-        self._retries.discard(ticket or 0)
+        asked_before = self._retries.pop(ticket or 0, 0)
+        retry = asked_before > 0
         bare_refusal = status in PUSHBACK_STATUSES and retry_after_s is None
         if not retry:
-            self._first_asks += 1
-        elif bare_refusal and self._served_so_well(spacing, load):
-            # Asked again, no faster and no more at once than the host serves well, and
-            # refused again: that page's own (a route answering 503 whatever the pace), not
-            # the host's limit.
-            self._own_refusals += 1
+            self._own.append(False)
+        elif asked_before == 1 and bare_refusal and self._refused_on_its_own(spacing, load):
+            self._own.append(True)
+        if status not in PUSHBACK_STATUSES:
+            self._last_served_gap, self._refused_since_served = spacing, 0
+        elif bare_refusal:
+            self._refused_since_served += 1
         if bare_refusal and not retry:
             self._recent_refusals.append(True)
+            self.rate.interrupted(now)  # a spacing is not confirmed across a refusal
         elif status not in PUSHBACK_STATUSES:
             self._recent_refusals.append(False)
         if status in PUSHBACK_STATUSES:
@@ -314,11 +334,17 @@ class HostPace:
                 self.pauses += 1
             self._paused_for = FIRM if firm else max(self._paused_for, ticket or 0)
 
-    def _served_so_well(self, spacing: float, load: int) -> bool:
-        """Whether a request sent ``spacing`` after the one before it, one of ``load`` in
-        flight, was sent no faster and no more at once than the host has served well: any
-        spacing on a host not spaced, else one confirmed; one at a time, or a load served
-        well (a connection limit refuses the request over it, whatever the page)."""
+    def _refused_on_its_own(self, spacing: float, load: int) -> bool:
+        """Whether a page asked a second time and refused again (a bare refusal), sent
+        ``spacing`` after the request before it, one of ``load`` in flight, refused on its
+        own: the host's last answer served was at a gap no longer, with at most one refusal
+        since (the page's own first: a limiter admitting that one would have admitted this
+        one), at a spacing served well (any, on a host not spaced) and one at a time or at a
+        load served well (a connection limit refuses the request over it, whatever the
+        page)."""
+        served = self._last_served_gap
+        if served is None or self._refused_since_served > 1 or spacing < served * (1 - JITTER):
+            return False
         fast_enough = self.rate.fast_enough_s
         if self.rate.paced and (fast_enough is None or spacing < fast_enough * (1 - JITTER)):
             return False
@@ -349,19 +375,23 @@ class HostPace:
         return (
             self.rate.paced
             and not retry
-            and not self._own_refusals
+            and not any(self._own)
             and fast_enough is not None
             and spacing < fast_enough * (1 - JITTER)
         )
 
     def _rate_refusals_needed(self) -> int:
         """Bare refusals among the last ``RATE_WINDOW`` answers that move the host's spacing:
-        ``RATE_REFUSALS``, plus twice as many as the host's own failing pages would give by
-        themselves (pages whose second ask was refused too, at a spacing served well): a host
-        with some pages answering 503 of their own is not slowed step after step by them."""
-        share = self._own_refusals / max(self._first_asks, 1)
-        extra = math.ceil(2 * RATE_WINDOW * share - 1e-9)
-        return min(RATE_REFUSALS + extra, RATE_WINDOW // 2)
+        ``RATE_REFUSALS``, or more on a host whose pages refuse on their own (pages refused
+        again when asked a second time as the host serves well): as many as those pages
+        would give by themselves in fewer than one window in ``OWN_ODDS`` (windows slide
+        one answer at a time, so a run sees hundreds of them)."""
+        own = sum(self._own)
+        share = min(1.0, own / max(len(self._own) - own, 1))
+        needed = RATE_REFUSALS
+        while needed < RATE_WINDOW // 2 and _at_least(needed, RATE_WINDOW, share) > OWN_ODDS:
+            needed += 1
+        return needed
 
     def _refused_often(self, load: int) -> bool:
         """A quarter or more of the answers to requests sent at ``load`` were refusals."""
@@ -454,7 +484,7 @@ class HostGate:
         follow_up: bool = False,
         *,
         then: AbstractAsyncContextManager[object] | None = None,
-        retry: bool = False,
+        retry: int = 0,
     ) -> AsyncIterator[int]:
         """Hold one of the host's slots for the duration of a request; yields its ticket.
 
@@ -463,7 +493,7 @@ class HostGate:
         ``then``: a further slot, taken once the host's is held (the run's global one): the
         request's start under the host's spacing is taken after it, so the spacing is kept
         between requests really sent, not between requests queued for the global slot.
-        ``retry``: the request asks again for a URL its link asked for before.
+        ``retry``: how often the request's link asked for its URL before (0: a first ask).
         """
         while True:
             honoured = await self._acquire(honoured, follow_up)
@@ -568,7 +598,11 @@ class HostGate:
             hold_s = self._bounded((due - now).total_seconds(), rate)
             if holding is not None:
                 holding(hold_s)  # told first: the request's deadline must not run out meanwhile
-            await self._sleep(hold_s)
+            try:
+                await self._sleep(hold_s)
+            except asyncio.CancelledError:
+                self.pace.unpromise(due)  # the requests behind need not wait for this one
+                raise
         self.pace.sent(ticket, self._clock())
 
     def _bounded(self, wait_s: float, rate: RatePace) -> float:
@@ -669,3 +703,8 @@ class HostGate:
             self._lifted.set_result(None)  # wakes every request waiting out the pause
         self._fill()
         return self.pace.pauses
+
+
+def _at_least(k: int, n: int, p: float) -> float:
+    """The chance of ``k`` or more successes in ``n`` trials of chance ``p`` (binomial)."""
+    return sum(math.comb(n, i) * p**i * (1 - p) ** (n - i) for i in range(k, n + 1))

@@ -151,8 +151,11 @@ class RatePace:
             self._settled = True
             self._set(self.fast_enough_s, now)
             return
-        if self.fast_enough_s is not None and self.fast_enough_s <= self.too_fast_s:
-            self.fast_enough_s = None  # its confirmation was a burst's slack
+        if self.fast_enough_s is not None and self.fast_enough_s * (1 - JITTER) <= gap_s:
+            # Refused at (or within a timer's jitter of) the spacing served well: its
+            # confirmation was a burst's slack. (Compared exactly, a gap measured 0.2 us short
+            # of it had kept a spacing 4% too fast for a whole run.)
+            self.fast_enough_s = None
         better = measured is not None and measured <= (self.fast_enough_s or measured)
         if measured is not None and better and measured > self.too_fast_s:
             # A measure, not a guess: a bucket saturated between two refusals served exactly
@@ -194,6 +197,11 @@ class RatePace:
         self._probing = False
         self.fast_enough_s = self.interval_s
         self._set(self._between(), None)
+        self._served_here, self._here_since = 0, now
+
+    def interrupted(self, now: datetime) -> None:
+        """A first ask was refused (one that moved nothing): the requests served in a row at
+        the current spacing start again, so no spacing is confirmed across a refusal."""
         self._served_here, self._here_since = 0, now
 
     def _measured_spacing(self, now: datetime) -> float | None:
