@@ -12,6 +12,7 @@ import asyncio
 import math
 import random
 import statistics
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -63,9 +64,20 @@ class Run:
     attempts: dict[int, int]
 
 
-def drive(bucket: LeakyBucket, pages: int, per_host: int = 6) -> Run:
+def drive(
+    bucket: LeakyBucket,
+    pages: int,
+    per_host: int = 6,
+    dead: Collection[int] = (),
+    asks: int | None = None,
+) -> Run:
     """Check ``pages`` pages of one host as the gate would: at most ``pace.limit`` in flight,
-    each start when the pace allows; a refused page is asked again (as its retry would)."""
+    each start when the pace allows; a refused page is asked again (as its retry would).
+
+    The pages in ``dead`` answer a bare 503 whatever the pace (a backend route down; the
+    limiter still admits them). With ``asks``, a page is asked that many times at most, and
+    each start tells the pace how many are in flight and how often its page was asked before,
+    as the checker does."""
     pace = HostPace(per_host)
     now = NOW
     waiting = list(range(pages))
@@ -81,13 +93,19 @@ def drive(bucket: LeakyBucket, pages: int, per_host: int = 6) -> Run:
             assert pace.rate.start(now) == now
             page = waiting.pop(0)
             attempts[page] += 1
-            in_flight.append((now + LATENCY, pace.started(now), bucket.admits(now), page))
+            if asks is None:
+                ticket = pace.started(now)
+            else:
+                ticket = pace.started(now, len(in_flight) + 1, attempts[page] - 1)
+            in_flight.append((now + LATENCY, ticket, bucket.admits(now), page))
         in_flight.sort()
         answered_at, ticket, admitted, page = in_flight.pop(0)
         now = max(now, answered_at)
-        pace.answered(200 if admitted else 503, None, now, len(in_flight) + 1, ticket)
+        served = admitted and page not in dead
+        pace.answered(200 if served else 503, None, now, len(in_flight) + 1, ticket)
         if not admitted:
             refusals.append(now)
+        if not served and (asks is None or attempts[page] < asks):
             waiting.insert(0, page)
     return Run(refusals, (now - NOW).total_seconds(), attempts)
 
@@ -143,6 +161,15 @@ def test_a_refusal_sent_before_a_slow_down_teaches_nothing() -> None:
     interval = pace.interval_s
     pace.refused(0.0, NOW)  # the rest of the burst that engaged the pace
     assert pace.interval_s == interval
+
+
+def spaced_gate(time: VirtualTime, interval_s: float, per_host: int = 4) -> HostGate:
+    """A host's gate on the virtual clock, already spaced ``interval_s`` apart, its next
+    request due now."""
+    gate = HostGate(HostPace(per_host), time.sleep, lambda: time.now)
+    gate.pace.rate.refused(0.0, time.now)
+    gate.pace.rate.interval_s, gate.pace.rate.next_start = interval_s, time.now
+    return gate
 
 
 # --- Page-own refusals and the host's concurrency -------------------------------------------
@@ -347,9 +374,7 @@ def test_requests_waiting_for_their_spacing_honour_a_pause_that_begins_meanwhile
     starts: list[float] = []
 
     async def go() -> None:
-        gate = HostGate(HostPace(4), time.sleep, lambda: time.now)
-        gate.pace.rate.refused(0.0, time.now)
-        gate.pace.rate.interval_s, gate.pace.rate.next_start = 1.0, time.now
+        gate = spaced_gate(time, 1.0, per_host=4)
 
         async def request(n: int) -> None:
             async with gate.slot() as ticket:
@@ -434,9 +459,7 @@ def test_a_request_leaving_late_does_not_let_the_next_one_follow_close_behind() 
     left: dict[str, float] = {}
 
     async def go() -> None:
-        gate = HostGate(HostPace(4), time.sleep, lambda: time.now)
-        gate.pace.rate.refused(0.0, time.now)
-        gate.pace.rate.interval_s, gate.pace.rate.next_start = 0.1, time.now
+        gate = spaced_gate(time, 0.1, per_host=4)
 
         async def request(name: str, late_s: float) -> None:
             async with gate.slot() as ticket:
@@ -529,38 +552,9 @@ def test_one_refusal_at_a_spacing_served_well_moves_nothing() -> None:
 
 
 def drive_with_dead_pages(rate: int, pages: int, dead: set[int], burst: int = 0) -> Run:
-    """``drive``, with the pages in ``dead`` answering a bare 503 whatever the pace (a backend
-    route down; the limiter still admits them), and every refused page asked again, up to
-    three times in all, as the checker's retries do (marked as such)."""
-    bucket = LeakyBucket(rate, burst)
-    pace = HostPace(6)
-    now = NOW
-    waiting = list(range(pages))
-    in_flight: list[tuple[datetime, int, bool, bool, int]] = []
-    refusals: list[datetime] = []
-    attempts = dict.fromkeys(range(pages), 0)
-    while waiting or in_flight:
-        while waiting and len(in_flight) < pace.limit:
-            start = max(now, pace.rate.next_start or now) if pace.rate.paced else now
-            if in_flight and min(in_flight)[0] <= start:
-                break
-            now = start
-            pace.rate.start(now)
-            page = waiting.pop(0)
-            attempts[page] += 1
-            admitted = bucket.admits(now)
-            ticket = pace.started(now, len(in_flight) + 1, attempts[page] - 1)
-            in_flight.append((now + LATENCY, ticket, admitted, page in dead, page))
-        in_flight.sort()
-        answered_at, ticket, admitted, own, page = in_flight.pop(0)
-        now = max(now, answered_at)
-        served = admitted and not own
-        pace.answered(200 if served else 503, None, now, len(in_flight) + 1, ticket)
-        if not admitted:
-            refusals.append(now)
-        if not served and attempts[page] < 3:
-            waiting.insert(0, page)
-    return Run(refusals, (now - NOW).total_seconds(), attempts)
+    """``drive`` against ``rate`` a second with ``burst``, the pages in ``dead`` failing on
+    their own, each page asked three times at most, as the checker's attempts."""
+    return drive(LeakyBucket(rate, burst), pages, dead=dead, asks=3)
 
 
 @pytest.mark.parametrize("share", [0.02, 0.05])
@@ -611,9 +605,7 @@ def test_a_clock_stepped_back_holds_a_request_at_the_wire_one_spacing_at_most() 
     held: list[float] = []
 
     async def go() -> None:
-        gate = HostGate(HostPace(4), time.sleep, lambda: time.now)
-        gate.pace.rate.refused(0.0, time.now)
-        gate.pace.rate.interval_s, gate.pace.rate.next_start = 0.5, time.now
+        gate = spaced_gate(time, 0.5, per_host=4)
         for step_back in (False, True):
             if step_back:
                 time.now -= timedelta(hours=1)
@@ -702,9 +694,7 @@ def test_requests_held_at_the_wire_together_leave_one_spacing_apart() -> None:
     left: list[float] = []
 
     async def go() -> None:
-        gate = HostGate(HostPace(4), time.sleep, lambda: time.now)
-        gate.pace.rate.refused(0.0, time.now)
-        gate.pace.rate.interval_s, gate.pace.rate.next_start = 0.1, time.now
+        gate = spaced_gate(time, 0.1, per_host=4)
         gate.pace.sent(0, time.now)  # the one before them left now
 
         async def held(ticket: int) -> None:
