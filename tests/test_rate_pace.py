@@ -807,3 +807,36 @@ def test_no_spacing_is_confirmed_across_a_refusal() -> None:
         now += timedelta(seconds=0.3)
         pace.answered(status, None, now + LATENCY, 1, pace.started(now, 1))
     assert pace.rate.fast_enough_s == 0.5
+
+
+def test_a_retry_is_not_sent_at_a_step_of_the_search() -> None:
+    """A step of the search tries 50 ms against a spacing served well at 100 ms: first asks
+    take places 50 ms apart, but a page asked again after a refusal waits the 100 ms served
+    well (refused at the step, it would be at its last attempt)."""
+    pace = RatePace()
+    pace.refused(0.0, NOW)
+    pace.interval_s, pace.too_fast_s, pace.fast_enough_s, pace.next_start = 0.05, 0.02, 0.1, NOW
+    assert pace.start(NOW, NOW, retry=True) == NOW + timedelta(seconds=0.1)
+    pace.next_start = NOW
+    assert pace.start(NOW, NOW) == NOW + timedelta(seconds=0.05)
+
+
+def test_the_gate_holds_a_retry_to_the_spacing_served_well() -> None:
+    """Through the gate: during a step of the search at 50 ms (100 ms served well), a retry
+    following a request started at 0 starts at 100 ms; a first ask in its place, at 50 ms."""
+    starts: dict[int, float] = {}
+
+    async def go(time: VirtualTime, retry: int) -> None:
+        gate = spaced_gate(time, 0.05)
+        gate.pace.rate.too_fast_s, gate.pace.rate.fast_enough_s = 0.02, 0.1
+        async with gate.slot() as first:
+            gate.answered(first, 200, None)
+        async with gate.slot(retry=retry) as second:
+            starts[retry] = (time.now - NOW).total_seconds()
+            gate.answered(second, 200, None)
+
+    for retry in (0, 1):
+        time = VirtualTime(NOW)
+        asyncio.run(time.run(go(time, retry)))
+
+    assert starts == {0: pytest.approx(0.05), 1: pytest.approx(0.1)}

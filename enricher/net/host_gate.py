@@ -499,7 +499,7 @@ class HostGate:
             honoured = await self._acquire(honoured, follow_up)
             try:
                 async with then if then is not None else contextlib.nullcontext():
-                    if await self._wait_for_turn(honoured):
+                    if await self._wait_for_turn(honoured, retry > 0):
                         ticket = self.pace.started(self._clock(), self.in_flight, retry)
                         self._started_at[ticket] = self._clock()
                         self._watch_for_stalls()
@@ -545,13 +545,13 @@ class HostGate:
                 continue
             return honoured
 
-    async def _wait_for_turn(self, honoured: int) -> bool:
+    async def _wait_for_turn(self, honoured: int, retry: bool = False) -> bool:
         """Wait for this request's start under the host's spacing (``RatePace``), holding
         its slots; False when a pause began meanwhile (the request is not sent now)."""
         while True:
             rate = self.pace.rate  # a disproved refusal may put an older one back
             now, changes = self._clock(), rate.changes
-            start = rate.start(now, self.pace.last_start)
+            start = rate.start(now, self.pace.last_start, retry)
             if start <= now:
                 break
             await self._sleep(self._bounded((start - now).total_seconds(), rate))
@@ -560,7 +560,7 @@ class HostGate:
                 # late): the spacing counts from when it really started, not when it was due.
                 last, now = self.pace.last_start, self._clock()
                 if last is not None and rate.paced:
-                    short = rate.interval_s - (now - last).total_seconds()
+                    short = (rate.gap_for(retry) - (now - last)).total_seconds()
                     if short > 0:
                         await self._sleep(self._bounded(short, rate))
                 break

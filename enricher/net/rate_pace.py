@@ -112,17 +112,29 @@ class RatePace:
     def paced(self) -> bool:
         return self.interval_s > 0
 
-    def start(self, now: datetime, last_start: datetime | None = None) -> datetime:
+    def start(
+        self, now: datetime, last_start: datetime | None = None, retry: bool = False
+    ) -> datetime:
         """When a request asking now may start, the last request having really started at
         ``last_start``; its place is taken (the next one waits its spacing after it). A
-        refusal since (``changes``) voids the places taken before it."""
+        refusal since (``changes``) voids the places taken before it. A ``retry`` (a page
+        asked again after a refusal) keeps the spacing served well from the last start
+        while a faster one is tried: a step of the search is tried on first asks, not on a
+        page that has already used up an attempt."""
         if not self.paced:
             return now
         spacing = timedelta(seconds=self.interval_s)
-        after = [t for t in (self.next_start, last_start and last_start + spacing) if t]
+        after = [t for t in (self.next_start, last_start and last_start + self.gap_for(retry)) if t]
         start = max([now, *after])
         self.next_start = start + spacing
         return start
+
+    def gap_for(self, retry: bool) -> timedelta:
+        """The least gap from the last start for a request (a retry: see ``start``)."""
+        safe = self.fast_enough_s
+        if retry and safe is not None and safe > self.interval_s:
+            return timedelta(seconds=safe)
+        return timedelta(seconds=self.interval_s)
 
     def refused(self, gap_s: float, now: datetime) -> None:
         """A refusal naming no wait, of a request started ``gap_s`` after the one before it."""
