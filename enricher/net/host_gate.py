@@ -74,7 +74,7 @@ LOAD_REFUSALS = 3
 """Refusals at one load before the load itself is taken for the host's limit..."""
 
 LOAD_ANSWERS = 8
-"""...among at least this many answers at that load: a few refusals in a host's first
+"""...among at least this many answers at that load and above: a few refusals in a host's first
 moments (a connection the server has not closed yet) are not its limit."""
 
 STALL_FACTOR = 8.0
