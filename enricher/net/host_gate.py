@@ -71,7 +71,7 @@ again) needs more: as many as those pages would rarely give by themselves
 (``_rate_refusals_needed``)."""
 
 LOAD_REFUSALS = 3
-"""Refusals at one load before the load itself is taken for the host's limit..."""
+"""Refusals at a load and above before the load itself is taken for the host's limit..."""
 
 LOAD_ANSWERS = 8
 """...among at least this many answers at that load and above: a few refusals in a host's first
