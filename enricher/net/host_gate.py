@@ -21,10 +21,15 @@ its pause early.
 
 A refusal that names no wait is a rate limiter's (nginx's ``limit_req``): fewer requests in
 flight do not meet a rate, so the host's starts are spaced instead (``rate_pace``). The
-spacing is kept where the limiter sees it: each request's headers are held at the wire
+spacing is kept where the limiter sees it: a spaced host's requests are held at the wire
 (httpcore's trace hook, ``HostGate.at_wire``) until the spacing after the last ones that
 left, since a request given its turn at the gate may leave late (a new connection, a busy
-event loop) and the next one close behind it.
+event loop) and the next one close behind it. A page asked again after a refusal keeps the
+spacing served well while the search tries a faster one.
+
+A refusal sent at more requests at once than the host serves well is the load's (nginx's
+``limit_conn``): it dips the limit and moves no spacing; such refusals, counted over the
+load and every higher one, set the ceiling below that load for the run.
 
 A request running far past the host's usual answer time (``STALL_FACTOR`` times it, at least
 ``STALL_MIN_S``) stops counting against the adaptive limit, though never against the
