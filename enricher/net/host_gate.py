@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import math
 from collections import Counter, deque
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -339,6 +340,17 @@ class HostPace:
                 self.pauses += 1
             self._paused_for = FIRM if firm else max(self._paused_for, ticket or 0)
 
+    def _at_a_spacing_served_well(self, spacing: float) -> bool:
+        """Whether a request sent ``spacing`` after the one before it on a spaced host was
+        sent no faster (within ``JITTER``) than a spacing the host has served well."""
+        fast_enough = self.rate.fast_enough_s
+        return self.rate.paced and fast_enough is not None and spacing >= fast_enough * (1 - JITTER)
+
+    def _at_a_load_served_well(self, load: int) -> bool:
+        """Whether a request sent one of ``load`` in flight was sent one at a time or at a
+        load the host has served well."""
+        return load <= 1 or self._served_well(load + 1) == load
+
     def _refused_on_its_own(self, spacing: float, load: int) -> bool:
         """Whether a page asked a second time and refused again (a bare refusal), sent
         ``spacing`` after the request before it, one of ``load`` in flight, refused on its
@@ -350,10 +362,9 @@ class HostPace:
         served = self._last_served_gap
         if served is None or self._refused_since_served > 1 or spacing < served * (1 - JITTER):
             return False
-        fast_enough = self.rate.fast_enough_s
-        if self.rate.paced and (fast_enough is None or spacing < fast_enough * (1 - JITTER)):
+        if self.rate.paced and not self._at_a_spacing_served_well(spacing):
             return False
-        return load <= 1 or self._served_well(load + 1) == load
+        return self._at_a_load_served_well(load)
 
     def _load_explains(self, spacing: float, load: int) -> bool:
         """Whether a refusal of a request sent ``spacing`` after the one before, one of
@@ -362,27 +373,19 @@ class HostPace:
         request over its count, whatever the spacing). It then moves no spacing: doubling
         the spacing for it had held a limit_conn host at 143 ms between requests, its quick
         404s and redirects included, for seconds."""
-        fast_enough = self.rate.fast_enough_s
-        return (
-            self.rate.paced
-            and fast_enough is not None
-            and spacing >= fast_enough * (1 - JITTER)
-            and load > 1
-            and self._served_well(load + 1) != load
-        )
+        return self._at_a_spacing_served_well(spacing) and not self._at_a_load_served_well(load)
 
     def _tests_a_step(self, spacing: float, retry: bool) -> bool:
         """Whether one refusal, of a request sent ``spacing`` after the one before, is a step
         of the search refused: a first ask sent faster than a spacing served well, on a
         host none of whose pages is known to refuse on its own. It moves the spacing alone
         (waiting for a second refusal would cost a second request)."""
-        fast_enough = self.rate.fast_enough_s
         return (
             self.rate.paced
+            and self.rate.fast_enough_s is not None
+            and not self._at_a_spacing_served_well(spacing)
             and not retry
             and not any(self._own)
-            and fast_enough is not None
-            and spacing < fast_enough * (1 - JITTER)
         )
 
     def _rate_refusals_needed(self) -> int:
@@ -398,9 +401,10 @@ class HostPace:
             needed += 1
         return needed
 
-    def _refused_often(self, load: int) -> bool:
-        """A quarter or more of the answers to requests sent at ``load`` were refusals."""
-        return self._refused_at[load] * 3 >= self._served_at[load]
+    @staticmethod
+    def _refused_often(refused: int, served: int) -> bool:
+        """A quarter or more of the answers were refusals."""
+        return refused * 3 >= served
 
     def _served_well(self, below: int) -> int:
         """The highest load under ``below`` the host has served well (``LOAD_ANSWERS``
@@ -409,7 +413,8 @@ class HostPace:
             (
                 level
                 for level in range(1, below)
-                if self._served_at[level] >= LOAD_ANSWERS and not self._refused_often(level)
+                if self._served_at[level] >= LOAD_ANSWERS
+                and not self._refused_often(self._refused_at[level], self._served_at[level])
             ),
             default=0,
         )
@@ -428,7 +433,7 @@ class HostPace:
             load > 1
             and refused >= LOAD_REFUSALS
             and refused + served >= LOAD_ANSWERS
-            and refused * 3 >= served
+            and self._refused_often(refused, served)
         ):
             self.ceiling = min(self.ceiling, load - 1)
             self.limit = min(self.limit, self.ceiling)
@@ -580,14 +585,11 @@ class HostGate:
         host's spacing at the moment they leave (``at_wire``). The time held is added to the
         request's ``deadline``: waiting for its turn is not the host failing to answer."""
 
-        def extend(hold_s: float) -> None:
-            when = deadline.when() if deadline is not None else None
-            if deadline is not None and when is not None:
-                deadline.reschedule(when + hold_s)
+        holding = None if deadline is None else functools.partial(_later_by, deadline)
 
         async def trace(event: str, info: object) -> None:
             if event.endswith(HEADERS_LEAVING):
-                await self.at_wire(ticket, extend)
+                await self.at_wire(ticket, holding)
 
         return trace
 
@@ -708,6 +710,13 @@ class HostGate:
             self._lifted.set_result(None)  # wakes every request waiting out the pause
         self._fill()
         return self.pace.pauses
+
+
+def _later_by(deadline: asyncio.Timeout, seconds: float) -> None:
+    """Move ``deadline`` later by ``seconds`` (one not set stays unset)."""
+    when = deadline.when()
+    if when is not None:
+        deadline.reschedule(when + seconds)
 
 
 def _at_least(k: int, n: int, p: float) -> float:

@@ -65,8 +65,7 @@ JITTER = 0.05
 """A request started this much sooner than its spacing (after a late one) still tests it."""
 LATE = 1.5
 """A request served this much later than its spacing (a late timer) still tests it; one
-served twice as late tests twice the spacing (a limiter counts from the last request it let
-through, and one refused between proves nothing)."""
+served twice as late tests twice the spacing, not this one."""
 MARGIN = 0.05
 """Added to a spacing measured between refusals, and kept from one refused, for the jitter
 of timers and networks."""
@@ -203,12 +202,10 @@ class RatePace:
         since = self._here_since or now
         if self._served_here < CONFIRM or (now - since).total_seconds() < CONFIRM_S:
             return
-        if self._settled:
-            self._served_here, self._here_since = 0, now
-            return
-        self._probing = False
-        self.fast_enough_s = self.interval_s
-        self._set(self._between(), None)
+        if not self._settled:  # held after a refused step of recovery: no search
+            self._probing = False
+            self.fast_enough_s = self.interval_s
+            self._set(self._between(), None)
         self._served_here, self._here_since = 0, now
 
     def interrupted(self, now: datetime) -> None:
