@@ -479,6 +479,8 @@ class HostGate:
         """Follow-up steps of links under way, then first requests."""
         self._lifted: asyncio.Future[None] | None = None
         """Resolved when an answer ends the current pause early."""
+        self._respaced: asyncio.Future[None] | None = None
+        """Resolved when an answer changes the host's spacing: places are taken again."""
         self._started_at: dict[int, datetime] = {}
         """Per request in flight (by ticket), when it started."""
         self._stalled: set[int] = set()
@@ -564,7 +566,9 @@ class HostGate:
             start = rate.start(now, self.pace.last_start, retry)
             if start <= now:
                 break
-            await self._sleep(self._bounded((start - now).total_seconds(), rate))
+            wait_s = self._bounded((start - now).total_seconds(), rate)
+            self._respaced = _unresolved(self._respaced)
+            await self._sleep_unless(wait_s, self._respaced)
             if rate is self.pace.rate and rate.changes == changes:
                 # The request before may have started late (a busy loop fires timers
                 # late): the spacing counts from when it really started, not when it was due.
@@ -574,8 +578,10 @@ class HostGate:
                     if short > 0:
                         await self._sleep(self._bounded(short, rate))
                 break
-            # A refusal came while this request waited: its place was taken at the old
-            # spacing, so it takes one again at the new.
+            # The spacing changed while this request waited (a refusal, a step of the
+            # search): its place was taken at the old spacing, so it takes one at the new,
+            # now (a place taken 274 ms apart had kept a host there for seconds after it
+            # was found to serve 144 ms).
         return not (self.pace.pauses > honoured and self.pace.pause_left_s(self._clock()) > 0)
 
     def tracer(
@@ -656,15 +662,18 @@ class HostGate:
 
     async def _wait_out_pause(self, wait_s: float) -> None:
         """Sleep through the host's pause, or until an answer ends it early (``HostPace``)."""
-        if self._lifted is None or self._lifted.done():
-            self._lifted = asyncio.get_running_loop().create_future()
+        self._lifted = _unresolved(self._lifted)
+        await self._sleep_unless(wait_s, self._lifted)
+
+    async def _sleep_unless(self, wait_s: float, woken: asyncio.Future[None]) -> None:
+        """Sleep ``wait_s``, or until ``woken`` is resolved (by an answer), if sooner."""
         sleeping = asyncio.ensure_future(self._sleep(wait_s))
         try:
-            await asyncio.wait((sleeping, self._lifted), return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait((sleeping, woken), return_when=asyncio.FIRST_COMPLETED)
         finally:
             sleeping.cancel()
         if sleeping.done() and not sleeping.cancelled():
-            sleeping.result()  # a sleep that failed fails the request, not silently ends a pause
+            sleeping.result()  # a sleep that failed fails the request, not silently ends a wait
 
     def _release(self) -> None:
         self.in_flight -= 1
@@ -705,11 +714,27 @@ class HostGate:
             self.usual_answer_s = (
                 took if usual is None else usual + ANSWER_TIME_WEIGHT * (took - usual)
             )
+        rate, changes = self.pace.rate, self.pace.rate.changes
         lifted = self.pace.answered(status, retry_after_s, now, self.in_flight, ticket)
-        if lifted and self._lifted is not None and not self._lifted.done():
-            self._lifted.set_result(None)  # wakes every request waiting out the pause
+        if lifted:
+            _resolve(self._lifted)  # wakes every request waiting out the pause
+        if self.pace.rate is not rate or self.pace.rate.changes != changes:
+            _resolve(self._respaced)  # wakes every request waiting for its place
         self._fill()
         return self.pace.pauses
+
+
+def _unresolved(future: asyncio.Future[None] | None) -> asyncio.Future[None]:
+    """``future`` while still pending, else a new one to wait on."""
+    if future is None or future.done():
+        return asyncio.get_running_loop().create_future()
+    return future
+
+
+def _resolve(future: asyncio.Future[None] | None) -> None:
+    """Wake whatever waits on ``future`` (if any still does)."""
+    if future is not None and not future.done():
+        future.set_result(None)
 
 
 def _later_by(deadline: asyncio.Timeout, seconds: float) -> None:

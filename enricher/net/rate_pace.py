@@ -91,7 +91,8 @@ class RatePace:
     next_start: datetime | None = None
     """No request starts before this moment."""
     changes: int = 0
-    """Refusals so far: a place taken before one is taken again after it."""
+    """Refusals and changes of spacing so far: a place taken before one is taken again
+    after it."""
     _served_here: int = 0
     """Requests served in a row at the current spacing."""
     _here_since: datetime | None = None
@@ -116,7 +117,7 @@ class RatePace:
     ) -> datetime:
         """When a request asking now may start, the last request having really started at
         ``last_start``; its place is taken (the next one waits its spacing after it). A
-        refusal since (``changes``) voids the places taken before it. A ``retry`` (a page
+        refusal or a new spacing since (``changes``) voids the places taken before it. A ``retry`` (a page
         asked again after a refusal) keeps the spacing served well from the last start
         while a faster one is tried: a step of the search is tried on first asks, not on a
         page that has already used up an attempt."""
@@ -236,9 +237,15 @@ class RatePace:
         return max(math.sqrt(slow * fast), kept)
 
     def _set(self, interval_s: float, now: datetime | None) -> None:
+        """Space starts ``interval_s`` apart: from ``now`` (a refusal, a step of recovery),
+        or from the last start (a spacing confirmed: the places taken at the old one are
+        taken again)."""
         interval_s = min(interval_s, SLOWEST_S)
         if interval_s != self.interval_s:
             self._served_here, self._here_since = 0, now
+            self.changes += 1
+            if now is None:
+                self.next_start = None
         self.interval_s = interval_s
         if interval_s == 0.0:
             self.too_fast_s = self.fast_enough_s = self.next_start = None
