@@ -28,7 +28,7 @@ from enricher.net.checker import WebChecker
 from enricher.net.context import Clocks, NetContext
 from enricher.net.host_gate import STALL_MIN_S, HostGate, HostPace
 from enricher.net.pool import web_transport
-from enricher.net.rate_pace import RECOVER_AFTER_S, SLOWEST_S, RatePace
+from enricher.net.rate_pace import CONFIRM, RECOVER_AFTER_S, SLOWEST_S, RatePace
 from tests.virtual_time import VirtualTime
 
 NOW = datetime(2026, 11, 22, 9, 0, 0, tzinfo=timezone.utc)
@@ -86,11 +86,15 @@ def drive(
     attempts = dict.fromkeys(range(pages), 0)
     while waiting or in_flight:
         while waiting and len(in_flight) < pace.limit:
-            start = max(now, pace.rate.next_start or now) if pace.rate.paced else now
+            retry, last = asks is not None and attempts[waiting[0]] > 0, pace.last_start
+            start = now
+            if pace.rate.paced:
+                after = [pace.rate.next_start, last and last + pace.rate.gap_for(retry)]
+                start = max([now, *(t for t in after if t)])
             if in_flight and min(in_flight)[0] <= start:
                 break  # an answer comes first
             now = start
-            assert pace.rate.start(now) == now
+            assert pace.rate.start(now, last, retry) == now
             page = waiting.pop(0)
             attempts[page] += 1
             if asks is None:
@@ -450,6 +454,33 @@ def test_pages_that_always_fail_do_not_slow_a_host_without_a_limit() -> None:
 # --- Spacing where the limiter sees it ----------------------------------------------------------
 
 
+def test_requests_waiting_at_a_spacing_go_at_a_faster_one_once_it_is_found() -> None:
+    """A host spaced 300 ms apart while its search goes on, three requests waiting behind the
+    one sent, their places taken 300 ms apart. The second's answer confirms 300 ms and the
+    search tries 150 ms: the two still waiting go at 150 ms, not at the places they took
+    (on req10 those had held the host at 274 ms for two seconds past the step)."""
+    time = VirtualTime(NOW)
+    starts: list[float] = []
+
+    async def go() -> None:
+        gate = spaced_gate(time, 0.3, per_host=4)
+        rate = gate.pace.rate
+        rate.too_fast_s, rate.fast_enough_s = 0.075, 1.0
+        rate._served_here, rate._here_since = CONFIRM - 1, NOW - timedelta(seconds=2)
+
+        async def request() -> None:
+            async with gate.slot() as ticket:
+                starts.append((time.now - NOW).total_seconds())
+                await time.sleep(0.01)
+                gate.answered(ticket, 200, None)
+
+        await asyncio.gather(*(request() for _ in range(4)))
+
+    asyncio.run(time.run(go()))
+
+    assert starts == pytest.approx([0.0, 0.3, 0.45, 0.6])
+
+
 def test_a_request_leaving_late_does_not_let_the_next_one_follow_close_behind() -> None:
     """A host spaced 100 ms apart. The first request takes its turn at 0 but its headers leave
     only at 150 ms (a new connection, a busy event loop); the second takes its turn on time,
@@ -476,13 +507,14 @@ def test_a_request_leaving_late_does_not_let_the_next_one_follow_close_behind() 
     assert left["first"] >= left["second"] + 0.1 - 1e-9, left
 
 
-def test_a_spaced_hosts_checks_pass_the_wire_on_the_real_transport(
+def test_every_check_passes_the_wire_on_the_real_transport(
     httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The hold at the wire is httpcore's trace hook, on the requests of a spaced host only
-    (the hook costs every request it is on): through the real transport (not a mock), a
-    spaced host's requests reach it just before their headers leave, each under its own
-    ticket; a host not spaced never does."""
+    """The hold at the wire is httpcore's trace hook, on every request, spaced host or not:
+    a host whose spacing begins while requests it let through are still on their way must
+    hold them there (nginx had refused them in turn, 4 ms apart). Through the real
+    transport (not a mock), each request reaches it just before its headers leave, under
+    its own ticket."""
     for path in ("/a", "/b", "/c", "/d"):
         httpserver.expect_request(path).respond_with_data(path)
     reached: list[int] = []
@@ -505,7 +537,7 @@ def test_a_spaced_hosts_checks_pass_the_wire_on_the_real_transport(
     outcomes = asyncio.run(go())
 
     assert all(isinstance(o, HttpFacts) and o.status_code == 200 for o in outcomes)
-    assert reached == [3, 4]
+    assert reached == [1, 2, 3, 4]
 
 
 def test_answers_served_well_behind_the_spacing_do_not_confirm_it() -> None:

@@ -512,7 +512,10 @@ class HostGate:
             try:
                 async with then if then is not None else contextlib.nullcontext():
                     if await self._wait_for_turn(honoured, retry > 0):
-                        ticket = self.pace.started(self._clock(), self.in_flight, retry)
+                        # Its load: the requests under way with it, not those holding a slot
+                        # while they wait for their turn (on a spaced host, most of them).
+                        load = len(self._started_at) + 1
+                        ticket = self.pace.started(self._clock(), load, retry)
                         self._started_at[ticket] = self._clock()
                         self._watch_for_stalls()
                         try:

@@ -117,10 +117,10 @@ class RatePace:
     ) -> datetime:
         """When a request asking now may start, the last request having really started at
         ``last_start``; its place is taken (the next one waits its spacing after it). A
-        refusal or a new spacing since (``changes``) voids the places taken before it. A ``retry`` (a page
-        asked again after a refusal) keeps the spacing served well from the last start
-        while a faster one is tried: a step of the search is tried on first asks, not on a
-        page that has already used up an attempt."""
+        refusal or a new spacing since (``changes``) voids the places taken before it. A
+        ``retry`` (a page asked again after a refusal) keeps the spacing served well from the
+        last start while a faster one is tried: a step of the search is tried on first asks,
+        not on a page that has already used up an attempt."""
         if not self.paced:
             return now
         spacing = timedelta(seconds=self.interval_s)
