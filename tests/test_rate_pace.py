@@ -311,13 +311,51 @@ def test_a_stalled_request_still_counts_against_per_host() -> None:
     assert asyncio.run(go()) is False
 
 
+@pytest.mark.parametrize("status", [503, 429])
+def test_a_limiter_is_not_unspaced_by_the_answer_its_spacing_got(status: int) -> None:
+    """A 20/s limiter with a burst of 10 answering quick pages, through the checker: a
+    refusal that spaced the host, followed by a request served at that spacing, was taken
+    for a page's own refusal (a later request served) and the spacing undone, so the next
+    request went at once and was refused again: 152-161 refusals for 300 pages, and 9-15
+    pages out of attempts. A request served at the spacing proves it, not the refusal
+    wrong."""
+    time = VirtualTime(NOW)
+    bucket = LeakyBucket(20, 10)
+    refused = 0
+
+    async def host(request: httpx.Request) -> httpx.Response:
+        nonlocal refused
+        if not bucket.admits(time.now):
+            refused += 1
+            return httpx.Response(status)
+        await time.sleep(0.001)
+        return httpx.Response(200)
+
+    async def go() -> list[object]:
+        async with httpx.AsyncClient(transport=httpx.MockTransport(host)) as client:
+            settings = Settings(per_host=6, retry_budget_s=60, allow_private=True)
+            checker = WebChecker(client, NetContext(settings, Clocks(lambda: time.now, time.sleep)))
+            urls = [f"https://rate.example.test/p/{n}" for n in range(300)]
+            return list(await asyncio.gather(*(checker.check(url) for url in urls)))
+
+    outcomes = asyncio.run(time.run(go()))
+
+    assert all(isinstance(o, HttpFacts) and o.status_code == 200 for o in outcomes)
+    assert refused <= 15, refused
+    assert (time.now - NOW).total_seconds() <= 1.1 * (300 - 1 - 10) / 20
+
+
 # --- A concurrency limit answered with bare 503s (nginx's limit_conn) -------------------------
 
 
-def test_a_connection_limit_is_learnt_from_the_loads_refused() -> None:
+@pytest.mark.parametrize("quick_every", [0, 2], ids=["pages held", "every other page quick"])
+def test_a_connection_limit_is_learnt_from_the_loads_refused(quick_every: int) -> None:
     """A host that takes 4 requests at once and answers a bare 503 past that: its refusals
     come at one load, again and again, so the host's ceiling comes down to 4 and stays there
-    (rather than each refusal being taken for a page's own and the limit put back)."""
+    (rather than each refusal being taken for a page's own and the limit put back). The
+    refusals of the fifth and sixth of the first six, sent at once, had spaced the host as
+    a rate limiter's would; once its ceiling is known, that spacing goes (kept, it held the
+    quick pages too: 1.41 times the floor with every other page quick)."""
     in_flight = refused = 0
     time = VirtualTime(NOW)
 
@@ -328,25 +366,31 @@ def test_a_connection_limit_is_learnt_from_the_loads_refused() -> None:
             return httpx.Response(503)
         in_flight += 1
         try:
-            await time.sleep(0.25)  # a page takes a while (nginx_limits.py's conn4 host)
+            page = int(request.url.path.rsplit("/", 1)[1])
+            if not (quick_every and page % quick_every == 0):
+                await time.sleep(0.25)  # a page takes a while (nginx_limits.py's conn4 host)
             return httpx.Response(200)
         finally:
             in_flight -= 1
 
-    async def go() -> tuple[list[object], int]:
+    async def go() -> tuple[list[object], HostPace]:
         async with httpx.AsyncClient(transport=httpx.MockTransport(host)) as client:
             settings = Settings(per_host=6, retry_budget_s=60, allow_private=True)
             context = NetContext(settings, Clocks(lambda: time.now, time.sleep))
             checker = WebChecker(client, context)
             urls = [f"https://conn.example.test/p/{i}" for i in range(200)]
             outcomes = list(await asyncio.gather(*(checker.check(u) for u in urls)))
-            return outcomes, checker.host_gate("conn.example.test").pace.ceiling
+            return outcomes, checker.host_gate("conn.example.test").pace
 
-    outcomes, ceiling = asyncio.run(time.run(go()))
+    outcomes, pace = asyncio.run(time.run(go()))
 
+    held = 200 - (len(range(0, 200, quick_every)) if quick_every else 0)
+    floor_s = held * 0.25 / 4
     assert all(isinstance(o, HttpFacts) and o.status_code == 200 for o in outcomes)
-    assert ceiling == 4
+    assert pace.ceiling == 4
+    assert not pace.rate.paced
     assert refused <= 8, refused
+    assert (time.now - NOW).total_seconds() <= 1.15 * floor_s
 
 
 def test_the_spacing_never_grows_past_the_slowest() -> None:
