@@ -439,8 +439,10 @@ class HostPace:
         served = sum(n for at, n in self._served_at.items() if at >= load)
         served_below = sum(n for at, n in self._served_at.items() if at < load)
         # An edge: never served at this load or above, served many times below it (a spaced
-        # host seldom reaches the load, so the answers there add up slowly).
-        edge = served == 0 and served_below >= LOAD_ANSWERS
+        # host seldom reaches the load, so the answers there add up slowly). Not at two at
+        # once: a limiter with no burst refuses the second of two sent together, so only
+        # answers at two tell it from a limit of one connection.
+        edge = load > 2 and served == 0 and served_below >= LOAD_ANSWERS
         if (
             load > 1
             and refused >= LOAD_REFUSALS
