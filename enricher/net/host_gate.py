@@ -14,10 +14,11 @@ The pause rests on that "would get the same answer", so the host can disprove it
 *lone* refusal is followed by an ordinary answer (below 500) to a request sent after the
 refused one, the refusal was that page's own (one route's backend failing, one URL's quota),
 not the host's. The pause then ends and the limit goes back to where it was: pages that
-fail on their own never collapse their host's concurrency. The refused page's own retry
-still waits its Retry-After. A second refusal in the same burst makes the pause firm: a host
-that is really rate limiting or overloaded refuses more than one page, and then nothing ends
-its pause early.
+fail on their own never collapse their host's concurrency. A spacing the refusal began goes
+too, unless the request served went at that spacing: that shows the spacing working, not
+the refusal wrong. The refused page's own retry still waits its Retry-After. A second
+refusal in the same burst makes the pause firm: a host that is really rate limiting or
+overloaded refuses more than one page, and then nothing ends its pause early.
 
 A refusal that names no wait is a rate limiter's (nginx's ``limit_req``): fewer requests in
 flight do not meet a rate, so the host's starts are spaced instead (``rate_pace``). The
@@ -29,7 +30,11 @@ spacing served well while the search tries a faster one.
 
 A refusal sent at more requests at once than the host serves well is the load's (nginx's
 ``limit_conn``): it dips the limit and moves no spacing; such refusals, counted over the
-load and every higher one, set the ceiling below that load for the run.
+load and every higher one, set the ceiling below that load for the run, and so does a load
+never served, refused three times, with many answers served below it (an edge: a spaced
+host seldom reaches the load). A spacing begun only by refusals over that ceiling (the
+fifth and sixth of six sent at once, which a bucket with a burst of four would refuse too)
+was the load's, and goes.
 
 A request running far past the host's usual answer time (``STALL_FACTOR`` times it, at least
 ``STALL_MIN_S``) stops counting against the adaptive limit, though never against the
