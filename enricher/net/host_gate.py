@@ -174,6 +174,8 @@ class HostPace:
     _served_at: Counter[int] = field(default_factory=Counter)
     _refused_at: Counter[int] = field(default_factory=Counter)
     """Answers served and refused, by the load their request was sent at."""
+    _refused_spaced_at: Counter[int] = field(default_factory=Counter)
+    """Refusals by load, of requests sent while the host was spaced."""
 
     def __post_init__(self) -> None:
         self.ceiling = max(1, self.ceiling)
@@ -270,8 +272,10 @@ class HostPace:
         elif status not in PUSHBACK_STATUSES:
             self._recent_refusals.append(False)
         if status in PUSHBACK_STATUSES:
-            if load:
+            if load and self._tells_of_load(spacing, load):
                 self._refused_at[load] += 1
+                if self.rate.paced:
+                    self._refused_spaced_at[load] += 1
                 self._learn_ceiling(load)
             self._refused(status, retry_after_s, now, in_flight, ticket, spacing, load, retry)
             return False
@@ -377,6 +381,17 @@ class HostPace:
             return False
         return self._at_a_load_served_well(load)
 
+    def _tells_of_load(self, spacing: float, load: int) -> bool:
+        """Whether a refusal of a request sent ``spacing`` after the one before, one of
+        ``load`` in flight, counts as a refusal at that load (``_learn_ceiling``): not on a
+        spaced host when sent faster than a spacing served well (a step of the search, the
+        spacing's) at a load the host has served. Counted at their load, steps refused at
+        two at once (pages slower than the spacing) had brought a 10/s host down to one
+        at a time (1.55-2.0 times its floor)."""
+        if not self.rate.paced or self._at_a_spacing_served_well(spacing):
+            return True
+        return not any(n for level, n in self._served_at.items() if level >= load)
+
     def _load_explains(self, spacing: float, load: int) -> bool:
         """Whether a refusal of a request sent ``spacing`` after the one before, one of
         ``load`` in flight, is the load's: sent no faster than a spacing served well, but at
@@ -443,11 +458,18 @@ class HostPace:
         refused = sum(n for at, n in self._refused_at.items() if at >= load)
         served = sum(n for at, n in self._served_at.items() if at >= load)
         served_below = sum(n for at, n in self._served_at.items() if at < load)
-        # An edge: never served at this load or above, served many times below it (a spaced
-        # host seldom reaches the load, so the answers there add up slowly). Not at two at
-        # once: a limiter with no burst refuses the second of two sent together, so only
-        # answers at two tell it from a limit of one connection.
-        edge = load > 2 and served == 0 and served_below >= LOAD_ANSWERS
+        # An edge: never served at this load or above, served many times below it, refused
+        # there while spaced (a spaced host seldom reaches the load, so answers there add
+        # up slowly; refusals of requests sent at once, unspaced, are a bucket's as much).
+        # Not at two at once: a limiter with no burst refuses the second of two sent
+        # together, so only answers at two tell it from a limit of one connection.
+        refused_spaced = sum(n for at, n in self._refused_spaced_at.items() if at >= load)
+        edge = (
+            load > 2
+            and served == 0
+            and served_below >= LOAD_ANSWERS
+            and refused_spaced >= LOAD_REFUSALS
+        )
         if (
             load > 1
             and refused >= LOAD_REFUSALS
@@ -456,11 +478,12 @@ class HostPace:
         ):
             self.ceiling = min(self.ceiling, load - 1)
             self.limit = min(self.limit, self.ceiling)
-            if self.rate.paced and self._spaced_by_load > self.ceiling:
-                # Every refusal that spaced the host came over its count (nginx's limit_conn
-                # refuses the fifth and sixth of six sent at once, like a bucket with a burst
-                # of four would): the load's, not a rate's. Kept, the spacing held such a
-                # host 61-78 ms apart, its quick 404s and redirects too, for the whole run.
+            refused_within = any(self._refused_at[level] for level in range(1, self.ceiling + 1))
+            if self.rate.paced and self._spaced_by_load > self.ceiling and not refused_within:
+                # Every refusal that spaced the host came over its count, and none within it
+                # (nginx's limit_conn refuses the fifth and sixth of six sent at once, like a
+                # bucket with a burst of four would): the load's, not a rate's. Kept, the
+                # spacing held such a host 61-78 ms apart, its quick pages too, all run long.
                 self.rate, self._spaced_by_load = RatePace(), 0
 
     def _disproved(self, served_gap: float | None = None) -> None:

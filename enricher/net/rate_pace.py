@@ -138,9 +138,12 @@ class RatePace:
 
     def refused(self, gap_s: float, now: datetime) -> None:
         """A refusal naming no wait, of a request started ``gap_s`` after the one before it."""
-        if self.paced and gap_s > self.interval_s * 2:
+        if self.paced and gap_s > self.interval_s * 2 and gap_s >= (self.fast_enough_s or 0.0):
             # Not a test of the spacing (a lone retry after its backoff, on a quiet host): a
-            # page that refuses whatever the pace says nothing about the host's rate.
+            # page that refuses whatever the pace says nothing about the host's rate. A gap
+            # shorter than any served well still proves itself too fast: a host held to one
+            # request at a time, 185 ms apart, was refused by a 5/s limiter for the whole
+            # run while a 71 ms spacing, never reached, was kept.
             return
         self.changes += 1
         self._served_here, self._quiet_since = 0, now
