@@ -799,6 +799,26 @@ def test_a_refusal_over_the_load_served_well_leaves_the_spacing(load: int, moves
     assert (pace.rate.interval_s != settled) is moves
 
 
+def test_refused_steps_of_the_search_at_a_load_served_do_not_make_a_connection_limit() -> None:
+    """A rate limiter whose pages take longer than its spacing: requests often leave while
+    the one before is under way, and the search's steps too fast are refused at two at
+    once. Those refusals are the spacing's: counted at their load, they had brought such a
+    host down to one request at a time (1.55-2.0 times its floor)."""
+    pace = HostPace(6)
+    pace.rate.refused(0.0, NOW)
+    pace.rate.interval_s, pace.rate.too_fast_s, pace.rate.fast_enough_s = 0.1, 0.05, 0.2
+    now = NOW
+    for n in range(20):  # served well at one and two at once
+        now += timedelta(seconds=0.2)
+        pace.answered(200, None, now, 1, pace.started(now, 1 + n % 2))
+    for _ in range(6):  # a step refused at two at once, then an answer at the safe spacing
+        now += timedelta(seconds=0.1)
+        pace.answered(503, None, now, 2, pace.started(now, 2))
+        now += timedelta(seconds=0.2)
+        pace.answered(200, None, now, 1, pace.started(now, 1))
+    assert pace.ceiling == 6
+
+
 def test_refusals_split_over_the_loads_above_a_connection_limit_add_up() -> None:
     """A host taking 4 requests at once refuses a fifth and a sixth alike: three refusals,
     split between 5 and 6 at once, among a few answers there, bring its ceiling down to 4
