@@ -345,6 +345,57 @@ def test_a_limiter_is_not_unspaced_by_the_answer_its_spacing_got(status: int) ->
     assert (time.now - NOW).total_seconds() <= 1.1 * (300 - 1 - 10) / 20
 
 
+def check_behind_a_limiter(
+    rate: int, burst: int, page_s: float, pages: int, seed: int
+) -> tuple[list[object], HostPace, float]:
+    """Check ``pages`` pages through the checker on a virtual clock, behind a limiter of
+    ``rate`` a second with ``burst`` (bare 503s), each page taking ``page_s`` after a round
+    trip; the retries' jitter drawn from ``seed``. Returns the outcomes, the host's pace
+    and the seconds taken."""
+    random.seed(seed)  # tenacity's backoff jitter
+    time = VirtualTime(NOW)
+    bucket = LeakyBucket(rate, burst)
+
+    async def host(request: httpx.Request) -> httpx.Response:
+        await time.sleep(0.0)  # the round trip
+        if not bucket.admits(time.now):
+            return httpx.Response(503)
+        await time.sleep(page_s)
+        return httpx.Response(200)
+
+    async def go() -> tuple[list[object], HostPace]:
+        async with httpx.AsyncClient(transport=httpx.MockTransport(host)) as client:
+            settings = Settings(per_host=6, retry_budget_s=60, allow_private=True)
+            checker = WebChecker(client, NetContext(settings, Clocks(lambda: time.now, time.sleep)))
+            urls = [f"https://rate.example.test/p/{n}" for n in range(pages)]
+            outcomes = list(await asyncio.gather(*(checker.check(url) for url in urls)))
+            return outcomes, checker.host_gate("rate.example.test").pace
+
+    outcomes, pace = asyncio.run(time.run(go()))
+    return outcomes, pace, (time.now - NOW).total_seconds()
+
+
+@pytest.mark.parametrize(
+    ("rate", "burst", "page_s"),
+    [(10, 0, 0.2), (5, 0, 0.15), (10, 0, 0.5), (10, 10, 0.5), (20, 10, 0.2)],
+)
+def test_a_limiter_with_pages_slower_than_its_spacing_is_met_at_full_concurrency(
+    rate: int, burst: int, page_s: float
+) -> None:
+    """Limiters whose pages take longer than their spacing, through the checker (four
+    draws of the retries' jitter): a request often leaves while the one before is under
+    way, so refusals come at two or more at once without being the load's. Taken for a
+    connection limit's, they had brought hosts down to one to three requests at a time
+    (10/s with 200-500 ms pages: 1.55-2.7 times the floor)."""
+    pages = 20 * rate
+    floor_s = max((pages - 1 - burst) / rate, pages * page_s / 6)
+    for seed in range(4):
+        outcomes, pace, took_s = check_behind_a_limiter(rate, burst, page_s, pages, seed)
+        assert all(isinstance(o, HttpFacts) and o.status_code == 200 for o in outcomes), seed
+        assert pace.ceiling >= 4, (seed, pace.ceiling)
+        assert took_s <= 1.45 * floor_s, (seed, took_s / floor_s)
+
+
 # --- A concurrency limit answered with bare 503s (nginx's limit_conn) -------------------------
 
 
@@ -577,6 +628,19 @@ def test_a_spaced_hosts_checks_pass_the_wire_on_the_real_transport(
 
     assert all(isinstance(o, HttpFacts) and o.status_code == 200 for o in outcomes)
     assert reached == [3, 4]
+
+
+def test_a_refusal_well_past_the_spacing_but_short_of_any_served_well_moves_it() -> None:
+    """Spaced 71 ms apart, but held to one request at a time by pages of 185 ms: a refusal
+    185 ms after the request before is more than twice the spacing, yet shorter than any
+    spacing served well, so it proves 185 ms too fast. Ignored as a retry after its backoff
+    would be, it left a 5/s host refused all run long (45 refusals, 1.86 times its floor)."""
+    pace = RatePace()
+    pace.refused(0.0, NOW)
+    assert pace.interval_s < 0.1 and pace.fast_enough_s == 1.0
+    pace.refused(0.185, NOW + timedelta(seconds=1))
+    assert pace.too_fast_s == pytest.approx(0.185)
+    assert pace.interval_s > 0.185
 
 
 def test_answers_served_well_behind_the_spacing_do_not_confirm_it() -> None:

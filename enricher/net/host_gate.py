@@ -152,8 +152,6 @@ class HostPace:
     _rate_before: RatePace = field(default_factory=RatePace)
     """The pace before the current burst: restored likewise, when the refusal started it."""
     _lone_refusal: int = 0
-    _lone_gap: float = 0.0
-    """...and how long after the request before it that request was sent."""
     """The ticket of a lone refusal not yet disproved (0: none)."""
     _load: dict[int, int] = field(default_factory=dict)
     """Per ticket in flight, how many requests were in flight when it started."""
@@ -176,6 +174,8 @@ class HostPace:
     """Answers served and refused, by the load their request was sent at."""
     _refused_spaced_at: Counter[int] = field(default_factory=Counter)
     """Refusals by load, of requests sent while the host was spaced."""
+    _sent_spaced: set[int] = field(default_factory=set)
+    """Tickets in flight sent while the host was spaced."""
 
     def __post_init__(self) -> None:
         self.ceiling = max(1, self.ceiling)
@@ -187,6 +187,8 @@ class HostPace:
         again for a URL asked for ``retry`` times before): its ticket (tells which burst it
         belongs to)."""
         self._sent += 1
+        if self.rate.paced:
+            self._sent_spaced.add(self._sent)
         if retry:
             self._retries[self._sent] = int(retry)
         if load:
@@ -230,6 +232,7 @@ class HostPace:
         self._spacing.pop(ticket, None)
         self._load.pop(ticket, None)
         self._retries.pop(ticket, None)
+        self._sent_spaced.discard(ticket)
 
     def answered(
         self,
@@ -256,6 +259,8 @@ class HostPace:
         spacing = self._spacing.pop(ticket, 0.0) if ticket is not None else 0.0
         load = self._load.pop(ticket, 0) if ticket is not None else 0
         asked_before = self._retries.pop(ticket or 0, 0)
+        sent_spaced = ticket in self._sent_spaced
+        self._sent_spaced.discard(ticket or 0)
         retry = asked_before > 0
         bare_refusal = status in PUSHBACK_STATUSES and retry_after_s is None
         if not retry:
@@ -274,7 +279,7 @@ class HostPace:
         if status in PUSHBACK_STATUSES:
             if load and self._tells_of_load(spacing, load):
                 self._refused_at[load] += 1
-                if self.rate.paced:
+                if sent_spaced:  # not one of several sent at once before any spacing
                     self._refused_spaced_at[load] += 1
                 self._learn_ceiling(load)
             self._refused(status, retry_after_s, now, in_flight, ticket, spacing, load, retry)
@@ -291,7 +296,8 @@ class HostPace:
         self.rate.served(spacing, now)
         self._served = max(self._served, ticket)
         if self._lone_refusal and ticket > self._lone_refusal:
-            self._disproved(spacing)
+            at_spacing = self.rate.paced and spacing >= self.rate.interval_s * (1 - JITTER)
+            self._disproved(served_spaced=sent_spaced and at_spacing)
         if ticket > self._paused_for and self.pause_left_s(now) > 0:
             self.paused_until = None
             return True
@@ -335,7 +341,7 @@ class HostPace:
             self._disproved()  # a lone refusal already disproved: a later request was served
             return
         else:
-            self._lone_refusal, self._lone_gap = ticket or 0, spacing
+            self._lone_refusal = ticket or 0
         if retry_after_s is None:
             if self._load_explains(spacing, load):
                 return  # the limit's dip is the answer; the spacing is not in question
@@ -486,17 +492,16 @@ class HostPace:
                 # spacing held such a host 61-78 ms apart, its quick pages too, all run long.
                 self.rate, self._spaced_by_load = RatePace(), 0
 
-    def _disproved(self, served_gap: float | None = None) -> None:
+    def _disproved(self, served_spaced: bool = False) -> None:
         """The lone refusal was that page's own: the host's limit goes back to where it was
-        before it (answers since then may only have raised it), and so does its pace, when
-        the request served (``served_gap`` after the one before it; None: not known) was
-        sent no slower than the one refused. One sent at the spacing the refusal began says
-        the spacing works, not that the refusal was the page's: undone, a 20/s limiter was
-        refused every other request, spaced and unspaced in turn (161 refusals in 300)."""
+        before it (answers since then may only have raised it), and so does its pace, unless
+        the request served was sent at the spacing the refusal began (``served_spaced``):
+        that shows the spacing working, not the refusal wrong. Undone all the same, a 20/s
+        limiter was refused every other request, spaced and unspaced in turn (161 refusals
+        in 300), and a 5/s one held to one request at a time alike (1.7 times its floor)."""
         self._lone_refusal = 0
         self.limit = min(self.ceiling, max(self.limit, self._limit_before))
-        sent_as_fast = served_gap is None or served_gap <= self._lone_gap * (1 + JITTER)
-        if not self._rate_before.paced and sent_as_fast:
+        if not self._rate_before.paced and not served_spaced:
             self.rate = self._rate_before
 
     def pause_left_s(self, now: datetime) -> float:
