@@ -396,7 +396,7 @@ class HostPace:
         at a time (1.55-2.0 times its floor)."""
         if not self.rate.paced or self._at_a_spacing_served_well(spacing):
             return True
-        return not any(n for level, n in self._served_at.items() if level >= load)
+        return not _from(self._served_at, load)
 
     def _load_explains(self, spacing: float, load: int) -> bool:
         """Whether a refusal of a request sent ``spacing`` after the one before, one of
@@ -461,20 +461,18 @@ class HostPace:
         among many answers) never lower it."""
         # Counted over this load and every higher one: a limit of 4 refuses a fifth and a
         # sixth at once alike, and split between them its refusals took long to add up.
-        refused = sum(n for at, n in self._refused_at.items() if at >= load)
-        served = sum(n for at, n in self._served_at.items() if at >= load)
-        served_below = sum(n for at, n in self._served_at.items() if at < load)
+        refused, served = _from(self._refused_at, load), _from(self._served_at, load)
+        served_below = self._served_at.total() - served
         # An edge: never served at this load or above, served many times below it, refused
         # there while spaced (a spaced host seldom reaches the load, so answers there add
         # up slowly; refusals of requests sent at once, unspaced, are a bucket's as much).
         # Not at two at once: a limiter with no burst refuses the second of two sent
         # together, so only answers at two tell it from a limit of one connection.
-        refused_spaced = sum(n for at, n in self._refused_spaced_at.items() if at >= load)
         edge = (
             load > 2
             and served == 0
             and served_below >= LOAD_ANSWERS
-            and refused_spaced >= LOAD_REFUSALS
+            and _from(self._refused_spaced_at, load) >= LOAD_REFUSALS
         )
         if (
             load > 1
@@ -484,7 +482,7 @@ class HostPace:
         ):
             self.ceiling = min(self.ceiling, load - 1)
             self.limit = min(self.limit, self.ceiling)
-            refused_within = any(self._refused_at[level] for level in range(1, self.ceiling + 1))
+            refused_within = self._refused_at.total() > _from(self._refused_at, self.ceiling + 1)
             if self.rate.paced and self._spaced_by_load > self.ceiling and not refused_within:
                 # Every refusal that spaced the host came over its count, and none within it
                 # (nginx's limit_conn refuses the fifth and sixth of six sent at once, like a
@@ -783,6 +781,11 @@ class HostGate:
             _resolve(self._respaced)  # wakes every request waiting for its place
         self._fill()
         return self.pace.pauses
+
+
+def _from(counts: Counter[int], load: int) -> int:
+    """Answers counted at ``load`` in flight or more."""
+    return sum(n for at, n in counts.items() if at >= load)
 
 
 def _unresolved(future: asyncio.Future[None] | None) -> asyncio.Future[None]:
