@@ -109,6 +109,21 @@ def test_several_429s_in_one_burst_lower_the_ceiling_to_what_got_through() -> No
     assert pace.limit == 2
 
 
+def test_bare_429s_at_once_space_the_host_and_leave_its_ceiling() -> None:
+    """A rate limiter's burst spent (nginx's limit_req, 429 naming no wait): of six sent at
+    once, four refused. Fewer at once would not be served any faster, so the host is spaced,
+    and its ceiling stays (read as load, they had held a 20/s host to one at a time)."""
+    pace = HostPace(6)
+    tickets = [pace.started(NOW + timedelta(milliseconds=5 * i), load=6) for i in range(6)]
+    answered = NOW + timedelta(milliseconds=40)
+    for ticket in tickets[:2]:
+        pace.answered(200, None, answered, in_flight=6, ticket=ticket)
+    for ticket in tickets[2:]:
+        pace.answered(429, None, answered, in_flight=6, ticket=ticket)
+    assert pace.ceiling == 6
+    assert pace.rate.paced
+
+
 def test_lone_429s_of_separate_bursts_never_lower_the_ceiling() -> None:
     """Pages that each answer 429 once (a per-page quota) cost dips and pauses, nothing more."""
     pace = HostPace(6)

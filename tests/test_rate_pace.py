@@ -416,21 +416,30 @@ def _check_pages_failing_once(failing: set[int]) -> float:
 
 
 @pytest.mark.parametrize(
-    ("rate", "burst", "page_s"),
-    [(10, 0, 0.2), (5, 0, 0.15), (10, 0, 0.5), (10, 10, 0.5), (20, 10, 0.2)],
+    ("rate", "burst", "page_s", "status"),
+    [
+        (10, 0, 0.2, 503),
+        (5, 0, 0.15, 503),
+        (10, 0, 0.5, 503),
+        (10, 10, 0.5, 503),
+        (20, 10, 0.2, 503),
+        (10, 0, 0.5, 429),
+        (20, 10, 0.2, 429),
+    ],
 )
 def test_a_limiter_with_pages_slower_than_its_spacing_is_met_at_full_concurrency(
-    rate: int, burst: int, page_s: float
+    rate: int, burst: int, page_s: float, status: int
 ) -> None:
     """Limiters whose pages take longer than their spacing, through the checker (four
     draws of the retries' jitter): a request often leaves while the one before is under
     way, so refusals come at two or more at once without being the load's. Taken for a
     connection limit's, they had brought hosts down to one to three requests at a time
-    (10/s with 200-500 ms pages: 1.55-2.7 times the floor)."""
+    (10/s with 200-500 ms pages: 1.55-2.7 times the floor). Bare 429s at once, taken for a
+    cap on load, had brought them down to one (10/s with 500 ms pages: 5.1 times)."""
     pages = 20 * rate
     floor_s = max((pages - 1 - burst) / rate, pages * page_s / 6)
     for seed in range(4):
-        run = check_behind_a_limiter(rate, burst, page_s, pages, seed)
+        run = check_behind_a_limiter(rate, burst, page_s, pages, seed, status)
         assert all(isinstance(o, HttpFacts) and o.status_code == 200 for o in run.outcomes), seed
         assert run.pace.ceiling >= 4, (seed, run.pace.ceiling)
         assert run.took_s <= 1.45 * floor_s, (seed, run.took_s / floor_s)

@@ -6,7 +6,7 @@ default 6 as browsers use per host) and adapts like TCP's congestion window: a 4
 halves it (multiplicative decrease) and pauses the whole host for its Retry-After, since
 every other request to that host would get the same answer; answers that are not refusals
 raise it by one per window of successes (additive increase) back to the ceiling, which a
-burst of several 429s lowers to the load that got through. Starting at
+burst of several 429s naming a wait lowers to the load that got through. Starting at
 the ceiling rather than probing above it means a polite host is never pushed past what a
 browser would ask of it, which keeps provoked 429s near zero.
 
@@ -246,7 +246,7 @@ class HostPace:
 
         Refusals of requests sent before the first refusal of a burst arrived belong to
         that burst: only the first halves the limit (TCP reduces once per window). Several
-        429s in one burst show a limit on load, not on one page: the ceiling comes down to
+        429s naming a wait in one burst show a limit on load, not on one page: the ceiling comes down to
         the load that got through (in flight less refused), so recovery stops short of the
         same refusal. A lone refusal (one page's quota, a passing failure) dips the limit
         and pauses the host only until a later request is served: that disproves it, and
@@ -325,7 +325,11 @@ class HostPace:
             self._burst_edge, self._burst_load, self._burst_refused = self._sent, in_flight, 0
             self._burst_pushbacks = 0
         self._burst_pushbacks += 1
-        if status == 429:
+        if status == 429 and retry_after_s is not None:
+            # Only 429s naming a wait: bare ones at once are as much a bucket's burst spent
+            # (nginx's limit_req) as a cap on load, and read as load here they had brought a
+            # 20/s limiter's ceiling to one for the run and held back the refusals that
+            # space it (``_load_explains``); ``_learn_ceiling`` weighs bare ones by load.
             self._burst_refused += 1
             if self._burst_refused >= 2:
                 got_through = self._burst_load - self._burst_refused
