@@ -647,6 +647,33 @@ def test_a_request_leaving_late_does_not_let_the_next_one_follow_close_behind() 
     assert left["first"] >= left["second"] + 0.1 - 1e-9, left
 
 
+def test_a_page_asked_again_leaves_at_the_spacing_served_well_not_at_a_step() -> None:
+    """A host served well 80 ms apart while the search tries 43 ms. A page asked again after
+    a refusal takes its turn at the gate 80 ms after the last start; a first ask that took
+    its turn before it leaves late (90 ms), just ahead of the page at the wire: the page
+    still leaves 80 ms after it, not 43 ms (on nginx's 20/s host two retries were refused
+    so, and one page needed its last attempt)."""
+    time = VirtualTime(NOW)
+    left: dict[str, float] = {}
+
+    async def go() -> None:
+        gate = spaced_gate(time, 0.043, per_host=4)
+        gate.pace.rate.fast_enough_s = 0.08
+
+        async def request(name: str, retry: int, late_s: float) -> None:
+            async with gate.slot(retry=retry) as ticket:
+                await time.sleep(late_s)
+                await gate.at_wire(ticket)
+                left[name] = (time.now - NOW).total_seconds()
+                gate.answered(ticket, 200, None)
+
+        await asyncio.gather(request("first ask", 0, 0.09), request("page asked again", 1, 0.03))
+
+    asyncio.run(time.run(go()))
+
+    assert left["page asked again"] >= left["first ask"] + 0.08 - 1e-9, left
+
+
 def test_a_spaced_hosts_checks_pass_the_wire_on_the_real_transport(
     httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -199,12 +199,14 @@ class HostPace:
             self._spacing[self._sent] = gap
         return self._sent
 
-    def wire_due(self, now: datetime) -> datetime:
-        """When a request whose headers are about to leave now may let them go: the host's
-        spacing after the last one that left, or was promised to (its place is taken)."""
+    def wire_due(self, now: datetime, ticket: int | None = None) -> datetime:
+        """When request ``ticket``, whose headers are about to leave now, may let them go: the
+        host's spacing after the last one that left, or was promised to (its place is
+        taken); a page asked again keeps the spacing served well (``RatePace.gap_for``)
+        here too, or it leaves at a step of the search its turn at the gate avoided."""
         if not self.rate.paced:
             return now
-        spacing = timedelta(seconds=self.rate.interval_s)
+        spacing = self.rate.gap_for(retry=ticket in self._retries)
         # Requests held here are at most a round of the host's places apart; a time further
         # ahead is a clock stepped back, and must not hold a request for the hour it moved.
         latest = now + spacing * (self.ceiling + 1)
@@ -669,7 +671,7 @@ class HostGate:
         limiter counts arrivals, so the spacing is kept where they leave."""
         rate = self.pace.rate
         now = self._clock()
-        due = self.pace.wire_due(now)
+        due = self.pace.wire_due(now, ticket)
         if due > now:
             hold_s = self._bounded((due - now).total_seconds(), rate)
             if holding is not None:
