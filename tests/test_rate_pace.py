@@ -871,6 +871,27 @@ def test_the_time_held_at_the_wire_is_not_counted_against_the_request() -> None:
     assert asyncio.run(go()) == "answered"
 
 
+def test_a_spacing_a_burst_confirmed_takes_longer_to_confirm_next_time() -> None:
+    """35 ms was served well for a second, then refused at 35 ms: a bucket's burst had
+    covered it (a 20/s limiter with a burst of 10, on nginx). The next spacing is not taken
+    as served well after one second of answers, only after two; on nginx's 20/s host the
+    search was fooled so twice, each time at the cost of several refusals."""
+    pace = RatePace()
+    pace.refused(0.0, NOW)
+    pace.interval_s, pace.too_fast_s, pace.fast_enough_s = 0.035, 0.02, 0.035
+    now = NOW + timedelta(seconds=1)
+    pace.refused(0.035, now)
+    assert pace.fast_enough_s is None
+    spacing = pace.interval_s
+    served_for = []
+    while pace.fast_enough_s is None:
+        now += timedelta(seconds=spacing)
+        pace.served(spacing, now)
+        served_for.append((now - NOW).total_seconds() - 1)
+    assert pace.fast_enough_s == pytest.approx(spacing)
+    assert 2.0 <= served_for[-1] < 2.0 + 2 * spacing, served_for[-1]
+
+
 def test_a_settled_spacing_keeps_clear_of_the_one_refused() -> None:
     """Refused at 99.9 ms and served at 100.5 ms (a 100 ms limit): the spacing settles a few
     milliseconds clear of the refusal, not 0.6 ms from it where a millisecond of jitter in

@@ -13,7 +13,8 @@ between two bounds:
   caller's ``HostPace`` and ``HostGate.at_wire``);
 - ``fast_enough_s``: ``CONFIRM`` requests served in a row over ``CONFIRM_S`` at a spacing
   prove it slow enough (a single success proves little: a bucket's burst serves a few
-  requests at any speed).
+  requests at any speed); on a host where a spacing so proved was refused later (a burst
+  outlasted the second), twice as long each time, up to ``CONFIRM_MAX_S``.
   Before any, ``ENGAGE_S`` (one request a second) is taken as slow enough;
 - the requests served between two refusals measure the limiter's rate: a bucket empty at
   both refusals served exactly its refill in between (less, if it overflowed meanwhile,
@@ -56,7 +57,11 @@ CONFIRM = 5
 """Requests served in a row at one spacing before it counts as slow enough..."""
 CONFIRM_S = 1.0
 """...over at least this long: a bucket's burst would confirm a too-fast spacing for a
-moment (10 spare requests last a third of a second at three times the rate)."""
+moment (10 spare requests last a third of a second at three times the rate)..."""
+CONFIRM_MAX_S = 8.0
+"""...and on a host where a spacing so confirmed was then refused (a burst outlasted the
+second), twice as long each time, up to this: the closer a spacing is to the limiter's, the
+longer its burst lasts (10 spare requests, at 35 ms against 50 ms, for over a second)."""
 TOLERANCE = 0.1
 """The search stops when its bounds are this close: at most 10% slower than the limiter."""
 BACK_OFF = 2.0
@@ -95,6 +100,8 @@ class RatePace:
     after it."""
     _served_here: int = 0
     """Requests served in a row at the current spacing."""
+    confirm_s: float = CONFIRM_S
+    """How long requests are served in a row at a spacing before it counts as slow enough."""
     _here_since: datetime | None = None
     """When the current spacing was set."""
     _quiet_since: datetime | None = None
@@ -171,6 +178,7 @@ class RatePace:
             # confirmation was a burst's slack. (Compared exactly, a gap measured 0.2 us short
             # of it had kept a spacing 4% too fast for a whole run.)
             self.fast_enough_s = None
+            self.confirm_s = min(self.confirm_s * 2, CONFIRM_MAX_S)
         better = measured is not None and measured <= (self.fast_enough_s or measured)
         if measured is not None and better and measured > self.too_fast_s:
             # A measure, not a guess: a bucket saturated between two refusals served exactly
@@ -204,7 +212,7 @@ class RatePace:
             return
         self._served_here += 1
         since = self._here_since or now
-        if self._served_here < CONFIRM or (now - since).total_seconds() < CONFIRM_S:
+        if self._served_here < CONFIRM or (now - since).total_seconds() < self.confirm_s:
             return
         if not self._settled:  # held after a refused step of recovery: no search
             self._probing = False
