@@ -674,6 +674,56 @@ def test_a_page_asked_again_leaves_at_the_spacing_served_well_not_at_a_step() ->
     assert left["page asked again"] >= left["first ask"] + 0.08 - 1e-9, left
 
 
+def test_a_page_asked_again_is_held_its_whole_gap_at_the_wire() -> None:
+    """Early in a search (70 ms tried, nothing faster than 1 s served well yet) a page asked
+    again keeps 1 s from the request before it, though that is more than a round of the
+    host's places at 70 ms: its hold was cut there, and the first asks behind took its
+    promise for a clock stepped back, so it left 2 ms behind one of them."""
+    time = VirtualTime(NOW)
+    left: list[tuple[float, str]] = []
+
+    async def go() -> None:
+        gate = spaced_gate(time, 0.07, per_host=6)
+        gate.pace.rate.too_fast_s, gate.pace.rate.fast_enough_s = 0.005, 1.0
+
+        async def request(name: str, retry: int, late_s: float, after_s: float) -> None:
+            await time.sleep(after_s)
+            async with gate.slot(retry=retry) as ticket:
+                await time.sleep(late_s)
+                await gate.at_wire(ticket)
+                left.append(((time.now - NOW).total_seconds(), name))
+                await time.sleep(0.01)
+                gate.answered(ticket, 200, None)
+
+        await asyncio.gather(
+            request("late first ask", 0, 0.9, 0.0),
+            request("page asked again", 1, 0.0, 0.001),
+            *(request(f"first ask {n}", 0, 0.0, 0.002 + 0.001 * n) for n in range(4)),
+        )
+
+    asyncio.run(time.run(go()))
+
+    names = [name for _, name in sorted(left)]
+    at = names.index("page asked again")
+    assert at > 0
+    assert sorted(left)[at][0] - sorted(left)[at - 1][0] >= 1.0 - 1e-9, sorted(left)
+
+
+def test_a_page_asked_again_cancelled_at_the_wire_frees_its_whole_place() -> None:
+    """A retry promised the spacing served well (200 ms) after the last request that left is
+    cancelled while held: the next first ask goes at the step's 50 ms, not 150 ms late."""
+    pace = HostPace(4)
+    pace.rate.refused(0.0, NOW)
+    pace.rate.interval_s, pace.rate.too_fast_s, pace.rate.fast_enough_s = 0.05, 0.02, 0.2
+    before = pace.started(NOW, 1)
+    pace.sent(before, NOW)
+    retry = pace.started(NOW, 2, retry=1)
+    due = pace.wire_due(NOW, retry)
+    assert due == NOW + timedelta(seconds=0.2)
+    pace.unpromise(due)
+    assert pace.wire_due(NOW, pace.started(NOW, 2)) == NOW + timedelta(seconds=0.05)
+
+
 def test_a_spaced_hosts_checks_pass_the_wire_on_the_real_transport(
     httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -144,6 +144,8 @@ class HostPace:
     """When the last request's headers left for the host: what its limiter sees."""
     _wire_due: datetime | None = None
     """The latest moment promised to a request at the wire: the next one goes after it."""
+    _wire_gap: timedelta = timedelta(0)
+    """The gap that promise kept from the one before (a retry's is the spacing served well)."""
     _dip_to: int = 1
     """The limit the current burst's refusals lowered it to."""
     _limit_before: int = 0
@@ -207,18 +209,20 @@ class HostPace:
         if not self.rate.paced:
             return now
         spacing = self.rate.gap_for(retry=ticket in self._retries)
-        # Requests held here are at most a round of the host's places apart; a time further
-        # ahead is a clock stepped back, and must not hold a request for the hour it moved.
-        latest = now + spacing * (self.ceiling + 1)
+        # Requests held here are at most a round of the host's places apart, at the longest
+        # gap any of them keeps (a retry's); a time further ahead is a clock stepped back,
+        # and must not hold a request for the hour it moved.
+        latest = now + timedelta(seconds=self.rate.longest_gap_s) * (self.ceiling + 1)
         after = [t + spacing for t in (self._last_sent, self._wire_due) if t is not None]
         self._wire_due = max([now, *(t for t in after if t <= latest)])
+        self._wire_gap = spacing
         return self._wire_due
 
     def unpromise(self, due: datetime) -> None:
         """A request held at the wire until ``due`` will not leave (cancelled): when it was
         the last one promised, the next one promised goes a spacing sooner."""
         if self._wire_due == due:
-            self._wire_due = due - timedelta(seconds=self.rate.interval_s)
+            self._wire_due = due - self._wire_gap
 
     def sent(self, ticket: int, now: datetime) -> None:
         """Request ``ticket``'s headers left at ``now``. Its spacing is measured from the last
@@ -684,9 +688,11 @@ class HostGate:
         self.pace.sent(ticket, self._clock())
 
     def _bounded(self, wait_s: float, rate: RatePace) -> float:
-        """A wait for a start, never longer than a full round of the host's places (a wall
-        clock stepped back must not hold a request for the hour it moved)."""
-        return min(wait_s, rate.interval_s * (self.pace.ceiling + 1))
+        """A wait for a start, never longer than a full round of the host's places at the
+        longest gap one keeps (a wall clock stepped back must not hold a request for the hour
+        it moved; cut at the step's spacing, a retry held to the spacing served well had left
+        2 ms behind a first ask)."""
+        return min(wait_s, rate.longest_gap_s * (self.pace.ceiling + 1))
 
     def _has_room(self) -> bool:
         """Whether one more request may start: under the adaptive limit, not counting stalled
