@@ -928,18 +928,38 @@ def test_a_spacing_a_burst_confirmed_takes_longer_to_confirm_next_time() -> None
     search was fooled so twice, each time at the cost of several refusals."""
     pace = RatePace()
     pace.refused(0.0, NOW)
-    pace.interval_s, pace.too_fast_s, pace.fast_enough_s = 0.035, 0.02, 0.035
-    now = NOW + timedelta(seconds=1)
+    pace.interval_s, pace.too_fast_s, pace.fast_enough_s = 0.035, 0.02, 0.07
+    pace._here_since, now = NOW - timedelta(seconds=1), NOW
+    while pace.fast_enough_s != 0.035:  # served well for a second: confirmed
+        now += timedelta(seconds=0.035)
+        pace.served(0.035, now)
+    now += timedelta(seconds=0.035)
     pace.refused(0.035, now)
     assert pace.fast_enough_s is None
+    start = now
     spacing = pace.interval_s
     served_for = []
     while pace.fast_enough_s is None:
         now += timedelta(seconds=spacing)
         pace.served(spacing, now)
-        served_for.append((now - NOW).total_seconds() - 1)
+        served_for.append((now - start).total_seconds())
     assert pace.fast_enough_s == pytest.approx(spacing)
     assert 2.0 <= served_for[-1] < 2.0 + 2 * spacing, served_for[-1]
+
+
+def test_only_a_confirmed_spacing_refused_lengthens_confirmations_and_not_for_ever() -> None:
+    """The opening's guess of one request a second, refused (a 0.5/s limiter), was no burst
+    fooling a confirmation: confirmations keep their second. A host whose limit is gone and
+    comes back starts afresh too."""
+    pace = RatePace()
+    pace.refused(0.0, NOW)
+    pace.interval_s = 1.0  # the search back at its guess (ENGAGE_S), and refused there
+    pace.refused(1.0, NOW + timedelta(seconds=1))
+    assert pace.fast_enough_s is None
+    assert pace.confirm_s == 1.0
+    pace.confirm_s = 4.0
+    pace._set(0.0, NOW)  # not paced any more (its too-fast bound relaxed below FASTEST_S)
+    assert pace.confirm_s == 1.0
 
 
 def test_a_settled_spacing_keeps_clear_of_the_one_refused() -> None:

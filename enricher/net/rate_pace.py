@@ -102,6 +102,9 @@ class RatePace:
     """Requests served in a row at the current spacing."""
     confirm_s: float = CONFIRM_S
     """How long requests are served in a row at a spacing before it counts as slow enough."""
+    _confirmed: bool = False
+    """``fast_enough_s`` was proved by answers served in a row (not the opening's guess, nor
+    a spacing measured between refusals): refused there, a burst had covered it."""
     _here_since: datetime | None = None
     """When the current spacing was set."""
     _quiet_since: datetime | None = None
@@ -183,12 +186,14 @@ class RatePace:
             # confirmation was a burst's slack. (Compared exactly, a gap measured 0.2 us short
             # of it had kept a spacing 4% too fast for a whole run.)
             self.fast_enough_s = None
-            self.confirm_s = min(self.confirm_s * 2, CONFIRM_MAX_S)
+            if self._confirmed:
+                self.confirm_s = min(self.confirm_s * 2, CONFIRM_MAX_S)
+            self._confirmed = False
         better = measured is not None and measured <= (self.fast_enough_s or measured)
         if measured is not None and better and measured > self.too_fast_s:
             # A measure, not a guess: a bucket saturated between two refusals served exactly
             # its rate. Probing faster than it would only be refused.
-            self.fast_enough_s = measured
+            self.fast_enough_s, self._confirmed = measured, False
             self.too_fast_s = max(self.too_fast_s, measured / (1 + TOLERANCE))
         if self.fast_enough_s is None:
             self._set(self.too_fast_s * BACK_OFF, now)
@@ -221,7 +226,7 @@ class RatePace:
             return
         if not self._settled:  # held after a refused step of recovery: no search
             self._probing = False
-            self.fast_enough_s = self.interval_s
+            self.fast_enough_s, self._confirmed = self.interval_s, True
             self._set(self._between(), None)
         self._served_here, self._here_since = 0, now
 
@@ -265,5 +270,6 @@ class RatePace:
         self.interval_s = interval_s
         if interval_s == 0.0:
             self.too_fast_s = self.fast_enough_s = self.next_start = None
+            self.confirm_s, self._confirmed = CONFIRM_S, False  # a new limit starts afresh
         elif now is not None:
             self.next_start = now + timedelta(seconds=interval_s)
