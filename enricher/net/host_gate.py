@@ -144,8 +144,6 @@ class HostPace:
     """When the last request's headers left for the host: what its limiter sees."""
     _wire_due: datetime | None = None
     """The latest moment promised to a request at the wire: the next one goes after it."""
-    _wire_gap: timedelta = timedelta(0)
-    """The gap that promise kept from the one before (a retry's is the spacing served well)."""
     _dip_to: int = 1
     """The limit the current burst's refusals lowered it to."""
     _limit_before: int = 0
@@ -201,28 +199,24 @@ class HostPace:
             self._spacing[self._sent] = gap
         return self._sent
 
-    def wire_due(self, now: datetime, ticket: int | None = None) -> datetime:
-        """When request ``ticket``, whose headers are about to leave now, may let them go: the
-        host's spacing after the last one that left, or was promised to (its place is
-        taken); a page asked again keeps the spacing served well (``RatePace.gap_for``)
-        here too, or it leaves at a step of the search its turn at the gate avoided."""
+    def wire_due(self, now: datetime) -> datetime:
+        """When a request whose headers are about to leave now may let them go: the host's
+        spacing after the last one that left, or was promised to (its place is taken)."""
         if not self.rate.paced:
             return now
-        spacing = self.rate.gap_for(retry=ticket in self._retries)
-        # Requests held here are at most a round of the host's places apart, at the longest
-        # gap any of them keeps (a retry's); a time further ahead is a clock stepped back,
-        # and must not hold a request for the hour it moved.
-        latest = now + timedelta(seconds=self.rate.longest_gap_s) * (self.ceiling + 1)
+        spacing = timedelta(seconds=self.rate.interval_s)
+        # Requests held here are at most a round of the host's places apart; a time further
+        # ahead is a clock stepped back, and must not hold a request for the hour it moved.
+        latest = now + spacing * (self.ceiling + 1)
         after = [t + spacing for t in (self._last_sent, self._wire_due) if t is not None]
         self._wire_due = max([now, *(t for t in after if t <= latest)])
-        self._wire_gap = spacing
         return self._wire_due
 
     def unpromise(self, due: datetime) -> None:
         """A request held at the wire until ``due`` will not leave (cancelled): when it was
         the last one promised, the next one promised goes a spacing sooner."""
         if self._wire_due == due:
-            self._wire_due = due - self._wire_gap
+            self._wire_due = due - timedelta(seconds=self.rate.interval_s)
 
     def sent(self, ticket: int, now: datetime) -> None:
         """Request ``ticket``'s headers left at ``now``. Its spacing is measured from the last
@@ -675,7 +669,7 @@ class HostGate:
         limiter counts arrivals, so the spacing is kept where they leave."""
         rate = self.pace.rate
         now = self._clock()
-        due = self.pace.wire_due(now, ticket)
+        due = self.pace.wire_due(now)
         if due > now:
             hold_s = self._bounded((due - now).total_seconds(), rate)
             if holding is not None:
@@ -688,11 +682,9 @@ class HostGate:
         self.pace.sent(ticket, self._clock())
 
     def _bounded(self, wait_s: float, rate: RatePace) -> float:
-        """A wait for a start, never longer than a full round of the host's places at the
-        longest gap one keeps (a wall clock stepped back must not hold a request for the hour
-        it moved; cut at the step's spacing, a retry held to the spacing served well had left
-        2 ms behind a first ask)."""
-        return min(wait_s, rate.longest_gap_s * (self.pace.ceiling + 1))
+        """A wait for a start, never longer than a full round of the host's places (a wall
+        clock stepped back must not hold a request for the hour it moved)."""
+        return min(wait_s, rate.interval_s * (self.pace.ceiling + 1))
 
     def _has_room(self) -> bool:
         """Whether one more request may start: under the adaptive limit, not counting stalled

@@ -139,11 +139,6 @@ class RatePace:
         self.next_start = start + spacing
         return start
 
-    @property
-    def longest_gap_s(self) -> float:
-        """The longest gap a request is held to: a retry's, while a faster spacing is tried."""
-        return max(self.interval_s, self.fast_enough_s or 0.0) if self.paced else 0.0
-
     def gap_for(self, retry: bool) -> timedelta:
         """The least gap from the last start for a request (a retry: see ``start``)."""
         safe = self.fast_enough_s
