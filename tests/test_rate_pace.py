@@ -647,6 +647,43 @@ def test_a_request_leaving_late_does_not_let_the_next_one_follow_close_behind() 
     assert left["first"] >= left["second"] + 0.1 - 1e-9, left
 
 
+def test_a_request_waiting_its_turn_when_the_ceiling_comes_down_waits_for_room() -> None:
+    """Four requests under way on a host spaced 100 ms apart, a fifth holding its slot while
+    it waits for its turn; meanwhile the host's ceiling comes down to four (a connection
+    limit learnt). The fifth does not go at its turn, over the limit (on nginx it was refused
+    again, its page then at its last attempt), but once one of the four is done."""
+    time = VirtualTime(NOW)
+    started: dict[str, float] = {}
+
+    async def go() -> None:
+        gate = spaced_gate(time, 0.1, per_host=6)
+        done = asyncio.Event()
+
+        async def request(name: str, hold: bool) -> None:
+            async with gate.slot() as ticket:
+                started[name] = (time.now - NOW).total_seconds()
+                if hold:
+                    await done.wait()
+                gate.answered(ticket, 200, None)
+
+        async def limit_learnt() -> None:
+            await time.sleep(0.35)
+            gate.pace.ceiling = 4
+            await time.sleep(0.65)
+            done.set()
+
+        await asyncio.gather(
+            *(request(f"under way {n}", True) for n in range(4)),
+            request("fifth", False),
+            limit_learnt(),
+        )
+
+    asyncio.run(time.run(go()))
+
+    assert started["under way 3"] == pytest.approx(0.3)
+    assert started["fifth"] >= 1.0, started
+
+
 def test_a_spaced_hosts_checks_pass_the_wire_on_the_real_transport(
     httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -987,6 +1024,67 @@ def test_refusals_split_over_the_loads_above_a_connection_limit_add_up() -> None
         now += timedelta(seconds=0.01)
         pace.answered(status, None, now, load, pace.started(now, load))
     assert pace.ceiling == 4
+
+
+def test_a_connection_limit_is_learnt_from_steps_refused_at_a_load_once_served() -> None:
+    """nginx's limit_conn 4 with pages held 250 ms and quick 404s among them: a fifth request
+    is served now and then (a quick page had just left), so the search's steps refused at
+    five were put down to the spacing, and the ceiling of 4 came 7.6 s into the run. Refused
+    at five while spaced three times, never below five, at least as often as served there,
+    the host takes four at once."""
+    pace = HostPace(6)
+    pace.rate.refused(0.0, NOW)
+    pace.rate.interval_s, pace.rate.too_fast_s, pace.rate.fast_enough_s = 0.02, 0.005, 0.07
+    now = NOW
+    for n in range(20):  # served at 1-4 at once, and once at five
+        now += timedelta(seconds=0.02)
+        pace.answered(200, None, now, 1, pace.started(now, 5 if n == 10 else 1 + n % 4))
+    for _ in range(3):  # steps of the search refused at five, each with answers below it
+        now += timedelta(seconds=0.02)
+        pace.answered(503, None, now, 5, pace.started(now, 5))
+        for load in (2, 3):
+            now += timedelta(seconds=0.07)
+            pace.answered(200, None, now, load, pace.started(now, load))
+    assert pace.ceiling == 4
+    assert not pace.rate.paced  # the spacing was the load's
+
+
+def test_a_rate_limiters_steps_refused_at_five_and_below_are_no_connection_limit() -> None:
+    """The case built to fool the rule above: a rate limiter whose search's steps are refused
+    mostly at five at once (its pages are slower than its spacing), once at three. Refused
+    below five too, five is no edge of the host's load, and its ceiling stays."""
+    pace = HostPace(6)
+    pace.rate.refused(0.0, NOW)
+    pace.rate.interval_s, pace.rate.too_fast_s, pace.rate.fast_enough_s = 0.02, 0.005, 0.07
+    now = NOW
+    for n in range(20):
+        now += timedelta(seconds=0.02)
+        pace.answered(200, None, now, 1, pace.started(now, 1 + n % 4))
+    for load in (3, 5, 5, 5):
+        now += timedelta(seconds=0.02)
+        pace.answered(503, None, now, load, pace.started(now, load))
+        now += timedelta(seconds=0.07)
+        pace.answered(200, None, now, 2, pace.started(now, 2))
+    assert pace.ceiling == 6
+
+
+def test_steps_refused_at_a_load_mostly_served_are_no_connection_limit() -> None:
+    """A rate limiter at full concurrency (pages slower than its spacing): five at once is
+    its usual load, served twenty times, and three steps of the search refused there. A
+    connection limit refuses the load it is over more often than it serves it."""
+    pace = HostPace(6)
+    pace.rate.refused(0.0, NOW)
+    pace.rate.interval_s, pace.rate.too_fast_s, pace.rate.fast_enough_s = 0.02, 0.005, 0.07
+    now = NOW
+    for n in range(30):
+        now += timedelta(seconds=0.07)
+        pace.answered(200, None, now, 1, pace.started(now, 1 + n % 4 if n < 10 else 5))
+    for _ in range(3):
+        now += timedelta(seconds=0.02)
+        pace.answered(503, None, now, 5, pace.started(now, 5))
+        now += timedelta(seconds=0.07)
+        pace.answered(200, None, now, 5, pace.started(now, 5))
+    assert pace.ceiling == 6
 
 
 @pytest.mark.parametrize(("rate", "burst", "pages"), [(5, 5, 3000), (20, 10, 4000)])

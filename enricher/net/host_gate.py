@@ -31,8 +31,9 @@ spacing served well while the search tries a faster one.
 A refusal sent at more requests at once than the host serves well is the load's (nginx's
 ``limit_conn``): it dips the limit and moves no spacing; such refusals, counted over the
 load and every higher one, set the ceiling below that load for the run, and so does a load
-never served, refused three times, with many answers served below it (an edge: a spaced
-host seldom reaches the load). A spacing begun only by refusals over that ceiling (the
+refused three times while spaced, at least as often as served there and never below it,
+with many answers served below it (an edge: a spaced host seldom reaches the load; its
+search's steps count there too, for a connection limit refuses them by the load alone). A spacing begun only by refusals over that ceiling (the
 fifth and sixth of six sent at once, which a bucket with a burst of four would refuse too)
 was the load's, and goes.
 
@@ -277,11 +278,13 @@ class HostPace:
         elif status not in PUSHBACK_STATUSES:
             self._recent_refusals.append(False)
         if status in PUSHBACK_STATUSES:
+            if load and sent_spaced:  # not one of several sent at once before any spacing
+                self._refused_spaced_at[load] += 1
             if load and self._tells_of_load(spacing, load):
                 self._refused_at[load] += 1
-                if sent_spaced:  # not one of several sent at once before any spacing
-                    self._refused_spaced_at[load] += 1
                 self._learn_ceiling(load)
+            elif load:
+                self._learn_ceiling(load, edge_only=True)
             self._refused(status, retry_after_s, now, in_flight, ticket, spacing, load, retry)
             return False
         if self.limit < self.ceiling:
@@ -457,7 +460,7 @@ class HostPace:
             default=0,
         )
 
-    def _learn_ceiling(self, load: int) -> None:
+    def _learn_ceiling(self, load: int, edge_only: bool = False) -> None:
         """Requests sent while ``load`` or more were in flight are refused often (a quarter or
         more of at least ``LOAD_ANSWERS`` answers at those loads, ``LOAD_REFUSALS`` or more):
         the host takes fewer at once (nginx's ``limit_conn``), and the ceiling comes down
@@ -467,21 +470,26 @@ class HostPace:
         # sixth at once alike, and split between them its refusals took long to add up.
         refused, served = _from(self._refused_at, load), _from(self._served_at, load)
         served_below = self._served_at.total() - served
-        # An edge: never served at this load or above, served many times below it, refused
-        # there while spaced (a spaced host seldom reaches the load, so answers there add
-        # up slowly; refusals of requests sent at once, unspaced, are a bucket's as much).
-        # Not at two at once: a limiter with no burst refuses the second of two sent
-        # together, so only answers at two tell it from a limit of one connection.
+        # An edge: refused there while spaced, steps of the search too, at least as often as
+        # served (a quick page leaving lets a fifth in now and then), never below it, and
+        # served many times below it (a spaced host seldom reaches the load, so answers
+        # there add up slowly: limit_conn 4 was learnt 7.6 s into a run; refusals of requests
+        # sent at once, unspaced, are a bucket's as much). A rate limiter refuses at the
+        # lower loads too. Not at two at once: a limiter with no burst refuses the second of
+        # two sent together, so only answers at two tell it from a limit of one connection.
+        refused_spaced = _from(self._refused_spaced_at, load)
         edge = (
             load > 2
-            and served == 0
+            and refused_spaced >= max(LOAD_REFUSALS, served)
             and served_below >= LOAD_ANSWERS
-            and _from(self._refused_spaced_at, load) >= LOAD_REFUSALS
+            and not sum(n for at, n in self._refused_spaced_at.items() if at < load)
         )
-        if (
+        if edge_only and not edge:
+            return
+        if edge or (
             load > 1
             and refused >= LOAD_REFUSALS
-            and (edge or refused + served >= LOAD_ANSWERS)
+            and refused + served >= LOAD_ANSWERS
             and self._refused_often(refused, served)
         ):
             self.ceiling = min(self.ceiling, load - 1)
@@ -571,7 +579,10 @@ class HostGate:
             honoured = await self._acquire(honoured, follow_up)
             try:
                 async with then if then is not None else contextlib.nullcontext():
-                    if await self._wait_for_turn(honoured, retry > 0):
+                    turn = await self._wait_for_turn(honoured, retry > 0)
+                    # A ceiling learnt while it waited (a connection limit) counts too: its
+                    # slot was taken under the old one, and sent now it is refused again.
+                    if turn and len(self._started_at) < self.pace.ceiling:
                         # Its load: the requests under way with it, not those holding a slot
                         # while they wait for their turn (on a spaced host, most of them).
                         load = len(self._started_at) + 1
@@ -587,8 +598,8 @@ class HostGate:
                         return
             finally:
                 self._release()
-            # A pause began while this request waited for its turn: it waits it out, then
-            # queues again.
+            # A pause began while this request waited for its turn, or the ceiling came down
+            # to the requests under way: it waits it out, then queues again.
 
     async def _acquire(self, honoured: int, follow_up: bool) -> int:
         """Take a slot of the host, after any pause not yet honoured; returns the pauses
