@@ -1026,19 +1026,28 @@ def test_refusals_split_over_the_loads_above_a_connection_limit_add_up() -> None
     assert pace.ceiling == 4
 
 
+def searching_pace(served_loads: list[int], gap_s: float) -> tuple[HostPace, datetime]:
+    """A host of 6 spaced 20 ms apart while its search goes on (5 ms refused, 70 ms served
+    well), having served a request at each of ``served_loads`` at once, ``gap_s`` apart; and
+    the moment of the last."""
+    pace = HostPace(6)
+    pace.rate.refused(0.0, NOW)
+    pace.rate.interval_s, pace.rate.too_fast_s, pace.rate.fast_enough_s = 0.02, 0.005, 0.07
+    now = NOW
+    for load in served_loads:
+        now += timedelta(seconds=gap_s)
+        pace.answered(200, None, now, 1, pace.started(now, load))
+    return pace, now
+
+
 def test_a_connection_limit_is_learnt_from_steps_refused_at_a_load_once_served() -> None:
     """nginx's limit_conn 4 with pages held 250 ms and quick 404s among them: a fifth request
     is served now and then (a quick page had just left), so the search's steps refused at
     five were put down to the spacing, and the ceiling of 4 came 7.6 s into the run. Refused
     at five while spaced three times, never below five, at least as often as served there,
     the host takes four at once."""
-    pace = HostPace(6)
-    pace.rate.refused(0.0, NOW)
-    pace.rate.interval_s, pace.rate.too_fast_s, pace.rate.fast_enough_s = 0.02, 0.005, 0.07
-    now = NOW
-    for n in range(20):  # served at 1-4 at once, and once at five
-        now += timedelta(seconds=0.02)
-        pace.answered(200, None, now, 1, pace.started(now, 5 if n == 10 else 1 + n % 4))
+    # Served at 1-4 at once, and once at five.
+    pace, now = searching_pace([5 if n == 10 else 1 + n % 4 for n in range(20)], 0.02)
     for _ in range(3):  # steps of the search refused at five, each with answers below it
         now += timedelta(seconds=0.02)
         pace.answered(503, None, now, 5, pace.started(now, 5))
@@ -1053,13 +1062,7 @@ def test_a_rate_limiters_steps_refused_at_five_and_below_are_no_connection_limit
     """The case built to fool the rule above: a rate limiter whose search's steps are refused
     mostly at five at once (its pages are slower than its spacing), once at three. Refused
     below five too, five is no edge of the host's load, and its ceiling stays."""
-    pace = HostPace(6)
-    pace.rate.refused(0.0, NOW)
-    pace.rate.interval_s, pace.rate.too_fast_s, pace.rate.fast_enough_s = 0.02, 0.005, 0.07
-    now = NOW
-    for n in range(20):
-        now += timedelta(seconds=0.02)
-        pace.answered(200, None, now, 1, pace.started(now, 1 + n % 4))
+    pace, now = searching_pace([1 + n % 4 for n in range(20)], 0.02)
     for load in (3, 5, 5, 5):
         now += timedelta(seconds=0.02)
         pace.answered(503, None, now, load, pace.started(now, load))
@@ -1072,13 +1075,7 @@ def test_steps_refused_at_a_load_mostly_served_are_no_connection_limit() -> None
     """A rate limiter at full concurrency (pages slower than its spacing): five at once is
     its usual load, served twenty times, and three steps of the search refused there. A
     connection limit refuses the load it is over more often than it serves it."""
-    pace = HostPace(6)
-    pace.rate.refused(0.0, NOW)
-    pace.rate.interval_s, pace.rate.too_fast_s, pace.rate.fast_enough_s = 0.02, 0.005, 0.07
-    now = NOW
-    for n in range(30):
-        now += timedelta(seconds=0.07)
-        pace.answered(200, None, now, 1, pace.started(now, 1 + n % 4 if n < 10 else 5))
+    pace, now = searching_pace([1 + n % 4 if n < 10 else 5 for n in range(30)], 0.07)
     for _ in range(3):
         now += timedelta(seconds=0.02)
         pace.answered(503, None, now, 5, pace.started(now, 5))
