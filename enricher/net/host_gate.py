@@ -33,9 +33,10 @@ A refusal sent at more requests at once than the host serves well is the load's 
 load and every higher one, set the ceiling below that load for the run, and so does a load
 refused three times while spaced, at least as often as served there and never below it,
 with many answers served below it (an edge: a spaced host seldom reaches the load; its
-search's steps count there too, for a connection limit refuses them by the load alone). A spacing begun only by refusals over that ceiling (the
-fifth and sixth of six sent at once, which a bucket with a burst of four would refuse too)
-was the load's, and goes.
+search's steps count there too, for a connection limit refuses them by the load alone; a
+page asked again counts nowhere, as it tests the page). A spacing begun only by refusals
+over that ceiling (the fifth and sixth of six sent at once, which a bucket with a burst of
+four would refuse too) was the load's, and goes.
 
 A request running far past the host's usual answer time (``STALL_FACTOR`` times it, at least
 ``STALL_MIN_S``) stops counting against the adaptive limit, though never against the
@@ -247,11 +248,11 @@ class HostPace:
 
         Refusals of requests sent before the first refusal of a burst arrived belong to
         that burst: only the first halves the limit (TCP reduces once per window). Several
-        429s naming a wait in one burst show a limit on load, not on one page: the ceiling comes down to
-        the load that got through (in flight less refused), so recovery stops short of the
-        same refusal. A lone refusal (one page's quota, a passing failure) dips the limit
-        and pauses the host only until a later request is served: that disproves it, and
-        the limit goes back to where it was. A refusal naming no wait also spaces the host's
+        429s naming a wait in one burst show a limit on load, not on one page: the ceiling
+        comes down to the load that got through (in flight less refused), so recovery stops
+        short of the same refusal. A lone refusal (one page's quota, a passing failure) dips
+        the limit and pauses the host only until a later request is served: that disproves
+        it, and the limit goes back to where it was. A refusal naming no wait also spaces the host's
         request starts (``RatePace``).
 
         Returns True when this answer ended a pause still running (the host served a
@@ -278,7 +279,7 @@ class HostPace:
         elif status not in PUSHBACK_STATUSES:
             self._recent_refusals.append(False)
         if status in PUSHBACK_STATUSES:
-            if load and sent_spaced:  # not one of several sent at once before any spacing
+            if load and sent_spaced and not retry:  # not one sent at once before spacing
                 self._refused_spaced_at[load] += 1
             if load and self._tells_of_load(spacing, load):
                 self._refused_at[load] += 1
@@ -462,10 +463,12 @@ class HostPace:
 
     def _learn_ceiling(self, load: int, edge_only: bool = False) -> None:
         """Requests sent while ``load`` or more were in flight are refused often (a quarter or
-        more of at least ``LOAD_ANSWERS`` answers at those loads, ``LOAD_REFUSALS`` or more):
-        the host takes fewer at once (nginx's ``limit_conn``), and the ceiling comes down
-        below that load for the run. Page-own refusals at a load the host serves well (a few
-        among many answers) never lower it."""
+        more of at least ``LOAD_ANSWERS`` answers at those loads, ``LOAD_REFUSALS`` or more),
+        or ``load`` is an edge (below): the host takes fewer at once (nginx's
+        ``limit_conn``), and the ceiling comes down below that load for the run. Page-own
+        refusals at a load the host serves well (a few among many answers) never lower it.
+        ``edge_only``: a refusal that tells nothing of load by itself (a step of the search
+        at a load once served) may still complete an edge."""
         # Counted over this load and every higher one: a limit of 4 refuses a fifth and a
         # sixth at once alike, and split between them its refusals took long to add up.
         refused, served = _from(self._refused_at, load), _from(self._served_at, load)
