@@ -485,7 +485,7 @@ class HostPace:
             load > 2
             and refused_spaced >= max(LOAD_REFUSALS, served)
             and served_below >= LOAD_ANSWERS
-            and not sum(n for at, n in self._refused_spaced_at.items() if at < load)
+            and refused_spaced == self._refused_spaced_at.total()  # none below this load
         )
         if edge_only and not edge:
             return
