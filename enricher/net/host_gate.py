@@ -353,8 +353,12 @@ class HostPace:
         if retry_after_s is None:
             if self._load_explains(spacing, load):
                 return  # the limit's dip is the answer; the spacing is not in question
+            # A page asked again and refused right behind answers served at its gap is
+            # refusing on its own, whatever the window holds: moved by such retries, a 10/s
+            # host with 3% of its pages always failing reached the slowest spacing (24x).
             if self._tests_a_step(spacing, retry) or (
                 sum(self._recent_refusals) >= self._rate_refusals_needed()
+                and not (retry and self._refused_on_its_own(spacing, load))
             ):
                 self.rate.refused(spacing, now)
                 if self.rate.paced:
