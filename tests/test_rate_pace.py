@@ -700,7 +700,9 @@ def test_a_spaced_hosts_checks_pass_the_wire_on_the_real_transport(
         httpserver.expect_request(path).respond_with_data(path)
     reached: list[int] = []
 
-    async def at_wire(self: HostGate, ticket: int, holding: Any = None) -> None:
+    async def at_wire(
+        self: HostGate, ticket: int, holding: Any = None, *, last_ask: bool = False
+    ) -> None:
         reached.append(ticket)
 
     monkeypatch.setattr(HostGate, "at_wire", at_wire)
@@ -719,6 +721,59 @@ def test_a_spaced_hosts_checks_pass_the_wire_on_the_real_transport(
 
     assert all(isinstance(o, HttpFacts) and o.status_code == 200 for o in outcomes)
     assert reached == [3, 4]
+
+
+def test_a_pages_last_ask_leaves_at_the_spacing_served_well() -> None:
+    """While the search tries 50 ms and 80 ms was served well, the headers of a page's last
+    ask wait 80 ms after the last ones that left; any other ask waits the search's 50 ms.
+    Let go at a step (a first ask leaving late just ahead of it), a live page on nginx's
+    20/s host was refused at all three of its asks."""
+    due = {}
+    for last_ask in (False, True):
+        pace = HostPace(6)
+        pace.rate.refused(0.0, NOW)
+        pace.rate.interval_s, pace.rate.too_fast_s, pace.rate.fast_enough_s = 0.05, 0.04, 0.08
+        pace.sent(pace.started(NOW), NOW)
+        due[last_ask] = (pace.wire_due(NOW, last_ask) - NOW).total_seconds()
+    assert due == {False: pytest.approx(0.05), True: pytest.approx(0.08)}
+
+
+def test_only_a_pages_last_ask_is_held_as_one(
+    httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Through the checker and the real transport, on a spaced host: a page refused (a bare
+    503) at every ask reaches the wire three times, told it is its last ask the third time
+    only."""
+    httpserver.expect_request("/down").respond_with_data("busy", status=503)
+    told: list[bool] = []
+
+    async def at_wire(
+        self: HostGate, ticket: int, holding: Any = None, *, last_ask: bool = False
+    ) -> None:
+        told.append(last_ask)
+
+    monkeypatch.setattr(HostGate, "at_wire", at_wire)
+
+    async def go() -> object:
+        async with httpx.AsyncClient(transport=web_transport(2, allow_private=True)) as client:
+            settings = Settings(allow_private=True, retry_budget_s=5)
+            checker = WebChecker(
+                client, NetContext(settings, Clocks(lambda: datetime.now(timezone.utc), _no_wait))
+            )
+            gate = checker.host_gate(urlsplit(httpserver.url_for("/")).hostname or "")
+            gate.pace.rate.refused(0.0, datetime.now(timezone.utc))
+            gate.pace.rate.interval_s, gate.pace.rate.next_start = 1e-6, None
+            return await checker.check(httpserver.url_for("/down"))
+
+    outcome = asyncio.run(go())
+
+    assert isinstance(outcome, HttpFacts) and outcome.attempts == 3
+    assert told == [False, False, True]
+
+
+async def _no_wait(seconds: float) -> None:
+    """A sleep that does not wait (retries' backoffs, in a test on the real clock)."""
+    await asyncio.sleep(0)
 
 
 def test_a_refusal_well_past_the_spacing_but_short_of_any_served_well_moves_it() -> None:

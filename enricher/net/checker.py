@@ -118,6 +118,7 @@ class WebChecker:
             async with asyncio.timeout(None) as deadline:
                 link = _LinkState(deadline, self._link_deadline_s, let_go)
                 link.service = service
+                link.attempts = attempts or self._attempts
                 outcome: FetchOutcome = await retrying(self._follow, url, link)
         except TimeoutError:
             return FetchFailure(
@@ -287,7 +288,8 @@ class WebChecker:
             # three requests let through before a spacing began from leaving close behind
             # the refusals that began it (nginx's req20b10), but nginx's limit_conn host
             # took 1.84-1.86x its floor in three runs against 1.12-1.23x (cause not found).
-            extensions["trace"] = gate.tracer(ticket, deadline)
+            last_ask = link.asked.get(url, 0) >= link.attempts > 1
+            extensions["trace"] = gate.tracer(ticket, deadline, last_ask=last_ask)
         if link.service:
             extensions[SERVICE_EXTENSION] = link.service
         waited = link.waited
@@ -340,6 +342,8 @@ class _LinkState:
         """Per host, the pauses this link has already waited out itself."""
         self.service: str | None = None
         """What its requests count as, when not the client's service (a probe)."""
+        self.attempts = 1
+        """How many times it may ask for a URL: the last ask must not be a test of the pace."""
 
     def queued(self) -> None:
         """The link waits for a slot: its clock stops."""

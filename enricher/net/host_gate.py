@@ -201,12 +201,16 @@ class HostPace:
             self._spacing[self._sent] = gap
         return self._sent
 
-    def wire_due(self, now: datetime) -> datetime:
+    def wire_due(self, now: datetime, last_ask: bool = False) -> datetime:
         """When a request whose headers are about to leave now may let them go: the host's
-        spacing after the last one that left, or was promised to (its place is taken)."""
+        spacing after the last one that left, or was promised to (its place is taken). A
+        page's ``last_ask`` keeps the spacing served well (``RatePace.gap_for``): let go at
+        a step of the search (a first ask leaving late just ahead of it), a live page was
+        refused at all three asks on nginx's 20/s host. Only the last ask: every retry held
+        so had held req10's search back behind the opening's five (1.19-1.21x its floor)."""
         if not self.rate.paced:
             return now
-        spacing = timedelta(seconds=self.rate.interval_s)
+        spacing = self.rate.gap_for(retry=last_ask)
         # Requests held here are at most a round of the host's places apart; a time further
         # ahead is a clock stepped back, and must not hold a request for the hour it moved.
         latest = now + spacing * (self.ceiling + 1)
@@ -666,28 +670,35 @@ class HostGate:
         return not (self.pace.pauses > honoured and self.pace.pause_left_s(self._clock()) > 0)
 
     def tracer(
-        self, ticket: int, deadline: asyncio.Timeout | None = None
+        self, ticket: int, deadline: asyncio.Timeout | None = None, *, last_ask: bool = False
     ) -> Callable[[str, object], Awaitable[None]]:
         """httpcore's ``trace`` extension for request ``ticket``: holds its headers to the
-        host's spacing at the moment they leave (``at_wire``). The time held is added to the
-        request's ``deadline``: waiting for its turn is not the host failing to answer."""
+        host's spacing at the moment they leave (``at_wire``; a page's ``last_ask`` to the
+        spacing served well). The time held is added to the request's ``deadline``: waiting
+        for its turn is not the host failing to answer."""
 
         holding = None if deadline is None else functools.partial(_later_by, deadline)
 
         async def trace(event: str, info: object) -> None:
             if event.endswith(HEADERS_LEAVING):
-                await self.at_wire(ticket, holding)
+                await self.at_wire(ticket, holding, last_ask=last_ask)
 
         return trace
 
-    async def at_wire(self, ticket: int, holding: Callable[[float], None] | None = None) -> None:
+    async def at_wire(
+        self,
+        ticket: int,
+        holding: Callable[[float], None] | None = None,
+        *,
+        last_ask: bool = False,
+    ) -> None:
         """Request ``ticket``'s headers are about to leave: hold them until the host's spacing
         after the last ones that left. A start taken at the gate can reach the wire late (a
         busy event loop, a new connection), and the next one on time, close behind it: the
         limiter counts arrivals, so the spacing is kept where they leave."""
         rate = self.pace.rate
         now = self._clock()
-        due = self.pace.wire_due(now)
+        due = self.pace.wire_due(now, last_ask)
         if due > now:
             hold_s = self._bounded((due - now).total_seconds(), rate)
             if holding is not None:
