@@ -238,7 +238,11 @@ class WebChecker:
         asked_before = link.asked.get(url, 0)
         link.asked[url] = asked_before + 1
         async with gate.slot(
-            link.waited.get(host, 0), link.under_way, then=self._global, retry=asked_before
+            link.waited.get(host, 0),
+            link.under_way,
+            then=self._global,
+            retry=asked_before,
+            page=url,
         ) as ticket:
             link.running()
             if gate.silent >= SILENT_LIMIT:  # it went silent while this link queued
