@@ -689,6 +689,19 @@ def test_a_request_waiting_its_turn_when_the_ceiling_comes_down_waits_for_room()
     assert started["fifth"] >= 1.0, started
 
 
+def record_the_wire(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, bool]]:
+    """Replace the hold at the wire by a record of its calls: (ticket, last ask) each."""
+    calls: list[tuple[int, bool]] = []
+
+    async def at_wire(
+        self: HostGate, ticket: int, holding: Any = None, *, last_ask: bool = False
+    ) -> None:
+        calls.append((ticket, last_ask))
+
+    monkeypatch.setattr(HostGate, "at_wire", at_wire)
+    return calls
+
+
 def test_a_spaced_hosts_checks_pass_the_wire_on_the_real_transport(
     httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -698,14 +711,7 @@ def test_a_spaced_hosts_checks_pass_the_wire_on_the_real_transport(
     ticket; a host not spaced never does."""
     for path in ("/a", "/b", "/c", "/d"):
         httpserver.expect_request(path).respond_with_data(path)
-    reached: list[int] = []
-
-    async def at_wire(
-        self: HostGate, ticket: int, holding: Any = None, *, last_ask: bool = False
-    ) -> None:
-        reached.append(ticket)
-
-    monkeypatch.setattr(HostGate, "at_wire", at_wire)
+    calls = record_the_wire(monkeypatch)
 
     async def go() -> list[object]:
         async with httpx.AsyncClient(transport=web_transport(2, allow_private=True)) as client:
@@ -720,7 +726,7 @@ def test_a_spaced_hosts_checks_pass_the_wire_on_the_real_transport(
     outcomes = asyncio.run(go())
 
     assert all(isinstance(o, HttpFacts) and o.status_code == 200 for o in outcomes)
-    assert reached == [3, 4]
+    assert [ticket for ticket, _ in calls] == [3, 4]
 
 
 def test_a_pages_last_ask_leaves_at_the_spacing_served_well() -> None:
@@ -745,14 +751,7 @@ def test_only_a_pages_last_ask_is_held_as_one(
     503) at every ask reaches the wire three times, told it is its last ask the third time
     only."""
     httpserver.expect_request("/down").respond_with_data("busy", status=503)
-    told: list[bool] = []
-
-    async def at_wire(
-        self: HostGate, ticket: int, holding: Any = None, *, last_ask: bool = False
-    ) -> None:
-        told.append(last_ask)
-
-    monkeypatch.setattr(HostGate, "at_wire", at_wire)
+    calls = record_the_wire(monkeypatch)
 
     async def go() -> object:
         async with httpx.AsyncClient(transport=web_transport(2, allow_private=True)) as client:
@@ -768,7 +767,7 @@ def test_only_a_pages_last_ask_is_held_as_one(
     outcome = asyncio.run(go())
 
     assert isinstance(outcome, HttpFacts) and outcome.attempts == 3
-    assert told == [False, False, True]
+    assert [last_ask for _, last_ask in calls] == [False, False, True]
 
 
 async def _no_wait(seconds: float) -> None:
