@@ -26,7 +26,10 @@ spacing is kept where the limiter sees it: a spaced host's requests are held at 
 (httpcore's trace hook, ``HostGate.at_wire``) until the spacing after the last ones that
 left, since a request given its turn at the gate may leave late (a new connection, a busy
 event loop) and the next one close behind it. A page asked again after a refusal keeps the
-spacing served well while the search tries a faster one.
+spacing served well while the search tries a faster one: at the gate, and for its last ask
+at the wire too. A page asked again and refused right behind answers served at its gap is
+taken to refuse on its own and moves no spacing; served at a later ask, it is no longer
+counted so (a bursty limiter's sparse refusals pass the same test).
 
 A refusal sent at more requests at once than the host serves well is the load's (nginx's
 ``limit_conn``): it dips the limit and moves no spacing; such refusals, counted over the
