@@ -57,6 +57,12 @@ class LeakyBucket:
         return True
 
 
+def drawn(pages: int, share: float, seed: int) -> set[int]:
+    """The pages, of ``pages``, drawn with chance ``share`` each (seeded)."""
+    draw = random.Random(seed)
+    return {page for page in range(pages) if draw.random() < share}
+
+
 @dataclass
 class Run:
     refusals: list[datetime]
@@ -387,8 +393,7 @@ def test_pages_refusing_once_on_a_host_with_no_limit_are_not_taken_for_one() -> 
     took 7.5 times it, the spacing held by later pages' refusals: see benchmarks/README)."""
     walls = []
     for seed in range(3):
-        draw = random.Random(100 + seed)
-        failing = {n for n in range(300) if draw.random() < 0.03}
+        failing = drawn(300, 0.03, 100 + seed)
         random.seed(seed)  # tenacity's backoff jitter
         walls.append(_check_pages_failing_once(failing))
     assert statistics.median(walls) <= 2 * (300 * 0.05 / 6), walls
@@ -849,8 +854,7 @@ def test_pages_refusing_on_their_own_do_not_slow_a_rate_limited_host_step_by_ste
     pages = 600
     ratios = []
     for seed in range(8):
-        draw = random.Random(seed)
-        dead = {page for page in range(pages) if draw.random() < share}
+        dead = drawn(pages, share, seed)
         run = drive_with_dead_pages(10, pages, dead)
         ratios.append(run.span_s / ((pages - 1) / 10))
     assert statistics.median(ratios) <= 3.0, ratios
@@ -865,8 +869,7 @@ def test_an_always_failing_pages_retries_do_not_slow_a_rate_limited_host(seed: i
     spacing, up to the slowest: 24-25 times the floor (707-757 s) in all three draws. Now
     4.4-4.5 times (the first asks of those pages still move it); every live page served."""
     pages = 300
-    draw = random.Random(1)
-    dead = {page for page in range(pages) if draw.random() < 0.03}
+    dead = drawn(pages, 0.03, 1)
     run = check_behind_a_limiter(10, 0, 0.05, pages, seed, dead=dead)
 
     live = [o for page, o in enumerate(run.outcomes) if page not in dead]
@@ -883,8 +886,7 @@ def test_a_bursty_limiters_refusals_are_not_taken_for_pages_own_for_long() -> No
     page so judged and then served when asked again is no longer counted: no live page lost,
     39 refusals (15 when retries moved the spacing whatever they were, 209 s against 144)."""
     pages = 600
-    draw = random.Random(1)
-    dead = {page for page in range(pages) if draw.random() < 0.02}
+    dead = drawn(pages, 0.02, 1)
     run = check_behind_a_limiter(5, 5, 0.01, pages, seed=1, dead=dead)
 
     live = [o for page, o in enumerate(run.outcomes) if page not in dead]

@@ -268,8 +268,8 @@ class HostPace:
         comes down to the load that got through (in flight less refused), so recovery stops
         short of the same refusal. A lone refusal (one page's quota, a passing failure) dips
         the limit and pauses the host only until a later request is served: that disproves
-        it, and the limit goes back to where it was. A refusal naming no wait also spaces the host's
-        request starts (``RatePace``).
+        it, and the limit goes back to where it was. A refusal naming no wait also spaces the
+        host's request starts (``RatePace``).
 
         Returns True when this answer ended a pause still running (the host served a
         request sent after a lone refusal).
@@ -404,10 +404,10 @@ class HostPace:
         needed to move the spacing from 2 to 8, and a 5/s limiter with a burst of 5 went
         unheard for a minute (89 refusals against 15, three live pages refused at every
         ask)."""
-        own = list(self._own)
-        if True in own:
-            own[len(own) - 1 - own[::-1].index(True)] = False
-            self._own = deque(own, maxlen=OWN_WINDOW)
+        for index in reversed(range(len(self._own))):
+            if self._own[index]:
+                self._own[index] = False
+                return
 
     def _at_a_spacing_served_well(self, spacing: float) -> bool:
         """Whether a request sent ``spacing`` after the one before it on a spaced host was
