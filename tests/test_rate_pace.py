@@ -9,6 +9,7 @@ answers take a millisecond, as a fast host's do, so only spacing can meet the li
 from __future__ import annotations
 
 import asyncio
+import itertools
 import math
 import random
 import statistics
@@ -28,7 +29,14 @@ from enricher.net.checker import WebChecker
 from enricher.net.context import Clocks, NetContext
 from enricher.net.host_gate import STALL_MIN_S, HostGate, HostPace
 from enricher.net.pool import web_transport
-from enricher.net.rate_pace import CONFIRM, RECOVER_AFTER_S, SLOWEST_S, RatePace
+from enricher.net.rate_pace import (
+    CONFIRM,
+    CONFIRM_S,
+    LAST_ASK_SLACK,
+    RECOVER_AFTER_S,
+    SLOWEST_S,
+    RatePace,
+)
 from tests.virtual_time import VirtualTime
 
 NOW = datetime(2026, 11, 22, 9, 0, 0, tzinfo=timezone.utc)
@@ -773,6 +781,139 @@ def test_only_a_pages_last_ask_is_held_as_one(
 
     assert isinstance(outcome, HttpFacts) and outcome.attempts == 3
     assert [last_ask for _, last_ask in calls] == [False, False, True]
+
+
+def test_a_pages_last_ask_leaves_twice_a_spacing_confirmed_after_the_last_request() -> None:
+    """A spacing confirmed by a second of answers may still be too fast: a bucket's burst
+    covers it for a while (5 a second with a burst of 2 served 176 ms for seconds). A page's
+    last ask then waits twice it after the host's last request, at the gate and at the
+    wire, so a bucket up to twice as slow has refilled for it; the opening's one-a-second
+    guess, never proved, is waited once."""
+    rate = RatePace()
+    rate.refused(0.0, NOW)
+    assert rate.gap_for(retry=True, last_ask=True) == timedelta(seconds=1.0)  # the guess
+    spacing = rate.interval_s
+    now = NOW
+    for _ in range(CONFIRM + int(CONFIRM_S / spacing)):
+        now += timedelta(seconds=spacing)
+        rate.served(spacing, now)
+    assert rate.fast_enough_s == pytest.approx(spacing)  # confirmed; a faster step is tried
+    assert rate.interval_s < spacing
+    last_ask = timedelta(seconds=spacing * LAST_ASK_SLACK)
+    assert rate.gap_for(retry=True, last_ask=True) == last_ask
+    assert rate.gap_for(retry=True) == timedelta(seconds=spacing)
+    assert rate.start(now, now, retry=True, last_ask=True) == now + last_ask
+
+
+def test_a_last_ask_keeps_its_gap_from_the_places_taken_before_it() -> None:
+    """Two requests have taken places at the spacing; a page's last ask asking now goes its
+    gap after the later of them, not after the last request that started (it had left right
+    behind a request whose place came first, and was refused)."""
+    rate = RatePace()
+    rate.refused(0.0, NOW)
+    rate.interval_s, rate.too_fast_s, rate.fast_enough_s = 0.1, 0.05, 0.1
+    rate._confirmed = True
+    first = rate.start(NOW, NOW)
+    second = rate.start(NOW, NOW)
+    assert second - first == timedelta(seconds=0.1)
+    assert rate.start(NOW, NOW, retry=True, last_ask=True) == second + timedelta(seconds=0.2)
+
+
+def test_a_last_asks_refusal_moves_no_spacing() -> None:
+    """Settled at 200 ms, a page's last ask leaves 400 ms after the request before it (twice
+    the spacing confirmed) and is refused: its page's own, or a limit far slower that the
+    first asks will show. It moves nothing; a retry refused at that gap, not a last ask,
+    still counts as a refusal at the spacing served well (taken that way, last asks of
+    pages failing at every ask had doubled a 10/s host's spacing up to 8 s)."""
+    moved = {}
+    for last_ask in (True, False):
+        pace = HostPace(6)
+        pace.rate.refused(0.0, NOW)
+        pace.rate.interval_s, pace.rate.too_fast_s, pace.rate.fast_enough_s = 0.2, 0.19, 0.2
+        for _ in range(3):  # refusals among the host's last answers: the next one counts
+            pace._recent_refusals.append(True)
+        settled = (pace.rate.interval_s, pace.rate.fast_enough_s)
+        pace.sent(pace.started(NOW, 1), NOW)
+        now = NOW + timedelta(seconds=0.4)
+        ticket = pace.started(now, 1, retry=2, page="/down", last_ask=last_ask)
+        pace.sent(ticket, now)
+        pace.answered(503, None, now + LATENCY, 1, ticket)
+        moved[last_ask] = (pace.rate.interval_s, pace.rate.fast_enough_s) != settled
+    assert moved == {True: False, False: True}
+
+
+def test_a_pages_second_ask_refused_right_after_a_last_ask_served_is_its_own() -> None:
+    """A last ask served 400 ms after the request before it (held there on purpose) does not
+    make 200 ms look short: a page refused at its second ask right after it, at the spacing
+    served well, is taken to refuse on its own, as it would be after any answer served."""
+    pace = HostPace(6)
+    pace.rate.refused(0.0, NOW)
+    pace.rate.interval_s, pace.rate.too_fast_s, pace.rate.fast_enough_s = 0.2, 0.19, 0.2
+    now = NOW
+    for _ in range(2):  # the second served at the spacing
+        ticket = pace.started(now, 1)
+        pace.sent(ticket, now)
+        pace.answered(200, None, now + LATENCY, 1, ticket)
+        now += timedelta(seconds=0.2)
+    now += timedelta(seconds=0.2)
+    ticket = pace.started(now, 1, retry=2, page="/back", last_ask=True)
+    pace.sent(ticket, now)
+    pace.answered(200, None, now + LATENCY, 1, ticket)
+    now += timedelta(seconds=0.2)
+    ticket = pace.started(now, 1, retry=1, page="/down")
+    pace.sent(ticket, now)
+    pace.answered(503, None, now + LATENCY, 1, ticket)
+    assert sum(pace._own) == 1
+
+
+def test_requests_behind_several_last_asks_keep_their_places() -> None:
+    """Six pages' last asks and a first ask queue at once on a host spaced 100 ms apart,
+    200 ms for a last ask. The first ask's wait (1.3 s) is longer than a round of places at
+    the spacing; cut short to that, it left ahead of the last asks still waiting, and one
+    left 0.0 s behind it. Each last ask leaves its full gap after the request before it."""
+    time = VirtualTime(NOW)
+    left: list[tuple[float, bool]] = []
+
+    async def ask(last_ask: bool) -> None:
+        async with gate.slot(retry=2 if last_ask else 0, last_ask=last_ask) as ticket:
+            left.append(((time.now - NOW).total_seconds(), last_ask))
+            gate.answered(ticket, 404, None)
+
+    async def go() -> None:
+        await asyncio.gather(*(ask(last_ask=n < 6) for n in range(7)))
+
+    gate = spaced_gate(time, 0.1, per_host=8)
+    gate.pace.rate.too_fast_s, gate.pace.rate.fast_enough_s = 0.09, 0.1
+    gate.pace.rate._confirmed = True
+    asyncio.run(time.run(go()))
+
+    left.sort()
+    assert [last_ask for _, last_ask in left] == [True] * 6 + [False], left
+    gaps = [round(b - a, 6) for (a, _), (b, _) in itertools.pairwise(left)]
+    assert min(gaps[:5]) >= 0.2, gaps
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_bursty_limiter_loses_no_live_page_to_a_spacing_its_burst_confirmed(seed: int) -> None:
+    """5/s with a burst of 2, 50 ms pages, 15 of 600 failing at every ask, through the
+    checker. The burst confirms a spacing a little too fast; refused there now and then, a
+    live page was refused at all three asks (1 in two of three draws), and in the third
+    the failing pages' last asks, refused at the spacing's double, slid the host to 520 s
+    (4.3 times the floor). Now every live page is served, within twice the floor."""
+    pages = 600
+    dead = drawn(pages, 0.02, 1)
+    run = check_behind_a_limiter(5, 2, 0.05, pages, seed, dead=dead)
+
+    live = [o for page, o in enumerate(run.outcomes) if page not in dead]
+    assert all(isinstance(o, HttpFacts) and o.status_code == 200 for o in live)
+    assert run.took_s <= 2 * (pages - 1) / 5, run.took_s
+
+
+def test_a_bursty_limiter_with_quick_pages_loses_no_live_page() -> None:
+    """5/s with a burst of 2 and 10 ms pages, none failing: one live page had been refused at
+    all three asks, the last at the spacing the burst had confirmed."""
+    run = check_behind_a_limiter(5, 2, 0.01, 600, seed=0)
+    assert all(isinstance(o, HttpFacts) and o.status_code == 200 for o in run.outcomes)
 
 
 async def _no_wait(seconds: float) -> None:

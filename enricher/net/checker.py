@@ -237,12 +237,14 @@ class WebChecker:
         link.queued()
         asked_before = link.asked.get(url, 0)
         link.asked[url] = asked_before + 1
+        last_ask = asked_before + 1 >= link.attempts > 1
         async with gate.slot(
             link.waited.get(host, 0),
             link.under_way,
             then=self._global,
             retry=asked_before,
             page=url,
+            last_ask=last_ask,
         ) as ticket:
             link.running()
             if gate.silent >= SILENT_LIMIT:  # it went silent while this link queued

@@ -27,7 +27,8 @@ spacing is kept where the limiter sees it: a spaced host's requests are held at 
 left, since a request given its turn at the gate may leave late (a new connection, a busy
 event loop) and the next one close behind it. A page asked again after a refusal keeps the
 spacing served well while the search tries a faster one: at the gate, and for its last ask
-at the wire too. A page asked again and refused right behind answers served at its gap is
+at the wire too, where it waits twice a spacing confirmed by answers (a burst's slack can
+confirm one too fast) after the request before it, and its refusal moves no spacing. A page asked again and refused right behind answers served at its gap is
 taken to refuse on its own and moves no spacing; served at a later ask, it is no longer
 counted so (a bursty limiter's sparse refusals pass the same test).
 
@@ -185,6 +186,8 @@ class HostPace:
     """Per ticket in flight, the page (URL) it asks for, when told."""
     _judged_own: set[str] = field(default_factory=set)
     """Pages counted in ``_own`` as refusing on their own (refused at their second ask)."""
+    _last_asks: set[int] = field(default_factory=set)
+    """Tickets in flight that are their page's last ask (``RatePace.gap_for``)."""
 
     def __post_init__(self) -> None:
         self.ceiling = max(1, self.ceiling)
@@ -192,12 +195,19 @@ class HostPace:
             self.limit = self.ceiling
 
     def started(
-        self, now: datetime | None = None, load: int = 0, retry: int = 0, page: str | None = None
+        self,
+        now: datetime | None = None,
+        load: int = 0,
+        retry: int = 0,
+        page: str | None = None,
+        last_ask: bool = False,
     ) -> int:
         """A request to the host is starting (at ``now``, one of ``load`` in flight; asking
-        again for ``page``, a URL asked for ``retry`` times before): its ticket (tells which
-        burst it belongs to)."""
+        again for ``page``, a URL asked for ``retry`` times before; its ``last_ask``, held
+        longer): its ticket (tells which burst it belongs to)."""
         self._sent += 1
+        if last_ask:
+            self._last_asks.add(self._sent)
         if page is not None:
             self._pages[self._sent] = page
         if self.rate.paced:
@@ -215,13 +225,14 @@ class HostPace:
     def wire_due(self, now: datetime, last_ask: bool = False) -> datetime:
         """When a request whose headers are about to leave now may let them go: the host's
         spacing after the last one that left, or was promised to (its place is taken). A
-        page's ``last_ask`` keeps the spacing served well (``RatePace.gap_for``): let go at
-        a step of the search (a first ask leaving late just ahead of it), a live page was
-        refused at all three asks on nginx's 20/s host. Only the last ask: every retry held
-        so had held req10's search back behind the opening's five (1.19-1.21x its floor)."""
+        page's ``last_ask`` keeps the spacing served well, twice it when confirmed by answers
+        (``RatePace.gap_for``): let go at a step of the search (a first ask leaving late just
+        ahead of it), a live page was refused at all three asks on nginx's 20/s host. Only
+        the last ask: every retry held so had held req10's search back behind the opening's
+        five (1.19-1.21x its floor)."""
         if not self.rate.paced:
             return now
-        spacing = self.rate.gap_for(retry=last_ask)
+        spacing = self.rate.gap_for(retry=last_ask, last_ask=last_ask)
         # Requests held here are at most a round of the host's places apart; a time further
         # ahead is a clock stepped back, and must not hold a request for the hour it moved.
         latest = now + spacing * (self.ceiling + 1)
@@ -251,6 +262,7 @@ class HostPace:
         self._retries.pop(ticket, None)
         self._sent_spaced.discard(ticket)
         self._pages.pop(ticket, None)
+        self._last_asks.discard(ticket)
 
     def answered(
         self,
@@ -291,8 +303,15 @@ class HostPace:
         elif page in self._judged_own and status not in PUSHBACK_STATUSES and status < 500:
             self._judged_own.discard(page)
             self._unjudge_own()
+        last_ask = ticket in self._last_asks
+        self._last_asks.discard(ticket or 0)
         if status not in PUSHBACK_STATUSES:
-            self._last_served_gap, self._refused_since_served = spacing, 0
+            # A last ask's gap was held long on purpose: served, it shows that gap working,
+            # not the host's spacing (a page refused next at the spacing was then not taken
+            # to refuse on its own, and moved it).
+            if not last_ask:
+                self._last_served_gap = spacing
+            self._refused_since_served = 0
         elif bare_refusal:
             self._refused_since_served += 1
         if bare_refusal and not retry:
@@ -308,7 +327,9 @@ class HostPace:
                 self._learn_ceiling(load)
             elif load:
                 self._learn_ceiling(load, edge_only=True)
-            self._refused(status, retry_after_s, now, in_flight, ticket, spacing, load, retry)
+            self._refused(
+                status, retry_after_s, now, in_flight, ticket, spacing, load, retry, last_ask
+            )
             return False
         if self.limit < self.ceiling:
             self.successes += 1
@@ -339,6 +360,7 @@ class HostPace:
         spacing: float,
         load: int = 0,
         retry: bool = False,
+        last_ask: bool = False,
     ) -> None:
         self.successes = 0
         if ticket is None or ticket > self._burst_edge:
@@ -373,8 +395,11 @@ class HostPace:
         else:
             self._lone_refusal = ticket or 0
         if retry_after_s is None:
-            if self._load_explains(spacing, load):
-                return  # the limit's dip is the answer; the spacing is not in question
+            if self._load_explains(spacing, load) or last_ask:
+                # The limit's dip is the answer; the spacing is not in question (a last ask
+                # was held long: refused, its page's own, or a limit far slower that the
+                # first asks show).
+                return
             # A page asked again and refused right behind answers served at its gap is taken
             # to refuse on its own and moves no spacing: moved by such retries, a 10/s host
             # with 17 of 300 pages always failing reached the slowest spacing (24x). A bursty
@@ -609,6 +634,7 @@ class HostGate:
         then: AbstractAsyncContextManager[object] | None = None,
         retry: int = 0,
         page: str | None = None,
+        last_ask: bool = False,
     ) -> AsyncIterator[int]:
         """Hold one of the host's slots for the duration of a request; yields its ticket.
 
@@ -624,14 +650,14 @@ class HostGate:
             honoured = await self._acquire(honoured, follow_up)
             try:
                 async with then if then is not None else contextlib.nullcontext():
-                    turn = await self._wait_for_turn(honoured, retry > 0)
+                    turn = await self._wait_for_turn(honoured, retry > 0, last_ask)
                     # A ceiling learnt while it waited (a connection limit) counts too: its
                     # slot was taken under the old one, and sent now it is refused again.
                     if turn and len(self._started_at) < self.pace.ceiling:
                         # Its load: the requests under way with it, not those holding a slot
                         # while they wait for their turn (on a spaced host, most of them).
                         load = len(self._started_at) + 1
-                        ticket = self.pace.started(self._clock(), load, retry, page)
+                        ticket = self.pace.started(self._clock(), load, retry, page, last_ask)
                         self._started_at[ticket] = self._clock()
                         self._watch_for_stalls()
                         try:
@@ -676,13 +702,15 @@ class HostGate:
                 continue
             return honoured
 
-    async def _wait_for_turn(self, honoured: int, retry: bool = False) -> bool:
+    async def _wait_for_turn(
+        self, honoured: int, retry: bool = False, last_ask: bool = False
+    ) -> bool:
         """Wait for this request's start under the host's spacing (``RatePace``), holding
         its slots; False when a pause began meanwhile (the request is not sent now)."""
         while True:
             rate = self.pace.rate  # a disproved refusal may put an older one back
             now, changes = self._clock(), rate.changes
-            start = rate.start(now, self.pace.last_start, retry)
+            start = rate.start(now, self.pace.last_start, retry, last_ask)
             if start <= now:
                 break
             wait_s = self._bounded((start - now).total_seconds(), rate)
@@ -693,7 +721,7 @@ class HostGate:
                 # late): the spacing counts from when it really started, not when it was due.
                 last, now = self.pace.last_start, self._clock()
                 if last is not None and rate.paced:
-                    short = (rate.gap_for(retry) - (now - last)).total_seconds()
+                    short = (rate.gap_for(retry, last_ask) - (now - last)).total_seconds()
                     if short > 0:
                         await self._sleep(self._bounded(short, rate))
                 break
@@ -745,9 +773,12 @@ class HostGate:
         self.pace.sent(ticket, self._clock())
 
     def _bounded(self, wait_s: float, rate: RatePace) -> float:
-        """A wait for a start, never longer than a full round of the host's places (a wall
-        clock stepped back must not hold a request for the hour it moved)."""
-        return min(wait_s, rate.interval_s * (self.pace.ceiling + 1))
+        """A wait for a start, never longer than a full round of the host's places, each at
+        the longest gap a request keeps (a page's last ask's: capped at a round of the
+        spacing, requests behind two last asks left before their places, close behind
+        them); a wall clock stepped back must not hold a request for the hour it moved."""
+        longest = rate.gap_for(retry=True, last_ask=True).total_seconds()
+        return min(wait_s, longest * (self.pace.ceiling + 1))
 
     def _has_room(self) -> bool:
         """Whether one more request may start: under the adaptive limit, not counting stalled

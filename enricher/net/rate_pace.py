@@ -83,6 +83,11 @@ RECOVER_AFTER_S = 30.0
 cost a refusal: at most one per this long, however fast the host is)."""
 RELAX = 0.8
 """How much a step of recovery relaxes the too-fast bound."""
+LAST_ASK_SLACK = 2.0
+"""A page's last ask leaves this many times the spacing served well after the host's last
+request: a burst's slack can confirm a spacing too fast (5 a second with a burst of 2 served
+176 ms for seconds), and held to that one, live pages were refused at all three asks. Twice
+it refills a bucket whose rate is anything up to twice as slow as the spacing confirmed."""
 
 
 @dataclass
@@ -124,28 +129,42 @@ class RatePace:
         return self.interval_s > 0
 
     def start(
-        self, now: datetime, last_start: datetime | None = None, retry: bool = False
+        self,
+        now: datetime,
+        last_start: datetime | None = None,
+        retry: bool = False,
+        last_ask: bool = False,
     ) -> datetime:
         """When a request asking now may start, the last request having really started at
         ``last_start``; its place is taken (the next one waits its spacing after it). A
         refusal or a new spacing since (``changes``) voids the places taken before it. A
         ``retry`` (a page asked again after a refusal) keeps the spacing served well from the
         last start while a faster one is tried: a step of the search is tried on first asks,
-        not on a page that has already used up an attempt."""
+        not on a page that has already used up an attempt. A page's ``last_ask`` keeps its
+        gap (``LAST_ASK_SLACK``) from the last place taken too, not only from the last start:
+        held from the start alone, it left right behind a request whose place came first."""
         if not self.paced:
             return now
         spacing = timedelta(seconds=self.interval_s)
-        after = [t for t in (self.next_start, last_start and last_start + self.gap_for(retry)) if t]
+        least = self.gap_for(retry, last_ask)
+        place = self.next_start
+        if place is not None and last_ask:
+            place += least - spacing  # the last place taken is a spacing before next_start
+        after = [t for t in (place, last_start and last_start + least) if t]
         start = max([now, *after])
         self.next_start = start + spacing
         return start
 
-    def gap_for(self, retry: bool) -> timedelta:
-        """The least gap from the last start for a request (a retry: see ``start``)."""
+    def gap_for(self, retry: bool, last_ask: bool = False) -> timedelta:
+        """The least gap from the last start for a request (a retry: see ``start``; a page's
+        ``last_ask``: ``LAST_ASK_SLACK``)."""
         safe = self.fast_enough_s
-        if retry and safe is not None and safe > self.interval_s:
-            return timedelta(seconds=safe)
-        return timedelta(seconds=self.interval_s)
+        gap = self.interval_s
+        if (retry or last_ask) and safe is not None and safe >= gap:
+            gap = safe
+            if last_ask and self._confirmed:
+                gap *= LAST_ASK_SLACK  # the opening's guess and a spacing measured need none
+        return timedelta(seconds=gap)
 
     def refused(self, gap_s: float, now: datetime) -> None:
         """A refusal naming no wait, of a request started ``gap_s`` after the one before it."""
