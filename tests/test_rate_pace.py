@@ -27,7 +27,7 @@ from enricher.config import Settings
 from enricher.models import HttpFacts
 from enricher.net.checker import WebChecker
 from enricher.net.context import Clocks, NetContext
-from enricher.net.host_gate import STALL_MIN_S, HostGate, HostPace
+from enricher.net.host_gate import OWN_WINDOW, STALL_MIN_S, HostGate, HostPace
 from enricher.net.pool import web_transport
 from enricher.net.rate_pace import (
     CONFIRM,
@@ -863,7 +863,7 @@ def test_a_pages_second_ask_refused_right_after_a_last_ask_served_is_its_own() -
     ticket = pace.started(now, 1, retry=1, page="/down")
     pace.sent(ticket, now)
     pace.answered(503, None, now + LATENCY, 1, ticket)
-    assert sum(pace._own) == 1
+    assert pace.own_pages == 1
 
 
 def test_requests_behind_several_last_asks_keep_their_places() -> None:
@@ -1033,6 +1033,19 @@ def test_a_bursty_limiters_refusals_are_not_taken_for_pages_own_for_long() -> No
     live = [o for page, o in enumerate(run.outcomes) if page not in dead]
     assert all(isinstance(o, HttpFacts) and o.status_code == 200 for o in live)
     assert run.refused <= 50, run.refused
+
+
+def test_a_page_served_when_asked_again_takes_back_its_own_mark_only() -> None:
+    """A page counted as refusing on its own and then served when asked again takes back its
+    own mark: not another page's, when its own has already left the window of recent asks
+    (the latest mark had been taken back, whoever's it was)."""
+    pace = HostPace(6)
+    pace._own.extend(["/gone", *([None] * OWN_WINDOW), "/down"])
+    now = NOW
+    for page in ("/gone", "/down"):
+        now += timedelta(seconds=1)
+        pace.answered(200, None, now, 1, pace.started(now, 1, retry=2, page=page))
+        assert pace.own_pages == (1 if page == "/gone" else 0)
 
 
 def test_a_refusal_after_a_refused_step_of_recovery_goes_on_searching() -> None:
@@ -1380,7 +1393,7 @@ def test_no_spacing_is_confirmed_across_a_refusal() -> None:
     pace.rate.refused(0.0, now)
     pace.rate.interval_s, pace.rate.too_fast_s, pace.rate.fast_enough_s = 0.3, 0.1, 0.5
     pace.rate._here_since = now
-    pace._own.extend([True] * 3)
+    pace._own.extend(["/a", "/b", "/c"])
     for status in (200, 200, 200, 503, 200, 200, 200):
         now += timedelta(seconds=0.3)
         pace.answered(status, None, now + LATENCY, 1, pace.started(now, 1))

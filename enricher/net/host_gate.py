@@ -164,9 +164,10 @@ class HostPace:
     _retries: dict[int, int] = field(default_factory=dict)
     """Tickets in flight asking again for a URL, and how often it was asked before (a retry
     tests the page, not the pace)."""
-    _own: deque[bool] = field(default_factory=lambda: deque(maxlen=OWN_WINDOW))
-    """The host's recent first asks (False) and pages refusing on their own (True): pages
-    refused again when asked a second time as the host serves well."""
+    _own: deque[str | None] = field(default_factory=lambda: deque(maxlen=OWN_WINDOW))
+    """The host's recent first asks (None) and pages refusing on their own (the page's URL,
+    "" when not told): pages refused again when asked a second time as the host serves
+    well."""
     _last_served_gap: float | None = None
     """The spacing of the last answer served."""
     _refused_since_served: int = 0
@@ -184,8 +185,6 @@ class HostPace:
     """Tickets in flight sent while the host was spaced."""
     _pages: dict[int, str] = field(default_factory=dict)
     """Per ticket in flight, the page (URL) it asks for, when told."""
-    _judged_own: set[str] = field(default_factory=set)
-    """Pages counted in ``_own`` as refusing on their own (refused at their second ask)."""
     _last_asks: set[int] = field(default_factory=set)
     """Tickets in flight that are their page's last ask (``RatePace.gap_for``)."""
 
@@ -295,14 +294,11 @@ class HostPace:
         retry = asked_before > 0
         bare_refusal = status in PUSHBACK_STATUSES and retry_after_s is None
         if not retry:
-            self._own.append(False)
+            self._own.append(None)
         elif asked_before == 1 and bare_refusal and self._refused_on_its_own(spacing, load):
-            self._own.append(True)
-            if page is not None:
-                self._judged_own.add(page)
-        elif page in self._judged_own and status not in PUSHBACK_STATUSES and status < 500:
-            self._judged_own.discard(page)
-            self._unjudge_own()
+            self._own.append(page or "")
+        elif page and status not in PUSHBACK_STATUSES and status < 500:
+            self._unjudge_own(page)
         last_ask = ticket in self._last_asks
         self._last_asks.discard(ticket or 0)
         if status not in PUSHBACK_STATUSES:
@@ -421,17 +417,22 @@ class HostPace:
                 self.pauses += 1
             self._paused_for = FIRM if firm else max(self._paused_for, ticket or 0)
 
-    def _unjudge_own(self) -> None:
-        """A page counted as refusing on its own was served when asked again: what refused
-        it was the host's limit (a burst's slack had let a too-fast spacing look served
-        well, and its refusals, now and then, look like pages' own). One mark is taken back
-        (the latest: ``_own`` is only ever counted): left, such marks raised the refusals
-        needed to move the spacing from 2 to 8, and a 5/s limiter with a burst of 5 went
-        unheard for a minute (89 refusals against 15, three live pages refused at every
-        ask)."""
+    @property
+    def own_pages(self) -> int:
+        """Pages among the host's recent asks judged to refuse on their own."""
+        return sum(mark is not None for mark in self._own)
+
+    def _unjudge_own(self, page: str) -> None:
+        """``page``, if still counted as refusing on its own, was served when asked again:
+        what refused it was the host's limit (a burst's slack had let a too-fast spacing
+        look served well, and its refusals, now and then, look like pages' own). Its mark
+        is taken back: left, such marks raised the refusals needed to move the spacing from
+        2 to 8, and a 5/s limiter with a burst of 5 went unheard for a minute (89 refusals
+        against 15, three live pages refused at every ask). A mark already out of the
+        window is not there to take back (another page's would have been)."""
         for index in reversed(range(len(self._own))):
-            if self._own[index]:
-                self._own[index] = False
+            if self._own[index] == page:
+                self._own[index] = None
                 return
 
     def _at_a_spacing_served_well(self, spacing: float) -> bool:
@@ -492,7 +493,7 @@ class HostPace:
             and self.rate.fast_enough_s is not None
             and not self._at_a_spacing_served_well(spacing)
             and not retry
-            and not any(self._own)
+            and not self.own_pages
         )
 
     def _rate_refusals_needed(self) -> int:
@@ -501,7 +502,7 @@ class HostPace:
         again when asked a second time as the host serves well): as many as those pages
         would give by themselves in fewer than one window in ``OWN_ODDS`` (windows slide
         one answer at a time, so a run sees hundreds of them)."""
-        own = sum(self._own)
+        own = self.own_pages
         share = min(1.0, own / max(len(self._own) - own, 1))
         needed = RATE_REFUSALS
         while needed < RATE_WINDOW // 2 and _at_least(needed, RATE_WINDOW, share) > OWN_ODDS:
