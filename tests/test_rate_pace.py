@@ -1261,6 +1261,49 @@ def test_refused_steps_of_the_search_at_a_load_served_do_not_make_a_connection_l
     assert pace.ceiling == 6
 
 
+@pytest.mark.parametrize(("rate", "dead_share"), [(5, 0.0), (10, 0.03)])
+def test_a_rate_limiters_refusals_at_the_loads_its_gaps_make_set_no_ceiling(
+    rate: int, dead_share: float
+) -> None:
+    """A limiter with no burst and pages of 250 ms, through the checker: six sent at once
+    open the host (loads 2-6 refused), and the search's steps too fast are refused at two at
+    once while one at a time is served at slower gaps. Counted at their loads, those
+    refusals brought the ceiling to one request at a time for the run: 5/s took 1.26 times
+    its floor (unspaced, one at a time: 4 a second), 10/s with 3% failing pages 6.2-6.4
+    times. No lower load was served at gaps as short: the spacing explains them, and the
+    ceiling stays."""
+    pages = 300
+    dead = drawn(pages, dead_share, 1)
+    run = check_behind_a_limiter(rate, 0, 0.25, pages, dead=dead)
+
+    assert run.pace.ceiling == 6
+    live = [o for page, o in enumerate(run.outcomes) if page not in dead]
+    assert all(isinstance(o, HttpFacts) and o.status_code == 200 for o in live)
+    floor_s = (pages - 1) / rate
+    assert run.took_s <= (1.15 if not dead else 5.0) * floor_s, run.took_s
+
+
+def test_a_connection_limits_refusals_count_once_the_loads_under_it_are_served() -> None:
+    """Six sent at once to a host taking four: the fifth and sixth are refused at once,
+    before any of the four is answered, when nothing tells their load from their gap yet.
+    Once the four are served at the same gap, those two count at their loads too: with six
+    more refused at five, eight answers there, the ceiling comes down to four (six alone
+    are too few answers to tell)."""
+    pace = HostPace(6)
+    now = NOW
+    tickets = [pace.started(now + timedelta(milliseconds=n), n + 1) for n in range(6)]
+    for ticket in tickets[4:]:
+        pace.answered(503, None, now + timedelta(milliseconds=7), 6, ticket)
+    for ticket in tickets[:4]:
+        pace.answered(200, None, now + timedelta(milliseconds=250), 4, ticket)
+    assert pace.ceiling == 6
+    now += timedelta(seconds=1)
+    for _ in range(6):
+        now += timedelta(milliseconds=1)
+        pace.answered(503, None, now + LATENCY, 5, pace.started(now, 5))
+    assert pace.ceiling == 4
+
+
 def test_refusals_split_over_the_loads_above_a_connection_limit_add_up() -> None:
     """A host taking 4 requests at once refuses a fifth and a sixth alike: three refusals,
     split between 5 and 6 at once, among a few answers there, bring its ceiling down to 4

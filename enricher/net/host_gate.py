@@ -61,7 +61,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from ..models import FailureKind, FetchFailure
-from .rate_pace import JITTER, RatePace
+from .rate_pace import JITTER, WIRE_JITTER_S, RatePace
 from .retries import AsyncSleep
 
 PUSHBACK_STATUSES = frozenset({429, 503})
@@ -179,6 +179,15 @@ class HostPace:
     _served_at: Counter[int] = field(default_factory=Counter)
     _refused_at: Counter[int] = field(default_factory=Counter)
     """Answers served and refused, by the load their request was sent at."""
+    _fastest_served_at: dict[int, float] = field(default_factory=dict)
+    """Per load, the shortest gap after the request before that a request sent at it was
+    served at."""
+    _refused_by_spacing: deque[tuple[int, float]] = field(
+        default_factory=lambda: deque(maxlen=LOAD_ANSWERS * 4)
+    )
+    """The latest refusals (load, gap) not counted at their load yet: no lower load was
+    served at a gap as short (``_count_refusals_at_load``; a host refusing everything keeps
+    a few, not thousands to go through at each refusal)."""
     _refused_spaced_at: Counter[int] = field(default_factory=Counter)
     """Refusals by load, of requests sent while the host was spaced."""
     _sent_spaced: set[int] = field(default_factory=set)
@@ -318,8 +327,11 @@ class HostPace:
         if status in PUSHBACK_STATUSES:
             if load and sent_spaced and not retry:  # not one sent at once before spacing
                 self._refused_spaced_at[load] += 1
-            if load and self._tells_of_load(spacing, load):
-                self._refused_at[load] += 1
+            tells_of_load = bool(load) and self._tells_of_load(spacing, load)
+            if tells_of_load:
+                self._refused_by_spacing.append((load, spacing))
+            self._count_refusals_at_load()
+            if tells_of_load:
                 self._learn_ceiling(load)
             elif load:
                 self._learn_ceiling(load, edge_only=True)
@@ -336,6 +348,8 @@ class HostPace:
             return False  # a server error shows nothing about the host serving
         if load:
             self._served_at[load] += 1
+            fastest = self._fastest_served_at.get(load, spacing)
+            self._fastest_served_at[load] = min(fastest, spacing)
         self.rate.served(spacing, now)
         self._served = max(self._served, ticket)
         if self._lone_refusal and ticket > self._lone_refusal:
@@ -471,6 +485,24 @@ class HostPace:
         if not self.rate.paced or self._at_a_spacing_served_well(spacing):
             return True
         return not _from(self._served_at, load)
+
+    def _count_refusals_at_load(self) -> None:
+        """Count at their load the refusals a lower load was served at a gap as short as:
+        those the spacing does not explain. A rate limiter's refusals come at the loads its
+        too-fast gaps put in flight (six sent at once open a host: loads 2-6 refused; steps
+        of the search with pages slower than them: load 2 refused, load 1 served at slower
+        gaps), and counted at those loads they set 5/s and 10/s limiters' ceilings to one
+        (1.26-6.4x their floor). A connection limit's are counted once the loads under it
+        are served at the same gaps, whichever answer comes first."""
+        still: list[tuple[int, float]] = []
+        for load, spacing in self._refused_by_spacing:
+            short_enough = spacing * (1 + JITTER) + WIRE_JITTER_S
+            if any(gap <= short_enough for at, gap in self._fastest_served_at.items() if at < load):
+                self._refused_at[load] += 1
+            else:
+                still.append((load, spacing))
+        self._refused_by_spacing.clear()
+        self._refused_by_spacing.extend(still)
 
     def _load_explains(self, spacing: float, load: int) -> bool:
         """Whether a refusal of a request sent ``spacing`` after the one before, one of
