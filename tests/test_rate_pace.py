@@ -805,6 +805,30 @@ def test_a_pages_last_ask_leaves_twice_a_spacing_confirmed_after_the_last_reques
     assert rate.start(now, now, retry=True, last_ask=True) == now + last_ask
 
 
+def test_a_last_ask_waits_twice_a_spacing_measured_between_refusals() -> None:
+    """The spacing served well measured between two refusals (20 answers in 2.5 s) can be
+    too fast as well (a bucket's burst refilling: a 2/s limiter measured at 459 ms), and a
+    live page held to it was refused at all three asks: a last ask waits twice it too."""
+    rate = RatePace()
+    rate.refused(0.0, NOW)
+    for n in range(1, 21):  # behind the spacing (a busy loop): they confirm nothing
+        rate.served(0.12, NOW + timedelta(seconds=0.12 * n))
+    rate.refused(0.071, NOW + timedelta(seconds=2.5))
+    measured = 2.5 / 20 * 1.05
+    assert rate.fast_enough_s == pytest.approx(measured)
+    assert rate.gap_for(retry=True, last_ask=True).total_seconds() == pytest.approx(2 * measured)
+
+
+def test_a_last_ask_waits_twice_a_spacing_served_well_when_settled_just_above_it() -> None:
+    """Settled a little slower than the spacing served well (kept clear of one refused), a
+    last ask still waits twice the one served well, not once the spacing."""
+    rate = RatePace()
+    rate.refused(0.0, NOW)
+    rate.interval_s, rate.too_fast_s, rate.fast_enough_s = 0.2015, 0.19, 0.195
+    rate._guessed = False  # proved, not the opening guess
+    assert rate.gap_for(retry=True, last_ask=True).total_seconds() == pytest.approx(0.39)
+
+
 def test_a_last_ask_keeps_its_gap_from_the_places_taken_before_it() -> None:
     """Two requests have taken places at the spacing; a page's last ask asking now goes its
     gap after the later of them, not after the last request that started (it had left right
@@ -812,7 +836,7 @@ def test_a_last_ask_keeps_its_gap_from_the_places_taken_before_it() -> None:
     rate = RatePace()
     rate.refused(0.0, NOW)
     rate.interval_s, rate.too_fast_s, rate.fast_enough_s = 0.1, 0.05, 0.1
-    rate._confirmed = True
+    rate._guessed = False  # proved, not the opening guess
     first = rate.start(NOW, NOW)
     second = rate.start(NOW, NOW)
     assert second - first == timedelta(seconds=0.1)
@@ -884,7 +908,7 @@ def test_requests_behind_several_last_asks_keep_their_places() -> None:
 
     gate = spaced_gate(time, 0.1, per_host=8)
     gate.pace.rate.too_fast_s, gate.pace.rate.fast_enough_s = 0.09, 0.1
-    gate.pace.rate._confirmed = True
+    gate.pace.rate._guessed = False  # proved, not the opening guess
     asyncio.run(time.run(go()))
 
     left.sort()
@@ -1090,6 +1114,33 @@ def test_a_clock_stepped_back_holds_a_request_at_the_wire_one_spacing_at_most() 
     asyncio.run(time.run(go()))
 
     assert held[1] <= 0.5 + 1e-9, held
+
+
+def test_a_clock_stepped_back_slows_a_spaced_host_by_a_round_of_places_at_most() -> None:
+    """The wall clock steps back an hour on a host spaced 71 ms apart (the opening's guess of
+    a second still the spacing served well): its places are an hour ahead, so each request
+    waits out the cap on a wait. The cap is a round of places at the spacing, not at the
+    longest gap a request may keep: at a last ask's, 40 requests took 55 s, not 4."""
+    time = VirtualTime(NOW)
+
+    async def one(gate: HostGate) -> None:
+        async with gate.slot() as ticket:
+            await gate.at_wire(ticket)
+            await time.sleep(0.01)
+            gate.answered(ticket, 200, None)
+
+    async def go() -> float:
+        gate = HostGate(HostPace(4), time.sleep, lambda: time.now)
+        gate.pace.rate.refused(0.0, time.now)
+        for _ in range(4):
+            await one(gate)
+        time.now -= timedelta(hours=1)
+        stepped_back = time.now
+        await asyncio.gather(*(one(gate) for _ in range(40)))
+        return (time.now - stepped_back).total_seconds()
+
+    took = asyncio.run(time.run(go()))
+    assert took <= 40 * 0.071 * (4 + 1) / 4 + 1, took
 
 
 @pytest.mark.slow

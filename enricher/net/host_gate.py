@@ -657,6 +657,8 @@ class HostGate:
         self.usual_answer_s: float | None = None
         """The host's usual time to answer (an exponential average; None before any)."""
         self._stall_check: asyncio.TimerHandle | None = None
+        self._last_asks_waiting = 0
+        """Pages' last asks waiting for their turn: each keeps a longer gap before it."""
 
     @contextlib.asynccontextmanager
     async def slot(
@@ -740,13 +742,22 @@ class HostGate:
     ) -> bool:
         """Wait for this request's start under the host's spacing (``RatePace``), holding
         its slots; False when a pause began meanwhile (the request is not sent now)."""
+        self._last_asks_waiting += int(last_ask)
+        try:
+            return await self._wait_for_place(honoured, retry, last_ask)
+        finally:
+            self._last_asks_waiting -= int(last_ask)
+
+    async def _wait_for_place(self, honoured: int, retry: bool, last_ask: bool) -> bool:
+        """``_wait_for_turn``'s loop: take a place, wait for it, take one again if the spacing
+        changed meanwhile."""
         while True:
             rate = self.pace.rate  # a disproved refusal may put an older one back
             now, changes = self._clock(), rate.changes
             start = rate.start(now, self.pace.last_start, retry, last_ask)
             if start <= now:
                 break
-            wait_s = self._bounded((start - now).total_seconds(), rate)
+            wait_s = self._bounded((start - now).total_seconds(), rate, self._last_asks_waiting)
             self._respaced = _unresolved(self._respaced)
             await self._sleep_unless(wait_s, self._respaced)
             if rate is self.pace.rate and rate.changes == changes:
@@ -756,7 +767,7 @@ class HostGate:
                 if last is not None and rate.paced:
                     short = (rate.gap_for(retry, last_ask) - (now - last)).total_seconds()
                     if short > 0:
-                        await self._sleep(self._bounded(short, rate))
+                        await self._sleep(self._bounded(short, rate, self._last_asks_waiting))
                 break
             # The spacing changed while this request waited (a refusal, a step of the
             # search): its place was taken at the old spacing, so it takes one at the new,
@@ -795,7 +806,7 @@ class HostGate:
         now = self._clock()
         due = self.pace.wire_due(now, last_ask)
         if due > now:
-            hold_s = self._bounded((due - now).total_seconds(), rate)
+            hold_s = self._bounded((due - now).total_seconds(), rate, int(last_ask))
             if holding is not None:
                 holding(hold_s)  # told first: the request's deadline must not run out meanwhile
             try:
@@ -805,13 +816,13 @@ class HostGate:
                 raise
         self.pace.sent(ticket, self._clock())
 
-    def _bounded(self, wait_s: float, rate: RatePace) -> float:
-        """A wait for a start, never longer than a full round of the host's places, each at
-        the longest gap a request keeps (a page's last ask's: capped at a round of the
-        spacing, requests behind two last asks left before their places, close behind
-        them); a wall clock stepped back must not hold a request for the hour it moved."""
-        longest = rate.gap_for(retry=True, last_ask=True).total_seconds()
-        return min(wait_s, longest * (self.pace.ceiling + 1))
+    def _bounded(self, wait_s: float, rate: RatePace, last_asks: int = 0) -> float:
+        """A wait for a start, never longer than a full round of the host's places and the
+        longer gaps of the ``last_asks`` among them (a page's last ask's: capped at a round
+        of the spacing alone, requests behind two last asks left before their places); a
+        wall clock stepped back must not hold a request for the hour it moved."""
+        longer = rate.gap_for(retry=True, last_ask=True).total_seconds() - rate.interval_s
+        return min(wait_s, rate.interval_s * (self.pace.ceiling + 1) + longer * last_asks)
 
     def _has_room(self) -> bool:
         """Whether one more request may start: under the adaptive limit, not counting stalled

@@ -86,8 +86,9 @@ RELAX = 0.8
 LAST_ASK_SLACK = 2.0
 """A page's last ask leaves this many times the spacing served well after the host's last
 request: a burst's slack can confirm a spacing too fast (5 a second with a burst of 2 served
-176 ms for seconds), and held to that one, live pages were refused at all three asks. Twice
-it refills a bucket whose rate is anything up to twice as slow as the spacing confirmed."""
+176 ms for seconds), and a spacing measured between refusals can be (a burst of 20 refilling
+made a 2/s limiter's 459 ms); held to that one, live pages were refused at all three asks.
+Twice it refills a bucket whose rate is anything up to twice as slow."""
 
 
 @dataclass
@@ -111,6 +112,8 @@ class RatePace:
     _confirmed: bool = False
     """``fast_enough_s`` was proved by answers served in a row (not the opening's guess, nor
     a spacing measured between refusals): refused there, a burst had covered it."""
+    _guessed: bool = False
+    """``fast_enough_s`` is the opening's guess (``ENGAGE_S``), neither proved nor measured."""
     _here_since: datetime | None = None
     """When the current spacing was set."""
     _quiet_since: datetime | None = None
@@ -160,10 +163,10 @@ class RatePace:
         ``last_ask``: ``LAST_ASK_SLACK``)."""
         safe = self.fast_enough_s
         gap = self.interval_s
-        if (retry or last_ask) and safe is not None and safe >= gap:
-            gap = safe
-            if last_ask and self._confirmed:
-                gap *= LAST_ASK_SLACK  # the opening's guess and a spacing measured need none
+        if (retry or last_ask) and safe is not None:
+            gap = max(gap, safe)
+            if last_ask and not self._guessed:  # the opening's guess, a second, needs none
+                gap = max(gap, safe * LAST_ASK_SLACK)
         return timedelta(seconds=gap)
 
     def refused(self, gap_s: float, now: datetime) -> None:
@@ -180,7 +183,7 @@ class RatePace:
         measured = self._measured_spacing(now)
         self._refused_at, self._served_since_refusal = now, 0
         if not self.paced:
-            self.too_fast_s, self.fast_enough_s = FASTEST_S, ENGAGE_S
+            self.too_fast_s, self.fast_enough_s, self._guessed = FASTEST_S, ENGAGE_S, True
             self._set(self._between(), now)
             return
         if gap_s <= (self.too_fast_s or 0.0):
@@ -200,7 +203,7 @@ class RatePace:
             # Refused at (or within a timer's jitter of) the spacing served well: its
             # confirmation was a burst's slack. (Compared exactly, a gap measured 0.2 us short
             # of it had kept a spacing 4% too fast for a whole run.)
-            self.fast_enough_s = None
+            self.fast_enough_s, self._guessed = None, False
             if self._confirmed:
                 self.confirm_s = min(self.confirm_s * 2, CONFIRM_MAX_S)
             self._confirmed = False
@@ -208,7 +211,7 @@ class RatePace:
         if measured is not None and better and measured > self.too_fast_s:
             # A measure, not a guess: a bucket saturated between two refusals served exactly
             # its rate. Probing faster than it would only be refused.
-            self.fast_enough_s, self._confirmed = measured, False
+            self.fast_enough_s, self._confirmed, self._guessed = measured, False, False
             self.too_fast_s = max(self.too_fast_s, measured / (1 + TOLERANCE))
         if self.fast_enough_s is None:
             self._set(self.too_fast_s * BACK_OFF, now)
@@ -241,7 +244,7 @@ class RatePace:
             return
         if not self._settled:  # held after a refused step of recovery: no search
             self._probing = False
-            self.fast_enough_s, self._confirmed = self.interval_s, True
+            self.fast_enough_s, self._confirmed, self._guessed = self.interval_s, True, False
             self._set(self._between(), None)
         self._served_here, self._here_since = 0, now
 
@@ -286,5 +289,6 @@ class RatePace:
         if interval_s == 0.0:
             self.too_fast_s = self.fast_enough_s = self.next_start = None
             self.confirm_s, self._confirmed = CONFIRM_S, False  # a new limit starts afresh
+            self._guessed = False
         elif now is not None:
             self.next_start = now + timedelta(seconds=interval_s)
