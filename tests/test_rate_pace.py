@@ -378,6 +378,12 @@ def check_behind_a_limiter(
     return LimitedRun(outcomes, pace, (time.now - NOW).total_seconds(), refused)
 
 
+def every_live_page_served(run: LimitedRun, dead: Collection[int] = ()) -> bool:
+    """Whether every page not in ``dead`` came out served (a 200): none lost to the limiter."""
+    live = [o for page, o in enumerate(run.outcomes) if page not in dead]
+    return all(isinstance(o, HttpFacts) and o.status_code == 200 for o in live)
+
+
 @pytest.mark.parametrize("status", [503, 429])
 def test_a_limiter_is_not_unspaced_by_the_answer_its_spacing_got(status: int) -> None:
     """A 20/s limiter with a burst of 10 answering quick pages, through the checker: a
@@ -928,8 +934,7 @@ def test_a_bursty_limiter_loses_no_live_page_to_a_spacing_its_burst_confirmed(se
     dead = drawn(pages, 0.02, 1)
     run = check_behind_a_limiter(5, 2, 0.05, pages, seed, dead=dead)
 
-    live = [o for page, o in enumerate(run.outcomes) if page not in dead]
-    assert all(isinstance(o, HttpFacts) and o.status_code == 200 for o in live)
+    assert every_live_page_served(run, dead)
     assert run.took_s <= 2 * (pages - 1) / 5, run.took_s
 
 
@@ -937,7 +942,7 @@ def test_a_bursty_limiter_with_quick_pages_loses_no_live_page() -> None:
     """5/s with a burst of 2 and 10 ms pages, none failing: one live page had been refused at
     all three asks, the last at the spacing the burst had confirmed."""
     run = check_behind_a_limiter(5, 2, 0.01, 600, seed=0)
-    assert all(isinstance(o, HttpFacts) and o.status_code == 200 for o in run.outcomes)
+    assert every_live_page_served(run)
 
 
 async def _no_wait(seconds: float) -> None:
@@ -1037,8 +1042,7 @@ def test_an_always_failing_pages_retries_do_not_slow_a_rate_limited_host(seed: i
     dead = drawn(pages, 0.03, 1)
     run = check_behind_a_limiter(10, 0, 0.05, pages, seed, dead=dead)
 
-    live = [o for page, o in enumerate(run.outcomes) if page not in dead]
-    assert all(isinstance(o, HttpFacts) and o.status_code == 200 for o in live)
+    assert every_live_page_served(run, dead)
     assert run.took_s <= 6 * (pages - 1) / 10, run.took_s
 
 
@@ -1054,8 +1058,7 @@ def test_a_bursty_limiters_refusals_are_not_taken_for_pages_own_for_long() -> No
     dead = drawn(pages, 0.02, 1)
     run = check_behind_a_limiter(5, 5, 0.01, pages, seed=1, dead=dead)
 
-    live = [o for page, o in enumerate(run.outcomes) if page not in dead]
-    assert all(isinstance(o, HttpFacts) and o.status_code == 200 for o in live)
+    assert every_live_page_served(run, dead)
     assert run.refused <= 50, run.refused
 
 
@@ -1328,8 +1331,7 @@ def test_a_rate_limiters_refusals_at_the_loads_its_gaps_make_set_no_ceiling(
     run = check_behind_a_limiter(rate, 0, 0.25, pages, dead=dead)
 
     assert run.pace.ceiling == 6
-    live = [o for page, o in enumerate(run.outcomes) if page not in dead]
-    assert all(isinstance(o, HttpFacts) and o.status_code == 200 for o in live)
+    assert every_live_page_served(run, dead)
     floor_s = (pages - 1) / rate
     assert run.took_s <= (1.15 if not dead else 5.0) * floor_s, run.took_s
 
