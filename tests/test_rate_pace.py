@@ -896,6 +896,50 @@ def test_a_pages_second_ask_refused_right_after_a_last_ask_served_is_its_own() -
     assert pace.own_pages == 1
 
 
+def test_a_retry_waits_the_whole_gap_it_keeps() -> None:
+    """A host just spaced 71 ms apart, one request at a time, the spacing served well still
+    the opening's guess of a second: a page asked again waits that second after the request
+    before it. Its wait had been cut to a round of places at 71 ms (twice, 0.28 s), so the
+    retries of a connection limit's refusals left at gaps that spaced the host farther and
+    it never reached the limit again to learn it (1.76 times as long)."""
+    time = VirtualTime(NOW)
+    left: list[float] = []
+
+    async def ask(retry: int) -> None:
+        async with gate.slot(retry=retry) as ticket:
+            left.append((time.now - NOW).total_seconds())
+            gate.answered(ticket, 404, None)
+
+    async def go() -> None:
+        await ask(0)
+        await ask(1)
+
+    gate = spaced_gate(time, 0.071, per_host=1)
+    asyncio.run(time.run(go()))
+
+    assert left[1] - left[0] >= 1.0, left
+
+
+def test_a_refusal_at_one_at_a_time_is_counted_at_once() -> None:
+    """A refusal sent one at a time has no lower load to tell it from its gap: it counts at
+    once. Held instead, a host's failing pages, refused one at a time, filled the refusals
+    held and pushed out a connection limit's opening refusals still waiting to count."""
+    pace = HostPace(6)
+    now = NOW
+    opening = [pace.started(now + timedelta(milliseconds=n), n + 1) for n in range(6)]
+    for ticket in opening[4:]:  # the fifth and sixth refused before any answer
+        pace.answered(503, None, now + timedelta(milliseconds=7), 6, ticket)
+    for _ in range(40):  # pages failing on their own, one at a time
+        now += timedelta(seconds=0.5)
+        pace.answered(503, None, now + LATENCY, 1, pace.started(now, 1))
+    for ticket in opening[:4]:
+        pace.answered(200, None, now + timedelta(seconds=1), 4, ticket)
+    now += timedelta(seconds=2)
+    pace.answered(503, None, now + LATENCY, 5, pace.started(now, 5))
+    assert pace._refused_at[1] == 40
+    assert pace._refused_at[5] + pace._refused_at[6] == 3  # the opening's two counted too
+
+
 def test_requests_behind_several_last_asks_keep_their_places() -> None:
     """Six pages' last asks and a first ask queue at once on a host spaced 100 ms apart,
     200 ms for a last ask. The first ask's wait (1.3 s) is longer than a round of places at

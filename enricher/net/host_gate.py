@@ -328,7 +328,9 @@ class HostPace:
             if load and sent_spaced and not retry:  # not one sent at once before spacing
                 self._refused_spaced_at[load] += 1
             tells_of_load = bool(load) and self._tells_of_load(spacing, load)
-            if tells_of_load:
+            if tells_of_load and load == 1:
+                self._refused_at[load] += 1  # no lower load to tell it from its gap
+            elif tells_of_load:
                 self._refused_by_spacing.append((load, spacing))
             self._count_refusals_at_load()
             if tells_of_load:
@@ -757,7 +759,8 @@ class HostGate:
             start = rate.start(now, self.pace.last_start, retry, last_ask)
             if start <= now:
                 break
-            wait_s = self._bounded((start - now).total_seconds(), rate, self._last_asks_waiting)
+            ahead = self._last_asks_waiting - int(last_ask)
+            wait_s = self._bounded((start - now).total_seconds(), rate, retry, last_ask, ahead)
             self._respaced = _unresolved(self._respaced)
             await self._sleep_unless(wait_s, self._respaced)
             if rate is self.pace.rate and rate.changes == changes:
@@ -767,7 +770,7 @@ class HostGate:
                 if last is not None and rate.paced:
                     short = (rate.gap_for(retry, last_ask) - (now - last)).total_seconds()
                     if short > 0:
-                        await self._sleep(self._bounded(short, rate, self._last_asks_waiting))
+                        await self._sleep(self._bounded(short, rate, retry, last_ask, ahead))
                 break
             # The spacing changed while this request waited (a refusal, a step of the
             # search): its place was taken at the old spacing, so it takes one at the new,
@@ -806,7 +809,7 @@ class HostGate:
         now = self._clock()
         due = self.pace.wire_due(now, last_ask)
         if due > now:
-            hold_s = self._bounded((due - now).total_seconds(), rate, int(last_ask))
+            hold_s = self._bounded((due - now).total_seconds(), rate, last_ask, last_ask)
             if holding is not None:
                 holding(hold_s)  # told first: the request's deadline must not run out meanwhile
             try:
@@ -816,13 +819,24 @@ class HostGate:
                 raise
         self.pace.sent(ticket, self._clock())
 
-    def _bounded(self, wait_s: float, rate: RatePace, last_asks: int = 0) -> float:
-        """A wait for a start, never longer than a full round of the host's places and the
-        longer gaps of the ``last_asks`` among them (a page's last ask's: capped at a round
-        of the spacing alone, requests behind two last asks left before their places); a
-        wall clock stepped back must not hold a request for the hour it moved."""
-        longer = rate.gap_for(retry=True, last_ask=True).total_seconds() - rate.interval_s
-        return min(wait_s, rate.interval_s * (self.pace.ceiling + 1) + longer * last_asks)
+    def _bounded(
+        self,
+        wait_s: float,
+        rate: RatePace,
+        retry: bool = False,
+        last_ask: bool = False,
+        last_asks_ahead: int = 0,
+    ) -> float:
+        """A wait for a start, never longer than a full round of the host's places, the longer
+        gap the request keeps itself (a retry's, a last ask's: ``RatePace.gap_for``; cut to
+        the spacing, the opening's retries left long before the second they keep) and those
+        of the ``last_asks_ahead`` (at the spacing, requests behind two last asks left before
+        their places); a wall clock stepped back must not hold a request for the hour it
+        moved."""
+        spacing = rate.interval_s
+        own = rate.gap_for(retry, last_ask).total_seconds() - spacing
+        longer = rate.gap_for(retry=True, last_ask=True).total_seconds() - spacing
+        return min(wait_s, spacing * (self.pace.ceiling + 1) + own + longer * last_asks_ahead)
 
     def _has_room(self) -> bool:
         """Whether one more request may start: under the adaptive limit, not counting stalled
