@@ -27,10 +27,12 @@ spacing is kept where the limiter sees it: a spaced host's requests are held at 
 left, since a request given its turn at the gate may leave late (a new connection, a busy
 event loop) and the next one close behind it. A page asked again after a refusal keeps the
 spacing served well while the search tries a faster one: at the gate, and for its last ask
-at the wire too, where it waits twice a spacing confirmed by answers (a burst's slack can
-confirm one too fast) after the request before it, and its refusal moves no spacing. A page asked again and refused right behind answers served at its gap is
-taken to refuse on its own and moves no spacing; served at a later ask, it is no longer
-counted so (a bursty limiter's sparse refusals pass the same test).
+at the wire too, where it waits twice that spacing (once, while it is the opening's guess)
+after the request before it, since a burst's slack can make one look served well that is
+too fast; a last ask's refusal moves no spacing. A page asked again and refused right
+behind answers served at its gap is taken to refuse on its own and moves no spacing; served
+at a later ask, it is no longer counted so (a bursty limiter's sparse refusals pass the
+same test).
 
 A refusal sent at more requests at once than the host serves well is the load's (nginx's
 ``limit_conn``): it dips the limit and moves no spacing; such refusals, counted over the
@@ -40,7 +42,9 @@ with many answers served below it (an edge: a spaced host seldom reaches the loa
 search's steps count there too, for a connection limit refuses them by the load alone; a
 page asked again counts nowhere, as it tests the page). A spacing begun only by refusals
 over that ceiling (the fifth and sixth of six sent at once, which a bucket with a burst of
-four would refuse too) was the load's, and goes.
+four would refuse too) was the load's, and goes. A refusal counts at its load only once a
+lower load was served at a gap as short: a rate limiter's come at whatever loads its
+too-fast gaps put in flight, and are the spacing's.
 
 A request running far past the host's usual answer time (``STALL_FACTOR`` times it, at least
 ``STALL_MIN_S``) stops counting against the adaptive limit, though never against the
@@ -233,8 +237,8 @@ class HostPace:
     def wire_due(self, now: datetime, last_ask: bool = False) -> datetime:
         """When a request whose headers are about to leave now may let them go: the host's
         spacing after the last one that left, or was promised to (its place is taken). A
-        page's ``last_ask`` keeps the spacing served well, twice it when confirmed by answers
-        (``RatePace.gap_for``): let go at a step of the search (a first ask leaving late just
+        page's ``last_ask`` keeps the spacing served well, twice it but for the opening's
+        guess (``RatePace.gap_for``): let go at a step of the search (a first ask leaving late just
         ahead of it), a live page was refused at all three asks on nginx's 20/s host. Only
         the last ask: every retry held so had held req10's search back behind the opening's
         five (1.19-1.21x its floor)."""
