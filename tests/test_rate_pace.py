@@ -513,50 +513,6 @@ def test_a_connection_limit_is_learnt_from_the_loads_refused() -> None:
     assert (time.now - NOW).total_seconds() <= 1.15 * floor_s
 
 
-@pytest.mark.parametrize(("cap", "seed"), [(2, 1), (2, 2), (3, 0)])
-def test_a_connection_limit_with_quick_404s_among_its_pages_is_learnt(cap: int, seed: int) -> None:
-    """A host taking ``cap`` requests at once, 250 ms pages and 30% quick 404s, through the
-    checker. The opening's refusals spaced it; spaced, it seldom reached the load over its
-    limit again, so the limit was never learnt and the spacing stayed: 1.5-2.3 times the
-    time its slow pages need at ``cap`` at once. A refusal at a load never served, where
-    the loads under it are served at gaps as short, is the load's, and moves no spacing."""
-    draw = random.Random(1)
-    quick = {page for page in range(400) if draw.random() < 0.3}
-    random.seed(seed)  # tenacity's backoff jitter
-    in_flight = 0
-    time = VirtualTime(NOW)
-
-    async def host(request: httpx.Request) -> httpx.Response:
-        nonlocal in_flight
-        await time.sleep(0.0)
-        if in_flight >= cap:
-            return httpx.Response(503)
-        in_flight += 1
-        try:
-            if int(request.url.path.rsplit("/", 1)[1]) in quick:
-                await time.sleep(0.005)
-                return httpx.Response(404)
-            await time.sleep(0.25)
-            return httpx.Response(200)
-        finally:
-            in_flight -= 1
-
-    async def go() -> HostPace:
-        async with httpx.AsyncClient(transport=httpx.MockTransport(host)) as client:
-            settings = Settings(per_host=6, retry_budget_s=60, allow_private=True)
-            checker = WebChecker(client, NetContext(settings, Clocks(lambda: time.now, time.sleep)))
-            await asyncio.gather(
-                *(checker.check(f"https://conn.example.test/p/{n}") for n in range(400))
-            )
-            return checker.host_gate("conn.example.test").pace
-
-    pace = asyncio.run(time.run(go()))
-
-    assert pace.ceiling == cap
-    floor_s = (400 - len(quick)) * 0.25 / cap
-    assert (time.now - NOW).total_seconds() <= 1.2 * floor_s
-
-
 def test_the_spacing_never_grows_past_the_slowest() -> None:
     """A host refusing whatever the spacing: the spacing stops growing at SLOWEST_S."""
     pace = RatePace()

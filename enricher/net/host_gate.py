@@ -502,18 +502,13 @@ class HostPace:
         are served at the same gaps, whichever answer comes first."""
         still: list[tuple[int, float]] = []
         for load, spacing in self._refused_by_spacing:
-            if self._served_below(load, spacing):
+            short_enough = spacing * (1 + JITTER) + WIRE_JITTER_S
+            if any(gap <= short_enough for at, gap in self._fastest_served_at.items() if at < load):
                 self._refused_at[load] += 1
             else:
                 still.append((load, spacing))
         self._refused_by_spacing.clear()
         self._refused_by_spacing.extend(still)
-
-    def _served_below(self, load: int, spacing: float) -> bool:
-        """Whether a load lower than ``load`` was served at a gap as short as ``spacing``
-        (within jitter): then a refusal at ``load`` and ``spacing`` is not the gap's."""
-        short_enough = spacing * (1 + JITTER) + WIRE_JITTER_S
-        return any(gap <= short_enough for at, gap in self._fastest_served_at.items() if at < load)
 
     def _load_explains(self, spacing: float, load: int) -> bool:
         """Whether a refusal of a request sent ``spacing`` after the one before, one of
@@ -521,14 +516,9 @@ class HostPace:
         more at once than the host has served well (nginx's ``limit_conn`` refuses the
         request over its count, whatever the spacing). It then moves no spacing: doubling
         the spacing for it had held a limit_conn host at 143 ms between requests, its quick
-        404s and redirects included, for seconds. So is a refusal at a load never served,
-        where the loads under it are served at gaps as short: the opening's refusals over a
-        connection limit had spaced its host, which then seldom reached the load again to
-        learn the limit, and stayed spaced all run (1.5-2.3 times as long)."""
+        404s and redirects included, for seconds."""
         if load > self.ceiling:
             return True  # sent before the ceiling came down to below its load
-        if load > 1 and not _from(self._served_at, load) and self._served_below(load, spacing):
-            return True  # a load never served, refused where the loads under it are served
         return self._at_a_spacing_served_well(spacing) and not self._at_a_load_served_well(load)
 
     def _tests_a_step(self, spacing: float, retry: bool) -> bool:
