@@ -237,7 +237,7 @@ class WebChecker:
         link.queued()
         asked_before = link.asked.get(url, 0)
         link.asked[url] = asked_before + 1
-        last_ask = asked_before + 1 >= link.attempts > 1
+        last_ask = link.asks_last(url)
         async with gate.slot(
             link.waited.get(host, 0),
             link.under_way,
@@ -294,8 +294,7 @@ class WebChecker:
             # three requests let through before a spacing began from leaving close behind
             # the refusals that began it (nginx's req20b10), but nginx's limit_conn host
             # took 1.84-1.86x its floor in three runs against 1.12-1.23x (cause not found).
-            last_ask = link.asked.get(url, 0) >= link.attempts > 1
-            extensions["trace"] = gate.tracer(ticket, deadline, last_ask=last_ask)
+            extensions["trace"] = gate.tracer(ticket, deadline, last_ask=link.asks_last(url))
         if link.service:
             extensions[SERVICE_EXTENSION] = link.service
         waited = link.waited
@@ -350,6 +349,10 @@ class _LinkState:
         """What its requests count as, when not the client's service (a probe)."""
         self.attempts = 1
         """How many times it may ask for a URL: the last ask must not be a test of the pace."""
+
+    def asks_last(self, url: str) -> bool:
+        """Whether the ask for ``url`` under way is its last one (held longer at the host)."""
+        return self.asked.get(url, 0) >= self.attempts > 1
 
     def queued(self) -> None:
         """The link waits for a slot: its clock stops."""

@@ -304,6 +304,8 @@ class HostPace:
         page = self._pages.pop(ticket or 0, None)
         sent_spaced = ticket in self._sent_spaced
         self._sent_spaced.discard(ticket or 0)
+        last_ask = ticket in self._last_asks
+        self._last_asks.discard(ticket or 0)
         retry = asked_before > 0
         bare_refusal = status in PUSHBACK_STATUSES and retry_after_s is None
         if not retry:
@@ -312,8 +314,6 @@ class HostPace:
             self._own.append(page or "")
         elif page and status not in PUSHBACK_STATUSES and status < 500:
             self._unjudge_own(page)
-        last_ask = ticket in self._last_asks
-        self._last_asks.discard(ticket or 0)
         if status not in PUSHBACK_STATUSES:
             # A last ask's gap was held long on purpose: served, it shows that gap working,
             # not the host's spacing (a page refused next at the spacing was then not taken
