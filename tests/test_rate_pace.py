@@ -1319,6 +1319,35 @@ def test_requests_held_at_the_wire_together_leave_one_spacing_apart() -> None:
     assert left == pytest.approx([0.1, 0.2, 0.3])
 
 
+def test_a_request_held_behind_one_that_left_late_leaves_a_spacing_after_it() -> None:
+    """Two requests of a host spaced 100 ms apart reach the wire together; the first one's
+    timer fires 5 ms late (a busy loop). The second was promised 100 ms after the first
+    one's due, but leaves 100 ms after the first one really left: a limiter counts the gap
+    between arrivals (nginx refused one 97.7 ms behind a late one, spaced 101 ms)."""
+    time = VirtualTime(NOW)
+    left: list[float] = []
+    late = [0.005]
+
+    async def sleep(seconds: float) -> None:
+        await time.sleep(seconds + (late.pop() if late else 0.0))
+
+    async def go() -> None:
+        gate = HostGate(HostPace(4), sleep, lambda: time.now)
+        gate.pace.rate.refused(0.0, time.now)
+        gate.pace.rate.interval_s, gate.pace.rate.next_start = 0.1, time.now
+        gate.pace.sent(0, time.now)  # the one before them left now
+
+        async def held(ticket: int) -> None:
+            await gate.at_wire(ticket)
+            left.append((time.now - NOW).total_seconds())
+
+        await asyncio.gather(*(held(ticket) for ticket in (1, 2, 3)))
+
+    asyncio.run(time.run(go()))
+
+    assert left == pytest.approx([0.105, 0.205, 0.305])
+
+
 @pytest.mark.parametrize(("load", "moves"), [(5, False), (2, True)])
 def test_a_refusal_over_the_load_served_well_leaves_the_spacing(load: int, moves: bool) -> None:
     """A host spaced 70 ms apart (served well at that) and at up to 4 requests at once, whose
