@@ -710,7 +710,13 @@ class HostGate:
                     turn = await self._wait_for_turn(honoured, retry > 0, last_ask)
                     # A ceiling learnt while it waited (a connection limit) counts too: its
                     # slot was taken under the old one, and sent now it is refused again.
-                    if turn and len(self._started_at) < self.pace.ceiling:
+                    # So does a limit dipped meanwhile on a host not spaced: handed a slot
+                    # just before a refusal came in, a request left just after it, into the
+                    # same refusal (one or two a run on nginx's 20/s host as its burst ran
+                    # out). A spaced host's spacing holds its rate, and its requests wait
+                    # for their places holding slots: sent back to queue, they had held a
+                    # 10/s host with 500 ms pages to fewer at once than its spacing needs.
+                    if turn and self._may_start():
                         # Its load: the requests under way with it, not those holding a slot
                         # while they wait for their turn (on a spaced host, most of them).
                         load = len(self._started_at) + 1
@@ -859,6 +865,15 @@ class HostGate:
         own = rate.gap_for(retry, last_ask).total_seconds() - spacing
         longer = rate.gap_for(retry=True, last_ask=True).total_seconds() - spacing
         return min(wait_s, spacing * (self.pace.ceiling + 1) + own + longer * last_asks_ahead)
+
+    def _may_start(self) -> bool:
+        """Whether a request holding a slot may start now: under the ceiling and, on a host
+        not spaced, the adaptive limit, counting the requests under way (stalled ones only
+        against the ceiling), not those holding a slot while they wait for their turn."""
+        under_way = len(self._started_at)
+        if under_way >= self.pace.ceiling:
+            return False
+        return self.pace.rate.paced or under_way - len(self._stalled) < self.pace.limit
 
     def _has_room(self) -> bool:
         """Whether one more request may start: under the adaptive limit, not counting stalled
