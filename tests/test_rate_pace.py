@@ -236,6 +236,54 @@ def test_pages_refused_on_their_own_leave_the_host_at_full_concurrency() -> None
         assert max(after) == 4, (refusals, after)
 
 
+def test_a_request_handed_its_slot_before_a_refusal_starts_under_the_limit_it_dipped() -> None:
+    """Six requests of a host not spaced: five under way, the sixth handed the host's last
+    slot and waiting for the run's. A bare 429 to the fifth comes in, halving the host's
+    limit to three, before the sixth goes: it waits until fewer than three are under way,
+    rather than leaving into the same refusal (on nginx's 20/s host, one or two a run as
+    its burst ran out)."""
+    started: list[tuple[str, int]] = []
+    """(request, requests under way with it) as each starts."""
+
+    async def go() -> None:
+        gate = HostGate(HostPace(6), asyncio.sleep, lambda: NOW)
+        run_slot = asyncio.Lock()
+        done = [asyncio.Event() for _ in range(5)]
+
+        async def under_way(index: int) -> None:
+            async with gate.slot() as ticket:
+                started.append((f"first {index}", len(gate._started_at)))
+                await done[index].wait()
+                gate.answered(ticket, 429 if index == 4 else 200, None)
+            started.append((f"first {index} answered", len(gate._started_at)))
+
+        async def sixth() -> None:
+            async with gate.slot(then=run_slot):
+                started.append(("sixth", len(gate._started_at)))
+
+        async def settle() -> None:
+            for _ in range(20):
+                await asyncio.sleep(0)
+
+        firsts = [asyncio.create_task(under_way(index)) for index in range(5)]
+        await run_slot.acquire()
+        last = asyncio.create_task(sixth())
+        await settle()  # the sixth holds the host's last slot, not the run's
+        done[4].set()  # the refusal
+        await settle()
+        run_slot.release()
+        for index in range(4):
+            await settle()
+            done[index].set()
+        await asyncio.gather(*firsts, last)
+
+    asyncio.run(go())
+
+    order = [name for name, _ in started]
+    assert order.index("sixth") > order.index("first 1 answered"), order
+    assert dict(started)["sixth"] == 3, started
+
+
 # --- Head-of-line blocking --------------------------------------------------------------------
 
 
@@ -708,14 +756,19 @@ def test_a_request_waiting_its_turn_when_the_ceiling_comes_down_waits_for_room()
     assert started["fifth"] >= 1.0, started
 
 
-def record_the_wire(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, bool]]:
-    """Replace the hold at the wire by a record of its calls: (ticket, last ask) each."""
-    calls: list[tuple[int, bool]] = []
+def record_the_wire(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, bool, bool]]:
+    """Replace the hold at the wire by a record of its calls: (ticket, retry, last ask)."""
+    calls: list[tuple[int, bool, bool]] = []
 
     async def at_wire(
-        self: HostGate, ticket: int, holding: Any = None, *, last_ask: bool = False
+        self: HostGate,
+        ticket: int,
+        holding: Any = None,
+        *,
+        retry: bool = False,
+        last_ask: bool = False,
     ) -> None:
-        calls.append((ticket, last_ask))
+        calls.append((ticket, retry, last_ask))
 
     monkeypatch.setattr(HostGate, "at_wire", at_wire)
     return calls
@@ -745,30 +798,44 @@ def test_a_spaced_hosts_checks_pass_the_wire_on_the_real_transport(
     outcomes = asyncio.run(go())
 
     assert all(isinstance(o, HttpFacts) and o.status_code == 200 for o in outcomes)
-    assert [ticket for ticket, _ in calls] == [3, 4]
+    assert [ticket for ticket, *_ in calls] == [3, 4]
 
 
-def test_a_pages_last_ask_leaves_at_the_spacing_served_well() -> None:
-    """While the search tries 50 ms and 80 ms was served well, the headers of a page's last
-    ask wait 80 ms after the last ones that left; any other ask waits the search's 50 ms.
-    Let go at a step (a first ask leaving late just ahead of it), a live page on nginx's
-    20/s host was refused at all three of its asks."""
-    due = {}
-    for last_ask in (False, True):
-        pace = HostPace(6)
-        pace.rate.refused(0.0, NOW)
-        pace.rate.interval_s, pace.rate.too_fast_s, pace.rate.fast_enough_s = 0.05, 0.04, 0.08
-        pace.sent(pace.started(NOW), NOW)
-        due[last_ask] = (pace.wire_due(NOW, last_ask) - NOW).total_seconds()
-    assert due == {False: pytest.approx(0.05), True: pytest.approx(0.08)}
+@pytest.mark.parametrize(
+    ("guessed", "retry", "last_ask", "held_s"),
+    [
+        (False, False, False, 0.05),
+        (False, True, False, 0.08),
+        (False, True, True, 0.08 * LAST_ASK_SLACK),
+        (True, False, False, 0.05),
+        (True, True, False, 0.05),
+        (True, True, True, 0.08),
+    ],
+)
+def test_a_page_asked_again_leaves_at_the_spacing_served_well(
+    guessed: bool, retry: bool, last_ask: bool, held_s: float
+) -> None:
+    """While the search tries 50 ms and 80 ms was served well, the headers of a page asked
+    again wait 80 ms after the last ones that left, its last ask twice that; a first ask
+    waits the search's 50 ms. Let go at a step (a first ask leaving late just ahead of it),
+    live pages on nginx's 20/s host were refused at two and at all three of their asks.
+    While the spacing served well is the opening's guess, only a last ask keeps it: each
+    of the opening's retries held a second in turn had held a 10/s host's search back."""
+    pace = HostPace(6)
+    pace.rate.refused(0.0, NOW)
+    pace.rate.interval_s, pace.rate.too_fast_s, pace.rate.fast_enough_s = 0.05, 0.04, 0.08
+    pace.rate._guessed = guessed
+    pace.sent(pace.started(NOW), NOW)
+    due = pace.wire_due(NOW, retry, last_ask)
+    assert (due - NOW).total_seconds() == pytest.approx(held_s)
 
 
-def test_only_a_pages_last_ask_is_held_as_one(
+def test_a_pages_asks_are_held_at_the_wire_as_what_they_are(
     httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Through the checker and the real transport, on a spaced host: a page refused (a bare
-    503) at every ask reaches the wire three times, told it is its last ask the third time
-    only."""
+    503) at every ask reaches the wire three times: a first ask, a retry, and its last
+    ask."""
     httpserver.expect_request("/down").respond_with_data("busy", status=503)
     calls = record_the_wire(monkeypatch)
 
@@ -786,7 +853,11 @@ def test_only_a_pages_last_ask_is_held_as_one(
     outcome = asyncio.run(go())
 
     assert isinstance(outcome, HttpFacts) and outcome.attempts == 3
-    assert [last_ask for _, last_ask in calls] == [False, False, True]
+    assert [(retry, last_ask) for _, retry, last_ask in calls] == [
+        (False, False),
+        (True, False),
+        (True, True),
+    ]
 
 
 def test_a_pages_last_ask_leaves_twice_a_spacing_confirmed_after_the_last_request() -> None:

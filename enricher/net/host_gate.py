@@ -234,17 +234,16 @@ class HostPace:
             self._spacing[self._sent] = gap
         return self._sent
 
-    def wire_due(self, now: datetime, last_ask: bool = False) -> datetime:
+    def wire_due(self, now: datetime, retry: bool = False, last_ask: bool = False) -> datetime:
         """When a request whose headers are about to leave now may let them go: the host's
         spacing after the last one that left, or was promised to (its place is taken). A
-        page's ``last_ask`` keeps the spacing served well, twice it but for the opening's
-        guess (``RatePace.gap_for``): let go at a step of the search (a first ask leaving late just
-        ahead of it), a live page was refused at all three asks on nginx's 20/s host. Only
-        the last ask: every retry held so had held req10's search back behind the opening's
-        five (1.19-1.21x its floor)."""
+        page asked again (``retry``) keeps the spacing served well, and its ``last_ask``
+        twice that (``RatePace.wire_gap_for``): let go at a step of the search (a first ask
+        leaving late just ahead of it), live pages were refused at two and at all three asks
+        on nginx's 20/s host."""
         if not self.rate.paced:
             return now
-        spacing = self.rate.gap_for(retry=last_ask, last_ask=last_ask)
+        spacing = self.rate.wire_gap_for(retry, last_ask)
         # Requests held here are at most a round of the host's places apart; a time further
         # ahead is a clock stepped back, and must not hold a request for the hour it moved.
         latest = now + spacing * (self.ceiling + 1)
@@ -252,7 +251,9 @@ class HostPace:
         self._wire_due = max([now, *(t for t in after if t <= latest)])
         return self._wire_due
 
-    def wire_due_again(self, due: datetime, now: datetime, last_ask: bool = False) -> datetime:
+    def wire_due_again(
+        self, due: datetime, now: datetime, retry: bool = False, last_ask: bool = False
+    ) -> datetime:
         """A request held at the wire until ``due`` wakes ``now``: when it may let its headers
         go after all. A request promised before it may have left late (a timer fired late on
         a busy loop) and so close ahead of this one: then this one waits the spacing after
@@ -260,7 +261,7 @@ class HostPace:
         101 ms apart), and the requests promised after it wait behind it."""
         if not self.rate.paced or self._last_sent is None:
             return now
-        spacing = self.rate.gap_for(retry=last_ask, last_ask=last_ask)
+        spacing = self.rate.wire_gap_for(retry, last_ask)
         again = self._last_sent + spacing
         if not now < again <= now + spacing:  # in time; or a clock stepped back: no hold
             return now
@@ -805,18 +806,24 @@ class HostGate:
         return not (self.pace.pauses > honoured and self.pace.pause_left_s(self._clock()) > 0)
 
     def tracer(
-        self, ticket: int, deadline: asyncio.Timeout | None = None, *, last_ask: bool = False
+        self,
+        ticket: int,
+        deadline: asyncio.Timeout | None = None,
+        *,
+        retry: bool = False,
+        last_ask: bool = False,
     ) -> Callable[[str, object], Awaitable[None]]:
         """httpcore's ``trace`` extension for request ``ticket``: holds its headers to the
-        host's spacing at the moment they leave (``at_wire``; a page's ``last_ask`` to the
-        spacing served well). The time held is added to the request's ``deadline``: waiting
-        for its turn is not the host failing to answer."""
+        host's spacing at the moment they leave (``at_wire``; a page asked again, a
+        ``retry`` or its ``last_ask``, to the spacing served well). The time held is added to
+        the request's ``deadline``: waiting for its turn is not the host failing to
+        answer."""
 
         holding = None if deadline is None else functools.partial(_later_by, deadline)
 
         async def trace(event: str, info: object) -> None:
             if event.endswith(HEADERS_LEAVING):
-                await self.at_wire(ticket, holding, last_ask=last_ask)
+                await self.at_wire(ticket, holding, retry=retry, last_ask=last_ask)
 
         return trace
 
@@ -825,6 +832,7 @@ class HostGate:
         ticket: int,
         holding: Callable[[float], None] | None = None,
         *,
+        retry: bool = False,
         last_ask: bool = False,
     ) -> None:
         """Request ``ticket``'s headers are about to leave: hold them until the host's spacing
@@ -833,9 +841,9 @@ class HostGate:
         limiter counts arrivals, so the spacing is kept where they leave."""
         rate = self.pace.rate
         now = self._clock()
-        due = self.pace.wire_due(now, last_ask)
+        due = self.pace.wire_due(now, retry, last_ask)
         while due > now:
-            hold_s = self._bounded((due - now).total_seconds(), rate, last_ask, last_ask)
+            hold_s = self._bounded((due - now).total_seconds(), rate, retry, last_ask)
             if holding is not None:
                 holding(hold_s)  # told first: the request's deadline must not run out meanwhile
             try:
@@ -844,7 +852,7 @@ class HostGate:
                 self.pace.unpromise(due)  # the requests behind need not wait for this one
                 raise
             now = self._clock()
-            due = self.pace.wire_due_again(due, now, last_ask)
+            due = self.pace.wire_due_again(due, now, retry, last_ask)
         self.pace.sent(ticket, self._clock())
 
     def _bounded(
