@@ -25,14 +25,15 @@ flight do not meet a rate, so the host's starts are spaced instead (``rate_pace`
 spacing is kept where the limiter sees it: a spaced host's requests are held at the wire
 (httpcore's trace hook, ``HostGate.at_wire``) until the spacing after the last ones that
 left, since a request given its turn at the gate may leave late (a new connection, a busy
-event loop) and the next one close behind it. A page asked again after a refusal keeps the
-spacing served well while the search tries a faster one: at the gate, and for its last ask
-at the wire too, where it waits twice that spacing (once, while it is the opening's guess)
-after the request before it, since a burst's slack can make one look served well that is
-too fast; a last ask's refusal moves no spacing. A page asked again and refused right
-behind answers served at its gap is taken to refuse on its own and moves no spacing; served
-at a later ask, it is no longer counted so (a bursty limiter's sparse refusals pass the
-same test).
+event loop) and the next one close behind it; one held behind a request that left late
+waits the spacing after it. A page asked again after a refusal keeps the spacing served
+well while the search tries a faster one: at the gate, and at the wire once that spacing is
+proved or measured (not the opening's guess). Its last ask waits twice that spacing (once,
+while it is the opening's guess) after the request before it, at both, since a burst's
+slack can make one look served well that is too fast; a last ask's refusal moves no
+spacing. A page asked again and refused right behind answers served at its gap is taken to
+refuse on its own and moves no spacing; served at a later ask, it is no longer counted so
+(a bursty limiter's sparse refusals pass the same test).
 
 A refusal sent at more requests at once than the host serves well is the load's (nginx's
 ``limit_conn``): it dips the limit and moves no spacing; such refusals, counted over the
