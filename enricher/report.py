@@ -8,16 +8,11 @@ import xml.etree.ElementTree as ET
 from typing import Any
 
 from .models import Change, CheckedLink, DigestResult, LabelMatch, RunSummary, Status
-from .records import archive_json, iso, status_counts, titles_of
+from .records import archive_json, iso, status_counts
+from .report_words import NETWORK_DOWN_NOTE, mismatch_note, policy_words, streak
 from .summary import changed, changes_line, fails_run
 
 REPORT_SCHEMA_VERSION = 1
-
-NETWORK_DOWN_NOTE = (
-    "the network looks unavailable: no host answered during this run, so links that could "
-    "not be reached are marked unreachable, not broken"
-)
-
 
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
@@ -52,38 +47,11 @@ def mismatches(summary: RunSummary) -> list[tuple[DigestResult, CheckedLink]]:
     ]
 
 
-def mismatch_note(link: CheckedLink) -> str:
-    """``the label does not match “Attention Is All You Need”``: the warning's one reason."""
-    titles = titles_of(link.metadata)
-    shown = f" “{' '.join(titles[0].split())[:120]}”" if titles else " the title"
-    return f"the label does not match{shown}; likely the wrong link"
-
-
-def policy_words(summary: RunSummary) -> list[str]:
-    """The ``--fail-on`` policy as words, statuses in vocabulary order, then ``mismatch``."""
-    words = [status.value for status in Status if status in summary.fail_on]
-    if LabelMatch.MISMATCH in summary.fail_on:
-        words.append(LabelMatch.MISMATCH.value)
-    return words
-
-
 def mismatch_line(path: str, link: CheckedLink) -> str:
     """``path:line: label mismatch: label url (the label does not match “…”)``."""
     parts = [f"{path}:{link.entry.line}: label mismatch:", link.entry.label or "",
              link.entry.url or "", f"({mismatch_note(link)})"]  # fmt: skip
     return " ".join(part for part in parts if part)
-
-
-def streak(link: CheckedLink, summary: RunSummary) -> str | None:
-    """``3 failing checks in a row``, and when ``--fail-after`` still spares the link, when it
-    will fail the run; None for a link whose latest check did not fail."""
-    count = link.consecutive_failures
-    if not count:
-        return None
-    text = f"{count} failing check{'s' if count != 1 else ''} in a row"
-    if link.verdict.status in summary.fail_on and not fails_run(summary, link):
-        text += f"; fails the run at {summary.fail_after}"
-    return text
 
 
 def link_line(path: str, link: CheckedLink, summary: RunSummary | None = None) -> str:

@@ -34,7 +34,7 @@ from .models import (
     Status,
 )
 from .records import iso
-from .report import NETWORK_DOWN_NOTE, mismatch_note, policy_words, streak
+from .report_words import NETWORK_DOWN_NOTE, mismatch_note, policy_words, streak
 from .summary import changes_line, fails_run
 
 if TYPE_CHECKING:
