@@ -21,7 +21,7 @@ from enricher.config import Settings
 from enricher.models import HttpFacts
 from enricher.net.checker import WebChecker
 from enricher.net.context import Clocks, NetContext, RequestCounter
-from enricher.net.host_gate import HostPace
+from enricher.net.host_pace import HostPace
 from enricher.net.rate_pace import ENGAGE_S
 
 NOW = datetime(2026, 11, 22, 9, 0, 0, tzinfo=timezone.utc)

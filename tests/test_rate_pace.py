@@ -27,7 +27,8 @@ from enricher.config import Settings
 from enricher.models import HttpFacts
 from enricher.net.checker import WebChecker
 from enricher.net.context import Clocks, NetContext
-from enricher.net.host_gate import OWN_WINDOW, STALL_MIN_S, HostGate, HostPace
+from enricher.net.host_gate import STALL_MIN_S, HostGate
+from enricher.net.host_pace import OWN_WINDOW, HostPace
 from enricher.net.pool import web_transport
 from enricher.net.rate_pace import (
     CONFIRM,

@@ -22,7 +22,8 @@ from ..pages import is_html, page_facts
 from ..urls import SUPPORTED_SCHEMES, is_private_host, private_address_reason
 from ..verdicts import MAX_RETRY_AFTER_S, is_transient_status, parse_retry_after
 from .context import SERVICE_EXTENSION, NetContext
-from .host_gate import PUSHBACK_STATUSES, HostGate, HostPace
+from .host_gate import HostGate
+from .host_pace import PUSHBACK_STATUSES, HostPace
 from .http_errors import describe_http_error
 from .retries import async_retrying
 

@@ -1,0 +1,632 @@
+"""How hard to press one host: an adaptive concurrency limit and the host's spacing, decided
+from its answers (``HostPace``; pure: decisions from values, time is the caller's).
+HostGate (``host_gate``) holds the host's requests to them.
+
+Each host gets a limit on requests in flight that starts at the ceiling (``--per-host``,
+default 6 as browsers use per host) and adapts like TCP's congestion window: a 429 or 503
+halves it (multiplicative decrease) and pauses the whole host for its Retry-After, since
+every other request to that host would get the same answer; answers that are not refusals
+raise it by one per window of successes (additive increase) back to the ceiling, which a
+burst of several 429s naming a wait lowers to the load that got through. Starting at
+the ceiling rather than probing above it means a polite host is never pushed past what a
+browser would ask of it, which keeps provoked 429s near zero.
+
+The pause rests on that "would get the same answer", so the host can disprove it: when a
+*lone* refusal is followed by an ordinary answer (below 500) to a request sent after the
+refused one, the refusal was that page's own (one route's backend failing, one URL's quota),
+not the host's. The pause then ends and the limit goes back to where it was: pages that
+fail on their own never collapse their host's concurrency. A spacing the refusal began goes
+too, unless the request served went at that spacing: that shows the spacing working, not
+the refusal wrong. The refused page's own retry still waits its Retry-After. A second
+refusal in the same burst makes the pause firm: a host that is really rate limiting or
+overloaded refuses more than one page, and then nothing ends its pause early.
+
+A refusal that names no wait is a rate limiter's (nginx's ``limit_req``): fewer requests in
+flight do not meet a rate, so the host's starts are spaced instead (``rate_pace``). The
+spacing is kept where the limiter sees it: a spaced host's requests are held at the wire
+(httpcore's trace hook, ``HostGate.at_wire``) until the spacing after the last ones that
+left, since a request given its turn at the gate may leave late (a new connection, a busy
+event loop) and the next one close behind it; one held behind a request that left late
+waits the spacing after it. A page asked again after a refusal keeps the spacing served
+well while the search tries a faster one: at the gate, and at the wire once that spacing is
+proved or measured (not the opening's guess). Its last ask waits twice that spacing (once,
+while it is the opening's guess) after the request before it, at both, since a burst's
+slack can make one look served well that is too fast; a last ask's refusal moves no
+spacing. A page asked again and refused right behind answers served at its gap is taken to
+refuse on its own and moves no spacing; served at a later ask, it is no longer counted so
+(a bursty limiter's sparse refusals pass the same test).
+
+A refusal sent at more requests at once than the host serves well is the load's (nginx's
+``limit_conn``): it dips the limit and moves no spacing; such refusals, counted over the
+load and every higher one, set the ceiling below that load for the run, and so does a load
+refused three times while spaced, at least as often as served there and never below it,
+with many answers served below it (an edge: a spaced host seldom reaches the load; its
+search's steps count there too, for a connection limit refuses them by the load alone; a
+page asked again counts nowhere, as it tests the page). A spacing begun only by refusals
+over that ceiling (the fifth and sixth of six sent at once, which a bucket with a burst of
+four would refuse too) was the load's, and goes. A refusal counts at its load only once a
+lower load was served at a gap as short: a rate limiter's come at whatever loads its
+too-fast gaps put in flight, and are the spacing's.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, deque
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+
+from .rate_pace import JITTER, WIRE_JITTER_S, RatePace
+
+PUSHBACK_STATUSES = frozenset({429, 503})
+"""Answers that mean "too much, slow down": the host's limit is halved and it is paused."""
+
+FIRM = 1 << 62
+"""``_paused_for`` of a pause no answer can end early (several pages refused)."""
+
+OWN_WINDOW = 200
+"""First asks over which a host's pages refusing on their own are counted: a few of them
+early in a run do not change how the host is read for the rest of it."""
+
+OWN_ODDS = 0.001
+"""How rarely a host's own failing pages may move its spacing by themselves, per window."""
+
+RATE_REFUSALS = 2
+RATE_WINDOW = 20
+"""A refusal naming no wait moves the host's spacing only as the second of its last 20
+answers (first asks of their URLs, not retries): a page's own failure, once in a while, is
+not a rate limit, and a retry of a page that always fails tests nothing. Two exceptions: a
+step of the search (a spacing faster than one served well) refused moves it alone, and a
+host whose pages refuse on their own (asked a second time as the host serves well, refused
+again) needs more: as many as those pages would rarely give by themselves
+(``_rate_refusals_needed``)."""
+
+LOAD_REFUSALS = 3
+"""Refusals at a load and above before the load itself is taken for the host's limit..."""
+
+LOAD_ANSWERS = 8
+"""...among at least this many answers at that load and above: a few refusals in a host's first
+moments (a connection the server has not closed yet) are not its limit."""
+
+MAX_PAUSE_S = 60.0
+"""The longest host-wide pause honoured; a longer Retry-After is reported, not waited for."""
+
+
+@dataclass
+class HostPace:
+    """The adaptive limit and pause of one host."""
+
+    ceiling: int
+    """Never more than this many requests in flight (``--per-host``)."""
+    limit: int = 0
+    """Requests allowed in flight now; 0 means "not set yet" and becomes the ceiling."""
+    paused_until: datetime | None = None
+    """No new request starts before this moment (a 429/503 asked us to wait)."""
+    pauses: int = 0
+    """How many times the host pushed back: a new pause is a new epoch for waiters."""
+    successes: int = 0
+    """Answers since the limit last changed; a full window of them raises it by one."""
+    _sent: int = 0
+    """Requests started so far; each one's number is its ticket."""
+    _burst_edge: int = 0
+    """The last ticket sent before the current burst of refusals began."""
+    _burst_load: int = 1
+    """Requests in flight when the current burst of refusals began."""
+    _burst_refused: int = 0
+    """429s counted in the current burst."""
+    _served: int = 0
+    """The highest ticket answered normally (not a refusal)."""
+    _paused_for: int = 0
+    """The highest refused ticket the current pause is for: an ordinary answer to a later
+    ticket shows the host serving, and ends the pause (``FIRM``: nothing does)."""
+    _burst_pushbacks: int = 0
+    """429s and 503s counted in the current burst."""
+    rate: RatePace = field(default_factory=RatePace)
+    """How far apart the host's requests start (after refusals naming no wait)."""
+    _spacing: dict[int, float] = field(default_factory=dict)
+    """Per ticket in flight, how long after the request before it it started."""
+    last_start: datetime | None = None
+    """When the last request to the host really started (its headers left, when known)."""
+    _last_sent: datetime | None = None
+    """When the last request's headers left for the host: what its limiter sees."""
+    _wire_due: datetime | None = None
+    """The latest moment promised to a request at the wire: the next one goes after it."""
+    _dip_to: int = 1
+    """The limit the current burst's refusals lowered it to."""
+    _limit_before: int = 0
+    """The limit before the current burst's dip: restored when its lone refusal is
+    disproved."""
+    _rate_before: RatePace = field(default_factory=RatePace)
+    """The pace before the current burst: restored likewise, when the refusal started it."""
+    _lone_refusal: int = 0
+    """The ticket of a lone refusal not yet disproved (0: none)."""
+    _load: dict[int, int] = field(default_factory=dict)
+    """Per ticket in flight, how many requests were in flight when it started."""
+    _retries: dict[int, int] = field(default_factory=dict)
+    """Tickets in flight asking again for a URL, and how often it was asked before (a retry
+    tests the page, not the pace)."""
+    _own: deque[str | None] = field(default_factory=lambda: deque(maxlen=OWN_WINDOW))
+    """The host's recent first asks (None) and pages refusing on their own (the page's URL,
+    "" when not told): pages refused again when asked a second time as the host serves
+    well."""
+    _last_served_gap: float | None = None
+    """The spacing of the last answer served."""
+    _refused_since_served: int = 0
+    """Bare refusals since the last answer served."""
+    _recent_refusals: deque[bool] = field(default_factory=lambda: deque(maxlen=RATE_WINDOW))
+    """Of the host's last answers, which were first refusals naming no wait."""
+    _spaced_by_load: int = 0
+    """The fewest in flight of the refusals that spaced the host (0: not known)."""
+    _served_at: Counter[int] = field(default_factory=Counter)
+    _refused_at: Counter[int] = field(default_factory=Counter)
+    """Answers served and refused, by the load their request was sent at."""
+    _fastest_served_at: dict[int, float] = field(default_factory=dict)
+    """Per load, the shortest gap after the request before that a request sent at it was
+    served at."""
+    _refused_by_spacing: deque[tuple[int, float]] = field(
+        default_factory=lambda: deque(maxlen=LOAD_ANSWERS * 4)
+    )
+    """The latest refusals (load, gap) not counted at their load yet: no lower load was
+    served at a gap as short (``_count_refusals_at_load``; a host refusing everything keeps
+    a few, not thousands to go through at each refusal)."""
+    _refused_spaced_at: Counter[int] = field(default_factory=Counter)
+    """Refusals by load, of requests sent while the host was spaced."""
+    _sent_spaced: set[int] = field(default_factory=set)
+    """Tickets in flight sent while the host was spaced."""
+    _pages: dict[int, str] = field(default_factory=dict)
+    """Per ticket in flight, the page (URL) it asks for, when told."""
+    _last_asks: set[int] = field(default_factory=set)
+    """Tickets in flight that are their page's last ask (``RatePace.gap_for``)."""
+
+    def __post_init__(self) -> None:
+        self.ceiling = max(1, self.ceiling)
+        if self.limit <= 0:
+            self.limit = self.ceiling
+
+    def started(
+        self,
+        now: datetime | None = None,
+        load: int = 0,
+        retry: int = 0,
+        page: str | None = None,
+        last_ask: bool = False,
+    ) -> int:
+        """A request to the host is starting (at ``now``, one of ``load`` in flight; asking
+        again for ``page``, a URL asked for ``retry`` times before; its ``last_ask``, held
+        longer): its ticket (tells which burst it belongs to)."""
+        self._sent += 1
+        if last_ask:
+            self._last_asks.add(self._sent)
+        if page is not None:
+            self._pages[self._sent] = page
+        if self.rate.paced:
+            self._sent_spaced.add(self._sent)
+        if retry:
+            self._retries[self._sent] = int(retry)
+        if load:
+            self._load[self._sent] = load
+        if now is not None:
+            last, self.last_start = self.last_start, now
+            gap = (now - last).total_seconds() if last is not None else float("inf")
+            self._spacing[self._sent] = gap
+        return self._sent
+
+    def wire_due(self, now: datetime, retry: bool = False, last_ask: bool = False) -> datetime:
+        """When a request whose headers are about to leave now may let them go: the host's
+        spacing after the last one that left, or was promised to (its place is taken). A
+        page asked again (``retry``) keeps the spacing served well, and its ``last_ask``
+        twice that (``RatePace.wire_gap_for``): let go at a step of the search (a first ask
+        leaving late just ahead of it), live pages were refused at two and at all three asks
+        on nginx's 20/s host."""
+        if not self.rate.paced:
+            return now
+        spacing = self.rate.wire_gap_for(retry, last_ask)
+        # Requests held here are at most a round of the host's places apart; a time further
+        # ahead is a clock stepped back, and must not hold a request for the hour it moved.
+        latest = now + spacing * (self.ceiling + 1)
+        after = [t + spacing for t in (self._last_sent, self._wire_due) if t is not None]
+        self._wire_due = max([now, *(t for t in after if t <= latest)])
+        return self._wire_due
+
+    def wire_due_again(
+        self, due: datetime, now: datetime, retry: bool = False, last_ask: bool = False
+    ) -> datetime:
+        """A request held at the wire until ``due`` wakes ``now``: when it may let its headers
+        go after all. A request promised before it may have left late (a timer fired late on
+        a busy loop) and so close ahead of this one: then this one waits the spacing after
+        it (nginx refused a request that left 97.7 ms behind one 5 ms late, on a host spaced
+        101 ms apart), and the requests promised after it wait behind it."""
+        if not self.rate.paced or self._last_sent is None:
+            return now
+        spacing = self.rate.wire_gap_for(retry, last_ask)
+        again = self._last_sent + spacing
+        if not now < again <= now + spacing:  # in time; or a clock stepped back: no hold
+            return now
+        if self._wire_due is not None and self._wire_due <= again:
+            self._wire_due = again  # the latest promise: the next one goes after it
+        return again
+
+    def unpromise(self, due: datetime) -> None:
+        """A request held at the wire until ``due`` will not leave (cancelled): when it was
+        the last one promised, the next one promised goes a spacing sooner."""
+        if self._wire_due == due:
+            self._wire_due = due - timedelta(seconds=self.rate.interval_s)
+
+    def sent(self, ticket: int, now: datetime) -> None:
+        """Request ``ticket``'s headers left at ``now``. Its spacing is measured from the last
+        one's headers leaving, as the host's limiter measures it: a request may leave well
+        after its start (a busy event loop, a new connection), and then close to the next."""
+        if self._last_sent is not None and ticket in self._spacing:
+            self._spacing[ticket] = (now - self._last_sent).total_seconds()
+        # Calls come in time order; a clock stepped back moves these back with it.
+        self._last_sent = self.last_start = now
+
+    def forget(self, ticket: int) -> None:
+        """The request is over, answered or not (a timeout leaves nothing to adapt to)."""
+        self._spacing.pop(ticket, None)
+        self._load.pop(ticket, None)
+        self._retries.pop(ticket, None)
+        self._sent_spaced.discard(ticket)
+        self._pages.pop(ticket, None)
+        self._last_asks.discard(ticket)
+
+    def answered(
+        self,
+        status: int,
+        retry_after_s: float | None,
+        now: datetime,
+        in_flight: int = 1,
+        ticket: int | None = None,
+    ) -> bool:
+        """Adapt to the answer to request ``ticket``, given while ``in_flight`` were out.
+
+        Refusals of requests sent before the first refusal of a burst arrived belong to
+        that burst: only the first halves the limit (TCP reduces once per window). Several
+        429s naming a wait in one burst show a limit on load, not on one page: the ceiling
+        comes down to the load that got through (in flight less refused), so recovery stops
+        short of the same refusal. A lone refusal (one page's quota, a passing failure) dips
+        the limit and pauses the host only until a later request is served: that disproves
+        it, and the limit goes back to where it was. A refusal naming no wait also spaces the
+        host's request starts (``RatePace``).
+
+        Returns True when this answer ended a pause still running (the host served a
+        request sent after a lone refusal).
+        """
+        spacing = self._spacing.pop(ticket, 0.0) if ticket is not None else 0.0
+        load = self._load.pop(ticket, 0) if ticket is not None else 0
+        asked_before = self._retries.pop(ticket or 0, 0)
+        page = self._pages.pop(ticket or 0, None)
+        sent_spaced = ticket in self._sent_spaced
+        self._sent_spaced.discard(ticket or 0)
+        last_ask = ticket in self._last_asks
+        self._last_asks.discard(ticket or 0)
+        retry = asked_before > 0
+        bare_refusal = status in PUSHBACK_STATUSES and retry_after_s is None
+        if not retry:
+            self._own.append(None)
+        elif asked_before == 1 and bare_refusal and self._refused_on_its_own(spacing, load):
+            self._own.append(page or "")
+        elif page and status not in PUSHBACK_STATUSES and status < 500:
+            self._unjudge_own(page)
+        if status not in PUSHBACK_STATUSES:
+            # A last ask's gap was held long on purpose: served, it shows that gap working,
+            # not the host's spacing (a page refused next at the spacing was then not taken
+            # to refuse on its own, and moved it).
+            if not last_ask:
+                self._last_served_gap = spacing
+            self._refused_since_served = 0
+        elif bare_refusal:
+            self._refused_since_served += 1
+        if bare_refusal and not retry:
+            self._recent_refusals.append(True)
+            self.rate.interrupted(now)  # a spacing is not confirmed across a refusal
+        elif status not in PUSHBACK_STATUSES:
+            self._recent_refusals.append(False)
+        if status in PUSHBACK_STATUSES:
+            if load and sent_spaced and not retry:  # not one sent at once before spacing
+                self._refused_spaced_at[load] += 1
+            tells_of_load = bool(load) and self._tells_of_load(spacing, load)
+            if tells_of_load and load == 1:
+                self._refused_at[load] += 1  # no lower load to tell it from its gap
+            elif tells_of_load:
+                self._refused_by_spacing.append((load, spacing))
+            self._count_refusals_at_load()
+            if tells_of_load:
+                self._learn_ceiling(load)
+            elif load:
+                self._learn_ceiling(load, edge_only=True)
+            self._refused(
+                status, retry_after_s, now, in_flight, ticket, spacing, load, retry, last_ask
+            )
+            return False
+        if self.limit < self.ceiling:
+            self.successes += 1
+            if self.successes >= self.limit:
+                self.limit += 1
+                self.successes = 0
+        if ticket is None or status >= 500:
+            return False  # a server error shows nothing about the host serving
+        if load:
+            self._served_at[load] += 1
+            fastest = self._fastest_served_at.get(load, spacing)
+            self._fastest_served_at[load] = min(fastest, spacing)
+        self.rate.served(spacing, now)
+        self._served = max(self._served, ticket)
+        if self._lone_refusal and ticket > self._lone_refusal:
+            at_spacing = self.rate.paced and spacing >= self.rate.interval_s * (1 - JITTER)
+            self._disproved(served_spaced=sent_spaced and at_spacing)
+        if ticket > self._paused_for and self.pause_left_s(now) > 0:
+            self.paused_until = None
+            return True
+        return False
+
+    def _refused(
+        self,
+        status: int,
+        retry_after_s: float | None,
+        now: datetime,
+        in_flight: int,
+        ticket: int | None,
+        spacing: float,
+        load: int = 0,
+        retry: bool = False,
+        last_ask: bool = False,
+    ) -> None:
+        self.successes = 0
+        if ticket is None or ticket > self._burst_edge:
+            self._limit_before = self.limit
+            self._rate_before = replace(self.rate)
+            # Halved, but never below a load the host has served well: a connection limit
+            # refusing the fifth request leaves the host at four, not two.
+            self._dip_to = max(1, self.limit // 2, min(self._served_well(load), self.limit - 1))
+            self.limit = self._dip_to
+            self._burst_edge, self._burst_load, self._burst_refused = self._sent, in_flight, 0
+            self._burst_pushbacks = 0
+        self._burst_pushbacks += 1
+        if status == 429 and retry_after_s is not None:
+            # Only 429s naming a wait: bare ones at once are as much a bucket's burst spent
+            # (nginx's limit_req) as a cap on load, and read as load here they had brought a
+            # 20/s limiter's ceiling to one for the run and held back the refusals that
+            # space it (``_load_explains``); ``_learn_ceiling`` weighs bare ones by load.
+            self._burst_refused += 1
+            if self._burst_refused >= 2:
+                got_through = self._burst_load - self._burst_refused
+                self.ceiling = max(1, min(self.ceiling, got_through))
+                self.limit = min(self.limit, self.ceiling)
+        firm = self._burst_pushbacks >= 2 or ticket is None
+        if firm:
+            self._lone_refusal = 0
+            # A dip undone by a disproved first refusal is taken again: this one confirms it.
+            self.limit = min(self.limit, self._dip_to)
+        elif ticket is not None and ticket < self._served:
+            self._lone_refusal = ticket
+            self._disproved()  # a lone refusal already disproved: a later request was served
+            return
+        else:
+            self._lone_refusal = ticket or 0
+        if retry_after_s is None:
+            if self._load_explains(spacing, load) or last_ask:
+                # The limit's dip is the answer; the spacing is not in question (a last ask
+                # was held long: refused, its page's own, or a limit far slower that the
+                # first asks show).
+                return
+            # A page asked again and refused right behind answers served at its gap is taken
+            # to refuse on its own and moves no spacing: moved by such retries, a 10/s host
+            # with 17 of 300 pages always failing reached the slowest spacing (24x). A bursty
+            # limiter's sparse refusals can pass that test too (``_unjudge_own``).
+            if self._tests_a_step(spacing, retry) or (
+                sum(self._recent_refusals) >= self._rate_refusals_needed()
+                and not (retry and self._refused_on_its_own(spacing, load))
+            ):
+                self.rate.refused(spacing, now)
+                if self.rate.paced:
+                    self._spaced_by_load = min(self._spaced_by_load or load, load)
+            return
+        if 0 < retry_after_s <= MAX_PAUSE_S:
+            if self.pause_left_s(now) == 0.0:
+                self._paused_for = 0  # a new pause: what disproved an old one is past
+            until = now + timedelta(seconds=retry_after_s)
+            if self.paused_until is None or until > self.paused_until:
+                self.paused_until = until
+                self.pauses += 1
+            self._paused_for = FIRM if firm else max(self._paused_for, ticket or 0)
+
+    @property
+    def own_pages(self) -> int:
+        """Pages among the host's recent asks judged to refuse on their own."""
+        return sum(mark is not None for mark in self._own)
+
+    def _unjudge_own(self, page: str) -> None:
+        """``page``, if still counted as refusing on its own, was served when asked again:
+        what refused it was the host's limit (a burst's slack had let a too-fast spacing
+        look served well, and its refusals, now and then, look like pages' own). Its mark
+        is taken back: left, such marks raised the refusals needed to move the spacing from
+        2 to 8, and a 5/s limiter with a burst of 5 went unheard for a minute (89 refusals
+        against 15, three live pages refused at every ask). A mark already out of the
+        window is not there to take back (another page's would have been)."""
+        for index in reversed(range(len(self._own))):
+            if self._own[index] == page:
+                self._own[index] = None
+                return
+
+    def _at_a_spacing_served_well(self, spacing: float) -> bool:
+        """Whether a request sent ``spacing`` after the one before it on a spaced host was
+        sent no faster (within ``JITTER``) than a spacing the host has served well."""
+        fast_enough = self.rate.fast_enough_s
+        return self.rate.paced and fast_enough is not None and spacing >= fast_enough * (1 - JITTER)
+
+    def _at_a_load_served_well(self, load: int) -> bool:
+        """Whether a request sent one of ``load`` in flight was sent one at a time or at a
+        load the host has served well."""
+        return load <= 1 or self._served_well(load + 1) == load
+
+    def _refused_on_its_own(self, spacing: float, load: int) -> bool:
+        """Whether a page asked a second time and refused again (a bare refusal), sent
+        ``spacing`` after the request before it, one of ``load`` in flight, refused on its
+        own: the host's last answer served was at a gap no longer, with at most one refusal
+        since (the page's own first: a limiter admitting that one would have admitted this
+        one), at a spacing served well (any, on a host not spaced) and one at a time or at a
+        load served well (a connection limit refuses the request over it, whatever the
+        page)."""
+        served = self._last_served_gap
+        if served is None or self._refused_since_served > 1 or spacing < served * (1 - JITTER):
+            return False
+        if self.rate.paced and not self._at_a_spacing_served_well(spacing):
+            return False
+        return self._at_a_load_served_well(load)
+
+    def _tells_of_load(self, spacing: float, load: int) -> bool:
+        """Whether a refusal of a request sent ``spacing`` after the one before, one of
+        ``load`` in flight, counts as a refusal at that load (``_learn_ceiling``): not on a
+        spaced host when sent faster than a spacing served well (a step of the search, the
+        spacing's) at a load the host has served. Counted at their load, steps refused at
+        two at once (pages slower than the spacing) had brought a 10/s host down to one
+        at a time (1.55-2.0 times its floor)."""
+        if not self.rate.paced or self._at_a_spacing_served_well(spacing):
+            return True
+        return not _from(self._served_at, load)
+
+    def _count_refusals_at_load(self) -> None:
+        """Count at their load the refusals a lower load was served at a gap as short as:
+        those the spacing does not explain. A rate limiter's refusals come at the loads its
+        too-fast gaps put in flight (six sent at once open a host: loads 2-6 refused; steps
+        of the search with pages slower than them: load 2 refused, load 1 served at slower
+        gaps), and counted at those loads they set 5/s and 10/s limiters' ceilings to one
+        (1.26-6.4x their floor). A connection limit's are counted once the loads under it
+        are served at the same gaps, whichever answer comes first."""
+        still: list[tuple[int, float]] = []
+        for load, spacing in self._refused_by_spacing:
+            short_enough = spacing * (1 + JITTER) + WIRE_JITTER_S
+            if any(gap <= short_enough for at, gap in self._fastest_served_at.items() if at < load):
+                self._refused_at[load] += 1
+            else:
+                still.append((load, spacing))
+        self._refused_by_spacing.clear()
+        self._refused_by_spacing.extend(still)
+
+    def _load_explains(self, spacing: float, load: int) -> bool:
+        """Whether a refusal of a request sent ``spacing`` after the one before, one of
+        ``load`` in flight, is the load's: sent no faster than a spacing served well, but at
+        more at once than the host has served well (nginx's ``limit_conn`` refuses the
+        request over its count, whatever the spacing). It then moves no spacing: doubling
+        the spacing for it had held a limit_conn host at 143 ms between requests, its quick
+        404s and redirects included, for seconds."""
+        if load > self.ceiling:
+            return True  # sent before the ceiling came down to below its load
+        return self._at_a_spacing_served_well(spacing) and not self._at_a_load_served_well(load)
+
+    def _tests_a_step(self, spacing: float, retry: bool) -> bool:
+        """Whether one refusal, of a request sent ``spacing`` after the one before, is a step
+        of the search refused: a first ask sent faster than a spacing served well, on a
+        host none of whose pages is known to refuse on its own. It moves the spacing alone
+        (waiting for a second refusal would cost a second request)."""
+        return (
+            self.rate.paced
+            and self.rate.fast_enough_s is not None
+            and not self._at_a_spacing_served_well(spacing)
+            and not retry
+            and not self.own_pages
+        )
+
+    def _rate_refusals_needed(self) -> int:
+        """Bare refusals among the last ``RATE_WINDOW`` answers that move the host's spacing:
+        ``RATE_REFUSALS``, or more on a host whose pages refuse on their own (pages refused
+        again when asked a second time as the host serves well): as many as those pages
+        would give by themselves in fewer than one window in ``OWN_ODDS`` (windows slide
+        one answer at a time, so a run sees hundreds of them)."""
+        own = self.own_pages
+        share = min(1.0, own / max(len(self._own) - own, 1))
+        needed = RATE_REFUSALS
+        while needed < RATE_WINDOW // 2 and _at_least(needed, RATE_WINDOW, share) > OWN_ODDS:
+            needed += 1
+        return needed
+
+    @staticmethod
+    def _refused_often(refused: int, served: int) -> bool:
+        """A quarter or more of the answers were refusals."""
+        return refused * 3 >= served
+
+    def _served_well(self, below: int) -> int:
+        """The highest load under ``below`` the host has served well (``LOAD_ANSWERS``
+        answers or more, under a quarter of them refused); 0 when none is known."""
+        return max(
+            (
+                level
+                for level in range(1, below)
+                if self._served_at[level] >= LOAD_ANSWERS
+                and not self._refused_often(self._refused_at[level], self._served_at[level])
+            ),
+            default=0,
+        )
+
+    def _learn_ceiling(self, load: int, edge_only: bool = False) -> None:
+        """Requests sent while ``load`` or more were in flight are refused often (a quarter or
+        more of at least ``LOAD_ANSWERS`` answers at those loads, ``LOAD_REFUSALS`` or more),
+        or ``load`` is an edge (below): the host takes fewer at once (nginx's
+        ``limit_conn``), and the ceiling comes down below that load for the run. Page-own
+        refusals at a load the host serves well (a few among many answers) never lower it.
+        ``edge_only``: a refusal that tells nothing of load by itself (a step of the search
+        at a load once served) may still complete an edge."""
+        # Counted over this load and every higher one: a limit of 4 refuses a fifth and a
+        # sixth at once alike, and split between them its refusals took long to add up.
+        refused, served = _from(self._refused_at, load), _from(self._served_at, load)
+        served_below = self._served_at.total() - served
+        # An edge: refused there while spaced, steps of the search too, at least as often as
+        # served (a quick page leaving lets a fifth in now and then), never below it, and
+        # served many times below it (a spaced host seldom reaches the load, so answers
+        # there add up slowly: limit_conn 4 was learnt 7.6 s into a run; refusals of requests
+        # sent at once, unspaced, are a bucket's as much). A rate limiter refuses at the
+        # lower loads too. Not at two at once: a limiter with no burst refuses the second of
+        # two sent together, so only answers at two tell it from a limit of one connection.
+        refused_spaced = _from(self._refused_spaced_at, load)
+        edge = (
+            load > 2
+            and refused_spaced >= max(LOAD_REFUSALS, served)
+            and served_below >= LOAD_ANSWERS
+            and refused_spaced == self._refused_spaced_at.total()  # none below this load
+        )
+        if edge_only and not edge:
+            return
+        if edge or (
+            load > 1
+            and refused >= LOAD_REFUSALS
+            and refused + served >= LOAD_ANSWERS
+            and self._refused_often(refused, served)
+        ):
+            self.ceiling = min(self.ceiling, load - 1)
+            self.limit = min(self.limit, self.ceiling)
+            refused_within = self._refused_at.total() > _from(self._refused_at, self.ceiling + 1)
+            if self.rate.paced and self._spaced_by_load > self.ceiling and not refused_within:
+                # Every refusal that spaced the host came over its count, and none within it
+                # (nginx's limit_conn refuses the fifth and sixth of six sent at once, like a
+                # bucket with a burst of four would): the load's, not a rate's. Kept, the
+                # spacing held such a host 61-78 ms apart, its quick pages too, all run long.
+                self.rate, self._spaced_by_load = RatePace(), 0
+
+    def _disproved(self, served_spaced: bool = False) -> None:
+        """The lone refusal was that page's own: the host's limit goes back to where it was
+        before it (answers since then may only have raised it), and so does its pace, unless
+        the request served was sent at the spacing the refusal began (``served_spaced``):
+        that shows the spacing working, not the refusal wrong. Undone all the same, a 20/s
+        limiter was refused every other request, spaced and unspaced in turn (161 refusals
+        in 300), and a 5/s one held to one request at a time alike (1.7 times its floor)."""
+        self._lone_refusal = 0
+        self.limit = min(self.ceiling, max(self.limit, self._limit_before))
+        if not self._rate_before.paced and not served_spaced:
+            self.rate = self._rate_before
+
+    def pause_left_s(self, now: datetime) -> float:
+        """Seconds until requests may start again (0 when the host is not paused)."""
+        if self.paused_until is None:
+            return 0.0
+        return max(0.0, (self.paused_until - now).total_seconds())
+
+
+def _from(counts: Counter[int], load: int) -> int:
+    """Answers counted at ``load`` in flight or more."""
+    return sum(n for at, n in counts.items() if at >= load)
+
+
+def _at_least(k: int, n: int, p: float) -> float:
+    """The chance of ``k`` or more successes in ``n`` trials of chance ``p`` (binomial)."""
+    return sum(math.comb(n, i) * p**i * (1 - p) ** (n - i) for i in range(k, n + 1))
