@@ -13,7 +13,7 @@ import itertools
 import math
 import random
 import statistics
-from collections.abc import Collection
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -182,10 +182,15 @@ def test_a_refusal_sent_before_a_slow_down_teaches_nothing() -> None:
     assert pace.interval_s == interval
 
 
-def spaced_gate(time: VirtualTime, interval_s: float, per_host: int = 4) -> HostGate:
-    """A host's gate on the virtual clock, already spaced ``interval_s`` apart, its next
-    request due now."""
-    gate = HostGate(HostPace(per_host), time.sleep, lambda: time.now)
+def spaced_gate(
+    time: VirtualTime,
+    interval_s: float,
+    per_host: int = 4,
+    sleep: Callable[[float], Awaitable[None]] | None = None,
+) -> HostGate:
+    """A host's gate on the virtual clock (``sleep``: one that may overrun it), already
+    spaced ``interval_s`` apart, its next request due now."""
+    gate = HostGate(HostPace(per_host), sleep or time.sleep, lambda: time.now)
     gate.pace.rate.refused(0.0, time.now)
     gate.pace.rate.interval_s, gate.pace.rate.next_start = interval_s, time.now
     return gate
@@ -1370,43 +1375,26 @@ def test_a_step_of_recovery_costs_one_refusal_at_most() -> None:
     assert run.span_s <= 1.1 * (240 - 1) / 2
 
 
-def test_requests_held_at_the_wire_together_leave_one_spacing_apart() -> None:
+@pytest.mark.parametrize(
+    ("first_late_s", "left_at"), [(0.0, [0.1, 0.2, 0.3]), (0.005, [0.105, 0.205, 0.305])]
+)
+def test_requests_held_at_the_wire_together_leave_one_spacing_apart(
+    first_late_s: float, left_at: list[float]
+) -> None:
     """Three requests of a host spaced 100 ms apart reach the wire together, late (a busy
-    moment): they leave 100 ms apart, one after the other, not two at once."""
+    moment): they leave 100 ms apart, one after the other, not two at once. When the first
+    one's timer fires 5 ms late (a busy loop), the others leave 100 ms after it really left,
+    not after its due: a limiter counts the gaps between arrivals (nginx refused one 97.7 ms
+    behind a request 5 ms late, on a host spaced 101 ms apart)."""
     time = VirtualTime(NOW)
     left: list[float] = []
-
-    async def go() -> None:
-        gate = spaced_gate(time, 0.1, per_host=4)
-        gate.pace.sent(0, time.now)  # the one before them left now
-
-        async def held(ticket: int) -> None:
-            await gate.at_wire(ticket)
-            left.append((time.now - NOW).total_seconds())
-
-        await asyncio.gather(*(held(ticket) for ticket in (1, 2, 3)))
-
-    asyncio.run(time.run(go()))
-
-    assert left == pytest.approx([0.1, 0.2, 0.3])
-
-
-def test_a_request_held_behind_one_that_left_late_leaves_a_spacing_after_it() -> None:
-    """Two requests of a host spaced 100 ms apart reach the wire together; the first one's
-    timer fires 5 ms late (a busy loop). The second was promised 100 ms after the first
-    one's due, but leaves 100 ms after the first one really left: a limiter counts the gap
-    between arrivals (nginx refused one 97.7 ms behind a late one, spaced 101 ms)."""
-    time = VirtualTime(NOW)
-    left: list[float] = []
-    late = [0.005]
+    late = [first_late_s]
 
     async def sleep(seconds: float) -> None:
         await time.sleep(seconds + (late.pop() if late else 0.0))
 
     async def go() -> None:
-        gate = HostGate(HostPace(4), sleep, lambda: time.now)
-        gate.pace.rate.refused(0.0, time.now)
-        gate.pace.rate.interval_s, gate.pace.rate.next_start = 0.1, time.now
+        gate = spaced_gate(time, 0.1, per_host=4, sleep=sleep)
         gate.pace.sent(0, time.now)  # the one before them left now
 
         async def held(ticket: int) -> None:
@@ -1417,7 +1405,7 @@ def test_a_request_held_behind_one_that_left_late_leaves_a_spacing_after_it() ->
 
     asyncio.run(time.run(go()))
 
-    assert left == pytest.approx([0.105, 0.205, 0.305])
+    assert left == pytest.approx(left_at)
 
 
 @pytest.mark.parametrize(("load", "moves"), [(5, False), (2, True)])
