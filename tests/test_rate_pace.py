@@ -16,7 +16,6 @@ import statistics
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -767,12 +766,7 @@ def record_the_wire(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, bool, bo
     calls: list[tuple[int, bool, bool]] = []
 
     async def at_wire(
-        self: HostGate,
-        ticket: int,
-        holding: Any = None,
-        *,
-        retry: bool = False,
-        last_ask: bool = False,
+        self: HostGate, ticket: int, *, retry: bool = False, last_ask: bool = False
     ) -> None:
         calls.append((ticket, retry, last_ask))
 
@@ -1406,6 +1400,66 @@ def test_requests_held_at_the_wire_together_leave_one_spacing_apart(
     asyncio.run(time.run(go()))
 
     assert left == pytest.approx(left_at)
+
+
+@pytest.mark.parametrize(("retry", "confirmed"), [(True, False), (False, True)])
+def test_retries_held_to_the_spacing_served_well_do_not_confirm_a_faster_one(
+    retry: bool, confirmed: bool
+) -> None:
+    """A 5/s limiter's search tries 191 ms, 266 ms proved safe. Five retries answered in a
+    row, each held to 266 ms on purpose, test 266 ms, not 191 ms: 191 ms stays unproved.
+    (Within ``LATE`` of 191 ms, they had confirmed it, and the limiter refused every other
+    request from then on.) First asks sent as late are the spacing's own, and do."""
+    pace = RatePace()
+    pace.refused(0.0, NOW)
+    pace.interval_s, pace.too_fast_s, pace.fast_enough_s = 0.191, 0.15, 0.266
+    pace._guessed, pace._here_since = False, NOW
+    now = NOW
+    for _ in range(CONFIRM + 2):
+        now += timedelta(seconds=0.266)
+        pace.served(0.266, now, retry)
+    assert (pace.fast_enough_s == pytest.approx(0.191)) is confirmed, pace.fast_enough_s
+
+
+def test_requests_leave_the_wire_in_the_order_they_reached_it() -> None:
+    """A host spaced 50 ms apart, 80 ms proved safe. A first ask's timer at the wire fires
+    70 ms late; a retry is in line behind it, and first asks keep coming every 50 ms. The
+    retry leaves 80 ms after the late one really left, and the first asks after it, each a
+    spacing after the one before: re-held from its promise instead, the retry was overtaken
+    by every first ask behind it and held for seconds."""
+    time = VirtualTime(NOW)
+    left: list[tuple[str, float]] = []
+    late = [0.07]
+
+    async def sleep(seconds: float) -> None:
+        await time.sleep(seconds + (late.pop() if late else 0.0))
+
+    async def go() -> None:
+        gate = spaced_gate(time, 0.05, per_host=6, sleep=sleep)
+        gate.pace.rate.too_fast_s, gate.pace.rate.fast_enough_s = 0.04, 0.08
+        gate.pace.rate._guessed = False
+        gate.pace.sent(0, time.now)  # the one before them left now
+
+        async def at_wire(name: str, ticket: int, after_s: float, retry: bool) -> None:
+            await time.sleep(after_s)
+            await gate.at_wire(ticket, retry=retry)
+            left.append((name, round((time.now - NOW).total_seconds(), 6)))
+
+        await asyncio.gather(
+            at_wire("first", 1, 0.0, False),
+            at_wire("retry", 2, 0.001, True),
+            *(at_wire(f"next {n}", 2 + n, 0.05 * n, False) for n in (1, 2, 3)),
+        )
+
+    asyncio.run(time.run(go()))
+
+    assert left == [
+        ("first", pytest.approx(0.12)),
+        ("retry", pytest.approx(0.2)),
+        ("next 1", pytest.approx(0.25)),
+        ("next 2", pytest.approx(0.3)),
+        ("next 3", pytest.approx(0.35)),
+    ]
 
 
 @pytest.mark.parametrize(("load", "moves"), [(5, False), (2, True)])

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 
@@ -73,6 +72,9 @@ class HostGate:
         self._stall_check: asyncio.TimerHandle | None = None
         self._last_asks_waiting = 0
         """Pages' last asks waiting for their turn: each keeps a longer gap before it."""
+        self._wire_line: deque[asyncio.Future[None]] = deque()
+        """Requests at the wire, in the order they reached it: the first one's is resolved
+        (its turn to leave, its spacing after the last one that left)."""
 
     @contextlib.asynccontextmanager
     async def slot(
@@ -124,8 +126,9 @@ class HostGate:
                         return
             finally:
                 self._release()
-            # A pause began while this request waited for its turn, or the ceiling came down
-            # to the requests under way: it waits it out, then queues again.
+            # A pause began while this request waited for its turn, or the ceiling (or, on a
+            # host not spaced, the limit) came down to the requests under way: it waits it
+            # out, then queues again (at the back).
 
     async def _acquire(self, honoured: int, follow_up: bool) -> int:
         """Take a slot of the host, after any pause not yet honoured; returns the pauses
@@ -206,45 +209,42 @@ class HostGate:
     ) -> Callable[[str, object], Awaitable[None]]:
         """httpcore's ``trace`` extension for request ``ticket``: holds its headers to the
         host's spacing at the moment they leave (``at_wire``; a page asked again, a
-        ``retry`` or its ``last_ask``, to the spacing served well). The time held is added to
-        the request's ``deadline``: waiting for its turn is not the host failing to
+        ``retry`` or its ``last_ask``, to the spacing served well). The request's
+        ``deadline`` stands still meanwhile: waiting for its turn is not the host failing to
         answer."""
-
-        holding = None if deadline is None else functools.partial(_later_by, deadline)
 
         async def trace(event: str, info: object) -> None:
             if event.endswith(HEADERS_LEAVING):
-                await self.at_wire(ticket, holding, retry=retry, last_ask=last_ask)
+                with _suspended(deadline):
+                    await self.at_wire(ticket, retry=retry, last_ask=last_ask)
 
         return trace
 
-    async def at_wire(
-        self,
-        ticket: int,
-        holding: Callable[[float], None] | None = None,
-        *,
-        retry: bool = False,
-        last_ask: bool = False,
-    ) -> None:
+    async def at_wire(self, ticket: int, *, retry: bool = False, last_ask: bool = False) -> None:
         """Request ``ticket``'s headers are about to leave: hold them until the host's spacing
         after the last ones that left. A start taken at the gate can reach the wire late (a
         busy event loop, a new connection), and the next one on time, close behind it: the
-        limiter counts arrivals, so the spacing is kept where they leave."""
-        rate = self.pace.rate
-        now = self._clock()
-        due = self.pace.wire_due(now, retry, last_ask)
-        while due > now:
-            hold_s = self._bounded((due - now).total_seconds(), rate, retry, last_ask)
-            if holding is not None:
-                holding(hold_s)  # told first: the request's deadline must not run out meanwhile
-            try:
-                await self._sleep(hold_s)
-            except asyncio.CancelledError:
-                self.pace.unpromise(due)  # the requests behind need not wait for this one
-                raise
+        limiter counts arrivals, so the spacing is kept where they leave. Requests at the
+        wire leave in the order they reached it, each its spacing after the one before it
+        really left: timed from promises instead, one held behind a request that left late
+        went too soon after it (nginx refused one 97.7 ms behind a request 5 ms late, spaced
+        101 ms apart), and re-held, it was overtaken by every first ask behind it."""
+        turn = asyncio.get_running_loop().create_future()
+        self._wire_line.append(turn)
+        if self._wire_line[0] is turn:
+            turn.set_result(None)
+        try:
+            await turn  # the requests ahead in line have left
             now = self._clock()
-            due = self.pace.wire_due_again(due, now, retry, last_ask)
-        self.pace.sent(ticket, self._clock())
+            while (due := self.pace.wire_due(now, retry, last_ask)) > now:
+                await self._sleep((due - now).total_seconds())
+                now = self._clock()  # the spacing may have changed meanwhile
+            self.pace.sent(ticket, now)
+        finally:
+            # Left, or cancelled: the next in line takes its turn.
+            self._wire_line.remove(turn)
+            if self._wire_line and not self._wire_line[0].done():
+                self._wire_line[0].set_result(None)
 
     def _bounded(
         self,
@@ -388,8 +388,18 @@ def _resolve(future: asyncio.Future[None] | None) -> None:
         future.set_result(None)
 
 
-def _later_by(deadline: asyncio.Timeout, seconds: float) -> None:
-    """Move ``deadline`` later by ``seconds`` (one not set stays unset)."""
-    when = deadline.when()
-    if when is not None:
-        deadline.reschedule(when + seconds)
+@contextlib.contextmanager
+def _suspended(deadline: asyncio.Timeout | None) -> Iterator[None]:
+    """``deadline`` stands still inside: it runs out as much later as the time spent (one not
+    set stays unset)."""
+    when = deadline.when() if deadline is not None else None
+    if deadline is None or when is None:
+        yield
+        return
+    loop = asyncio.get_running_loop()
+    left_s = when - loop.time()
+    deadline.reschedule(None)
+    try:
+        yield
+    finally:
+        deadline.reschedule(loop.time() + left_s)

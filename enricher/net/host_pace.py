@@ -129,8 +129,6 @@ class HostPace:
     """When the last request to the host really started (its headers left, when known)."""
     _last_sent: datetime | None = None
     """When the last request's headers left for the host: what its limiter sees."""
-    _wire_due: datetime | None = None
-    """The latest moment promised to a request at the wire: the next one goes after it."""
     _dip_to: int = 1
     """The limit the current burst's refusals lowered it to."""
     _limit_before: int = 0
@@ -212,45 +210,20 @@ class HostPace:
         return self._sent
 
     def wire_due(self, now: datetime, retry: bool = False, last_ask: bool = False) -> datetime:
-        """When a request whose headers are about to leave now may let them go: the host's
-        spacing after the last one that left, or was promised to (its place is taken). A
-        page asked again (``retry``) keeps the spacing served well, and its ``last_ask``
-        twice that (``RatePace.wire_gap_for``): let go at a step of the search (a first ask
-        leaving late just ahead of it), live pages were refused at two and at all three asks
-        on nginx's 20/s host."""
-        if not self.rate.paced:
-            return now
-        spacing = self.rate.wire_gap_for(retry, last_ask)
-        # Requests held here are at most a round of the host's places apart; a time further
-        # ahead is a clock stepped back, and must not hold a request for the hour it moved.
-        latest = now + spacing * (self.ceiling + 1)
-        after = [t + spacing for t in (self._last_sent, self._wire_due) if t is not None]
-        self._wire_due = max([now, *(t for t in after if t <= latest)])
-        return self._wire_due
-
-    def wire_due_again(
-        self, due: datetime, now: datetime, retry: bool = False, last_ask: bool = False
-    ) -> datetime:
-        """A request held at the wire until ``due`` wakes ``now``: when it may let its headers
-        go after all. A request promised before it may have left late (a timer fired late on
-        a busy loop) and so close ahead of this one: then this one waits the spacing after
-        it (nginx refused a request that left 97.7 ms behind one 5 ms late, on a host spaced
-        101 ms apart), and the requests promised after it wait behind it."""
+        """When a request whose headers are about to leave now, the first in line at the wire
+        (``HostGate.at_wire``), may let them go: the host's spacing after the last one that
+        left, as the limiter counts it, however late that one left. A page asked again
+        (``retry``) keeps the spacing served well, and its ``last_ask`` twice that
+        (``RatePace.wire_gap_for``): let go at a step of the search (a first ask leaving late
+        just ahead of it), live pages were refused at two and at all three asks on nginx's
+        20/s host."""
         if not self.rate.paced or self._last_sent is None:
             return now
         spacing = self.rate.wire_gap_for(retry, last_ask)
-        again = self._last_sent + spacing
-        if not now < again <= now + spacing:  # in time; or a clock stepped back: no hold
-            return now
-        if self._wire_due is not None and self._wire_due <= again:
-            self._wire_due = again  # the latest promise: the next one goes after it
-        return again
-
-    def unpromise(self, due: datetime) -> None:
-        """A request held at the wire until ``due`` will not leave (cancelled): when it was
-        the last one promised, the next one promised goes a spacing sooner."""
-        if self._wire_due == due:
-            self._wire_due = due - timedelta(seconds=self.rate.interval_s)
+        due = self._last_sent + spacing
+        # Later than a spacing from now is a clock stepped back: it must not hold a request
+        # for the hour it moved.
+        return due if now < due <= now + spacing else now
 
     def sent(self, ticket: int, now: datetime) -> None:
         """Request ``ticket``'s headers left at ``now``. Its spacing is measured from the last
@@ -350,7 +323,7 @@ class HostPace:
             self._served_at[load] += 1
             fastest = self._fastest_served_at.get(load, spacing)
             self._fastest_served_at[load] = min(fastest, spacing)
-        self.rate.served(spacing, now)
+        self.rate.served(spacing, now, retry)
         self._served = max(self._served, ticket)
         if self._lone_refusal and ticket > self._lone_refusal:
             at_spacing = self.rate.paced and spacing >= self.rate.interval_s * (1 - JITTER)
