@@ -26,8 +26,8 @@ flight do not meet a rate, so the host's starts are spaced instead (``rate_pace`
 spacing is kept where the limiter sees it: a spaced host's requests are held at the wire
 (httpcore's trace hook, ``HostGate.at_wire``) until the spacing after the last ones that
 left, since a request given its turn at the gate may leave late (a new connection, a busy
-event loop) and the next one close behind it; one held behind a request that left late
-waits the spacing after it. A page asked again after a refusal keeps the spacing served
+event loop) and the next one close behind it; requests at the wire leave in the order they
+reached it, each its spacing after the one before really left. A page asked again after a refusal keeps the spacing served
 well while the search tries a faster one: at the gate, and at the wire once that spacing is
 proved or measured (not the opening's guess). Its last ask waits twice that spacing (once,
 while it is the opening's guess) after the request before it, at both, since a burst's
