@@ -1402,6 +1402,20 @@ def test_requests_held_at_the_wire_together_leave_one_spacing_apart(
     assert left == pytest.approx(left_at)
 
 
+def test_a_pages_last_ask_keeps_twice_the_spacing_while_none_is_served_well() -> None:
+    """The spacing served well was refused (a burst had covered it), so none is served well
+    now and the host is spaced 39.3 ms apart: a page's last ask waits twice that, at the gate
+    and at the wire; held to 39.3 ms, a live page's last ask was refused by a 20/s limiter."""
+    rate = RatePace()
+    rate.refused(0.0, NOW)
+    rate.interval_s, rate.too_fast_s, rate.fast_enough_s = 0.0393, 0.0197, None
+    rate._guessed = False
+    held = timedelta(seconds=0.0393 * LAST_ASK_SLACK)
+    assert rate.gap_for(retry=True, last_ask=True) == held
+    assert rate.wire_gap_for(retry=True, last_ask=True) == held
+    assert rate.gap_for(retry=True) == timedelta(seconds=0.0393)
+
+
 @pytest.mark.parametrize(("retry", "confirmed"), [(True, False), (False, True)])
 def test_retries_held_to_the_spacing_served_well_do_not_confirm_a_faster_one(
     retry: bool, confirmed: bool

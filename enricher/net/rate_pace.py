@@ -160,13 +160,18 @@ class RatePace:
 
     def gap_for(self, retry: bool, last_ask: bool = False) -> timedelta:
         """The least gap from the last start for a request (a retry: see ``start``; a page's
-        ``last_ask``: ``LAST_ASK_SLACK``)."""
+        ``last_ask``: ``LAST_ASK_SLACK`` times the spacing served well, or while none is (the
+        one that was refused since), times the spacing in force: held to that one, 39 ms
+        after a 20/s limiter's burst had fooled the search, a live page's last ask was
+        refused)."""
         safe = self.fast_enough_s
         gap = self.interval_s
         if (retry or last_ask) and safe is not None:
             gap = max(gap, safe)
             if last_ask and not self._guessed:  # the opening's guess, a second, needs none
                 gap = max(gap, safe * LAST_ASK_SLACK)
+        elif last_ask:
+            gap *= LAST_ASK_SLACK
         return timedelta(seconds=gap)
 
     def wire_gap_for(self, retry: bool, last_ask: bool = False) -> timedelta:
