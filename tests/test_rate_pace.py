@@ -761,14 +761,12 @@ def test_a_request_waiting_its_turn_when_the_ceiling_comes_down_waits_for_room()
     assert started["fifth"] >= 1.0, started
 
 
-def record_the_wire(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, bool, bool]]:
-    """Replace the hold at the wire by a record of its calls: (ticket, retry, last ask)."""
-    calls: list[tuple[int, bool, bool]] = []
+def record_the_wire(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, bool]]:
+    """Replace the hold at the wire by a record of its calls: (ticket, last ask) each."""
+    calls: list[tuple[int, bool]] = []
 
-    async def at_wire(
-        self: HostGate, ticket: int, *, retry: bool = False, last_ask: bool = False
-    ) -> None:
-        calls.append((ticket, retry, last_ask))
+    async def at_wire(self: HostGate, ticket: int, *, last_ask: bool = False) -> None:
+        calls.append((ticket, last_ask))
 
     monkeypatch.setattr(HostGate, "at_wire", at_wire)
     return calls
@@ -798,44 +796,41 @@ def test_a_spaced_hosts_checks_pass_the_wire_on_the_real_transport(
     outcomes = asyncio.run(go())
 
     assert all(isinstance(o, HttpFacts) and o.status_code == 200 for o in outcomes)
-    assert [ticket for ticket, *_ in calls] == [3, 4]
+    assert [ticket for ticket, _ in calls] == [3, 4]
 
 
 @pytest.mark.parametrize(
-    ("guessed", "retry", "last_ask", "held_s"),
+    ("guessed", "last_ask", "held_s"),
     [
-        (False, False, False, 0.05),
-        (False, True, False, 0.08),
-        (False, True, True, 0.08 * LAST_ASK_SLACK),
-        (True, False, False, 0.05),
-        (True, True, False, 0.05),
-        (True, True, True, 0.08),
+        (False, False, 0.05),
+        (False, True, 0.08 * LAST_ASK_SLACK),
+        (True, False, 0.05),
+        (True, True, 0.08),
     ],
 )
-def test_a_page_asked_again_leaves_at_the_spacing_served_well(
-    guessed: bool, retry: bool, last_ask: bool, held_s: float
+def test_a_pages_last_ask_leaves_the_wire_at_the_spacing_served_well(
+    guessed: bool, last_ask: bool, held_s: float
 ) -> None:
-    """While the search tries 50 ms and 80 ms was served well, the headers of a page asked
-    again wait 80 ms after the last ones that left, its last ask twice that; a first ask
-    waits the search's 50 ms. Let go at a step (a first ask leaving late just ahead of it),
-    live pages on nginx's 20/s host were refused at two and at all three of their asks.
-    While the spacing served well is the opening's guess, only a last ask keeps it: each
-    of the opening's retries held a second in turn had held a 10/s host's search back."""
+    """While the search tries 50 ms and 80 ms was served well, the headers of a page's last
+    ask wait twice 80 ms after the last ones that left (80 ms while that is the opening's
+    guess); any other ask waits the search's 50 ms. Let go at a step (a first ask leaving
+    late just ahead of it), a live page on nginx's 20/s host was refused at all three of
+    its asks."""
     pace = HostPace(6)
     pace.rate.refused(0.0, NOW)
     pace.rate.interval_s, pace.rate.too_fast_s, pace.rate.fast_enough_s = 0.05, 0.04, 0.08
     pace.rate._guessed = guessed
     pace.sent(pace.started(NOW), NOW)
-    due = pace.wire_due(NOW, retry, last_ask)
+    due = pace.wire_due(NOW, last_ask)
     assert (due - NOW).total_seconds() == pytest.approx(held_s)
 
 
-def test_a_pages_asks_are_held_at_the_wire_as_what_they_are(
+def test_only_a_pages_last_ask_is_held_as_one(
     httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Through the checker and the real transport, on a spaced host: a page refused (a bare
-    503) at every ask reaches the wire three times: a first ask, a retry, and its last
-    ask."""
+    503) at every ask reaches the wire three times, told it is its last ask the third time
+    only."""
     httpserver.expect_request("/down").respond_with_data("busy", status=503)
     calls = record_the_wire(monkeypatch)
 
@@ -853,11 +848,7 @@ def test_a_pages_asks_are_held_at_the_wire_as_what_they_are(
     outcome = asyncio.run(go())
 
     assert isinstance(outcome, HttpFacts) and outcome.attempts == 3
-    assert [(retry, last_ask) for _, retry, last_ask in calls] == [
-        (False, False),
-        (True, False),
-        (True, True),
-    ]
+    assert [last_ask for _, last_ask in calls] == [False, False, True]
 
 
 def test_a_pages_last_ask_leaves_twice_a_spacing_confirmed_after_the_last_request() -> None:
@@ -1404,15 +1395,15 @@ def test_requests_held_at_the_wire_together_leave_one_spacing_apart(
 
 def test_a_pages_last_ask_keeps_twice_the_spacing_while_none_is_served_well() -> None:
     """The spacing served well was refused (a burst had covered it), so none is served well
-    now and the host is spaced 39.3 ms apart: a page's last ask waits twice that, at the gate
-    and at the wire; held to 39.3 ms, a live page's last ask was refused by a 20/s limiter."""
+    now and the host is spaced 39.3 ms apart: a page's last ask waits twice that (at the gate
+    and at the wire alike); held to 39.3 ms, a live page's last ask was refused by a 20/s
+    limiter."""
     rate = RatePace()
     rate.refused(0.0, NOW)
     rate.interval_s, rate.too_fast_s, rate.fast_enough_s = 0.0393, 0.0197, None
     rate._guessed = False
     held = timedelta(seconds=0.0393 * LAST_ASK_SLACK)
     assert rate.gap_for(retry=True, last_ask=True) == held
-    assert rate.wire_gap_for(retry=True, last_ask=True) == held
     assert rate.gap_for(retry=True) == timedelta(seconds=0.0393)
 
 
@@ -1437,10 +1428,10 @@ def test_retries_held_to_the_spacing_served_well_do_not_confirm_a_faster_one(
 
 def test_requests_leave_the_wire_in_the_order_they_reached_it() -> None:
     """A host spaced 50 ms apart, 80 ms proved safe. A first ask's timer at the wire fires
-    70 ms late; a retry is in line behind it, and first asks keep coming every 50 ms. The
-    retry leaves 80 ms after the late one really left, and the first asks after it, each a
-    spacing after the one before: re-held from its promise instead, the retry was overtaken
-    by every first ask behind it and held for seconds."""
+    70 ms late; a page's last ask is in line behind it, and first asks keep coming every 50
+    ms. The last ask leaves twice 80 ms after the late one really left, and the first asks
+    after it, each a spacing after the one before: re-held from its promise instead, a
+    request held longer was overtaken by every first ask behind it, for seconds."""
     time = VirtualTime(NOW)
     left: list[tuple[str, float]] = []
     late = [0.07]
@@ -1454,14 +1445,14 @@ def test_requests_leave_the_wire_in_the_order_they_reached_it() -> None:
         gate.pace.rate._guessed = False
         gate.pace.sent(0, time.now)  # the one before them left now
 
-        async def at_wire(name: str, ticket: int, after_s: float, retry: bool) -> None:
+        async def at_wire(name: str, ticket: int, after_s: float, last_ask: bool) -> None:
             await time.sleep(after_s)
-            await gate.at_wire(ticket, retry=retry)
+            await gate.at_wire(ticket, last_ask=last_ask)
             left.append((name, round((time.now - NOW).total_seconds(), 6)))
 
         await asyncio.gather(
             at_wire("first", 1, 0.0, False),
-            at_wire("retry", 2, 0.001, True),
+            at_wire("last ask", 2, 0.001, True),
             *(at_wire(f"next {n}", 2 + n, 0.05 * n, False) for n in (1, 2, 3)),
         )
 
@@ -1469,10 +1460,10 @@ def test_requests_leave_the_wire_in_the_order_they_reached_it() -> None:
 
     assert left == [
         ("first", pytest.approx(0.12)),
-        ("retry", pytest.approx(0.2)),
-        ("next 1", pytest.approx(0.25)),
-        ("next 2", pytest.approx(0.3)),
-        ("next 3", pytest.approx(0.35)),
+        ("last ask", pytest.approx(0.28)),
+        ("next 1", pytest.approx(0.33)),
+        ("next 2", pytest.approx(0.38)),
+        ("next 3", pytest.approx(0.43)),
     ]
 
 

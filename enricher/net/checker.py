@@ -295,9 +295,7 @@ class WebChecker:
             # three requests let through before a spacing began from leaving close behind
             # the refusals that began it (nginx's req20b10), but nginx's limit_conn host
             # took 1.84-1.86x its floor in three runs against 1.12-1.23x (cause not found).
-            extensions["trace"] = gate.tracer(
-                ticket, deadline, retry=link.asks_again(url), last_ask=link.asks_last(url)
-            )
+            extensions["trace"] = gate.tracer(ticket, deadline, last_ask=link.asks_last(url))
         if link.service:
             extensions[SERVICE_EXTENSION] = link.service
         waited = link.waited
@@ -352,10 +350,6 @@ class _LinkState:
         """What its requests count as, when not the client's service (a probe)."""
         self.attempts = 1
         """How many times it may ask for a URL: the last ask must not be a test of the pace."""
-
-    def asks_again(self, url: str) -> bool:
-        """Whether the ask for ``url`` under way is a retry (held to the spacing served well)."""
-        return self.asked.get(url, 0) > 1
 
     def asks_last(self, url: str) -> bool:
         """Whether the ask for ``url`` under way is its last one (held longer at the host)."""

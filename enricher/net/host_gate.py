@@ -204,23 +204,22 @@ class HostGate:
         ticket: int,
         deadline: asyncio.Timeout | None = None,
         *,
-        retry: bool = False,
         last_ask: bool = False,
     ) -> Callable[[str, object], Awaitable[None]]:
         """httpcore's ``trace`` extension for request ``ticket``: holds its headers to the
-        host's spacing at the moment they leave (``at_wire``; a page asked again, a
-        ``retry`` or its ``last_ask``, to the spacing served well). The request's
+        host's spacing at the moment they leave (``at_wire``; a page's ``last_ask`` to twice
+        the spacing served well). The request's
         ``deadline`` stands still meanwhile: waiting for its turn is not the host failing to
         answer."""
 
         async def trace(event: str, info: object) -> None:
             if event.endswith(HEADERS_LEAVING):
                 with _suspended(deadline):
-                    await self.at_wire(ticket, retry=retry, last_ask=last_ask)
+                    await self.at_wire(ticket, last_ask=last_ask)
 
         return trace
 
-    async def at_wire(self, ticket: int, *, retry: bool = False, last_ask: bool = False) -> None:
+    async def at_wire(self, ticket: int, *, last_ask: bool = False) -> None:
         """Request ``ticket``'s headers are about to leave: hold them until the host's spacing
         after the last ones that left. A start taken at the gate can reach the wire late (a
         busy event loop, a new connection), and the next one on time, close behind it: the
@@ -236,7 +235,7 @@ class HostGate:
         try:
             await turn  # the requests ahead in line have left
             now = self._clock()
-            while (due := self.pace.wire_due(now, retry, last_ask)) > now:
+            while (due := self.pace.wire_due(now, last_ask)) > now:
                 await self._sleep((due - now).total_seconds())
                 now = self._clock()  # the spacing may have changed meanwhile
             self.pace.sent(ticket, now)

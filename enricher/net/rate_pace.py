@@ -174,13 +174,6 @@ class RatePace:
             gap *= LAST_ASK_SLACK
         return timedelta(seconds=gap)
 
-    def wire_gap_for(self, retry: bool, last_ask: bool = False) -> timedelta:
-        """The least gap at the wire after the last request that left: ``gap_for``'s, but a
-        retry keeps the spacing served well only once it is proved or measured, not while it
-        is the opening's guess of a second (each of the opening's five retries held so in
-        turn had held a 10/s host's search back behind them: 1.19-1.21x its floor)."""
-        return self.gap_for(retry and not self._guessed, last_ask)
-
     def refused(self, gap_s: float, now: datetime) -> None:
         """A refusal naming no wait, of a request started ``gap_s`` after the one before it."""
         if self.paced and gap_s > self.interval_s * 2 and gap_s >= (self.fast_enough_s or 0.0):
