@@ -1407,22 +1407,27 @@ def test_a_pages_last_ask_keeps_twice_the_spacing_while_none_is_served_well() ->
     assert rate.gap_for(retry=True) == timedelta(seconds=0.0393)
 
 
-@pytest.mark.parametrize(("retry", "confirmed"), [(True, False), (False, True)])
+@pytest.mark.parametrize(
+    ("retry", "gap_s", "confirmed"),
+    [(True, 0.266, False), (False, 0.266, True), (True, 0.191, True)],
+)
 def test_retries_held_to_the_spacing_served_well_do_not_confirm_a_faster_one(
-    retry: bool, confirmed: bool
+    retry: bool, gap_s: float, confirmed: bool
 ) -> None:
     """A 5/s limiter's search tries 191 ms, 266 ms proved safe. Five retries answered in a
     row, each held to 266 ms on purpose, test 266 ms, not 191 ms: 191 ms stays unproved.
     (Within ``LATE`` of 191 ms, they had confirmed it, and the limiter refused every other
-    request from then on.) First asks sent as late are the spacing's own, and do."""
+    request from then on.) First asks sent as late are the spacing's own, and do; so do
+    retries that left at 191 ms (not counted at all, they had slowed a 10/s host's search
+    by a second)."""
     pace = RatePace()
     pace.refused(0.0, NOW)
     pace.interval_s, pace.too_fast_s, pace.fast_enough_s = 0.191, 0.15, 0.266
     pace._guessed, pace._here_since = False, NOW
     now = NOW
-    for _ in range(CONFIRM + 2):
-        now += timedelta(seconds=0.266)
-        pace.served(0.266, now, retry)
+    for _ in range(CONFIRM + int(CONFIRM_S / gap_s) + 1):
+        now += timedelta(seconds=gap_s)
+        pace.served(gap_s, now, retry)
     assert (pace.fast_enough_s == pytest.approx(0.191)) is confirmed, pace.fast_enough_s
 
 
