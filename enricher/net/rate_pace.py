@@ -160,10 +160,9 @@ class RatePace:
 
     def gap_for(self, retry: bool, last_ask: bool = False) -> timedelta:
         """The least gap from the last start for a request (a retry: see ``start``; a page's
-        ``last_ask``: ``LAST_ASK_SLACK`` times the spacing served well, or while none is (the
-        one that was refused since), times the spacing in force: held to that one, 39 ms
-        after a 20/s limiter's burst had fooled the search, a live page's last ask was
-        refused)."""
+        ``last_ask``: ``LAST_ASK_SLACK`` times the spacing served well, or, while none is since
+        it was refused, times the spacing in force: held to that one, 39 ms after a 20/s
+        limiter's burst had fooled the search, a live page's last ask was refused)."""
         safe = self.fast_enough_s
         gap = self.interval_s
         if (retry or last_ask) and safe is not None:
