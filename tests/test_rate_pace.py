@@ -32,6 +32,7 @@ from enricher.net.pool import web_transport
 from enricher.net.rate_pace import (
     CONFIRM,
     CONFIRM_S,
+    ENGAGE_S,
     LAST_ASK_SLACK,
     RECOVER_AFTER_S,
     SLOWEST_S,
@@ -1252,6 +1253,36 @@ def test_a_clock_stepped_back_slows_a_spaced_host_by_a_round_of_places_at_most()
     assert took <= 40 * 0.071 * (4 + 1) / 4 + 1, took
 
 
+@pytest.mark.parametrize("step_back_s", [0.001, 0.15, 3600.0])
+def test_a_clock_stepped_back_as_a_request_leaves_still_spaces_the_next_one(
+    step_back_s: float,
+) -> None:
+    """Three requests of a host spaced 100 ms apart wait at the wire; the wall clock steps
+    back just as the first one leaves. The next ones still leave a spacing apart (taken from
+    the stepped-back now), not at once behind it, nor an hour later."""
+    time = VirtualTime(NOW)
+    offset = [timedelta(0)]
+    left: list[float] = []
+
+    async def go() -> None:
+        gate = HostGate(HostPace(4), time.sleep, lambda: time.now + offset[0])
+        gate.pace.rate.refused(0.0, time.now)
+        gate.pace.rate.interval_s, gate.pace.rate.next_start = 0.1, time.now
+        gate.pace.sent(0, time.now)
+
+        async def held(ticket: int) -> None:
+            await gate.at_wire(ticket)
+            left.append((time.now - NOW).total_seconds())  # the virtual clock's own time
+            if ticket == 1:
+                offset[0] = -timedelta(seconds=step_back_s)
+
+        await asyncio.gather(*(held(ticket) for ticket in (1, 2, 3)))
+
+    asyncio.run(time.run(go()))
+
+    assert left == pytest.approx([0.1, 0.2, 0.3])
+
+
 @pytest.mark.slow
 def test_the_time_held_at_the_wire_is_not_counted_against_the_request() -> None:
     """A host spaced 0.3 s apart. Its first request reaches the wire late, after the second
@@ -1393,18 +1424,23 @@ def test_requests_held_at_the_wire_together_leave_one_spacing_apart(
     assert left == pytest.approx(left_at)
 
 
-def test_a_pages_last_ask_keeps_twice_the_spacing_while_none_is_served_well() -> None:
+@pytest.mark.parametrize(
+    ("spacing_s", "held_s"), [(0.0393, 0.0393 * LAST_ASK_SLACK), (8.4, 8.4 + ENGAGE_S)]
+)
+def test_a_pages_last_ask_keeps_twice_the_spacing_while_none_is_served_well(
+    spacing_s: float, held_s: float
+) -> None:
     """The spacing served well was refused (a burst had covered it), so none is served well
     now and the host is spaced 39.3 ms apart: a page's last ask waits twice that (at the gate
     and at the wire alike); held to 39.3 ms, a live page's last ask was refused by a 20/s
-    limiter."""
+    limiter. A second more at most: pages failing at every ask had spaced a host 8.4 s
+    apart, and each last ask, doubled, held the host's other requests 16.9 s."""
     rate = RatePace()
     rate.refused(0.0, NOW)
-    rate.interval_s, rate.too_fast_s, rate.fast_enough_s = 0.0393, 0.0197, None
+    rate.interval_s, rate.too_fast_s, rate.fast_enough_s = spacing_s, spacing_s / 2, None
     rate._guessed = False
-    held = timedelta(seconds=0.0393 * LAST_ASK_SLACK)
-    assert rate.gap_for(retry=True, last_ask=True) == held
-    assert rate.gap_for(retry=True) == timedelta(seconds=0.0393)
+    assert rate.gap_for(retry=True, last_ask=True).total_seconds() == pytest.approx(held_s)
+    assert rate.gap_for(retry=True).total_seconds() == pytest.approx(spacing_s)
 
 
 @pytest.mark.parametrize(

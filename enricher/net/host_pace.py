@@ -221,11 +221,12 @@ class HostPace:
         burst 5, 250 ms pages: 41 -> 86-106 in 5 draws)."""
         if not self.rate.paced or self._last_sent is None:
             return now
+        if self._last_sent > now:
+            # A clock stepped back: the last departure is taken as now, so the request is
+            # held one spacing, not for the hour the clock moved, nor not at all.
+            self._last_sent = now
         spacing = self.rate.gap_for(retry=last_ask, last_ask=last_ask)
-        due = self._last_sent + spacing
-        # Later than a spacing from now is a clock stepped back: it must not hold a request
-        # for the hour it moved.
-        return due if now < due <= now + spacing else now
+        return max(now, self._last_sent + spacing)
 
     def sent(self, ticket: int, now: datetime) -> None:
         """Request ``ticket``'s headers left at ``now``. Its spacing is measured from the last

@@ -161,8 +161,10 @@ class RatePace:
     def gap_for(self, retry: bool, last_ask: bool = False) -> timedelta:
         """The least gap from the last start for a request (a retry: see ``start``; a page's
         ``last_ask``: ``LAST_ASK_SLACK`` times the spacing served well, or, while none is since
-        it was refused, times the spacing in force: held to that one, 39 ms after a 20/s
-        limiter's burst had fooled the search, a live page's last ask was refused)."""
+        it was refused, times the spacing in force but at most ``ENGAGE_S`` more: held to
+        that one, 39 ms after a 20/s limiter's burst had fooled the search, a live page's
+        last ask was refused; doubled in full, pages failing at every ask that had spaced a
+        host 8.4 s apart held its other requests 16.9 s behind each last ask)."""
         safe = self.fast_enough_s
         gap = self.interval_s
         if (retry or last_ask) and safe is not None:
@@ -170,7 +172,7 @@ class RatePace:
             if last_ask and not self._guessed:  # the opening's guess, a second, needs none
                 gap = max(gap, safe * LAST_ASK_SLACK)
         elif last_ask:
-            gap *= LAST_ASK_SLACK
+            gap = min(gap * LAST_ASK_SLACK, gap + ENGAGE_S)
         return timedelta(seconds=gap)
 
     def refused(self, gap_s: float, now: datetime) -> None:
