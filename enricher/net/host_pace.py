@@ -93,6 +93,24 @@ MAX_PAUSE_S = 60.0
 
 
 @dataclass
+class _UnderWay:
+    """What a request in flight was sent as."""
+
+    gap: float | None = None
+    """How long after the request before it it started (its headers left, when known)."""
+    load: int = 0
+    """How many requests were in flight when it started (0: not told)."""
+    asked_before: int = 0
+    """How often its URL was asked before (a retry tests the page, not the pace)."""
+    page: str | None = None
+    """The page (URL) it asks for, when told."""
+    spaced: bool = False
+    """Sent while the host was spaced."""
+    last_ask: bool = False
+    """Its page's last ask (``RatePace.gap_for``)."""
+
+
+@dataclass
 class HostPace:
     """The adaptive limit and pause of one host."""
 
@@ -123,8 +141,6 @@ class HostPace:
     """429s and 503s counted in the current burst."""
     rate: RatePace = field(default_factory=RatePace)
     """How far apart the host's requests start (after refusals naming no wait)."""
-    _spacing: dict[int, float] = field(default_factory=dict)
-    """Per ticket in flight, how long after the request before it it started."""
     last_start: datetime | None = None
     """When the last request to the host really started (its headers left, when known)."""
     _last_sent: datetime | None = None
@@ -138,11 +154,6 @@ class HostPace:
     """The pace before the current burst: restored likewise, when the refusal started it."""
     _lone_refusal: int = 0
     """The ticket of a lone refusal not yet disproved (0: none)."""
-    _load: dict[int, int] = field(default_factory=dict)
-    """Per ticket in flight, how many requests were in flight when it started."""
-    _retries: dict[int, int] = field(default_factory=dict)
-    """Tickets in flight asking again for a URL, and how often it was asked before (a retry
-    tests the page, not the pace)."""
     _own: deque[str | None] = field(default_factory=lambda: deque(maxlen=OWN_WINDOW))
     """The host's recent first asks (None) and pages refusing on their own (the page's URL,
     "" when not told): pages refused again when asked a second time as the host serves
@@ -169,12 +180,8 @@ class HostPace:
     a few, not thousands to go through at each refusal)."""
     _refused_spaced_at: Counter[int] = field(default_factory=Counter)
     """Refusals by load, of requests sent while the host was spaced."""
-    _sent_spaced: set[int] = field(default_factory=set)
-    """Tickets in flight sent while the host was spaced."""
-    _pages: dict[int, str] = field(default_factory=dict)
-    """Per ticket in flight, the page (URL) it asks for, when told."""
-    _last_asks: set[int] = field(default_factory=set)
-    """Tickets in flight that are their page's last ask (``RatePace.gap_for``)."""
+    _under_way: dict[int, _UnderWay] = field(default_factory=dict)
+    """What each request in flight (by ticket) was sent as."""
 
     def __post_init__(self) -> None:
         self.ceiling = max(1, self.ceiling)
@@ -193,20 +200,13 @@ class HostPace:
         again for ``page``, a URL asked for ``retry`` times before; its ``last_ask``, held
         longer): its ticket (tells which burst it belongs to)."""
         self._sent += 1
-        if last_ask:
-            self._last_asks.add(self._sent)
-        if page is not None:
-            self._pages[self._sent] = page
-        if self.rate.paced:
-            self._sent_spaced.add(self._sent)
-        if retry:
-            self._retries[self._sent] = int(retry)
-        if load:
-            self._load[self._sent] = load
+        gap = None
         if now is not None:
             last, self.last_start = self.last_start, now
             gap = (now - last).total_seconds() if last is not None else float("inf")
-            self._spacing[self._sent] = gap
+        self._under_way[self._sent] = _UnderWay(
+            gap, load, int(retry), page, spaced=self.rate.paced, last_ask=last_ask
+        )
         return self._sent
 
     def wire_due(self, now: datetime, last_ask: bool = False) -> datetime:
@@ -232,19 +232,15 @@ class HostPace:
         """Request ``ticket``'s headers left at ``now``. Its spacing is measured from the last
         one's headers leaving, as the host's limiter measures it: a request may leave well
         after its start (a busy event loop, a new connection), and then close to the next."""
-        if self._last_sent is not None and ticket in self._spacing:
-            self._spacing[ticket] = (now - self._last_sent).total_seconds()
+        under_way = self._under_way.get(ticket)
+        if self._last_sent is not None and under_way is not None and under_way.gap is not None:
+            under_way.gap = (now - self._last_sent).total_seconds()
         # Calls come in time order; a clock stepped back moves these back with it.
         self._last_sent = self.last_start = now
 
     def forget(self, ticket: int) -> None:
         """The request is over, answered or not (a timeout leaves nothing to adapt to)."""
-        self._spacing.pop(ticket, None)
-        self._load.pop(ticket, None)
-        self._retries.pop(ticket, None)
-        self._sent_spaced.discard(ticket)
-        self._pages.pop(ticket, None)
-        self._last_asks.discard(ticket)
+        self._under_way.pop(ticket, None)
 
     def answered(
         self,
@@ -268,14 +264,9 @@ class HostPace:
         Returns True when this answer ended a pause still running (the host served a
         request sent after a lone refusal).
         """
-        spacing = self._spacing.pop(ticket, 0.0) if ticket is not None else 0.0
-        load = self._load.pop(ticket, 0) if ticket is not None else 0
-        asked_before = self._retries.pop(ticket or 0, 0)
-        page = self._pages.pop(ticket or 0, None)
-        sent_spaced = ticket in self._sent_spaced
-        self._sent_spaced.discard(ticket or 0)
-        last_ask = ticket in self._last_asks
-        self._last_asks.discard(ticket or 0)
+        sent = self._under_way.pop(ticket or 0, None) or _UnderWay()
+        spacing, load, asked_before, page = sent.gap or 0.0, sent.load, sent.asked_before, sent.page
+        sent_spaced, last_ask = sent.spaced, sent.last_ask
         retry = asked_before > 0
         bare_refusal = status in PUSHBACK_STATUSES and retry_after_s is None
         if not retry:
