@@ -208,9 +208,8 @@ class HostGate:
     ) -> Callable[[str, object], Awaitable[None]]:
         """httpcore's ``trace`` extension for request ``ticket``: holds its headers to the
         host's spacing at the moment they leave (``at_wire``; a page's ``last_ask`` to twice
-        the spacing served well). The request's
-        ``deadline`` stands still meanwhile: waiting for its turn is not the host failing to
-        answer."""
+        the spacing served well). The request's ``deadline`` stands still meanwhile: waiting
+        for its turn is not the host failing to answer."""
 
         async def trace(event: str, info: object) -> None:
             if event.endswith(HEADERS_LEAVING):
@@ -391,8 +390,7 @@ def _resolve(future: asyncio.Future[None] | None) -> None:
 def _suspended(deadline: asyncio.Timeout | None) -> Iterator[None]:
     """``deadline`` stands still inside: it runs out as much later as the time spent (one not
     set stays unset)."""
-    when = deadline.when() if deadline is not None else None
-    if deadline is None or when is None:
+    if deadline is None or (when := deadline.when()) is None:
         yield
         return
     loop = asyncio.get_running_loop()
