@@ -10,16 +10,21 @@ one of:
 - ``cap N``: a concurrency cap, a bare 503 for any request over N in flight (nginx's
   ``limit_conn``);
 - ``rate R/s burst B``: a leaky bucket (nginx's ``limit_req``), a bare 503 when over;
+- ``window N/Ws``: a fixed window, N requests in each W seconds counted from the first, a
+  bare 503 for the rest (not in the default grid: ``--only window``);
 - ``none``: no limit at all.
 
 Pages take ``page_s``; a share ``quick`` answer a 404 in 5 ms; a share ``dead`` answer a bare
 503 in 10 ms at every ask (a backend route down: the page's own failure, which the pace must
-not take for the host's limit). Pages are drawn once per case (``--pick-seed``); the retries'
-jitter per ``--seeds``. The floor is the limiter's: pages x page_s / cap, (pages - 1 - burst)
-/ rate, or pages x page_s / 6 (``--per-host``).
+not take for the host's limit); a share ``once`` answer a bare 503 at their first ask only
+(a passing failure; not in the default grid: ``--once 0.05``). Pages are drawn once per case
+(``--pick-seed``); the retries' jitter per ``--seeds``. The floor is the limiter's: pages x
+page_s / cap, (pages - 1 - burst) / rate, (pages / N - 1) x W, or pages x page_s / 6
+(``--per-host``).
 
     .venv/bin/python benchmarks/pacing_grid.py                      # the full grid, ~3 min
     .venv/bin/python benchmarks/pacing_grid.py --only rate --dead 0.03 --seeds 1
+    .venv/bin/python benchmarks/pacing_grid.py --only none,window --dead 0 --once 0,0.05
     .venv/bin/python benchmarks/pacing_grid.py --json /tmp/grid.json
 
 Prints one line per case family (limit, burst, dead or not): the median and worst ratio to
@@ -66,17 +71,46 @@ class Case:
     dead: float = 0.0
     pages: int = 300
     seed: int = 0
+    once: float = 0.0
+    window: int | None = None
+    """Requests admitted per ``window_s`` (a fixed window), when set."""
+    window_s: float = 1.0
 
     def family(self) -> str:
         limit = (f"cap {self.cap}" if self.cap else
-                 f"rate {self.rate}/s burst {self.burst}" if self.rate else "none")  # fmt: skip
-        return f"{limit}, {'dead' if self.dead else 'no dead'} pages"
+                 f"rate {self.rate}/s burst {self.burst}" if self.rate else
+                 f"window {self.window}/{self.window_s:g}s" if self.window else "none")  # fmt: skip
+        failing = [f"{name} {share:g}" for name, share in (("dead", self.dead), ("once", self.once))
+                   if share]  # fmt: skip
+        return f"{limit}, {' + '.join(failing) or 'no failing'} pages"
 
     def floor_s(self, per_host: int) -> float:
         work = self.pages * self.page_s / (self.cap or per_host)
         if self.rate:
             return max(work, (self.pages - 1 - self.burst) / self.rate)
+        if self.window:
+            return max(work, (self.pages / self.window - 1) * self.window_s)
         return work
+
+
+@dataclass
+class FixedWindow:
+    """``admitted`` requests in each ``window_s`` seconds from ``start``, none after."""
+
+    admitted: int
+    window_s: float
+    start: Any
+    _window: int = -1
+    _count: int = 0
+
+    def admits(self, now: Any) -> bool:
+        window = int((now - self.start).total_seconds() // self.window_s)
+        if window != self._window:
+            self._window, self._count = window, 0
+        if self._count >= self.admitted:
+            return False
+        self._count += 1
+        return True
 
 
 @dataclass
@@ -88,7 +122,8 @@ class Outcome:
     spacing_s: float
     refused: int
     lost: int
-    """Live pages (neither dead nor quick 404s) that did not come out 200."""
+    """Live pages (not dead, not quick 404s; pages failing once are live) that did not come
+    out 200."""
 
 
 def run_case(case: Case, per_host: int, pick_seed: int) -> Outcome:
@@ -96,11 +131,15 @@ def run_case(case: Case, per_host: int, pick_seed: int) -> Outcome:
     kinds = {}
     for page in range(case.pages):
         r = draw.random()
-        kinds[page] = "dead" if r < case.dead else "quick" if r < case.dead + case.quick else "page"
+        kinds[page] = ("dead" if r < case.dead else "once" if r < case.dead + case.once else
+                       "quick" if r < case.dead + case.once + case.quick else "page")  # fmt: skip
     random.seed(case.seed)  # tenacity's backoff jitter
     time = VirtualTime(NOW)
-    bucket = LeakyBucket(case.rate, case.burst) if case.rate else None
+    bucket: LeakyBucket | FixedWindow | None = (
+        LeakyBucket(case.rate, case.burst) if case.rate else
+        FixedWindow(case.window, case.window_s, NOW) if case.window else None)  # fmt: skip
     in_flight, refused = 0, 0
+    failed_once: set[int] = set()
 
     async def host(request: httpx.Request) -> httpx.Response:
         nonlocal in_flight, refused
@@ -114,7 +153,8 @@ def run_case(case: Case, per_host: int, pick_seed: int) -> Outcome:
             return httpx.Response(503)
         in_flight += 1
         try:
-            if kinds[page] == "dead":
+            if kinds[page] == "dead" or (kinds[page] == "once" and page not in failed_once):
+                failed_once.add(page)
                 await time.sleep(0.01)
                 return httpx.Response(503)
             if kinds[page] == "quick":
@@ -138,7 +178,7 @@ def run_case(case: Case, per_host: int, pick_seed: int) -> Outcome:
     lost = sum(
         1
         for page, outcome in enumerate(outcomes)
-        if kinds[page] == "page"
+        if kinds[page] in ("page", "once")
         and not (isinstance(outcome, HttpFacts) and outcome.status_code == 200)
     )
     return Outcome(case, took_s, took_s / case.floor_s(per_host), pace.ceiling,
@@ -151,13 +191,15 @@ def grid(args: argparse.Namespace) -> list[Case]:
         limits += [{"cap": cap, "pages": 400} for cap in (2, 3, 4, 5)]
     if "rate" in args.only:
         limits += [{"rate": r, "burst": b} for r, b in ((5, 0), (10, 0), (10, 5), (20, 10))]
+    if "window" in args.only:
+        limits += [{"window": 10, "window_s": 1.0}, {"window": 20, "window_s": 2.0}]
     if "none" in args.only:
         limits += [{"pages": 400}]
     cases = []
-    for limit, page_s, quick, dead, seed in itertools.product(
-        limits, args.page_s, args.quick, args.dead, range(args.seeds)
+    for limit, page_s, quick, dead, once, seed in itertools.product(
+        limits, args.page_s, args.quick, args.dead, args.once, range(args.seeds)
     ):
-        cases.append(Case(**limit, page_s=page_s, quick=quick, dead=dead, seed=seed))
+        cases.append(Case(**limit, page_s=page_s, quick=quick, dead=dead, once=once, seed=seed))
     return cases
 
 
@@ -167,11 +209,14 @@ def floats(text: str) -> list[float]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--only", default="cap,rate,none", help="limits: cap, rate, none")
+    parser.add_argument("--only", default="cap,rate,none",
+                        help="limits: cap, rate, none, window")  # fmt: skip
     parser.add_argument("--page-s", type=floats, default=[0.05, 0.25, 0.6])
     parser.add_argument("--quick", type=floats, default=[0.0, 0.3], help="shares of quick 404s")
     parser.add_argument("--dead", type=floats, default=[0.0, 0.03],
                         help="shares of pages answering a bare 503 at every ask")  # fmt: skip
+    parser.add_argument("--once", type=floats, default=[0.0],
+                        help="shares of pages answering a bare 503 at their first ask only")  # fmt: skip
     parser.add_argument("--seeds", type=int, default=3, help="draws of the retries' jitter")
     parser.add_argument("--pick-seed", type=int, default=1, help="which pages are quick or dead")
     parser.add_argument("--per-host", type=int, default=6)
@@ -194,7 +239,7 @@ def main() -> int:
         print(f"\ncases with a live page lost or over {args.flag}x the floor:")
     for o in flagged:
         c = o.case
-        print(f"  {c.family()}: page {c.page_s}s quick {c.quick} dead {c.dead} seed {c.seed}: "
+        print(f"  {c.family()}: page {c.page_s}s quick {c.quick} seed {c.seed}: "
               f"{o.took_s:.1f}s ({o.ratio:.2f}x), ceiling {o.ceiling}, spacing "
               f"{o.spacing_s * 1000:.0f} ms, refused {o.refused}, lost {o.lost}")  # fmt: skip
     if args.json:
