@@ -1760,3 +1760,49 @@ def test_the_gate_holds_a_retry_to_the_spacing_served_well() -> None:
         asyncio.run(time.run(go(time, retry)))
 
     assert starts == {0: pytest.approx(0.05), 1: pytest.approx(0.1)}
+
+
+def backed_off_pace() -> tuple[HostPace, datetime]:
+    """A spaced host none of whose spacings is served well (one was, then refused: it
+    doubles until one is), 0.5 s apart, its last answer a first ask refused there."""
+    pace = HostPace(6)
+    pace.rate.refused(0.0, NOW)
+    pace.rate.interval_s, pace.rate.too_fast_s, pace.rate.fast_enough_s = 0.5, 0.25, None
+    now = NOW
+    for status in (200, 503, 200, 503):  # two first asks refused among the last answers
+        now += timedelta(seconds=0.5)
+        pace.answered(status, None, now, 1, pace.started(now, 1))
+    return pace, now
+
+
+def test_a_page_asked_again_and_refused_right_behind_a_refusal_doubles_no_spacing() -> None:
+    """While no spacing is served well, each refusal doubled the spacing, and pages failing
+    at every ask come back to be asked again one after the other: behind a 10/s limiter with
+    a burst of 5, four such retries in a row, nothing served between them, took the host
+    from 0.5 s to 8.6 s apart and a run of 300 pages to 698 s against a 29 s floor. A page
+    asked again says nothing about the host that the refusal just before it did not."""
+    pace, now = backed_off_pace()
+    settled = pace.rate.interval_s
+    now += timedelta(seconds=settled)
+    pace.answered(503, None, now, 1, pace.started(now, 1, retry=1))
+    assert pace.rate.interval_s == settled
+
+
+def test_a_first_ask_refused_right_behind_a_refusal_still_doubles_the_spacing() -> None:
+    """The other side: a host refusing everything refuses its first asks too, and they keep
+    doubling its spacing while none is served well."""
+    pace, now = backed_off_pace()
+    settled = pace.rate.interval_s
+    now += timedelta(seconds=settled)
+    pace.answered(503, None, now, 1, pace.started(now, 1))
+    assert pace.rate.interval_s >= 2 * settled
+
+
+def test_failing_pages_asked_again_in_a_row_do_not_space_a_limited_host_seconds_apart() -> None:
+    """Through the checker: 10/s with a burst of 5, 50 ms pages, 15 of 300 failing at every
+    ask (the draw traced above): 698 s when their retries doubled the spacing, 108 s now."""
+    pages, dead = 300, drawn(300, 0.05, 2)
+    run = check_behind_a_limiter(10, 5, 0.05, pages, seed=2, dead=dead)
+
+    assert every_live_page_served(run, dead)
+    assert run.took_s <= 6 * (pages - 1 - 5) / 10, run.took_s
