@@ -34,9 +34,7 @@ opening's guess; twice the spacing in force while none is served well) after the
 before it, at the gate and at the wire, since a burst's slack can make one look served
 well that is too fast; a last ask's refusal moves no spacing. A page asked again and refused right behind answers served at its gap is taken to
 refuse on its own and moves no spacing; served at a later ask, it is no longer counted so
-(a bursty limiter's sparse refusals pass the same test). One refused right behind another
-refusal, while no spacing is served well, moves none either: it tells nothing the refusal
-before it did not.
+(a bursty limiter's sparse refusals pass the same test).
 
 A refusal sent at more requests at once than the host serves well is the load's (nginx's
 ``limit_conn``): it dips the limit and moves no spacing; such refusals, counted over the
@@ -382,16 +380,10 @@ class HostPace:
             # A page asked again and refused right behind answers served at its gap is taken
             # to refuse on its own and moves no spacing: moved by such retries, a 10/s host
             # with 17 of 300 pages always failing reached the slowest spacing (24x). A bursty
-            # limiter's sparse refusals can pass that test too (``_unjudge_own``). Nor does
-            # one refused right behind another refusal while no spacing is served well: it
-            # tells nothing the refusal before it did not, and failing pages asked again one
-            # after the other had doubled a 10/s host's spacing four times, to 8.6 s.
-            unproved = self.rate.fast_enough_s is None
-            behind_a_refusal = retry and unproved and self._refused_since_served > 1
+            # limiter's sparse refusals can pass that test too (``_unjudge_own``).
             if self._tests_a_step(spacing, retry) or (
                 sum(self._recent_refusals) >= self._rate_refusals_needed()
                 and not (retry and self._refused_on_its_own(spacing, load))
-                and not behind_a_refusal
             ):
                 self.rate.refused(spacing, now)
                 if self.rate.paced:

@@ -36,8 +36,7 @@ after its backoff, on a quiet host) tests no spacing and moves nothing; the host
 (``HostPace``) hands over only refusals that look like a limit's (a step of the search
 refused, or the second first-ask refusal among its last answers, more on a host some of
 whose pages refuse on their own), never a retry refused right behind answers served at its
-gap, at a spacing and a load served well (taken for its page's own failure), nor, while no
-spacing is served well, one refused right behind another refusal.
+gap, at a spacing and a load served well (taken for its page's own failure).
 
 Pure: decisions from values. Time is the caller's (``datetime``, the run's injected clock).
 """
