@@ -22,8 +22,8 @@ the hold at the wire prevents. The default stays without, so figures compare wit
 
 Pages take ``page_s``; a share ``quick`` answer a 404 in 5 ms; a share ``dead`` answer a bare
 503 in 10 ms at every ask (a backend route down: the page's own failure, which the pace must
-not take for the host's limit); a share ``once`` answer a bare 503 at their first ask only
-(a passing failure; not in the default grid: ``--once 0.05``). Pages are drawn once per case
+not take for the host's limit); a share ``once`` answer a bare 503 at the first ask the limiter lets
+through, then 200 (a passing failure; not in the default grid: ``--once 0.05``). Pages are drawn once per case
 (``--pick-seed``); the retries' jitter per ``--seeds``. The floor is the limiter's: pages x
 page_s / cap, (pages - 1 - burst) / rate, (pages / N - 1) x W, or pages x page_s / 6
 (``--per-host``).
@@ -227,7 +227,7 @@ def main() -> int:
     parser.add_argument("--dead", type=floats, default=[0.0, 0.03],
                         help="shares of pages answering a bare 503 at every ask")  # fmt: skip
     parser.add_argument("--once", type=floats, default=[0.0],
-                        help="shares of pages answering a bare 503 at their first ask only")  # fmt: skip
+                        help="shares of pages answering a bare 503 at the first ask let through")  # fmt: skip
     parser.add_argument("--seeds", type=int, default=3, help="draws of the retries' jitter")
     parser.add_argument("--pick-seed", type=int, default=1, help="which pages are quick or dead")
     parser.add_argument("--per-host", type=int, default=6)
