@@ -17,23 +17,25 @@ one of:
 With ``--wire`` the transport fires httpcore's headers-leaving event as a real one does, so a
 spaced host's requests are also held where they leave (``HostGate.at_wire``). Without it only
 the gate spaces them, and a retry that waited there can leave right behind another request:
-a page failing once behind a 5/s limiter was lost so (refused at its other two asks), which
-the hold at the wire prevents. The default stays without, so figures compare with older runs.
+a page failing once behind a 5/s limiter was lost so (the limiter refused its first two asks,
+the second sent right behind another request, and its third met the page's own failure),
+which the hold at the wire prevents. The default stays without, so figures compare with
+older runs.
 
 Pages take ``page_s``; a share ``quick`` answer a 404 in 5 ms; a share ``dead`` answer a bare
 503 in 10 ms at every ask (a backend route down: the page's own failure, which the pace must
-not take for the host's limit); a share ``once`` answer a bare 503 at the first ask the limiter lets
-through, then 200 (a passing failure; not in the default grid: ``--once 0.05``). Pages are drawn once per case
-(``--pick-seed``); the retries' jitter per ``--seeds``. The floor is the limiter's: pages x
-page_s / cap, (pages - 1 - burst) / rate, (pages / N - 1) x W, or pages x page_s / 6
-(``--per-host``).
+not take for the host's limit); a share ``once`` answer a bare 503 at the first ask the
+limiter lets through, then 200 (a passing failure; not in the default grid: ``--once
+0.05``). Pages are drawn once per case (``--pick-seed``); the retries' jitter per
+``--seeds``. The floor is the limiter's: pages x page_s / cap, (pages - 1 - burst) / rate,
+(pages / N - 1) x W, or pages x page_s / 6 (``--per-host``).
 
     .venv/bin/python benchmarks/pacing_grid.py                      # the full grid, ~3 min
     .venv/bin/python benchmarks/pacing_grid.py --only rate --dead 0.03 --seeds 1
     .venv/bin/python benchmarks/pacing_grid.py --only none,window --dead 0 --once 0,0.05
     .venv/bin/python benchmarks/pacing_grid.py --json /tmp/grid.json
 
-Prints one line per case family (limit, burst, dead or not): the median and worst ratio to
+Prints one line per case family (limit, burst, failing pages): the median and worst ratio to
 the floor over its cases, and then every case with a live page lost (a false verdict) or a
 ratio over ``--flag`` (5). Exit 1 when a live page was lost.
 """
@@ -49,6 +51,7 @@ import statistics
 import sys
 from collections import defaultdict
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -105,11 +108,11 @@ class FixedWindow:
 
     admitted: int
     window_s: float
-    start: Any
+    start: datetime
     _window: int = -1
     _count: int = 0
 
-    def admits(self, now: Any) -> bool:
+    def admits(self, now: datetime) -> bool:
         window = int((now - self.start).total_seconds() // self.window_s)
         if window != self._window:
             self._window, self._count = window, 0
@@ -229,7 +232,7 @@ def main() -> int:
     parser.add_argument("--once", type=floats, default=[0.0],
                         help="shares of pages answering a bare 503 at the first ask let through")  # fmt: skip
     parser.add_argument("--seeds", type=int, default=3, help="draws of the retries' jitter")
-    parser.add_argument("--pick-seed", type=int, default=1, help="which pages are quick or dead")
+    parser.add_argument("--pick-seed", type=int, default=1, help="which pages fail or are quick")
     parser.add_argument("--per-host", type=int, default=6)
     parser.add_argument("--flag", type=float, default=5.0, help="list cases over this ratio")
     parser.add_argument("--json", type=Path, help="also write every case to this JSON file")
