@@ -247,7 +247,14 @@ class RatePace:
             # One step faster, now: served, the search goes on from it; refused, the
             # spacing goes straight back (``refused``), so a step costs one refusal at most.
             self._probing, self._settled = True, False
-            faster = self._between() if self.fast_enough_s else self.interval_s * RELAX
+            if self.fast_enough_s:
+                faster = self._between()
+            else:
+                # Kept clear of the bound too: at it (a host backed off to the slowest
+                # spacing has its bound there, and both relax alike), its refusals were
+                # "no slower than a spacing proved too fast" and moved nothing; a limiter
+                # tightened to 3.3 s refused half of a host held 3.28 s apart for 130 s.
+                faster = max(self.interval_s * RELAX, self._clear_of(self.too_fast_s))
             self._set(faster, now)
             return
         self._served_here += 1
@@ -282,10 +289,16 @@ class RatePace:
         refused like any other, and arrivals jitter), within the search's TOLERANCE."""
         slow, fast = self.fast_enough_s, self.too_fast_s
         assert slow is not None and fast is not None
-        kept = min(fast * (1 + MARGIN) + WIRE_JITTER_S, fast * (1 + TOLERANCE))
+        kept = self._clear_of(fast)
         if slow <= fast * (1 + TOLERANCE):
             return max(slow, kept)  # settled
         return max(math.sqrt(slow * fast), kept)
+
+    @staticmethod
+    def _clear_of(refused_s: float) -> float:
+        """The fastest spacing tried after ``refused_s`` was refused: MARGIN and WIRE_JITTER_S
+        slower, within TOLERANCE."""
+        return min(refused_s * (1 + MARGIN) + WIRE_JITTER_S, refused_s * (1 + TOLERANCE))
 
     def _set(self, interval_s: float, now: datetime | None) -> None:
         """Space starts ``interval_s`` apart: from ``now`` (a refusal, a step of recovery),
