@@ -1806,8 +1806,8 @@ def test_a_recovery_step_from_the_slowest_spacing_is_kept_clear_of_its_bound() -
 
 
 def test_a_limiter_tightening_mid_run_loses_no_live_page() -> None:
-    """10/s, then a thirtieth of it from 24 s on, 17 of 300 pages failing at every ask and a
-    quarter of the last 60 failing once, the hold at the wire on: the host backed off to the
+    """10/s, then 0.3/s from 24 s on, 17 of 300 pages failing at every ask and a quarter of
+    the last 60 failing once, the hold at the wire on: the host backed off to the
     slowest spacing and recovered from it a step every 30 s, each step spaced at the bound
     it relaxed; at 3.28 s against the limiter's 3.33 s its refusals moved nothing for 130 s,
     and a page failing once, refused by the limiter at its first two asks, was lost."""
