@@ -36,6 +36,7 @@ from enricher.net.rate_pace import (
     LAST_ASK_SLACK,
     MARGIN,
     RECOVER_AFTER_S,
+    RELAX,
     SLOWEST_S,
     RatePace,
 )
@@ -1803,6 +1804,16 @@ def test_a_recovery_step_from_the_slowest_spacing_is_kept_clear_of_its_bound() -
     stepped = rate.interval_s
     rate.refused(stepped, now + timedelta(seconds=stepped))
     assert rate.interval_s > stepped
+
+
+def test_a_recovery_step_well_above_its_bound_is_the_plain_step() -> None:
+    """The other side: backed off to twice its bound and more, a step of recovery is the
+    usual fifth faster, not held at the bound's margin nor dropped to it."""
+    rate = RatePace()
+    rate.refused(0.0, NOW)
+    rate.interval_s, rate.too_fast_s, rate.fast_enough_s = 4.0, 1.0, None
+    rate.served(4.0, NOW + timedelta(seconds=RECOVER_AFTER_S))  # a step of recovery
+    assert rate.interval_s == pytest.approx(4.0 * RELAX)
 
 
 def test_a_limiter_tightening_mid_run_loses_no_live_page() -> None:
