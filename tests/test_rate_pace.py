@@ -1179,6 +1179,97 @@ def test_an_always_failing_pages_retries_do_not_slow_a_rate_limited_host(seed: i
     assert run.took_s <= 6 * (pages - 1) / 10, run.took_s
 
 
+@pytest.mark.parametrize(
+    ("rate", "dead_seed", "seed"), [(0.7, 0, 1), (0.7, 3, 0), (0.5, 0, 0), (0.5, 2, 1)]
+)
+def test_a_limiter_slower_than_the_guess_loses_no_live_page(
+    rate: float, dead_seed: int, seed: int
+) -> None:
+    """A limiter slower than the opening's guess of one request a second (0.7/s, 0.5/s, no
+    burst) and 5% of its 100 pages answering a bare 503 at every ask, through the checker.
+    At the guess the limiter refuses every other request, so a page asked again right
+    behind one served is refused too, and is read as failing on its own. Its last ask waited
+    only the guess after the request before: 4-20 live pages were refused at all three
+    asks, and 51-94 requests refused in all. Once a page is so read while the guess is in
+    force, a last ask waits twice the guess."""
+    pages = 100
+    dead = drawn(pages, 0.05, dead_seed)
+    run = check_behind_a_limiter(rate, 0, 0.05, pages, seed, dead=dead)
+
+    assert every_live_page_served(run, dead)
+    assert run.refused < pages / 2, run.refused
+
+
+def test_a_page_read_as_failing_on_its_own_at_the_guess_doubts_it() -> None:
+    """Paced at the opening's guess (one request a second, never proved), a page asked
+    again and refused right behind an answer served at that gap is read as its own
+    failure; but a limiter slower than the guess refuses exactly those. From then on a
+    page's last ask waits twice the guess after the last request, at the gate and at the
+    wire (the guess alone, undoubted, is waited once: see the test above)."""
+    pace = HostPace(6)
+    pace.rate.refused(0.0, NOW)  # paced: the guess is the spacing served well
+    assert pace.rate.gap_for(retry=True, last_ask=True) == timedelta(seconds=ENGAGE_S)
+    for at_s, status, retry in ((0.0, 200, 0), (1.0, 200, 0), (2.0, 503, 1)):
+        sent_at = NOW + timedelta(seconds=at_s)
+        ticket = pace.started(sent_at, load=1, retry=retry, page=f"https://h/{at_s}")
+        pace.sent(ticket, sent_at)
+        pace.answered(status, None, sent_at + timedelta(seconds=0.05), ticket=ticket)
+
+    assert pace.own_pages == 1
+    doubled = timedelta(seconds=ENGAGE_S * LAST_ASK_SLACK)
+    assert pace.rate.gap_for(retry=True, last_ask=True) == doubled
+    later = NOW + timedelta(seconds=2.1)
+    assert pace.wire_due(later, last_ask=True) == NOW + timedelta(seconds=2.0) + doubled
+    assert pace.wire_due(later) < NOW + timedelta(seconds=2.0) + doubled
+
+
+def backing_off(served_in_a_row: int) -> HostPace:
+    """A host whose spacing served well was refused (2 s now, nothing served well since),
+    two first asks refused among its last answers, then ``served_in_a_row`` requests
+    served 2 s apart and a page asked again refused 2 s after the last of them."""
+    pace = HostPace(6)
+    pace.rate.refused(0.0, NOW)
+    rate = pace.rate
+    rate.interval_s, rate.too_fast_s, rate.fast_enough_s, rate._guessed = 2.0, 1.0, None, False
+    pace._recent_refusals.extend([True, True])
+    sent_at = NOW
+    ticket = pace.started(sent_at, load=1)
+    pace.sent(ticket, sent_at)
+    pace.answered(503, None, sent_at + timedelta(seconds=0.05), ticket=ticket)
+    for _ in range(served_in_a_row):
+        sent_at += timedelta(seconds=2.0)
+        ticket = pace.started(sent_at, load=1)
+        pace.sent(ticket, sent_at)
+        pace.answered(200, None, sent_at + timedelta(seconds=0.05), ticket=ticket)
+    sent_at += timedelta(seconds=2.0)
+    ticket = pace.started(sent_at, load=1, retry=1, page="https://h/down")
+    pace.sent(ticket, sent_at)
+    pace.answered(503, None, sent_at + timedelta(seconds=0.05), ticket=ticket)
+    return pace
+
+
+def test_a_page_refused_again_behind_two_served_at_a_backed_off_spacing_moves_nothing() -> None:
+    """Backing off (no spacing served well since one was refused), two requests in a row
+    served at the spacing in force, and a page asked again refused right behind them at the
+    same gap: a limiter slower than the spacing would have refused the second of them, so
+    the page failed on its own and the spacing stays. Each such refusal had doubled it:
+    pages failing at every ask took a 1/s host, backing off, to 10 s apart."""
+    pace = backing_off(served_in_a_row=2)
+
+    assert pace.own_pages == 1
+    assert pace.rate.interval_s == 2.0
+
+
+def test_a_page_refused_again_behind_one_served_at_a_backed_off_spacing_slows_it() -> None:
+    """The other side: one request served since a refusal, at the spacing in force, is what
+    a limiter slower than it serves (every other request), so the page asked again and
+    refused right behind it is the limiter's, and the host slows down."""
+    pace = backing_off(served_in_a_row=1)
+
+    assert pace.own_pages == 0
+    assert pace.rate.interval_s > 2.0
+
+
 def test_a_bursty_limiters_refusals_are_not_taken_for_pages_own_for_long() -> None:
     """5/s with a burst of 5, 10 ms pages, 15 of 600 failing at every ask. The burst's slack
     lets a spacing a little too fast look served well; the limiter then refuses now and

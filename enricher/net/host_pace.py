@@ -30,11 +30,14 @@ event loop) and the next one close behind it; requests at the wire leave in the 
 reached it, each its spacing after the one before really left. A page asked again after a
 refusal keeps the spacing served well at the gate while the search tries a faster one, and
 its answer tests no spacing. Its last ask waits twice that spacing (once, while it is the
-opening's guess; twice the spacing in force while none is served well) after the request
-before it, at the gate and at the wire, since a burst's slack can make one look served
-well that is too fast; a last ask's refusal moves no spacing. A page asked again and refused right behind answers served at its gap is taken to
-refuse on its own and moves no spacing; served at a later ask, it is no longer counted so
-(a bursty limiter's sparse refusals pass the same test).
+opening's guess and no page has been read as failing on its own at it; twice the spacing in
+force while none is served well) after the request before it, at the gate and at the wire,
+since a burst's slack can make one look served well that is too fast; a last ask's refusal
+moves no spacing. A page asked again and refused right behind answers served at its gap is
+taken to refuse on its own and moves no spacing; served at a later ask, it is no longer
+counted so (a bursty limiter's sparse refusals pass the same test). On a host backing off
+(no spacing served well since one was refused) the answers must be two in a row served at
+the spacing in force: a limiter slower than it serves every other request.
 
 A refusal sent at more requests at once than the host serves well is the load's (nginx's
 ``limit_conn``): it dips the limit and moves no spacing; such refusals, counted over the
@@ -273,6 +276,7 @@ class HostPace:
             self._own.append(None)
         elif asked_before == 1 and bare_refusal and self._refused_on_its_own(spacing, load):
             self._own.append(page or "")
+            self.rate.guess_doubted = True
         elif page and status not in PUSHBACK_STATUSES and status < 500:
             self._unjudge_own(page)
         if status not in PUSHBACK_STATUSES:
@@ -438,9 +442,24 @@ class HostPace:
         served = self._last_served_gap
         if served is None or self._refused_since_served > 1 or spacing < served * (1 - JITTER):
             return False
-        if self.rate.paced and not self._at_a_spacing_served_well(spacing):
+        if self.rate.paced and not (
+            self._at_a_spacing_served_well(spacing) or self._at_a_spacing_served_since(spacing)
+        ):
             return False
         return self._at_a_load_served_well(load)
+
+    def _at_a_spacing_served_since(self, spacing: float) -> bool:
+        """Whether a request sent ``spacing`` after the one before it, on a host backing off
+        (no spacing served well since one was refused), was sent no faster than the spacing
+        in force once two requests in a row have been served at it: a limiter slower than
+        it refuses every other one. Without it, pages failing at every ask doubled a 1/s
+        host's spacing at each of their asks, up to 10 s."""
+        rate = self.rate
+        return (
+            rate.fast_enough_s is None
+            and rate.served_here >= 2
+            and spacing >= rate.interval_s * (1 - JITTER)
+        )
 
     def _tells_of_load(self, spacing: float, load: int) -> bool:
         """Whether a refusal of a request sent ``spacing`` after the one before, one of

@@ -114,6 +114,10 @@ class RatePace:
     a spacing measured between refusals): refused there, a burst had covered it."""
     _guessed: bool = False
     """``fast_enough_s`` is the opening's guess (``ENGAGE_S``), neither proved nor measured."""
+    guess_doubted: bool = False
+    """A page was refused right behind an answer served at the guess (``HostPace`` read it
+    as the page's own failure): a limiter between one and two requests a second refuses
+    just those, every other request at the guess."""
     _here_since: datetime | None = None
     """When the current spacing was set."""
     _quiet_since: datetime | None = None
@@ -130,6 +134,11 @@ class RatePace:
     @property
     def paced(self) -> bool:
         return self.interval_s > 0
+
+    @property
+    def served_here(self) -> int:
+        """Requests served in a row at the spacing in force (see ``served``)."""
+        return self._served_here
 
     def start(
         self,
@@ -164,12 +173,16 @@ class RatePace:
         it was refused, times the spacing in force but at most ``ENGAGE_S`` more: held to
         that one, 39 ms after a 20/s limiter's burst had fooled the search, a live page's
         last ask was refused; doubled in full, pages failing at every ask that had spaced a
-        host 8.4 s apart held its other requests 16.9 s behind each last ask)."""
+        host 8.4 s apart held its other requests 16.9 s behind each last ask). The opening's
+        guess is waited once, until a page is read as failing on its own at it
+        (``guess_doubted``): a limiter slower than the guess refuses every other request,
+        those right behind one served, and held to the guess alone, live pages behind a
+        0.7/s limiter were refused at all three asks."""
         safe = self.fast_enough_s
         gap = self.interval_s
         if (retry or last_ask) and safe is not None:
             gap = max(gap, safe)
-            if last_ask and not self._guessed:  # the opening's guess, a second, needs none
+            if last_ask and (not self._guessed or self.guess_doubted):
                 gap = max(gap, safe * LAST_ASK_SLACK)
         elif last_ask:
             gap = min(gap * LAST_ASK_SLACK, gap + ENGAGE_S)
@@ -190,6 +203,7 @@ class RatePace:
         self._refused_at, self._served_since_refusal = now, 0
         if not self.paced:
             self.too_fast_s, self.fast_enough_s, self._guessed = FASTEST_S, ENGAGE_S, True
+            self.guess_doubted = False
             self._set(self._between(), now)
             return
         if gap_s <= (self.too_fast_s or 0.0):
