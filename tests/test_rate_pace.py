@@ -1180,18 +1180,21 @@ def test_an_always_failing_pages_retries_do_not_slow_a_rate_limited_host(seed: i
 
 
 @pytest.mark.parametrize(
-    ("rate", "dead_seed", "seed"), [(0.7, 0, 1), (0.7, 3, 0), (0.5, 0, 0), (0.5, 2, 1)]
+    ("rate", "dead_seed", "seed"),
+    [(0.7, 0, 1), (0.7, 3, 0), (0.5, 0, 0), (0.5, 2, 1), (0.4, 0, 0), (0.4, 3, 0)],
 )
 def test_a_limiter_slower_than_the_guess_loses_no_live_page(
     rate: float, dead_seed: int, seed: int
 ) -> None:
-    """A limiter slower than the opening's guess of one request a second (0.7/s, 0.5/s, no
-    burst) and 5% of its 100 pages answering a bare 503 at every ask, through the checker.
-    At the guess the limiter refuses every other request, so a page asked again right
-    behind one served is refused too, and is read as failing on its own. Its last ask waited
-    only the guess after the request before: 4-20 live pages were refused at all three
-    asks, and 51-94 requests refused in all. Once a page is so read while the guess is in
-    force, a last ask waits twice the guess."""
+    """A limiter slower than the opening's guess of one request a second (0.7/s to 0.4/s,
+    no burst) and 5% of its 100 pages answering a bare 503 at every ask, through the
+    checker. At the guess the limiter refuses every other request (two in three at 0.4/s),
+    so a page asked again right behind one served is refused too, and was read as failing
+    on its own. Its last ask waited only the guess after the request before: 3-20 live
+    pages were refused at all three asks, and 46-94 requests refused in all. Once a page is
+    so read while the guess is in force, a last ask waits twice the guess; and once the
+    search's steps up to half the guess are refused, a page is read so only right behind
+    two answers served in a row (twice the guess was still too short for 0.4/s: 2-8 lost)."""
     pages = 100
     dead = drawn(pages, 0.05, dead_seed)
     run = check_behind_a_limiter(rate, 0, 0.05, pages, seed, dead=dead)
@@ -1221,6 +1224,79 @@ def test_a_page_read_as_failing_on_its_own_at_the_guess_doubts_it() -> None:
     later = NOW + timedelta(seconds=2.1)
     assert pace.wire_due(later, last_ask=True) == NOW + timedelta(seconds=2.0) + doubled
     assert pace.wire_due(later) < NOW + timedelta(seconds=2.0) + doubled
+
+
+def held_near_the_guess(
+    answers: list[tuple[float, int, int, bool]], too_fast_s: float = 0.72
+) -> HostPace:
+    """A host held near the opening's guess (every step of the search up to ``too_fast_s``
+    refused, a first ask among its last answers refused too), then ``answers``: (seconds
+    in, status, times the page was asked before, its last ask), one at a time."""
+    pace = HostPace(6)
+    pace.rate.refused(0.0, NOW)
+    pace.rate.too_fast_s = too_fast_s
+    pace.rate.interval_s = math.sqrt(too_fast_s * ENGAGE_S)
+    pace._recent_refusals.append(True)
+    for number, (at_s, status, asked_before, last_ask) in enumerate(answers):
+        sent_at = NOW + timedelta(seconds=at_s)
+        page = f"https://h/{number}"
+        ticket = pace.started(sent_at, 1, asked_before, page, last_ask)
+        pace.sent(ticket, sent_at)
+        pace.answered(status, None, sent_at + timedelta(seconds=0.05), ticket=ticket)
+    return pace
+
+
+def test_near_the_guess_a_page_refused_behind_one_served_after_a_refusal_is_the_limiters() -> None:
+    """Near the guess, a limiter slower than two a second serves one request after a refused
+    one and refuses the next: a page asked again and refused right behind that one served
+    is not read as failing on its own (read so, the host was held at the guess while the
+    limiter refused most of its requests, and live pages lost all three asks), and, a
+    first ask having been refused among its last answers, the host slows down."""
+    pace = held_near_the_guess([(0.0, 503, 0, False), (1.0, 200, 0, False), (2.0, 503, 1, False)])
+
+    assert pace.own_pages == 0
+    assert pace.rate.interval_s > ENGAGE_S
+
+
+def test_far_from_the_guess_a_page_refused_behind_one_served_fails_on_its_own() -> None:
+    """Where the search has found nothing slower than 70 ms too fast, a page asked again a
+    second after the last request (the guess) and refused right behind one answer served
+    is read as failing on its own, as before: asking for two whenever the guess was in
+    force had pages failing at every ask behind a connection cap of 4 take 5.6 times as
+    long (108 -> 609 s)."""
+    answers = [(0.0, 503, 0, False), (1.0, 200, 0, False), (2.0, 503, 1, False)]
+    pace = held_near_the_guess(answers, too_fast_s=0.07)
+
+    assert pace.own_pages == 1
+
+
+def test_near_the_guess_a_page_refused_behind_two_served_in_a_row_fails_on_its_own() -> None:
+    """The other side: two answers served in a row at the guess are what a limiter slower
+    than it does not give, so a page asked again and refused right behind them fails on its
+    own, and the spacing stays."""
+    pace = held_near_the_guess([(0.0, 200, 0, False), (1.0, 200, 0, False), (2.0, 503, 1, False)])
+
+    assert pace.own_pages == 1
+    assert pace.rate.interval_s == pytest.approx(math.sqrt(0.72))
+
+
+def test_near_the_guess_a_last_asks_refusal_does_not_break_a_run_served() -> None:
+    """A page's last ask waits long (twice the guess): refused, it is its page's own failure,
+    and the answers served around it still count as served in a row. Counted as breaking
+    them, the retries of pages failing at every ask behind a 10/s limiter moved the host
+    off the guess, and it backed off to seconds apart (801 s against a bound of 179 s)."""
+    pace = held_near_the_guess(
+        [
+            (0.0, 200, 0, False),
+            (1.0, 200, 0, False),
+            (3.0, 503, 2, True),
+            (4.0, 200, 0, False),
+            (5.0, 503, 1, False),
+        ]
+    )
+
+    assert pace.own_pages == 1
+    assert pace.rate.interval_s == pytest.approx(math.sqrt(0.72))
 
 
 def backing_off(served_in_a_row: int) -> HostPace:

@@ -136,6 +136,14 @@ class RatePace:
         return self.interval_s > 0
 
     @property
+    def near_the_guess(self) -> bool:
+        """The spacing served well is the opening's guess, neither proved nor measured, and
+        every step of the search up to half of it was refused: the limiter, if it is one,
+        serves fewer than two requests a second."""
+        slow, fast = self.fast_enough_s, self.too_fast_s
+        return self._guessed and slow is not None and fast is not None and fast * 2 >= slow
+
+    @property
     def served_here(self) -> int:
         """Requests served in a row at the spacing in force (see ``served``)."""
         return self._served_here
