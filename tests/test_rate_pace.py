@@ -1299,28 +1299,21 @@ def test_near_the_guess_a_last_asks_refusal_does_not_break_a_run_served() -> Non
     assert pace.rate.interval_s == pytest.approx(math.sqrt(0.72))
 
 
-def backing_off(served_in_a_row: int) -> HostPace:
+def backing_off(answers: list[tuple[int, int]]) -> HostPace:
     """A host whose spacing served well was refused (2 s now, nothing served well since),
-    two first asks refused among its last answers, then ``served_in_a_row`` requests
-    served 2 s apart and a page asked again refused 2 s after the last of them."""
+    two first asks refused among its last answers, then ``answers`` 2 s apart: (status,
+    times the page was asked before)."""
     pace = HostPace(6)
     pace.rate.refused(0.0, NOW)
     rate = pace.rate
     rate.interval_s, rate.too_fast_s, rate.fast_enough_s, rate._guessed = 2.0, 1.0, None, False
     pace._recent_refusals.extend([True, True])
     sent_at = NOW
-    ticket = pace.started(sent_at, load=1)
-    pace.sent(ticket, sent_at)
-    pace.answered(503, None, sent_at + timedelta(seconds=0.05), ticket=ticket)
-    for _ in range(served_in_a_row):
-        sent_at += timedelta(seconds=2.0)
-        ticket = pace.started(sent_at, load=1)
+    for number, (status, asked_before) in enumerate([(503, 0), *answers]):
+        ticket = pace.started(sent_at, 1, asked_before, f"https://h/{number}")
         pace.sent(ticket, sent_at)
-        pace.answered(200, None, sent_at + timedelta(seconds=0.05), ticket=ticket)
-    sent_at += timedelta(seconds=2.0)
-    ticket = pace.started(sent_at, load=1, retry=1, page="https://h/down")
-    pace.sent(ticket, sent_at)
-    pace.answered(503, None, sent_at + timedelta(seconds=0.05), ticket=ticket)
+        pace.answered(status, None, sent_at + timedelta(seconds=0.05), ticket=ticket)
+        sent_at += timedelta(seconds=2.0)
     return pace
 
 
@@ -1330,17 +1323,29 @@ def test_a_page_refused_again_behind_two_served_at_a_backed_off_spacing_moves_no
     same gap: a limiter slower than the spacing would have refused the second of them, so
     the page failed on its own and the spacing stays. Each such refusal had doubled it:
     pages failing at every ask took a 1/s host, backing off, to 10 s apart."""
-    pace = backing_off(served_in_a_row=2)
+    pace = backing_off([(200, 0), (200, 0), (503, 1)])
 
     assert pace.own_pages == 1
     assert pace.rate.interval_s == 2.0
+
+
+def test_backing_off_a_refusal_read_as_a_pages_own_breaks_the_run_served() -> None:
+    """Two served in a row at the backed-off spacing, a page asked again and refused (its
+    own), one more served, and another page asked again refused right behind it: the run
+    served was broken, so that page is not read as failing on its own. Counted from when
+    the spacing was set, every later retry refused behind a single answer served was read
+    so, while a bucket with a burst of 1-2, slower than the spacing, served four requests
+    in five."""
+    pace = backing_off([(200, 0), (200, 0), (503, 1), (200, 0), (503, 1)])
+
+    assert pace.own_pages == 1
 
 
 def test_a_page_refused_again_behind_one_served_at_a_backed_off_spacing_slows_it() -> None:
     """The other side: one request served since a refusal, at the spacing in force, is what
     a limiter slower than it serves (every other request), so the page asked again and
     refused right behind it is the limiter's, and the host slows down."""
-    pace = backing_off(served_in_a_row=1)
+    pace = backing_off([(200, 0), (503, 1)])
 
     assert pace.own_pages == 0
     assert pace.rate.interval_s > 2.0

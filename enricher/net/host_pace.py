@@ -464,13 +464,17 @@ class HostPace:
     def _at_a_spacing_served_since(self, spacing: float) -> bool:
         """Whether a request sent ``spacing`` after the one before it, on a host backing off
         (no spacing served well since one was refused), was sent no faster than the spacing
-        in force once two requests in a row have been served at it: a limiter slower than
-        it refuses every other one. Without it, pages failing at every ask doubled a 1/s
-        host's spacing at each of their asks, up to 10 s."""
+        in force right behind two answers served in a row at it: a limiter with no burst
+        slower than it refuses every other one. Without it, pages failing at every ask
+        doubled a 1/s host's spacing at each of their asks, up to 10 s. Counted since the
+        last bare refusal too (``_served_in_a_row``), not only since the spacing was set: a
+        page read as failing on its own does not reset the requests served at a spacing,
+        and retries refused behind one answer served each were read so, for ever."""
         rate = self.rate
         return (
             rate.fast_enough_s is None
             and rate.served_here >= 2
+            and self._served_in_a_row >= 2
             and spacing >= rate.interval_s * (1 - JITTER)
         )
 

@@ -116,8 +116,8 @@ class RatePace:
     """``fast_enough_s`` is the opening's guess (``ENGAGE_S``), neither proved nor measured."""
     guess_doubted: bool = False
     """A page was refused right behind an answer served at the guess (``HostPace`` read it
-    as the page's own failure): a limiter between one and two requests a second refuses
-    just those, every other request at the guess."""
+    as the page's own failure): a limiter letting one request through every one to two
+    seconds (0.5-1/s) refuses just those, every other request at the guess."""
     _here_since: datetime | None = None
     """When the current spacing was set."""
     _quiet_since: datetime | None = None
