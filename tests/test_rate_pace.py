@@ -1208,7 +1208,8 @@ def test_a_page_read_as_failing_on_its_own_at_the_guess_doubts_it() -> None:
     again and refused right behind an answer served at that gap is read as its own
     failure; but a limiter slower than the guess refuses exactly those. From then on a
     page's last ask waits twice the guess after the last request, at the gate and at the
-    wire (the guess alone, undoubted, is waited once: see the test above)."""
+    wire (the guess alone, undoubted, is waited once: see
+    test_a_pages_last_ask_leaves_the_wire_at_the_spacing_served_well)."""
     pace = HostPace(6)
     pace.rate.refused(0.0, NOW)  # paced: the guess is the spacing served well
     assert pace.rate.gap_for(retry=True, last_ask=True) == timedelta(seconds=ENGAGE_S)
