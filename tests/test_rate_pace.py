@@ -1259,6 +1259,36 @@ def test_near_the_guess_a_page_refused_behind_one_served_after_a_refusal_is_the_
     assert pace.rate.interval_s > ENGAGE_S
 
 
+def test_near_the_guess_answers_served_around_a_refused_last_ask_are_not_two_in_a_row() -> None:
+    """A last ask held twice the guess (2 s) and refused by a 0.4/s limiter sits between two
+    answers served 3 s apart, which such a limiter serves anyway: they are not two in a row,
+    so a page asked again and refused right behind the second is the limiter's, not its
+    own (a review found it read as the page's own)."""
+    pace = held_near_the_guess(
+        [(0.0, 200, 0, False), (2.0, 503, 2, True), (3.0, 200, 0, False), (4.0, 503, 1, False)]
+    )
+
+    assert pace.own_pages == 0
+
+
+def test_near_the_guess_a_refusal_naming_a_wait_breaks_a_run_served() -> None:
+    """A 429 naming a wait between two answers served breaks the run as a bare refusal does:
+    a page asked again and refused right behind the second is not read as its own."""
+    pace = held_near_the_guess([(0.0, 200, 0, False)])
+    at = NOW + timedelta(seconds=1.0)
+    ticket = pace.started(at, 1, 0, "https://h/wait")
+    pace.sent(ticket, at)
+    pace.answered(429, 1.0, at + timedelta(seconds=0.05), ticket=ticket)
+    rest = [(2.0, 200, 0, False), (3.0, 503, 1, False)]
+    for number, (at_s, status, asked_before, last_ask) in enumerate(rest):
+        sent_at = NOW + timedelta(seconds=at_s)
+        ticket = pace.started(sent_at, 1, asked_before, f"https://h/r{number}", last_ask)
+        pace.sent(ticket, sent_at)
+        pace.answered(status, None, sent_at + timedelta(seconds=0.05), ticket=ticket)
+
+    assert pace.own_pages == 0
+
+
 def test_far_from_the_guess_a_page_refused_behind_one_served_fails_on_its_own() -> None:
     """Where the search has found nothing slower than 70 ms too fast, a page asked again a
     second after the last request (the guess) and refused right behind one answer served

@@ -168,10 +168,14 @@ class HostPace:
     _refused_since_served: int = 0
     """Bare refusals since the last answer served."""
     _served_in_a_row: int = 0
-    """Answers served in a row, with no bare refusal between (but a page's last ask's: it
-    waited long), up to the last one served."""
+    """Answers served in a row, with no refusal between, up to the last one served. A page's
+    last ask refused (bare) between two neither breaks the run nor adds the next one to it:
+    it waited long, so it tells little of the limiter, and the two served around it may be
+    seconds apart, which a slow limiter serves anyway."""
     _run_broken: bool = False
-    """A bare refusal (not a last ask's) since the last answer served."""
+    """A refusal (not a last ask's bare one) since the last answer served."""
+    _run_held: bool = False
+    """A last ask's bare refusal since the last answer served."""
     _recent_refusals: deque[bool] = field(default_factory=lambda: deque(maxlen=RATE_WINDOW))
     """Of the host's last answers, which were first refusals naming no wait."""
     _spaced_by_load: int = 0
@@ -292,11 +296,17 @@ class HostPace:
             # to refuse on its own, and moved it).
             if not last_ask:
                 self._last_served_gap = spacing
-            self._served_in_a_row = 1 if self._run_broken else self._served_in_a_row + 1
-            self._refused_since_served, self._run_broken = 0, False
-        elif bare_refusal:
-            self._refused_since_served += 1
-            self._run_broken = self._run_broken or not last_ask
+            if self._run_broken:
+                self._served_in_a_row = 1
+            elif not self._run_held:
+                self._served_in_a_row += 1
+            self._refused_since_served, self._run_broken, self._run_held = 0, False, False
+        else:
+            self._refused_since_served += int(bare_refusal)
+            if bare_refusal and last_ask:
+                self._run_held = True
+            else:
+                self._run_broken = True
         if bare_refusal and not retry:
             self._recent_refusals.append(True)
             self.rate.interrupted(now)  # a spacing is not confirmed across a refusal
