@@ -1203,6 +1203,16 @@ def test_a_limiter_slower_than_the_guess_loses_no_live_page(
     assert run.refused < pages / 2, run.refused
 
 
+def answer_in_turn(pace: HostPace, answers: Collection[tuple[float, int, int, bool]]) -> None:
+    """Send and answer, one at a time, each of ``answers``: (seconds in, status naming no
+    wait, times its page was asked before, its page's last ask); each a page of its own."""
+    for at_s, status, asked_before, last_ask in answers:
+        sent_at = NOW + timedelta(seconds=at_s)
+        ticket = pace.started(sent_at, 1, asked_before, f"https://h/{at_s}", last_ask)
+        pace.sent(ticket, sent_at)
+        pace.answered(status, None, sent_at + timedelta(seconds=0.05), ticket=ticket)
+
+
 def test_a_page_read_as_failing_on_its_own_at_the_guess_doubts_it() -> None:
     """Paced at the opening's guess (one request a second, never proved), a page asked
     again and refused right behind an answer served at that gap is read as its own
@@ -1213,11 +1223,7 @@ def test_a_page_read_as_failing_on_its_own_at_the_guess_doubts_it() -> None:
     pace = HostPace(6)
     pace.rate.refused(0.0, NOW)  # paced: the guess is the spacing served well
     assert pace.rate.gap_for(retry=True, last_ask=True) == timedelta(seconds=ENGAGE_S)
-    for at_s, status, retry in ((0.0, 200, 0), (1.0, 200, 0), (2.0, 503, 1)):
-        sent_at = NOW + timedelta(seconds=at_s)
-        ticket = pace.started(sent_at, load=1, retry=retry, page=f"https://h/{at_s}")
-        pace.sent(ticket, sent_at)
-        pace.answered(status, None, sent_at + timedelta(seconds=0.05), ticket=ticket)
+    answer_in_turn(pace, [(0.0, 200, 0, False), (1.0, 200, 0, False), (2.0, 503, 1, False)])
 
     assert pace.own_pages == 1
     doubled = timedelta(seconds=ENGAGE_S * LAST_ASK_SLACK)
@@ -1238,12 +1244,7 @@ def held_near_the_guess(
     pace.rate.too_fast_s = too_fast_s
     pace.rate.interval_s = math.sqrt(too_fast_s * ENGAGE_S)
     pace._recent_refusals.append(True)
-    for number, (at_s, status, asked_before, last_ask) in enumerate(answers):
-        sent_at = NOW + timedelta(seconds=at_s)
-        page = f"https://h/{number}"
-        ticket = pace.started(sent_at, 1, asked_before, page, last_ask)
-        pace.sent(ticket, sent_at)
-        pace.answered(status, None, sent_at + timedelta(seconds=0.05), ticket=ticket)
+    answer_in_turn(pace, answers)
     return pace
 
 
@@ -1279,12 +1280,7 @@ def test_near_the_guess_a_refusal_naming_a_wait_breaks_a_run_served() -> None:
     ticket = pace.started(at, 1, 0, "https://h/wait")
     pace.sent(ticket, at)
     pace.answered(429, 1.0, at + timedelta(seconds=0.05), ticket=ticket)
-    rest = [(2.0, 200, 0, False), (3.0, 503, 1, False)]
-    for number, (at_s, status, asked_before, last_ask) in enumerate(rest):
-        sent_at = NOW + timedelta(seconds=at_s)
-        ticket = pace.started(sent_at, 1, asked_before, f"https://h/r{number}", last_ask)
-        pace.sent(ticket, sent_at)
-        pace.answered(status, None, sent_at + timedelta(seconds=0.05), ticket=ticket)
+    answer_in_turn(pace, [(2.0, 200, 0, False), (3.0, 503, 1, False)])
 
     assert pace.own_pages == 0
 
@@ -1339,12 +1335,8 @@ def backing_off(answers: list[tuple[int, int]]) -> HostPace:
     rate = pace.rate
     rate.interval_s, rate.too_fast_s, rate.fast_enough_s, rate._guessed = 2.0, 1.0, None, False
     pace._recent_refusals.extend([True, True])
-    sent_at = NOW
-    for number, (status, asked_before) in enumerate([(503, 0), *answers]):
-        ticket = pace.started(sent_at, 1, asked_before, f"https://h/{number}")
-        pace.sent(ticket, sent_at)
-        pace.answered(status, None, sent_at + timedelta(seconds=0.05), ticket=ticket)
-        sent_at += timedelta(seconds=2.0)
+    in_turn = enumerate([(503, 0), *answers])
+    answer_in_turn(pace, [(2.0 * n, status, asked, False) for n, (status, asked) in in_turn])
     return pace
 
 
