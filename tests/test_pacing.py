@@ -109,6 +109,25 @@ def test_several_429s_in_one_burst_lower_the_ceiling_to_what_got_through() -> No
     assert pace.limit == 2
 
 
+def serve_at_load(pace: HostPace, load: int, answers: int = 10) -> None:
+    """``answers`` requests sent ``load`` at once and served: a load the host serves well."""
+    for _ in range(answers):
+        ticket = pace.started(NOW, load=load)
+        pace.answered(200, None, NOW, in_flight=load, ticket=ticket)
+
+
+def test_a_cap_tightened_mid_run_lowers_the_ceiling_below_a_load_once_served() -> None:
+    """Six at once served many times, then a cap of two (four of six refused, Retry-After:
+    1): the ceiling comes down to two, though six was served well before. Kept at six, a
+    simulated host whose cap tightened mid-run got 80 refusals and 25 pages lost of 400."""
+    pace = HostPace(6)
+    serve_at_load(pace, 6)
+    burst = [pace.started(NOW, load=6) for _ in range(6)]
+    for ticket in burst[2:]:
+        pace.answered(429, 1.0, NOW, in_flight=6, ticket=ticket)
+    assert pace.ceiling == 2
+
+
 def test_bare_429s_at_once_space_the_host_and_leave_its_ceiling() -> None:
     """A rate limiter's burst spent (nginx's limit_req, 429 naming no wait): of six sent at
     once, four refused. Fewer at once would not be served any faster, so the host is spaced,
@@ -479,6 +498,64 @@ def test_several_refusals_in_a_burst_make_the_pause_firm() -> None:
     assert pace.pause_left_s(NOW) == 5.0
     assert pace.answered(200, None, NOW, in_flight=1, ticket=pace.started()) is False
     assert pace.pause_left_s(NOW) == 5.0
+
+
+def test_pages_own_429s_at_a_load_served_well_are_disproved_by_a_later_answer() -> None:
+    """Two pages with their own quota refused (429, Retry-After: 1) among six at once, on a
+    host that has served six at once many times: a request sent after them and served ends
+    the pause and gives the limit back, as for one page's refusal (up to the ceiling, which
+    they lower all the same: a cap tightened mid-run refuses so too)."""
+    pace = HostPace(6)
+    serve_at_load(pace, 6)
+    refused = [pace.started(NOW, load=6) for _ in range(2)]
+    for ticket in refused:
+        pace.answered(429, 1.0, NOW, in_flight=6, ticket=ticket)
+    assert pace.pause_left_s(NOW) == 1.0 and pace.limit == 3
+    later = pace.started(NOW, load=1)
+    assert pace.answered(200, None, NOW, in_flight=4, ticket=later) is True
+    assert pace.pause_left_s(NOW) == 0.0 and pace.limit == pace.ceiling
+
+
+def test_a_refusal_disproved_does_not_count_in_its_burst() -> None:
+    """Early in a run (no load served well yet), one page refused (429, Retry-After: 1), a
+    request sent after it served, then another page of the same burst refused: two pages'
+    own, not a host capping its load. The ceiling stays and the second pause ends when a
+    later request is served."""
+    pace = HostPace(6)
+    first, served, second = (pace.started(NOW, load=6) for _ in range(3))
+    pace.answered(429, 1.0, NOW, in_flight=6, ticket=first)
+    pace.answered(200, None, NOW, in_flight=5, ticket=served)
+    pace.answered(429, 1.0, NOW, in_flight=4, ticket=second)
+    assert pace.ceiling == 6 and pace.pause_left_s(NOW) == 1.0
+    later = pace.started(NOW, load=1)
+    assert pace.answered(200, None, NOW, in_flight=3, ticket=later) is True
+    assert pace.pause_left_s(NOW) == 0.0 and pace.limit == 6
+
+
+def test_refusals_over_a_load_never_served_well_keep_the_pause_firm() -> None:
+    """The same two 429s on a host that has served only two at once: six at once may be over
+    its cap, so the pause holds whatever answer comes."""
+    pace = HostPace(6)
+    serve_at_load(pace, 2)
+    refused = [pace.started(NOW, load=6) for _ in range(2)]
+    for ticket in refused:
+        pace.answered(429, 1.0, NOW, in_flight=6, ticket=ticket)
+    later = pace.started(NOW, load=1)
+    assert pace.answered(200, None, NOW, in_flight=4, ticket=later) is False
+    assert pace.pause_left_s(NOW) == 1.0
+
+
+def test_a_bare_refusal_in_the_burst_keeps_the_pause_firm() -> None:
+    """At a load served well, a 429 naming a wait and a bare 503 in one burst: the bare one
+    is a limiter's (it names no wait to be a page's quota), so the pause stays firm."""
+    pace = HostPace(6)
+    serve_at_load(pace, 6)
+    first, second = pace.started(NOW, load=6), pace.started(NOW, load=6)
+    pace.answered(429, 1.0, NOW, in_flight=6, ticket=first)
+    pace.answered(503, None, NOW, in_flight=6, ticket=second)
+    later = pace.started(NOW, load=1)
+    assert pace.answered(200, None, NOW, in_flight=4, ticket=later) is False
+    assert pace.pause_left_s(NOW) == 1.0
 
 
 def test_a_server_error_does_not_disprove_a_pause() -> None:

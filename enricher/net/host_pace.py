@@ -19,7 +19,10 @@ fail on their own never collapse their host's concurrency. A spacing the refusal
 too, unless the request served went at that spacing: that shows the spacing working, not
 the refusal wrong. The refused page's own retry still waits its Retry-After. A second
 refusal in the same burst makes the pause firm: a host that is really rate limiting or
-overloaded refuses more than one page, and then nothing ends its pause early.
+overloaded refuses more than one page, and then nothing ends its pause early. Unless every
+refusal of the burst named a wait and was sent at a load the host has served well: pages
+with their own quota can refuse two at once, and a request sent after them and served
+disproves them as it does a lone one (a cap or an exhausted bucket refuses that one too).
 
 A refusal that names no wait is a rate limiter's (nginx's ``limit_req``): fewer requests in
 flight do not meet a rate, so the host's starts are spaced instead (``rate_pace``). The
@@ -144,6 +147,11 @@ class HostPace:
     ticket shows the host serving, and ends the pause (``FIRM``: nothing does)."""
     _burst_pushbacks: int = 0
     """429s and 503s counted in the current burst."""
+    _burst_bare: bool = False
+    """A refusal of the current burst named no wait (a rate limiter's, ``rate_pace``)."""
+    _burst_at_loads_served: bool = True
+    """Every refusal of the current burst named a wait and was sent at a load the host has
+    served well (``_served_well``): pages' own, disproved as a lone one is."""
     rate: RatePace = field(default_factory=RatePace)
     """How far apart the host's requests start (after refusals naming no wait)."""
     last_start: datetime | None = None
@@ -158,7 +166,8 @@ class HostPace:
     _rate_before: RatePace = field(default_factory=RatePace)
     """The pace before the current burst: restored likewise, when the refusal started it."""
     _lone_refusal: int = 0
-    """The ticket of a lone refusal not yet disproved (0: none)."""
+    """The ticket of a lone refusal not yet disproved (0: none); of a burst's refusals at
+    loads served well, the latest sent."""
     _own: deque[str | None] = field(default_factory=lambda: deque(maxlen=OWN_WINDOW))
     """The host's recent first asks (None) and pages refusing on their own (the page's URL,
     "" when not told): pages refused again when asked a second time as the host serves
@@ -344,7 +353,7 @@ class HostPace:
         self._served = max(self._served, ticket)
         if self._lone_refusal and ticket > self._lone_refusal:
             at_spacing = self.rate.paced and spacing >= self.rate.interval_s * (1 - JITTER)
-            self._disproved(served_spaced=sent_spaced and at_spacing)
+            self._disproved(served_spaced=sent_spaced and at_spacing, by_a_later_answer=True)
         if ticket > self._paused_for and self.pause_left_s(now) > 0:
             self.paused_until = None
             return True
@@ -371,8 +380,12 @@ class HostPace:
             self._dip_to = max(1, self.limit // 2, min(self._served_well(load), self.limit - 1))
             self.limit = self._dip_to
             self._burst_edge, self._burst_load, self._burst_refused = self._sent, in_flight, 0
-            self._burst_pushbacks = 0
+            self._burst_pushbacks, self._burst_at_loads_served, self._burst_bare = 0, True, False
         self._burst_pushbacks += 1
+        self._burst_bare |= retry_after_s is None
+        self._burst_at_loads_served &= (
+            retry_after_s is not None and load > 0 and self._at_a_load_served_well(load)
+        )
         if status == 429 and retry_after_s is not None:
             # Only 429s naming a wait: bare ones at once are as much a bucket's burst spent
             # (nginx's limit_req) as a cap on load, and read as load here they had brought a
@@ -383,9 +396,15 @@ class HostPace:
                 got_through = self._burst_load - self._burst_refused
                 self.ceiling = max(1, min(self.ceiling, got_through))
                 self.limit = min(self.limit, self.ceiling)
-        firm = self._burst_pushbacks >= 2 or ticket is None
+        # Several refusals naming a wait, each sent at a load the host has served well, are
+        # pages' own as much as one is (a per-page quota): a later request served disproves
+        # them too. Firm, two such 429s among six at once had paused a host serving well
+        # for their whole Retry-After.
+        firm = (self._burst_pushbacks >= 2 and not self._burst_at_loads_served) or ticket is None
         if firm:
             self._lone_refusal = 0
+            if self.pause_left_s(now) > 0:
+                self._paused_for = FIRM  # a bare refusal confirms a pause it named no wait for
             # A dip undone by a disproved first refusal is taken again: this one confirms it.
             self.limit = min(self.limit, self._dip_to)
         elif ticket is not None and ticket < self._served:
@@ -393,7 +412,7 @@ class HostPace:
             self._disproved()  # a lone refusal already disproved: a later request was served
             return
         else:
-            self._lone_refusal = ticket or 0
+            self._lone_refusal = max(self._lone_refusal, ticket or 0)
         if retry_after_s is None:
             if self._load_explains(spacing, load) or last_ask:
                 # The limit's dip is the answer; the spacing is not in question (a last ask
@@ -616,7 +635,7 @@ class HostPace:
                 # spacing held such a host 61-78 ms apart, its quick pages too, all run long.
                 self.rate, self._spaced_by_load = RatePace(), 0
 
-    def _disproved(self, served_spaced: bool = False) -> None:
+    def _disproved(self, served_spaced: bool = False, by_a_later_answer: bool = False) -> None:
         """The lone refusal was that page's own: the host's limit goes back to where it was
         before it (answers since then may only have raised it), and so does its pace, unless
         the request served was sent at the spacing the refusal began (``served_spaced``):
@@ -624,6 +643,14 @@ class HostPace:
         limiter was refused every other request, spaced and unspaced in turn (161 refusals
         in 300), and a 5/s one held to one request at a time alike (1.7 times its floor)."""
         self._lone_refusal = 0
+        if by_a_later_answer and not self._burst_bare:
+            # Pages' own, the burst's refusals so far (each naming a wait) count toward
+            # neither a firm pause nor a lower ceiling: one disproved, then another page's in
+            # the same burst, had held a host to four at once for the run. Refusals all
+            # answered after the request that disproves them still add up (the host served
+            # it, then pushed back), and so do a rate limiter's bare ones (``rate_pace``).
+            self._burst_pushbacks = self._burst_refused = 0
+            self._burst_at_loads_served = True
         self.limit = min(self.ceiling, max(self.limit, self._limit_before))
         if not self._rate_before.paced and not served_spaced:
             self.rate = self._rate_before
