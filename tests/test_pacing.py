@@ -128,6 +128,25 @@ def test_a_cap_tightened_mid_run_lowers_the_ceiling_below_a_load_once_served() -
     assert pace.ceiling == 2
 
 
+def test_a_burst_of_429s_counts_what_its_wave_got_through() -> None:
+    """Six sent at once; three served, then two refused (Retry-After: 1) as the others came
+    back, one served, and one sent meanwhile refused alone in flight: four of the wave got
+    through, so the ceiling is four. Counted from what was in flight as each refusal came
+    (4, 3, 1), it had come down to one for the run, a slow page holding the host."""
+    pace = HostPace(6)
+    wave = [pace.started(NOW, load=load) for load in range(1, 7)]
+    for ticket in wave[:3]:
+        pace.answered(200, None, NOW, in_flight=6, ticket=ticket)
+    sent_meanwhile = pace.started(NOW, load=4)
+    pace.answered(429, 1.0, NOW, in_flight=4, ticket=wave[3])
+    pace.answered(429, 1.0, NOW, in_flight=3, ticket=wave[4])
+    assert pace.ceiling == 3  # what had got through so far
+    pace.answered(200, None, NOW, in_flight=2, ticket=wave[5])
+    assert pace.ceiling == 4
+    pace.answered(429, 1.0, NOW, in_flight=1, ticket=sent_meanwhile)
+    assert pace.ceiling == 4
+
+
 def test_bare_429s_at_once_space_the_host_and_leave_its_ceiling() -> None:
     """A rate limiter's burst spent (nginx's limit_req, 429 naming no wait): of six sent at
     once, four refused. Fewer at once would not be served any faster, so the host is spaced,

@@ -7,9 +7,10 @@ default 6 as browsers use per host) and adapts like TCP's congestion window: a 4
 halves it (multiplicative decrease) and pauses the whole host for its Retry-After, since
 every other request to that host would get the same answer; answers that are not refusals
 raise it by one per window of successes (additive increase) back to the ceiling, which a
-burst of several 429s naming a wait lowers to the load that got through. Starting at
-the ceiling rather than probing above it means a polite host is never pushed past what a
-browser would ask of it, which keeps provoked 429s near zero.
+burst of several 429s naming a wait lowers to what got through (of the requests in flight
+with the refused ones and sent after them, those served, before the refusals or after).
+Starting at the ceiling rather than probing above it means a polite host is never pushed
+past what a browser would ask of it, which keeps provoked 429s near zero.
 
 The pause rests on that "would get the same answer", so the host can disprove it: when a
 *lone* refusal is followed by an ordinary answer (below 500) to a request sent after the
@@ -116,6 +117,8 @@ class _UnderWay:
     """Sent while the host was spaced."""
     last_ask: bool = False
     """Its page's last ask (``RatePace.gap_for``)."""
+    concurrent: tuple[int, ...] = ()
+    """The tickets in flight when it started."""
 
 
 @dataclass
@@ -147,6 +150,14 @@ class HostPace:
     ticket shows the host serving, and ends the pause (``FIRM``: nothing does)."""
     _burst_pushbacks: int = 0
     """429s and 503s counted in the current burst."""
+    _wave: frozenset[int] = frozenset()
+    """The tickets of the wave the current burst's first refusal went out in."""
+    _ceiling_before_burst: int = 0
+    """The ceiling before the current burst's 429s lowered it..."""
+    _ceiling_by_burst: bool = False
+    """...which they did (``_refused``)."""
+    _recent_served: deque[int] = field(default_factory=lambda: deque(maxlen=64))
+    """The tickets of the latest answers served (a wave is at most the ceiling's width)."""
     _burst_bare: bool = False
     """A refusal of the current burst named no wait (a rate limiter's, ``rate_pace``)."""
     _burst_at_loads_served: bool = True
@@ -228,7 +239,13 @@ class HostPace:
             last, self.last_start = self.last_start, now
             gap = (now - last).total_seconds() if last is not None else float("inf")
         self._under_way[self._sent] = _UnderWay(
-            gap, load, int(retry), page, spaced=self.rate.paced, last_ask=last_ask
+            gap,
+            load,
+            int(retry),
+            page,
+            spaced=self.rate.paced,
+            last_ask=last_ask,
+            concurrent=tuple(self._under_way),
         )
         return self._sent
 
@@ -335,7 +352,16 @@ class HostPace:
             elif load:
                 self._learn_ceiling(load, edge_only=True)
             self._refused(
-                status, retry_after_s, now, in_flight, ticket, spacing, load, retry, last_ask
+                status,
+                retry_after_s,
+                now,
+                in_flight,
+                ticket,
+                spacing,
+                load,
+                retry,
+                last_ask,
+                sent.concurrent,
             )
             return False
         if self.limit < self.ceiling:
@@ -351,6 +377,13 @@ class HostPace:
             self._fastest_served_at[load] = min(fastest, spacing)
         self.rate.served(spacing, now, retry)
         self._served = max(self._served, ticket)
+        self._recent_served.append(ticket)
+        if self._ceiling_by_burst and ticket in self._wave:
+            # Served in the wave the burst's 429s came in: more got through than it had seemed
+            # (one page refused, another served, a third refused as the others came back had
+            # brought a host to one at a time for the run).
+            got_through = max(self.ceiling, self._served_in_wave())
+            self.ceiling = min(self._ceiling_before_burst, got_through)
         if self._lone_refusal and ticket > self._lone_refusal:
             at_spacing = self.rate.paced and spacing >= self.rate.interval_s * (1 - JITTER)
             self._disproved(served_spaced=sent_spaced and at_spacing, by_a_later_answer=True)
@@ -370,6 +403,7 @@ class HostPace:
         load: int = 0,
         retry: bool = False,
         last_ask: bool = False,
+        concurrent: tuple[int, ...] = (),
     ) -> None:
         self.successes = 0
         if ticket is None or ticket > self._burst_edge:
@@ -380,6 +414,11 @@ class HostPace:
             self._dip_to = max(1, self.limit // 2, min(self._served_well(load), self.limit - 1))
             self.limit = self._dip_to
             self._burst_edge, self._burst_load, self._burst_refused = self._sent, in_flight, 0
+            # The wave the refused request went out in: those in flight when it was sent and
+            # those sent after it, up to the burst's edge.
+            first = ticket or self._sent
+            self._wave = frozenset(concurrent) | frozenset(range(first, self._sent + 1))
+            self._ceiling_before_burst, self._ceiling_by_burst = self.ceiling, False
             self._burst_pushbacks, self._burst_at_loads_served, self._burst_bare = 0, True, False
         self._burst_pushbacks += 1
         self._burst_bare |= retry_after_s is None
@@ -393,9 +432,12 @@ class HostPace:
             # space it (``_load_explains``); ``_learn_ceiling`` weighs bare ones by load.
             self._burst_refused += 1
             if self._burst_refused >= 2:
-                got_through = self._burst_load - self._burst_refused
+                # What got through: the wave's answers served count, answered before the
+                # burst's first refusal too (in flight when it came, quick pages had gone).
+                got_through = max(self._burst_load - self._burst_refused, self._served_in_wave())
                 self.ceiling = max(1, min(self.ceiling, got_through))
                 self.limit = min(self.limit, self.ceiling)
+                self._ceiling_by_burst = True
         # Several refusals naming a wait, each sent at a load the host has served well, are
         # pages' own as much as one is (a per-page quota): a later request served disproves
         # them too. Firm, two such 429s among six at once had paused a host serving well
@@ -439,6 +481,10 @@ class HostPace:
                 self.paused_until = until
                 self.pauses += 1
             self._paused_for = FIRM if firm else max(self._paused_for, ticket or 0)
+
+    def _served_in_wave(self) -> int:
+        """Answers served to requests of the current burst's wave (``_wave``)."""
+        return sum(ticket in self._wave for ticket in self._recent_served)
 
     @property
     def own_pages(self) -> int:
