@@ -802,28 +802,35 @@ def record_the_wire(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, bool]]:
 def test_a_spaced_hosts_checks_pass_the_wire_on_the_real_transport(
     httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The hold at the wire is httpcore's trace hook, on the requests of a spaced host only
-    (the hook costs every request it is on): through the real transport (not a mock), a
-    spaced host's requests reach it just before their headers leave, each under its own
-    ticket; a host not spaced never does."""
-    for path in ("/a", "/b", "/c", "/d"):
+    """The hold at the wire is httpcore's trace hook: through the real transport (not a
+    mock), a spaced host's requests reach it just before their headers leave, each under its
+    own ticket, and so does a request that passed the gate before the spacing began (here,
+    as httpx sends it); a host not spaced never does."""
+    for path in ("/a", "/b", "/e", "/c", "/d"):
         httpserver.expect_request(path).respond_with_data(path)
     calls = record_the_wire(monkeypatch)
+    gates: list[HostGate] = []
+
+    async def spacing_begins(request: httpx.Request) -> None:
+        if request.url.path == "/e":  # past the gate, not spaced when it got its turn
+            gates[0].pace.rate.refused(0.0, datetime.now(timezone.utc))
+            gates[0].pace.rate.interval_s, gates[0].pace.rate.next_start = 1e-6, None
 
     async def go() -> list[object]:
-        async with httpx.AsyncClient(transport=web_transport(2, allow_private=True)) as client:
+        async with httpx.AsyncClient(
+            transport=web_transport(2, allow_private=True),
+            event_hooks={"request": [spacing_begins]},
+        ) as client:
             checker = WebChecker(client, NetContext(Settings(allow_private=True)))
+            gates.append(checker.host_gate(urlsplit(httpserver.url_for("/")).hostname or ""))
             outcomes = [await checker.check(httpserver.url_for(p)) for p in ("/a", "/b")]
-            gate = checker.host_gate(urlsplit(httpserver.url_for("/")).hostname or "")
-            gate.pace.rate.refused(0.0, datetime.now(timezone.utc))
-            gate.pace.rate.interval_s, gate.pace.rate.next_start = 1e-6, None
-            outcomes += [await checker.check(httpserver.url_for(p)) for p in ("/c", "/d")]
-            return outcomes
+            paths = ("/e", "/c", "/d")
+            return outcomes + [await checker.check(httpserver.url_for(p)) for p in paths]
 
     outcomes = asyncio.run(go())
 
     assert all(isinstance(o, HttpFacts) and o.status_code == 200 for o in outcomes)
-    assert [ticket for ticket, _ in calls] == [3, 4]
+    assert [ticket for ticket, _ in calls] == [3, 4, 5]
 
 
 @pytest.mark.parametrize(

@@ -206,13 +206,15 @@ class HostGate:
         *,
         last_ask: bool = False,
     ) -> Callable[[str, object], Awaitable[None]]:
-        """httpcore's ``trace`` extension for request ``ticket``: holds its headers to the
-        host's spacing at the moment they leave (``at_wire``; a page's ``last_ask`` to twice
-        the spacing served well). The request's ``deadline`` stands still meanwhile: waiting
-        for its turn is not the host failing to answer."""
+        """httpcore's ``trace`` extension for request ``ticket``: on a spaced host, holds its
+        headers to the spacing at the moment they leave (``at_wire``; a page's ``last_ask``
+        to twice the spacing served well), spaced when it started or since (on nginx's
+        req20b10, the requests past the gate as the opening's refusals began the spacing
+        left within 20 ms of them, all refused). The request's ``deadline`` stands still
+        meanwhile: waiting for its turn is not the host failing to answer."""
 
         async def trace(event: str, info: object) -> None:
-            if event.endswith(HEADERS_LEAVING):
+            if self.pace.rate.paced and event.endswith(HEADERS_LEAVING):
                 with _suspended(deadline):
                     await self.at_wire(ticket, last_ask=last_ask)
 
