@@ -445,6 +445,61 @@ def three_users_one_slot(cancel_as_slot_frees: bool) -> tuple[list[int], int, ob
     return asyncio.run(go())
 
 
+def who_probes_the_load(served_well_at: int) -> list[str]:
+    """A host of three slots, served well ``served_well_at`` at once (0: no load known),
+    all three in flight; a page asked again and a first request wait. One request ends:
+    who goes first."""
+    from enricher.net.host_gate import HostGate
+
+    async def go() -> list[str]:
+        async def sleep(_: float) -> None:
+            return None
+
+        pace = HostPace(3)
+        if served_well_at:
+            serve_at_load(pace, served_well_at)
+        gate = HostGate(pace, sleep, lambda: NOW)
+        order: list[str] = []
+        hold = [asyncio.Event() for _ in range(3)]
+
+        async def under_way(n: int) -> None:
+            async with gate.slot() as ticket:
+                await hold[n].wait()
+                gate.answered(ticket, 200, None)
+
+        async def waiting(name: str, retry: int) -> None:
+            async with gate.slot(follow_up=retry > 0, retry=retry, page=name) as ticket:
+                order.append(name)
+                gate.answered(ticket, 200, None)
+
+        tasks = [asyncio.create_task(under_way(n)) for n in range(3)]
+        for _ in range(3):
+            await asyncio.sleep(0)
+        tasks.append(asyncio.create_task(waiting("asked again", 1)))
+        tasks.append(asyncio.create_task(waiting("first", 0)))
+        for _ in range(3):
+            await asyncio.sleep(0)
+        hold[0].set()
+        for _ in range(10):
+            await asyncio.sleep(0)
+        for event in hold[1:]:
+            event.set()
+        await asyncio.gather(*tasks)
+        return order
+
+    return asyncio.run(go())
+
+
+def test_a_page_asked_again_is_not_the_one_to_probe_a_load_not_served_well() -> None:
+    """Served well at two at once, the third slot probes the host's limit: it goes to a
+    first request, not to a page already refused once (a connection limit of four on nginx
+    refused such a page as the fifth at once, and it needed its last attempt). Within the
+    load served well, or with none known, a page asked again goes first as ever."""
+    assert who_probes_the_load(2) == ["first", "asked again"]
+    assert who_probes_the_load(3) == ["asked again", "first"]
+    assert who_probes_the_load(0) == ["asked again", "first"]
+
+
 def test_a_cancelled_waiter_gives_its_place_back() -> None:
     """A stop while links wait for a host leaves the host usable: nothing is stuck."""
     order, in_flight, _ = three_users_one_slot(cancel_as_slot_frees=False)

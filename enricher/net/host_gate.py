@@ -54,11 +54,11 @@ class HostGate:
         given up on for the run."""
         self._sleep = sleep
         self._clock = clock
-        self._waiting: tuple[deque[asyncio.Future[None]], deque[asyncio.Future[None]]] = (
-            deque(),
-            deque(),
-        )
-        """Follow-up steps of links under way, then first requests."""
+        self._waiting: tuple[
+            deque[asyncio.Future[None]], deque[asyncio.Future[None]], deque[asyncio.Future[None]]
+        ] = (deque(), deque(), deque())
+        """Follow-up steps of links under way (a redirect hop), pages asked again, then first
+        requests."""
         self._lifted: asyncio.Future[None] | None = None
         """Resolved when an answer ends the current pause early."""
         self._respaced: asyncio.Future[None] | None = None
@@ -98,7 +98,7 @@ class HostGate:
         ``page``: that URL (a page judged to refuse on its own and then served is unjudged).
         """
         while True:
-            honoured = await self._acquire(honoured, follow_up)
+            honoured = await self._acquire(honoured, follow_up, retry > 0)
             try:
                 async with then if then is not None else contextlib.nullcontext():
                     turn = await self._wait_for_turn(honoured, retry > 0, last_ask)
@@ -130,7 +130,7 @@ class HostGate:
             # host not spaced, the limit) came down to the requests under way: it waits it
             # out, then queues again (at the back).
 
-    async def _acquire(self, honoured: int, follow_up: bool) -> int:
+    async def _acquire(self, honoured: int, follow_up: bool, retry: bool = False) -> int:
         """Take a slot of the host, after any pause not yet honoured; returns the pauses
         honoured."""
         while True:
@@ -143,7 +143,7 @@ class HostGate:
             if self._has_room() and not any(self._waiting):
                 self.in_flight += 1
             else:
-                queue = self._waiting[0 if follow_up else 1]
+                queue = self._waiting[1 if retry else 0 if follow_up else 2]
                 handed = asyncio.get_running_loop().create_future()
                 queue.append(handed)
                 try:
@@ -333,9 +333,18 @@ class HostGate:
         asyncio.get_running_loop().call_soon(self._fill)
 
     def _fill(self) -> None:
-        """Hand free slots to waiters, follow-ups first (skipping any cancelled meanwhile)."""
+        """Hand free slots to waiters, follow-ups first (skipping any cancelled meanwhile); a
+        slot that puts more in flight than the host has served well goes to a first request
+        before a page asked again: that one probes the host's limit, and a page refused once
+        already must not be the one refused (on nginx's limit_conn 4, a page refused at the
+        opening was asked again as the fifth at once and needed its last attempt)."""
+        hops, asked_again, first = self._waiting
         while self._has_room():
-            queue = next((q for q in self._waiting if q), None)
+            # On a spaced host its places hold the load, not its slots.
+            served_well = 0 if self.pace.rate.paced else self.pace.load_served_well()
+            probe = 0 < served_well <= self.in_flight
+            order = (hops, first, asked_again) if probe else self._waiting
+            queue = next((q for q in order if q), None)
             if queue is None:
                 return
             handed = queue.popleft()

@@ -624,6 +624,11 @@ class HostPace:
         """A quarter or more of the answers were refusals."""
         return refused * 3 >= served
 
+    def load_served_well(self) -> int:
+        """The highest load (requests at once) the host has served well; 0 when none is
+        known."""
+        return self._served_well(self.ceiling + 1)
+
     def _served_well(self, below: int) -> int:
         """The highest load under ``below`` the host has served well (``LOAD_ANSWERS``
         answers or more, under a quarter of them refused); 0 when none is known."""
