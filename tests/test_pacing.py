@@ -59,6 +59,19 @@ def test_503s_without_retry_after_space_the_host() -> None:
     assert pace.rate.start(NOW) - start == timedelta(seconds=pace.rate.interval_s)
 
 
+def test_the_first_request_held_at_the_wire_as_a_spacing_begins_waits_it() -> None:
+    """Six sent unspaced (none timed at the wire), two refused with no wait named: the host
+    is spaced. The next request reaching the wire waits the spacing after the latest start,
+    not none (it had left at once, close behind the refusals)."""
+    pace = HostPace(6)
+    tickets = [pace.started(NOW + timedelta(milliseconds=i), load=i + 1) for i in range(6)]
+    pace.answered(429, None, NOW + timedelta(milliseconds=20), in_flight=6, ticket=tickets[5])
+    pace.answered(429, None, NOW + timedelta(milliseconds=21), in_flight=5, ticket=tickets[4])
+    assert pace.rate.paced
+    now = NOW + timedelta(milliseconds=22)
+    assert pace.wire_due(now) == NOW + timedelta(milliseconds=5, seconds=pace.rate.interval_s)
+
+
 def test_limit_never_drops_below_one() -> None:
     """However many refusals, one request at a time still goes."""
     pace = HostPace(6)
@@ -145,6 +158,30 @@ def test_a_burst_of_429s_counts_what_its_wave_got_through() -> None:
     assert pace.ceiling == 4
     pace.answered(429, 1.0, NOW, in_flight=1, ticket=sent_meanwhile)
     assert pace.ceiling == 4
+
+
+def test_a_waves_answers_never_raise_the_ceiling_above_what_its_loads_taught() -> None:
+    """Four at once refused once before among six answers there; then a wave of four: two
+    served, two pages refused (Retry-After: 1), and the load count sets the ceiling at three.
+    The wave's last answers served raise a ceiling its 429s lowered, but not back above three
+    (they had put it at four, a load the host is known to refuse often)."""
+    pace = HostPace(6)
+    for load in (1, 2, 3):
+        serve_at_load(pace, load, answers=3)
+    pace.answered(429, 1.0, NOW, in_flight=4, ticket=pace.started(NOW, load=4))
+    serve_at_load(pace, 4, answers=6)
+    serve_at_load(pace, 1, answers=3)
+    first, second, third, fourth = (pace.started(NOW, load=load) for load in (1, 2, 3, 4))
+    pace.answered(200, None, NOW, in_flight=4, ticket=first)
+    fifth = pace.started(NOW, load=4)
+    pace.answered(200, None, NOW, in_flight=4, ticket=second)
+    sixth = pace.started(NOW, load=4)
+    pace.answered(429, 1.0, NOW, in_flight=4, ticket=fourth)
+    pace.answered(429, 1.0, NOW, in_flight=3, ticket=fifth)
+    assert pace.ceiling == 2
+    pace.answered(200, None, NOW, in_flight=2, ticket=third)
+    pace.answered(200, None, NOW, in_flight=1, ticket=sixth)
+    assert pace.ceiling == 3
 
 
 def test_bare_429s_at_once_space_the_host_and_leave_its_ceiling() -> None:
@@ -619,17 +656,18 @@ def test_refusals_over_a_load_never_served_well_keep_the_pause_firm() -> None:
     assert pace.pause_left_s(NOW) == 1.0
 
 
-def test_a_bare_refusal_in_the_burst_keeps_the_pause_firm() -> None:
-    """At a load served well, a 429 naming a wait and a bare 503 in one burst: the bare one
-    is a limiter's (it names no wait to be a page's quota), so the pause stays firm."""
+def test_a_bare_refusal_in_the_burst_does_not_freeze_the_host_for_a_pages_wait() -> None:
+    """At a load served well, one page's 429 naming a long wait and a bare 503 (a bot wall)
+    in one burst: a later request served still ends the pause, or the host would stand
+    still for the page's wait (up to a minute) though it serves."""
     pace = HostPace(6)
     serve_at_load(pace, 6)
     first, second = pace.started(NOW, load=6), pace.started(NOW, load=6)
-    pace.answered(429, 1.0, NOW, in_flight=6, ticket=first)
+    pace.answered(429, 30.0, NOW, in_flight=6, ticket=first)
     pace.answered(503, None, NOW, in_flight=6, ticket=second)
     later = pace.started(NOW, load=1)
-    assert pace.answered(200, None, NOW, in_flight=4, ticket=later) is False
-    assert pace.pause_left_s(NOW) == 1.0
+    assert pace.answered(200, None, NOW, in_flight=4, ticket=later) is True
+    assert pace.pause_left_s(NOW) == 0.0
 
 
 def test_a_server_error_does_not_disprove_a_pause() -> None:

@@ -445,8 +445,6 @@ class HostPace:
         firm = (self._burst_pushbacks >= 2 and not self._burst_at_loads_served) or ticket is None
         if firm:
             self._lone_refusal = 0
-            if self.pause_left_s(now) > 0:
-                self._paused_for = FIRM  # a bare refusal confirms a pause it named no wait for
             # A dip undone by a disproved first refusal is taken again: this one confirms it.
             self.limit = min(self.limit, self._dip_to)
         elif ticket is not None and ticket < self._served:
@@ -469,9 +467,15 @@ class HostPace:
                 sum(self._recent_refusals) >= self._rate_refusals_needed()
                 and not (retry and self._refused_on_its_own(spacing, load))
             ):
+                was_paced = self.rate.paced
                 self.rate.refused(spacing, now)
                 if self.rate.paced:
                     self._spaced_by_load = min(self._spaced_by_load or load, load)
+                if self.rate.paced and not was_paced:
+                    # Requests sent unspaced were not timed at the wire: the latest start
+                    # stands for the last departure, so the first request held at the wire as
+                    # the spacing begins waits it too instead of leaving at once.
+                    self._last_sent = self.last_start
             return
         if 0 < retry_after_s <= MAX_PAUSE_S:
             if self.pause_left_s(now) == 0.0:
@@ -677,6 +681,8 @@ class HostPace:
             and self._refused_often(refused, served)
         ):
             self.ceiling = min(self.ceiling, load - 1)
+            # A wave's answers served never raise it back above what the loads taught.
+            self._ceiling_before_burst = min(self._ceiling_before_burst, self.ceiling)
             self.limit = min(self.limit, self.ceiling)
             refused_within = self._refused_at.total() > _from(self._refused_at, self.ceiling + 1)
             if self.rate.paced and self._spaced_by_load > self.ceiling and not refused_within:
