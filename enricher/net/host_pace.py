@@ -153,9 +153,8 @@ class HostPace:
     _wave: frozenset[int] = frozenset()
     """The tickets of the wave the current burst's first refusal went out in."""
     _ceiling_before_burst: int = 0
-    """The ceiling before the current burst's 429s lowered it..."""
-    _ceiling_by_burst: bool = False
-    """...which they did (``_refused``)."""
+    """The ceiling before the current burst's 429s lowered it (lowered with it by the load
+    counts, so a ceiling under it is the 429s' doing)."""
     _recent_served: deque[int] = field(default_factory=lambda: deque(maxlen=64))
     """The tickets of the latest answers served (a wave is at most the ceiling's width)."""
     _burst_bare: bool = False
@@ -378,7 +377,7 @@ class HostPace:
         self.rate.served(spacing, now, retry)
         self._served = max(self._served, ticket)
         self._recent_served.append(ticket)
-        if self._ceiling_by_burst and ticket in self._wave:
+        if self.ceiling < self._ceiling_before_burst and ticket in self._wave:
             # Served in the wave the burst's 429s came in: more got through than it had seemed
             # (one page refused, another served, a third refused as the others came back had
             # brought a host to one at a time for the run).
@@ -418,7 +417,7 @@ class HostPace:
             # those sent after it, up to the burst's edge.
             first = ticket or self._sent
             self._wave = frozenset(concurrent) | frozenset(range(first, self._sent + 1))
-            self._ceiling_before_burst, self._ceiling_by_burst = self.ceiling, False
+            self._ceiling_before_burst = self.ceiling
             self._burst_pushbacks, self._burst_at_loads_served, self._burst_bare = 0, True, False
         self._burst_pushbacks += 1
         self._burst_bare |= retry_after_s is None
@@ -437,7 +436,6 @@ class HostPace:
                 got_through = max(self._burst_load - self._burst_refused, self._served_in_wave())
                 self.ceiling = max(1, min(self.ceiling, got_through))
                 self.limit = min(self.limit, self.ceiling)
-                self._ceiling_by_burst = True
         # Several refusals naming a wait, each sent at a load the host has served well, are
         # pages' own as much as one is (a per-page quota): a later request served disproves
         # them too. Firm, two such 429s among six at once had paused a host serving well
