@@ -26,6 +26,11 @@ rate20k     ``limit_rate 20k``: pages of 36-40 KB dripped at 20 KiB/s
 keepalive5  ``keepalive_requests 5``: nginx closes every connection after its 5th answer
 ==========  =================================================================================
 
+More limited servers join with ``--limiter`` (repeatable), on the next addresses: ``req:2``
+(limit_req 2 r/s, no burst, 503), ``req:50:b5:nodelay:429``, ``req:3:b3`` (burst delayed),
+``conn:2``; their keys (``req2``, ``req50b5nds429``, ``req3b3``, ``conn2``) go in ``--mix``,
+e.g. ``--mix plain=1,req2=1,req10=0,...`` to run one limiter alone.
+
 Every server serves the same kinds of links: a static HTML page with a ``<title>`` (``ok``), a
 missing page (404: ``broken``), ``/r/ID`` answering ``301`` to a page of the same host and
 ``/x/ID`` answering ``301`` to a page of the plain host (``redirected``). The redirects go
@@ -151,6 +156,8 @@ class Host:
     """What it does, for the table."""
     directives: str
     """nginx directives at the server level."""
+    kind: str = "plain"
+    """"req" (limit_req), "conn" (limit_conn), "rate" (limit_rate) or "plain"."""
     rate: float = 0.0
     """limit_req rate (r/s), or limit_rate's bytes per second on the rate host."""
     burst: int = 0
@@ -168,17 +175,49 @@ def make_hosts() -> list[Host]:
     return [
         Host("plain", o, "no limit", ""),
         Host("req10", o + 1, "limit_req 10r/s, no burst (503)", "limit_req zone=req10;",
-             rate=10),
+             "req", rate=10),
         Host("req20b10", o + 2, "limit_req 20r/s burst=10 nodelay (429)",
              "limit_req zone=req20b10 burst=10 nodelay;\n    limit_req_status 429;",
-             rate=20, burst=10, nodelay=True),
+             "req", rate=20, burst=10, nodelay=True),
         Host("req5b20", o + 3, "limit_req 5r/s burst=20, delayed (503)",
-             "limit_req zone=req5b20 burst=20;", rate=5, burst=20),
-        Host("conn4", o + 4, "limit_conn 4 (503), pages held", "limit_conn conn4 4;", conns=4),
-        Host("rate20k", o + 5, "limit_rate 20k, 36-40 KB pages", "limit_rate 20k;",
+             "limit_req zone=req5b20 burst=20;", "req", rate=5, burst=20),
+        Host("conn4", o + 4, "limit_conn 4 (503), pages held", "limit_conn conn4 4;", "conn",
+             conns=4),
+        Host("rate20k", o + 5, "limit_rate 20k, 36-40 KB pages", "limit_rate 20k;", "rate",
              rate=RATE_BYTES_PER_S),
         Host("keepalive5", o + 6, "keepalive_requests 5", "keepalive_requests 5;"),
     ]  # fmt: skip
+
+
+LIMITER_SPEC = re.compile(
+    r"req:(?P<rate>\d+(?:\.\d+)?)(?::b(?P<burst>\d+))?(?P<nodelay>:nodelay)?(?::(?P<status>\d{3}))?"
+    r"|conn:(?P<conns>\d+)(?::(?P<cstatus>\d{3}))?"
+)
+LIMITER_SPEC_HELP = "req:RATE[:bBURST][:nodelay][:STATUS] or conn:N[:STATUS]"
+
+
+def extra_host(spec: str, octet: int) -> Host:
+    """A server for ``--limiter``: ``req:2``, ``req:50:b5:nodelay:429``, ``conn:2``."""
+    m = LIMITER_SPEC.fullmatch(spec.strip())
+    if not m:
+        raise ValueError(f"--limiter {spec!r}: expected {LIMITER_SPEC_HELP}")
+    if m["conns"]:
+        n, status = int(m["conns"]), m["cstatus"]
+        key = f"conn{n}" + (f"s{status}" if status else "")
+        lines = [f"limit_conn {key} {n};"] + ([f"limit_conn_status {status};"] if status else [])
+        what = f"limit_conn {n} ({status or 503}), pages held"
+        return Host(key, octet, what, "\n".join(lines), "conn", conns=n)
+    rate, burst, status = float(m["rate"]), int(m["burst"] or 0), m["status"]
+    nodelay = bool(m["nodelay"])
+    key = (f"req{rate:g}".replace(".", "_") + (f"b{burst}" if burst else "")
+           + ("nd" if nodelay else "") + (f"s{status}" if status else ""))  # fmt: skip
+    line = f"limit_req zone={key}" + (f" burst={burst}" if burst else "")
+    line += " nodelay;" if nodelay else ";"
+    lines = [line] + ([f"limit_req_status {status};"] if status else [])
+    what = (f"limit_req {rate:g}r/s" + (f" burst={burst}" if burst else ", no burst")
+            + (" nodelay" if nodelay else (", delayed" if burst else "")) + f" ({status or 503})")  # fmt: skip
+    return Host(key, octet, what, "\n".join(lines), "req", rate=rate, burst=burst,
+                nodelay=nodelay)  # fmt: skip
 
 
 def free_port(addresses: list[str]) -> int:
@@ -298,13 +337,13 @@ def nginx_conf(ngx: Nginx, work: Path, hosts: list[Host], port: int, conn_delay_
               f"    access_log {w}/access.log bench;", *temp,
               "    sendfile on;", "    server_tokens off;", "    log_not_found off;",
               "    limit_req_log_level info;", "    limit_conn_log_level info;",
-              "    limit_req_zone $binary_remote_addr zone=req10:1m rate=10r/s;",
-              "    limit_req_zone $binary_remote_addr zone=req20b10:1m rate=20r/s;",
-              "    limit_req_zone $binary_remote_addr zone=req5b20:1m rate=5r/s;",
-              "    limit_conn_zone $binary_remote_addr zone=conn4:1m;"]  # fmt: skip
+              *(f"    limit_req_zone $binary_remote_addr zone={h.key}:1m rate={rate_of(h)};"
+                for h in hosts if h.kind == "req"),
+              *(f"    limit_conn_zone $binary_remote_addr zone={h.key}:1m;"
+                for h in hosts if h.kind == "conn")]  # fmt: skip
     for h in hosts:
         page = "try_files $uri =404;"
-        if h.key == "conn4" and echo:
+        if h.kind == "conn" and echo:
             page += f" echo_sleep {conn_delay_s:g}; echo_exec @page;"
         lines += [
             "  server {",
@@ -323,6 +362,13 @@ def nginx_conf(ngx: Nginx, work: Path, hosts: list[Host], port: int, conn_delay_
         ]  # fmt: skip
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def rate_of(host: Host) -> str:
+    """limit_req_zone's rate: whole requests a second, or a minute under one a second."""
+    if host.rate >= 1 and host.rate == int(host.rate):
+        return f"{int(host.rate)}r/s"
+    return f"{round(host.rate * 60)}r/m"
 
 
 def nginx_cmd(ngx: Nginx, conf: Path, work: Path, test: bool = False) -> list[str]:
@@ -550,7 +596,7 @@ def floors(truth: dict[str, Any], hosts: list[Host], conn_delay_s: float, held: 
     out: dict[str, Floor] = {}
     for h in hosts:
         n, p = needed[h.key], pages[h.key]
-        if h.key.startswith("req"):
+        if h.kind == "req":
             if h.nodelay:
                 s = max(0, n - 1 - h.burst) / h.rate
                 f = f"max(0, n-1-b)/r = max(0, {n}-1-{h.burst})/{h.rate:g}"
@@ -559,13 +605,13 @@ def floors(truth: dict[str, Any], hosts: list[Host], conn_delay_s: float, held: 
                 f = f"(n-1)/r = ({n}-1)/{h.rate:g}" + (
                     f" (burst {h.burst} delayed: saves refusals, not time)" if h.burst else ""
                 )
-        elif h.key == "conn4":
+        elif h.kind == "conn":
             d = conn_delay_s if held else 0.0
             s = p * d / h.conns
             f = f"pages*d/c = {p}*{d:g}/{h.conns}" + (
                 "" if held else " (pages not held: no echo module)"
             )
-        elif h.key == "rate20k":
+        elif h.kind == "rate":
             times = page_s[h.key]
             s = max(max(times, default=0), sum(times) / floor_concurrency)
             f = (
@@ -883,6 +929,14 @@ def build_parser() -> argparse.ArgumentParser:
         "rate20k, keepalive5)",
     )
     parser.add_argument(
+        "--limiter",
+        action="append",
+        default=[],
+        metavar="SPEC",
+        help=f"one more limited server (repeatable): {LIMITER_SPEC_HELP}, e.g. req:2, "
+        "req:50:b5:nodelay:429, conn:2 (keyed req2, req50b5nds429, conn2 for --mix)",
+    )
+    parser.add_argument(
         "--cases",
         default=DEFAULT_CASE_MIX,
         help=f"link cases as weights (default {DEFAULT_CASE_MIX}): ok page, "
@@ -945,7 +999,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.rounds < 1 or args.digests < 1 or args.links < args.digests:
         parser.error("need --rounds >= 1, --digests >= 1 and at least one link per digest")
     hosts = make_hosts()
+    try:
+        for spec in args.limiter:
+            hosts.append(extra_host(spec, FIRST_OCTET + len(hosts)))
+    except ValueError as exc:
+        parser.error(str(exc))
     names = [h.key for h in hosts]
+    if len(set(names)) < len(names):
+        parser.error("--limiter: the same server twice")
     try:
         host_mix = parse_mix(args.mix, names, "--mix") if args.mix else dict.fromkeys(names, 1.0)
         case_mix = parse_mix(args.cases, list(CASES), "--cases")
@@ -1233,7 +1294,7 @@ def report(args: argparse.Namespace, truth: dict[str, Any], hosts: list[Host],
             + ", ".join(
                 f"{h.key} {cells([str(r.log['hosts'][h.key]['refused']) for r in mine])}"
                 for h in hosts
-                if h.key in {"req10", "req20b10", "req5b20", "conn4"}
+                if h.kind in {"req", "conn"}
             )
         )
         ka = [r.log["hosts"]["keepalive5"] for r in mine]
