@@ -106,7 +106,10 @@ def drive(
             retry, last = asks is not None and attempts[waiting[0]] > 0, pace.last_start
             start = now
             if pace.rate.paced:
-                after = [pace.rate.next_start, last and last + pace.rate.gap_for(retry)]
+                gap, place = pace.rate.gap_for(retry), pace.rate.next_start
+                if place is not None and retry and pace.rate.retries_keep_places:
+                    place += gap - timedelta(seconds=pace.rate.interval_s)
+                after = [place, last and last + gap]
                 start = max([now, *(t for t in after if t)])
             if in_flight and min(in_flight)[0] <= start:
                 break  # an answer comes first
@@ -1988,6 +1991,91 @@ def test_the_gate_holds_a_retry_to_the_spacing_served_well() -> None:
         asyncio.run(time.run(go(time, retry)))
 
     assert starts == {0: pytest.approx(0.05), 1: pytest.approx(0.1)}
+
+
+def test_retries_waiting_out_their_gap_together_leave_it_apart() -> None:
+    """Spaced 500 ms apart while a second is served well, three pages asked again right behind
+    a first ask take places 500 ms apart; each keeps the second from the start before it.
+    The second one, waking at its place short of that second, slept out the shortfall and
+    left without looking again, together with the third, whose place came as it left (on
+    nginx at 2 r/s, two retries left 1 ms apart, and one 337 ms behind a start made while it
+    slept: both refused, one page at its last attempt)."""
+    time = VirtualTime(NOW)
+    starts: list[float] = []
+
+    async def ask(retry: int) -> None:
+        async with gate.slot(retry=retry) as ticket:
+            starts.append((time.now - NOW).total_seconds())
+            gate.answered(ticket, 404, None)
+
+    async def go() -> None:
+        async with gate.slot() as first:
+            starts.append(0.0)
+            gate.answered(first, 404, None)
+        await asyncio.gather(*(ask(1) for _ in range(3)))
+
+    gate = spaced_gate(time, 0.5, per_host=4)
+    gate.pace.rate.too_fast_s, gate.pace.rate.fast_enough_s = 0.3, 1.0
+    gate.pace.rate._guessed = False  # proved, not the opening guess
+    asyncio.run(time.run(go()))
+
+    assert [b - a for a, b in itertools.pairwise(sorted(starts))] == pytest.approx([1.0] * 3)
+
+
+def test_a_retrys_place_keeps_its_gap_from_the_place_before_it() -> None:
+    """Spaced 500 ms apart while a second is served well: a page asked again right behind a
+    first ask's place takes the second after that place, not the 500 ms after it that a
+    first ask would."""
+    pace = RatePace()
+    pace.refused(0.0, NOW)
+    pace.interval_s, pace.too_fast_s, pace.fast_enough_s, pace.next_start = 0.5, 0.3, 1.0, NOW
+    pace._guessed = False  # proved, not the opening guess
+    long_ago = NOW - timedelta(seconds=10)
+    assert pace.start(NOW, long_ago) == NOW
+    assert pace.start(NOW, long_ago, retry=True) == NOW + timedelta(seconds=1.0)
+    assert pace.start(NOW, long_ago) == NOW + timedelta(seconds=1.5)
+
+
+def test_while_the_spacing_served_well_is_the_guess_a_retry_keeps_it_from_the_last_start() -> None:
+    """Just spaced by the opening's refusals, 71 ms apart, with its guess of a second as the
+    spacing served well: the opening's retries take places at the spacing, each keeping the
+    second from the last start only. Kept from every place too, five retries would hold a
+    10/s limiter a second apart each (nginx's req10: 1.12-1.16x -> 1.16-1.31x its floor)."""
+    pace = RatePace()
+    pace.refused(0.0, NOW)
+    pace.interval_s, pace.next_start = 0.071, NOW
+    long_ago = NOW - timedelta(seconds=10)
+    assert pace.start(NOW, long_ago) == NOW
+    assert pace.start(NOW, long_ago, retry=True) == NOW + timedelta(seconds=0.071)
+
+
+def test_a_retry_overtaken_while_it_waits_out_its_gap_takes_a_place_again() -> None:
+    """Spaced 500 ms apart while a second is served well. A request started at 0 leaves late,
+    at 0.9 s (a new connection); the page asked again, placed at 1 s, then waits its second
+    from that departure, and meanwhile a first ask leaves at its place, 1.5 s. The retry
+    keeps its second from that one too: it had left at 1.9 s, 400 ms behind it."""
+    time = VirtualTime(NOW)
+    starts: dict[str, float] = {}
+
+    async def ask(name: str, retry: int, leaves_after_s: float = 0.0) -> None:
+        async with gate.slot(retry=retry) as ticket:
+            starts[name] = (time.now - NOW).total_seconds()
+            if leaves_after_s:
+                await time.sleep(leaves_after_s)
+                gate.pace.sent(ticket, time.now)
+            gate.answered(ticket, 404, None)
+
+    async def go() -> None:
+        await asyncio.gather(ask("late", 0, 0.9), ask("retry", 1), ask("first", 0))
+
+    gate = spaced_gate(time, 0.5, per_host=4)
+    gate.pace.rate.too_fast_s, gate.pace.rate.fast_enough_s = 0.3, 1.0
+    gate.pace.rate._guessed = False  # proved, not the opening guess
+    asyncio.run(time.run(go()))
+
+    assert starts["late"] == 0.0
+    assert starts["first"] == pytest.approx(1.5)
+    assert starts["retry"] >= starts["first"] + 1.0, starts
 
 
 def test_a_recovery_step_from_the_slowest_spacing_is_kept_clear_of_its_bound() -> None:

@@ -221,6 +221,11 @@ class HostPace:
         if self.limit <= 0:
             self.limit = self.ceiling
 
+    @property
+    def started_so_far(self) -> int:
+        """Requests started so far (the last one's ticket)."""
+        return self._sent
+
     def started(
         self,
         now: datetime | None = None,
