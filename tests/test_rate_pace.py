@@ -345,9 +345,103 @@ def test_a_hanging_request_does_not_stop_the_hosts_next_links() -> None:
     assert in_flight == 0
 
 
+def test_a_hanging_request_does_not_stop_the_hosts_next_links_under_a_learnt_ceiling() -> None:
+    """Pages refusing on their own taught the host a ceiling of one (under --per-host 4), and
+    its one request hangs: once it has run far past the host's usual answer time, the next
+    link goes. Counted against that ceiling, a hang and three 3 s pages had held mixed.py's
+    errors-then-hang host for the hang's whole timeout (its last link left 2.6 s after)."""
+
+    async def go() -> tuple[bool, bool]:
+        clock = [NOW]
+
+        async def sleep(_: float) -> None:
+            return None
+
+        gate = HostGate(HostPace(4), sleep, lambda: clock[0])
+        async with gate.slot() as ticket:  # an ordinary answer sets the usual time
+            clock[0] += timedelta(milliseconds=50)
+            gate.answered(ticket, 200, None)
+        gate.pace.ceiling = gate.pace.limit = 1  # as learnt from refusals at two at once
+        hang = asyncio.Event()
+        entered = asyncio.Event()
+
+        async def hanging() -> None:
+            async with gate.slot():
+                await hang.wait()
+
+        async def next_link() -> None:
+            async with gate.slot():
+                entered.set()
+
+        first = asyncio.create_task(hanging())
+        await asyncio.sleep(0)
+        waiting = asyncio.create_task(next_link())
+        for _ in range(5):
+            await asyncio.sleep(0)
+        held_while_usual = not entered.is_set()
+        clock[0] += timedelta(seconds=STALL_MIN_S + 0.1)
+        gate.check_stalls()
+        for _ in range(5):
+            await asyncio.sleep(0)
+        went = entered.is_set()
+        hang.set()
+        await asyncio.gather(first, waiting)
+        return held_while_usual, went
+
+    held_while_usual, went = asyncio.run(go())
+    assert held_while_usual  # the ceiling holds while the request is within its usual time
+    assert went
+
+
+def test_stalled_requests_count_against_a_learnt_ceiling_once_one_sent_past_it_is_refused() -> None:
+    """A real cap of one counts the hanging request at the server: the link sent past the
+    learnt ceiling while it stalled is refused, and from then on the stalled request holds
+    its place again, so the next link waits (left out, each one sent past it was refused:
+    3-10 more refusals a run against a cap of 4 answering 429s)."""
+
+    async def go() -> bool:
+        clock = [NOW]
+
+        async def sleep(_: float) -> None:
+            return None
+
+        gate = HostGate(HostPace(4), sleep, lambda: clock[0])
+        async with gate.slot() as ticket:  # an ordinary answer sets the usual time
+            clock[0] += timedelta(milliseconds=50)
+            gate.answered(ticket, 200, None)
+        gate.pace.ceiling = gate.pace.limit = 1
+        hang = asyncio.Event()
+        entered = asyncio.Event()
+
+        async def hanging() -> None:
+            async with gate.slot():
+                await hang.wait()
+
+        async def next_link() -> None:
+            async with gate.slot():
+                entered.set()
+
+        first = asyncio.create_task(hanging())
+        await asyncio.sleep(0)
+        clock[0] += timedelta(seconds=STALL_MIN_S + 0.1)
+        gate.check_stalls()
+        async with gate.slot() as past:  # goes past the ceiling, and the cap refuses it
+            gate.answered(past, 429, 1.0)
+        clock[0] += timedelta(seconds=2)  # its pause is over
+        waiting = asyncio.create_task(next_link())
+        for _ in range(5):
+            await asyncio.sleep(0)
+        went = entered.is_set()
+        hang.set()
+        await asyncio.gather(first, waiting)
+        return went
+
+    assert asyncio.run(go()) is False
+
+
 def test_a_stalled_request_still_counts_against_per_host() -> None:
     """--per-host is a promise to the host: a stalled request frees the adaptive limit's
-    place, never the ceiling's."""
+    place and a learnt ceiling's, never --per-host's."""
 
     async def go() -> bool:
         clock = [NOW]
