@@ -393,50 +393,96 @@ def test_a_hanging_request_does_not_stop_the_hosts_next_links_under_a_learnt_cei
     assert went
 
 
+async def _past_a_learnt_ceiling(
+    answer_past: Callable[[HostGate], Awaitable[None]], hangs: int = 1
+) -> bool:
+    """A host with --per-host 4 and a learnt ceiling of ``hangs``, that many of its requests
+    hanging and stalled: ``answer_past`` sends what goes past the ceiling; then whether the
+    next link goes while the hangs still run."""
+    clock = [NOW]
+
+    async def sleep(_: float) -> None:
+        return None
+
+    gate = HostGate(HostPace(4), sleep, lambda: clock[0])
+    async with gate.slot() as ticket:  # an ordinary answer sets the usual time
+        clock[0] += timedelta(milliseconds=50)
+        gate.answered(ticket, 200, None)
+    gate.pace.ceiling = gate.pace.limit = hangs
+    hang = asyncio.Event()
+    entered = asyncio.Event()
+
+    async def hanging() -> None:
+        async with gate.slot():
+            await hang.wait()
+
+    async def next_link() -> None:
+        async with gate.slot(gate.pace.pauses):
+            entered.set()
+
+    hanging_ones = [asyncio.create_task(hanging()) for _ in range(hangs)]
+    for _ in range(5):
+        await asyncio.sleep(0)
+    clock[0] += timedelta(seconds=STALL_MIN_S + 0.1)
+    gate.check_stalls()
+    await answer_past(gate)
+    clock[0] += timedelta(seconds=2)  # any pause is over
+    waiting = asyncio.create_task(next_link())
+    for _ in range(5):
+        await asyncio.sleep(0)
+    went = entered.is_set()
+    hang.set()
+    await asyncio.gather(*hanging_ones, waiting)
+    return went
+
+
+def test_a_page_asked_again_refused_past_a_learnt_ceiling_leaves_stalled_ones_out() -> None:
+    """A flaky page asked again goes past the learnt ceiling while the hang stalls and is
+    refused on its own: a page asked again tests the page, not the host, so the stalled
+    request still does not hold the host's next link back."""
+
+    async def retry_refused(gate: HostGate) -> None:
+        async with gate.slot(retry=1, page="https://host.test/flaky") as past:
+            gate.answered(past, 503, 1.0)
+
+    assert asyncio.run(_past_a_learnt_ceiling(retry_refused)) is True
+
+
+def test_a_refusal_past_a_learnt_ceiling_disproved_leaves_stalled_ones_out() -> None:
+    """A first ask sent past the learnt ceiling is refused, naming a wait, but a request
+    sent after it is served: the refusal was the page's own, and the stalled request does
+    not hold the host's next link back."""
+
+    async def refused_then_disproved(gate: HostGate) -> None:
+        refused_sent, answer_it = asyncio.Event(), asyncio.Event()
+
+        async def refused() -> None:
+            async with gate.slot() as past:
+                refused_sent.set()
+                await answer_it.wait()
+                gate.answered(past, 429, 1.0)
+
+        task = asyncio.create_task(refused())
+        await refused_sent.wait()
+        async with gate.slot() as later:  # sent after it, answered after its refusal
+            answer_it.set()
+            await task
+            gate.answered(later, 200, None)
+
+    assert asyncio.run(_past_a_learnt_ceiling(refused_then_disproved, hangs=2)) is True
+
+
 def test_stalled_requests_count_against_a_learnt_ceiling_once_one_sent_past_it_is_refused() -> None:
     """A real cap of one counts the hanging request at the server: the link sent past the
     learnt ceiling while it stalled is refused, and from then on the stalled request holds
     its place again, so the next link waits (left out, each one sent past it was refused:
     3-10 more refusals a run against a cap of 4 answering 429s)."""
 
-    async def go() -> bool:
-        clock = [NOW]
-
-        async def sleep(_: float) -> None:
-            return None
-
-        gate = HostGate(HostPace(4), sleep, lambda: clock[0])
-        async with gate.slot() as ticket:  # an ordinary answer sets the usual time
-            clock[0] += timedelta(milliseconds=50)
-            gate.answered(ticket, 200, None)
-        gate.pace.ceiling = gate.pace.limit = 1
-        hang = asyncio.Event()
-        entered = asyncio.Event()
-
-        async def hanging() -> None:
-            async with gate.slot():
-                await hang.wait()
-
-        async def next_link() -> None:
-            async with gate.slot():
-                entered.set()
-
-        first = asyncio.create_task(hanging())
-        await asyncio.sleep(0)
-        clock[0] += timedelta(seconds=STALL_MIN_S + 0.1)
-        gate.check_stalls()
-        async with gate.slot() as past:  # goes past the ceiling, and the cap refuses it
+    async def refused(gate: HostGate) -> None:
+        async with gate.slot() as past:
             gate.answered(past, 429, 1.0)
-        clock[0] += timedelta(seconds=2)  # its pause is over
-        waiting = asyncio.create_task(next_link())
-        for _ in range(5):
-            await asyncio.sleep(0)
-        went = entered.is_set()
-        hang.set()
-        await asyncio.gather(first, waiting)
-        return went
 
-    assert asyncio.run(go()) is False
+    assert asyncio.run(_past_a_learnt_ceiling(refused)) is False
 
 
 def test_a_stalled_request_still_counts_against_per_host() -> None:
@@ -2170,6 +2216,40 @@ def test_a_retry_overtaken_while_it_waits_out_its_gap_takes_a_place_again() -> N
     assert starts["late"] == 0.0
     assert starts["first"] == pytest.approx(1.5)
     assert starts["retry"] >= starts["first"] + 1.0, starts
+
+
+def test_a_retry_overtaken_again_and_again_is_not_starved() -> None:
+    """Spaced 300 ms apart, a second served well, every request's headers leaving 450 ms
+    after its start (a slow connection): each time the page asked again takes a place, a
+    first ask placed behind it starts while the retry sleeps out its second. Taking a place
+    again at every turn, it left last of 41, 14 places later, and the run took twice as long;
+    it takes one again once, then goes."""
+    time = VirtualTime(NOW)
+    left: dict[str, float] = {}
+
+    async def ask(name: str, retry: int) -> None:
+        async with gate.slot(retry=retry) as ticket:
+            await time.sleep(0.45)
+            await gate.at_wire(ticket)
+            left[name] = (time.now - NOW).total_seconds()
+            gate.answered(ticket, 404, None)
+
+    async def go() -> None:
+        tasks = [asyncio.ensure_future(ask("first", 0))]
+        await asyncio.sleep(0)
+        tasks.append(asyncio.ensure_future(ask("retry", 1)))
+        await asyncio.sleep(0)
+        tasks += [asyncio.ensure_future(ask(f"page {n}", 0)) for n in range(39)]
+        await asyncio.gather(*tasks)
+
+    gate = spaced_gate(time, 0.3, per_host=4)
+    gate.pace.rate.too_fast_s, gate.pace.rate.fast_enough_s = 0.25, 1.0
+    gate.pace.rate._guessed = False  # proved, not the opening guess
+    asyncio.run(time.run(go()))
+
+    order = sorted(left, key=left.__getitem__)
+    assert order.index("retry") < 10, order.index("retry")
+    assert max(left.values()) < 1.2 * 40 * 0.3, max(left.values())
 
 
 def test_a_recovery_step_from_the_slowest_spacing_is_kept_clear_of_its_bound() -> None:
