@@ -1061,7 +1061,7 @@ def session(args: argparse.Namespace, work: Path, ngx: Nginx, installed: list[st
     if args.run_timeout is None:
         args.run_timeout = max(MIN_RUN_TIMEOUT_S, RUN_TIMEOUT_FLOORS * max_floor)
     by_address = {h.address: h.key for h in hosts}
-    limited = {h.key for h in hosts if h.key.startswith(("req", "conn"))}
+    limited = {h.key for h in hosts if h.kind in {"req", "conn"}}
 
     def enricher_cmd(run_dir: Path) -> list[str]:
         return [sys.executable, "-m", "enricher", str(run_dir / "digests"),

@@ -308,23 +308,24 @@ class HostGate:
         (stalled ones only against ``per_host``, and the ceiling once seen to hold places),
         not those holding a slot while they wait for their turn."""
         under_way = len(self._started_at)
-        running = under_way - len(self._stalled)
-        held = under_way if self._stalled_hold_places else running
-        if under_way >= self.per_host or held >= self.pace.ceiling:
+        if under_way >= self.per_host or self._held(under_way) >= self.pace.ceiling:
             return False
-        return self.pace.rate.paced or running < self.pace.limit
+        return self.pace.rate.paced or under_way - len(self._stalled) < self.pace.limit
 
     def _has_room(self) -> bool:
         """Whether one more request may start: under the adaptive limit and the ceiling, not
         counting stalled requests (the ceiling does once they are seen to hold places), and
         under ``per_host``, counting them."""
-        running = self.in_flight - len(self._stalled)
-        held = self.in_flight if self._stalled_hold_places else running
         return (
-            running < self.pace.limit
-            and held < self.pace.ceiling
+            self.in_flight - len(self._stalled) < self.pace.limit
+            and self._held(self.in_flight) < self.pace.ceiling
             and self.in_flight < self.per_host
         )
+
+    def _held(self, count: int) -> int:
+        """``count`` requests in flight as the ceiling counts them: stalled ones left out,
+        unless seen to hold places at the host."""
+        return count if self._stalled_hold_places else count - len(self._stalled)
 
     def _stall_after_s(self) -> float:
         usual = self.usual_answer_s
