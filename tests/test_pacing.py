@@ -184,6 +184,53 @@ def test_a_waves_answers_never_raise_the_ceiling_above_what_its_loads_taught() -
     assert pace.ceiling == 3
 
 
+def answer_at_load(pace: HostPace, load: int, status: int) -> None:
+    """One request sent ``load`` at once, answered ``status`` (a refusal names a 1 s wait)."""
+    ticket = pace.started(NOW, load=load)
+    retry_after = 1.0 if status == 429 else None
+    pace.answered(status, retry_after, NOW, in_flight=load, ticket=ticket)
+
+
+def test_a_refusal_at_a_low_load_does_not_take_the_ceiling_below_the_loads_refused() -> None:
+    """Refusals (Retry-After: 1) at six at once, where the host runs most of the time, and
+    none below: the ceiling comes down to five. Then a page refuses at two at once: counted
+    from two and above, the refusals had set the host to one at a time for the run (a hang
+    then held its one slot). The ceiling comes down no lower than the highest load refused
+    often, which the refusals it lets come can teach lower."""
+    pace = HostPace(6)
+    for load in (1, 2, 3, 4):
+        serve_at_load(pace, load, answers=2)
+    for status in (200, 429) * 4:
+        answer_at_load(pace, 6, status)
+    assert pace.ceiling == 5
+    answer_at_load(pace, 2, 429)
+    assert pace.ceiling == 5
+
+
+def test_pages_refused_as_often_at_every_load_leave_the_ceiling() -> None:
+    """One answer in four refused (Retry-After: 1) at every load from one to six: pages'
+    own, since a limit on load refuses only over it. Counted over each load and above
+    alone, a quarter refused had set the ceiling to one."""
+    pace = HostPace(6)
+    for _ in range(2):
+        for load in range(1, 7):
+            for status in (200, 200, 200, 429):
+                answer_at_load(pace, load, status)
+    assert pace.ceiling == 6
+
+
+def test_refusals_only_over_four_at_once_set_the_ceiling_to_four() -> None:
+    """A cap of four connections: loads one to four served, five and six refused more often
+    than not. The ceiling comes down to four (and no lower)."""
+    pace = HostPace(6)
+    for load in (1, 2, 3, 4):
+        serve_at_load(pace, load, answers=4)
+    for status in (429, 200, 429, 429, 200, 429):
+        answer_at_load(pace, 5, status)
+        answer_at_load(pace, 6, status)
+    assert pace.ceiling == 4
+
+
 def test_bare_429s_at_once_space_the_host_and_leave_its_ceiling() -> None:
     """A rate limiter's burst spent (nginx's limit_req, 429 naming no wait): of six sent at
     once, four refused. Fewer at once would not be served any faster, so the host is spaced,

@@ -97,6 +97,10 @@ LOAD_ANSWERS = 8
 """...among at least this many answers at that load and above: a few refusals in a host's first
 moments (a connection the server has not closed yet) are not its limit."""
 
+LOAD_CONTRAST = 2
+"""...and only when refused at least this many times as often at that load and above as
+below it (``_refused_more_often_from``)."""
+
 MAX_PAUSE_S = 60.0
 """The longest host-wide pause honoured; a longer Retry-After is reported, not waited for."""
 
@@ -650,16 +654,14 @@ class HostPace:
         )
 
     def _learn_ceiling(self, load: int, edge_only: bool = False) -> None:
-        """Requests sent while ``load`` or more were in flight are refused often (a quarter or
-        more of at least ``LOAD_ANSWERS`` answers at those loads, ``LOAD_REFUSALS`` or more),
-        or ``load`` is an edge (below): the host takes fewer at once (nginx's
-        ``limit_conn``), and the ceiling comes down below that load for the run. Page-own
-        refusals at a load the host serves well (a few among many answers) never lower it.
-        ``edge_only``: a refusal that tells nothing of load by itself (a step of the search
-        at a load once served) may still complete an edge."""
-        # Counted over this load and every higher one: a limit of 4 refuses a fifth and a
-        # sixth at once alike, and split between them its refusals took long to add up.
-        refused, served = _from(self._refused_at, load), _from(self._served_at, load)
+        """A refusal sent while ``load`` were in flight was counted: if that load or a higher
+        one is refused often (``_load_refused_often``), or ``load`` is an edge (below), the
+        host takes fewer at once (nginx's ``limit_conn``), and the ceiling comes down below
+        it for the run (a refusal tells of its load and those above, not of those below). Page-own refusals at a load the host serves well
+        (a few among many answers) never lower it. ``edge_only``: a refusal that tells
+        nothing of load by itself (a step of the search at a load once served) may still
+        complete an edge."""
+        served = _from(self._served_at, load)
         served_below = self._served_at.total() - served
         # An edge: refused there while spaced, steps of the search too, at least as often as
         # served (a quick page leaving lets a fifth in now and then), never below it, and
@@ -677,13 +679,9 @@ class HostPace:
         )
         if edge_only and not edge:
             return
-        if edge or (
-            load > 1
-            and refused >= LOAD_REFUSALS
-            and refused + served >= LOAD_ANSWERS
-            and self._refused_often(refused, served)
-        ):
-            self.ceiling = min(self.ceiling, load - 1)
+        over = load if edge else self._load_refused_often(load)
+        if over is not None:
+            self.ceiling = min(self.ceiling, over - 1)
             # A wave's answers served never raise it back above what the loads taught.
             self._ceiling_before_burst = min(self._ceiling_before_burst, self.ceiling)
             self.limit = min(self.limit, self.ceiling)
@@ -694,6 +692,43 @@ class HostPace:
                 # bucket with a burst of four would): the load's, not a rate's. Kept, the
                 # spacing held such a host 61-78 ms apart, its quick pages too, all run long.
                 self.rate, self._spaced_by_load = RatePace(), 0
+
+    def _load_refused_often(self, lowest: int) -> int | None:
+        """The highest load, ``lowest`` or above (and at most one over the ceiling), that
+        the host refuses often: a quarter or more of at least ``LOAD_ANSWERS`` answers at it
+        and above refused, ``LOAD_REFUSALS`` or more, more often than below it (counted over
+        the load and every higher one: a limit of 4 refuses a fifth and a sixth at once
+        alike, and split between them its refusals took long to add up). The highest,
+        not the load of the refusal that asked: a ceiling too high is taught lower by the
+        refusals it lets come, one too low never hears of it again (refusals all at six at
+        once, asked at two, had set a host to one at a time). None when there is none."""
+        top = min(max(self._refused_at, default=0), self.ceiling + 1)
+        for level in range(top, max(lowest, 2) - 1, -1):
+            refused, served = _from(self._refused_at, level), _from(self._served_at, level)
+            if (
+                refused >= LOAD_REFUSALS
+                and refused + served >= LOAD_ANSWERS
+                and self._refused_often(refused, served)
+                and self._refused_more_often_from(level, refused, served)
+            ):
+                return level
+        return None
+
+    def _refused_more_often_from(self, load: int, refused: int, served: int) -> bool:
+        """Whether the answers at ``load`` and above (``refused`` of them refusals, ``served``
+        served) were refused at least ``LOAD_CONTRAST`` times as often as those below it. A
+        limit on load refuses the requests over it and not those under it; pages refusing
+        on their own do so at whatever load they are sent (a host runs at its ceiling most
+        of the time, so most of theirs come there). Counted over this load and every higher
+        one alone, four pages' own 429s, three of them at five and six at once and one at
+        two, set a host capped at six (never reached) to one at a time for the run, and a
+        hang then held its one slot. The refusals below it not yet counted at their load
+        (``_count_refusals_at_load``) count here: refused at a lower load, whatever the
+        reason, the load did not do it."""
+        refused_below = self._refused_at.total() - refused
+        refused_below += sum(at < load for at, _ in self._refused_by_spacing)
+        answers_below = refused_below + self._served_at.total() - served
+        return refused_below * (refused + served) * LOAD_CONTRAST <= refused * answers_below
 
     def _disproved(self, served_spaced: bool = False, by_a_later_answer: bool = False) -> None:
         """The lone refusal was that page's own: the host's limit goes back to where it was
