@@ -47,11 +47,13 @@ the spacing serves one request after a refused one, and refuses the next.
 
 A refusal sent at more requests at once than the host serves well is the load's (nginx's
 ``limit_conn``): it dips the limit and moves no spacing; such refusals, counted over the
-load and every higher one, set the ceiling below that load for the run, and so does a load
-refused three times while spaced, at least as often as served there and never below it,
-with many answers served below it (an edge: a spaced host seldom reaches the load; its
-search's steps count there too, for a connection limit refuses them by the load alone; a
-page asked again counts nowhere, as it tests the page). A spacing begun only by refusals
+load and every higher one, set the ceiling below that load for the run (the highest load so
+refused, from the refusal's own up, and refused more often than below it: pages refusing on
+their own do so at any load), and so does a load refused three times while spaced, at least
+as often as served there and never below it, with many answers served below it (an edge: a
+spaced host seldom reaches the load; its search's steps count there too, for a connection
+limit refuses them by the load alone; a page asked again counts nowhere, as it tests the
+page). A spacing begun only by refusals
 over that ceiling (the fifth and sixth of six sent at once, which a bucket with a burst of
 four would refuse too) was the load's, and goes. A refusal counts at its load only once a
 lower load was served at a gap as short: a rate limiter's come at whatever loads its
