@@ -390,6 +390,66 @@ def run_checks(
     return asyncio.run(go()), slept
 
 
+CHALLENGE = (
+    b"<html><head><title>Just a moment...</title></head>"
+    b"<body><script>window._cf_chl_opt={cType: 'managed'};</script></body></html>"
+)
+
+
+NGINX_503 = (
+    b"<html><head><title>503 Service Temporarily Unavailable</title></head><body>"
+    b"<center><h1>503 Service Temporarily Unavailable</h1></center><hr><center>nginx</center>"
+    b"</body></html>"
+)
+
+
+@dataclass
+class ChallengingHost(CappedHost):
+    """Every other page refused with a bare 503 at any pace: Cloudflare's challenge (naming
+    itself, ``cf-mitigated: challenge``), or with ``wall`` False nginx's plain error page;
+    the rest served."""
+
+    wall: bool = True
+
+    async def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.log.append((request.url.path, self.clock[0]))
+        if int(request.url.path.rsplit("/", 1)[1]) % 2:
+            return httpx.Response(200)
+        headers = {"content-type": "text/html"}
+        if not self.wall:
+            return httpx.Response(503, headers=headers, content=NGINX_503)
+        headers |= {"cf-mitigated": "challenge", "server": "cloudflare"}
+        return httpx.Response(503, headers=headers, content=CHALLENGE)
+
+
+def test_a_bot_walls_challenge_neither_spaces_nor_pauses_its_host() -> None:
+    """Half of a host's pages answer Cloudflare's challenge, a 503 naming no wait: a wall,
+    refusing whoever asks at any pace, not a rate limit. Read as refusals, they spaced the
+    host up to 10 s apart (40 links on a local server: 187 s); every page is asked once and
+    at once, and the challenges are walls, not retried."""
+    host = ChallengingHost(cap=10)
+    urls = [f"https://walled.example.test/p/{i}" for i in range(40)]
+
+    outcomes, slept = run_checks(host, urls, per_host=6)
+
+    assert len(host.log) == 40
+    assert all(when == NOW for _, when in host.log), slept
+    statuses = [o.status_code for o in outcomes if isinstance(o, HttpFacts)]
+    assert statuses == [503, 200] * 20
+
+
+def test_bare_503_error_pages_that_name_no_wall_still_space_their_host() -> None:
+    """The same host answering nginx's own 503 page (its ``limit_req``'s): a refusal, so the
+    host's requests are spaced and the refused pages asked again."""
+    host = ChallengingHost(cap=10, wall=False)
+    urls = [f"https://limited.example.test/p/{i}" for i in range(40)]
+
+    run_checks(host, urls, per_host=6)
+
+    assert len(host.log) > 40
+    assert host.log[-1][1] - NOW > timedelta(seconds=5)
+
+
 @pytest.mark.parametrize("per_host", [1, 2, 6])
 def test_per_host_limit_is_never_exceeded(per_host: int) -> None:
     """Fifty pages of one host: at most --per-host in flight, so a cap of 6 is never provoked."""

@@ -52,6 +52,11 @@ def is_wall(facts: HttpFacts) -> bool:
     return signal is not None and signal.status is Status.BLOCKED
 
 
+def _signal_headers(headers: httpx.Headers) -> tuple[tuple[str, str], ...]:
+    """The headers a page's signals read (``page_signals``), their values cut short."""
+    return tuple((name, headers[name][:200]) for name in sorted(SIGNAL_HEADERS) if name in headers)
+
+
 def is_transient(outcome: FetchOutcome) -> bool:
     """Whether another attempt could give a different answer. 404/410 never are."""
     if isinstance(outcome, FetchFailure):
@@ -165,11 +170,7 @@ class WebChecker:
                     redirects=tuple(chain),
                     retry_after_s=retry_after,
                     page=page,
-                    headers=tuple(
-                        (name, headers[name][:200])
-                        for name in sorted(SIGNAL_HEADERS)
-                        if name in headers
-                    ),
+                    headers=_signal_headers(headers),
                 )
             try:
                 target = urljoin(current, location.strip())
@@ -298,28 +299,39 @@ class WebChecker:
         extensions["trace"] = gate.tracer(ticket, deadline, last_ask=link.asks_last(url))
         if link.service:
             extensions[SERVICE_EXTENSION] = link.service
-        waited = link.waited
         async with self._client.stream("GET", url, headers=headers, extensions=extensions) as resp:
             self._watch.answered()
             gate.silent = 0
+            status = resp.status_code
             retry_after = parse_retry_after(resp.headers.get("retry-after"), self._clock())
-            epoch = gate.answered(ticket, resp.status_code, retry_after)
-            if resp.status_code in PUSHBACK_STATUSES:
-                waited[host] = epoch  # this link's own retry waits it out
-            page = None
-            content_type = resp.headers.get("content-type")
-            # Any page but a redirect's or a plain 404's is read: a wall or an error page says
-            # what it is in its HTML, whatever status it came with.
-            if resp.status_code not in UNREAD_STATUSES and is_html(content_type):
-                body = await _read_page(resp, self._max_page_bytes)
-                if body is not None:
-                    # A page is anyone's input, parsed by third-party code: whatever it makes
-                    # that code raise costs the page its facts, never the run.
-                    with contextlib.suppress(Exception):
-                        page = page_facts(body, content_type, url)
-            else:
-                await _drain_small_body(resp)
-            return resp.status_code, resp.headers, retry_after, page
+            if status not in PUSHBACK_STATUSES:
+                gate.answered(ticket, status, retry_after)
+                return status, resp.headers, retry_after, await self._read(resp, url)
+            # A refusal is read before its host's pace hears of it: a bot wall's challenge
+            # (Cloudflare's 503, Vercel's 429) refuses whoever asks, at any pace, and read as
+            # a refusal, half of a host's pages behind one had spaced it 10 s apart.
+            page = await self._read(resp, url)
+            wall = is_wall(HttpFacts(status, url, page=page, headers=_signal_headers(resp.headers)))
+            epoch = gate.answered(ticket, status, retry_after, wall=wall)
+            link.waited[host] = epoch  # this link's own retry waits it out
+            return status, resp.headers, retry_after, page
+
+    async def _read(self, resp: httpx.Response, url: str) -> PageFacts | None:
+        """What an answer's page says of itself (None: not HTML, not read, or unreadable).
+        Any page but a redirect's or a plain 404's is read: a wall or an error page says
+        what it is in its HTML, whatever status it came with; other bodies are drained."""
+        content_type = resp.headers.get("content-type")
+        if resp.status_code in UNREAD_STATUSES or not is_html(content_type):
+            await _drain_small_body(resp)
+            return None
+        body = await _read_page(resp, self._max_page_bytes)
+        if body is None:
+            return None
+        # A page is anyone's input, parsed by third-party code: whatever it makes that code
+        # raise costs the page its facts, never the run.
+        with contextlib.suppress(Exception):
+            return page_facts(body, content_type, url)
+        return None
 
 
 class _LinkState:

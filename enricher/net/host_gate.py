@@ -23,7 +23,7 @@ from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 
 from ..models import FailureKind, FetchFailure
-from .host_pace import PUSHBACK_STATUSES, HostPace
+from .host_pace import PUSHBACK_STATUSES, WALL_STATUS, HostPace
 from .rate_pace import RatePace
 from .retries import AsyncSleep
 
@@ -407,12 +407,17 @@ class HostGate:
             f"not sent: {host} left {self.silent} requests in a row unanswered this run",
         )
 
-    def answered(self, ticket: int, status: int, retry_after_s: float | None) -> int:
-        """Adapt the host's limit to an answer; a raised limit lets a waiter in at once.
+    def answered(
+        self, ticket: int, status: int, retry_after_s: float | None, wall: bool = False
+    ) -> int:
+        """Adapt the host's limit to an answer; a raised limit lets a waiter in at once. A
+        bot ``wall``'s challenge is read as ``WALL_STATUS``, whatever status it came with.
 
         Returns the host's pause count: a pause this answer started is the caller's own to
         wait out (its retry does), not one to wait for again at the gate.
         """
+        if wall:
+            status, retry_after_s = WALL_STATUS, None
         now = self._clock()
         started = self._started_at.get(ticket)
         if started is not None and ticket not in self._stalled:

@@ -72,6 +72,12 @@ from .rate_pace import JITTER, WIRE_JITTER_S, RatePace
 PUSHBACK_STATUSES = frozenset({429, 503})
 """Answers that mean "too much, slow down": the host's limit is halved and it is paused."""
 
+WALL_STATUS = 403
+"""How the pace reads a bot wall's challenge, whatever status it came with (Cloudflare's
+503, Vercel's 429): as the 403 most walls answer, the host answering, not refusing a load
+or a rate. A challenge refuses whoever asks at any pace; read as a bare refusal, a host
+with every other page behind one was spaced up to 10 s apart (40 links, 187 s)."""
+
 FIRM = 1 << 62
 """``_paused_for`` of a pause no answer can end early (several pages refused)."""
 
