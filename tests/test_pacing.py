@@ -410,6 +410,9 @@ class ChallengingHost(CappedHost):
     the rest served."""
 
     wall: bool = True
+    vendor_headers: dict[str, str] = field(
+        default_factory=lambda: {"cf-mitigated": "challenge", "server": "cloudflare"}
+    )
 
     async def __call__(self, request: httpx.Request) -> httpx.Response:
         self.log.append((request.url.path, self.clock[0]))
@@ -418,16 +421,24 @@ class ChallengingHost(CappedHost):
         headers = {"content-type": "text/html"}
         if not self.wall:
             return httpx.Response(503, headers=headers, content=NGINX_503)
-        headers |= {"cf-mitigated": "challenge", "server": "cloudflare"}
+        headers |= self.vendor_headers
         return httpx.Response(503, headers=headers, content=CHALLENGE)
 
 
-def test_a_bot_walls_challenge_neither_spaces_nor_pauses_its_host() -> None:
+@pytest.mark.parametrize(
+    "vendor_headers",
+    [{"cf-mitigated": "challenge", "server": "cloudflare"}, {"server": "cloudflare"}],
+    ids=["named-a-challenge", "told-by-its-page"],
+)
+def test_a_bot_walls_challenge_neither_spaces_nor_pauses_its_host(
+    vendor_headers: dict[str, str],
+) -> None:
     """Half of a host's pages answer Cloudflare's challenge, a 503 naming no wait: a wall,
     refusing whoever asks at any pace, not a rate limit. Read as refusals, they spaced the
     host up to 10 s apart (40 links on a local server: 187 s); every page is asked once and
-    at once, and the challenges are walls, not retried."""
-    host = ChallengingHost(cap=10)
+    at once, and the challenges are walls, not retried. Without the challenge header, the
+    page behind the vendor's server header tells."""
+    host = ChallengingHost(cap=10, vendor_headers=vendor_headers)
     urls = [f"https://walled.example.test/p/{i}" for i in range(40)]
 
     outcomes, slept = run_checks(host, urls, per_host=6)

@@ -17,7 +17,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from ..models import FailureKind, FetchFailure, FetchOutcome, HttpFacts, PageFacts, Redirect, Status
-from ..page_signals import SIGNAL_HEADERS, judge_page
+from ..page_signals import SIGNAL_HEADERS, judge_page, vendor_named
 from ..pages import is_html, page_facts
 from ..urls import SUPPORTED_SCHEMES, is_private_host, private_address_reason
 from ..verdicts import MAX_RETRY_AFTER_S, is_transient_status, parse_retry_after
@@ -304,16 +304,20 @@ class WebChecker:
             gate.silent = 0
             status = resp.status_code
             retry_after = parse_retry_after(resp.headers.get("retry-after"), self._clock())
-            if status not in PUSHBACK_STATUSES:
-                gate.answered(ticket, status, retry_after)
+            signal_headers = _signal_headers(resp.headers)
+            if status not in PUSHBACK_STATUSES or not vendor_named(signal_headers):
+                epoch = gate.answered(ticket, status, retry_after)
+                if status in PUSHBACK_STATUSES:
+                    link.waited[host] = epoch  # this link's own retry waits it out
                 return status, resp.headers, retry_after, await self._read(resp, url)
-            # A refusal is read before its host's pace hears of it: a bot wall's challenge
-            # (Cloudflare's 503, Vercel's 429) refuses whoever asks, at any pace, and read as
-            # a refusal, half of a host's pages behind one had spaced it 10 s apart.
+            # A refusal from behind a bot-protection vendor is read before its host's pace
+            # hears of it: the vendor's challenge (Cloudflare's 503, Vercel's 429) refuses
+            # whoever asks, at any pace, and read as a refusal, half of a host's pages behind
+            # one had spaced it 10 s apart. (Read first on every host, refusals left the
+            # pace unheard while the read yielded: nginx's 10/s host got 8-9 refused, not 6.)
             page = await self._read(resp, url)
-            wall = is_wall(HttpFacts(status, url, page=page, headers=_signal_headers(resp.headers)))
-            epoch = gate.answered(ticket, status, retry_after, wall=wall)
-            link.waited[host] = epoch  # this link's own retry waits it out
+            wall = is_wall(HttpFacts(status, url, page=page, headers=signal_headers))
+            link.waited[host] = gate.answered(ticket, status, retry_after, wall=wall)
             return status, resp.headers, retry_after, page
 
     async def _read(self, resp: httpx.Response, url: str) -> PageFacts | None:

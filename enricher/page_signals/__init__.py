@@ -23,7 +23,7 @@ from ..models import HttpFacts
 from .parked import PARKING_SERVICES, find_parked
 from .soft404 import find_soft_404, hints
 from .text import THIN_TEXT, Signal, is_home, url_path
-from .walls import CONSENT_MARKERS, RETRY_AFTER, WALLS, find_wall
+from .walls import CONSENT_MARKERS, RETRY_AFTER, WALLS, find_wall, vendor_named
 
 __all__ = [
     "HTML_MARKERS",
@@ -32,6 +32,7 @@ __all__ = [
     "Signal",
     "judge_page",
     "probe_path",
+    "vendor_named",
     "wants_probe",
 ]
 
