@@ -17,7 +17,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from ..models import FailureKind, FetchFailure, FetchOutcome, HttpFacts, PageFacts, Redirect, Status
-from ..page_signals import SIGNAL_HEADERS, judge_page, vendor_named
+from ..page_signals import SIGNAL_HEADERS, challenge_named, judge_page
 from ..pages import is_html, page_facts
 from ..urls import SUPPORTED_SCHEMES, is_private_host, private_address_reason
 from ..verdicts import MAX_RETRY_AFTER_S, is_transient_status, parse_retry_after
@@ -304,21 +304,16 @@ class WebChecker:
             gate.silent = 0
             status = resp.status_code
             retry_after = parse_retry_after(resp.headers.get("retry-after"), self._clock())
-            signal_headers = _signal_headers(resp.headers)
-            if status not in PUSHBACK_STATUSES or not vendor_named(signal_headers):
-                epoch = gate.answered(ticket, status, retry_after)
-                if status in PUSHBACK_STATUSES:
-                    link.waited[host] = epoch  # this link's own retry waits it out
-                return status, resp.headers, retry_after, await self._read(resp, url)
-            # A refusal from behind a bot-protection vendor is read before its host's pace
-            # hears of it: the vendor's challenge (Cloudflare's 503, Vercel's 429) refuses
-            # whoever asks, at any pace, and read as a refusal, half of a host's pages behind
-            # one had spaced it 10 s apart. (Read first on every host, refusals left the
-            # pace unheard while the read yielded: nginx's 10/s host got 8-9 refused, not 6.)
-            page = await self._read(resp, url)
-            wall = is_wall(HttpFacts(status, url, page=page, headers=signal_headers))
-            link.waited[host] = gate.answered(ticket, status, retry_after, wall=wall)
-            return status, resp.headers, retry_after, page
+            # A bot wall's challenge (Cloudflare's 503, Vercel's 429) refuses whoever asks, at
+            # any pace: named by its headers, the pace does not read it as a limit (read as
+            # one, half of a host's pages behind a challenge had spaced it 10 s apart).
+            # Told by its page alone it is not: a vendor's own rate limiting looks as thin
+            # (Cloudflare's 1015), and the pace hears of a refusal before its page is read.
+            wall = status in PUSHBACK_STATUSES and challenge_named(_signal_headers(resp.headers))
+            epoch = gate.answered(ticket, status, retry_after, wall=wall)
+            if status in PUSHBACK_STATUSES:
+                link.waited[host] = epoch  # this link's own retry waits it out
+            return status, resp.headers, retry_after, await self._read(resp, url)
 
     async def _read(self, resp: httpx.Response, url: str) -> PageFacts | None:
         """What an answer's page says of itself (None: not HTML, not read, or unreadable).

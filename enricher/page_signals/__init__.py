@@ -23,16 +23,16 @@ from ..models import HttpFacts
 from .parked import PARKING_SERVICES, find_parked
 from .soft404 import find_soft_404, hints
 from .text import THIN_TEXT, Signal, is_home, url_path
-from .walls import CONSENT_MARKERS, RETRY_AFTER, WALLS, find_wall, vendor_named
+from .walls import CONSENT_MARKERS, RETRY_AFTER, WALLS, challenge_named, find_wall
 
 __all__ = [
     "HTML_MARKERS",
     "SIGNAL_HEADERS",
     "THIN_TEXT",
     "Signal",
+    "challenge_named",
     "judge_page",
     "probe_path",
-    "vendor_named",
     "wants_probe",
 ]
 

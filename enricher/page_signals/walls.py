@@ -197,12 +197,12 @@ CONSENT_MARKERS = ("consent.google.", "consent.youtube.com")
 """Where Google's consent forms post to."""
 
 
-def vendor_named(headers: tuple[tuple[str, str], ...]) -> bool:
-    """Whether an answer's headers (as ``HttpFacts.headers`` keeps them) name a bot-protection
-    vendor, by a challenge's header or one on every page it protects: only then may a 429 or
-    503 be its wall rather than a limit (``find_wall`` reads its page to tell)."""
+def challenge_named(headers: tuple[tuple[str, str], ...]) -> bool:
+    """Whether an answer's headers (as ``HttpFacts.headers`` keeps them) name a vendor's
+    challenge (``cf-mitigated: challenge``...): on a refusal, a wall (``find_wall``), told
+    without reading its page."""
     lowered = {name: value.lower() for name, value in headers}
-    return any(has_header(lowered, wall.challenge_headers + wall.present_headers) for wall in WALLS)
+    return any(has_header(lowered, wall.challenge_headers) for wall in WALLS)
 
 
 def find_wall(requested_url: str, facts: HttpFacts) -> Signal | None:
