@@ -314,6 +314,9 @@ class FailureKind(StrEnum):
     """A redirect to an unsupported scheme or an unparseable Location: the server answered."""
     PRIVATE = "private"
     """A redirect led to a loopback, private or link-local address, which is not followed."""
+    REFUSED = "refused"
+    """Not sent: the host refused every request in a row this run, naming no wait, even when
+    asked seconds apart (``HostPace.refuses_all``)."""
 
     @property
     def is_transient(self) -> bool:

@@ -12,17 +12,19 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
 import respx
 
 from enricher.config import Settings
-from enricher.models import HttpFacts
+from enricher.models import FailureKind, FetchFailure, HttpFacts
 from enricher.net.checker import WebChecker
 from enricher.net.context import Clocks, NetContext, RequestCounter
 from enricher.net.host_pace import HostPace
 from enricher.net.rate_pace import ENGAGE_S
+from tests.test_rate_pace import LeakyBucket
 
 NOW = datetime(2026, 11, 22, 9, 0, 0, tzinfo=timezone.utc)
 
@@ -467,6 +469,100 @@ def test_bare_503_error_pages_that_name_no_wall_still_space_their_host() -> None
 
     assert len(host.log) > 40
     assert host.log[-1][1] - NOW > timedelta(seconds=5)
+
+
+def test_a_host_refusing_every_request_even_seconds_apart_is_given_up() -> None:
+    """Eight bare refusals in a row, nothing served, the last two sent 5 s or more after
+    the request before them: the host refuses all (down for maintenance, or refusing us).
+    Two more sent close together, or one answer served, and it is not."""
+    pace = HostPace(6)
+    gaps = [0.0] * 6 + [5.0]
+    sent = NOW
+    for gap in gaps:
+        sent += timedelta(seconds=gap)
+        pace.answered(503, None, sent, ticket=pace.started(sent))
+    assert not pace.refuses_all  # 7 in a row, one of them slow
+    sent += timedelta(seconds=5)
+    pace.answered(503, None, sent, ticket=pace.started(sent))
+    assert pace.refuses_all
+    sent += timedelta(seconds=1)
+    pace.answered(200, None, sent, ticket=pace.started(sent))
+    assert not pace.refuses_all
+    for gap in [0.0] * 6 + [2.0, 2.0]:  # a limiter slower than one request every 2 s
+        sent += timedelta(seconds=gap)
+        pace.answered(503, None, sent, ticket=pace.started(sent))
+    assert not pace.refuses_all
+
+
+def test_a_link_whose_retry_is_not_sent_reports_its_own_answer() -> None:
+    """A page refused (bare 503); while its retry waits, the host is found to refuse every
+    request: the retry is not sent, and the link reports the 503 it got, not "not sent"."""
+    host = DownHost(cap=10)
+    checker: list[WebChecker] = []
+
+    async def backoff(seconds: float) -> None:
+        gate = checker[0].host_gate("down.example.test")
+        for _ in range(8):  # other pages' refusals meanwhile, the last ones seconds apart
+            host.clock[0] += timedelta(seconds=6)
+            gate.pace.answered(503, None, host.clock[0], ticket=gate.pace.started(host.clock[0]))
+
+    async def go() -> object:
+        async with httpx.AsyncClient(transport=httpx.MockTransport(host)) as client:
+            settings = Settings(per_host=6, retry_budget_s=60, allow_private=True)
+            clocks = Clocks(lambda: host.clock[0], backoff)
+            checker.append(WebChecker(client, NetContext(settings, clocks)))
+            return await checker[0].check("https://down.example.test/p/0")
+
+    outcome = asyncio.run(go())
+
+    assert len(host.log) == 1
+    assert isinstance(outcome, HttpFacts) and outcome.status_code == 503
+
+
+@dataclass
+class DownHost(CappedHost):
+    """Every request answered a bare 503 (nginx's page), or, with a ``bucket``, whatever the
+    bucket does not admit (a limiter slower than one request every few seconds)."""
+
+    bucket: LeakyBucket | None = None
+
+    async def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.log.append((request.url.path, self.clock[0]))
+        if self.bucket is not None and self.bucket.admits(self.clock[0]):
+            return httpx.Response(200)
+        return httpx.Response(503, headers={"content-type": "text/html"}, content=NGINX_503)
+
+
+def test_a_host_down_for_maintenance_is_given_up_not_spaced_ten_seconds_apart() -> None:
+    """Every page answers a bare 503: spaced up to 10 s apart and asked three times each, 20
+    links of such a host took 329 s (44 requests). Given up once it refuses even seconds
+    apart, the links asked report their 503, the rest are not sent."""
+    host = DownHost(cap=10)
+    urls = [f"https://down.example.test/p/{i}" for i in range(20)]
+
+    outcomes, _ = run_checks(host, urls, per_host=6)
+
+    assert host.log[-1][1] - NOW < timedelta(seconds=60)  # 447 s without the rule
+    assert len(host.log) < 30  # 60 without it
+    asked = {path for path, _ in host.log}
+    for url, outcome in zip(urls, outcomes, strict=True):
+        if urlsplit(url).path in asked:
+            assert isinstance(outcome, HttpFacts) and outcome.status_code == 503
+        else:
+            assert isinstance(outcome, FetchFailure) and outcome.kind is FailureKind.REFUSED
+            assert "refused every request" in outcome.message
+
+
+def test_a_limiter_serving_one_request_every_eight_seconds_is_not_given_up() -> None:
+    """A limiter admitting one request every 8 s, no burst: refused again and again, but
+    one of two asked 5 s apart is served, and its host is never given up."""
+    host = DownHost(cap=10, bucket=LeakyBucket(1 / 8, 0))
+    urls = [f"https://slow.example.test/p/{i}" for i in range(8)]
+
+    outcomes, _ = run_checks(host, urls, per_host=6)
+
+    assert not [o for o in outcomes if isinstance(o, FetchFailure)]
+    assert sum(isinstance(o, HttpFacts) and o.status_code == 200 for o in outcomes) >= 4
 
 
 @pytest.mark.parametrize("per_host", [1, 2, 6])

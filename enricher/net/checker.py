@@ -52,6 +52,11 @@ def is_wall(facts: HttpFacts) -> bool:
     return signal is not None and signal.status is Status.BLOCKED
 
 
+def _given_up(outcome: FetchOutcome) -> bool:
+    """Whether ``outcome`` is a request not sent, its host refusing every request."""
+    return isinstance(outcome, FetchFailure) and outcome.kind is FailureKind.REFUSED
+
+
 def _signal_headers(headers: httpx.Headers) -> tuple[tuple[str, str], ...]:
     """The headers a page's signals read (``page_signals``), their values cut short."""
     return tuple((name, headers[name][:200]) for name in sorted(SIGNAL_HEADERS) if name in headers)
@@ -126,6 +131,8 @@ class WebChecker:
                 link.service = service
                 link.attempts = attempts or self._attempts
                 outcome: FetchOutcome = await retrying(self._follow, url, link)
+            if _given_up(outcome) and link.answer is not None:
+                outcome = link.answer  # asked before its host was given up: that answer
         except TimeoutError:
             return FetchFailure(
                 FailureKind.TIMEOUT,
@@ -141,6 +148,8 @@ class WebChecker:
             return False
         if isinstance(outcome, HttpFacts) and is_wall(outcome):
             return False  # a challenge (Cloudflare's 503, Vercel's 429) stays for a bot
+        if isinstance(outcome, HttpFacts) and self._given_up(outcome.final_url):
+            return False  # its refusal is the answer: the host refuses every request
         if isinstance(outcome, FetchFailure) and outcome.kind.is_network_level:
             return not self._watch.looks_down
         if isinstance(outcome, HttpFacts) and outcome.retry_after_s is not None:
@@ -164,7 +173,7 @@ class WebChecker:
             status, headers, retry_after, page = answer
             location = headers.get("location")
             if status not in REDIRECT_STATUSES or not location:
-                return HttpFacts(
+                link.answer = HttpFacts(
                     status_code=status,
                     final_url=current,
                     redirects=tuple(chain),
@@ -172,6 +181,7 @@ class WebChecker:
                     page=page,
                     headers=_signal_headers(headers),
                 )
+                return link.answer
             try:
                 target = urljoin(current, location.strip())
                 parts = urlsplit(target)
@@ -209,6 +219,11 @@ class WebChecker:
             tuple(chain),
         )
 
+    def _given_up(self, url: str) -> bool:
+        """Whether ``url``'s host is given up for the run (``HostGate.given_up``)."""
+        gate = self._hosts.get((urlsplit(url).hostname or "").lower())
+        return gate is not None and gate.given_up
+
     def host_gate(self, host: str) -> HostGate:
         """The gate of ``host``: its adaptive limit and pause (made on first use)."""
         if host not in self._hosts:
@@ -234,8 +249,8 @@ class WebChecker:
         # Host slot first, then a global slot: a task waiting for a busy host must not hold
         # a global slot that a task for another host could use.
         gate = self.host_gate(host)
-        if gate.silent >= SILENT_LIMIT:
-            return gate.silent_failure(host)
+        if gate.given_up:
+            return gate.given_up_failure(host)
         link.queued()
         asked_before = link.asked.get(url, 0)
         link.asked[url] = asked_before + 1
@@ -249,8 +264,8 @@ class WebChecker:
             last_ask=last_ask,
         ) as ticket:
             link.running()
-            if gate.silent >= SILENT_LIMIT:  # it went silent while this link queued
-                return gate.silent_failure(host)
+            if gate.given_up:  # it went silent, or refused all, while this link queued
+                return gate.given_up_failure(host)
             try:
                 async with asyncio.timeout(self._request_deadline_s) as deadline:
                     try:
@@ -361,6 +376,9 @@ class _LinkState:
         """What its requests count as, when not the client's service (a probe)."""
         self.attempts = 1
         """How many times it may ask for a URL: the last ask must not be a test of the pace."""
+        self.answer: HttpFacts | None = None
+        """Its last attempt's answer, if any: what it reports when a later attempt is not
+        sent, its host given up (``HostGate.given_up``)."""
 
     def asks_last(self, url: str) -> bool:
         """Whether the ask for ``url`` under way is its last one (held longer at the host)."""
@@ -380,11 +398,6 @@ class _LinkState:
         self.under_way = True
         self._deadline.reschedule(now + max(0.0, self._left_s))
 
-
-SILENT_LIMIT = 3
-"""Requests in a row a host may leave unanswered (timeouts) before the rest of its links are
-reported without being sent: a dead host must not cost a timeout per link, which would make
-a run's length grow with the number of links it holds."""
 
 STALE_CONNECTION = "Server disconnected without sending a response"
 """httpcore's words for a reused connection that the server had closed meanwhile."""

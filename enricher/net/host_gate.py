@@ -23,9 +23,14 @@ from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 
 from ..models import FailureKind, FetchFailure
-from .host_pace import PUSHBACK_STATUSES, WALL_STATUS, HostPace
+from .host_pace import PUSHBACK_STATUSES, REFUSING_GAP_S, REFUSING_LIMIT, WALL_STATUS, HostPace
 from .rate_pace import RatePace
 from .retries import AsyncSleep
+
+SILENT_LIMIT = 3
+"""Requests in a row a host may leave unanswered (timeouts) before the rest of its links are
+reported without being sent: a dead host must not cost a timeout per link, which would make
+a run's length grow with the number of links it holds."""
 
 STALL_FACTOR = 8.0
 """A request running this many times the host's usual answer time is stalled."""
@@ -115,6 +120,9 @@ class HostGate:
         while True:
             honoured = await self._acquire(honoured, follow_up, retry > 0)
             try:
+                if self.given_up:
+                    yield 0  # not to be sent: the caller reports the host given up
+                    return
                 async with then if then is not None else contextlib.nullcontext():
                     turn = await self._wait_for_turn(honoured, retry > 0, last_ask)
                     # A ceiling learnt while it waited (a connection limit) counts too: its
@@ -203,6 +211,8 @@ class HostGate:
             wait_s = self._bounded((start - now).total_seconds(), rate, retry, last_ask, ahead)
             self._respaced = _unresolved(self._respaced)
             await self._sleep_unless(wait_s, self._respaced)
+            if self.given_up:
+                return True  # not to be sent (``slot``'s caller reports it): no place to wait
             if rate is self.pace.rate and rate.changes == changes:
                 # The request before may have started late (a busy loop fires timers late):
                 # the spacing counts from when it really started, not when it was due.
@@ -400,11 +410,24 @@ class HostGate:
             self.in_flight += 1
             handed.set_result(None)
 
-    def silent_failure(self, host: str) -> FetchFailure:
-        """The outcome of a request not sent because the host stopped answering."""
+    @property
+    def given_up(self) -> bool:
+        """Whether the host's links not yet asked are given up for the run: it left
+        ``SILENT_LIMIT`` requests in a row unanswered, or refuses every request
+        (``HostPace.refuses_all``)."""
+        return self.silent >= SILENT_LIMIT or self.pace.refuses_all
+
+    def given_up_failure(self, host: str) -> FetchFailure:
+        """The outcome of a request not sent to a host given up on (``given_up``)."""
+        if self.silent >= SILENT_LIMIT:
+            return FetchFailure(
+                FailureKind.NO_ANSWER,
+                f"not sent: {host} left {self.silent} requests in a row unanswered this run",
+            )
         return FetchFailure(
-            FailureKind.NO_ANSWER,
-            f"not sent: {host} left {self.silent} requests in a row unanswered this run",
+            FailureKind.REFUSED,
+            f"not sent: {host} refused every request this run ({REFUSING_LIMIT} or more in a "
+            f"row, naming no wait, the last ones {REFUSING_GAP_S:g} s apart or more)",
         )
 
     def answered(
@@ -437,7 +460,7 @@ class HostGate:
             self._stalled_hold_places, self._held_since = False, None
         if lifted:
             _resolve(self._lifted)  # wakes every request waiting out the pause
-        if self.pace.rate is not rate or self.pace.rate.changes != changes:
+        if self.pace.rate is not rate or self.pace.rate.changes != changes or self.given_up:
             _resolve(self._respaced)  # wakes every request waiting for its place
         self._fill()
         return self.pace.pauses

@@ -67,7 +67,7 @@ from collections import Counter, deque
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from .rate_pace import JITTER, WIRE_JITTER_S, RatePace
+from .rate_pace import JITTER, SLOWEST_S, WIRE_JITTER_S, RatePace
 
 PUSHBACK_STATUSES = frozenset({429, 503})
 """Answers that mean "too much, slow down": the host's limit is halved and it is paused."""
@@ -97,6 +97,14 @@ step of the search (a spacing faster than one served well) refused moves it alon
 host whose pages refuse on their own (asked a second time as the host serves well, refused
 again) needs more: as many as those pages would rarely give by themselves
 (``_rate_refusals_needed``)."""
+
+REFUSING_LIMIT = 8
+"""Refusals naming no wait in a row, nothing served between, after which a host that still
+refused when asked slowly is given up for the run (``HostPace.refuses_all``)..."""
+
+REFUSING_GAP_S = SLOWEST_S / 2
+"""...twice in a row at this gap or longer: a limiter refusing two requests in a row 5 s apart
+serves fewer than one every 10 s, which no spacing meets (``SLOWEST_S``)."""
 
 LOAD_REFUSALS = 3
 """Refusals at a load and above before the load itself is taken for the host's limit..."""
@@ -198,6 +206,9 @@ class HostPace:
     """The spacing of the last answer served."""
     _refused_since_served: int = 0
     """Bare refusals since the last answer served."""
+    _refused_slowly: int = 0
+    """Of those, the latest in a row sent ``REFUSING_GAP_S`` or more after the request
+    before them (``refuses_all``)."""
     _served_in_a_row: int = 0
     """Answers served in a row, with no refusal between, up to the last one served. A page's
     last ask refused (bare) between two neither breaks the run nor adds the next one to it:
@@ -232,6 +243,15 @@ class HostPace:
         self.ceiling = max(1, self.ceiling)
         if self.limit <= 0:
             self.limit = self.ceiling
+
+    @property
+    def refuses_all(self) -> bool:
+        """The host refused ``REFUSING_LIMIT`` requests in a row naming no wait, nothing
+        served between, the last two sent ``REFUSING_GAP_S`` or more after the request before
+        them: down for maintenance, or refusing us. No spacing meets it, and spaced up to
+        ``SLOWEST_S`` apart, 20 links of a host answering a bare 503 to every request took
+        329 s (44 requests); its links not yet asked are given up for the run."""
+        return self._refused_since_served >= REFUSING_LIMIT and self._refused_slowly >= 2
 
     @property
     def started_so_far(self) -> int:
@@ -343,8 +363,11 @@ class HostPace:
             elif not self._run_held:
                 self._served_in_a_row += 1
             self._refused_since_served, self._run_broken, self._run_held = 0, False, False
+            self._refused_slowly = 0
         else:
             self._refused_since_served += int(bare_refusal)
+            if bare_refusal:
+                self._refused_slowly = self._refused_slowly + 1 if spacing >= REFUSING_GAP_S else 0
             if bare_refusal and last_ask:
                 self._run_held = True
             else:
