@@ -52,7 +52,7 @@ def is_wall(facts: HttpFacts) -> bool:
     return signal is not None and signal.status is Status.BLOCKED
 
 
-def _given_up(outcome: FetchOutcome) -> bool:
+def _not_sent_to_a_refusing_host(outcome: FetchOutcome) -> bool:
     """Whether ``outcome`` is a request not sent, its host refusing every request."""
     return isinstance(outcome, FetchFailure) and outcome.kind is FailureKind.REFUSED
 
@@ -131,7 +131,7 @@ class WebChecker:
                 link.service = service
                 link.attempts = attempts or self._attempts
                 outcome: FetchOutcome = await retrying(self._follow, url, link)
-            if _given_up(outcome) and link.answer is not None:
+            if _not_sent_to_a_refusing_host(outcome) and link.answer is not None:
                 outcome = link.answer  # asked before its host was given up: that answer
         except TimeoutError:
             return FetchFailure(
@@ -148,7 +148,7 @@ class WebChecker:
             return False
         if isinstance(outcome, HttpFacts) and is_wall(outcome):
             return False  # a challenge (Cloudflare's 503, Vercel's 429) stays for a bot
-        if isinstance(outcome, HttpFacts) and self._given_up(outcome.final_url):
+        if isinstance(outcome, HttpFacts) and self._host_given_up(outcome.final_url):
             return False  # its refusal is the answer: the host refuses every request
         if isinstance(outcome, FetchFailure) and outcome.kind.is_network_level:
             return not self._watch.looks_down
@@ -219,7 +219,7 @@ class WebChecker:
             tuple(chain),
         )
 
-    def _given_up(self, url: str) -> bool:
+    def _host_given_up(self, url: str) -> bool:
         """Whether ``url``'s host is given up for the run (``HostGate.given_up``)."""
         gate = self._hosts.get((urlsplit(url).hostname or "").lower())
         return gate is not None and gate.given_up
