@@ -221,21 +221,6 @@ def test_pages_refused_as_often_at_every_load_leave_the_ceiling() -> None:
     assert pace.ceiling == 6
 
 
-def test_a_ceiling_learnt_at_five_comes_down_to_four_when_four_is_refused() -> None:
-    """Refusals at six at once set the ceiling to five; then five at once is refused again
-    and again (a cap of four): the ceiling comes down to four. Counted with the loads over
-    the ceiling, whose refusals stay, six had kept it at five for the run."""
-    pace = HostPace(6)
-    for load in (1, 2, 3, 4):
-        serve_at_load(pace, load, answers=2)
-    for status in (200, 429) * 4:
-        answer_at_load(pace, 6, status)
-    assert pace.ceiling == 5
-    for status in (*(429, 200) * 4, 429):
-        answer_at_load(pace, 5, status)
-    assert pace.ceiling == 4
-
-
 def test_refusals_below_not_yet_counted_at_their_load_still_count_below() -> None:
     """Four pages refused at two at once, right behind the request before them (no lower
     load served at a gap that short, so not counted at their load yet), then refusals at six
@@ -575,7 +560,7 @@ def test_a_host_down_for_maintenance_is_given_up_not_spaced_ten_seconds_apart() 
 
     outcomes, _ = run_checks(host, urls, per_host=6)
 
-    assert host.log[-1][1] - NOW < timedelta(seconds=120)  # 447 s without the rule
+    assert host.log[-1][1] - NOW < timedelta(seconds=60)  # 447 s without the rule
     assert len(host.log) < 30  # 60 without it
     asked = {path for path, _ in host.log}
     for url, outcome in zip(urls, outcomes, strict=True):

@@ -53,8 +53,9 @@ their own do so at any load), and so does a load refused three times while space
 as often as served there and never below it, with many answers served below it (an edge: a
 spaced host seldom reaches the load; its search's steps count there too, for a connection
 limit refuses them by the load alone; a page asked again counts nowhere, as it tests the
-page). A spacing begun only by refusals over that ceiling (the fifth and sixth of six sent
-at once, which a bucket with a burst of four would refuse too) was the load's, and goes. A refusal counts at its load only once a
+page). A spacing begun only by refusals
+over that ceiling (the fifth and sixth of six sent at once, which a bucket with a burst of
+four would refuse too) was the load's, and goes. A refusal counts at its load only once a
 lower load was served at a gap as short: a rate limiter's come at whatever loads its
 too-fast gaps put in flight, and are the spacing's.
 """
@@ -687,10 +688,10 @@ class HostPace:
         """A refusal sent while ``load`` were in flight was counted: if that load or a higher
         one is refused often (``_load_refused_often``), or ``load`` is an edge (below), the
         host takes fewer at once (nginx's ``limit_conn``), and the ceiling comes down below
-        it for the run (a refusal tells of its load and those above, not of those below).
-        Page-own refusals at a load the host serves well (a few among many answers) never
-        lower it. ``edge_only``: a refusal that tells nothing of load by itself (a step of
-        the search at a load once served) may still complete an edge."""
+        it for the run (a refusal tells of its load and those above, not of those below). Page-own refusals at a load the host serves well
+        (a few among many answers) never lower it. ``edge_only``: a refusal that tells
+        nothing of load by itself (a step of the search at a load once served) may still
+        complete an edge."""
         served = _from(self._served_at, load)
         served_below = self._served_at.total() - served
         # An edge: refused there while spaced, steps of the search too, at least as often as
@@ -724,21 +725,17 @@ class HostPace:
                 self.rate, self._spaced_by_load = RatePace(), 0
 
     def _load_refused_often(self, lowest: int) -> int | None:
-        """The highest load, ``lowest`` or above and at most the ceiling (one that would lower
-        it), that the host refuses often: a quarter or more of at least ``LOAD_ANSWERS`` answers at it
+        """The highest load, ``lowest`` or above (and at most one over the ceiling), that
+        the host refuses often: a quarter or more of at least ``LOAD_ANSWERS`` answers at it
         and above refused, ``LOAD_REFUSALS`` or more, more often than below it (counted over
         the load and every higher one: a limit of 4 refuses a fifth and a sixth at once
         alike, and split between them its refusals took long to add up). The highest,
         not the load of the refusal that asked: a ceiling too high is taught lower by the
         refusals it lets come, one too low never hears of it again (refusals all at six at
-        once, asked at two, had set a host to one at a time). Counted up to the ceiling only:
-        the loads over it taught it already, and their refusals, kept, held a ceiling learnt
-        at five there whatever the host refused at five, or sent it down to four for a page's
-        own refusal at two. None when there is none."""
-        top = min(max(self._refused_at, default=0), self.ceiling)
+        once, asked at two, had set a host to one at a time). None when there is none."""
+        top = min(max(self._refused_at, default=0), self.ceiling + 1)
         for level in range(top, max(lowest, 2) - 1, -1):
-            refused = _from(self._refused_at, level, up_to=self.ceiling)
-            served = _from(self._served_at, level, up_to=self.ceiling)
+            refused, served = _from(self._refused_at, level), _from(self._served_at, level)
             if (
                 refused >= LOAD_REFUSALS
                 and refused + served >= LOAD_ANSWERS
@@ -759,9 +756,9 @@ class HostPace:
         hang then held its one slot. The refusals below it not yet counted at their load
         (``_count_refusals_at_load``) count here: refused at a lower load, whatever the
         reason, the load did not do it."""
-        refused_below = self._refused_at.total() - _from(self._refused_at, load)
+        refused_below = self._refused_at.total() - refused
         refused_below += sum(at < load for at, _ in self._refused_by_spacing)
-        answers_below = refused_below + self._served_at.total() - _from(self._served_at, load)
+        answers_below = refused_below + self._served_at.total() - served
         return refused_below * (refused + served) * LOAD_CONTRAST <= refused * answers_below
 
     def _disproved(self, served_spaced: bool = False, by_a_later_answer: bool = False) -> None:
@@ -791,9 +788,9 @@ class HostPace:
         return max(0.0, (self.paused_until - now).total_seconds())
 
 
-def _from(counts: Counter[int], load: int, up_to: int | None = None) -> int:
-    """Answers counted at ``load`` in flight or more (up to ``up_to``, when given)."""
-    return sum(n for at, n in counts.items() if at >= load and (up_to is None or at <= up_to))
+def _from(counts: Counter[int], load: int) -> int:
+    """Answers counted at ``load`` in flight or more."""
+    return sum(n for at, n in counts.items() if at >= load)
 
 
 def _at_least(k: int, n: int, p: float) -> float:
