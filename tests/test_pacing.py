@@ -535,6 +535,7 @@ def test_a_link_whose_retry_is_not_sent_reports_its_own_answer() -> None:
 
     assert len(host.log) == 1
     assert isinstance(outcome, HttpFacts) and outcome.status_code == 503
+    assert outcome.attempts == 1
 
 
 @dataclass

@@ -131,8 +131,6 @@ class WebChecker:
                 link.service = service
                 link.attempts = attempts or self._attempts
                 outcome: FetchOutcome = await retrying(self._follow, url, link)
-            if _not_sent_to_a_refusing_host(outcome) and link.answer is not None:
-                outcome = link.answer  # asked before its host was given up: that answer
         except TimeoutError:
             return FetchFailure(
                 FailureKind.TIMEOUT,
@@ -141,6 +139,9 @@ class WebChecker:
                 attempts=int(retrying.statistics.get("attempt_number", 1)),
             )
         attempts = int(retrying.statistics.get("attempt_number", 1))
+        if _not_sent_to_a_refusing_host(outcome) and link.answer is not None:
+            # Asked before its host was given up: that answer, and the attempts really sent.
+            outcome, attempts = link.answer, attempts - 1
         return replace(outcome, attempts=attempts)
 
     def _should_retry(self, outcome: FetchOutcome) -> bool:

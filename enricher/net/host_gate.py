@@ -125,6 +125,9 @@ class HostGate:
                     return
                 async with then if then is not None else contextlib.nullcontext():
                     turn = await self._wait_for_turn(honoured, retry > 0, last_ask)
+                    if self.given_up:  # while it waited: not started, not sent
+                        yield 0
+                        return
                     # A ceiling learnt while it waited (a connection limit) counts too: its
                     # slot was taken under the old one, and sent now it is refused again.
                     # So does a limit dipped meanwhile on a host not spaced: handed a slot
@@ -412,9 +415,10 @@ class HostGate:
 
     @property
     def given_up(self) -> bool:
-        """Whether the host's links not yet asked are given up for the run: it left
-        ``SILENT_LIMIT`` requests in a row unanswered, or refuses every request
-        (``HostPace.refuses_all``)."""
+        """Whether the host's links not yet asked are given up: it left ``SILENT_LIMIT``
+        requests in a row unanswered, or refuses every request (``HostPace.refuses_all``).
+        For the rest of the run, unless a request still in flight is answered (served, for
+        a refusing host): then the host is asked again."""
         return self.silent >= SILENT_LIMIT or self.pace.refuses_all
 
     def given_up_failure(self, host: str) -> FetchFailure:
