@@ -512,6 +512,27 @@ def test_a_host_refusing_every_request_even_seconds_apart_is_given_up() -> None:
     assert not pace.refuses_all
 
 
+def test_retries_alone_refused_even_seconds_apart_do_not_give_a_host_up() -> None:
+    """A host serving well, then eight pages refused again when asked a second time, seconds
+    apart (dead pages whose retries had spaced the host and held its other pages back):
+    those may all be the pages' own failures, and the host is not given up; its other pages
+    were never asked. First asks refused too, and it is."""
+    pace = HostPace(6)
+    sent = NOW
+    for page in range(20):
+        sent += timedelta(seconds=0.1)
+        pace.answered(200, None, sent, ticket=pace.started(sent, page=f"/p/{page}"))
+    for dead in range(8):
+        sent += timedelta(seconds=6)
+        retry = pace.started(sent, retry=1, page=f"/dead/{dead}")
+        pace.answered(503, None, sent, ticket=retry)
+    assert not pace.refuses_all
+    for page in range(20, 24):
+        sent += timedelta(seconds=6)
+        pace.answered(503, None, sent, ticket=pace.started(sent, page=f"/p/{page}"))
+    assert pace.refuses_all
+
+
 def test_a_link_whose_retry_is_not_sent_reports_its_own_answer() -> None:
     """A page refused (bare 503); while its retry waits, the host is found to refuse every
     request: the retry is not sent, and the link reports the 503 it got, not "not sent"."""

@@ -102,6 +102,12 @@ REFUSING_LIMIT = 8
 """Refusals naming no wait in a row, nothing served between, after which a host that still
 refused when asked slowly is given up for the run (``HostPace.refuses_all``)..."""
 
+REFUSING_FIRST_ASKS = REFUSING_LIMIT // 2
+"""...at least this many of them first asks of their pages: retries alone may all be pages
+failing on their own. On an unlimited host with 8% of its pages dead, their retries (which
+had spaced it 10 s apart and held its other pages back) had it given up, 120 live pages
+never asked..."""
+
 REFUSING_GAP_S = SLOWEST_S / 2
 """...twice in a row at this gap or longer: a limiter refusing two requests in a row 5 s apart
 serves fewer than one every 10 s, which no spacing meets (``SLOWEST_S``)."""
@@ -206,6 +212,8 @@ class HostPace:
     """The spacing of the last answer served."""
     _refused_since_served: int = 0
     """Bare refusals since the last answer served."""
+    _first_asks_refused: int = 0
+    """Of those, first asks of their pages (``refuses_all``)."""
     _refused_slowly: int = 0
     """Of those, the latest in a row sent ``REFUSING_GAP_S`` or more after the request
     before them (``refuses_all``)."""
@@ -247,11 +255,16 @@ class HostPace:
     @property
     def refuses_all(self) -> bool:
         """The host refused ``REFUSING_LIMIT`` requests in a row naming no wait, nothing
-        served between, the last two sent ``REFUSING_GAP_S`` or more after the request before
-        them: down for maintenance, or refusing us. No spacing meets it, and spaced up to
+        served between, ``REFUSING_FIRST_ASKS`` of them first asks, the last two sent
+        ``REFUSING_GAP_S`` or more after the request before them: down for maintenance, or
+        refusing us. No spacing meets it, and spaced up to
         ``SLOWEST_S`` apart, 20 links of a host answering a bare 503 to every request took
         329 s (44 requests); its links not yet asked are given up for the run."""
-        return self._refused_since_served >= REFUSING_LIMIT and self._refused_slowly >= 2
+        return (
+            self._refused_since_served >= REFUSING_LIMIT
+            and self._first_asks_refused >= REFUSING_FIRST_ASKS
+            and self._refused_slowly >= 2
+        )
 
     @property
     def started_so_far(self) -> int:
@@ -363,9 +376,10 @@ class HostPace:
             elif not self._run_held:
                 self._served_in_a_row += 1
             self._refused_since_served, self._run_broken, self._run_held = 0, False, False
-            self._refused_slowly = 0
+            self._refused_slowly = self._first_asks_refused = 0
         else:
             self._refused_since_served += int(bare_refusal)
+            self._first_asks_refused += int(bare_refusal and not retry)
             if bare_refusal:
                 self._refused_slowly = self._refused_slowly + 1 if spacing >= REFUSING_GAP_S else 0
             if bare_refusal and last_ask:
