@@ -1273,6 +1273,43 @@ def test_one_refusal_of_a_step_of_the_search_moves_the_spacing() -> None:
     assert pace.rate.interval_s > 0.05
 
 
+def searching_between(too_fast_s: float, fast_enough_s: float) -> tuple[HostPace, datetime]:
+    """An open host spaced while its search goes on between the two bounds (the spacing
+    tried is their geometric middle), and the moment of its last start."""
+    pace = HostPace(6, limit=6)
+    pace.rate.refused(0.0, NOW)
+    pace.rate.too_fast_s, pace.rate.fast_enough_s = too_fast_s, fast_enough_s
+    pace.rate.interval_s = math.sqrt(too_fast_s * fast_enough_s)
+    pace.last_start = NOW
+    return pace, NOW
+
+
+def ask(pace: HostPace, now: datetime, status: int, page: str, asked_before: int = 0) -> None:
+    """One request to ``page`` started at ``now``, answered a millisecond later."""
+    ticket = pace.started(now, 1, asked_before, page)
+    pace.answered(status, None, now + LATENCY, 1, ticket)
+
+
+def test_a_step_of_recovery_refused_goes_straight_back_on_a_host_with_failing_pages() -> None:
+    """A host settled at 200 ms, one of its pages known to refuse on its own. After 30 s
+    without a refusal a step faster is tried; the first ask refused there puts the spacing
+    straight back, as on any host: waiting for more refusals (such pages raise the count
+    that moves a spacing), a 5/s limiter refused seven in a row at the step."""
+    pace, now = searching_between(0.19, 0.2)
+    pace.rate.interval_s = 0.2
+    pace._own.append("/p/dead")
+    page = 0
+    while not pace.rate.probing:
+        now += timedelta(seconds=0.2)
+        ask(pace, now, 200, f"/p/{page}")
+        page += 1
+    step, settled = pace.rate.interval_s, pace.rate.fast_enough_s
+    assert settled is not None and step < settled
+    now += timedelta(seconds=step)
+    ask(pace, now, 503, "/p/step")
+    assert pace.rate.interval_s == pytest.approx(settled)
+
+
 def test_one_refusal_at_a_spacing_served_well_moves_nothing() -> None:
     """Settled at a spacing the host has served well, one first ask refused is as likely that
     page's own: the spacing stays (a second refusal among the last answers would move it)."""

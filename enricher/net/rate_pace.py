@@ -152,6 +152,11 @@ class RatePace:
         return self._guessed and slow is not None and fast is not None and fast * 2 >= slow
 
     @property
+    def probing(self) -> bool:
+        """A step of recovery is being tried (``served``): refused, it goes straight back."""
+        return self._probing
+
+    @property
     def served_here(self) -> int:
         """Requests served in a row at the spacing in force (see ``served``)."""
         return self._served_here
