@@ -40,11 +40,9 @@ since a burst's slack can make one look served well that is too fast; a last ask
 moves no spacing. A page asked again and refused right behind answers served at its gap is
 taken to refuse on its own and moves no spacing; served at a later ask, it is no longer
 counted so (a bursty limiter's sparse refusals pass the same test). A page whose first ask's
-refusal raised the search's too-fast bound, refused again at its next ask (right behind an
-answer served at no longer a gap, other pages' retries refused between aside, on a host with
-a spacing served well), refuses at every ask: the bound goes back down, never below one a
-page served at its next ask showed was the limiter's, and a spacing it began ends, if it is
-still the one in force (``RatePace.retract``, ``RatePace.keep``). On a host backing off
+refusal raised the search's too-fast bound, refused again so (right behind an answer served
+at no longer a gap, on a host with a spacing served well), refuses at every ask: the bound
+goes back down (``RatePace.retract``). On a host backing off
 (no spacing served well since one was refused) the answers must be two in a row served at
 the spacing in force, and near the opening's guess (every step up to half of it refused)
 two in a row at all, a page's last ask's refusal between them aside: a limiter slower than

@@ -31,10 +31,6 @@ between two bounds:
   all at once; a step refused puts the spacing straight back (one refusal per step); once
   the bound is below ``FASTEST_S`` the host is not paced any more.
 
-A refusal whose page then refuses at every ask (a backend route down) proved no spacing too
-fast: the caller takes it back (``retract``), the too-fast bound going back down, never below
-one whose page was served when asked again (``keep``: the limiter's).
-
 A refusal of a request sent more than twice the spacing after the one before it (a retry
 after its backoff, on a quiet host) tests no spacing and moves nothing; the host's pace
 (``HostPace``) hands over only refusals that look like a limit's (a step of the search
