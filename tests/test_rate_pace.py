@@ -14,7 +14,7 @@ import math
 import random
 import statistics
 from collections.abc import Awaitable, Callable, Collection
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
@@ -1290,60 +1290,6 @@ def ask(pace: HostPace, now: datetime, status: int, page: str, asked_before: int
     pace.answered(status, None, now + LATENCY, 1, ticket)
 
 
-@pytest.mark.parametrize(
-    ("retry_status", "bound_after"), [(503, 0.005), (200, 0.05)], ids=["dead", "limiter"]
-)
-def test_a_step_refused_by_a_page_that_refuses_at_every_ask_is_retracted(
-    retry_status: int, bound_after: float
-) -> None:
-    """A step of the search (50 ms, faster than the 200 ms served well) refused by a page's
-    first ask: the bound goes up to 50 ms. Asked again right behind an answer served at no
-    longer a gap, the page is refused again: it refuses whatever the pace (a route down),
-    and the bound goes back. An unlimited host's dead pages had so squeezed its search to
-    119-149 ms for a whole run (20 times its floor). Served when asked again, the refusal was
-    the limiter's, and the bound stays."""
-    pace, now = searching_between(0.005, 0.2)
-    now += timedelta(seconds=0.05)
-    ask(pace, now, 503, "/p/dead")
-    assert pace.rate.too_fast_s == pytest.approx(0.05)
-    now += timedelta(seconds=0.2)
-    ask(pace, now, 200, "/p/other")
-    now += timedelta(seconds=0.2)
-    ask(pace, now, retry_status, "/p/dead", asked_before=1)
-    assert pace.rate.too_fast_s == pytest.approx(bound_after)
-
-
-def test_an_unlimited_host_is_not_held_apart_by_its_dead_pages() -> None:
-    """300 pages of 50 ms on a host with no limit, 12 of them answering a bare 503 at every
-    ask: their first refusals spaced the host and their steps' refusals held its search
-    above 266 ms, 72.5 s for a 2.5 s floor. Refused again when asked again, they are taken
-    back, and the host is asked close to its pace; no live page is lost."""
-    dead = drawn(300, 0.03, 5)
-    unlimited = LeakyBucket(10**6, 10**6)
-    run = check_behind_a_limiter(0, 0, 0.05, 300, seed=5, dead=dead, limiter=unlimited, wire=True)
-    assert every_live_page_served(run, dead)
-    assert run.took_s < 20, run.took_s
-
-
-def test_a_bound_the_limiter_set_is_not_retracted_by_a_dead_page() -> None:
-    """A dead page's first ask refused at 50 ms, then another page's at 70 ms: the bound
-    goes to 70 ms. That page, asked again, is served: its refusal was the limiter's. The dead
-    page, asked again, is refused again: its own bound is retracted, but not below the
-    limiter's 70 ms (retracted to 5 ms, a bursty limiter was probed again and again)."""
-    pace, now = searching_between(0.005, 0.2)
-    now += timedelta(seconds=0.05)
-    ask(pace, now, 503, "/p/dead")
-    now += timedelta(seconds=0.07)
-    ask(pace, now, 503, "/p/limited")
-    assert pace.rate.too_fast_s == pytest.approx(0.07)
-    for page, status, asked_before in [("/p/other", 200, 0), ("/p/limited", 200, 1)]:
-        now += timedelta(seconds=0.2)
-        ask(pace, now, status, page, asked_before)
-    now += timedelta(seconds=0.2)
-    ask(pace, now, 503, "/p/dead", asked_before=1)
-    assert pace.rate.too_fast_s == pytest.approx(0.07)
-
-
 def test_a_step_of_recovery_refused_goes_straight_back_on_a_host_with_failing_pages() -> None:
     """A host settled at 200 ms, one of its pages known to refuse on its own. After 30 s
     without a refusal a step faster is tried; the first ask refused there puts the spacing
@@ -1362,52 +1308,6 @@ def test_a_step_of_recovery_refused_goes_straight_back_on_a_host_with_failing_pa
     now += timedelta(seconds=step)
     ask(pace, now, 503, "/p/step")
     assert pace.rate.interval_s == pytest.approx(settled)
-
-
-def test_a_refusal_is_retracted_only_in_the_spell_of_spacing_it_came_in() -> None:
-    """A page's refusal began a spacing, which ended (disproved); another page's refusal then
-    began a new one. The first page refused again retracts nothing: the spacing in force is
-    not its refusal's (ended so, a 20/s limiter's new spacing had let six go at once)."""
-    rate = RatePace()
-    before = replace(rate)
-    rate.refused(0.0, NOW)
-    rate.retract(before, rate.spell, NOW)
-    assert not rate.paced  # in its own spell, the spacing it began ends
-    rate.refused(0.0, NOW)
-    first_spell = rate.spell
-    rate._set(0.0, NOW)  # the spacing ends
-    rate.refused(0.0, NOW)
-    rate.retract(before, first_spell, NOW)
-    assert rate.paced
-
-
-def test_a_page_refused_again_right_behind_a_first_ask_refused_retracts_nothing() -> None:
-    """The same page refused again, but right behind another page's first ask refused (a
-    limiter tightening refuses both): nothing shows the host serving at that gap, and the
-    bound is not lowered. Other pages' retries refused between do not count so: the retries
-    of pages refusing at every ask come one after another once the host is spaced (seven in
-    a row held an unlimited host's search above 266 ms: 72.5 s for 300 pages, 13.2 s)."""
-    pace, now = searching_between(0.005, 0.2)
-    now += timedelta(seconds=0.05)
-    ask(pace, now, 503, "/p/dead")
-    now += timedelta(seconds=0.2)
-    ask(pace, now, 200, "/p/other")
-    now += timedelta(seconds=0.2)
-    ask(pace, now, 503, "/p/refused")
-    now += timedelta(seconds=0.2)
-    ask(pace, now, 503, "/p/dead", asked_before=1)
-    assert pace.rate.too_fast_s is not None and pace.rate.too_fast_s >= 0.05
-
-    pace, now = searching_between(0.005, 0.2)
-    now += timedelta(seconds=0.05)
-    ask(pace, now, 503, "/p/dead")
-    now += timedelta(seconds=0.2)
-    ask(pace, now, 200, "/p/other")
-    now += timedelta(seconds=0.2)
-    ask(pace, now, 503, "/p/also-dead", asked_before=1)
-    now += timedelta(seconds=0.2)
-    ask(pace, now, 503, "/p/dead", asked_before=1)
-    assert pace.rate.too_fast_s == pytest.approx(0.005)
 
 
 def test_one_refusal_at_a_spacing_served_well_moves_nothing() -> None:

@@ -39,10 +39,7 @@ force while none is served well) after the request before it, at the gate and at
 since a burst's slack can make one look served well that is too fast; a last ask's refusal
 moves no spacing. A page asked again and refused right behind answers served at its gap is
 taken to refuse on its own and moves no spacing; served at a later ask, it is no longer
-counted so (a bursty limiter's sparse refusals pass the same test). A page whose first ask's
-refusal raised the search's too-fast bound, refused again so (right behind an answer served
-at no longer a gap, on a host with a spacing served well), refuses at every ask: the bound
-goes back down (``RatePace.retract``). On a host backing off
+counted so (a bursty limiter's sparse refusals pass the same test). On a host backing off
 (no spacing served well since one was refused) the answers must be two in a row served at
 the spacing in force, and near the opening's guess (every step up to half of it refused)
 two in a row at all, a page's last ask's refusal between them aside: a limiter slower than
@@ -126,9 +123,6 @@ LOAD_CONTRAST = 2
 """...and only when refused at least this many times as often at that load and above as
 below it (``_refused_more_often_from``)."""
 
-BOUNDED_PAGES = 64
-"""Pages remembered for the too-fast bound their refusal set (the latest)."""
-
 MAX_PAUSE_S = 60.0
 """The longest host-wide pause honoured; a longer Retry-After is reported, not waited for."""
 
@@ -151,16 +145,6 @@ class _UnderWay:
     """Its page's last ask (``RatePace.gap_for``)."""
     concurrent: tuple[int, ...] = ()
     """The tickets in flight when it started."""
-
-
-@dataclass
-class _Bound:
-    """A too-fast bound a page's first ask's refusal set: the pace before it, the bound, and
-    the spell of spacing it came in (``RatePace.retract``)."""
-
-    before: RatePace
-    bound_s: float
-    spell: int
 
 
 @dataclass
@@ -260,10 +244,6 @@ class HostPace:
     a few, not thousands to go through at each refusal)."""
     _refused_spaced_at: Counter[int] = field(default_factory=Counter)
     """Refusals by load, of requests sent while the host was spaced."""
-    _bounded_by: dict[str, _Bound] = field(default_factory=dict)
-    """Pages whose first ask's refusal set the spacing's too-fast bound. Refused again when
-    asked again, the page refused on its own and the bound is retracted; served, the refusal
-    was the limiter's and the bound is kept."""
     _under_way: dict[int, _UnderWay] = field(default_factory=dict)
     """What each request in flight (by ticket) was sent as."""
 
@@ -378,21 +358,6 @@ class HostPace:
         sent_spaced, last_ask = sent.spaced, sent.last_ask
         retry = asked_before > 0
         bare_refusal = status in PUSHBACK_STATUSES and retry_after_s is None
-        if page and retry:
-            bounded = self._bounded_by.pop(page, None)
-            if bounded is not None and status not in PUSHBACK_STATUSES and status < 500:
-                # Served when asked again: its refusal was the limiter's, and its bound
-                # stands whatever pages refusing on their own retract later.
-                self.rate.keep(bounded.bound_s)
-            elif bounded is not None and bare_refusal and self._served_just_before(spacing):
-                # Refused at every ask, right behind an answer served at no longer a gap: a
-                # page failing on its own (a backend route down) refuses whatever the pace,
-                # and its first refusal proved no spacing too fast. Kept, an unlimited host's
-                # dead pages (3%) squeezed its search to a spacing of 119-149 ms for the whole
-                # run (400 pages: 62 s, 20 times its floor).
-                self.rate.retract(bounded.before, bounded.spell, now)
-                if not self.rate.paced:
-                    self._spaced_by_load = 0
         if not retry:
             self._own.append(None)
         elif asked_before == 1 and bare_refusal and self._refused_on_its_own(spacing, load):
@@ -450,7 +415,6 @@ class HostPace:
                 retry,
                 last_ask,
                 sent.concurrent,
-                page,
             )
             return False
         if self.limit < self.ceiling:
@@ -493,7 +457,6 @@ class HostPace:
         retry: bool = False,
         last_ask: bool = False,
         concurrent: tuple[int, ...] = (),
-        page: str | None = None,
     ) -> None:
         self.successes = 0
         if ticket is None or ticket > self._burst_edge:
@@ -556,14 +519,8 @@ class HostPace:
                 sum(self._recent_refusals) >= self._rate_refusals_needed()
                 and not (retry and self._refused_on_its_own(spacing, load))
             ):
-                was_paced, before = self.rate.paced, replace(self.rate)
+                was_paced = self.rate.paced
                 self.rate.refused(spacing, now)
-                bound = self.rate.too_fast_s
-                if page and not retry and bound is not None and bound != before.too_fast_s:
-                    # The page's next ask tells whose refusal it was.
-                    self._bounded_by[page] = _Bound(before, bound, self.rate.spell)
-                    while len(self._bounded_by) > BOUNDED_PAGES:
-                        del self._bounded_by[next(iter(self._bounded_by))]
                 if self.rate.paced:
                     self._spaced_by_load = min(self._spaced_by_load or load, load)
                 if self.rate.paced and not was_paced:
@@ -580,19 +537,6 @@ class HostPace:
                 self.paused_until = until
                 self.pauses += 1
             self._paused_for = FIRM if firm else max(self._paused_for, ticket or 0)
-
-    def _served_just_before(self, spacing: float) -> bool:
-        """Whether the host's last answer was served, to a request sent at a gap no longer
-        than ``spacing`` (a limiter that served it would have served one sent as late), but
-        for pages asked again since (the retries of pages refusing at every ask come one
-        after another once the host is spaced)."""
-        served = self._last_served_gap
-        return (
-            self._first_asks_refused == 0
-            and self.rate.fast_enough_s is not None
-            and served is not None
-            and spacing >= served * (1 - JITTER)
-        )
 
     def _served_in_wave(self) -> int:
         """Answers served to requests of the current burst's wave (``_wave``)."""

@@ -43,7 +43,6 @@ Pure: decisions from values. Time is the caller's (``datetime``, the run's injec
 
 from __future__ import annotations
 
-import itertools
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -92,9 +91,6 @@ made a 2/s limiter's 459 ms); held to that one, live pages were refused at all t
 Twice it refills a bucket whose rate is anything up to twice as slow."""
 
 
-_SPELLS = itertools.count(1)
-
-
 @dataclass
 class RatePace:
     """The spacing of one host's request starts (0: not paced)."""
@@ -134,10 +130,6 @@ class RatePace:
     """A step of recovery is being tried: its refusal puts the spacing straight back."""
     _settled: bool = False
     """A recovery step was refused: the spacing stays put until the next one is due."""
-    spell: int = 0
-    """Which spell of spacing this is: one begins each time a host not paced is refused."""
-    kept_s: float | None = None
-    """The highest too-fast bound known to be the limiter's (``keep``): never retracted."""
 
     @property
     def paced(self) -> bool:
@@ -234,7 +226,6 @@ class RatePace:
         measured = self._measured_spacing(now)
         self._refused_at, self._served_since_refusal = now, 0
         if not self.paced:
-            self.spell = next(_SPELLS)
             self.too_fast_s, self.fast_enough_s, self._guessed = FASTEST_S, ENGAGE_S, True
             self.guess_doubted = False
             self._set(self._between(), now)
@@ -271,29 +262,6 @@ class RatePace:
         else:
             self._set(self._between(), now)
 
-    def retract(self, before: RatePace, spell: int, now: datetime) -> None:
-        """The refusal that took this pace from ``before`` proved nothing (its page refuses
-        at every ask): the too-fast bound goes back down to ``before``'s (never up, nor below
-        one kept as the limiter's, ``keep``), and the search's next step starts from the
-        wider bounds; a spacing the refusal began ends. Bounds set since by refusals not
-        kept go with it: another page's would be retracted too (dead pages' retries come in
-        any order), and a limiter's refuses again. Only in the ``spell`` the refusal came in:
-        a spacing begun since by another refusal is not this one's to end."""
-        if self.too_fast_s is None or self.spell != spell:
-            return
-        floor = max(before.too_fast_s or 0.0, self.kept_s or 0.0)
-        if floor >= self.too_fast_s:
-            return
-        if floor == 0.0:
-            self._set(0.0, now)  # the refusal began the spacing
-            return
-        self.too_fast_s = floor
-
-    def keep(self, bound_s: float) -> None:
-        """A refusal that set the too-fast bound to ``bound_s`` was the limiter's (its page was
-        served when asked again): a page refusing on its own retracts the bound no lower."""
-        self.kept_s = max(self.kept_s or 0.0, bound_s)
-
     def served(self, gap_s: float, now: datetime, retry: bool = False) -> None:
         """A request started ``gap_s`` after the one before it was answered (not refused). A
         ``retry`` (a page asked again) may be held to the spacing served well, or twice it, on
@@ -311,7 +279,6 @@ class RatePace:
         if (now - quiet_since).total_seconds() >= RECOVER_AFTER_S and self.too_fast_s:
             self._quiet_since = now
             self.too_fast_s *= RELAX
-            self.kept_s = self.kept_s and min(self.kept_s, self.too_fast_s)
             if self.too_fast_s < FASTEST_S:
                 self._set(0.0, now)  # the limit is gone: not paced any more
                 return
@@ -383,7 +350,7 @@ class RatePace:
                 self.next_start = None
         self.interval_s = interval_s
         if interval_s == 0.0:
-            self.too_fast_s = self.fast_enough_s = self.next_start = self.kept_s = None
+            self.too_fast_s = self.fast_enough_s = self.next_start = None
             self.confirm_s, self._confirmed = CONFIRM_S, False  # a new limit starts afresh
             self._guessed = False
         elif now is not None:
