@@ -1392,8 +1392,9 @@ def test_a_limiter_slower_than_the_guess_loses_no_live_page(
 
 @pytest.mark.xfail(
     strict=True,
-    reason="known (issue 16): pages failing at every ask hide a slow bursty limiter's rate; "
-    "benchmarks/README, 'Tried and not kept: a spacing ended when no limiter shows'",
+    reason="known (issue 16): among many pages failing at every ask, a slow bursty limiter "
+    "refuses live pages at all three asks; benchmarks/README, 'Tried and not kept: a "
+    "spacing ended when no limiter shows'",
 )
 @pytest.mark.parametrize(("burst", "page_s", "pick"), [(30, 0.6, 1), (30, 0.01, 2), (20, 0.6, 1)])
 def test_a_slow_bursty_limiter_among_many_dead_pages_loses_no_live_page(
