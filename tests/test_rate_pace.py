@@ -1002,6 +1002,54 @@ def test_a_pages_last_ask_leaves_the_wire_at_the_spacing_served_well(
     assert (due - NOW).total_seconds() == pytest.approx(held_s)
 
 
+@pytest.mark.parametrize(("served_every_s", "held_s"), [(1.0, 1.0), (0.3, 0.3), (0.1, 0.16)])
+def test_a_last_ask_leaves_the_wire_at_the_pace_the_host_has_been_serving_at(
+    served_every_s: float, held_s: float
+) -> None:
+    """Spaced 80 ms apart and served well there, while the host's latest requests served
+    left a second apart (a limiter serving one a second, whose burst confirmed the 80 ms):
+    a page's last ask waits a second after the last one served, not twice 80 ms (right
+    behind one served, a limiter refuses whatever page: behind 1/s with a burst of 30, 12
+    live pages of 80 were refused at all three asks). Served as often as asked, a host
+    holds it twice the spacing as before; other asks wait the spacing."""
+    pace = HostPace(6)
+    pace.rate.refused(0.0, NOW)
+    sent = last_served = NOW
+    for page in range(6):
+        ticket = pace.started(sent, 1, page=f"https://h/{page}")
+        pace.sent(ticket, sent)
+        pace.answered(200, None, sent + timedelta(seconds=0.01), ticket=ticket)
+        last_served, sent = sent, sent + timedelta(seconds=served_every_s)
+    pace.rate.interval_s, pace.rate.too_fast_s, pace.rate.fast_enough_s = 0.08, 0.04, 0.08
+    pace.rate._guessed = False
+    now = last_served + timedelta(seconds=0.01)
+
+    assert (pace.wire_due(now, last_ask=True) - last_served).total_seconds() == pytest.approx(
+        held_s
+    )
+    assert (pace.wire_due(now) - last_served).total_seconds() == pytest.approx(0.08)
+
+
+def test_a_clock_stepped_back_holds_a_last_ask_at_the_wire_not_for_the_hour() -> None:
+    """Requests served a second apart, then the wall clock steps back an hour: a page's last
+    ask is held at the wire twice the spacing at most, not until an hour after the last
+    one served left (3,597 s once; every request behind it waited too)."""
+    pace = HostPace(6)
+    pace.rate.refused(0.0, NOW)
+    sent = NOW
+    for page in range(6):
+        ticket = pace.started(sent, 1, page=f"https://h/{page}")
+        pace.sent(ticket, sent)
+        pace.answered(200, None, sent + timedelta(seconds=0.01), ticket=ticket)
+        sent += timedelta(seconds=1.0)
+    pace.rate.interval_s, pace.rate.too_fast_s, pace.rate.fast_enough_s = 0.08, 0.04, 0.08
+    pace.rate._guessed = False
+    stepped_back = sent - timedelta(hours=1)
+
+    held = pace.wire_due(stepped_back, last_ask=True) - stepped_back
+    assert held.total_seconds() == pytest.approx(0.16)
+
+
 def test_only_a_pages_last_ask_is_held_as_one(
     httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -1390,20 +1438,17 @@ def test_a_limiter_slower_than_the_guess_loses_no_live_page(
     assert run.refused < pages / 2, run.refused
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known (issue 16): among many pages failing at every ask, a slow bursty limiter "
-    "refuses live pages at all three asks; benchmarks/README, 'Tried and not kept: a "
-    "spacing ended when no limiter shows'",
-)
 @pytest.mark.parametrize(("burst", "page_s", "pick"), [(30, 0.6, 1), (30, 0.01, 2), (20, 0.6, 1)])
 def test_a_slow_bursty_limiter_among_many_dead_pages_loses_no_live_page(
     burst: int, page_s: float, pick: int
 ) -> None:
     """1/s with a burst of 20-30, 10% of its 80 pages answering a bare 503 at every ask,
-    through the checker: live pages are still refused at all three asks (1-12 of them; none
-    in the same runs without the dead pages). Marked as a known failure, strictly: a change
-    that fixes it makes this test fail until the mark goes."""
+    through the checker. The burst confirms a spacing near 266 ms, and the limiter then
+    serves one a second: the request right behind one served is refused whatever its page,
+    and live pages refused so, read as failing on their own, keep the spacing from moving.
+    Their last asks, held twice the spacing, were refused too (1-12 live pages lost; none
+    without the dead pages); held to the pace the host has been serving at, they are
+    served."""
     pages = 80
     dead = drawn(pages, 0.1, pick)
     run = check_behind_a_limiter(1, burst, page_s, pages, pick, dead=dead, wire=True)

@@ -36,14 +36,17 @@ refusal keeps the spacing served well at the gate while the search tries a faste
 its answer tests no spacing. Its last ask waits twice that spacing (once, while it is the
 opening's guess and no page has been read as failing on its own at it; twice the spacing in
 force while none is served well) after the request before it, at the gate and at the wire,
-since a burst's slack can make one look served well that is too fast; a last ask's refusal
-moves no spacing. A page asked again and refused right behind answers served at its gap is
-taken to refuse on its own and moves no spacing; served at a later ask, it is no longer
-counted so (a bursty limiter's sparse refusals pass the same test). On a host backing off
-(no spacing served well since one was refused) the answers must be two in a row served at
-the spacing in force, and near the opening's guess (every step up to half of it refused)
-two in a row at all, a page's last ask's refusal between them aside: a limiter slower than
-the spacing serves one request after a refused one, and refuses the next.
+since a burst's slack can make one look served well that is too fast; and at the wire, no
+sooner than the host's usual gap between requests served (the median of the latest five)
+after the last one served left, since a limiter serving one a second refuses whatever page
+right behind one served, however fast the spacing its burst confirmed. A last ask's
+refusal moves no spacing. A page asked again and refused right behind answers served at
+its gap is taken to refuse on its own and moves no spacing; served at a later ask, it is no
+longer counted so (a bursty limiter's sparse refusals pass the same test). On a host
+backing off (no spacing served well since one was refused) the answers must be two in a row
+served at the spacing in force, and near the opening's guess (every step up to half of it
+refused) two in a row at all, a page's last ask's refusal between them aside: a limiter
+slower than the spacing serves one request after a refused one, and refuses the next.
 
 A refusal sent at more requests at once than the host serves well is the load's (nginx's
 ``limit_conn``): it dips the limit and moves no spacing; such refusals, counted over the
@@ -66,6 +69,7 @@ import math
 from collections import Counter, deque
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from itertools import pairwise
 
 from .rate_pace import JITTER, SLOWEST_S, WIRE_JITTER_S, RatePace
 
@@ -123,6 +127,11 @@ LOAD_CONTRAST = 2
 """...and only when refused at least this many times as often at that load and above as
 below it (``_refused_more_often_from``)."""
 
+SERVED_GAPS = 5
+"""Gaps between the latest requests served whose median is the pace a host has been
+serving at (``HostPace._served_pace_due``): one long wait between them (an idle moment, a
+retry's backoff) does not move it."""
+
 MAX_PAUSE_S = 60.0
 """The longest host-wide pause honoured; a longer Retry-After is reported, not waited for."""
 
@@ -145,6 +154,8 @@ class _UnderWay:
     """Its page's last ask (``RatePace.gap_for``)."""
     concurrent: tuple[int, ...] = ()
     """The tickets in flight when it started."""
+    left: datetime | None = None
+    """When its headers left (its start, until told)."""
 
 
 @dataclass
@@ -246,6 +257,8 @@ class HostPace:
     """Refusals by load, of requests sent while the host was spaced."""
     _under_way: dict[int, _UnderWay] = field(default_factory=dict)
     """What each request in flight (by ticket) was sent as."""
+    _served_left: deque[datetime] = field(default_factory=lambda: deque(maxlen=SERVED_GAPS + 1))
+    """When the latest requests served left (``_served_pace_due``)."""
 
     def __post_init__(self) -> None:
         self.ceiling = max(1, self.ceiling)
@@ -295,6 +308,7 @@ class HostPace:
             spaced=self.rate.paced,
             last_ask=last_ask,
             concurrent=tuple(self._under_way),
+            left=now,
         )
         return self._sent
 
@@ -314,8 +328,29 @@ class HostPace:
             # A clock stepped back: the last departure is taken as now, so the request is
             # held one spacing, not for the hour the clock moved, nor not at all.
             self._last_sent = now
+            self._served_left.clear()  # likewise: held from them, a last ask waited the hour
         spacing = self.rate.gap_for(retry=last_ask, last_ask=last_ask)
-        return max(now, self._last_sent + spacing)
+        due = self._last_sent + spacing
+        served_pace = self._served_pace_due() if last_ask else None
+        if served_pace is not None:
+            due = max(due, served_pace)
+        return max(now, due)
+
+    def _served_pace_due(self) -> datetime | None:
+        """When a page's last ask may leave, by the pace the host has been serving at: the
+        usual gap between the latest requests served (their median) after the last one
+        served left. A limiter that has been serving one request a second has a token for
+        the next a second after the last; the spacing in force may be far faster (a burst
+        confirmed it), and then the requests right behind one served are refused, whatever
+        their page: 12 live pages of 80 were refused at all three asks behind 1/s with a
+        burst of 30, their last asks held twice a 266 ms spacing. On a host serving what
+        it is asked the served gaps are the spacing, and this holds nothing."""
+        left = sorted(self._served_left)
+        if len(left) <= SERVED_GAPS // 2:
+            return None  # too few to tell a pace from a moment
+        gaps = sorted((later - earlier).total_seconds() for earlier, later in pairwise(left))
+        usual = min(gaps[len(gaps) // 2], SLOWEST_S)
+        return left[-1] + timedelta(seconds=usual)
 
     def sent(self, ticket: int, now: datetime) -> None:
         """Request ``ticket``'s headers left at ``now``. Its spacing is measured from the last
@@ -324,6 +359,8 @@ class HostPace:
         under_way = self._under_way.get(ticket)
         if self._last_sent is not None and under_way is not None and under_way.gap is not None:
             under_way.gap = (now - self._last_sent).total_seconds()
+        if under_way is not None:
+            under_way.left = now
         # Calls come in time order; a clock stepped back moves these back with it.
         self._last_sent = self.last_start = now
 
@@ -424,6 +461,8 @@ class HostPace:
                 self.successes = 0
         if ticket is None or status >= 500:
             return False  # a server error shows nothing about the host serving
+        if sent.left is not None:
+            self._served_left.append(sent.left)
         if load:
             self._served_at[load] += 1
             fastest = self._fastest_served_at.get(load, spacing)
