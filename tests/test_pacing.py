@@ -491,24 +491,31 @@ def test_bare_503_error_pages_that_name_no_wall_still_space_their_host() -> None
 
 def test_a_host_refusing_every_request_even_seconds_apart_is_given_up() -> None:
     """Eight bare refusals in a row, nothing served, the last two sent 5 s or more after
-    the request before them: the host refuses all (down for maintenance, or refusing us).
-    Two more sent close together, or one answer served, and it is not."""
+    the request before them, over a minute or more: the host refuses all (down for
+    maintenance, or refusing us). Over less than a minute it is not (a limiter counting
+    requests over a minute refuses every page until its window ends); nor once an answer
+    is served, nor with the last two sent close together."""
     pace = HostPace(6)
-    gaps = [0.0] * 6 + [5.0]
     sent = NOW
-    for gap in gaps:
-        sent += timedelta(seconds=gap)
-        pace.answered(503, None, sent, ticket=pace.started(sent))
+
+    def refused_after(*gaps: float) -> None:
+        nonlocal sent
+        for gap in gaps:
+            sent += timedelta(seconds=gap)
+            pace.answered(503, None, sent, ticket=pace.started(sent))
+
+    refused_after(*[0.0] * 6, 5.0)
     assert not pace.refuses_all  # 7 in a row, one of them slow
-    sent += timedelta(seconds=5)
-    pace.answered(503, None, sent, ticket=pace.started(sent))
+    refused_after(5.0)
+    assert not pace.refuses_all  # 8 in a row, the last two slow, over 10 s
+    refused_after(49.0)
+    assert not pace.refuses_all  # 59 s
+    refused_after(5.0)
     assert pace.refuses_all
     sent += timedelta(seconds=1)
     pace.answered(200, None, sent, ticket=pace.started(sent))
     assert not pace.refuses_all
-    for gap in [0.0] * 6 + [2.0, 2.0]:  # a limiter slower than one request every 2 s
-        sent += timedelta(seconds=gap)
-        pace.answered(503, None, sent, ticket=pace.started(sent))
+    refused_after(*[0.0] * 6, 60.0, 2.0)  # a limiter slower than one request every 2 s
     assert not pace.refuses_all
 
 
@@ -529,6 +536,29 @@ def test_retries_alone_refused_even_seconds_apart_do_not_give_a_host_up() -> Non
     assert not pace.refuses_all
     for page in range(20, 24):
         sent += timedelta(seconds=6)
+        pace.answered(503, None, sent, ticket=pace.started(sent, page=f"/p/{page}"))
+    assert pace.refuses_all
+
+
+def test_a_few_dead_pages_refused_twice_each_in_a_row_do_not_give_a_host_up() -> None:
+    """A host serving well, then four pages refused at their first ask and at their second,
+    seconds apart, nothing served between (dead pages close together in its queue): eight
+    refusals in a row, four of them first asks, but of four pages, which may all fail on
+    their own; the host is not given up (it had been, and 23 live pages of 80 behind a 1/s
+    limiter were never asked). Four more pages refused, and it is."""
+    pace = HostPace(6)
+    sent = NOW
+    for page in range(20):
+        sent += timedelta(seconds=0.1)
+        pace.answered(200, None, sent, ticket=pace.started(sent, page=f"/p/{page}"))
+    for asked_before in (0, 1):
+        for dead in range(4):
+            sent += timedelta(seconds=10)
+            ticket = pace.started(sent, retry=asked_before, page=f"/dead/{dead}")
+            pace.answered(503, None, sent, ticket=ticket)
+    assert not pace.refuses_all
+    for page in range(20, 24):
+        sent += timedelta(seconds=10)
         pace.answered(503, None, sent, ticket=pace.started(sent, page=f"/p/{page}"))
     assert pace.refuses_all
 
@@ -576,13 +606,14 @@ class DownHost(CappedHost):
 def test_a_host_down_for_maintenance_is_given_up_not_spaced_ten_seconds_apart() -> None:
     """Every page answers a bare 503: spaced up to 10 s apart and asked three times each, 20
     links of such a host took 329 s (44 requests). Given up once it refuses even seconds
-    apart, the links asked report their 503, the rest are not sent."""
+    apart for a minute (eight pages of it), the links asked report their 503, the rest are
+    not sent."""
     host = DownHost(cap=10)
     urls = [f"https://down.example.test/p/{i}" for i in range(20)]
 
     outcomes, _ = run_checks(host, urls, per_host=6)
 
-    assert host.log[-1][1] - NOW < timedelta(seconds=60)  # 447 s without the rule
+    assert host.log[-1][1] - NOW < timedelta(seconds=90)  # 447 s without the rule
     assert len(host.log) < 30  # 60 without it
     asked = {path for path, _ in host.log}
     for url, outcome in zip(urls, outcomes, strict=True):

@@ -23,7 +23,14 @@ from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 
 from ..models import FailureKind, FetchFailure
-from .host_pace import PUSHBACK_STATUSES, REFUSING_GAP_S, REFUSING_LIMIT, WALL_STATUS, HostPace
+from .host_pace import (
+    PUSHBACK_STATUSES,
+    REFUSING_GAP_S,
+    REFUSING_PAGES,
+    REFUSING_SPAN_S,
+    WALL_STATUS,
+    HostPace,
+)
 from .rate_pace import RatePace
 from .retries import AsyncSleep
 
@@ -430,8 +437,9 @@ class HostGate:
             )
         return FetchFailure(
             FailureKind.REFUSED,
-            f"not sent: {host} refused every request this run ({REFUSING_LIMIT} or more in a "
-            f"row, naming no wait, the last ones {REFUSING_GAP_S:g} s apart or more)",
+            f"not sent: {host} refused every request this run ({REFUSING_PAGES} pages or more "
+            f"in a row for {REFUSING_SPAN_S:g} s, naming no wait, the last ones "
+            f"{REFUSING_GAP_S:g} s apart or more)",
         )
 
     def answered(
