@@ -523,7 +523,7 @@ def test_retries_alone_refused_even_seconds_apart_do_not_give_a_host_up() -> Non
     """A host serving well, then eight pages refused again when asked a second time, seconds
     apart (dead pages whose retries had spaced the host and held its other pages back):
     those may all be the pages' own failures, and the host is not given up; its other pages
-    were never asked. First asks refused too, and it is."""
+    were never asked. Eight first asks refused too, and it is."""
     pace = HostPace(6)
     sent = NOW
     for page in range(20):
@@ -534,18 +534,21 @@ def test_retries_alone_refused_even_seconds_apart_do_not_give_a_host_up() -> Non
         retry = pace.started(sent, retry=1, page=f"/dead/{dead}")
         pace.answered(503, None, sent, ticket=retry)
     assert not pace.refuses_all
-    for page in range(20, 24):
+    for page in range(20, 27):
         sent += timedelta(seconds=6)
         pace.answered(503, None, sent, ticket=pace.started(sent, page=f"/p/{page}"))
+    assert not pace.refuses_all  # seven first asks
+    sent += timedelta(seconds=6)
+    pace.answered(503, None, sent, ticket=pace.started(sent, page="/p/27"))
     assert pace.refuses_all
 
 
 def test_a_few_dead_pages_refused_twice_each_in_a_row_do_not_give_a_host_up() -> None:
     """A host serving well, then four pages refused at their first ask and at their second,
-    seconds apart, nothing served between (dead pages close together in its queue): eight
-    refusals in a row, four of them first asks, but of four pages, which may all fail on
-    their own; the host is not given up (it had been, and 23 live pages of 80 behind a 1/s
-    limiter were never asked). Four more pages refused, and it is."""
+    10 s apart, nothing served between (dead pages close together in its queue): eight
+    refusals in a row over 70 s, but four first asks, and those four may all fail on their
+    own; the host is not given up (it had been, and 23 live pages of 80 behind a 1/s
+    limiter were never asked). Four more pages refused at their first ask, and it is."""
     pace = HostPace(6)
     sent = NOW
     for page in range(20):
@@ -560,6 +563,23 @@ def test_a_few_dead_pages_refused_twice_each_in_a_row_do_not_give_a_host_up() ->
     for page in range(20, 24):
         sent += timedelta(seconds=10)
         pace.answered(503, None, sent, ticket=pace.started(sent, page=f"/p/{page}"))
+    assert pace.refuses_all
+
+
+def test_a_minute_of_refusals_ends_at_a_first_ask() -> None:
+    """Eight pages refused at their first ask over 50 s, seconds apart at the end, then a
+    retry refused 67 s after the first refusal (a dead page's last ask, the first request
+    as a window counted over a minute opens again): the minute is not over for the host,
+    since a retry may be the page's own failure (given up so, a host behind 18 requests a
+    minute lost 106 live pages of 120). A first ask refused next, and it is given up."""
+    pace = HostPace(6)
+    sent = NOW
+    for gap in [0.0] * 6 + [25.0, 25.0, 17.0, 5.0]:
+        sent += timedelta(seconds=gap)
+        asked_before = 1 if gap == 17.0 else 0
+        pace.answered(503, None, sent, ticket=pace.started(sent, retry=asked_before))
+        if gap == 17.0:
+            assert not pace.refuses_all  # 67 s, but at a retry
     assert pace.refuses_all
 
 

@@ -25,8 +25,8 @@ from datetime import datetime
 from ..models import FailureKind, FetchFailure
 from .host_pace import (
     PUSHBACK_STATUSES,
+    REFUSING_FIRST_ASKS,
     REFUSING_GAP_S,
-    REFUSING_PAGES,
     REFUSING_SPAN_S,
     WALL_STATUS,
     HostPace,
@@ -437,7 +437,7 @@ class HostGate:
             )
         return FetchFailure(
             FailureKind.REFUSED,
-            f"not sent: {host} refused every request this run ({REFUSING_PAGES} pages or more "
+            f"not sent: {host} refused every request this run ({REFUSING_FIRST_ASKS} pages or more "
             f"in a row for {REFUSING_SPAN_S:g} s, naming no wait, the last ones "
             f"{REFUSING_GAP_S:g} s apart or more)",
         )

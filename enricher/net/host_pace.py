@@ -106,23 +106,21 @@ REFUSING_LIMIT = 8
 """Refusals naming no wait in a row, nothing served between, after which a host that still
 refused when asked slowly is given up for the run (``HostPace.refuses_all``)..."""
 
-REFUSING_FIRST_ASKS = REFUSING_LIMIT // 2
-"""...at least this many of them first asks of their pages: retries alone may all be pages
-failing on their own. On an unlimited host with 8% of its pages dead, their retries (which
-had spaced it 10 s apart and held its other pages back) had it given up, 120 live pages
-never asked..."""
-
-REFUSING_PAGES = REFUSING_LIMIT
-"""...of at least this many different pages: four dead pages of 80, close together in a
-host's queue, each refused at its first ask and again at its second, had a host behind a 1/s
-limiter given up and 23 of its live pages never asked. A host refusing every request refuses
-every page; eight pages failing on their own in a row, nothing served between, is rare even
-where one in six does..."""
+REFUSING_FIRST_ASKS = REFUSING_LIMIT
+"""...every one of them a first ask of its page: retries may all be pages failing on their
+own. On an unlimited host with 8% of its pages dead, their retries (which had spaced it 10 s
+apart and held its other pages back) had it given up, 120 live pages never asked; with four
+first asks among eight, four dead pages close together in a host's queue, refused at their
+first and second asks, had a host behind a 1/s limiter given up, 23 of its 80 live pages
+never asked, and dead pages' retries filling the queue, nine pages of the first fifteen,
+another with 40. A host refusing every request refuses every page; eight pages failing on
+their own in a row, nothing served between, is rare even where one in six does..."""
 
 REFUSING_SPAN_S = 60.0
-"""...over at least this long, from the first of them answered to the last: a limiter
-counting requests over a minute (18 a minute) refuses every page until its window ends, and
-given up sooner, 98 live pages of 120 behind one were never asked..."""
+"""...over at least this long, from the first refusal to the last of those first asks: a
+limiter counting requests over a minute (18 a minute) refuses every page until its window
+ends, and given up sooner, 98 live pages of 120 behind one were never asked (measured to a
+retry's refusal instead, a dead page's last ask as the window opened had it given up)..."""
 
 REFUSING_GAP_S = SLOWEST_S / 2
 """...twice in a row at this gap or longer: a limiter refusing two requests in a row 5 s apart
@@ -237,12 +235,10 @@ class HostPace:
     """Bare refusals since the last answer served."""
     _first_asks_refused: int = 0
     """Of those, first asks of their pages (``refuses_all``)."""
-    _pages_refused: set[str] = field(default_factory=set)
-    """The pages they asked for (a request's ticket when its page is not told)."""
     _first_refused_at: datetime | None = None
-    """When the first of them was answered."""
+    """When the first of those refusals was answered..."""
     _refusing_for_s: float = 0.0
-    """How long after it the latest was."""
+    """...and how long after it the latest refused first ask was."""
     _refused_slowly: int = 0
     """Of those, the latest in a row sent ``REFUSING_GAP_S`` or more after the request
     before them (``refuses_all``)."""
@@ -286,8 +282,8 @@ class HostPace:
     @property
     def refuses_all(self) -> bool:
         """The host refused ``REFUSING_LIMIT`` requests in a row naming no wait, nothing
-        served between, ``REFUSING_FIRST_ASKS`` of them first asks, of ``REFUSING_PAGES``
-        different pages, over ``REFUSING_SPAN_S`` or longer, the last two sent
+        served between, ``REFUSING_FIRST_ASKS`` of them first asks, over
+        ``REFUSING_SPAN_S`` or longer, the last two sent
         ``REFUSING_GAP_S`` or more after the request before them: down for maintenance, or
         refusing us. No spacing meets it, and spaced up to
         ``SLOWEST_S`` apart, 20 links of a host answering a bare 503 to every request took
@@ -295,7 +291,6 @@ class HostPace:
         return (
             self._refused_since_served >= REFUSING_LIMIT
             and self._first_asks_refused >= REFUSING_FIRST_ASKS
-            and len(self._pages_refused) >= REFUSING_PAGES
             and self._refusing_for_s >= REFUSING_SPAN_S
             and self._refused_slowly >= 2
         )
@@ -435,16 +430,15 @@ class HostPace:
                 self._served_in_a_row += 1
             self._refused_since_served, self._run_broken, self._run_held = 0, False, False
             self._refused_slowly = self._first_asks_refused = 0
-            self._pages_refused.clear()
             self._first_refused_at, self._refusing_for_s = None, 0.0
         else:
             self._refused_since_served += int(bare_refusal)
             self._first_asks_refused += int(bare_refusal and not retry)
             if bare_refusal:
-                self._pages_refused.add(page or f"#{ticket}")
                 if self._first_refused_at is None:
                     self._first_refused_at = now
-                self._refusing_for_s = (now - self._first_refused_at).total_seconds()
+                if not retry:
+                    self._refusing_for_s = (now - self._first_refused_at).total_seconds()
                 self._refused_slowly = self._refused_slowly + 1 if spacing >= REFUSING_GAP_S else 0
             if bare_refusal and last_ask:
                 self._run_held = True
