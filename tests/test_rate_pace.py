@@ -1002,32 +1002,46 @@ def test_a_pages_last_ask_leaves_the_wire_at_the_spacing_served_well(
     assert (due - NOW).total_seconds() == pytest.approx(held_s)
 
 
-@pytest.mark.parametrize(("served_every_s", "held_s"), [(1.0, 1.0), (0.3, 0.3), (0.1, 0.16)])
+@pytest.mark.parametrize(
+    ("served_gaps_s", "refused_after_s", "held_s"),
+    [
+        ([1.0] * 5, None, 1.5),
+        ([0.3] * 5, None, 0.45),
+        ([0.1] * 5, None, 0.16),  # twice the spacing, as before
+        ([0.8, 1.3, 0.8, 1.3, 0.8], None, 1.5),  # the mean, not the median
+        ([1.0] * 5, 0.5, 2.0),  # after the last request that left
+    ],
+)
 def test_a_last_ask_leaves_the_wire_at_the_pace_the_host_has_been_serving_at(
-    served_every_s: float, held_s: float
+    served_gaps_s: list[float], refused_after_s: float | None, held_s: float
 ) -> None:
     """Spaced 80 ms apart and served well there, while the host's latest requests served
-    left a second apart (a limiter serving one a second, whose burst confirmed the 80 ms):
-    a page's last ask waits a second after the last one served, not twice 80 ms (right
-    behind one served, a limiter refuses whatever page: behind 1/s with a burst of 30, 12
-    live pages of 80 were refused at all three asks). Served as often as asked, a host
-    holds it twice the spacing as before; other asks wait the spacing."""
+    left about a second apart (a limiter serving one a second, whose burst confirmed the
+    80 ms): a page's last ask waits half again their mean gap after the last request that
+    left, not twice 80 ms (right behind one let through, a limiter refuses whatever page: behind 1/s
+    with a burst of 30, 12 live pages of 80 were refused at all three asks). Served as
+    often as asked, a host holds it twice the spacing as before; other asks wait the
+    spacing."""
     pace = HostPace(6)
     pace.rate.refused(0.0, NOW)
-    sent = last_served = NOW
-    for page in range(6):
+    sent = NOW
+    for page, gap in enumerate([0.0, *served_gaps_s]):
+        sent += timedelta(seconds=gap)
         ticket = pace.started(sent, 1, page=f"https://h/{page}")
         pace.sent(ticket, sent)
         pace.answered(200, None, sent + timedelta(seconds=0.01), ticket=ticket)
-        last_served, sent = sent, sent + timedelta(seconds=served_every_s)
+    last_left = sent
+    if refused_after_s is not None:
+        last_left += timedelta(seconds=refused_after_s)
+        ticket = pace.started(last_left, 1, page="https://h/dead")
+        pace.sent(ticket, last_left)
+        pace.answered(503, None, last_left + timedelta(seconds=0.01), ticket=ticket)
     pace.rate.interval_s, pace.rate.too_fast_s, pace.rate.fast_enough_s = 0.08, 0.04, 0.08
     pace.rate._guessed = False
-    now = last_served + timedelta(seconds=0.01)
+    now = last_left + timedelta(seconds=0.02)
 
-    assert (pace.wire_due(now, last_ask=True) - last_served).total_seconds() == pytest.approx(
-        held_s
-    )
-    assert (pace.wire_due(now) - last_served).total_seconds() == pytest.approx(0.08)
+    assert (pace.wire_due(now, last_ask=True) - sent).total_seconds() == pytest.approx(held_s)
+    assert (pace.wire_due(now) - last_left).total_seconds() == pytest.approx(0.08)
 
 
 def test_a_clock_stepped_back_holds_a_last_ask_at_the_wire_not_for_the_hour() -> None:
