@@ -111,9 +111,9 @@ own. On an unlimited host with 8% of its pages dead, their retries (which had sp
 apart and held its other pages back) had it given up, 120 live pages never asked; with four
 first asks among eight, four dead pages close together in a host's queue, refused at their
 first and second asks, had a host behind a 1/s limiter given up, 23 of its 80 live pages
-never asked, and dead pages' retries filling the queue, nine pages of the first fifteen,
-another with 40. A host refusing every request refuses every page; eight pages failing on
-their own in a row, nothing served between, is rare even where one in six does..."""
+never asked, and another, nine of its first fifteen pages dead and their retries filling its
+queue, with 40 never asked. A host refusing every request refuses every page; eight pages
+failing on their own in a row, nothing served between, is rare even where one in six does..."""
 
 REFUSING_SPAN_S = 60.0
 """...over at least this long, from the first refusal to the last of those first asks: a
@@ -142,10 +142,9 @@ at (``HostPace._served_pace_due``)..."""
 
 SERVED_PACE_SLACK = 1.5
 """...and how many times that mean a page's last ask waits: five gaps tell a limiter's
-period only roughly (a burst's leftover tokens shorten some), and at once the mean, live
-pages were still refused at all three asks (10 of them in 938 draws of slow bursty
-limiters with many dead pages, against 6 at half again and 7 at twice, which cost 4% more
-time)."""
+period only roughly (a burst's leftover tokens shorten some). Held to the mean itself, 10
+live pages were still refused at all three asks over 938 draws of slow bursty limiters
+with many dead pages; 6 at half again, 7 at twice (which cost 4% more time)."""
 
 MAX_PAUSE_S = 60.0
 """The longest host-wide pause honoured; a longer Retry-After is reported, not waited for."""
