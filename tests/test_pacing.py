@@ -574,12 +574,17 @@ def test_a_minute_of_refusals_ends_at_a_first_ask() -> None:
     minute lost 106 live pages of 120). A first ask refused next, and it is given up."""
     pace = HostPace(6)
     sent = NOW
-    for gap in [0.0] * 6 + [25.0, 25.0, 17.0, 5.0]:
-        sent += timedelta(seconds=gap)
-        asked_before = 1 if gap == 17.0 else 0
+
+    def refused_after(gap_s: float, asked_before: int = 0) -> None:
+        nonlocal sent
+        sent += timedelta(seconds=gap_s)
         pace.answered(503, None, sent, ticket=pace.started(sent, retry=asked_before))
-        if gap == 17.0:
-            assert not pace.refuses_all  # 67 s, but at a retry
+
+    for gap_s in [0.0] * 6 + [25.0, 25.0]:
+        refused_after(gap_s)
+    refused_after(17.0, asked_before=1)
+    assert not pace.refuses_all  # 67 s, but at a retry
+    refused_after(5.0)
     assert pace.refuses_all
 
 
