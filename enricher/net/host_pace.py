@@ -106,7 +106,7 @@ REFUSING_LIMIT = 8
 refused when asked slowly is given up for the run (``HostPace.refuses_all``)..."""
 
 REFUSING_FIRST_ASKS = REFUSING_LIMIT
-"""...every one of them a first ask of its page: retries may all be pages failing on their
+"""...as many first asks of their pages among them: retries may all be pages failing on their
 own. On an unlimited host with 8% of its pages dead, their retries (which had spaced it 10 s
 apart and held its other pages back) had it given up, 120 live pages never asked; with four
 first asks among eight, four dead pages close together in a host's queue, refused at their
@@ -116,10 +116,19 @@ queue, with 40 never asked. A host refusing every request refuses every page; ei
 failing on their own in a row, nothing served between, is rare even where one in six does..."""
 
 REFUSING_SPAN_S = 60.0
-"""...over at least this long, from the first refusal to the last of those first asks: a
-limiter counting requests over a minute (18 a minute) refuses every page until its window
-ends, and given up sooner, 98 live pages of 120 behind one were never asked (measured to a
-retry's refusal instead, a dead page's last ask as the window opened had it given up)..."""
+"""...and refusals going on this long after the first of them: a limiter counting requests
+over a minute (18 a minute) refuses every page until its window ends, and given up sooner,
+98 live pages of 120 behind one were never asked..."""
+
+REFUSING_AFTER_SPAN = 4
+"""...and at least this many of them answered after that minute: the first requests as a
+window opens again may be pages failing on their own, whose retries fill the queue (given
+up at the first, a dead page's last ask, a host behind 18 a minute lost 106 live pages of
+120; at the third, one behind 25 a minute lost 10), and then the pages refused while the
+window was shut are served. A host refusing everything is given up 99 s in. Counting the
+minute to a first ask instead held it until a page not asked yet came, behind the retries
+of those asked at the opening (197-303 s); to different pages, behind each page's own three
+asks..."""
 
 REFUSING_GAP_S = SLOWEST_S / 2
 """...twice in a row at this gap or longer: a limiter refusing two requests in a row 5 s apart
@@ -241,8 +250,8 @@ class HostPace:
     """Of those, first asks of their pages (``refuses_all``)."""
     _first_refused_at: datetime | None = None
     """When the first of those refusals was answered..."""
-    _refusing_for_s: float = 0.0
-    """...and how long after it the latest refused first ask was."""
+    _refused_late: int = 0
+    """...and how many were answered ``REFUSING_SPAN_S`` or more after it."""
     _refused_slowly: int = 0
     """Of those, the latest in a row sent ``REFUSING_GAP_S`` or more after the request
     before them (``refuses_all``)."""
@@ -286,8 +295,9 @@ class HostPace:
     @property
     def refuses_all(self) -> bool:
         """The host refused ``REFUSING_LIMIT`` requests in a row naming no wait, nothing
-        served between, ``REFUSING_FIRST_ASKS`` of them first asks, over
-        ``REFUSING_SPAN_S`` or longer, the last two sent
+        served between, ``REFUSING_FIRST_ASKS`` of them first asks, going on
+        ``REFUSING_SPAN_S`` or longer with ``REFUSING_AFTER_SPAN`` refused after that, the
+        last two sent
         ``REFUSING_GAP_S`` or more after the request before them: down for maintenance, or
         refusing us. No spacing meets it, and spaced up to
         ``SLOWEST_S`` apart, 20 links of a host answering a bare 503 to every request took
@@ -295,7 +305,7 @@ class HostPace:
         return (
             self._refused_since_served >= REFUSING_LIMIT
             and self._first_asks_refused >= REFUSING_FIRST_ASKS
-            and self._refusing_for_s >= REFUSING_SPAN_S
+            and self._refused_late >= REFUSING_AFTER_SPAN
             and self._refused_slowly >= 2
         )
 
@@ -438,15 +448,15 @@ class HostPace:
                 self._served_in_a_row += 1
             self._refused_since_served, self._run_broken, self._run_held = 0, False, False
             self._refused_slowly = self._first_asks_refused = 0
-            self._first_refused_at, self._refusing_for_s = None, 0.0
+            self._first_refused_at, self._refused_late = None, 0
         else:
             self._refused_since_served += int(bare_refusal)
             self._first_asks_refused += int(bare_refusal and not retry)
             if bare_refusal:
                 if self._first_refused_at is None:
                     self._first_refused_at = now
-                if not retry:
-                    self._refusing_for_s = (now - self._first_refused_at).total_seconds()
+                late = (now - self._first_refused_at).total_seconds() >= REFUSING_SPAN_S
+                self._refused_late += int(late)
                 self._refused_slowly = self._refused_slowly + 1 if spacing >= REFUSING_GAP_S else 0
             if bare_refusal and last_ask:
                 self._run_held = True
