@@ -297,11 +297,10 @@ class HostPace:
         """The host refused ``REFUSING_LIMIT`` requests in a row naming no wait, nothing
         served between, ``REFUSING_FIRST_ASKS`` of them first asks, going on
         ``REFUSING_SPAN_S`` or longer with ``REFUSING_AFTER_SPAN`` refused after that, the
-        last two sent
-        ``REFUSING_GAP_S`` or more after the request before them: down for maintenance, or
-        refusing us. No spacing meets it, and spaced up to
-        ``SLOWEST_S`` apart, 20 links of a host answering a bare 503 to every request took
-        329 s (44 requests); its links not yet asked are given up for the run."""
+        last two sent ``REFUSING_GAP_S`` or more after the request before them: down for
+        maintenance, or refusing us. No spacing meets it, and spaced up to ``SLOWEST_S``
+        apart, 20 links of a host answering a bare 503 to every request took 329 s (44
+        requests); its links not yet asked are given up for the run."""
         return (
             self._refused_since_served >= REFUSING_LIMIT
             and self._first_asks_refused >= REFUSING_FIRST_ASKS
