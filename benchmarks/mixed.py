@@ -76,6 +76,11 @@ LYCHEE_LIMITS = {"per_host": 10, "concurrency": 128, "interval_s": 0.05, "retrie
                  "retry_wait_s": 1.0}  # fmt: skip
 """lychee 0.24's defaults (``--host-concurrency 10``, ``--max-concurrency 128``,
 ``--host-request-interval 50ms``, ``--max-retries 3``, ``--retry-wait-time 1``)."""
+HTTPX_LIMITS = {"per_host": 6, "concurrency": 100_000, "interval_s": 0.0, "retries": 0}
+"""``httpx_reference.py``'s: ``--per-host 6``, no global limit, no spacing, a timeout not
+asked again."""
+HTTPX_REFERENCE = Path(__file__).resolve().parent / "httpx_reference.py"
+"""The reference client (``--httpx-reference``): httpx alone, none of enricher's work."""
 
 
 # --- the corpus -------------------------------------------------------------------------------
@@ -328,6 +333,8 @@ def seconds_of(text: str) -> float:
 
 def limits_of(tool: str, extra: list[str]) -> dict[str, float]:
     """The tool's limiter settings: its defaults, overridden by extra arguments given to it."""
+    if tool == "httpx":
+        return dict(HTTPX_LIMITS)
     if tool == "enricher":
         limits = dict(ENRICHER_LIMITS)
         if (v := flag_value(extra, "--per-host")) is not None:
@@ -518,6 +525,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lychee", help="lychee binary (default: beside python, then PATH)")
     parser.add_argument("--skip-lychee", action="store_true", help="run enricher only")
     parser.add_argument(
+        "--httpx-reference",
+        action="store_true",
+        help="also run httpx_reference.py (httpx alone: no pacing, no page judging), a floor "
+        "for any httpx-based client on this machine",
+    )
+    parser.add_argument(
         "--enricher-arg",
         action="append",
         default=[],
@@ -605,8 +618,14 @@ def session(args: argparse.Namespace, timeouts: list[float], truth: dict[str, An
                 "--timeout", f"{timeout_s:g}", *args.lychee_arg,
                 *[str(digest_dir / n) for n in names]]  # fmt: skip
 
-    tools = ["enricher"] + (["lychee"] if lychee else [])
-    extra = {"enricher": args.enricher_arg, "lychee": args.lychee_arg}
+    def httpx_cmd(output: Path, timeout_s: float) -> list[str]:
+        return [sys.executable, str(HTTPX_REFERENCE), "--timeout", f"{timeout_s:g}",
+                "--output", str(output), *[str(digest_dir / n) for n in names]]  # fmt: skip
+
+    tools = (
+        ["enricher"] + (["httpx"] if args.httpx_reference else []) + (["lychee"] if lychee else [])
+    )
+    extra = {"enricher": args.enricher_arg, "lychee": args.lychee_arg, "httpx": []}
     limits = {t: limits_of(t, extra[t]) for t in tools}
     bounds = {t: lower_bound(truth, t) for t in timeouts}
     floors = {(tool, t): floor_of(truth, t, limits[tool]) for tool in tools for t in timeouts}
@@ -641,6 +660,12 @@ def session(args: argparse.Namespace, timeouts: list[float], truth: dict[str, An
         f"  enricher (cwd {work}/enricher-T-N): "
         f"{shlex.join(enricher_cmd(work / 'enricher-T-N' / 'cache', timeouts[0]))}"
     )
+    if args.httpx_reference:
+        print(
+            f"  httpx (cwd {work}/httpx-T-N): "
+            f"{shlex.join(httpx_cmd(work / 'httpx-T-N' / 'httpx.json', timeouts[0])[: -len(names)])}"
+            f" {digest_dir}/digest_*.txt ({len(names)} files)"
+        )
     if lychee:
         print(
             f"  lychee (cwd {work}/lychee-T-N): "
@@ -679,6 +704,7 @@ def session(args: argparse.Namespace, timeouts: list[float], truth: dict[str, An
                 for stale in digest_dir.glob("*.enriched.json"):
                     stale.unlink()
                 cmd = (enricher_cmd(run_dir / "cache", t) if tool == "enricher"
+                       else httpx_cmd(run_dir / "httpx.json", t) if tool == "httpx"
                        else lychee_cmd(run_dir / "lychee.json", t))  # fmt: skip
                 simweb_cpu = process_cpu_s(web.proc.pid)
                 t0 = time.monotonic()
@@ -697,6 +723,8 @@ def session(args: argparse.Namespace, timeouts: list[float], truth: dict[str, An
                     if tool == "enricher":
                         verdicts, _ = compare.enricher_verdicts(digest_dir, names)
                         reported = json.loads((run_dir / "stdout").read_text("utf-8"))["requests"]
+                    elif tool == "httpx":
+                        verdicts = json.loads((run_dir / "httpx.json").read_text("utf-8"))
                     else:
                         verdicts, _, _ = compare.lychee_verdicts(run_dir / "lychee.json")
                 except (OSError, ValueError, KeyError) as exc:
@@ -734,6 +762,8 @@ def session(args: argparse.Namespace, timeouts: list[float], truth: dict[str, An
             "versions": versions,
             "commands": {"simweb": web.cmd,
                          "enricher": enricher_cmd(work / "enricher-T-N" / "cache", timeouts[0]),
+                         "httpx": httpx_cmd(work / "httpx-T-N" / "httpx.json", timeouts[0])
+                         if args.httpx_reference else None,
                          "lychee": lychee_cmd(work / "lychee-T-N" / "lychee.json",
                                               timeouts[0]) if lychee else None},
             "corpus": {"params": truth["params"], "entries": truth["entries"],
