@@ -1641,6 +1641,85 @@ def test_a_page_refused_again_behind_one_served_at_a_backed_off_spacing_slows_it
     assert pace.rate.interval_s > 2.0
 
 
+def retried_in_turn(
+    pace: HostPace, answers: Collection[tuple[int, int]], fresh_waiting: bool
+) -> list[float]:
+    """After ``backing_off``, ``answers`` (status, times the page was asked before) one at a
+    time, each at the spacing in force, with pages not asked yet waiting or not: the spacing
+    after each."""
+    spacings = []
+    sent_at = pace.last_start or NOW
+    for n, (status, asked_before) in enumerate(answers):
+        sent_at += timedelta(seconds=pace.rate.interval_s)
+        ticket = pace.started(sent_at, 1, asked_before, f"https://h/again/{n}")
+        pace.sent(ticket, sent_at)
+        pace.answered(status, None, sent_at + LATENCY, ticket=ticket, fresh_waiting=fresh_waiting)
+        spacings.append(pace.rate.interval_s)
+    return spacings
+
+
+def test_pages_asked_again_slow_the_spacing_once_until_first_asks_test_it() -> None:
+    """A page asked again, refused behind one request served, slows a backed-off host (a
+    limiter slower than the spacing serves every other request). Other pages asked again and
+    refused next, while pages not asked yet wait, slow it no further: those pages are sent
+    first, and a page failing at every ask refuses only itself. Two answers served in a row
+    at the new spacing end the wait (one is what a limiter slower than it serves). Each such
+    retry had doubled the spacing: several dead pages' retries, lined up with nothing served
+    between, took an unlimited host of 400 pages to 10 s apart within 19 s."""
+    pace = backing_off([(200, 0), (503, 1)])
+    slowed = pace.rate.interval_s
+    assert slowed > 2.0
+    assert pace.wants_a_first_ask
+
+    again = retried_in_turn(pace, [(503, 1), (503, 1), (503, 2)], fresh_waiting=True)
+    assert again == [slowed] * 3
+    assert pace.wants_a_first_ask
+
+    retried_in_turn(pace, [(200, 0)], fresh_waiting=True)
+    assert pace.wants_a_first_ask
+    retried_in_turn(pace, [(200, 0)], fresh_waiting=True)
+    assert not pace.wants_a_first_ask
+
+
+def test_a_first_ask_refused_at_a_spacing_a_retry_slowed_lets_retries_count_again() -> None:
+    """A page not asked before, refused at the spacing a retry slowed, is the limiter's
+    doing: retries refused after it slow the host again."""
+    pace = backing_off([(200, 0), (503, 1)])
+
+    retried_in_turn(pace, [(503, 0)], fresh_waiting=True)
+
+    assert not pace.wants_a_first_ask
+
+
+def test_with_no_page_left_to_ask_retries_refused_still_slow_the_spacing() -> None:
+    """The other side: when every page has been asked (the end of a run behind a limiter
+    slower than the spacing), retries are all that is left to tell of it, and each refused
+    one slows the host as before."""
+    pace = backing_off([(200, 0), (503, 1)])
+    slowed = pace.rate.interval_s
+
+    spacings = retried_in_turn(pace, [(503, 1), (503, 1)], fresh_waiting=False)
+
+    assert spacings[0] > slowed and spacings[1] > spacings[0]
+
+
+@pytest.mark.parametrize("dead_seed", [0, 3])
+def test_dead_pages_retries_do_not_hold_an_unlimited_host_at_the_slowest_spacing(
+    dead_seed: int,
+) -> None:
+    """200 pages of 50 ms on a host with no limit, 8% of them answering a bare 503 at every
+    ask, through the checker at the wire. Their first asks' refusals space the host, and
+    their retries, sent ahead of the pages not asked yet, each slowed it: 10 s apart within
+    a minute, 799-803 s for these two draws. Now each retry's slowing waits for a page not
+    asked before, sent first: 125 s and 205 s, every live page served."""
+    pages = 200
+    dead = drawn(pages, 0.08, dead_seed)
+    run = check_behind_a_limiter(1000, 1000, 0.05, pages, dead=dead, wire=True)
+
+    assert every_live_page_served(run, dead)
+    assert run.took_s < 400, run.took_s
+
+
 def test_a_bursty_limiters_refusals_are_not_taken_for_pages_own_for_long() -> None:
     """5/s with a burst of 5, 10 ms pages, 15 of 600 failing at every ask. The burst's slack
     lets a spacing a little too fast look served well; the limiter then refuses now and

@@ -99,6 +99,8 @@ class HostGate:
         self._stall_check: asyncio.TimerHandle | None = None
         self._last_asks_waiting = 0
         """Pages' last asks waiting for their turn: each keeps a longer gap before it."""
+        self._first_asks_placing = 0
+        """Pages' first asks holding a slot while they wait for their turn."""
         self._wire_line: deque[asyncio.Future[None]] = deque()
         """Requests at the wire, in the order they reached it: the first one's is resolved
         (its turn to leave, its spacing after the last one that left)."""
@@ -202,10 +204,12 @@ class HostGate:
         """Wait for this request's start under the host's spacing (``RatePace``), holding
         its slots; False when a pause began meanwhile (the request is not sent now)."""
         self._last_asks_waiting += int(last_ask)
+        self._first_asks_placing += int(not retry)
         try:
             return await self._wait_for_place(honoured, retry, last_ask)
         finally:
             self._last_asks_waiting -= int(last_ask)
+            self._first_asks_placing -= int(not retry)
 
     async def _wait_for_place(self, honoured: int, retry: bool, last_ask: bool) -> bool:
         """``_wait_for_turn``'s loop: take a place, wait for it, take one again if the spacing
@@ -404,12 +408,14 @@ class HostGate:
         slot that puts more in flight than the host has served well goes to a first request
         before a page asked again: that one probes the host's limit, and a page refused once
         already must not be the one refused (on nginx's limit_conn 4, a page refused at the
-        opening was asked again as the fifth at once and needed its last attempt)."""
+        opening was asked again as the fifth at once and needed its last attempt). So does
+        every slot while a retry's refusal waits for a first ask to test the spacing it
+        slowed (``HostPace.wants_a_first_ask``)."""
         hops, asked_again, first = self._waiting
         while self._has_room():
             # On a spaced host its places hold the load, not its slots.
             served_well = 0 if self.pace.rate.paced else self.pace.load_served_well()
-            probe = 0 < served_well <= self.in_flight
+            probe = 0 < served_well <= self.in_flight or self.pace.wants_a_first_ask
             order = (hops, first, asked_again) if probe else self._waiting
             queue = next((q for q in order if q), None)
             if queue is None:
@@ -462,7 +468,10 @@ class HostGate:
                 took if usual is None else usual + ANSWER_TIME_WEIGHT * (took - usual)
             )
         rate, changes = self.pace.rate, self.pace.rate.changes
-        lifted = self.pace.answered(status, retry_after_s, now, self.in_flight, ticket)
+        fresh_waiting = bool(self._waiting[2]) or self._first_asks_placing > 0
+        lifted = self.pace.answered(
+            status, retry_after_s, now, self.in_flight, ticket, fresh_waiting=fresh_waiting
+        )
         if ticket in self._past_ceiling and status in PUSHBACK_STATUSES:
             # A page asked again tests the page, not the host: only first asks count here.
             self._stalled_hold_places = True

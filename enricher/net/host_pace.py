@@ -40,7 +40,10 @@ since a burst's slack can make one look served well that is too fast; and at the
 sooner than half again the host's mean gap between the latest requests served after the last
 request that left, since a limiter serving one a second refuses whatever page comes right
 behind one it let through, however fast the spacing its burst confirmed. A last ask's
-refusal moves no spacing. A page asked again and refused right behind answers served at its
+refusal moves no spacing. A retry's refusal that slowed the spacing is the last a retry
+moves until a page's first ask is refused at the new one or two answers in a row are served
+there, and pages not asked yet are sent first meanwhile: a limiter refuses them too, a page
+failing at every ask only itself. A page asked again and refused right behind answers served at its
 gap is taken to refuse on its own and moves no spacing; served at a later ask, it is no
 longer counted so (a bursty limiter's sparse refusals pass the same test). On a host backing
 off (no spacing served well since one was refused) the answers must be two in a row served
@@ -286,6 +289,10 @@ class HostPace:
     """What each request in flight (by ticket) was sent as."""
     _served_left: deque[datetime] = field(default_factory=lambda: deque(maxlen=SERVED_GAPS + 1))
     """When the latest requests served left (``_served_pace_due``)."""
+    _retry_moved: bool = False
+    """A page asked again, refused, slowed the spacing, and since then no page's first ask has
+    been refused at the new spacing, nor two answers served in a row there
+    (``wants_a_first_ask``)."""
 
     def __post_init__(self) -> None:
         self.ceiling = max(1, self.ceiling)
@@ -307,6 +314,19 @@ class HostPace:
             and self._refused_late >= REFUSING_AFTER_SPAN
             and self._refused_slowly >= 2
         )
+
+    @property
+    def wants_a_first_ask(self) -> bool:
+        """Whether a page asked again, refused, slowed the spacing, and since then no page's
+        first ask has been refused at the new one (a limiter's doing: such refusals move the
+        spacing as first asks' do), nor two answers served in a row there (and a page
+        refused right behind them fails on its own, ``_refused_on_its_own``). Until then,
+        while pages not asked yet wait, other retries' refusals move no spacing, and
+        ``HostGate`` hands those pages its next slot (retries go first otherwise: with
+        several pages failing at every ask, only their retries were sent for seconds, each
+        refusal a step slower, none testing anything but its page). Cleared by one first ask
+        served instead, a retry refused next slowed the host again, and so on to 10 s."""
+        return self._retry_moved
 
     @property
     def started_so_far(self) -> int:
@@ -408,8 +428,10 @@ class HostPace:
         now: datetime,
         in_flight: int = 1,
         ticket: int | None = None,
+        fresh_waiting: bool = False,
     ) -> bool:
-        """Adapt to the answer to request ``ticket``, given while ``in_flight`` were out.
+        """Adapt to the answer to request ``ticket``, given while ``in_flight`` were out
+        (``fresh_waiting``: pages not asked yet wait for their turn at the host).
 
         Refusals of requests sent before the first refusal of a burst arrived belong to
         that burst: only the first halves the limit (TCP reduces once per window). Several
@@ -462,6 +484,8 @@ class HostPace:
             else:
                 self._run_broken = True
         if bare_refusal and not retry:
+            if spacing >= self.rate.interval_s * (1 - JITTER):
+                self._retry_moved = False  # a page not asked before refused at the spacing
             self._recent_refusals.append(True)
             self.rate.interrupted(now)  # a spacing is not confirmed across a refusal
         elif status not in PUSHBACK_STATUSES:
@@ -490,6 +514,7 @@ class HostPace:
                 retry,
                 last_ask,
                 sent.concurrent,
+                fresh_waiting,
             )
             return False
         if self.limit < self.ceiling:
@@ -506,6 +531,8 @@ class HostPace:
             fastest = self._fastest_served_at.get(load, spacing)
             self._fastest_served_at[load] = min(fastest, spacing)
         self.rate.served(spacing, now, retry)
+        if self.rate.served_here >= 2 and self._served_in_a_row >= 2:
+            self._retry_moved = False  # served at the spacing: a retry refused is its page's
         self._served = max(self._served, ticket)
         self._recent_served.append(ticket)
         if self.ceiling < self._ceiling_before_burst and ticket in self._wave:
@@ -534,6 +561,7 @@ class HostPace:
         retry: bool = False,
         last_ask: bool = False,
         concurrent: tuple[int, ...] = (),
+        fresh_waiting: bool = False,
     ) -> None:
         self.successes = 0
         if ticket is None or ticket > self._burst_edge:
@@ -588,6 +616,13 @@ class HostPace:
                 # was held long: refused, its page's own, or a limit far slower that the
                 # first asks show).
                 return
+            if retry and self._retry_moved and fresh_waiting:
+                # A page asked again slowed the spacing already: the pages not asked yet test
+                # it first (``wants_a_first_ask``). A limiter refuses them too; pages failing
+                # at every ask refuse only themselves. Dead pages' retries, lined up one after
+                # another with nothing served between, each doubled the spacing: an unlimited
+                # host of 400 pages, 8% dead, was 10 s apart within 19 s (1,528 s; 545 s now).
+                return
             # A page asked again and refused right behind answers served at its gap is taken
             # to refuse on its own and moves no spacing: moved by such retries, a 10/s host
             # with 17 of 300 pages always failing reached the slowest spacing (24x). A bursty
@@ -596,8 +631,9 @@ class HostPace:
                 sum(self._recent_refusals) >= self._rate_refusals_needed()
                 and not (retry and self._refused_on_its_own(spacing, load))
             ):
-                was_paced = self.rate.paced
+                was_paced, was_s = self.rate.paced, self.rate.interval_s
                 self.rate.refused(spacing, now)
+                self._retry_moved |= retry and self.rate.interval_s > was_s
                 if self.rate.paced:
                     self._spaced_by_load = min(self._spaced_by_load or load, load)
                 if self.rate.paced and not was_paced:
