@@ -21,6 +21,8 @@ wall time is left after that request's timeout ("after T"); per scenario host, w
 left and when its last request arrived. The lower bound is compare.py's rule; beside it, the
 floor each tool's own limiter sets (per-host and global concurrency, lychee's per-host interval).
 ``--scenarios`` keeps only some placed scenarios (e.g. leave out the late hangs).
+``--httpx-reference`` also runs ``httpx_reference.py``: httpx alone, none of enricher's work,
+a floor for any httpx-based client of the same concurrency on this machine.
 
 The corpus is web only: no arXiv or GitHub links, so both tools do the same work. enricher
 still gets the fake arXiv/GitHub API URLs, ``--no-archive --no-paper-links``, and a dead
