@@ -43,13 +43,13 @@ behind one it let through, however fast the spacing its burst confirmed. A last 
 refusal moves no spacing. A retry's refusal that slowed the spacing is the last a retry
 moves until a page's first ask is refused at the new one or two answers in a row are served
 there, and pages not asked yet are sent first meanwhile: a limiter refuses them too, a page
-failing at every ask only itself. A page asked again and refused right behind answers served at its
-gap is taken to refuse on its own and moves no spacing; served at a later ask, it is no
-longer counted so (a bursty limiter's sparse refusals pass the same test). On a host backing
-off (no spacing served well since one was refused) the answers must be two in a row served
-at the spacing in force, and near the opening's guess (every step up to half of it refused)
-two in a row at all, a page's last ask's refusal between them aside: a limiter slower than
-the spacing serves one request after a refused one, and refuses the next.
+failing at every ask only itself. A page asked again and refused right behind answers served
+at its gap is taken to refuse on its own and moves no spacing; served at a later ask, it is
+no longer counted so (a bursty limiter's sparse refusals pass the same test). On a host
+backing off (no spacing served well since one was refused) the answers must be two in a row
+served at the spacing in force, and near the opening's guess (every step up to half of it
+refused) two in a row at all, a page's last ask's refusal between them aside: a limiter
+slower than the spacing serves one request after a refused one, and refuses the next.
 
 A refusal sent at more requests at once than the host serves well is the load's (nginx's
 ``limit_conn``): it dips the limit and moves no spacing; such refusals, counted over the
@@ -621,7 +621,8 @@ class HostPace:
                 # it first (``wants_a_first_ask``). A limiter refuses them too; pages failing
                 # at every ask refuse only themselves. Dead pages' retries, lined up one after
                 # another with nothing served between, each doubled the spacing: an unlimited
-                # host of 400 pages, 8% dead, was 10 s apart within 19 s (1,528 s; 545 s now).
+                # host of 400 pages, 8% dead, was 10 s apart within 19 s (200 pages so: 803 s,
+                # 125 s now).
                 return
             # A page asked again and refused right behind answers served at its gap is taken
             # to refuse on its own and moves no spacing: moved by such retries, a 10/s host
