@@ -566,6 +566,34 @@ def test_a_few_dead_pages_refused_twice_each_in_a_row_do_not_give_a_host_up() ->
     assert pace.refuses_all
 
 
+def refused_in_a_row_after(history: list[int], first_asks: int) -> HostPace:
+    """A host that answered ``history`` (statuses of pages' first asks, 1 s apart), then
+    ``first_asks`` pages refused at their first ask, 10 s apart, nothing served between."""
+    pace = HostPace(6)
+    sent = NOW
+    for page, status in enumerate(history):
+        sent += timedelta(seconds=1)
+        pace.answered(status, None, sent, ticket=pace.started(sent, page=f"/p/{page}"))
+    for page in range(first_asks):
+        sent += timedelta(seconds=10)
+        pace.answered(503, None, sent, ticket=pace.started(sent, page=f"/q/{page}"))
+    return pace
+
+
+def test_a_host_with_many_dead_pages_needs_a_longer_run_of_refusals_to_be_given_up() -> None:
+    """Of a host's first 20 pages, 12 refused at their first ask (dead) and 8 served: eight
+    of its pages refused in a row, over a minute and more, is what such pages give now and
+    then by themselves (0.6 to the 8th: 1.7%), and given up so, the host's live pages further
+    on were never asked. It takes 14 (0.6 to the 14th under 0.1%). A host whose first 20
+    pages were served is given up as soon as the minute and the four refusals after it are
+    over, at the tenth, as ever."""
+    mostly_dead = [503, 200, 503, 503, 200] * 4
+    assert not refused_in_a_row_after(mostly_dead, 13).refuses_all
+    assert refused_in_a_row_after(mostly_dead, 14).refuses_all
+    assert not refused_in_a_row_after([200] * 20, 9).refuses_all
+    assert refused_in_a_row_after([200] * 20, 10).refuses_all
+
+
 def test_a_minute_of_refusals_is_not_ended_by_a_few_requests() -> None:
     """Eight pages refused at their first ask within seconds, then retries refused 67-87 s
     after the first refusal (pages failing on their own, dead or failing once, the first

@@ -118,6 +118,13 @@ never asked, and another, nine of its first fifteen pages dead and their retries
 queue, with 40 never asked. A host refusing every request refuses every page; eight pages
 failing on their own in a row, nothing served between, is rare even where one in six does..."""
 
+REFUSING_HISTORY = 10
+"""First asks answered before a run of refusals from which the share of the host's pages
+refused on their first ask is known (``HostPace._first_asks_to_give_up``)..."""
+
+REFUSING_MOST = 32
+"""...and the most first asks in a row refused that a host so known needs to be given up."""
+
 REFUSING_SPAN_S = 60.0
 """...and refusals going on this long after the first of them: a limiter counting requests
 over a minute (18 a minute) refuses every page until its window ends, and given up sooner,
@@ -251,6 +258,9 @@ class HostPace:
     """Bare refusals since the last answer served."""
     _first_asks_refused: int = 0
     """Of those, first asks of their pages (``refuses_all``)."""
+    _first_asks_seen: int = 0
+    _first_asks_refused_ever: int = 0
+    """First asks answered, and refused (naming no wait), over the run."""
     _first_refused_at: datetime | None = None
     """When the first of those refusals was answered..."""
     _refused_late: int = 0
@@ -302,7 +312,8 @@ class HostPace:
     @property
     def refuses_all(self) -> bool:
         """The host refused ``REFUSING_LIMIT`` requests in a row naming no wait, nothing
-        served between, ``REFUSING_FIRST_ASKS`` of them first asks, going on
+        served between, ``REFUSING_FIRST_ASKS`` of them first asks (more on a host that
+        refused many first asks before, ``_first_asks_to_give_up``), going on
         ``REFUSING_SPAN_S`` or longer with ``REFUSING_AFTER_SPAN`` refused after that, the
         last two sent ``REFUSING_GAP_S`` or more after the request before them: down for
         maintenance, or refusing us. No spacing meets it, and spaced up to ``SLOWEST_S``
@@ -310,10 +321,27 @@ class HostPace:
         requests); its links not yet asked are given up for the run."""
         return (
             self._refused_since_served >= REFUSING_LIMIT
-            and self._first_asks_refused >= REFUSING_FIRST_ASKS
+            and self._first_asks_refused >= self._first_asks_to_give_up()
             and self._refused_late >= REFUSING_AFTER_SPAN
             and self._refused_slowly >= 2
         )
+
+    def _first_asks_to_give_up(self) -> int:
+        """First asks refused in a row that give a host up: ``REFUSING_FIRST_ASKS``, or more
+        on a host whose pages were often refused on their first ask before this run of
+        refusals began (``REFUSING_HISTORY`` of them or more known), as many as such pages
+        would rarely give in a row by themselves (``OWN_ODDS``; ``REFUSING_MOST`` at most).
+        Eight dead pages in a row are common on a host with 60% of its pages dead: given up
+        so, such hosts' live pages further on were never asked."""
+        streak = self._first_asks_refused
+        before = self._first_asks_seen - streak
+        if before < REFUSING_HISTORY:
+            return REFUSING_FIRST_ASKS
+        share = (self._first_asks_refused_ever - streak) / before
+        needed = REFUSING_FIRST_ASKS
+        while needed < REFUSING_MOST and share**needed > OWN_ODDS:
+            needed += 1
+        return needed
 
     @property
     def wants_a_first_ask(self) -> bool:
@@ -452,6 +480,8 @@ class HostPace:
         bare_refusal = status in PUSHBACK_STATUSES and retry_after_s is None
         if not retry:
             self._own.append(None)
+            self._first_asks_seen += 1
+            self._first_asks_refused_ever += int(bare_refusal)
         elif asked_before == 1 and bare_refusal and self._refused_on_its_own(spacing, load):
             self._own.append(page or "")
             self.rate.guess_doubted = True
