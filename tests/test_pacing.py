@@ -849,7 +849,9 @@ def who_probes_the_load(served_well_at: int, retry_slowed_it: bool = False) -> l
         pace = HostPace(3)
         if served_well_at:
             serve_at_load(pace, served_well_at)
-        pace._retry_moved = retry_slowed_it
+        if retry_slowed_it:
+            pace.rate.refused(0.0, NOW)  # spaced
+            pace._retry_moved = True
         gate = HostGate(pace, sleep, lambda: NOW)
         order: list[str] = []
         hold = [asyncio.Event() for _ in range(3)]
@@ -899,6 +901,41 @@ def test_a_spacing_a_retry_slowed_is_tested_by_a_page_not_asked_before() -> None
     draws of slow limiters with dead pages, 64 live pages lost against 39)."""
     assert who_probes_the_load(0, retry_slowed_it=True) == ["first", "asked again"]
     assert who_probes_the_load(0) == ["asked again", "first"]
+
+
+def test_first_asks_waiting_for_the_runs_slot_count_as_pages_not_asked_yet() -> None:
+    """A first ask holding the host's slot while it waits for the run's global slot (a busy
+    run) is a page not asked yet, so a retry's refusal meanwhile waits for it to test the
+    spacing; a retry so waiting is not one; started, neither waits any more."""
+    from enricher.net.host_gate import HostGate
+
+    async def go() -> list[bool]:
+        async def sleep(_: float) -> None:
+            return None
+
+        gate = HostGate(HostPace(3), sleep, lambda: NOW)
+        run_slot = asyncio.Semaphore(0)
+        seen: list[bool] = []
+
+        async def ask(retry: int) -> None:
+            async with gate.slot(then=run_slot, retry=retry, page=f"/p/{retry}") as ticket:
+                gate.answered(ticket, 200, None)
+
+        asking_again = asyncio.create_task(ask(1))
+        for _ in range(3):
+            await asyncio.sleep(0)
+        seen.append(gate.fresh_waiting)
+        first = asyncio.create_task(ask(0))
+        for _ in range(3):
+            await asyncio.sleep(0)
+        seen.append(gate.fresh_waiting)
+        run_slot.release()
+        run_slot.release()
+        await asyncio.gather(asking_again, first)
+        seen.append(gate.fresh_waiting)
+        return seen
+
+    assert asyncio.run(go()) == [False, True, False]
 
 
 def test_a_cancelled_waiter_gives_its_place_back() -> None:

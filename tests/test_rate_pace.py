@@ -1691,6 +1691,26 @@ def test_a_first_ask_refused_at_a_spacing_a_retry_slowed_lets_retries_count_agai
     assert not pace.wants_a_first_ask
 
 
+def test_a_spacing_undone_leaves_no_wait_for_a_first_ask() -> None:
+    """A retry's refusal began a spacing, and a first ask sent after it was served: the
+    refusal was its page's own, the spacing is undone, and with it the wait for a first ask
+    (left, every slot went to first asks before retries for the rest of the run)."""
+    pace = HostPace(6)
+    pace._recent_refusals.extend([True, True])
+    sent_at = NOW
+    retry = pace.started(sent_at, 1, 1, "https://h/again")
+    pace.sent(retry, sent_at)
+    first = pace.started(sent_at, 2, 0, "https://h/first")
+    pace.sent(first, sent_at)
+    pace.answered(503, None, sent_at + LATENCY, ticket=retry, fresh_waiting=True)
+    assert pace.rate.paced and pace.wants_a_first_ask
+
+    pace.answered(200, None, sent_at + 2 * LATENCY, ticket=first, fresh_waiting=True)
+
+    assert not pace.rate.paced
+    assert not pace.wants_a_first_ask
+
+
 def test_with_no_page_left_to_ask_retries_refused_still_slow_the_spacing() -> None:
     """The other side: when every page has been asked (the end of a run behind a limiter
     slower than the spacing), retries are all that is left to tell of it, and each refused

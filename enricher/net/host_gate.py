@@ -100,7 +100,8 @@ class HostGate:
         self._last_asks_waiting = 0
         """Pages' last asks waiting for their turn: each keeps a longer gap before it."""
         self._first_asks_placing = 0
-        """Pages' first asks holding a slot while they wait for their turn."""
+        """Pages' first asks holding a slot, not started yet (waiting for the run's global slot
+        or for their turn)."""
         self._wire_line: deque[asyncio.Future[None]] = deque()
         """Requests at the wire, in the order they reached it: the first one's is resolved
         (its turn to leave, its spacing after the last one that left)."""
@@ -128,6 +129,10 @@ class HostGate:
         """
         while True:
             honoured = await self._acquire(honoured, follow_up, retry > 0)
+            # Holding a slot, not started: for the global slot too, which a busy run's
+            # first asks wait for most.
+            placing = not retry
+            self._first_asks_placing += placing
             try:
                 if self.given_up:
                     yield 0  # not to be sent: the caller reports the host given up
@@ -146,6 +151,8 @@ class HostGate:
                     # for their places holding slots: sent back to queue, they had held a
                     # 10/s host with 500 ms pages to fewer at once than its spacing needs.
                     if turn and self._may_start():
+                        self._first_asks_placing -= placing
+                        placing = False
                         # Its load: the requests under way with it, not those holding a slot
                         # while they wait for their turn (on a spaced host, most of them).
                         load = len(self._started_at) + 1
@@ -163,6 +170,7 @@ class HostGate:
                             self.pace.forget(ticket)
                         return
             finally:
+                self._first_asks_placing -= placing
                 self._release()
             # A pause began while this request waited for its turn, or the ceiling (or, on a
             # host not spaced, the limit) came down to the requests under way: it waits it
@@ -204,12 +212,10 @@ class HostGate:
         """Wait for this request's start under the host's spacing (``RatePace``), holding
         its slots; False when a pause began meanwhile (the request is not sent now)."""
         self._last_asks_waiting += int(last_ask)
-        self._first_asks_placing += int(not retry)
         try:
             return await self._wait_for_place(honoured, retry, last_ask)
         finally:
             self._last_asks_waiting -= int(last_ask)
-            self._first_asks_placing -= int(not retry)
 
     async def _wait_for_place(self, honoured: int, retry: bool, last_ask: bool) -> bool:
         """``_wait_for_turn``'s loop: take a place, wait for it, take one again if the spacing
@@ -427,6 +433,12 @@ class HostGate:
             handed.set_result(None)
 
     @property
+    def fresh_waiting(self) -> bool:
+        """Whether pages not asked yet wait at the host: for a slot, or holding one, not
+        started yet."""
+        return bool(self._waiting[2]) or self._first_asks_placing > 0
+
+    @property
     def given_up(self) -> bool:
         """Whether the host's links not yet asked are given up: it left ``SILENT_LIMIT``
         requests in a row unanswered, or refuses every request (``HostPace.refuses_all``).
@@ -468,9 +480,8 @@ class HostGate:
                 took if usual is None else usual + ANSWER_TIME_WEIGHT * (took - usual)
             )
         rate, changes = self.pace.rate, self.pace.rate.changes
-        fresh_waiting = bool(self._waiting[2]) or self._first_asks_placing > 0
         lifted = self.pace.answered(
-            status, retry_after_s, now, self.in_flight, ticket, fresh_waiting=fresh_waiting
+            status, retry_after_s, now, self.in_flight, ticket, fresh_waiting=self.fresh_waiting
         )
         if ticket in self._past_ceiling and status in PUSHBACK_STATUSES:
             # A page asked again tests the page, not the host: only first asks count here.
