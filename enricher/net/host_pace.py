@@ -104,13 +104,11 @@ host whose pages refuse on their own (asked a second time as the host serves wel
 again) needs more: as many as those pages would rarely give by themselves
 (``_rate_refusals_needed``)."""
 
-REFUSING_LIMIT = 8
-"""Refusals naming no wait in a row, nothing served between, after which a host that still
-refused when asked slowly is given up for the run (``HostPace.refuses_all``)..."""
-
-REFUSING_FIRST_ASKS = REFUSING_LIMIT
-"""...as many first asks of their pages among them: retries may all be pages failing on their
-own. On an unlimited host with 8% of its pages dead, their retries (which had spaced it 10 s
+REFUSING_FIRST_ASKS = 8
+"""Pages refused at their first ask in a row, naming no wait, nothing served between, after
+which a host that still refused when asked slowly is given up for the run
+(``HostPace.refuses_all``); retries refused among them count for nothing, as they may all be
+pages failing on their own. On an unlimited host with 8% of its pages dead, their retries (which had spaced it 10 s
 apart and held its other pages back) had it given up, 120 live pages never asked; with four
 first asks among eight, four dead pages close together in a host's queue, refused at their
 first and second asks, had a host behind a 1/s limiter given up, 23 of its 80 live pages
@@ -311,10 +309,9 @@ class HostPace:
 
     @property
     def refuses_all(self) -> bool:
-        """The host refused ``REFUSING_LIMIT`` requests in a row naming no wait, nothing
-        served between (a server error serves nothing), ``REFUSING_FIRST_ASKS`` of them
-        first asks (more on a host that refused many first asks before,
-        ``_first_asks_to_give_up``), going on
+        """The host refused ``REFUSING_FIRST_ASKS`` pages at their first ask in a row naming
+        no wait, nothing served between (a server error serves nothing; more pages on a host
+        that refused many first asks before, ``_first_asks_to_give_up``), going on
         ``REFUSING_SPAN_S`` or longer with ``REFUSING_AFTER_SPAN`` refused after that, the
         last two sent ``REFUSING_GAP_S`` or more after the request before them: down for
         maintenance, or refusing us. No spacing meets it, and spaced up to ``SLOWEST_S``
