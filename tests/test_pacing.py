@@ -711,6 +711,20 @@ def test_a_host_down_behind_a_proxy_answering_502s_too_is_given_up() -> None:
     assert len(host.log) < 45
 
 
+def test_broken_pages_between_a_shut_windows_refusals_do_not_give_a_host_up() -> None:
+    """The other side: a limiter's window shut for a minute refuses every first ask, and the
+    host's broken pages answer 500 between them. Counted through the server errors, those
+    refusals do not give the host up: sent right behind a request each, none tells of a host
+    refusing even when asked slowly."""
+    pace = HostPace(6)
+    sent = NOW
+    for page in range(30):
+        sent += timedelta(seconds=2.5)
+        status = 503 if page % 2 == 0 else 500
+        pace.answered(status, None, sent, ticket=pace.started(sent, page=f"/p/{page}"))
+        assert not pace.refuses_all, page
+
+
 def test_a_limiter_serving_one_request_every_eight_seconds_is_not_given_up() -> None:
     """A limiter admitting one request every 8 s, no burst: refused again and again, but
     one of two asked 5 s apart is served, and its host is never given up."""
