@@ -2193,48 +2193,6 @@ def test_refusals_split_over_the_loads_above_a_connection_limit_add_up() -> None
     assert pace.ceiling == 4
 
 
-def test_a_connection_limit_spacing_its_host_is_learnt_from_the_answers_after() -> None:
-    """nginx's limit_conn 4 opened with six at once: its refusals at five and six at once came
-    with too few answers there to tell them from a rate limiter's, and spaced the host; the
-    spacing then kept its load under five, and no refusal came to teach the ceiling again
-    (78 ms apart for the run, 1.96x the floor in 6 runs of 8). The answers at those loads
-    that come after the refusals complete the count: the ceiling comes down to four, and the
-    spacing, the load's, goes."""
-    pace = HostPace(6)
-    now = NOW
-    for n in range(20):  # served well at one to four at once, 10 ms apart
-        now += timedelta(milliseconds=10)
-        pace.answered(200, None, now, 1, pace.started(now, 1 + n % 4))
-    for load in (6, 6, 5):  # refused at five and six at once, nothing served between
-        now += timedelta(milliseconds=10)
-        pace.answered(503, None, now, load, pace.started(now, load))
-    assert pace.rate.paced and pace.ceiling == 6
-    for load in (5, 6, 5, 6, 5):  # answers served there afterwards, nothing refused
-        now += timedelta(milliseconds=300)
-        pace.answered(200, None, now, load, pace.started(now, load))
-    assert pace.ceiling == 4
-    assert not pace.rate.paced
-
-
-def test_answers_served_at_the_loads_a_rate_limiter_refused_set_no_ceiling() -> None:
-    """The other side: a rate limiter's refusals at five and six at once, among answers
-    served as often there as below (its pages are slower than its spacing), are no edge of
-    the host's load, whatever answers come after them."""
-    pace = HostPace(6)
-    now = NOW
-    for n in range(30):  # served at one to six at once alike, 10 ms apart
-        now += timedelta(milliseconds=10)
-        pace.answered(200, None, now, 1, pace.started(now, 1 + n % 6))
-    for load in (6, 6, 5):
-        now += timedelta(milliseconds=10)
-        pace.answered(503, None, now, load, pace.started(now, load))
-    assert pace.rate.paced
-    for load in (5, 6, 5, 6, 5) * 4:
-        now += timedelta(milliseconds=300)
-        pace.answered(200, None, now, load, pace.started(now, load))
-    assert pace.ceiling == 6
-
-
 def searching_pace(served_loads: list[int], gap_s: float) -> tuple[HostPace, datetime]:
     """A host of 6 spaced 20 ms apart while its search goes on (5 ms refused, 70 ms served
     well), having served a request at each of ``served_loads`` at once, ``gap_s`` apart; and

@@ -566,13 +566,6 @@ class HostPace:
             self._served_at[load] += 1
             fastest = self._fastest_served_at.get(load, spacing)
             self._fastest_served_at[load] = min(fastest, spacing)
-            if self.rate.paced and load >= self._spaced_by_load > 2:
-                # Answers at the loads whose refusals spaced the host add up after them: a
-                # connection limit's refusals at five and six at once, too few answers there
-                # when they came to tell them from a rate's, had kept nginx's limit_conn 4
-                # spaced 78 ms apart for the run (the spacing then kept its load under
-                # five): 1.96x its floor in 6 runs of 8.
-                self._learn_ceiling(self._spaced_by_load)
         self.rate.served(spacing, now, retry)
         if self.rate.served_here >= 2 and self._served_in_a_row >= 2:
             self._retry_moved = False  # served at the spacing: a retry refused is its page's
