@@ -424,7 +424,8 @@ OPTIONS: tuple[Option, ...] = (
         flag="--per-host", key="per-host", setting="per_host", parse=_positive_int, metavar="N",
         help="most requests in flight per host; lowered while a host answers 429/503 "
         "(default: 6)",
-        doc="most requests in flight per host (default 6, as browsers); halved while a host "
+        doc="most requests in flight per host (default 6, as browsers; a host is opened with 2 "
+        "until its first answer served); halved while a host "
         "answers 429/503, which also pauses the "
         "whole host for its `Retry-After` or, naming none, spaces its requests to the rate "
         "it allows; raised again step by step",

@@ -23,9 +23,9 @@ from enricher.config import Settings
 from enricher.models import FailureKind, FetchFailure, HttpFacts
 from enricher.net.checker import WebChecker
 from enricher.net.context import Clocks, NetContext, RequestCounter
-from enricher.net.host_pace import HostPace
+from enricher.net.host_pace import OPENING_GRACE_S, OPENING_MAX_S, HostPace
 from enricher.net.rate_pace import ENGAGE_S
-from tests.test_rate_pace import LeakyBucket
+from tests.test_rate_pace import LATENCY, LeakyBucket
 
 NOW = datetime(2026, 11, 22, 9, 0, 0, tzinfo=timezone.utc)
 
@@ -33,14 +33,70 @@ NOW = datetime(2026, 11, 22, 9, 0, 0, tzinfo=timezone.utc)
 # --- HostPace: the policy -------------------------------------------------------------------
 
 
-def test_pace_starts_at_the_ceiling() -> None:
-    """A host is never probed above --per-host, so a polite host is never pushed past it."""
-    assert HostPace(6).limit == 6
+def test_a_host_is_opened_with_two_then_takes_its_ceiling_once_an_answer_is_served() -> None:
+    """A host is never probed above --per-host; it is opened with two requests at once (a
+    limiter with no burst to spare refuses all but one of those sent together), and takes
+    its ceiling a moment after its first answer served, none refused with it."""
+    assert HostPace(1).limit == 1
+    pace = HostPace(6)
+    assert pace.limit == 2
+    first, _ = pace.started(NOW), pace.started(NOW)
+    served_at = NOW + timedelta(milliseconds=100)
+    pace.answered(200, None, served_at, in_flight=2, ticket=first)
+    assert not pace.open_up(served_at + timedelta(seconds=OPENING_GRACE_S / 2))
+    assert pace.limit == 2
+    assert pace.open_up(served_at + timedelta(seconds=OPENING_GRACE_S))
+    assert pace.limit == 6
+
+
+def test_a_refusal_in_a_hosts_opening_keeps_it_from_its_ceiling() -> None:
+    """The other of the two refused (no wait named) right behind the one served: the host is
+    not widened to six, whose five more would meet the same limiter; its limit dips to one."""
+    pace = HostPace(6)
+    first, second = pace.started(NOW), pace.started(NOW)
+    pace.answered(200, None, NOW + LATENCY, in_flight=2, ticket=first)
+    pace.answered(503, None, NOW + 2 * LATENCY, in_flight=1, ticket=second)
+    assert not pace.open_up(NOW + timedelta(seconds=OPENING_MAX_S))
+    assert pace.limit == 1
+
+
+def test_a_pages_own_refusal_in_a_hosts_opening_disproved_gives_it_its_ceiling() -> None:
+    """A page's own 429 (a wait named) in the opening, then a request sent after it served:
+    the refusal was the page's, and the host goes to its ceiling, not back to two."""
+    pace = HostPace(6)
+    refused = pace.started(NOW)
+    pace.answered(429, 5.0, NOW + LATENCY, in_flight=1, ticket=refused)
+    later = pace.started(NOW + LATENCY)
+    pace.answered(200, None, NOW + 2 * LATENCY, in_flight=1, ticket=later)
+    assert pace.limit == 6 and pace.pause_left_s(NOW + 2 * LATENCY) == 0.0
+
+
+def test_a_host_silent_through_its_opening_takes_its_ceiling() -> None:
+    """No answer within OPENING_MAX_S of the first start, or a request of the opening over
+    unanswered (a timeout): slow or silent first pages do not hold the host's other links
+    to two at once."""
+    pace = HostPace(6)
+    pace.started(NOW)
+    assert not pace.open_up(NOW + timedelta(seconds=OPENING_MAX_S / 2))
+    assert pace.open_up(NOW + timedelta(seconds=OPENING_MAX_S))
+    assert pace.limit == 6
+    timed_out = HostPace(6)
+    timed_out.forget(timed_out.started(NOW))
+    assert timed_out.limit == 6
+
+
+def test_a_clock_stepped_back_holds_no_host_to_its_opening() -> None:
+    """The wall clock steps back an hour while a host's first requests hang: the opening,
+    timed on that clock, is over at once, not an hour later."""
+    pace = HostPace(6)
+    pace.started(NOW)
+    assert pace.open_up(NOW - timedelta(hours=1))
+    assert pace.limit == 6
 
 
 def test_pushback_halves_the_limit_and_pauses_for_retry_after() -> None:
     """429 with Retry-After: 5 halves the limit and pauses the whole host for 5 s."""
-    pace = HostPace(6)
+    pace = HostPace(6, opening=False)
     pace.answered(429, 5.0, NOW, in_flight=6)
     assert pace.limit == 3
     assert pace.pause_left_s(NOW) == 5.0
@@ -51,7 +107,7 @@ def test_503s_without_retry_after_space_the_host() -> None:
     """Bare 503s from two pages: limit halved, and the host's requests start a spacing apart
     (a rate limiter's refusals; spacing, not a pause, meets them). One page's alone moves
     no spacing: a page may fail on its own."""
-    pace = HostPace(4)
+    pace = HostPace(4, opening=False)
     first, second = pace.started(NOW), pace.started(NOW)
     pace.answered(503, None, NOW, in_flight=2, ticket=first)
     assert pace.limit == 2 and not pace.rate.paced
@@ -85,7 +141,7 @@ def test_limit_never_drops_below_one() -> None:
 
 def test_refusals_of_one_burst_lower_the_limit_once() -> None:
     """Six 503s for six requests sent together halve the limit once, not six times."""
-    pace = HostPace(6)
+    pace = HostPace(6, opening=False)
     tickets = [pace.started() for _ in range(6)]
     for ticket in tickets:
         pace.answered(503, 1.0, NOW, in_flight=6, ticket=ticket)
@@ -104,7 +160,7 @@ def test_a_refusal_of_a_request_sent_after_the_burst_lowers_the_limit_again() ->
 
 def test_one_429_dips_the_limit_then_recovers_to_per_host() -> None:
     """A lone 429 (one page's limit) costs a dip, not a lower ceiling for the rest of the run."""
-    pace = HostPace(6)
+    pace = HostPace(6, opening=False)
     pace.answered(429, 1.0, NOW, in_flight=4)
     assert pace.limit == 3
     for _ in range(50):
@@ -114,7 +170,7 @@ def test_one_429_dips_the_limit_then_recovers_to_per_host() -> None:
 
 def test_several_429s_in_one_burst_lower_the_ceiling_to_what_got_through() -> None:
     """Six in flight, four refused: the host takes two at a time, and never gets more again."""
-    pace = HostPace(6)
+    pace = HostPace(6, opening=False)
     tickets = [pace.started() for _ in range(6)]
     for ticket in tickets[2:]:
         pace.answered(429, 1.0, NOW, in_flight=6, ticket=ticket)
@@ -136,7 +192,7 @@ def test_a_cap_tightened_mid_run_lowers_the_ceiling_below_a_load_once_served() -
     """Six at once served many times, then a cap of two (four of six refused, Retry-After:
     1): the ceiling comes down to two, though six was served well before. Kept at six, a
     simulated host whose cap tightened mid-run got 80 refusals and 25 pages lost of 400."""
-    pace = HostPace(6)
+    pace = HostPace(6, opening=False)
     serve_at_load(pace, 6)
     burst = [pace.started(NOW, load=6) for _ in range(6)]
     for ticket in burst[2:]:
@@ -149,7 +205,7 @@ def test_a_burst_of_429s_counts_what_its_wave_got_through() -> None:
     back, one served, and one sent meanwhile refused alone in flight: four of the wave got
     through, so the ceiling is four. Counted from what was in flight as each refusal came
     (4, 3, 1), it had come down to one for the run, a slow page holding the host."""
-    pace = HostPace(6)
+    pace = HostPace(6, opening=False)
     wave = [pace.started(NOW, load=load) for load in range(1, 7)]
     for ticket in wave[:3]:
         pace.answered(200, None, NOW, in_flight=6, ticket=ticket)
@@ -296,7 +352,7 @@ def test_long_retry_after_is_not_a_host_pause() -> None:
 
 def test_limit_recovers_additively_to_the_ceiling() -> None:
     """After a pushback, each window of good answers raises the limit by one, up to --per-host."""
-    pace = HostPace(6)
+    pace = HostPace(6, opening=False)
     pace.answered(503, 1.0, NOW)  # 6 -> 3
     seen = []
     for _ in range(30):
@@ -319,7 +375,7 @@ def test_a_later_request_served_ends_the_pause() -> None:
     """One page refused (503, Retry-After: 5) while a request sent after it is answered 200:
     the refusal was that page's own, so the host is not held for 5 s, and its limit goes back
     to where it was."""
-    pace = HostPace(6)
+    pace = HostPace(6, opening=False)
     refused, later = pace.started(), pace.started()
     pace.answered(503, 5.0, NOW, in_flight=2, ticket=refused)
     assert pace.pause_left_s(NOW) == 5.0 and pace.limit == 3
@@ -1058,7 +1114,7 @@ def test_pages_own_429s_at_a_load_served_well_are_disproved_by_a_later_answer() 
     host that has served six at once many times: a request sent after them and served ends
     the pause and gives the limit back, as for one page's refusal (up to the ceiling, which
     they lower all the same: a cap tightened mid-run refuses so too)."""
-    pace = HostPace(6)
+    pace = HostPace(6, opening=False)
     serve_at_load(pace, 6)
     refused = [pace.started(NOW, load=6) for _ in range(2)]
     for ticket in refused:

@@ -27,7 +27,7 @@ from enricher.models import HttpFacts
 from enricher.net.checker import WebChecker
 from enricher.net.context import Clocks, NetContext
 from enricher.net.host_gate import STALL_MIN_S, HostGate
-from enricher.net.host_pace import OWN_WINDOW, HostPace
+from enricher.net.host_pace import OPENING_GRACE_S, OWN_WINDOW, HostPace
 from enricher.net.pool import web_transport
 from enricher.net.rate_pace import (
     CONFIRM,
@@ -102,6 +102,7 @@ def drive(
     refusals: list[datetime] = []
     attempts = dict.fromkeys(range(pages), 0)
     while waiting or in_flight:
+        pace.open_up(now)  # as the gate does when it looks for room
         while waiting and len(in_flight) < pace.limit:
             retry, last = asks is not None and attempts[waiting[0]] > 0, pace.last_start
             start = now
@@ -120,7 +121,7 @@ def drive(
             if asks is None:
                 ticket = pace.started(now)
             else:
-                ticket = pace.started(now, len(in_flight) + 1, attempts[page] - 1)
+                ticket = pace.started(now, len(in_flight) + 1, attempts[page] - 1, f"/p/{page}")
             in_flight.append((now + LATENCY, ticket, bucket.admits(now), page))
         in_flight.sort()
         answered_at, ticket, admitted, page = in_flight.pop(0)
@@ -149,7 +150,9 @@ def test_a_rate_limiter_is_met_near_its_rate_without_overrun(rate: int, burst: i
     assert len(run.refusals) <= 12 + pages // 100, run.refusals
     second_half = NOW + timedelta(seconds=run.span_s / 2)
     assert not [when for when in run.refusals if when > second_half]
-    assert max(run.attempts.values()) <= 3
+    # No page needs its last ask: through the checker, where a page asked again waits its
+    # backoff (``drive`` asks it again at once).
+    assert every_live_page_served(check_behind_a_limiter(rate, burst, 0.001, pages))
 
 
 def test_without_spacing_the_same_limiter_refuses_most_requests(
@@ -195,7 +198,7 @@ def spaced_gate(
 ) -> HostGate:
     """A host's gate on the virtual clock (``sleep``: one that may overrun it), already
     spaced ``interval_s`` apart, its next request due now."""
-    gate = HostGate(HostPace(per_host), sleep or time.sleep, lambda: time.now)
+    gate = HostGate(HostPace(per_host, opening=False), sleep or time.sleep, lambda: time.now)
     gate.pace.rate.refused(0.0, time.now)
     gate.pace.rate.interval_s, gate.pace.rate.next_start = interval_s, time.now
     return gate
@@ -257,7 +260,7 @@ def test_a_request_handed_its_slot_before_a_refusal_starts_under_the_limit_it_di
     """(request, requests under way with it) as each starts."""
 
     async def go() -> None:
-        gate = HostGate(HostPace(6), asyncio.sleep, lambda: NOW)
+        gate = HostGate(HostPace(6, opening=False), asyncio.sleep, lambda: NOW)
         run_slot = asyncio.Lock()
         done = [asyncio.Event() for _ in range(5)]
 
@@ -692,6 +695,54 @@ def test_a_limiter_with_pages_slower_than_its_spacing_is_met_at_full_concurrency
         assert run.took_s <= 1.45 * floor_s, (seed, run.took_s / floor_s)
 
 
+def test_two_pages_own_429s_in_a_hosts_opening_set_no_ceiling() -> None:
+    """The two requests of a host's opening are each refused by their page's own quota (429,
+    Retry-After: 2), then served when asked again, as are the host's 118 other pages of
+    100 ms. What got through the opening (none of two) is no ceiling: taken for one, it set
+    the host to one at a time for the run (14.0 s, against 4.9 s opened with six)."""
+    time = VirtualTime(NOW)
+    refused_once: set[int] = set()
+
+    async def host(request: httpx.Request) -> httpx.Response:
+        page = int(request.url.path.rsplit("/", 1)[1])
+        await time.sleep(0.0)
+        if page in (0, 1) and page not in refused_once:
+            refused_once.add(page)
+            return httpx.Response(429, headers={"Retry-After": "2"})
+        await time.sleep(0.1)
+        return httpx.Response(200)
+
+    async def go() -> tuple[list[object], HostPace]:
+        async with httpx.AsyncClient(transport=httpx.MockTransport(host)) as client:
+            settings = Settings(per_host=6, retry_budget_s=60, allow_private=True)
+            checker = WebChecker(client, NetContext(settings, Clocks(lambda: time.now, time.sleep)))
+            urls = [f"https://quota.example.test/p/{n}" for n in range(120)]
+            outcomes = list(await asyncio.gather(*(checker.check(url) for url in urls)))
+            return outcomes, checker.host_gate("quota.example.test").pace
+
+    outcomes, pace = asyncio.run(time.run(go()))
+
+    assert all(isinstance(o, HttpFacts) and o.status_code == 200 for o in outcomes)
+    assert pace.ceiling == 6
+    assert (time.now - NOW).total_seconds() <= 5.0
+
+
+@pytest.mark.parametrize(("rate", "burst", "page_s"), [(5, 1, 1.0), (4, 2, 1.2)])
+def test_a_limiter_refusing_above_the_loads_it_served_keeps_the_hosts_ceiling(
+    rate: int, burst: int, page_s: float
+) -> None:
+    """Limiters with pages far slower than their spacing, through the checker: their early
+    refusals come at three to six at once, none below, while one or two at once are served.
+    A rule that counted the answers after them toward a connection limit (reverted) set
+    such hosts' ceilings to two and three for the run (2.56 and 1.70 times the floor); a
+    rate limiter's refusals are the spacing's, and the ceiling stays at four or more."""
+    pages = 20 * rate
+    for seed in range(2):
+        run = check_behind_a_limiter(rate, burst, page_s, pages, seed)
+        assert every_live_page_served(run), seed
+        assert run.pace.ceiling >= 4, (seed, run.pace.ceiling)
+
+
 # --- A concurrency limit answered with bare 503s (nginx's limit_conn) -------------------------
 
 
@@ -734,6 +785,67 @@ def test_a_connection_limit_is_learnt_from_the_loads_refused() -> None:
     assert not pace.rate.paced
     assert refused <= 8, refused
     assert (time.now - NOW).total_seconds() <= 1.15 * floor_s
+
+
+def _opening_run(
+    bucket: LeakyBucket | None, pages: int, page_s: float
+) -> tuple[list[object], list[tuple[float, bool]], int]:
+    """Check ``pages`` pages of one host through the checker on the virtual clock, behind
+    ``bucket`` (None: no limit), each page taking ``page_s``: the outcomes, each request's
+    (arrival, admitted), and the most in flight at once."""
+    time = VirtualTime(NOW)
+    sent: list[tuple[float, bool]] = []
+    in_flight = peak = 0
+
+    async def host(request: httpx.Request) -> httpx.Response:
+        nonlocal in_flight, peak
+        await time.sleep(0.0)  # a round trip
+        admitted = bucket is None or bucket.admits(time.now)
+        sent.append(((time.now - NOW).total_seconds(), admitted))
+        if not admitted:
+            return httpx.Response(503)
+        in_flight += 1
+        peak = max(peak, in_flight)
+        try:
+            await time.sleep(page_s)
+            return httpx.Response(200)
+        finally:
+            in_flight -= 1
+
+    async def go() -> list[object]:
+        async with httpx.AsyncClient(transport=httpx.MockTransport(host)) as client:
+            settings = Settings(per_host=6, retry_budget_s=60, allow_private=True)
+            checker = WebChecker(client, NetContext(settings, Clocks(lambda: time.now, time.sleep)))
+            urls = [f"https://open.example.test/p/{n}" for n in range(pages)]
+            return list(await asyncio.gather(*(checker.check(url) for url in urls)))
+
+    outcomes = asyncio.run(time.run(go()))
+    return outcomes, sent, peak
+
+
+def test_a_limiter_with_no_burst_refuses_one_request_of_a_hosts_opening() -> None:
+    """nginx's limit_req at 10 r/s with no burst, through the checker: a host opened with six
+    requests at once had five refused in its first moment. Opened with two, one is refused,
+    and the host is not widened into more refusals; every page is served."""
+    outcomes, sent, _ = _opening_run(LeakyBucket(10, 0), 40, 0.005)
+
+    opening = [admitted for at, admitted in sent if at == 0.0]
+    assert sorted(opening) == [False, True]
+    assert all(isinstance(o, HttpFacts) and o.status_code == 200 for o in outcomes)
+    assert [admitted for _, admitted in sent].count(False) <= 5, sent  # 7 opened with six
+
+
+def test_a_host_serving_its_opening_takes_its_ceiling_at_once() -> None:
+    """The other side: a host with no limit, 60 pages of 100 ms each, reaches --per-host at
+    once after its first two are served (and ``OPENING_GRACE_S``), and takes no more than
+    one page's time longer than six at once all along would."""
+    outcomes, sent, peak = _opening_run(None, 60, 0.1)
+
+    assert all(isinstance(o, HttpFacts) and o.status_code == 200 for o in outcomes)
+    assert peak == 6
+    last_sent_s = max(at for at, _ in sent)
+    # Six at once all along: the last sent 0.9 s in; one page's time more, and the grace.
+    assert last_sent_s <= 0.9 + 0.1 + OPENING_GRACE_S + 1e-6, last_sent_s
 
 
 def test_the_spacing_never_grows_past_the_slowest() -> None:

@@ -102,6 +102,10 @@ class HostGate:
         self._first_asks_placing = 0
         """Pages' first asks holding a slot, not started yet (waiting for the run's global slot
         or for their turn)."""
+        self._opening_served = False
+        """An answer was served in the host's opening: it ends ``OPENING_GRACE_S`` later."""
+        self._opener: asyncio.Future[None] | None = None
+        """Wakes the gate as the host's opening ends (``_watch_the_opening``)."""
         self._wire_line: deque[asyncio.Future[None]] = deque()
         """Requests at the wire, in the order they reached it: the first one's is resolved
         (its turn to leave, its spacing after the last one that left)."""
@@ -192,6 +196,7 @@ class HostGate:
                 queue = self._waiting[1 if retry else 0 if follow_up else 2]
                 handed = asyncio.get_running_loop().create_future()
                 queue.append(handed)
+                self._watch_the_opening()
                 try:
                     await handed  # a releasing request hands us its slot
                 except asyncio.CancelledError:
@@ -337,6 +342,7 @@ class HostGate:
         and, on a host not spaced, the adaptive limit, counting the requests under way
         (stalled ones only against ``per_host``, and the ceiling once seen to hold places),
         not those holding a slot while they wait for their turn."""
+        self.pace.open_up(self._clock())
         under_way = len(self._started_at)
         if under_way >= self.per_host or self._held(under_way) >= self.pace.ceiling:
             return False
@@ -345,7 +351,10 @@ class HostGate:
     def _has_room(self) -> bool:
         """Whether one more request may start: under the adaptive limit and the ceiling, not
         counting stalled requests (the ceiling does once they are seen to hold places), and
-        under ``per_host``, counting them."""
+        under ``per_host``, counting them. The host's opening ends here when due
+        (``HostPace.opens_at``): at a request asking for a slot or at one coming free, an
+        answer or the stall check's wake-up (no timer of its own to wake)."""
+        self.pace.open_up(self._clock())
         return (
             self.in_flight - len(self._stalled) < self.pace.limit
             and self._held(self.in_flight) < self.pace.ceiling
@@ -384,6 +393,7 @@ class HostGate:
             self._fill()
             self._watch_for_stalls()
         elif self._started_at:
+            self._fill()  # no answer yet, but the host's opening may be over (its first start)
             self._stall_check = asyncio.get_running_loop().call_later(
                 STALL_MIN_S, self.check_stalls
             )
@@ -494,8 +504,31 @@ class HostGate:
             _resolve(self._lifted)  # wakes every request waiting out the pause
         if self.pace.rate is not rate or self.pace.rate.changes != changes or self.given_up:
             _resolve(self._respaced)  # wakes every request waiting for its place
+        self._opening_served |= self.pace.opening and status not in PUSHBACK_STATUSES
+        self._watch_the_opening()
         self._fill()
         return self.pace.pauses
+
+    def _watch_the_opening(self) -> None:
+        """Wake the gate as the host's opening ends, its first answer served, when requests
+        wait for it: no answer may come then to let them in (``_fill_when_opened``). With
+        none waiting, the next request to ask finds it over (``_has_room``)."""
+        if (
+            self._opener is None
+            and self._opening_served
+            and self.pace.opening
+            and any(self._waiting)
+        ):
+            self._opener = asyncio.ensure_future(self._fill_when_opened())
+
+    async def _fill_when_opened(self) -> None:
+        """Let waiters in when the host's opening ends, its first answer served
+        (``HostPace.opens_at``): waiting for the next answer instead, a host whose pages
+        take a while lost a second round of them at two at once."""
+        when = self.pace.opens_at
+        if when is not None:
+            await self._sleep(max(0.0, (when - self._clock()).total_seconds()))
+        self._fill()  # over unless a refusal ended it first: ``_has_room`` opens it
 
 
 def _unresolved(future: asyncio.Future[None] | None) -> asyncio.Future[None]:

@@ -163,6 +163,22 @@ period only roughly (a burst's leftover tokens shorten some). Held to the mean i
 live pages were still refused at all three asks over 938 draws of slow bursty limiters
 with many dead pages; 6 at half again, 7 at twice (which cost 4% more time)."""
 
+OPENING = 2
+"""Requests a host is opened with, before an answer shows it serving: a limiter with no
+burst to spare refuses all but one of those sent together (nginx's 10 r/s ``limit_req``
+refused five of the six a host had been opened with), and its first refusal must come back
+before more are sent..."""
+
+OPENING_GRACE_S = 0.02
+"""...so the host takes its ceiling this long after its first answer served, a refusal of the
+others sent with it not come meanwhile (a limiter answers them together)..."""
+
+OPENING_MAX_S = 2.0
+"""...or this long after its first request started, with no answer yet: a limiter's refusal
+comes back at once, and slow first pages must not hold a host's other links to two. As long
+as a request runs before it may be taken for stalled (``host_gate.STALL_MIN_S``), whose
+check, on a host that has not answered, is when the gate looks again."""
+
 MAX_PAUSE_S = 60.0
 """The longest host-wide pause honoured; a longer Retry-After is reported, not waited for."""
 
@@ -230,6 +246,9 @@ class HostPace:
     _burst_at_loads_served: bool = True
     """Every refusal of the current burst named a wait and was sent at a load the host has
     served well (``_served_well``): pages' own, disproved as a lone one is."""
+    _burst_in_opening: bool = False
+    """The current burst began in the host's opening (``OPENING`` at once): what got through
+    then is no ceiling (two pages' own 429s had set one of 1 for the run, 2.9 times as long)."""
     rate: RatePace = field(default_factory=RatePace)
     """How far apart the host's requests start (after refusals naming no wait)."""
     last_start: datetime | None = None
@@ -297,6 +316,12 @@ class HostPace:
     """What each request in flight (by ticket) was sent as."""
     _served_left: deque[datetime] = field(default_factory=lambda: deque(maxlen=SERVED_GAPS + 1))
     """When the latest requests served left (``_served_pace_due``)."""
+    opening: bool = True
+    """No answer has shown the host serving, or refusing, yet: it is asked ``OPENING``
+    requests at once (``open_up``)."""
+    opens_at: datetime | None = None
+    """When the opening ends, the host serving: ``OPENING_GRACE_S`` after its first answer
+    served, or ``OPENING_MAX_S`` after its first start (None: not started)."""
     _retry_moved: bool = False
     """A page asked again, refused, slowed the spacing, and since then no page's first ask has
     been refused at the new spacing, nor two answers served in a row there
@@ -305,7 +330,23 @@ class HostPace:
     def __post_init__(self) -> None:
         self.ceiling = max(1, self.ceiling)
         if self.limit <= 0:
-            self.limit = self.ceiling
+            self.limit = min(self.ceiling, OPENING) if self.opening else self.ceiling
+        self.opening = self.opening and self.limit < self.ceiling
+
+    def open_up(self, now: datetime) -> bool:
+        """Whether the opening ended by ``now`` (``opens_at``), this call: the host's limit
+        goes up to its ceiling."""
+        if not self.opening or self.opens_at is None:
+            return False
+        stepped_back = now < self.opens_at - timedelta(seconds=OPENING_MAX_S)
+        if now < self.opens_at and not stepped_back:  # a clock stepped back holds it no longer
+            return False
+        self._open()
+        return True
+
+    def _open(self) -> None:
+        self.opening, self.opens_at = False, None
+        self.limit = max(self.limit, self.ceiling)
 
     @property
     def refuses_all(self) -> bool:
@@ -376,6 +417,8 @@ class HostPace:
         longer): its ticket (tells which burst it belongs to)."""
         self._sent += 1
         gap = None
+        if self.opening and self.opens_at is None and now is not None:
+            self.opens_at = now + timedelta(seconds=OPENING_MAX_S)
         if now is not None:
             last, self.last_start = self.last_start, now
             gap = (now - last).total_seconds() if last is not None else float("inf")
@@ -448,8 +491,11 @@ class HostPace:
         self._last_sent = self.last_start = now
 
     def forget(self, ticket: int) -> None:
-        """The request is over, answered or not (a timeout leaves nothing to adapt to)."""
-        self._under_way.pop(ticket, None)
+        """The request is over, answered or not (a timeout leaves nothing to adapt to; in the
+        opening, a host not answering refuses nothing, and its other links are not held to
+        two meanwhile)."""
+        if self._under_way.pop(ticket, None) is not None and self.opening:
+            self._open()
 
     def answered(
         self,
@@ -558,6 +604,9 @@ class HostPace:
             if self.successes >= self.limit:
                 self.limit += 1
                 self.successes = 0
+        if self.opening:
+            grace = now + timedelta(seconds=OPENING_GRACE_S)
+            self.opens_at = min(self.opens_at or grace, grace)
         if ticket is None or status >= 500:
             return False  # a server error shows nothing about the host serving
         if sent.left is not None:
@@ -601,7 +650,10 @@ class HostPace:
     ) -> None:
         self.successes = 0
         if ticket is None or ticket > self._burst_edge:
-            self._limit_before = self.limit
+            # Refused in the opening: a disproved refusal gives the host its ceiling, and the
+            # burst tells nothing of loads over the opening's.
+            self._limit_before = self.ceiling if self.opening else self.limit
+            self._burst_in_opening, self.opening, self.opens_at = self.opening, False, None
             self._rate_before = replace(self.rate)
             # Halved, but never below a load the host has served well: a connection limit
             # refusing the fifth request leaves the host at four, not two.
@@ -625,7 +677,7 @@ class HostPace:
             # 20/s limiter's ceiling to one for the run and held back the refusals that
             # space it (``_load_explains``); ``_learn_ceiling`` weighs bare ones by load.
             self._burst_refused += 1
-            if self._burst_refused >= 2:
+            if self._burst_refused >= 2 and not self._burst_in_opening:
                 # What got through: the wave's answers served count, answered before the
                 # burst's first refusal too (in flight when it came, quick pages had gone).
                 got_through = max(self._burst_load - self._burst_refused, self._served_in_wave())
