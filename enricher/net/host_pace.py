@@ -2,15 +2,18 @@
 from its answers (``HostPace``; pure: decisions from values, time is the caller's).
 HostGate (``host_gate``) holds the host's requests to them.
 
-Each host gets a limit on requests in flight that starts at the ceiling (``--per-host``,
-default 6 as browsers use per host) and adapts like TCP's congestion window: a 429 or 503
-halves it (multiplicative decrease) and pauses the whole host for its Retry-After, since
-every other request to that host would get the same answer; answers that are not refusals
-raise it by one per window of successes (additive increase) back to the ceiling, which a
-burst of several 429s naming a wait lowers to what got through (of the requests in flight
-with the refused ones and sent after them, those served, before the refusals or after).
-Starting at the ceiling rather than probing above it means a polite host is never pushed
-past what a browser would ask of it, which keeps provoked 429s near zero.
+Each host gets a limit on requests in flight. It is opened with ``OPENING`` (two) requests
+at once, since a rate limiter with no burst to spare refuses all but one of those sent
+together, and goes to the ceiling (``--per-host``, default 6 as browsers use per host) just
+after its first answer that is no refusal, unless a refusal came with it. It then adapts
+like TCP's congestion window: a 429 or 503 halves it (multiplicative decrease) and pauses
+the whole host for its Retry-After, since every other request to that host would get the
+same answer; answers that are not refusals raise it by one per window of successes
+(additive increase) back to the ceiling, which a burst of several 429s naming a wait lowers
+to what got through (of the requests in flight with the refused ones and sent after them,
+those served, before the refusals or after).
+Never probing above the ceiling means a polite host is never pushed past what a browser
+would ask of it, which keeps provoked 429s near zero.
 
 The pause rests on that "would get the same answer", so the host can disprove it: when a
 *lone* refusal is followed by an ordinary answer (below 500) to a request sent after the
@@ -321,7 +324,7 @@ class HostPace:
     requests at once (``open_up``)."""
     opens_at: datetime | None = None
     """When the opening ends, the host serving: ``OPENING_GRACE_S`` after its first answer
-    served, or ``OPENING_MAX_S`` after its first start (None: not started)."""
+    that is no refusal, or ``OPENING_MAX_S`` after its first start (None: not started)."""
     _retry_moved: bool = False
     """A page asked again, refused, slowed the spacing, and since then no page's first ask has
     been refused at the new spacing, nor two answers served in a row there
