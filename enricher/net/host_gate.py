@@ -102,8 +102,6 @@ class HostGate:
         self._first_asks_placing = 0
         """Pages' first asks holding a slot, not started yet (waiting for the run's global slot
         or for their turn)."""
-        self._opening_served = False
-        """An answer was served in the host's opening: it ends ``OPENING_GRACE_S`` later."""
         self._opener: asyncio.Future[None] | None = None
         """Wakes the gate as the host's opening ends (``_watch_the_opening``)."""
         self._wire_line: deque[asyncio.Future[None]] = deque()
@@ -504,7 +502,6 @@ class HostGate:
             _resolve(self._lifted)  # wakes every request waiting out the pause
         if self.pace.rate is not rate or self.pace.rate.changes != changes or self.given_up:
             _resolve(self._respaced)  # wakes every request waiting for its place
-        self._opening_served |= self.pace.opening and status not in PUSHBACK_STATUSES
         self._watch_the_opening()
         self._fill()
         return self.pace.pauses
@@ -515,8 +512,8 @@ class HostGate:
         none waiting, the next request to ask finds it over (``_has_room``)."""
         if (
             self._opener is None
-            and self._opening_served
             and self.pace.opening
+            and self.pace.opening_answered
             and any(self._waiting)
         ):
             self._opener = asyncio.ensure_future(self._fill_when_opened())

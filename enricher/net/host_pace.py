@@ -325,6 +325,8 @@ class HostPace:
     opens_at: datetime | None = None
     """When the opening ends, the host serving: ``OPENING_GRACE_S`` after its first answer
     that is no refusal, or ``OPENING_MAX_S`` after its first start (None: not started)."""
+    opening_answered: bool = False
+    """An answer that is no refusal came in the opening: it ends ``OPENING_GRACE_S`` later."""
     _retry_moved: bool = False
     """A page asked again, refused, slowed the spacing, and since then no page's first ask has
     been refused at the new spacing, nor two answers served in a row there
@@ -609,7 +611,7 @@ class HostPace:
                 self.successes = 0
         if self.opening:
             grace = now + timedelta(seconds=OPENING_GRACE_S)
-            self.opens_at = min(self.opens_at or grace, grace)
+            self.opens_at, self.opening_answered = min(self.opens_at or grace, grace), True
         if ticket is None or status >= 500:
             return False  # a server error shows nothing about the host serving
         if sent.left is not None:
