@@ -2337,6 +2337,39 @@ def test_a_connection_limit_is_learnt_from_steps_refused_at_a_load_once_served()
     assert not pace.rate.paced  # the spacing was the load's
 
 
+def test_a_connection_limit_serving_its_load_now_and_then_is_still_learnt() -> None:
+    """nginx's limit_conn 4 in a busy run: a request sent as the fifth at once is served now
+    and then (one under way had just ended at nginx, its answer not read yet), as often as
+    the search's steps are refused there. Requests at one to four at once were served at
+    gaps as short as those refused, forty times: a host whose refusals did not depend on the
+    load would have refused some of them. Five is the host's edge, and the spacing its
+    refusals kept goes (kept, it held such a host 60-79 ms apart, 1.2-1.6 times its floor)."""
+    pace, now = searching_pace([1 + n % 4 for n in range(40)] + [5] * 6, 0.02)
+    for _ in range(3):  # steps of the search refused at five, each with answers below it
+        now += timedelta(seconds=0.02)
+        pace.answered(503, None, now, 5, pace.started(now, 5))
+        for load in (2, 3):
+            now += timedelta(seconds=0.07)
+            pace.answered(200, None, now, load, pace.started(now, load))
+    assert pace.ceiling == 4
+    assert not pace.rate.paced
+
+
+def test_steps_refused_at_five_with_the_loads_below_served_only_slower_are_no_edge() -> None:
+    """The rule above, on a rate limiter whose pages are slower than its spacing: refused
+    at five at once at the search's fast steps, and served at one to four at once only at
+    slower gaps (fewer in flight). Compared at gaps as short, nothing below five was served,
+    so nothing shows the refusals to be the load's, and the ceiling stays."""
+    pace, now = searching_pace([1 + n % 4 for n in range(40)] + [5] * 6, 0.07)
+    for _ in range(3):
+        now += timedelta(seconds=0.02)
+        pace.answered(503, None, now, 5, pace.started(now, 5))
+        for load in (2, 3):
+            now += timedelta(seconds=0.07)
+            pace.answered(200, None, now, load, pace.started(now, load))
+    assert pace.ceiling == 6
+
+
 def test_a_rate_limiters_steps_refused_at_five_and_below_are_no_connection_limit() -> None:
     """The case built to fool the rule above: a rate limiter whose search's steps are refused
     mostly at five at once (its pages are slower than its spacing), once at three. Refused

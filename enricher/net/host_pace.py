@@ -58,15 +58,16 @@ A refusal sent at more requests at once than the host serves well is the load's 
 ``limit_conn``): it dips the limit and moves no spacing; such refusals, counted over the
 load and every higher one, set the ceiling below that load for the run (the highest load so
 refused, from the refusal's own up, and refused more often than below it: pages refusing on
-their own do so at any load), and so does a load refused three times while spaced, at least
-as often as served there and never below it, with many answers served below it (an edge: a
+their own do so at any load), and so does a load refused three times while spaced, never
+below it, and either at least as often as served there with many answers served below it,
+or with the loads below it served so often at gaps as short as those refused that a host
+refusing whatever its load would have refused some of them (``EDGE_ODDS``; an edge: a
 spaced host seldom reaches the load; its search's steps count there too, for a connection
 limit refuses them by the load alone; a page asked again counts nowhere, as it tests the
-page). A spacing begun only by refusals
-over that ceiling (the fifth and sixth of six sent at once, which a bucket with a burst of
-four would refuse too) was the load's, and goes. A refusal counts at its load only once a
-lower load was served at a gap as short: a rate limiter's come at whatever loads its
-too-fast gaps put in flight, and are the spacing's.
+page). A spacing begun only by refusals over that ceiling (the fifth and sixth of six sent
+at once, which a bucket with a burst of four would refuse too) was the load's, and goes. A
+refusal counts at its load only once a lower load was served at a gap as short: a rate
+limiter's come at whatever loads its too-fast gaps put in flight, and are the spacing's.
 """
 
 from __future__ import annotations
@@ -155,6 +156,14 @@ moments (a connection the server has not closed yet) are not its limit."""
 LOAD_CONTRAST = 2
 """...and only when refused at least this many times as often at that load and above as
 below it (``_refused_more_often_from``)."""
+
+EDGE_ODDS = 0.01
+"""How rarely a host whose refusals do not depend on its load (a rate limiter's: they come
+at its too-fast gaps) would refuse spaced requests only at a load and above, and serve as
+many below it at gaps as short (``_refused_beyond_chance``)."""
+
+SPACED_ANSWERS = 256
+"""Spaced first asks' answers kept for ``_refused_beyond_chance``."""
 
 SERVED_GAPS = 5
 """Gaps between the latest requests served whose mean is the pace a host has been serving
@@ -315,6 +324,10 @@ class HostPace:
     a few, not thousands to go through at each refusal)."""
     _refused_spaced_at: Counter[int] = field(default_factory=Counter)
     """Refusals by load, of requests sent while the host was spaced."""
+    _spaced_answers: deque[tuple[int, float, bool]] = field(
+        default_factory=lambda: deque(maxlen=SPACED_ANSWERS)
+    )
+    """The latest answers to first asks sent while the host was spaced: (load, gap, refused)."""
     _under_way: dict[int, _UnderWay] = field(default_factory=dict)
     """What each request in flight (by ticket) was sent as."""
     _served_left: deque[datetime] = field(default_factory=lambda: deque(maxlen=SERVED_GAPS + 1))
@@ -580,6 +593,7 @@ class HostPace:
         if status in PUSHBACK_STATUSES:
             if load and sent_spaced and not retry:  # not one sent at once before spacing
                 self._refused_spaced_at[load] += 1
+                self._spaced_answers.append((load, spacing, True))
             tells_of_load = bool(load) and self._tells_of_load(spacing, load)
             if tells_of_load and load == 1:
                 self._refused_at[load] += 1  # no lower load to tell it from its gap
@@ -616,6 +630,8 @@ class HostPace:
             return False  # a server error shows nothing about the host serving
         if sent.left is not None:
             self._served_left.append(sent.left)
+        if load and sent_spaced and not retry:
+            self._spaced_answers.append((load, spacing, False))
         if load:
             self._served_at[load] += 1
             fastest = self._fastest_served_at.get(load, spacing)
@@ -925,11 +941,15 @@ class HostPace:
         # lower loads too. Not at two at once: a limiter with no burst refuses the second of
         # two sent together, so only answers at two tell it from a limit of one connection.
         refused_spaced = _from(self._refused_spaced_at, load)
+        none_below = refused_spaced == self._refused_spaced_at.total()
         edge = (
             load > 2
-            and refused_spaced >= max(LOAD_REFUSALS, served)
-            and served_below >= LOAD_ANSWERS
-            and refused_spaced == self._refused_spaced_at.total()  # none below this load
+            and refused_spaced >= LOAD_REFUSALS
+            and none_below
+            and (
+                (refused_spaced >= served and served_below >= LOAD_ANSWERS)
+                or self._refused_beyond_chance(load)
+            )
         )
         if edge_only and not edge:
             return
@@ -946,6 +966,28 @@ class HostPace:
                 # bucket with a burst of four would): the load's, not a rate's. Kept, the
                 # spacing held such a host 61-78 ms apart, its quick pages too, all run long.
                 self.rate, self._spaced_by_load, self._retry_moved = RatePace(), 0, False
+
+    def _refused_beyond_chance(self, load: int) -> bool:
+        """Whether the host's spaced first asks refused at ``load`` or above (none below it:
+        the caller's) depend on the load: of the answers to spaced first asks sent at gaps
+        no longer than the longest of those refused, the loads below it were served so
+        often that a host refusing as large a share of them whatever the load would have
+        refused one of them, but for ``EDGE_ODDS``. Compared at gaps as short: a rate
+        limiter's refusals come at its too-fast gaps, which put more in flight, and at the
+        slower gaps, fewer, served. A connection limit also serves a request at its load
+        now and then (one under way had just ended at the host, its answer not read yet;
+        a path it does not count), so "refused as often as served there" had kept nginx's
+        limit_conn 4 spaced 60-79 ms apart for the run (1.2-1.6 times its floor)."""
+        refused_gaps = [gap for at, gap, refused in self._spaced_answers if refused and at >= load]
+        if len(refused_gaps) < LOAD_REFUSALS:
+            return False
+        as_short = max(refused_gaps) * (1 + JITTER) + WIRE_JITTER_S
+        served = [
+            at for at, gap, refused in self._spaced_answers if not refused and gap <= as_short
+        ]
+        served_there = sum(at >= load for at in served)
+        share = len(refused_gaps) / (len(refused_gaps) + served_there)
+        return (1 - share) ** (len(served) - served_there) <= EDGE_ODDS
 
     def _load_refused_often(self, lowest: int) -> int | None:
         """The highest load, ``lowest`` or above (and at most one over the ceiling), that
