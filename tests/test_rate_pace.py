@@ -2337,22 +2337,44 @@ def test_a_connection_limit_is_learnt_from_steps_refused_at_a_load_once_served()
     assert not pace.rate.paced  # the spacing was the load's
 
 
+def refused_at_five_while_served_below(gap_s: float, pages_served_again: bool) -> HostPace:
+    """A spaced host that served one to four at once forty times and five at once six times,
+    ``gap_s`` apart; then three pages refused at five at once at a step of the search
+    (20 ms), each followed by answers at two and three at once 70 ms apart and its page
+    asked again (served, ``pages_served_again``, else refused again)."""
+    pace, now = searching_pace([1 + n % 4 for n in range(40)] + [5] * 6, gap_s)
+    for n in range(3):
+        now += timedelta(seconds=0.02)
+        pace.answered(503, None, now, 5, pace.started(now, 5, page=f"p{n}"))
+        for load in (2, 3):
+            now += timedelta(seconds=0.07)
+            pace.answered(200, None, now, load, pace.started(now, load))
+        now += timedelta(seconds=0.07)
+        again = pace.started(now, 2, retry=1, page=f"p{n}")
+        pace.answered(200 if pages_served_again else 503, None, now, 2, again)
+    return pace
+
+
 def test_a_connection_limit_serving_its_load_now_and_then_is_still_learnt() -> None:
     """nginx's limit_conn 4 in a busy run: a request sent as the fifth at once is served now
     and then (one under way had just ended at nginx, its answer not read yet), as often as
     the search's steps are refused there. Requests at one to four at once were served at
-    gaps as short as those refused, forty times: a host whose refusals did not depend on the
-    load would have refused some of them. Five is the host's edge, and the spacing its
-    refusals kept goes (kept, it held such a host 60-79 ms apart, 1.2-1.6 times its floor)."""
-    pace, now = searching_pace([1 + n % 4 for n in range(40)] + [5] * 6, 0.02)
-    for _ in range(3):  # steps of the search refused at five, each with answers below it
-        now += timedelta(seconds=0.02)
-        pace.answered(503, None, now, 5, pace.started(now, 5))
-        for load in (2, 3):
-            now += timedelta(seconds=0.07)
-            pace.answered(200, None, now, load, pace.started(now, load))
+    gaps as short as those refused, forty times, and each page refused was served when
+    asked again: a host whose refusals did not depend on the load would have refused some
+    of those below. Five is the host's edge, and the spacing its refusals kept goes (kept,
+    it held such a host 60-79 ms apart, 1.4-1.5 times its floor)."""
+    pace = refused_at_five_while_served_below(0.02, pages_served_again=True)
     assert pace.ceiling == 4
     assert not pace.rate.paced
+
+
+def test_dead_pages_refused_at_five_make_no_edge() -> None:
+    """The same answers, but the pages refused at five are refused again when asked again:
+    pages failing on their own, refused at five by chance. They tell nothing of the load
+    (three dead pages' refusals at three at once or more had set a host with no limit to
+    two at once, 6x as long), and the ceiling stays."""
+    pace = refused_at_five_while_served_below(0.02, pages_served_again=False)
+    assert pace.ceiling == 6
 
 
 def test_steps_refused_at_five_with_the_loads_below_served_only_slower_are_no_edge() -> None:
@@ -2360,13 +2382,7 @@ def test_steps_refused_at_five_with_the_loads_below_served_only_slower_are_no_ed
     at five at once at the search's fast steps, and served at one to four at once only at
     slower gaps (fewer in flight). Compared at gaps as short, nothing below five was served,
     so nothing shows the refusals to be the load's, and the ceiling stays."""
-    pace, now = searching_pace([1 + n % 4 for n in range(40)] + [5] * 6, 0.07)
-    for _ in range(3):
-        now += timedelta(seconds=0.02)
-        pace.answered(503, None, now, 5, pace.started(now, 5))
-        for load in (2, 3):
-            now += timedelta(seconds=0.07)
-            pace.answered(200, None, now, load, pace.started(now, load))
+    pace = refused_at_five_while_served_below(0.07, pages_served_again=True)
     assert pace.ceiling == 6
 
 

@@ -59,15 +59,16 @@ A refusal sent at more requests at once than the host serves well is the load's 
 load and every higher one, set the ceiling below that load for the run (the highest load so
 refused, from the refusal's own up, and refused more often than below it: pages refusing on
 their own do so at any load), and so does a load refused three times while spaced, never
-below it, and either at least as often as served there with many answers served below it,
-or with the loads below it served so often at gaps as short as those refused that a host
-refusing whatever its load would have refused some of them (``EDGE_ODDS``; an edge: a
-spaced host seldom reaches the load; its search's steps count there too, for a connection
-limit refuses them by the load alone; a page asked again counts nowhere, as it tests the
-page). A spacing begun only by refusals over that ceiling (the fifth and sixth of six sent
-at once, which a bucket with a burst of four would refuse too) was the load's, and goes. A
-refusal counts at its load only once a lower load was served at a gap as short: a rate
-limiter's come at whatever loads its too-fast gaps put in flight, and are the spacing's.
+below it, at least as often as served there with many answers served below it; or three
+live pages (served when asked again) refused there while spaced, none below, with so few
+of the answers at gaps as short at that load or above that all three falling there by
+chance is rarer than ``EDGE_ODDS`` (an edge: a spaced host seldom reaches the load; its
+search's steps count there too, for a connection limit refuses them by the load alone; a
+page asked again counts nowhere, as it tests the page). A spacing begun only by refusals
+over that ceiling (the fifth and sixth of six sent at once, which a bucket with a burst of
+four would refuse too) was the load's, and goes. A refusal counts at its load only once a
+lower load was served at a gap as short: a rate limiter's come at whatever loads its
+too-fast gaps put in flight, and are the spacing's.
 """
 
 from __future__ import annotations
@@ -159,8 +160,8 @@ below it (``_refused_more_often_from``)."""
 
 EDGE_ODDS = 0.01
 """How rarely a host whose refusals do not depend on its load (a rate limiter's: they come
-at its too-fast gaps) would refuse spaced requests only at a load and above, and serve as
-many below it at gaps as short (``_refused_beyond_chance``)."""
+at its too-fast gaps) would have refused its live pages only at a load and above, among the
+answers at gaps as short (``_refused_beyond_chance``)."""
 
 SPACED_ANSWERS = 256
 """Spaced first asks' answers kept for ``_refused_beyond_chance``."""
@@ -327,7 +328,11 @@ class HostPace:
     _spaced_answers: deque[tuple[int, float, bool]] = field(
         default_factory=lambda: deque(maxlen=SPACED_ANSWERS)
     )
-    """The latest answers to first asks sent while the host was spaced: (load, gap, refused)."""
+    """The latest answers to first asks sent while the host was spaced, (load, gap, refused):
+    served, or refused and their page served since (``_refused_live``)."""
+    _refused_unconfirmed: dict[str, tuple[int, float]] = field(default_factory=dict)
+    """Pages whose first ask, sent while the host was spaced, was refused, and not served
+    since: (load, gap)."""
     _under_way: dict[int, _UnderWay] = field(default_factory=dict)
     """What each request in flight (by ticket) was sent as."""
     _served_left: deque[datetime] = field(default_factory=lambda: deque(maxlen=SERVED_GAPS + 1))
@@ -593,7 +598,10 @@ class HostPace:
         if status in PUSHBACK_STATUSES:
             if load and sent_spaced and not retry:  # not one sent at once before spacing
                 self._refused_spaced_at[load] += 1
-                self._spaced_answers.append((load, spacing, True))
+                if page:
+                    self._refused_unconfirmed[page] = (load, spacing)
+                    while len(self._refused_unconfirmed) > SPACED_ANSWERS:
+                        del self._refused_unconfirmed[next(iter(self._refused_unconfirmed))]
             tells_of_load = bool(load) and self._tells_of_load(spacing, load)
             if tells_of_load and load == 1:
                 self._refused_at[load] += 1  # no lower load to tell it from its gap
@@ -632,6 +640,8 @@ class HostPace:
             self._served_left.append(sent.left)
         if load and sent_spaced and not retry:
             self._spaced_answers.append((load, spacing, False))
+        if retry and page and status < 500:  # answered, not refused: 404s too
+            self._refused_live(page)
         if load:
             self._served_at[load] += 1
             fastest = self._fastest_served_at.get(load, spacing)
@@ -927,8 +937,9 @@ class HostPace:
         """A refusal sent while ``load`` were in flight was counted: if that load or a higher
         one is refused often (``_load_refused_often``), or ``load`` is an edge (below), the
         host takes fewer at once (nginx's ``limit_conn``), and the ceiling comes down below
-        it for the run (a refusal tells of its load and those above, not of those below). Page-own refusals at a load the host serves well
-        (a few among many answers) never lower it. ``edge_only``: a refusal that tells
+        it for the run (a refusal tells of its load and those above, not of those below).
+        Page-own refusals at a load the host serves well (a few among many answers) never
+        lower it. ``edge_only``: a refusal that tells
         nothing of load by itself (a step of the search at a load once served) may still
         complete an edge."""
         served = _from(self._served_at, load)
@@ -940,54 +951,85 @@ class HostPace:
         # sent at once, unspaced, are a bucket's as much). A rate limiter refuses at the
         # lower loads too. Not at two at once: a limiter with no burst refuses the second of
         # two sent together, so only answers at two tell it from a limit of one connection.
+        # Or an edge by chance (``_an_edge_by_chance``), also looked for as a refused page is
+        # served when asked again (``_refused_live``).
         refused_spaced = _from(self._refused_spaced_at, load)
-        none_below = refused_spaced == self._refused_spaced_at.total()
         edge = (
-            load > 2
-            and refused_spaced >= LOAD_REFUSALS
-            and none_below
-            and (
-                (refused_spaced >= served and served_below >= LOAD_ANSWERS)
-                or self._refused_beyond_chance(load)
-            )
-        )
+            self._refused_spaced_only_from(load)
+            and refused_spaced >= max(LOAD_REFUSALS, served)
+            and served_below >= LOAD_ANSWERS
+        ) or self._an_edge_by_chance(load)
         if edge_only and not edge:
             return
         over = load if edge else self._load_refused_often(load)
         if over is not None:
-            self.ceiling = min(self.ceiling, over - 1)
-            # A wave's answers served never raise it back above what the loads taught.
-            self._ceiling_before_burst = min(self._ceiling_before_burst, self.ceiling)
-            self.limit = min(self.limit, self.ceiling)
-            refused_within = self._refused_at.total() > _from(self._refused_at, self.ceiling + 1)
-            if self.rate.paced and self._spaced_by_load > self.ceiling and not refused_within:
-                # Every refusal that spaced the host came over its count, and none within it
-                # (nginx's limit_conn refuses the fifth and sixth of six sent at once, like a
-                # bucket with a burst of four would): the load's, not a rate's. Kept, the
-                # spacing held such a host 61-78 ms apart, its quick pages too, all run long.
-                self.rate, self._spaced_by_load, self._retry_moved = RatePace(), 0, False
+            self._take_ceiling_below(over)
+
+    def _refused_spaced_only_from(self, load: int) -> bool:
+        """Whether ``load`` is over two at once and every refusal sent spaced came at it or
+        above."""
+        spaced = self._refused_spaced_at
+        return load > 2 and spaced.total() == _from(spaced, load)
+
+    def _an_edge_by_chance(self, load: int) -> bool:
+        """Whether ``load`` is an edge by ``_refused_beyond_chance`` (no refusal sent spaced
+        below it)."""
+        return self._refused_spaced_only_from(load) and self._refused_beyond_chance(load)
+
+    def _take_ceiling_below(self, over: int) -> None:
+        """The host takes fewer than ``over`` at once for the run."""
+        self.ceiling = min(self.ceiling, over - 1)
+        # A wave's answers served never raise it back above what the loads taught.
+        self._ceiling_before_burst = min(self._ceiling_before_burst, self.ceiling)
+        self.limit = min(self.limit, self.ceiling)
+        refused_within = self._refused_at.total() > _from(self._refused_at, self.ceiling + 1)
+        if self.rate.paced and self._spaced_by_load > self.ceiling and not refused_within:
+            # Every refusal that spaced the host came over its count, and none within it
+            # (nginx's limit_conn refuses the fifth and sixth of six sent at once, like a
+            # bucket with a burst of four would): the load's, not a rate's. Kept, the
+            # spacing held such a host 61-78 ms apart, its quick pages too, all run long.
+            self.rate, self._spaced_by_load, self._retry_moved = RatePace(), 0, False
+
+    def _refused_live(self, page: str) -> None:
+        """``page`` was served when asked again: its first ask's refusal on a spaced host,
+        if any, was the host's doing (a limit's), not the page's, and is evidence for
+        ``_refused_beyond_chance``."""
+        refused = self._refused_unconfirmed.pop(page, None)
+        if refused is not None:
+            self._spaced_answers.append((*refused, True))
+            if self._an_edge_by_chance(refused[0]):
+                self._take_ceiling_below(refused[0])
 
     def _refused_beyond_chance(self, load: int) -> bool:
-        """Whether the host's spaced first asks refused at ``load`` or above (none below it:
-        the caller's) depend on the load: of the answers to spaced first asks sent at gaps
-        no longer than the longest of those refused, the loads below it were served so
-        often that a host refusing as large a share of them whatever the load would have
-        refused one of them, but for ``EDGE_ODDS``. Compared at gaps as short: a rate
-        limiter's refusals come at its too-fast gaps, which put more in flight, and at the
-        slower gaps, fewer, served. A connection limit also serves a request at its load
-        now and then (one under way had just ended at the host, its answer not read yet;
-        a path it does not count), so "refused as often as served there" had kept nginx's
-        limit_conn 4 spaced 60-79 ms apart for the run (1.2-1.6 times its floor)."""
-        refused_gaps = [gap for at, gap, refused in self._spaced_answers if refused and at >= load]
-        if len(refused_gaps) < LOAD_REFUSALS:
+        """Whether the host's refusals of live pages sent spaced (first asks, their pages
+        served since), ``LOAD_REFUSALS`` or more at ``load`` or above, none below (the
+        caller's), depend on the load: among the answers to spaced first asks sent at gaps
+        no longer than the median of those refusals', so few were at the load or above that
+        every one of those refusals falling there by chance is rarer than ``EDGE_ODDS``
+        (drawn without replacement). Compared at gaps as short: a rate limiter's refusals
+        come at its too-fast gaps, which put more in flight, while its slower gaps, fewer
+        in flight, are served. Live pages only: a page failing on its own is refused at any
+        load, and three dead pages' refusals at three at once or more, by chance, had set a
+        host with no limit to two at once (6x as long). A connection limit also serves a
+        request at its load now and then (one under way had just ended at the host, its
+        answer not read yet; a path it does not count), so "refused as often as served
+        there" alone had kept nginx's limit_conn 4 spaced 60-79 ms apart for the run
+        (1.4-1.5 times its floor)."""
+        refused_gaps = sorted(
+            gap for at, gap, refused in self._spaced_answers if refused and at >= load
+        )
+        refused = len(refused_gaps)
+        if refused < LOAD_REFUSALS:
             return False
-        as_short = max(refused_gaps) * (1 + JITTER) + WIRE_JITTER_S
+        as_short = refused_gaps[refused // 2] * (1 + JITTER) + WIRE_JITTER_S
         served = [
-            at for at, gap, refused in self._spaced_answers if not refused and gap <= as_short
+            at
+            for at, gap, was_refused in self._spaced_answers
+            if not was_refused and gap <= as_short
         ]
-        served_there = sum(at >= load for at in served)
-        share = len(refused_gaps) / (len(refused_gaps) + served_there)
-        return (1 - share) ** (len(served) - served_there) <= EDGE_ODDS
+        there = sum(at >= load for at in served) + refused
+        everywhere = len(served) + refused
+        return math.comb(there, refused) / math.comb(everywhere, refused) <= EDGE_ODDS
 
     def _load_refused_often(self, lowest: int) -> int | None:
         """The highest load, ``lowest`` or above (and at most one over the ceiling), that
