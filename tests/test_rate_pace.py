@@ -2377,6 +2377,27 @@ def test_dead_pages_refused_at_five_make_no_edge() -> None:
     assert pace.ceiling == 6
 
 
+def test_one_answer_below_at_a_gap_as_short_makes_no_edge() -> None:
+    """Three live pages refused at five at once at the search's 20 ms step, five served six
+    times at slower gaps, and of the loads below only one answer at a gap as short: all
+    three refusals falling at five by chance among four answers is likely (one in four),
+    and nothing shows them to be the load's. (Weighed as the share refused at five to the
+    power of the answers below, nothing served there at those gaps made one answer below
+    an edge: a 20/s limiter was held to two at once, 1.94x as long.)"""
+    pace, now = searching_pace([1 + n % 4 for n in range(40)] + [5] * 6, 0.07)
+    now += timedelta(seconds=0.02)
+    pace.answered(200, None, now, 2, pace.started(now, 2))
+    for n in range(3):
+        now += timedelta(seconds=0.02)
+        pace.answered(503, None, now, 5, pace.started(now, 5, page=f"p{n}"))
+        for load in (2, 3):
+            now += timedelta(seconds=0.07)
+            pace.answered(200, None, now, load, pace.started(now, load))
+        now += timedelta(seconds=0.07)
+        pace.answered(200, None, now, 2, pace.started(now, 2, retry=1, page=f"p{n}"))
+    assert pace.ceiling == 6
+
+
 def test_steps_refused_at_five_with_the_loads_below_served_only_slower_are_no_edge() -> None:
     """The rule above, on a rate limiter whose pages are slower than its spacing: refused
     at five at once at the search's fast steps, and served at one to four at once only at
