@@ -939,9 +939,8 @@ class HostPace:
         host takes fewer at once (nginx's ``limit_conn``), and the ceiling comes down below
         it for the run (a refusal tells of its load and those above, not of those below).
         Page-own refusals at a load the host serves well (a few among many answers) never
-        lower it. ``edge_only``: a refusal that tells
-        nothing of load by itself (a step of the search at a load once served) may still
-        complete an edge."""
+        lower it. ``edge_only``: a refusal that tells nothing of load by itself (a step of
+        the search at a load once served) may still complete an edge."""
         served = _from(self._served_at, load)
         served_below = self._served_at.total() - served
         # An edge: refused there while spaced, steps of the search too, at least as often as
