@@ -2337,12 +2337,18 @@ def test_a_connection_limit_is_learnt_from_steps_refused_at_a_load_once_served()
     assert not pace.rate.paced  # the spacing was the load's
 
 
-def refused_at_five_while_served_below(gap_s: float, pages_served_again: bool) -> HostPace:
+def refused_at_five_while_served_below(
+    gap_s: float, pages_served_again: bool, one_at_two_at_the_step: bool = False
+) -> HostPace:
     """A spaced host that served one to four at once forty times and five at once six times,
-    ``gap_s`` apart; then three pages refused at five at once at a step of the search
-    (20 ms), each followed by answers at two and three at once 70 ms apart and its page
-    asked again (served, ``pages_served_again``, else refused again)."""
+    ``gap_s`` apart (and ``one_at_two_at_the_step``, once more at two, 20 ms after); then
+    three pages refused at five at once at a step of the search (20 ms), each followed by
+    answers at two and three at once 70 ms apart and its page asked again (served,
+    ``pages_served_again``, else refused again)."""
     pace, now = searching_pace([1 + n % 4 for n in range(40)] + [5] * 6, gap_s)
+    if one_at_two_at_the_step:
+        now += timedelta(seconds=0.02)
+        pace.answered(200, None, now, 2, pace.started(now, 2))
     for n in range(3):
         now += timedelta(seconds=0.02)
         pace.answered(503, None, now, 5, pace.started(now, 5, page=f"p{n}"))
@@ -2384,17 +2390,9 @@ def test_one_answer_below_at_a_gap_as_short_makes_no_edge() -> None:
     and nothing shows them to be the load's. (Weighed as the share refused at five to the
     power of the answers below, nothing served there at those gaps made one answer below
     an edge: a 20/s limiter was held to two at once, 1.94x as long.)"""
-    pace, now = searching_pace([1 + n % 4 for n in range(40)] + [5] * 6, 0.07)
-    now += timedelta(seconds=0.02)
-    pace.answered(200, None, now, 2, pace.started(now, 2))
-    for n in range(3):
-        now += timedelta(seconds=0.02)
-        pace.answered(503, None, now, 5, pace.started(now, 5, page=f"p{n}"))
-        for load in (2, 3):
-            now += timedelta(seconds=0.07)
-            pace.answered(200, None, now, load, pace.started(now, load))
-        now += timedelta(seconds=0.07)
-        pace.answered(200, None, now, 2, pace.started(now, 2, retry=1, page=f"p{n}"))
+    pace = refused_at_five_while_served_below(
+        0.07, pages_served_again=True, one_at_two_at_the_step=True
+    )
     assert pace.ceiling == 6
 
 

@@ -1015,7 +1015,7 @@ class HostPace:
         there" alone had kept nginx's limit_conn 4 spaced 60-79 ms apart for the run
         (1.4-1.5 times its floor)."""
         refused_gaps = sorted(
-            gap for at, gap, refused in self._spaced_answers if refused and at >= load
+            gap for at, gap, was_refused in self._spaced_answers if was_refused and at >= load
         )
         refused = len(refused_gaps)
         if refused < LOAD_REFUSALS:
