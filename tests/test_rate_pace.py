@@ -1276,9 +1276,7 @@ def test_a_last_asks_refusal_moves_no_spacing() -> None:
         for _ in range(3):  # refusals among the host's last answers: the next one counts
             pace._recent_refusals.append(True)
         settled = (pace.rate.interval_s, pace.rate.fast_enough_s)
-        before = pace.started(NOW, 1)
-        pace.sent(before, NOW)
-        pace.forget(before)  # over before the last ask leaves: one at once
+        pace.sent(pace.started(NOW, 1), NOW)
         now = NOW + timedelta(seconds=0.4)
         ticket = pace.started(now, 1, retry=2, page="/down", last_ask=last_ask)
         pace.sent(ticket, now)
@@ -2691,71 +2689,3 @@ def test_a_limiter_tightening_mid_run_loses_no_live_page() -> None:
         10, 0, 0.05, pages, seed=2, dead=dead, once=once, limiter=tightening, wire=True
     )
     assert every_live_page_served(run, dead)
-
-
-def test_a_requests_load_is_the_one_it_leaves_at() -> None:
-    """nginx's limit_conn 4 in a busy run, traced: its opening's fifth and sixth at once were
-    refused, which spaced it, and then requests started as the fifth at once were served (10
-    of them for 5 steps of the search refused there; 16 for 3 here), for one under way ended
-    while each waited at the wire for its place, and it left as the fourth. Counted as they
-    started, five looked served five times as often as refused, no edge, and the host stayed
-    spaced for the run (1.2-2x its floor). Counted as the requests leave, five is only ever
-    refused: the host takes four at once, and the spacing its opening's refusals began goes."""
-    pace = HostPace(6)
-    opening = [pace.started(NOW, load) for load in range(1, 7)]
-    for ticket in opening:
-        pace.answered(503 if ticket > 4 else 200, None, NOW + LATENCY, 6, ticket)
-    assert pace.rate.paced
-    pace.rate.interval_s, pace.rate.too_fast_s, pace.rate.fast_enough_s = 0.02, 0.005, 0.07
-    now = NOW
-    for n in range(40):  # one to four at once served at the search's 20 ms
-        now += timedelta(seconds=0.02)
-        pace.answered(200, None, now, 1, pace.started(now, 1 + n % 4))
-    at_host = []
-    for load in (1, 2, 3):  # three pages held at the host from now on
-        at_host.append(pace.started(now, load))
-        pace.sent(at_host[-1], now)
-
-    def fourth_then_fifth(page: str | None = None) -> tuple[int, int, datetime]:
-        """A fourth request leaves, then a fifth starts 20 ms later: both under way."""
-        nonlocal now
-        now += timedelta(seconds=0.07)
-        fourth = pace.started(now, 4)
-        pace.sent(fourth, now)
-        now += timedelta(seconds=0.02)
-        return fourth, pace.started(now, 5, page=page), now
-
-    for _ in range(16):  # the fourth ends while the fifth waits for its place at the wire
-        fourth, fifth, now = fourth_then_fifth()
-        pace.answered(200, None, now + LATENCY, 4, fourth)
-        pace.sent(fifth, now + 2 * LATENCY)
-        pace.answered(200, None, now + 3 * LATENCY, 4, fifth)
-    for n in range(3):  # a step of the search leaves while four are at the host: refused
-        fourth, fifth, now = fourth_then_fifth(page=f"p{n}")
-        pace.sent(fifth, now)
-        pace.answered(503, None, now + LATENCY, 5, fifth)
-        pace.answered(200, None, now + 2 * LATENCY, 4, fourth)
-        now += timedelta(seconds=0.07)
-        again = pace.started(now, 4, retry=1, page=f"p{n}")
-        pace.sent(again, now)
-        pace.answered(200, None, now + LATENCY, 4, again)  # a live page: served when asked again
-    assert pace.ceiling == 4
-    assert not pace.rate.paced
-
-
-def test_only_requests_whose_headers_left_count_in_a_load() -> None:
-    """On a spaced host, a request leaving counts the requests under way whose headers left
-    before it: not one still waiting at the wire for its place, and one started while the
-    host was spaced that left unheld after the spacing went (``HostPace.left``) from then on."""
-    pace = HostPace(6)
-    pace.rate.refused(0.0, NOW)
-    waiting = pace.started(NOW, 1)  # spaced: held at the wire
-    gone = pace.started(NOW, 2)
-    pace.rate = RatePace()  # the spacing went: the next to leave does so unheld
-    pace.left(gone)
-    pace.rate.refused(0.0, NOW)  # spaced again
-    leaving = pace.started(NOW, 3)
-    pace.sent(leaving, NOW)
-    assert pace._under_way[leaving].load == 2  # itself and the one that left unheld
-    pace.sent(waiting, NOW)
-    assert pace._under_way[waiting].load == 3

@@ -284,13 +284,9 @@ class HostGate:
         meanwhile: waiting for its turn is not the host failing to answer."""
 
         async def trace(event: str, info: object) -> None:
-            if not event.endswith(HEADERS_LEAVING):
-                return
-            if self.pace.rate.paced:
+            if self.pace.rate.paced and event.endswith(HEADERS_LEAVING):
                 with _suspended(deadline):
                     await self.at_wire(ticket, last_ask=last_ask)
-            else:
-                self.pace.left(ticket)  # started spaced, its spacing since gone
 
         return trace
 

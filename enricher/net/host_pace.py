@@ -203,8 +203,7 @@ class _UnderWay:
     gap: float | None = None
     """How long after the request before it it started (its headers left, when known)."""
     load: int = 0
-    """How many requests were in flight when it started (0: not told); on a spaced host, when
-    its headers left (``HostPace.sent``)."""
+    """How many requests were in flight when it started (0: not told)."""
     asked_before: int = 0
     """How often its URL was asked before (a retry tests the page, not the pace)."""
     page: str | None = None
@@ -217,10 +216,6 @@ class _UnderWay:
     """The tickets in flight when it started."""
     left: datetime | None = None
     """When its headers left (its start, until told)."""
-    at_host: bool = True
-    """Its headers left (``HostPace.sent``): it counts in the load of those that leave after
-    it. A spaced host's request waits at the wire for its place first, and meanwhile does
-    not."""
 
 
 @dataclass
@@ -459,7 +454,6 @@ class HostPace:
             last_ask=last_ask,
             concurrent=tuple(self._under_way),
             left=now,
-            at_host=not self.rate.paced,
         )
         return self._sent
 
@@ -516,25 +510,8 @@ class HostPace:
             under_way.gap = (now - self._last_sent).total_seconds()
         if under_way is not None:
             under_way.left = now
-            if under_way.load:
-                # Its load as the host meets it: the requests whose headers left before it and
-                # are not answered yet. Counted as it started at the gate, it took in requests
-                # answered while it waited at the wire: nginx's limit_conn 4 served requests
-                # counted as five at once (each one ended before it left), so five looked no
-                # edge, and the host stayed spaced for the run (1.2-1.5 times its floor).
-                under_way.load = 1 + sum(
-                    other.at_host for held, other in self._under_way.items() if held != ticket
-                )
-            under_way.at_host = True
         # Calls come in time order; a clock stepped back moves these back with it.
         self._last_sent = self.last_start = now
-
-    def left(self, ticket: int) -> None:
-        """Request ``ticket``'s headers left, unheld (the host not spaced): it counts in the
-        load of those leaving after it (``sent``)."""
-        under_way = self._under_way.get(ticket)
-        if under_way is not None:
-            under_way.at_host = True
 
     def forget(self, ticket: int) -> None:
         """The request is over, answered or not (a timeout leaves nothing to adapt to; in the
