@@ -2689,3 +2689,25 @@ def test_a_limiter_tightening_mid_run_loses_no_live_page() -> None:
         10, 0, 0.05, pages, seed=2, dead=dead, once=once, limiter=tightening, wire=True
     )
     assert every_live_page_served(run, dead)
+
+
+def test_a_request_of_the_burst_that_began_the_spacing_does_not_bound_it() -> None:
+    """nginx's limit_conn 4: six sent at once open the host, the fifth and sixth are refused
+    and space it at the opening's guess, and a seventh, started with them, is held at the
+    wire to that spacing and refused too, as the fifth at once. The burst sent it: it leaves
+    the search free to try faster than the guess (bounded by it, the host was spaced 80 ms
+    apart, never sent five at once again, and its limit was never learnt: 1.9x its floor)."""
+    pace = HostPace(6)
+    opening = [pace.started(NOW, load) for load in range(1, 7)]
+    straggler = pace.started(NOW, 6)
+    for ticket in opening[4:]:
+        pace.answered(503, None, NOW + LATENCY, 6, ticket)
+    guess = pace.rate.interval_s
+    assert guess > 0  # spaced by the opening's refusals
+    left = NOW + timedelta(seconds=guess * 1.04)
+    pace.sent(straggler, left)  # the first four are still at the host (pages held 250 ms)
+    pace.answered(503, None, left + LATENCY, 5, straggler)
+    for ticket in opening[:4]:
+        pace.answered(200, None, NOW + timedelta(seconds=0.25), 4, ticket)
+    assert pace.rate.interval_s == guess
+    assert pace.rate.too_fast_s is not None and pace.rate.too_fast_s < guess
