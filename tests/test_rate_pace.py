@@ -2711,3 +2711,21 @@ def test_a_request_of_the_burst_that_began_the_spacing_does_not_bound_it() -> No
         pace.answered(200, None, NOW + timedelta(seconds=0.25), 4, ticket)
     assert pace.rate.interval_s == guess
     assert pace.rate.too_fast_s is not None and pace.rate.too_fast_s < guess
+
+
+def test_a_request_of_the_burst_that_left_unheld_still_tests_the_spacing() -> None:
+    """The same opening behind a 150 ms round trip: a seventh request started 20 ms after
+    the six and left at once, before any refusal came back. Refused, it is the burst's own
+    evidence of a rate (20 ms too fast), and moves the spacing as before (ignored, a bucket
+    counting refused requests was asked again at the guess, refused, and kept full: 1.72x)."""
+    pace = HostPace(6)
+    opening = [pace.started(NOW, load) for load in range(1, 7)]
+    late = NOW + timedelta(seconds=0.02)
+    straggler = pace.started(late, 6)  # no hold at the wire: the host was not spaced yet
+    answer = NOW + timedelta(seconds=0.15)
+    for ticket in opening[4:]:
+        pace.answered(503, None, answer, 6, ticket)
+    guess = pace.rate.interval_s
+    assert guess > 0
+    pace.answered(503, None, late + timedelta(seconds=0.15), 5, straggler)
+    assert pace.rate.interval_s != guess

@@ -69,8 +69,8 @@ over that ceiling (the fifth and sixth of six sent at once, which a bucket with 
 four would refuse too) was the load's, and goes. A refusal counts at its load only once a
 lower load was served at a gap as short: a rate limiter's come at whatever loads its
 too-fast gaps put in flight, and are the spacing's. A request of three or more at once
-sent before the host was spaced, and refused after, moves no spacing: the burst that began
-it sent that request, whatever spacing it left at.
+started before the host was spaced, held at the wire to the new spacing and refused, moves
+no spacing: the burst that began it sent that request, whatever spacing it left at.
 """
 
 from __future__ import annotations
@@ -218,6 +218,8 @@ class _UnderWay:
     """The tickets in flight when it started."""
     left: datetime | None = None
     """When its headers left (its start, until told)."""
+    held: bool = False
+    """It left held at the wire to the host's spacing (``HostPace.sent``)."""
 
 
 @dataclass
@@ -511,7 +513,7 @@ class HostPace:
         if self._last_sent is not None and under_way is not None and under_way.gap is not None:
             under_way.gap = (now - self._last_sent).total_seconds()
         if under_way is not None:
-            under_way.left = now
+            under_way.left, under_way.held = now, True
         # Calls come in time order; a clock stepped back moves these back with it.
         self._last_sent = self.last_start = now
 
@@ -626,7 +628,7 @@ class HostPace:
                 last_ask,
                 sent.concurrent,
                 fresh_waiting,
-                burst_straggler=not sent_spaced and load > 2,
+                burst_straggler=not sent_spaced and sent.held and load > 2,
             )
             return False
         if self.limit < self.ceiling:
@@ -734,10 +736,12 @@ class HostPace:
         else:
             self._lone_refusal = max(self._lone_refusal, ticket or 0)
         if retry_after_s is None:
-            # A request started before the host was spaced and refused after, one of three or
-            # more at once (``burst_straggler``): the burst that began the spacing sent it,
-            # and held at the wire to that spacing, it left into what the burst left (a full
-            # count of connections as much as an empty bucket). Taken as a test of the
+            # A request started before the host was spaced, one of three or more at once, held
+            # at the wire to the spacing its burst began and refused (``burst_straggler``):
+            # the burst sent it, and it left into what the burst left (a full count of
+            # connections as much as an empty bucket). One that left unheld, before the
+            # spacing began, is the burst's own evidence of a rate (read so, a bucket counting
+            # refused requests behind a 150 ms round trip, 1.72x). Taken as a test of the
             # spacing, one such on nginx's limit_conn 4 bounded the search at the opening's
             # guess: spaced 80 ms apart, five at once never sent again, nothing refused, and
             # the limit was never learnt (1.9-2.2x its floor in 7 runs of 21).
