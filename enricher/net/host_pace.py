@@ -1025,11 +1025,11 @@ class HostPace:
         come at its too-fast gaps, which put more in flight, while its slower gaps, fewer
         in flight, are served. Live pages only: a page failing on its own is refused at any
         load, and three dead pages' refusals at three at once or more, by chance, had set a
-        host with no limit to two at once (6x as long). A connection limit also serves a
-        request at its load now and then (one under way had just ended at the host, its
-        answer not read yet; a path it does not count), so "refused as often as served
-        there" alone had kept nginx's limit_conn 4 spaced 60-79 ms apart for the run
-        (1.4-1.5 times its floor)."""
+        host with no limit to two at once (6x as long). A connection limit also seems to
+        serve a request at its load now and then (counted as it started, while one under way
+        ended as it waited at the wire for its place; a path it does not count), so
+        "refused as often as served there" alone had kept nginx's limit_conn 4 spaced
+        60-79 ms apart for the run (1.4-1.5 times its floor)."""
         refused_gaps = sorted(
             gap for at, gap, was_refused in self._spaced_answers if was_refused and at >= load
         )
