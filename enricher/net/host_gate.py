@@ -104,6 +104,9 @@ class HostGate:
         or for their turn)."""
         self._opener: asyncio.Future[None] | None = None
         """Wakes the gate as the host's opening ends (``_watch_the_opening``)."""
+        self._left: set[int] = set()
+        """Requests under way whose headers have left (httpcore's trace): those the host
+        counts as a request arrives, not those still held at the wire."""
         self._wire_line: deque[asyncio.Future[None]] = deque()
         """Requests at the wire, in the order they reached it: the first one's is resolved
         (its turn to leave, its spacing after the last one that left)."""
@@ -167,6 +170,7 @@ class HostGate:
                             yield ticket
                         finally:
                             self._started_at.pop(ticket, None)
+                            self._left.discard(ticket)
                             self._stalled.discard(ticket)
                             self._past_ceiling.discard(ticket)
                             self.pace.forget(ticket)
@@ -284,9 +288,13 @@ class HostGate:
         meanwhile: waiting for its turn is not the host failing to answer."""
 
         async def trace(event: str, info: object) -> None:
-            if self.pace.rate.paced and event.endswith(HEADERS_LEAVING):
+            if not event.endswith(HEADERS_LEAVING):
+                return
+            if self.pace.rate.paced:
                 with _suspended(deadline):
                     await self.at_wire(ticket, last_ask=last_ask)
+            else:
+                self._left.add(ticket)
 
         return trace
 
@@ -298,7 +306,8 @@ class HostGate:
         wire leave in the order they reached it, each its spacing after the one before it
         really left: timed from promises instead, one held behind a request that left late
         went too soon after it (nginx refused one 97.7 ms behind a request 5 ms late, spaced
-        101 ms apart), and re-held, it was overtaken by every first ask behind it."""
+        101 ms apart), and re-held, it was overtaken by every first ask behind it. It leaves
+        one of the requests under way whose headers have left (``HostPace.sent``)."""
         turn = asyncio.get_running_loop().create_future()
         self._wire_line.append(turn)
         if self._wire_line[0] is turn:
@@ -309,7 +318,13 @@ class HostGate:
             while (due := self.pace.wire_due(now, last_ask)) > now:
                 await self._sleep((due - now).total_seconds())
                 now = self._clock()  # the spacing may have changed meanwhile
-            self.pace.sent(ticket, now)
+            # Its load as the host counts it: the requests under way that have left, not
+            # those started and still held at the wire (counted as it started, a request
+            # served as the fourth at nginx's limit_conn 4 was counted the fifth, and the
+            # limit was never learnt).
+            self._left.discard(ticket)
+            self.pace.sent(ticket, now, 1 + len(self._left))
+            self._left.add(ticket)
         finally:
             # Left, or cancelled: the next in line takes its turn.
             self._wire_line.remove(turn)
