@@ -1063,7 +1063,12 @@ class HostPace:
         alike, and split between them its refusals took long to add up). The highest,
         not the load of the refusal that asked: a ceiling too high is taught lower by the
         refusals it lets come, one too low never hears of it again (refusals all at six at
-        once, asked at two, had set a host to one at a time). None when there is none."""
+        once, asked at two, had set a host to one at a time). And a quarter or more of the
+        answers at the load itself refused, or none there: a load its own answers serve well
+        is not the limit because refusals above it count at it (a cap of two behind a slow
+        limiter: its refusals at three, too few answers to decide three, and the limiter's
+        two at two made two "refused often", and 42 of 240 such simulated hosts were held to
+        one at a time). None when there is none."""
         top = min(max(self._refused_at, default=0), self.ceiling + 1)
         for level in range(top, max(lowest, 2) - 1, -1):
             refused, served = _from(self._refused_at, level), _from(self._served_at, level)
@@ -1071,6 +1076,7 @@ class HostPace:
                 refused >= LOAD_REFUSALS
                 and refused + served >= LOAD_ANSWERS
                 and self._refused_often(refused, served)
+                and self._refused_often(self._refused_at[level], self._served_at[level])
                 and self._refused_more_often_from(level, refused, served)
             ):
                 return level
