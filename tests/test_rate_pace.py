@@ -2791,3 +2791,90 @@ def test_a_load_served_well_by_its_own_answers_is_not_taken_for_the_hosts_limit(
 
     answer(pace, 3, 503, 5)
     assert pace.ceiling == 2
+
+
+def _refused_then_served(served: int, gap_s: float) -> tuple[HostPace, datetime]:
+    """A host spaced 200 ms apart, refused there (the second refusal among its last answers:
+    the spacing moved), then serving ``served`` first asks ``gap_s`` apart: where it stands,
+    and when."""
+    pace = HostPace(6)
+    pace.rate.refused(0.0, NOW)
+    pace.rate.interval_s, pace.rate.too_fast_s, pace.rate.fast_enough_s = 0.2, 0.1, 0.2
+    pace._recent_refusals.append(True)
+    now = NOW
+    for page in range(served + 2):
+        ticket = pace.started(now, 1, page=f"/p/{page}")
+        pace.sent(ticket, now)
+        pace.answered(503 if page == 1 else 200, None, now + LATENCY, 1, ticket)
+        now += timedelta(seconds=0.2 if page < 1 else gap_s)
+    return pace, now - timedelta(seconds=gap_s)
+
+
+def _moved_by_a_first_ask_refused(pace: HostPace, now: datetime, gap_s: float) -> bool:
+    """Whether a first ask refused ``gap_s`` after the last request moves the host's spacing
+    (the second refusal among its last answers: it would)."""
+    pace._recent_refusals.append(True)
+    before = (pace.rate.interval_s, pace.rate.too_fast_s, pace.rate.fast_enough_s)
+    now += timedelta(seconds=gap_s)
+    ticket = pace.started(now, 1, page="/p/refused")
+    pace.sent(ticket, now)
+    pace.answered(503, None, now + LATENCY, 1, ticket)
+    return (pace.rate.interval_s, pace.rate.too_fast_s, pace.rate.fast_enough_s) != before
+
+
+def test_a_refusal_slower_than_any_limiter_of_the_host_refills_moves_no_spacing() -> None:
+    """Refused, a host served its next five first asks 400 ms apart: a token bucket empty at
+    that refusal refills one request every 500 ms or faster. A first ask refused 550 ms after
+    the one before was refused by no such limiter (its page failed on its own) and moves no
+    spacing: each one had slowed a host with no limit by about a tenth, and with 10% of its
+    pages failing once, 300 pages took 410-929 s where 2.5 s is its floor. One refused 450
+    ms after, within that bound, still moves it."""
+    moved = {}
+    for gap_s in (0.55, 0.45):
+        pace, now = _refused_then_served(5, 0.4)
+        moved[gap_s] = _moved_by_a_first_ask_refused(pace, now, gap_s)
+    assert moved == {0.55: False, 0.45: True}
+
+
+def test_refusals_past_the_bound_often_enough_are_a_limits_again() -> None:
+    """The bound is voided when refusals past it come often (four among the host's last 20
+    first asks, answers served between them: a limiter that tightened, or a bucket whose
+    burst served the requests that set it), and that refusal moves the spacing again."""
+    pace, now = _refused_then_served(5, 0.4)
+    moves = []
+    for page in range(4):
+        ticket = pace.started(now, 1, page=f"/p/served-{page}")
+        pace.sent(ticket, now)
+        pace.answered(200, None, now + LATENCY, 1, ticket)
+        moves.append(_moved_by_a_first_ask_refused(pace, now, 0.55))
+        now += timedelta(seconds=1.1)
+    assert moves == [False, False, False, True]
+
+
+def test_two_refusals_in_a_row_past_the_bound_are_a_limits() -> None:
+    """A fixed window (so many requests a window, at any speed) serves a burst as it opens,
+    which makes the bound short, and then refuses every request to its end: a refusal right
+    after one read as past the bound, nothing served between, is a limit's, and so is the
+    one before it; the spacing moves. Read as pages' own, a window of 20 requests every 2 s
+    with 3% of its pages dead took 2-3 times as long (169 -> 344 s)."""
+    pace, now = _refused_then_served(5, 0.4)
+    moves = []
+    for _ in range(2):
+        moves.append(_moved_by_a_first_ask_refused(pace, now, 0.55))
+        now += timedelta(seconds=0.55)
+    assert moves == [False, True]
+
+
+def test_pages_failing_once_do_not_creep_the_spacing_of_a_host_with_no_limit() -> None:
+    """A host with no limit, 10% of whose pages answer a bare 503 once (then 200). Two such
+    refusals close together space it, as a limiter's would; then each one later, at the
+    spacing served well, had slowed it by about a tenth more: 300 pages of 50 ms took 410 to
+    929 s over these three draws (median 698 s; its floor: 2.5 s). Refusals slower than any
+    limiter of the host could refill (``HostPace._beyond_any_limiter``) move nothing now:
+    7-146 s (median 20 s; two refused in a row still count as a limit's)."""
+    walls = []
+    for seed in range(3):
+        failing = drawn(300, 0.1, 100 + seed)
+        random.seed(seed)  # tenacity's backoff jitter
+        walls.append(_check_pages_failing_once(failing))
+    assert statistics.median(walls) <= 10 * (300 * 0.05 / 6), walls
