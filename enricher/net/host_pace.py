@@ -79,7 +79,7 @@ the latest ``T`` seconds after it, and it refills a request every ``T / (k - 1)`
 (``PROOF_SERVED`` at least; the least bound of the run is kept). A refusal past that bound
 (the wire's jitter aside) was refused by no bucket: each one had slowed a host with no
 limit by about a tenth (the search settles just above a spacing refused), and 5% of its
-pages failing once took one from 254 ms to 1.2 s apart (93 times its floor). A fixed window
+pages failing once took one from 254 ms to 1.2 s apart (84 times its floor). A fixed window
 (so many requests a window) serves a burst as it opens and then refuses every request to
 its end: a first ask refused right behind another (nothing served between) is read as a
 limit's, and so is the one before it; refusals past the bound four times among the last 20
@@ -885,7 +885,7 @@ class HostPace:
         refills (``_period_at_most_s``, with the wire's jitter): no limiter refused it, its
         page failed on its own. It moves no spacing: every such refusal had moved it, each
         time to about a tenth slower, and an unlimited host 5% of whose pages fail once
-        crept from 254 ms to 1.2 s apart (93x its floor). Only on a spaced host: read so
+        crept from 254 ms to 1.2 s apart (84x its floor). Only on a spaced host: read so
         while the host was not, pages' own refusals in its opening (a bound of 9 ms, from
         requests a burst of 50 served) kept it unspaced until that burst ran out."""
         bound = self._period_at_most_s
