@@ -72,20 +72,6 @@ too-fast gaps put in flight, and are the spacing's. A request of three or more a
 started before the host was spaced, held at the wire to the new spacing and refused, moves
 no spacing: the burst that began it sent that request, whatever spacing it left at.
 
-A first ask refused (naming no wait) on a spaced host, slower than any token bucket of the
-host could refill, is its page's own, and moves no spacing. A bucket that has just refused is empty, so the
-requests it serves after a refusal that moved the spacing bound its period: ``k`` served,
-the latest ``T`` seconds after it, and it refills a request every ``T / (k - 1)`` or faster
-(``PROOF_SERVED`` at least; the least bound of the run is kept). A refusal past that bound
-(the wire's jitter aside) was refused by no bucket: each one had slowed a host with no
-limit by about a tenth (the search settles just above a spacing refused), and 5% of its
-pages failing once took one from 254 ms to 1.2 s apart (84 times its floor). A fixed window
-(so many requests a window) serves a burst as it opens and then refuses every request to
-its end: a first ask refused right behind another (nothing served between) is read as a
-limit's, and so is the one before it; refusals past the bound four times among the last 20
-first asks (``FLAT_VOID``: a limiter that tightened, or a page's own refusal that began the
-proof while a burst was left) void it.
-
 A request held at the wire counts at the load it leaves into (those under way whose headers
 have left), not at the one it started at: requests started and still held there behind it
 are not at the host. Counted, a request nginx's limit_conn 4 served as the fourth was
@@ -196,17 +182,6 @@ SERVED_PACE_SLACK = 1.5
 period only roughly (a burst's leftover tokens shorten some). Held to the mean itself, 10
 live pages were still refused at all three asks over 938 draws of slow bursty limiters
 with many dead pages; 6 at half again, 7 at twice (which cost 4% more time)."""
-
-PROOF_SERVED = 5
-"""Requests served after a refusal that moved the host's spacing before their pace bounds its
-limiter's period (``_period_at_most_s``): a token bucket that has just refused is empty, and
-serves ``k`` requests in ``T`` seconds after that only if it refills a request every
-``T / (k - 1)`` or faster..."""
-
-FLAT_VOID = 4
-"""...and refusals read as beyond that bound among the host's last ``RATE_WINDOW`` first asks
-that void it: pages failing now and then give one or two; a limiter that has tightened, or
-whose burst covered the bound's proof, refuses a share of every window."""
 
 OPENING = 2
 """Requests a host is opened with, before an answer shows it serving: a limiter with no
@@ -380,20 +355,6 @@ class HostPace:
     that is no refusal, or ``OPENING_MAX_S`` after its first start (None: not started)."""
     opening_answered: bool = False
     """An answer that is no refusal came in the opening: it ends ``OPENING_GRACE_S`` later."""
-    _proof_from: datetime | None = None
-    """When the latest refusal that moved the spacing left: the proof of the limiter's period
-    counts the requests served after it (``_prove_period``)..."""
-    _proof_served: int = 0
-    _proof_last_left: datetime | None = None
-    """...how many, and when the latest of them left."""
-    _period_at_most_s: float | None = None
-    """The longest period (seconds a request) a token bucket refusing this host could have,
-    from the requests served after its refusals (``PROOF_SERVED``); None: not known."""
-    _recent_flat: deque[bool] = field(default_factory=lambda: deque(maxlen=RATE_WINDOW))
-    """Of the host's last first asks answered, which were refusals read as beyond any limiter
-    (``_beyond_any_limiter``)."""
-    _beyond_pending: bool = False
-    """The latest answer was a first ask's refusal read as past that bound."""
     _retry_moved: bool = False
     """A page asked again, refused, slowed the spacing, and since then no page's first ask has
     been refused at the new spacing, nor two answers served in a row there
@@ -602,20 +563,7 @@ class HostPace:
         sent_spaced, last_ask = sent.spaced, sent.last_ask
         retry = asked_before > 0
         bare_refusal = status in PUSHBACK_STATUSES and retry_after_s is None
-        beyond = (
-            bare_refusal
-            and not retry
-            and not last_ask
-            and not self._first_asks_refused  # a fixed window refuses every page to its end
-            and self._beyond_any_limiter(spacing)
-        )
         if not retry:
-            self._recent_flat.append(beyond)
-            if beyond and sum(self._recent_flat) >= FLAT_VOID:
-                # Refused too often for pages' own failures: a limiter that tightened, or a
-                # proof its burst covered. The bound goes, and this refusal counts as a limit's.
-                self._period_at_most_s, beyond = None, False
-                self._recent_flat.clear()
             self._own.append(None)
             self._first_asks_seen += 1
             self._first_asks_refused_ever += int(bare_refusal)
@@ -625,8 +573,6 @@ class HostPace:
         elif page and status not in PUSHBACK_STATUSES and status < 500:
             self._unjudge_own(page)
         if status not in PUSHBACK_STATUSES:
-            self._prove_period(sent.left)
-            self._beyond_pending = False
             # A last ask's gap was held long on purpose: served, it shows that gap working,
             # not the host's spacing (a page refused next at the spacing was then not taken
             # to refuse on its own, and moved it).
@@ -659,14 +605,8 @@ class HostPace:
         if bare_refusal and not retry:
             if spacing >= self.rate.interval_s * (1 - JITTER):
                 self._retry_moved = False  # a page not asked before refused at the spacing
-            if not beyond and self._beyond_pending:
-                # Refused right after one read as past the bound, nothing served between:
-                # both were a limiter's (a fixed window refuses every request to its end).
-                self._recent_refusals.append(True)
-            self._recent_refusals.append(not beyond)
-            self._beyond_pending = beyond
-            if not beyond:
-                self.rate.interrupted(now)  # a spacing is not confirmed across a refusal
+            self._recent_refusals.append(True)
+            self.rate.interrupted(now)  # a spacing is not confirmed across a refusal
         elif status not in PUSHBACK_STATUSES:
             self._recent_refusals.append(False)
         if status in PUSHBACK_STATUSES:
@@ -699,8 +639,6 @@ class HostPace:
                 sent.concurrent,
                 fresh_waiting,
                 burst_straggler=not sent_spaced and sent.held and load > 2,
-                beyond_any_limiter=beyond,
-                left=sent.left,
             )
             return False
         if self.limit < self.ceiling:
@@ -756,8 +694,6 @@ class HostPace:
         concurrent: tuple[int, ...] = (),
         fresh_waiting: bool = False,
         burst_straggler: bool = False,
-        beyond_any_limiter: bool = False,
-        left: datetime | None = None,
     ) -> None:
         self.successes = 0
         if ticket is None or ticket > self._burst_edge:
@@ -820,7 +756,7 @@ class HostPace:
             # guess: spaced 80 ms apart, five at once never sent again, nothing refused, and
             # the limit was never learnt (1.9-2.2x its floor in 7 runs of 21).
             straggler = burst_straggler and self.rate.paced
-            if self._load_explains(spacing, load) or last_ask or straggler or beyond_any_limiter:
+            if self._load_explains(spacing, load) or last_ask or straggler:
                 # The limit's dip is the answer; the spacing is not in question (a last ask
                 # was held long: refused, its page's own, or a limit far slower that the
                 # first asks show).
@@ -843,7 +779,6 @@ class HostPace:
             ):
                 was_paced, was_s = self.rate.paced, self.rate.interval_s
                 self.rate.refused(spacing, now)
-                self._proof_from, self._proof_served, self._proof_last_left = left, 0, None
                 self._retry_moved |= retry and self.rate.interval_s > was_s
                 if self.rate.paced:
                     self._spaced_by_load = min(self._spaced_by_load or load, load)
@@ -861,37 +796,6 @@ class HostPace:
                 self.paused_until = until
                 self.pauses += 1
             self._paused_for = FIRM if firm else max(self._paused_for, ticket or 0)
-
-    def _prove_period(self, left: datetime | None) -> None:
-        """A request that left at ``left`` was served (not refused): counted after the latest
-        refusal that moved the spacing, it bounds the period of a token bucket that refused
-        it. Empty when it refused (one request's room at most), the bucket served these ``k``,
-        the latest ``T`` seconds after the refusal, only if it refilled ``k - 1`` in ``T``.
-        The least such bound over the run is kept (``_period_at_most_s``)."""
-        start = self._proof_from
-        if start is None or left is None or left <= start:
-            return
-        self._proof_served += 1
-        last = self._proof_last_left
-        self._proof_last_left = latest = left if last is None else max(last, left)
-        if self._proof_served >= PROOF_SERVED:
-            bound = (latest - start).total_seconds() / (self._proof_served - 1)
-            known = self._period_at_most_s
-            self._period_at_most_s = bound if known is None else min(known, bound)
-
-    def _beyond_any_limiter(self, spacing: float) -> bool:
-        """Whether a first ask refused (naming no wait), sent ``spacing`` after the request
-        before it on a spaced host, came slower than any token bucket refusing this host
-        refills (``_period_at_most_s``, with the wire's jitter): no limiter refused it, its
-        page failed on its own. It moves no spacing: every such refusal had moved it, each
-        time to about a tenth slower, and an unlimited host 5% of whose pages fail once
-        crept from 254 ms to 1.2 s apart (84x its floor). Only on a spaced host: read so
-        while the host was not, pages' own refusals in its opening (a bound of 9 ms, from
-        requests a burst of 50 served) kept it unspaced until that burst ran out."""
-        bound = self._period_at_most_s
-        if bound is None or not self.rate.paced:
-            return False
-        return spacing > bound * (1 + JITTER) + WIRE_JITTER_S
 
     def _served_in_wave(self) -> int:
         """Answers served to requests of the current burst's wave (``_wave``)."""
