@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
 
 from enricher.config import Settings
 from enricher.models import HttpFacts
@@ -1200,6 +1201,43 @@ def test_only_a_pages_last_ask_is_held_as_one(
 
     assert isinstance(outcome, HttpFacts) and outcome.attempts == 3
     assert [last_ask for _, last_ask in calls] == [False, False, True]
+
+
+def test_every_hop_of_a_links_last_attempt_is_held_as_a_last_ask(
+    httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A redirect refused at its first two asks, followed on the third: the page it leads
+    to is asked for the first time, yet that is the link's last chance, and it is held as
+    a last ask too (sent as a first one, as a test of a faster spacing, its refusal left
+    the link no attempt and a live redirect came out ``blocked``)."""
+    asks = {"/r": 0}
+
+    def redirect(request: Request) -> Response:
+        asks["/r"] += 1
+        if asks["/r"] < 3:
+            return Response("busy", status=503)
+        return Response(status=301, headers={"Location": httpserver.url_for("/p")})
+
+    httpserver.expect_request("/r").respond_with_handler(redirect)
+    httpserver.expect_request("/p").respond_with_data("<title>p</title>")
+    calls = record_the_wire(monkeypatch)
+
+    async def go() -> object:
+        async with httpx.AsyncClient(transport=web_transport(2, allow_private=True)) as client:
+            settings = Settings(allow_private=True, retry_budget_s=5)
+            checker = WebChecker(
+                client, NetContext(settings, Clocks(lambda: datetime.now(timezone.utc), _no_wait))
+            )
+            gate = checker.host_gate(urlsplit(httpserver.url_for("/")).hostname or "")
+            gate.pace.rate.refused(0.0, datetime.now(timezone.utc))
+            gate.pace.rate.interval_s, gate.pace.rate.next_start = 1e-6, None
+            return await checker.check(httpserver.url_for("/r"))
+
+    outcome = asyncio.run(go())
+
+    assert isinstance(outcome, HttpFacts) and outcome.status_code == 200
+    assert outcome.attempts == 3 and len(outcome.redirects) == 1
+    assert [last_ask for _, last_ask in calls] == [False, False, True, True]
 
 
 def test_a_pages_last_ask_leaves_twice_a_spacing_confirmed_after_the_last_request() -> None:

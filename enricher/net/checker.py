@@ -161,6 +161,7 @@ class WebChecker:
 
     async def _follow(self, url: str, link: _LinkState) -> FetchOutcome:
         """One attempt: GET and follow redirects by hand, keeping the chain."""
+        link.attempt += 1
         chain: list[Redirect] = []
         visits = {url: 1}
         current = url
@@ -377,13 +378,22 @@ class _LinkState:
         """What its requests count as, when not the client's service (a probe)."""
         self.attempts = 1
         """How many times it may ask for a URL: the last ask must not be a test of the pace."""
+        self.attempt = 0
+        """The attempt under way (1 for the first): every hop of the last one is a last ask."""
         self.answer: HttpFacts | None = None
         """Its last attempt's answer, if any: what it reports when a later attempt is not
         sent, its host given up (``HostGate.given_up``)."""
 
     def asks_last(self, url: str) -> bool:
-        """Whether the ask for ``url`` under way is its last one (held longer at the host)."""
-        return self.asked.get(url, 0) >= self.attempts > 1
+        """Whether the ask for ``url`` under way is its last one (held longer at the host):
+        asked as often as the link may ask, or any hop of the link's last attempt. A redirect
+        whose source was refused twice is followed on the third attempt to a URL asked for the
+        first time, and refused there, the link has no attempt left: sent as a first ask (a
+        test of a faster spacing), such a target was refused on nginx's 20 r/s host and a
+        live redirect came out ``blocked``."""
+        if self.attempts <= 1:
+            return False
+        return self.asked.get(url, 0) >= self.attempts or self.attempt >= self.attempts
 
     def queued(self) -> None:
         """The link waits for a slot: its clock stops."""
