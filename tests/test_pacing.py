@@ -60,6 +60,36 @@ def test_a_refusal_in_a_hosts_opening_keeps_it_from_its_ceiling() -> None:
     assert pace.limit == 1
 
 
+def test_the_opening_refused_right_behind_its_first_answer_served_spaces_the_host() -> None:
+    """The two of the opening sent together, the first served, then the second refused with
+    no wait named: what a rate limiter with no burst does (nginx's ``limit_req``). The host
+    is spaced at once, so the next request does not go straight into a second refusal."""
+    pace = HostPace(6)
+    first, second = pace.started(NOW), pace.started(NOW)
+    pace.answered(200, None, NOW + LATENCY, in_flight=2, ticket=first)
+    pace.answered(503, None, NOW + 2 * LATENCY, in_flight=1, ticket=second)
+    assert pace.rate.paced and pace.limit == 1
+
+
+@pytest.mark.parametrize(
+    ("refused", "refusal_first"),
+    [(1, True), (0, False)],
+    ids=["refused while the first still ran", "the first sent refused"],
+)
+def test_an_opening_refusal_no_burstless_limiter_explains_leaves_the_host_unspaced(
+    refused: int, refusal_first: bool
+) -> None:
+    """A refusal that came back while the other of the opening was still running (a cap on
+    load refuses just that), or of the first of the two sent (a limiter lets that one
+    through): one refusal, which may be the page's own, moves no spacing."""
+    pace = HostPace(6)
+    tickets = [pace.started(NOW), pace.started(NOW)]
+    answers = [(503, tickets[refused]), (200, tickets[1 - refused])]
+    for step, (status, ticket) in enumerate(answers if refusal_first else answers[::-1]):
+        pace.answered(status, None, NOW + (step + 1) * LATENCY, in_flight=2 - step, ticket=ticket)
+    assert not pace.rate.paced
+
+
 def test_a_pages_own_refusal_in_a_hosts_opening_disproved_gives_it_its_ceiling() -> None:
     """A page's own 429 (a wait named) in the opening, then a request sent after it served:
     the refusal was the page's, and the host goes to its ceiling, not back to two."""

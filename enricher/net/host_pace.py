@@ -5,8 +5,9 @@ HostGate (``host_gate``) holds the host's requests to them.
 Each host gets a limit on requests in flight. It is opened with ``OPENING`` (two) requests
 at once, since a rate limiter with no burst to spare refuses all but one of those sent
 together, and goes to the ceiling (``--per-host``, default 6 as browsers use per host) just
-after its first answer that is no refusal, unless a refusal came with it. It then adapts
-like TCP's congestion window: a 429 or 503 halves it (multiplicative decrease) and pauses
+after its first answer that is no refusal, unless a refusal came with it (a bare one right
+behind that answer spaces the host at once, as a limiter's: see ``RATE_REFUSALS``). It then
+adapts like TCP's congestion window: a 429 or 503 halves it (multiplicative decrease) and pauses
 the whole host for its Retry-After, since every other request to that host would get the
 same answer; answers that are not refusals raise it by one per window of successes
 (additive increase) back to the ceiling, which a burst of several 429s naming a wait lowers
@@ -110,8 +111,10 @@ RATE_REFUSALS = 2
 RATE_WINDOW = 20
 """A refusal naming no wait moves the host's spacing only as the second of its last 20
 answers (first asks of their URLs, not retries): a page's own failure, once in a while, is
-not a rate limit, and a retry of a page that always fails tests nothing. Two exceptions: a
-step of the search (a spacing faster than one served well) refused moves it alone, and a
+not a rate limit, and a retry of a page that always fails tests nothing. Three exceptions: a
+step of the search (a spacing faster than one served well) refused moves it alone, so does
+the opening's second request refused right behind its first one served (what a limiter with
+no burst does to two sent together: ``_refused_behind_the_opening_served``), and a
 host whose pages refuse on their own (asked a second time as the host serves well, refused
 again) needs more: as many as those pages would rarely give by themselves
 (``_rate_refusals_needed``)."""
@@ -773,9 +776,13 @@ class HostPace:
             # to refuse on its own and moves no spacing: moved by such retries, a 10/s host
             # with 17 of 300 pages always failing reached the slowest spacing (24x). A bursty
             # limiter's sparse refusals can pass that test too (``_unjudge_own``).
-            if self._tests_a_step(spacing, retry) or (
-                sum(self._recent_refusals) >= self._rate_refusals_needed()
-                and not (retry and self._refused_on_its_own(spacing, load))
+            if (
+                self._tests_a_step(spacing, retry)
+                or self._refused_behind_the_opening_served(ticket, retry, concurrent)
+                or (
+                    sum(self._recent_refusals) >= self._rate_refusals_needed()
+                    and not (retry and self._refused_on_its_own(spacing, load))
+                )
             ):
                 was_paced, was_s = self.rate.paced, self.rate.interval_s
                 self.rate.refused(spacing, now)
@@ -921,6 +928,26 @@ class HostPace:
             and not self._at_a_spacing_served_well(spacing)
             and not retry
             and (not self.own_pages or self.rate.probing)
+        )
+
+    def _refused_behind_the_opening_served(
+        self, ticket: int | None, retry: bool, concurrent: tuple[int, ...]
+    ) -> bool:
+        """Whether a bare refusal is what a rate limiter with no burst does to the opening
+        (``OPENING`` sent together): the first refusal of the host, of a first ask started
+        while another first ask was under way, that one already served when the refusal
+        came. Such a limiter lets the first through and refuses the next; waiting for a
+        second refusal to space the host cost one more on nginx's 10 r/s ``limit_req`` in
+        every run. A cap on load refuses the second while the first is still running, so
+        its refusal comes first and does not count here."""
+        return (
+            not retry
+            and not self.rate.paced
+            and ticket is not None
+            and self._burst_in_opening
+            and self._burst_pushbacks == 1
+            and self._first_asks_refused_ever == 1
+            and any(t < ticket and t == self._served for t in concurrent)
         )
 
     def _rate_refusals_needed(self) -> int:
