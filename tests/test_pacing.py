@@ -71,6 +71,22 @@ def test_the_opening_refused_right_behind_its_first_answer_served_spaces_the_hos
     assert pace.rate.paced and pace.limit == 1
 
 
+def test_a_burst_spent_while_the_host_is_held_to_two_leaves_it_unspaced() -> None:
+    """A bucket's burst spent within the opening's grace (pages answered in a millisecond,
+    two at a time): a refusal right behind an answer served, but not of the opening's own
+    two, is the 2-in-20 rule's. Read as the opening's, it was refused in clusters on nginx's
+    20 r/s host."""
+    pace = HostPace(6)
+    now = NOW
+    for pair in range(6):
+        first, second = pace.started(now), pace.started(now)
+        pace.answered(200, None, now + LATENCY, in_flight=2, ticket=first)
+        status = 429 if pair == 5 else 200  # the burst runs out at the twelfth
+        pace.answered(status, None, now + 2 * LATENCY, in_flight=1, ticket=second)
+        now += 2 * LATENCY
+    assert not pace.rate.paced
+
+
 @pytest.mark.parametrize(
     ("refused", "refusal_first"),
     [(1, True), (0, False)],
