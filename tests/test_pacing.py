@@ -24,7 +24,7 @@ from enricher.models import FailureKind, FetchFailure, HttpFacts
 from enricher.net.checker import WebChecker
 from enricher.net.context import Clocks, NetContext, RequestCounter
 from enricher.net.host_pace import OPENING_GRACE_S, OPENING_MAX_S, HostPace
-from enricher.net.rate_pace import ENGAGE_S
+from enricher.net.rate_pace import ENGAGE_S, RatePace
 from tests.test_rate_pace import LATENCY, LeakyBucket
 
 NOW = datetime(2026, 11, 22, 9, 0, 0, tzinfo=timezone.utc)
@@ -1246,3 +1246,54 @@ def test_a_refusal_never_dips_the_limit_below_a_load_served_well() -> None:
     refused = pace.started(NOW, load=5)
     pace.answered(503, None, NOW, in_flight=5, ticket=refused)
     assert pace.limit == 4
+
+
+def _settled_a_little_too_fast(refused: Callable[[int, datetime], bool], asks: int) -> HostPace:
+    """A host settled 49 ms apart (its search done between 45 ms refused and 48.5 ms served
+    well, as a 20/s bucket's burst can leave it), asked ``asks`` first asks at its spacing,
+    one at a time; ``refused(i, now)``: whether the i-th is refused (a bare 503)."""
+    pace = HostPace(6, opening=False)
+    pace.rate = RatePace(interval_s=0.0485, too_fast_s=0.045, fast_enough_s=0.0485)
+    pace.rate.interrupted(NOW)  # answers served at it are counted from now
+    now = NOW
+    for i in range(asks):
+        now += timedelta(seconds=pace.rate.interval_s)
+        ticket = pace.started(now, load=1, page=f"/p/{i}")
+        status = 503 if refused(i, now) else 200
+        pace.answered(status, None, now + LATENCY, in_flight=1, ticket=ticket)
+    return pace
+
+
+def test_a_bucket_refusing_evenly_at_the_spacing_in_force_slows_it_past_its_rate() -> None:
+    """A 20/s bucket, its burst spent, behind a spacing of 49 ms refuses one request in
+    every 67: too seldom for two among 20 answers, so it went on for the whole run (once a
+    second on nginx at 47 ms). Once four refusals in a row come as evenly apart, they
+    measure the bucket's rate, and the spacing goes past it: no refusal after."""
+    bucket = LeakyBucket(20, 10, excess=9.5, last=NOW)
+    refusals: list[int] = []
+
+    def refused(i: int, now: datetime) -> bool:
+        if bucket.admits(now):
+            return False
+        refusals.append(i)
+        return True
+
+    pace = _settled_a_little_too_fast(refused, 600)
+
+    assert pace.rate.interval_s >= 0.05
+    assert len(refusals) <= 5 and max(refusals) < 300, refusals
+
+
+def test_pages_refused_once_unevenly_apart_leave_the_spacing() -> None:
+    """Pages failing once, at the 40th, 70th, 120th and 150th asks (each more than 20
+    answers apart, unevenly): no bucket refuses so, and the spacing stays."""
+    pace = _settled_a_little_too_fast(lambda i, _: i in (40, 70, 120, 150), 200)
+    assert pace.rate.interval_s < 0.05
+
+
+def test_pages_failing_evenly_slow_the_host_once_not_again_and_again() -> None:
+    """Every 20th page failing on its own looks like such a bucket, and keeps looking like
+    one at any spacing: the host is slowed once, by the measure (about a tenth), not each
+    time four more such refusals come (seven times over 600 pages, doubling it)."""
+    pace = _settled_a_little_too_fast(lambda i, _: i % 20 == 10, 600)
+    assert 0.05 < pace.rate.interval_s < 0.0485 * 1.2

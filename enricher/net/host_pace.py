@@ -81,12 +81,13 @@ counted the fifth, and the limit was never learnt (1.5-1.9 times its floor in 1 
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import Counter, deque
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from .rate_pace import JITTER, SLOWEST_S, WIRE_JITTER_S, RatePace
+from .rate_pace import JITTER, LATE, MARGIN, SLOWEST_S, WIRE_JITTER_S, RatePace
 
 PUSHBACK_STATUSES = frozenset({429, 503})
 """Answers that mean "too much, slow down": the host's limit is halved and it is paused."""
@@ -118,6 +119,14 @@ no burst does to two sent together: ``_refused_behind_the_opening_served``), and
 host whose pages refuse on their own (asked a second time as the host serves well, refused
 again) needs more: as many as those pages would rarely give by themselves
 (``_rate_refusals_needed``)."""
+
+EVEN_REFUSALS = 4
+EVEN_LEAST = 10
+EVEN_SLACK = 1
+"""First asks refused at the spacing in force, moving nothing: four in a row with as many
+answers let through between each two (within ``EVEN_SLACK``), each time ``EVEN_LEAST`` or
+more, are a bucket's a little slower than the spacing, once a host
+(``HostPace._evenly_refused``)."""
 
 REFUSING_FIRST_ASKS = 8
 """Pages refused at their first ask in a row, naming no wait, nothing served between, after
@@ -311,6 +320,16 @@ class HostPace:
     _refused_slowly: int = 0
     """Of those, the latest in a row sent ``REFUSING_GAP_S`` or more after the request
     before them (``refuses_all``)."""
+    _admitted: int = 0
+    """Answers that were no refusal: what a token bucket let through, in order."""
+    _sparse: list[tuple[datetime, int]] = field(default_factory=list)
+    """First asks refused at the spacing in force that moved nothing, since it was set: when
+    each came, and ``_admitted`` then (``_evenly_refused``)."""
+    _sparse_at: int = -1
+    """``rate.changes`` when ``_sparse`` was begun: a new spacing begins it again."""
+    _evenly_slowed: bool = False
+    """``_evenly_refused`` slowed the host once: a bucket so met refuses no more, and pages
+    failing at every k-th ask, which refuse on alike, must not slow it again and again."""
     _served_in_a_row: int = 0
     """Answers served in a row, with no refusal between, up to the last one served. A page's
     last ask refused (bare) between two neither breaks the run nor adds the next one to it:
@@ -576,6 +595,7 @@ class HostPace:
         elif page and status not in PUSHBACK_STATUSES and status < 500:
             self._unjudge_own(page)
         if status not in PUSHBACK_STATUSES:
+            self._admitted += 1
             # A last ask's gap was held long on purpose: served, it shows that gap working,
             # not the host's spacing (a page refused next at the spacing was then not taken
             # to refuse on its own, and moved it).
@@ -794,6 +814,9 @@ class HostPace:
                     # stands for the last departure, so the first request held at the wire as
                     # the spacing begins waits it too instead of leaving at once.
                     self._last_sent = self.last_start
+                return
+            if not retry and (leak := self._evenly_refused(spacing, now)) is not None:
+                self.rate.leaked(leak, spacing, now)
             return
         if 0 < retry_after_s <= MAX_PAUSE_S:
             if self.pause_left_s(now) == 0.0:
@@ -954,6 +977,46 @@ class HostPace:
             and self._first_asks_refused_ever == 1
             and any(t < ticket and t == self._served for t in concurrent)
         )
+
+    def _evenly_refused(self, spacing: float, now: datetime) -> float | None:
+        """The spacing a limiter's rate needs, when a first ask refused at the spacing in
+        force (one that moved nothing) is the ``EVEN_REFUSALS``-th such, as many answers
+        let through between each two (within ``EVEN_SLACK``), at least ``EVEN_LEAST``: a
+        bucket a little slower than the spacing, its burst spent, refuses one request in
+        every n, n set by the two rates, too seldom for two among 20 answers (nginx's 20 r/s
+        host, settled 47 ms apart by a search its burst fooled, was refused once a second
+        until its links ran out, in 2 runs of 18). Its refusals find it empty, so the answers
+        let through between them measure its rate (with ``MARGIN``). Once a host: pages
+        failing at every k-th ask refuse as evenly at any spacing, and read so each time
+        they slowed an unlimited host of 1,500 pages up to 5.5x (a review's 478 cases;
+        once, and no slower than such a bucket can measure, 1.47x at worst)."""
+        rate = self.rate
+        if (
+            self._evenly_slowed
+            or not rate.paced
+            or not rate.interval_s * (1 - JITTER) <= spacing <= rate.interval_s * LATE
+        ):
+            return None  # not at the spacing in force: a step's, a burst's, one sent late
+        if self._sparse_at != rate.changes:
+            self._sparse, self._sparse_at = [], rate.changes
+        self._sparse.append((now, self._admitted))
+        del self._sparse[:-EVEN_REFUSALS]
+        if len(self._sparse) < EVEN_REFUSALS:
+            return None
+        let_through = [b - a for (_, a), (_, b) in itertools.pairwise(self._sparse)]
+        if min(let_through) < EVEN_LEAST or max(let_through) - min(let_through) > EVEN_SLACK:
+            return None
+        (first, a), (last, c) = self._sparse[0], self._sparse[-1]
+        self._sparse = []
+        measured = (last - first).total_seconds() / (c - a) * (1 + MARGIN)
+        # A bucket refusing one in n at the spacing serves n in n + 2 of its places (the
+        # refused request's, and its retry's): a slower measure is no such bucket's (pages
+        # failing at every ask, their retries taking places too, measured 1.3-2.2x slower).
+        fewest = min(let_through)
+        if not rate.interval_s < measured <= rate.interval_s * (fewest + 2) / fewest * (1 + MARGIN):
+            return None
+        self._evenly_slowed = True
+        return measured
 
     def _rate_refusals_needed(self) -> int:
         """Bare refusals among the last ``RATE_WINDOW`` answers that move the host's spacing:

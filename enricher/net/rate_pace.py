@@ -262,6 +262,23 @@ class RatePace:
         else:
             self._set(self._between(), now)
 
+    def leaked(self, measured_s: float, gap_s: float, now: datetime) -> None:
+        """First asks refused evenly apart at the spacing in force, ``gap_s``, measured the
+        limiter's spacing as ``measured_s`` (``HostPace._evenly_refused``): the spacing
+        served well was a burst's slack; the search goes on from the measure, as from one
+        between two refusals that moved the spacing."""
+        self.changes += 1
+        self._served_here, self._quiet_since = 0, now
+        self._refused_at, self._served_since_refusal = now, 0
+        self._probing = self._settled = False
+        if self._confirmed:
+            self.confirm_s = min(self.confirm_s * 2, CONFIRM_MAX_S)
+        # The refused gap is too fast, but never slower than the period measured (one sent
+        # a little late, into a bucket a token short).
+        self.too_fast_s = max(self.too_fast_s or 0.0, min(gap_s, measured_s / (1 + MARGIN)))
+        self.fast_enough_s, self._confirmed, self._guessed = measured_s, False, False
+        self._set(self._between(), now)
+
     def served(self, gap_s: float, now: datetime, retry: bool = False) -> None:
         """A request started ``gap_s`` after the one before it was answered (not refused). A
         ``retry`` (a page asked again) may be held to the spacing served well, or twice it, on
