@@ -92,7 +92,7 @@ def test_a_burst_spent_while_the_host_is_held_to_two_leaves_it_unspaced() -> Non
     [(1, True), (0, False)],
     ids=["refused while the first still ran", "the first sent refused"],
 )
-def test_an_opening_refusal_no_burstless_limiter_explains_leaves_the_host_unspaced(
+def test_an_opening_refusal_unlike_a_no_burst_limiters_leaves_the_host_unspaced(
     refused: int, refusal_first: bool
 ) -> None:
     """A refusal that came back while the other of the opening was still running (a cap on
@@ -1294,6 +1294,6 @@ def test_pages_refused_once_unevenly_apart_leave_the_spacing() -> None:
 def test_pages_failing_evenly_slow_the_host_once_not_again_and_again() -> None:
     """Every 20th page failing on its own looks like such a bucket, and keeps looking like
     one at any spacing: the host is slowed once, by the measure (about a tenth), not each
-    time four more such refusals come (seven times over 600 pages, doubling it)."""
+    time four more such refusals come (seven times over 600 pages, to 1.74 times it)."""
     pace = _settled_a_little_too_fast(lambda i, _: i % 20 == 10, 600)
     assert 0.05 < pace.rate.interval_s < 0.0485 * 1.2
