@@ -798,7 +798,7 @@ class HostPace:
             # limiter's sparse refusals can pass that test too (``_unjudge_own``).
             if (
                 self._tests_a_step(spacing, retry)
-                or self._refused_behind_the_opening_served(ticket, retry, concurrent)
+                or self._refused_behind_the_opening_served(ticket, concurrent)
                 or (
                     sum(self._recent_refusals) >= self._rate_refusals_needed()
                     and not (retry and self._refused_on_its_own(spacing, load))
@@ -954,7 +954,7 @@ class HostPace:
         )
 
     def _refused_behind_the_opening_served(
-        self, ticket: int | None, retry: bool, concurrent: tuple[int, ...]
+        self, ticket: int | None, concurrent: tuple[int, ...]
     ) -> bool:
         """Whether a bare refusal is what a rate limiter with no burst does to the opening
         (``OPENING`` sent together): the first refusal of the host, of one of the opening's
@@ -968,14 +968,11 @@ class HostPace:
         2-in-20 rule's, and read here it was refused in clusters (3-6 at once, every other
         request) in 7 of 14 runs on nginx's 20 r/s host, against 2 in 26 before."""
         return (
-            not retry
-            and not self.rate.paced
-            and ticket is not None
-            and ticket <= OPENING
+            ticket is not None
+            and ticket <= OPENING  # the opening's own two, first asks both
             and self._burst_in_opening
-            and self._burst_pushbacks == 1
-            and self._first_asks_refused_ever == 1
-            and any(t < ticket and t == self._served for t in concurrent)
+            and not self.rate.paced
+            and self._served in concurrent  # the other of the two, served before this came
         )
 
     def _evenly_refused(self, spacing: float, now: datetime) -> float | None:

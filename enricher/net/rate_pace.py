@@ -221,10 +221,7 @@ class RatePace:
             # request at a time, 185 ms apart, was refused by a 5/s limiter for the whole
             # run while a 71 ms spacing, never reached, was kept.
             return
-        self.changes += 1
-        self._served_here, self._quiet_since = 0, now
-        measured = self._measured_spacing(now)
-        self._refused_at, self._served_since_refusal = now, 0
+        measured = self._take_refusal(now)
         if not self.paced:
             self.too_fast_s, self.fast_enough_s, self._guessed = FASTEST_S, ENGAGE_S, True
             self.guess_doubted = False
@@ -267,9 +264,7 @@ class RatePace:
         limiter's spacing as ``measured_s`` (``HostPace._evenly_refused``): the spacing
         served well was a burst's slack; the search goes on from the measure, as from one
         between two refusals that moved the spacing."""
-        self.changes += 1
-        self._served_here, self._quiet_since = 0, now
-        self._refused_at, self._served_since_refusal = now, 0
+        self._take_refusal(now)
         self._probing = self._settled = False
         if self._confirmed:
             self.confirm_s = min(self.confirm_s * 2, CONFIRM_MAX_S)
@@ -278,6 +273,16 @@ class RatePace:
         self.too_fast_s = max(self.too_fast_s or 0.0, min(gap_s, measured_s / (1 + MARGIN)))
         self.fast_enough_s, self._confirmed, self._guessed = measured_s, False, False
         self._set(self._between(), now)
+
+    def _take_refusal(self, now: datetime) -> float | None:
+        """Count a refusal that moves the pace: the answers served in a row start again, and
+        the rate they measured since the last such refusal (``_measured_spacing``) is
+        returned as measuring starts again from this one."""
+        self.changes += 1
+        self._served_here, self._quiet_since = 0, now
+        measured = self._measured_spacing(now)
+        self._refused_at, self._served_since_refusal = now, 0
+        return measured
 
     def served(self, gap_s: float, now: datetime, retry: bool = False) -> None:
         """A request started ``gap_s`` after the one before it was answered (not refused). A
