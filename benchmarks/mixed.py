@@ -124,6 +124,8 @@ class MixedParams:
     slow: int = 10
     slow_s: float = SLOW_S
     dup_rate: float = 0.10
+    bare_503: bool = False
+    """The 503-then-200 pages answer their 503 with no Retry-After (as most servers do)."""
 
 
 def web_on(gen: gen_digests.Generator, case: str, host: int) -> Link:
@@ -229,7 +231,8 @@ def generate(out: Path, p: MixedParams) -> dict[str, Any]:
         "params": asdict(p),
         "world": {"hosts": gen.hosts, "arxiv_known": [],
                   "arxiv_latest_version": gen_digests.ARXIV_LATEST_VERSION,
-                  "github_known": [], "github_renamed": {}, "slow_s": p.slow_s},
+                  "github_known": [], "github_renamed": {}, "slow_s": p.slow_s,
+                  "bare_503": p.bare_503},
         "digests": names,
         "entries": sum(per_digest),
         "scenarios": scenario_info,
@@ -264,13 +267,15 @@ def lower_bound(truth: dict[str, Any], timeout_s: float, per_host: int | None = 
     Service time of each request a minimal client sends: the host's latency; ``slow_s`` for
     /slow/; the client timeout for /hang/ (one attempt). Host work = max over hosts of the
     host's service time / its cap; longest chain = max over URLs of its requests' service
-    times, plus the 1 s Retry-After of a /flaky*/ URL (2 requests).
+    times, plus the 1 s Retry-After of a /flaky*/ URL (2 requests; none for a /flaky503/
+    URL when its 503 names no wait, ``world.bare_503``: a client may ask again at once).
 
     Given a client's limits, the floor they set: the cap becomes min(cap, ``per_host``), all
     service time is also divided by ``concurrency``, and a host's n requests need
     (n - 1) x ``interval_s`` to be sent."""
     hosts = {h["index"]: h for h in truth["world"]["hosts"]}
     slow_s = float(truth["world"].get("slow_s", compare.SLOW_S))
+    bare_503 = bool(truth["world"].get("bare_503", False))
     work: defaultdict[int, float] = defaultdict(float)
     free_work: defaultdict[int, float] = defaultdict(float)
     count: Counter[int] = Counter()
@@ -288,7 +293,8 @@ def lower_bound(truth: dict[str, Any], timeout_s: float, per_host: int | None = 
             count[h] += 1
             if case != "hang":
                 free_work[h] += s
-        seconds = sum(service) + (RETRY_AFTER_S if case.startswith("flaky") else 0.0)
+        waits = case.startswith("flaky") and not (bare_503 and case == "flaky503")
+        seconds = sum(service) + (RETRY_AFTER_S if waits else 0.0)
         if seconds > chain_s:
             chain_s, chain = seconds, f"{case} {url}"
         if case != "hang":
@@ -511,6 +517,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--slow", type=int, default=d.slow, help="slow pages in all")
     parser.add_argument("--slow-seconds", type=float, default=d.slow_s, help="a slow page's wait")
     parser.add_argument("--dup-rate", type=float, default=d.dup_rate)
+    parser.add_argument(
+        "--bare-503", action="store_true",
+        help="503-then-200 pages name no wait (no Retry-After): a limiter's refusal looks the same",
+    )  # fmt: skip
     parser.add_argument("--rounds", type=int, default=3, help="cold runs per tool and timeout")
     parser.add_argument(
         "--timeouts",
@@ -581,7 +591,8 @@ def main(argv: list[str] | None = None) -> int:
                 params = MixedParams(port=port, links=args.links, hosts=args.hosts,
                                      digests=args.digests, seed=args.seed, cap=args.cap,
                                      hanging=args.hanging, scenarios=scenarios, slow=args.slow,
-                                     slow_s=args.slow_seconds, dup_rate=args.dup_rate)  # fmt: skip
+                                     slow_s=args.slow_seconds, dup_rate=args.dup_rate,
+                                     bare_503=args.bare_503)  # fmt: skip
                 truth = generate(digest_dir, params)
                 web = MixedWeb(digest_dir / "truth.json", port, work, budget)
                 if web.wait_ready():
@@ -649,6 +660,7 @@ def session(args: argparse.Namespace, timeouts: list[float], truth: dict[str, An
         f"  corpus: {len(names)} digests, {truth['entries']} entries, {len(truth['links'])} "
         f"unique web URLs, seed {args.seed}; {args.hosts} hosts, latency 30-120 ms, cap "
         f"{args.cap} (cap 429 + Retry-After 1); /slow/ {args.slow_seconds:g} s"
+        f"{'; 503-then-200 pages name no wait' if args.bare_503 else ''}"
     )
     print(f"  cases: {dict(sorted(cases.items()))}")
     for info in truth["scenarios"]:

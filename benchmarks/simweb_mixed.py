@@ -1,9 +1,12 @@
 #!/usr/bin/env python3
 """simweb for the mixed workload (``mixed.py``): ``simweb.py`` unchanged, imported and
-subclassed. Two differences, both read from or kept beside the usual counters:
+subclassed. Three differences, read from or kept beside the usual counters:
 
 - ``/slow/`` answers after ``world.slow_s`` seconds of the truth file (``mixed.py`` writes 3.0)
   instead of ``simweb.SLOW_S`` (2.0); without that key it is simweb's 2 s.
+- with ``world.bare_503`` true, ``/flaky503/`` answers its first request 503 with no
+  Retry-After (a page failing once the way most servers fail: nothing tells it from a rate
+  limiter's refusal but what the host's other answers show);
 - every request a web host receives is timed: host, path, method, when it arrived and when
   its handling ended (``time.monotonic()``, CLOCK_MONOTONIC, the same clock in every process
   of the machine, so a runner can subtract the moment it spawned a client). ``GET /__timeline``
@@ -35,6 +38,7 @@ class MixedSimWeb(simweb.SimWeb):
     def __init__(self, truth: dict[str, Any], port: int, api_latency_s: dict[str, float]) -> None:
         super().__init__(truth, port, api_latency_s)
         self.slow_s = float(truth["world"].get("slow_s", simweb.SLOW_S))
+        self.bare_503 = bool(truth["world"].get("bare_503", False))
         self.timeline: list[list[Any]] = []
         """[host index, path, method, arrived, ended or None] per web request since reset."""
 
@@ -60,6 +64,14 @@ class MixedSimWeb(simweb.SimWeb):
             page = f"<!doctype html><title>{escape(path)}</title><p>a page</p>\n".encode()
             return await self.send(writer, host.stats, request, 200,
                                    {"Content-Type": "text/html; charset=utf-8"}, page)  # fmt: skip
+        key = (host.index, path)
+        if self.bare_503 and path.startswith("/flaky503/") and key not in self.seen:
+            self.seen.add(key)
+            await asyncio.sleep(host.latency_s)
+            host.stats.scripted_503 += 1
+            return await self.send(writer, host.stats, request, 503,
+                                   {"Content-Type": "text/html; charset=utf-8"},
+                                   b"try later\n")  # fmt: skip
         return await super().web_answer(host, request, reader, writer)
 
     def stats(self) -> dict[str, Any]:
