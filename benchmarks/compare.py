@@ -203,6 +203,10 @@ def child_env() -> dict[str, str]:
                  "ENRICHER_ARXIV_DELAY", "ENRICHER_LOCK_TIMEOUT"):  # fmt: skip
         env.pop(name, None)  # the command line says everything
     env["NO_COLOR"] = "1"
+    # This checkout's enricher, whatever the venv installed: an editable install points at
+    # the checkout it was made from, and a run from another worktree had measured that one
+    # while reporting its own commit (git_state).
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(HERE.parent), env.get("PYTHONPATH")) if p)
     return env
 
 
