@@ -161,7 +161,7 @@ def test_without_spacing_the_same_limiter_refuses_most_requests(
 ) -> None:
     """The model is strict enough to matter: with a pace that never learns from a refusal,
     a 10/s limiter refuses more requests than there are pages."""
-    monkeypatch.setattr(RatePace, "refused", lambda self, sent_at_s, now: None)
+    monkeypatch.setattr(RatePace, "refused", lambda self, sent_at_s, now, left=None: None)
     run = drive(LeakyBucket(10, 0), 100)
     assert len(run.refusals) > 100
 
@@ -2829,3 +2829,60 @@ def test_a_load_served_well_by_its_own_answers_is_not_taken_for_the_hosts_limit(
 
     answer(pace, 3, 503, 5)
     assert pace.ceiling == 2
+
+
+def _served_at_the_spacing(pace: RatePace, since: datetime, count: int) -> datetime:
+    """``count`` requests leave ``pace``'s spacing apart after ``since`` and are served 50 ms
+    later; returns when the last one left."""
+    spacing = pace.interval_s
+    left = since
+    for _ in range(count):
+        left += timedelta(seconds=spacing)
+        pace.served(spacing, left + timedelta(milliseconds=50), left=left)
+    return left
+
+
+def test_a_refusal_at_a_gap_the_hosts_refill_disproves_moves_no_spacing() -> None:
+    """Spaced by two refusals (71 ms, the search's first guess), the host serves ten requests
+    at that spacing, then idles: its queue has run dry. A page of its own failing once with
+    a bare 503, 368 ms after the request before, is no bucket's refusal: a bucket empty at
+    the refusal that spaced the host and serving ten since refilled faster than one every
+    79 ms. It had moved the search up to 607 ms (mixed.py --bare-503: 32 s for a 5 s
+    bound)."""
+    pace = RatePace()
+    pace.refused(0.02, NOW, left=NOW)
+    spacing = pace.interval_s
+    last = _served_at_the_spacing(pace, NOW, 10)
+    quiet = last + timedelta(seconds=0.368)
+    pace.refused(0.368, quiet + timedelta(milliseconds=50), left=quiet)
+    assert pace.interval_s == spacing
+
+
+@pytest.mark.parametrize("served", [10, 4])
+def test_a_refusal_the_hosts_refill_allows_still_moves_the_spacing(served: int) -> None:
+    """The same host refused at the spacing itself after ten served (a bucket a little slower
+    than the spacing refuses so), or at a long gap after only four served since (too few to
+    bound a bucket's refill): the search goes on, slower."""
+    pace = RatePace()
+    pace.refused(0.02, NOW, left=NOW)
+    spacing = pace.interval_s
+    last = _served_at_the_spacing(pace, NOW, served)
+    gap = spacing if served >= CONFIRM else 0.368
+    at = last + timedelta(seconds=gap)
+    pace.refused(gap, at + timedelta(milliseconds=50), left=at)
+    assert pace.interval_s > spacing
+
+
+def test_answers_to_requests_sent_before_a_refusal_bound_no_refill() -> None:
+    """Ten requests that left before the refusal that spaced the host (in flight when it
+    came) are served after it: a bucket let them through before it was empty, so they bound
+    nothing, and a refusal at a long gap after them still moves the spacing."""
+    pace = RatePace()
+    pace.refused(0.02, NOW, left=NOW)
+    spacing = pace.interval_s
+    for n in range(10):
+        left = NOW - timedelta(milliseconds=10 - n)
+        pace.served(0.001, NOW + timedelta(milliseconds=50 + n), left=left)
+    at = NOW + timedelta(seconds=0.368)
+    pace.refused(0.368, at + timedelta(milliseconds=50), left=at)
+    assert pace.interval_s > spacing

@@ -662,6 +662,7 @@ class HostPace:
                 sent.concurrent,
                 fresh_waiting,
                 burst_straggler=not sent_spaced and sent.held and load > 2,
+                left=sent.left,
             )
             return False
         if self.limit < self.ceiling:
@@ -684,7 +685,7 @@ class HostPace:
             self._served_at[load] += 1
             fastest = self._fastest_served_at.get(load, spacing)
             self._fastest_served_at[load] = min(fastest, spacing)
-        self.rate.served(spacing, now, retry)
+        self.rate.served(spacing, now, retry, sent.left)
         if self.rate.served_here >= 2 and self._served_in_a_row >= 2:
             self._retry_moved = False  # served at the spacing: a retry refused is its page's
         self._served = max(self._served, ticket)
@@ -717,6 +718,7 @@ class HostPace:
         concurrent: tuple[int, ...] = (),
         fresh_waiting: bool = False,
         burst_straggler: bool = False,
+        left: datetime | None = None,
     ) -> None:
         self.successes = 0
         if ticket is None or ticket > self._burst_edge:
@@ -805,7 +807,7 @@ class HostPace:
                 )
             ):
                 was_paced, was_s = self.rate.paced, self.rate.interval_s
-                self.rate.refused(spacing, now)
+                self.rate.refused(spacing, now, left)
                 self._retry_moved |= retry and self.rate.interval_s > was_s
                 if self.rate.paced:
                     self._spaced_by_load = min(self._spaced_by_load or load, load)

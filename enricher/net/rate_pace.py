@@ -20,6 +20,13 @@ between two bounds:
   both refusals served exactly its refill in between (less, if it overflowed meanwhile,
   so the spacing measured is never too fast). When it is faster than the one confirmed the
   search settles on it at once;
+- the requests served since the last refusal handed over bound a bucket's refill: empty at
+  that refusal, it served no more than one request beyond what it refilled, so
+  ``n`` served, the last of them leaving ``t`` after it, prove it refills one every
+  ``t / (n - 1)`` or faster (``CONFIRM`` served at least). A refusal at a gap longer than
+  that (with ``MARGIN`` and ``WIRE_JITTER_S``) is no such bucket's: a page failing on its
+  own, on a host whose queue ran dry, or that last refusal was not the bucket's. It moves
+  nothing, and the bound starts again from it;
 - the search tries the geometric middle of the bounds (a limiter's rate may be anything from
   one to hundreds a second: the middle of its logarithm halves the uncertainty at each
   step), each step too fast costing one refusal, and settles on the slower bound once the
@@ -126,6 +133,15 @@ class RatePace:
     _refused_at: datetime | None = None
     """The last refusal, and the requests served since: the rate measured between two."""
     _served_since_refusal: int = 0
+    _refusal_left: datetime | None = None
+    """When the last refusal handed over (``refused``) left: a bucket that refused it was
+    empty then, so what it served since bounds its refill (``_count_left``)."""
+    _served_left: int = 0
+    """Requests served since that left after it..."""
+    _latest_left: datetime | None = None
+    """...the last of them to leave..."""
+    _refill_bound_s: float | None = None
+    """...and the slowest spacing a bucket empty at that refusal can have, from them."""
     _probing: bool = False
     """A step of recovery is being tried: its refusal puts the spacing straight back."""
     _settled: bool = False
@@ -212,8 +228,9 @@ class RatePace:
             gap = min(gap * LAST_ASK_SLACK, gap + ENGAGE_S)
         return timedelta(seconds=gap)
 
-    def refused(self, gap_s: float, now: datetime) -> None:
-        """A refusal naming no wait, of a request started ``gap_s`` after the one before it."""
+    def refused(self, gap_s: float, now: datetime, left: datetime | None = None) -> None:
+        """A refusal naming no wait, of a request started ``gap_s`` after the one before it
+        (its headers leaving at ``left``, when known)."""
         if self.paced and gap_s > self.interval_s * 2 and gap_s >= (self.fast_enough_s or 0.0):
             # Not a test of the spacing (a lone retry after its backoff, on a quiet host): a
             # page that refuses whatever the pace says nothing about the host's rate. A gap
@@ -221,7 +238,21 @@ class RatePace:
             # request at a time, 185 ms apart, was refused by a 5/s limiter for the whole
             # run while a 71 ms spacing, never reached, was kept.
             return
-        measured = self._take_refusal(now)
+        bound = self._refill_bound_s
+        if bound is not None and self.paced and gap_s >= self._clear_of(bound):
+            # Refused at a gap the host's refill since the last refusal disproves
+            # (``_count_left``): not a bucket's, or that refusal was not. Nothing moves, and
+            # the bound starts again from this one (if it was the bucket's, its next refusal
+            # comes from empty and moves the spacing: one refusal more). Moved, a page's own
+            # bare 503 on a host whose queue had run dry, 368 ms after the request before
+            # where ten had been served 71 ms apart, sent the search up the geometric way to
+            # the guess of a second (mixed.py --bare-503).
+            self._bound_from(left)
+            return
+        self._slow_down(gap_s, self._take_refusal(now, left), now)
+
+    def _slow_down(self, gap_s: float, measured: float | None, now: datetime) -> None:
+        """The spacing after a refusal at ``gap_s`` that moves the pace."""
         if not self.paced:
             self.too_fast_s, self.fast_enough_s, self._guessed = FASTEST_S, ENGAGE_S, True
             self.guess_doubted = False
@@ -264,7 +295,7 @@ class RatePace:
         limiter's spacing as ``measured_s`` (``HostPace._evenly_refused``): the spacing
         served well was a burst's slack; the search goes on from the measure, as from one
         between two refusals that moved the spacing."""
-        self._take_refusal(now)
+        self._take_refusal(now, None)
         self._probing = self._settled = False
         if self._confirmed:
             self.confirm_s = min(self.confirm_s * 2, CONFIRM_MAX_S)
@@ -274,17 +305,41 @@ class RatePace:
         self.fast_enough_s, self._confirmed, self._guessed = measured_s, False, False
         self._set(self._between(), now)
 
-    def _take_refusal(self, now: datetime) -> float | None:
-        """Count a refusal that moves the pace: the answers served in a row start again, and
-        the rate they measured since the last such refusal (``_measured_spacing``) is
-        returned as measuring starts again from this one."""
+    def _take_refusal(self, now: datetime, left: datetime | None) -> float | None:
+        """Count a refusal that moves the pace (its request left at ``left``, when known):
+        the answers served in a row start again, and the rate they measured since the last
+        such refusal (``_measured_spacing``) is returned as measuring starts again from this
+        one."""
         self.changes += 1
         self._served_here, self._quiet_since = 0, now
         measured = self._measured_spacing(now)
         self._refused_at, self._served_since_refusal = now, 0
+        self._bound_from(left)
         return measured
 
-    def served(self, gap_s: float, now: datetime, retry: bool = False) -> None:
+    def _bound_from(self, left: datetime | None) -> None:
+        """The refill bound starts again from a refusal whose request left at ``left``."""
+        self._refusal_left, self._served_left = left, 0
+        self._latest_left = self._refill_bound_s = None
+
+    def _count_left(self, left: datetime | None) -> None:
+        """A request that left at ``left`` was served: if it left after the last refusal
+        handed over, it narrows the refill bound (``_refill_bound_s``)."""
+        since = self._refusal_left
+        if left is None or since is None or left <= since:
+            return
+        self._served_left += 1
+        self._latest_left = max(self._latest_left or left, left)
+        if self._served_left >= CONFIRM:
+            # All n counted left by the latest: a bucket empty at the refusal refilled more
+            # than n - 1 tokens by then (out of order answers count no sooner than that).
+            elapsed = (self._latest_left - since).total_seconds()
+            bound = elapsed / (self._served_left - 1)
+            self._refill_bound_s = min(self._refill_bound_s or bound, bound)
+
+    def served(
+        self, gap_s: float, now: datetime, retry: bool = False, left: datetime | None = None
+    ) -> None:
         """A request started ``gap_s`` after the one before it was answered (not refused). A
         ``retry`` (a page asked again) may be held to the spacing served well, or twice it, on
         purpose: it tests the spacing in force only when it left at it (within ``JITTER``),
@@ -292,6 +347,7 @@ class RatePace:
         of 191 ms, four retries held to 266 ms confirmed it against a 5/s limiter, which
         refused every other request from then on."""
         self._served_since_refusal += 1
+        self._count_left(left)
         if self.paced and gap_s > self.interval_s * 2:
             self._refused_at = None  # the host idled: what it served measures no rate
         late = 1 + JITTER if retry else LATE
