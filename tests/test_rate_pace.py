@@ -161,7 +161,9 @@ def test_without_spacing_the_same_limiter_refuses_most_requests(
 ) -> None:
     """The model is strict enough to matter: with a pace that never learns from a refusal,
     a 10/s limiter refuses more requests than there are pages."""
-    monkeypatch.setattr(RatePace, "refused", lambda self, sent_at_s, now, left=None: None)
+    monkeypatch.setattr(
+        RatePace, "refused", lambda self, sent_at_s, now, left=None, retry=False: None
+    )
     run = drive(LeakyBucket(10, 0), 100)
     assert len(run.refusals) > 100
 
@@ -2843,7 +2845,7 @@ def _served_at_the_spacing(pace: RatePace, since: datetime, count: int) -> datet
 
 
 def test_a_refusal_at_a_gap_the_hosts_refill_disproves_moves_no_spacing() -> None:
-    """Spaced by two refusals (71 ms, the search's first guess), the host serves ten requests
+    """Spaced by a refusal (71 ms, the search's first guess), the host serves ten requests
     at that spacing, then idles: its queue has run dry. A page of its own failing once with
     a bare 503, 368 ms after the request before, is no bucket's refusal: a bucket empty at
     the refusal that spaced the host and serving ten since refilled faster than one every
@@ -2885,4 +2887,42 @@ def test_answers_to_requests_sent_before_a_refusal_bound_no_refill() -> None:
         pace.served(0.001, NOW + timedelta(milliseconds=50 + n), left=left)
     at = NOW + timedelta(seconds=0.368)
     pace.refused(0.368, at + timedelta(milliseconds=50), left=at)
+    assert pace.interval_s > spacing
+
+
+@pytest.mark.parametrize("held_at_the_wire", [True, False])
+def test_only_requests_held_at_the_wire_bound_a_buckets_refill(held_at_the_wire: bool) -> None:
+    """Through the host's pace: spaced 71 ms apart, ten requests are served, then a page of
+    its own is refused 368 ms after the request before. Held at the wire to the spacing, the
+    ten left one at a time, in order, and bound a bucket's refill: the refusal moves nothing.
+    Not held (sent together before a host is spaced, some reach it before others sent
+    earlier), they bound nothing, and the refusal moves the spacing."""
+    pace = HostPace(6, limit=6, opening=False)
+    pace.rate.refused(0.02, NOW, left=NOW)
+    spacing = pace.rate.interval_s
+
+    def ask(at: datetime, status: int) -> None:
+        ticket = pace.started(at, 1)
+        if held_at_the_wire:
+            pace.sent(ticket, at, 1)
+        pace.answered(status, None, at + timedelta(milliseconds=50), 1, ticket)
+
+    at = NOW
+    for _ in range(10):
+        at += timedelta(seconds=spacing)
+        ask(at, 200)
+    ask(at + timedelta(seconds=0.368), 503)
+    assert (pace.rate.interval_s == spacing) is held_at_the_wire
+
+
+def test_a_retry_refused_past_the_refill_bound_still_moves_the_spacing() -> None:
+    """A page asked again and refused at a long gap after ten served: its gap is its backoff's,
+    and a host limited on one route refuses that route's retries at any gap; held, one such
+    retry tipped a route-limited host's search into 120 refusals and 25 live pages lost."""
+    pace = RatePace()
+    pace.refused(0.02, NOW, left=NOW)
+    spacing = pace.interval_s
+    last = _served_at_the_spacing(pace, NOW, 10)
+    at = last + timedelta(seconds=0.368)
+    pace.refused(0.368, at + timedelta(milliseconds=50), left=at, retry=True)
     assert pace.interval_s > spacing

@@ -685,7 +685,11 @@ class HostPace:
             self._served_at[load] += 1
             fastest = self._fastest_served_at.get(load, spacing)
             self._fastest_served_at[load] = min(fastest, spacing)
-        self.rate.served(spacing, now, retry, sent.left)
+        # Only requests held at the wire to the spacing bound a bucket's refill: they leave
+        # one at a time, in order. Sent together before the host was spaced, five that
+        # reached it before a refused one (a warm connection against a new one) had made
+        # the bound a few microseconds, and the next refusal at the spacing was held.
+        self.rate.served(spacing, now, retry, sent.left if sent.held else None)
         if self.rate.served_here >= 2 and self._served_in_a_row >= 2:
             self._retry_moved = False  # served at the spacing: a retry refused is its page's
         self._served = max(self._served, ticket)
@@ -807,7 +811,7 @@ class HostPace:
                 )
             ):
                 was_paced, was_s = self.rate.paced, self.rate.interval_s
-                self.rate.refused(spacing, now, left)
+                self.rate.refused(spacing, now, left, retry)
                 self._retry_moved |= retry and self.rate.interval_s > was_s
                 if self.rate.paced:
                     self._spaced_by_load = min(self._spaced_by_load or load, load)

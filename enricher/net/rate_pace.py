@@ -23,10 +23,11 @@ between two bounds:
 - the requests served since the last refusal handed over bound a bucket's refill: empty at
   that refusal, it served no more than one request beyond what it refilled, so
   ``n`` served, the last of them leaving ``t`` after it, prove it refills one every
-  ``t / (n - 1)`` or faster (``CONFIRM`` served at least). A refusal at a gap longer than
-  that (with ``MARGIN`` and ``WIRE_JITTER_S``) is no such bucket's: a page failing on its
-  own, on a host whose queue ran dry, or that last refusal was not the bucket's. It moves
-  nothing, and the bound starts again from it;
+  ``t / (n - 1)`` or faster (``CONFIRM`` served at least; only requests that left held to
+  the spacing, one at a time and in order, are told). A first ask refused at a gap longer
+  than that (kept clear of it as of a spacing refused: ``_clear_of``) is no such bucket's:
+  a page failing on its own, on a host whose queue ran dry, or that last refusal was not
+  the bucket's. It moves nothing, and the bound starts again from it;
 - the search tries the geometric middle of the bounds (a limiter's rate may be anything from
   one to hundreds a second: the middle of its logarithm halves the uncertainty at each
   step), each step too fast costing one refusal, and settles on the slower bound once the
@@ -228,9 +229,11 @@ class RatePace:
             gap = min(gap * LAST_ASK_SLACK, gap + ENGAGE_S)
         return timedelta(seconds=gap)
 
-    def refused(self, gap_s: float, now: datetime, left: datetime | None = None) -> None:
+    def refused(
+        self, gap_s: float, now: datetime, left: datetime | None = None, retry: bool = False
+    ) -> None:
         """A refusal naming no wait, of a request started ``gap_s`` after the one before it
-        (its headers leaving at ``left``, when known)."""
+        (its headers leaving at ``left``, when known; a ``retry``: its page asked again)."""
         if self.paced and gap_s > self.interval_s * 2 and gap_s >= (self.fast_enough_s or 0.0):
             # Not a test of the spacing (a lone retry after its backoff, on a quiet host): a
             # page that refuses whatever the pace says nothing about the host's rate. A gap
@@ -239,14 +242,16 @@ class RatePace:
             # run while a 71 ms spacing, never reached, was kept.
             return
         bound = self._refill_bound_s
-        if bound is not None and self.paced and gap_s >= self._clear_of(bound):
+        if bound is not None and self.paced and not retry and gap_s >= self._clear_of(bound):
             # Refused at a gap the host's refill since the last refusal disproves
             # (``_count_left``): not a bucket's, or that refusal was not. Nothing moves, and
             # the bound starts again from this one (if it was the bucket's, its next refusal
             # comes from empty and moves the spacing: one refusal more). Moved, a page's own
             # bare 503 on a host whose queue had run dry, 368 ms after the request before
             # where ten had been served 71 ms apart, sent the search up the geometric way to
-            # the guess of a second (mixed.py --bare-503).
+            # the guess of a second (mixed.py --bare-503). Not a retry: its gap is its
+            # backoff's, and on a host whose one route is limited (every fourth page, 1/s)
+            # a retry so held tipped the search into 120 refusals and 25 live pages lost.
             self._bound_from(left)
             return
         self._slow_down(gap_s, self._take_refusal(now, left), now)
