@@ -856,8 +856,6 @@ def test_redirects_that_are_moves_are_not_soft_404s(
 @pytest.mark.parametrize(
     "body",
     [
-        pytest.param(html("x.com", "", '<meta http-equiv="refresh" content="0; url = https://'
-                          'twitter.com/x/migrate?tok=7b22">'), id="x-com-shell-to-another-host"),
         pytest.param(html("Live scores | Sports", LONG_TEXT, '<meta http-equiv="refresh" '
                           'content="300; url=/">'), id="article-that-reloads-home-every-5-min"),
         pytest.param(html("Moved", "<p>This post moved.</p>", '<meta http-equiv="refresh" '
@@ -866,6 +864,72 @@ def test_redirects_that_are_moves_are_not_soft_404s(
 )  # fmt: skip
 def test_a_meta_refresh_elsewhere_than_home_is_not_a_soft_404(body: str) -> None:
     assert judged(facts(body)) == OK
+
+
+# --- Pages that only send the reader on (a meta refresh) --------------------------------------
+
+
+def test_an_empty_page_that_only_refreshes_elsewhere_is_not_taken_for_the_link() -> None:
+    # x.com's shell for a post: a host name for a title, no text, a refresh to a migration
+    # endpoint whose token changes at every ask. The post itself was never seen.
+    shell = html("x.com", "", '<meta http-equiv="refresh" content="0; url = https://'
+                 'twitter.com/x/migrate?tok=7b22653a2f7374617475732f313233">'
+                 '<script src="https://abs.twimg.com/app.js"></script>')  # fmt: skip
+    url = "https://twitter.com/someone/status/123"
+    assert judged(facts(shell, url=url), url) == (
+        "blocked",
+        "an empty page sends the reader on (meta refresh to https://twitter.com/x/migrate), "
+        "not followed; the page may exist",
+    )
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param(html("Redirecting&hellip;",
+                          '<h1>Redirecting&hellip;</h1><a href="https://example.org/papers/new">'
+                          "Click here if you are not redirected.</a>",
+                          '<link rel="canonical" href="https://example.org/papers/new">'
+                          '<meta http-equiv="refresh" content="0; url=https://example.org/papers/'
+                          'new">'), id="jekyll-redirect-from"),
+        pytest.param(html("https://example.org/papers/new", "",
+                          '<link rel="canonical" href="https://example.org/papers/new">'
+                          '<meta name="robots" content="noindex">'
+                          '<meta http-equiv="refresh" content="0; url=https://example.org/papers/'
+                          'new">'), id="hugo-alias"),
+    ],
+)  # fmt: skip
+def test_a_page_naming_its_refresh_target_as_canonical_moved_there(body: str) -> None:
+    verdict = web_verdict(facts(body), None, LINK)
+    assert (verdict.status.value, verdict.reason, verdict.suggested_url) == (
+        "redirected",
+        "moved (meta refresh) to https://example.org/papers/new",
+        "https://example.org/papers/new",
+    )
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param(html("A post", "", '<meta http-equiv="refresh" content="0; url=/blog/2024/'
+                          '05/a-post?cookie_check=1">'), id="empty-page-bouncing-back-to-itself"),
+        pytest.param(html("A post", "<p>This post moved.</p>",
+                          '<meta http-equiv="refresh" content="0; url=/blog/new">'),
+                     id="a-notice-with-text-and-no-canonical"),
+        pytest.param(html("A post", LONG_TEXT,
+                          '<link rel="canonical" href="https://example.com/blog/new">'
+                          '<meta http-equiv="refresh" content="600; url=/blog/new">'),
+                     id="an-article-with-text-of-its-own"),
+    ],
+)  # fmt: skip
+def test_a_refresh_to_the_page_itself_or_on_a_page_with_text_leaves_it_ok(body: str) -> None:
+    assert judged(facts(body)) == OK
+
+
+def test_a_redirect_page_to_the_home_page_is_still_a_soft_404() -> None:
+    alias = html(HOME, "", f'<link rel="canonical" href="{HOME}">'
+                 f'<meta http-equiv="refresh" content="0; url={HOME}">')  # fmt: skip
+    assert judged(facts(alias)) == ("broken", "soft 404: meta refresh, to the site's home page")
 
 
 # --- Ordinary pages that mention errors -------------------------------------------------------

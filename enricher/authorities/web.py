@@ -232,7 +232,9 @@ def web_verdict(
     if code not in GONE_STATUSES:
         signal = judge_page(requested_url or outcome.final_url, outcome)
         if signal is not None:
-            return _http_verdict(signal.status, signal.reason, outcome, checked_at)
+            return _http_verdict(
+                signal.status, signal.reason, outcome, checked_at, signal.suggested_url
+            )
     if 200 <= code <= 299:
         permanent = [hop for hop in outcome.redirects if hop.is_permanent]
         if permanent:

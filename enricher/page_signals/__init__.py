@@ -1,4 +1,5 @@
-"""What a page's answer says beyond its status line: a wall, a parked domain, a soft 404.
+"""What a page's answer says beyond its status line: a wall, a parked domain, a soft 404, a
+page that only sends the reader on.
 
 Pure: ``HttpFacts`` (status, redirects, the few headers that matter, the facts of the HTML's
 start: ``enricher.pages``) in, a ``Signal`` (status and reason) or None out. The web
@@ -21,6 +22,7 @@ from urllib.parse import urlsplit
 
 from ..models import HttpFacts
 from .parked import PARKING_SERVICES, find_parked
+from .refresh import find_refresh
 from .soft404 import find_soft_404, hints
 from .text import THIN_TEXT, Signal, is_home, url_path
 from .walls import CONSENT_MARKERS, RETRY_AFTER, WALLS, challenge_named, find_wall
@@ -59,7 +61,7 @@ def judge_page(requested_url: str, facts: HttpFacts) -> Signal | None:
     """The verdict the answer's content decides, or None to leave it to the status line.
 
     Walls first (whatever the status), then, for an answer that claims to be a page (2xx):
-    a parked domain, then a soft 404. Remembered for the last ``JUDGED_KEPT`` answers: the
+    a parked domain, a soft 404, then a page that only sends the reader on (``refresh``). Remembered for the last ``JUDGED_KEPT`` answers: the
     checker (retry or not), the probe, the verdict and the record each ask about one answer.
     """
     wall = find_wall(requested_url, facts)
@@ -67,7 +69,11 @@ def judge_page(requested_url: str, facts: HttpFacts) -> Signal | None:
         return wall
     if not 200 <= facts.status_code <= 299:
         return None
-    return find_parked(requested_url, facts) or find_soft_404(requested_url, facts)
+    return (
+        find_parked(requested_url, facts)
+        or find_soft_404(requested_url, facts)
+        or find_refresh(requested_url, facts)
+    )
 
 
 def wants_probe(requested_url: str, facts: HttpFacts) -> bool:

@@ -16,6 +16,8 @@ class Signal:
 
     status: Status
     reason: str
+    suggested_url: str | None = None
+    """Where the link should point now (a page that says it moved)."""
 
 
 THIN_TEXT = 1500
