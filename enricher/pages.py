@@ -41,6 +41,9 @@ a page with content of its own from a wall, without collapsing a whole article's
 MAX_RESOURCES = 30
 _NOT_TEXT = ["script", "style", "noscript", "template", "svg"]
 
+_WHITESPACE = " \t\n\f\r"
+"""ASCII whitespace, as the HTML standard counts it."""
+
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 
 _PRESCAN_BYTES = 1024
@@ -181,11 +184,31 @@ def _refresh_target(tree: LexborHTMLParser) -> str | None:
     for node in tree.css("meta[http-equiv][content]"):
         if (node.attributes.get("http-equiv") or "").strip().lower() != "refresh":
             continue
-        _, _, rest = (node.attributes.get("content") or "").partition(";")
-        name, _, value = rest.strip().partition("=")
-        if name.strip().lower() == "url":
-            return value.strip().strip("'\"") or None
+        return _refresh_url(node.attributes.get("content") or "")
     return None
+
+
+def _refresh_url(content: str) -> str | None:
+    """The URL of a refresh's ``content``, read as browsers do (the HTML standard's shared
+    declarative refresh steps): a delay, then ``;`` or ``,``, then the URL, ``url=`` and
+    quotes optional (``0; https://example.org/``, ``5,URL='/new'``); None when it names
+    none (a reload) or the delay is not a number."""
+    rest = content.lstrip(_WHITESPACE)
+    delay = rest.lstrip("0123456789.")
+    if delay == rest:
+        return None  # no delay: browsers ignore the whole thing
+    rest = delay.lstrip(_WHITESPACE)
+    if rest[:1] in (";", ","):
+        rest = rest[1:].lstrip(_WHITESPACE)
+    elif rest and delay[:1] not in _WHITESPACE:
+        return None  # "5x": not a delay
+    if rest[:3].lower() == "url":
+        named = rest[3:].lstrip(_WHITESPACE)
+        if named.startswith("="):
+            rest = named[1:].lstrip(_WHITESPACE)
+    if rest[:1] in ("'", '"'):
+        rest = rest[1:].split(rest[0], 1)[0]
+    return rest.strip(_WHITESPACE) or None
 
 
 def _meta(tree: LexborHTMLParser) -> dict[str, str]:

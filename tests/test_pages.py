@@ -193,3 +193,28 @@ def test_json_ld_nested_deeper_than_python_recurses_is_skipped() -> None:
     hostile = '<script type="application/ld+json">' + "[" * 3000 + "]" * 3000 + "</script>"
     facts = page_facts(page("<title>Still read</title>" + hostile), HTML, BASE)
     assert facts is not None and facts.title == "Still read"
+
+
+@pytest.mark.parametrize(
+    ("content", "target"),
+    [
+        ("0; url=/new", "https://example.org/new"),
+        ("0;URL='https://example.com/moved'", "https://example.com/moved"),
+        ('0; url = "/quoted" trailing', "https://example.org/quoted"),
+        ("0; https://example.com/bare", "https://example.com/bare"),
+        ("5,/comma", "https://example.org/comma"),
+        ("  3  url=/spaces  ", "https://example.org/spaces"),
+        (".5; url=/half", "https://example.org/half"),
+        ("0", None),
+        ("300", None),
+        ("0; url=", None),
+        ("url=/no-delay", None),
+        ("5x; url=/not-a-delay", None),
+    ],
+)  # fmt: skip
+def test_a_meta_refresh_is_read_as_browsers_read_it(content: str, target: str | None) -> None:
+    """The HTML standard's refresh: a delay, a separator, then the URL, ``url=`` and quotes
+    optional; no URL is a reload, and no delay makes browsers ignore it."""
+    markup = f'<meta http-equiv="Refresh" content="{content.replace(chr(34), "&quot;")}">'
+    facts = page_facts(page(markup), HTML, BASE)
+    assert facts is not None and facts.refresh_url == target
