@@ -25,7 +25,7 @@ from .models import PAGE_RECORD_FIELDS, PageFacts
 from .page_signals import HTML_MARKERS, THIN_TEXT
 
 if TYPE_CHECKING:
-    from selectolax.lexbor import LexborHTMLParser
+    from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 MAX_FIELD_CHARS = 1000
 """Longer values are cut: a record holds a description, not an article."""
@@ -43,6 +43,9 @@ _NOT_TEXT = ["script", "style", "noscript", "template", "svg"]
 
 _WHITESPACE = " \t\n\f\r"
 """ASCII whitespace, as the HTML standard counts it."""
+
+_UNSEEN = frozenset({"noscript", "template"})
+"""Elements whose content a browser running scripts does not act on."""
 
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 
@@ -112,6 +115,7 @@ def page_facts(body: bytes, content_type: str | None, base_url: str) -> PageFact
 
     canonical = tree.css_first('link[rel="canonical"]')
     heading = tree.css_first("h1")
+    refresh = _refresh(tree)  # before _evidence strips <noscript>: its refreshes are skipped
     evidence = _evidence(tree, html_text, base_url)  # strips scripts: after everything else
     return PageFacts(
         title=first(meta.get("og:title"), meta.get("twitter:title"), meta.get("citation_title"),
@@ -138,7 +142,8 @@ def page_facts(body: bytes, content_type: str | None, base_url: str) -> PageFact
         arxiv_id=first(meta.get("citation_arxiv_id")),
         html_title=first(title_node.text() if title_node else None),
         heading=first(heading.text(separator=" ") if heading else None),
-        refresh_url=url(_refresh_target(tree)),
+        refresh_url=_web_url(base_url, refresh[1]) if refresh else None,
+        refresh_delay_s=refresh[0] if refresh else None,
         **evidence,
     )  # fmt: skip
 
@@ -161,6 +166,7 @@ def _evidence(tree: LexborHTMLParser, html_text: str, base_url: str) -> dict[str
         (node.attributes.get("type") or "").strip().lower() == "password"
         for node in tree.css("input[type]")
     )
+    scripted = tree.css_first("script") is not None
     tree.strip_tags(_NOT_TEXT)
     raw = tree.body.text(separator=" ") if tree.body else ""
     text = " ".join(raw[:TEXT_COUNTED_CHARS].split())
@@ -175,32 +181,50 @@ def _evidence(tree: LexborHTMLParser, html_text: str, base_url: str) -> dict[str
         "text_length": len(text),
         "resources": tuple(resources),
         "password_field": password,
+        "scripted": scripted,
         "markers": markers,
     }
 
 
-def _refresh_target(tree: LexborHTMLParser) -> str | None:
-    """Where ``<meta http-equiv=refresh content="0; url=...">`` sends the reader."""
+def _refresh(tree: LexborHTMLParser) -> tuple[int, str] | None:
+    """The delay and the URL ("" for a reload) of the page's refresh: the first
+    ``<meta http-equiv=refresh>`` whose content browsers act on. One inside ``<noscript>``
+    or ``<template>`` is left out: with scripts on, browsers do not see it (a script page's
+    fallback for readers without them, read as the page's own, had a thin app shell whose
+    fallback goes home taken for a dead link)."""
     for node in tree.css("meta[http-equiv][content]"):
         if (node.attributes.get("http-equiv") or "").strip().lower() != "refresh":
             continue
-        return _refresh_url(node.attributes.get("content") or "")
+        if any(parent.tag in _UNSEEN for parent in _ancestors(node)):
+            continue
+        parsed = _parse_refresh(node.attributes.get("content") or "")
+        if parsed is not None:
+            return parsed
     return None
 
 
-def _refresh_url(content: str) -> str | None:
-    """The URL of a refresh's ``content``, read as browsers do (the HTML standard's shared
+def _ancestors(node: LexborNode) -> Iterator[LexborNode]:
+    parent = node.parent
+    while parent is not None:
+        yield parent
+        parent = parent.parent
+
+
+def _parse_refresh(content: str) -> tuple[int, str] | None:
+    """A refresh's ``content`` read as browsers read it (the HTML standard's shared
     declarative refresh steps): a delay, then ``;`` or ``,``, then the URL, ``url=`` and
-    quotes optional (``0; https://example.org/``, ``5,URL='/new'``); None when it names
-    none (a reload) or the delay is not a number."""
+    quotes optional (``0; https://example.org/``, ``5,URL='/new'``): the delay and the URL
+    ("" for a reload); None when browsers ignore it (no delay, or one that is no number:
+    they go on to the next refresh)."""
     rest = content.lstrip(_WHITESPACE)
-    delay = rest.lstrip("0123456789.")
-    if delay == rest:
-        return None  # no delay: browsers ignore the whole thing
-    rest = delay.lstrip(_WHITESPACE)
+    digits = rest[: len(rest) - len(rest.lstrip("0123456789"))]
+    after = rest.lstrip("0123456789.")
+    if after == rest:
+        return None
+    rest = after.lstrip(_WHITESPACE)
     if rest[:1] in (";", ","):
         rest = rest[1:].lstrip(_WHITESPACE)
-    elif rest and delay[:1] not in _WHITESPACE:
+    elif rest and after[:1] not in _WHITESPACE:
         return None  # "5x": not a delay
     if rest[:3].lower() == "url":
         named = rest[3:].lstrip(_WHITESPACE)
@@ -208,7 +232,16 @@ def _refresh_url(content: str) -> str | None:
             rest = named[1:].lstrip(_WHITESPACE)
     if rest[:1] in ("'", '"'):
         rest = rest[1:].split(rest[0], 1)[0]
-    return rest.strip(_WHITESPACE) or None
+    return int(digits or 0), rest.strip(_WHITESPACE)
+
+
+def _web_url(base_url: str, reference: str) -> str | None:
+    """``reference`` resolved against the page's URL when it is a web page's (http or https):
+    a refresh to ``javascript:`` or ``mailto:`` sends no reader to a page."""
+    resolved = _absolute(base_url, reference) if reference else None
+    if resolved is None or urlsplit(resolved).scheme.lower() not in ("http", "https"):
+        return None
+    return resolved
 
 
 def _meta(tree: LexborHTMLParser) -> dict[str, str]:

@@ -869,12 +869,23 @@ def test_a_meta_refresh_elsewhere_than_home_is_not_a_soft_404(body: str) -> None
 # --- Pages that only send the reader on (a meta refresh) --------------------------------------
 
 
-def test_an_empty_page_that_only_refreshes_elsewhere_is_not_taken_for_the_link() -> None:
-    # x.com's shell for a post: a host name for a title, no text, a refresh to a migration
-    # endpoint whose token changes at every ask. The post itself was never seen.
-    shell = html("x.com", "", '<meta http-equiv="refresh" content="0; url = https://'
-                 'twitter.com/x/migrate?tok=7b22653a2f7374617475732f313233">'
-                 '<script src="https://abs.twimg.com/app.js"></script>')  # fmt: skip
+@pytest.mark.parametrize(
+    ("target", "script"),
+    [
+        # x.com's shell for a post: a host name for a title, no text, an inline script, a
+        # refresh to a migration endpoint whose token changes at every ask.
+        pytest.param("https://twitter.com/x/migrate?tok=7b22653a2f7374617475732f313233",
+                     "<script>window.__INITIAL_STATE__ = {}</script>", id="x-com-shell"),
+        pytest.param("https://twitter.com/x/migrate", '<script src="/app.js"></script>',
+                     id="a-script-page-sending-to-a-plain-url"),
+        pytest.param("https://twitter.com/x/migrate?session=8f3a", "",
+                     id="a-bare-refresh-to-a-url-with-a-token"),
+    ],
+)  # fmt: skip
+def test_an_empty_page_that_only_refreshes_elsewhere_is_not_taken_for_the_link(
+    target: str, script: str
+) -> None:
+    shell = html("x.com", "", f'<meta http-equiv="refresh" content="0; url = {target}">{script}')
     url = "https://twitter.com/someone/status/123"
     assert judged(facts(shell, url=url), url) == (
         "blocked",
@@ -897,9 +908,14 @@ def test_an_empty_page_that_only_refreshes_elsewhere_is_not_taken_for_the_link()
                           '<meta name="robots" content="noindex">'
                           '<meta http-equiv="refresh" content="0; url=https://example.org/papers/'
                           'new">'), id="hugo-alias"),
+        pytest.param(html(None, "", '<meta http-equiv="refresh" content="0; url=https://example.'
+                          'org/papers/new">'), id="sphinx-redirect-stub"),
+        pytest.param(html("Moved", "", '<link rel="canonical" href="https://example.org/papers/'
+                          'new">' '<meta http-equiv="refresh" content="0; url=http://example.org/'
+                          'papers/new?sid=8f3a">'), id="canonical-suggested-not-the-session-url"),
     ],
 )  # fmt: skip
-def test_a_page_naming_its_refresh_target_as_canonical_moved_there(body: str) -> None:
+def test_a_redirect_page_moved_the_link_to_its_target(body: str) -> None:
     verdict = web_verdict(facts(body), None, LINK)
     assert (verdict.status.value, verdict.reason, verdict.suggested_url) == (
         "redirected",
@@ -920,10 +936,35 @@ def test_a_page_naming_its_refresh_target_as_canonical_moved_there(body: str) ->
                           '<link rel="canonical" href="https://example.com/blog/new">'
                           '<meta http-equiv="refresh" content="600; url=/blog/new">'),
                      id="an-article-with-text-of-its-own"),
+        pytest.param(html("Portal", '<div id="app"></div><script src="/app.js"></script>',
+                          '<meta http-equiv="refresh" content="1800; url=/account/login">'),
+                     id="app-shell-with-a-session-timeout"),
+        pytest.param(html("A post", '<div id="root"></div><script src="/app.js"></script>',
+                          '<noscript><meta http-equiv="refresh" content="0; url=/no-js"></noscript>'),
+                     id="app-shell-sending-readers-without-scripts-away"),
+        pytest.param(html("A post", "", '<meta http-equiv="refresh" content="0; url=/blog/2024/'
+                          '05/a-post/index.html">'), id="refresh-deeper-into-its-own-path"),
+        pytest.param(html("A post", "", f'<link rel="canonical" href="{LINK}">'
+                          '<meta http-equiv="refresh" content="5; url=/blog/">'),
+                     id="canonical-names-the-link"),
+        pytest.param(html("A post", "", '<meta http-equiv="refresh" content="0; url=javascript:'
+                          'void(0)">'), id="refresh-to-a-script-url"),
     ],
 )  # fmt: skip
 def test_a_refresh_to_the_page_itself_or_on_a_page_with_text_leaves_it_ok(body: str) -> None:
     assert judged(facts(body)) == OK
+
+
+@pytest.mark.parametrize(
+    ("url", "target"),
+    [
+        pytest.param(HOME, "/en/", id="a-site-root-to-its-language"),
+        pytest.param("https://proj.example.io/proj/", "latest/", id="docs-root-to-latest"),
+    ],
+)  # fmt: skip
+def test_a_link_routing_its_readers_deeper_is_not_a_move(url: str, target: str) -> None:
+    body = html(None, "", f'<meta http-equiv="refresh" content="0; url={target}">')
+    assert judged(facts(body, url=url), url) == OK
 
 
 def test_a_redirect_page_to_the_home_page_is_still_a_soft_404() -> None:

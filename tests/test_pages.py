@@ -218,3 +218,43 @@ def test_a_meta_refresh_is_read_as_browsers_read_it(content: str, target: str | 
     markup = f'<meta http-equiv="Refresh" content="{content.replace(chr(34), "&quot;")}">'
     facts = page_facts(page(markup), HTML, BASE)
     assert facts is not None and facts.refresh_url == target
+
+
+@pytest.mark.parametrize(
+    ("markup", "target", "delay"),
+    [
+        pytest.param('<meta http-equiv="refresh" content="1.5; url=/a">', "https://example.org/a",
+                     1, id="delay-in-whole-seconds"),
+        pytest.param('<meta http-equiv="refresh" content="">'
+                     '<meta http-equiv="refresh" content="7; url=/second">',
+                     "https://example.org/second", 7, id="one-browsers-ignore-is-skipped"),
+        pytest.param('<meta http-equiv="refresh" content="30">'
+                     '<meta http-equiv="refresh" content="0; url=/second">', None, 30,
+                     id="a-reload-is-the-refresh"),
+        pytest.param('<noscript><meta http-equiv="refresh" content="0; url=/no-js"></noscript>',
+                     None, None, id="inside-noscript-unseen-with-scripts-on"),
+        pytest.param('<meta http-equiv="refresh" content="0; url=javascript:alert(1)">', None, 0,
+                     id="a-script-url-is-no-page"),
+        pytest.param('<meta http-equiv="refresh" content="0; url=mailto:a@example.org">', None, 0,
+                     id="a-mail-url-is-no-page"),
+    ],
+)  # fmt: skip
+def test_which_refresh_counts_and_when_it_sends_the_reader_on(
+    markup: str, target: str | None, delay: int | None
+) -> None:
+    facts = page_facts(page(markup), HTML, BASE)
+    assert facts is not None and (facts.refresh_url, facts.refresh_delay_s) == (target, delay)
+
+
+def test_a_page_running_a_script_says_so() -> None:
+    inline = page_facts(page("<title>x</title>", "<script>go()</script>"), HTML, BASE)
+    plain = page_facts(page("<title>x</title>"), HTML, BASE)
+    assert (
+        inline is not None
+        and plain is not None
+        and (inline.scripted, plain.scripted)
+        == (
+            True,
+            False,
+        )
+    )

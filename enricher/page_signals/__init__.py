@@ -61,8 +61,9 @@ def judge_page(requested_url: str, facts: HttpFacts) -> Signal | None:
     """The verdict the answer's content decides, or None to leave it to the status line.
 
     Walls first (whatever the status), then, for an answer that claims to be a page (2xx):
-    a parked domain, a soft 404, then a page that only sends the reader on (``refresh``). Remembered for the last ``JUDGED_KEPT`` answers: the
-    checker (retry or not), the probe, the verdict and the record each ask about one answer.
+    a parked domain, a soft 404, then a page that only sends the reader on (``refresh``).
+    Remembered for the last ``JUDGED_KEPT`` answers: the checker (retry or not), the probe,
+    the verdict and the record each ask about one answer.
     """
     wall = find_wall(requested_url, facts)
     if wall is not None:
