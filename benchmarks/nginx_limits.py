@@ -883,6 +883,8 @@ class Run:
     log: dict[str, Any]
     false: Counter[str]
     reported_requests: dict[str, int] | None = None
+    reported_refusals: dict[str, int] | None = None
+    """The refusals enricher's own report counts, per host (to set beside the access log's)."""
     ok: bool = True
     notes: list[str] = field(default_factory=list)
     source: str = ""
@@ -1164,12 +1166,13 @@ def session(args: argparse.Namespace, work: Path, ngx: Nginx, installed: list[st
             numbers["first_request_after_spawn_s"] = (
                 None if first is None else first - measured.started
             )
-            reported = None
+            reported = refusals = None
             ok = not measured.timed_out and not notes
             try:
                 if tool == "enricher":
                     verdicts = enricher_verdicts(run_dir / "digests")
-                    reported = json.loads((run_dir / "report.json").read_text("utf-8"))["requests"]
+                    own = json.loads((run_dir / "report.json").read_text("utf-8"))
+                    reported, refusals = own["requests"], own.get("refusals")
                 else:
                     verdicts = lychee_verdicts(run_dir / "lychee.json")
             except (OSError, ValueError, KeyError) as exc:
@@ -1177,7 +1180,7 @@ def session(args: argparse.Namespace, work: Path, ngx: Nginx, installed: list[st
                 verdicts, ok = {}, False
             failed |= not ok
             run = Run(tool, round_no, measured, numbers, false_verdicts(truth, verdicts),
-                      reported, ok, notes, source)  # fmt: skip
+                      reported, refusals, ok, notes, source)  # fmt: skip
             runs.append(run)
             print(
                 f"  round {round_no} {tool:8}: {measured.wall_s:7.2f} s (floor "
@@ -1216,7 +1219,8 @@ def session(args: argparse.Namespace, work: Path, ngx: Nginx, installed: list[st
                       "exit": r.measured.returncode, "timed_out": r.measured.timed_out,
                       "peak_rss_mb": r.measured.peak_rss_mb, "ok": r.ok, "notes": r.notes,
                       "false_verdicts": sum(r.false.values()), "false": dict(r.false),
-                      "reported_requests": r.reported_requests, **r.log} for r in runs],
+                      "reported_requests": r.reported_requests,
+                      "reported_refusals": r.reported_refusals, **r.log} for r in runs],
         }, indent=1), encoding="utf-8")  # fmt: skip
     return 1 if failed else 0
 
@@ -1307,6 +1311,7 @@ def report(args: argparse.Namespace, truth: dict[str, Any], hosts: list[Host],
         )
         if tool == "enricher" and mine[0].reported_requests is not None:
             print(f"  enricher's own request count (run 1): {mine[0].reported_requests}")
+            print(f"  enricher's own refusals per host (run 1): {mine[0].reported_refusals}")
         for r in mine:
             if r.log["last_attempt"]:
                 print(

@@ -65,6 +65,7 @@ from .records import (
     same_content,
     to_json,
 )
+from .report_words import refusals_words
 from .summary import EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE, changes_line, summarise, tally
 
 __all__ = ["EXIT_INCOMPLETE", "EXIT_OK", "EXIT_USAGE", "Clocks", "Progress", "run"]
@@ -216,7 +217,8 @@ def _run(
 
     summary = summarise(
         results, settings, errors, network_looked_down=context.watch.looked_down,
-        requests=context.counter.counts, started_at=started_at,
+        requests=context.counter.counts, refusals=context.counter.refusals,
+        started_at=started_at,
         duration_s=time.monotonic() - began, interrupted=interrupted,
         history_known=knowledge.history_known,
     )  # fmt: skip
@@ -409,8 +411,9 @@ def _log_end(
     from .ops.status_file import outcome_of
 
     log.info(
-        "run done: %s to %s (%.1f s): %d links, %s; %d requests; %s; %s (exit %d)",
+        "run done: %s to %s (%.1f s): %d links, %s; %d requests%s; %s; %s (exit %d)",
         iso(summary.started_at), iso(ended_at), summary.duration_s, summary.total_links,
         tally(tuple(link for r in results for link in r.links)), requests,
+        f" ({refused})" if (refused := refusals_words(summary.refusals)) else "",
         changes_line(summary), outcome_of(summary), summary.exit_code,
     )  # fmt: skip

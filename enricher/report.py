@@ -9,7 +9,7 @@ from typing import Any
 
 from .models import Change, CheckedLink, DigestResult, LabelMatch, RunSummary, Status
 from .records import archive_json, iso, status_counts
-from .report_words import NETWORK_DOWN_NOTE, mismatch_note, policy_words, streak
+from .report_words import NETWORK_DOWN_NOTE, mismatch_note, policy_words, refusals_words, streak
 from .summary import changed, changes_line, fails_run
 
 REPORT_SCHEMA_VERSION = 1
@@ -84,7 +84,8 @@ def _requests_line(summary: RunSummary) -> str:
     if not sent:
         return "no network requests"
     detail = ", ".join(f"{service} {n}" for service, n in sorted(summary.requests.items()) if n)
-    return f"{sent} network requests ({detail})"
+    refused = refusals_words(summary.refusals)
+    return f"{sent} network requests ({detail})" + (f"; {refused}" if refused else "")
 
 
 def format_text(summary: RunSummary, *, brief: bool = False) -> str:
@@ -146,6 +147,7 @@ def format_json(summary: RunSummary) -> str:
         "exit_code": summary.exit_code,
         "network_unavailable": summary.network_unavailable,
         "requests": dict(sorted(summary.requests.items())),
+        "refusals": dict(sorted(summary.refusals.items())),
         "totals": status_counts(
             [link.verdict.status for digest in summary.digests for link in digest.links]
         ),

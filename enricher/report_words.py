@@ -3,6 +3,8 @@ source for each, so the formats cannot drift apart in what they say. Pure: no I/
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from .models import CheckedLink, LabelMatch, RunSummary, Status
 from .records import titles_of
 from .summary import fails_run
@@ -11,6 +13,24 @@ NETWORK_DOWN_NOTE = (
     "the network looks unavailable: no host answered during this run, so links that could "
     "not be reached are marked unreachable, not broken"
 )
+
+
+REFUSING_HOSTS_NAMED = 3
+"""Hosts named in the line about refusals, most refusing first."""
+
+
+def refusals_words(refusals: Mapping[str, int]) -> str | None:
+    """``14 refused (429/503) by 3 hosts: a.org 6, b.org 5, c.org 3``: the answers that
+    refused our pace, as the run's text report and its last log line tell them; None when
+    no host refused."""
+    total = sum(refusals.values())
+    if not total:
+        return None
+    ranked = sorted(refusals.items(), key=lambda item: (-item[1], item[0]))
+    named = ", ".join(f"{host} {n}" for host, n in ranked[:REFUSING_HOSTS_NAMED])
+    more = len(ranked) - REFUSING_HOSTS_NAMED
+    hosts = f"{len(ranked)} host{'s' if len(ranked) != 1 else ''}"
+    return f"{total} refused (429/503) by {hosts}: {named}" + (f", {more} more" if more > 0 else "")
 
 
 def mismatch_note(link: CheckedLink) -> str:

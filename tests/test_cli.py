@@ -10,6 +10,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from werkzeug import Request, Response
 
 from tests.conftest import Apis, enricher
 
@@ -65,6 +66,38 @@ def test_json_report_is_machine_readable(site: dict[str, str], tmp_path: Path) -
     assert report["files"][0]["totals"]["links"] == 4
     assert [(link["line"], link["status"]) for link in report["links"]] == [(6, "redirected")]
     assert report["exit_code"] == 0 and report["requests"]["arxiv"] == 1
+
+
+def test_refusals_of_our_pace_are_counted_per_host(
+    site: dict[str, str], tmp_path: Path, apis: Apis
+) -> None:
+    """A page refused once (a 429, then served) counts as the host refusing our pace, in
+    the JSON report, the text summary and the last log line; a bot wall's 503 (its challenge
+    named by a header) refuses whoever asks, at any pace, and does not."""
+    server = apis.server
+    asked: list[int] = []
+
+    def busy_once(request: Request) -> Response:
+        asked.append(1)
+        if len(asked) % 2:  # each run: refused, then served
+            return Response("", status=429, headers={"Retry-After": "0"})  # asked again at once
+        return Response("<title>Busy page</title>", content_type="text/html")
+
+    server.expect_request("/busy").respond_with_handler(busy_once)
+    server.expect_request("/walled").respond_with_data(
+        "<title>Just a moment...</title>", status=503,
+        headers={"cf-mitigated": "challenge", "Content-Type": "text/html"},
+    )  # fmt: skip
+    digest = Path(site["FOLDER"]) / "week.txt"
+    with digest.open("a", encoding="utf-8") as out:
+        out.write(f"[Busy] {server.url_for('/busy')}\n[Walled] {server.url_for('/walled')}\n")
+    as_json = enricher(site["FOLDER"], "--allow-private", "--format", "json", "--no-cache",
+                       cwd=tmp_path, env=site)  # fmt: skip
+    report = json.loads(as_json.stdout)
+    assert report["refusals"] == {"localhost": 1}
+    assert "(1 refused (429/503) by 1 host: localhost 1)" in as_json.stderr
+    as_text = enricher(site["FOLDER"], "--allow-private", "--no-cache", cwd=tmp_path, env=site)
+    assert "; 1 refused (429/503) by 1 host: localhost 1;" in as_text.stdout.splitlines()[0]
 
 
 def test_loopback_is_skipped_without_allow_private(site: dict[str, str], tmp_path: Path) -> None:

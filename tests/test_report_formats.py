@@ -104,6 +104,7 @@ def fixed_summary() -> RunSummary:
         problems=(Problem(WEEK, 2, "line 2: undecodable bytes replaced"),),
         exit_code=1,
         requests={"web": 6, "arxiv": 1},
+        refusals={"slow.example.org": 2},
         errors=("cache/enricher.sqlite3: cannot write: disk full",),
         started_at=datetime(2026, 11, 22, 9, 0, tzinfo=timezone.utc),
         duration_s=1.25,

@@ -98,6 +98,7 @@ class WebChecker:
         self._allow_private = settings.allow_private
         self._max_page_bytes = settings.max_page_bytes
         self._watch = context.watch
+        self._counter = context.counter
         self._sleep = context.clocks.sleep
         self._clock = context.clocks.now
 
@@ -330,6 +331,8 @@ class WebChecker:
             epoch = gate.answered(ticket, status, retry_after, wall=wall)
             if status in PUSHBACK_STATUSES:
                 link.waited[host] = epoch  # this link's own retry waits it out
+                if not wall:
+                    self._counter.refused(host)
             return status, resp.headers, retry_after, await self._read(resp, url)
 
     async def _read(self, resp: httpx.Response, url: str) -> PageFacts | None:

@@ -46,10 +46,14 @@ SERVICE_EXTENSION = "enricher.service"
 
 
 class RequestCounter:
-    """Counts requests sent per service, through httpx event hooks (redirect hops included)."""
+    """Counts requests sent per service, through httpx event hooks (redirect hops included),
+    and the web answers that refused our pace, per host."""
 
     def __init__(self) -> None:
         self.counts: dict[str, int] = {}
+        self.refusals: dict[str, int] = {}
+        """Per host, web answers 429 or 503 that were no bot wall's: a limit pushing back
+        (retries' included), the figure a polite client keeps low."""
 
     def hook(self, service: str) -> Callable[[httpx.Request], Awaitable[None]]:
         """An httpx ``request`` event hook that counts for ``service``, or for the service a
@@ -64,6 +68,10 @@ class RequestCounter:
     def add(self, service: str, n: int = 1) -> None:
         """For clients that are not httpx (the arxiv package's requests session)."""
         self.counts[service] = self.counts.get(service, 0) + n
+
+    def refused(self, host: str) -> None:
+        """``host`` answered a web request with a refusal of our pace (``refusals``)."""
+        self.refusals[host] = self.refusals.get(host, 0) + 1
 
 
 @dataclass(frozen=True)
