@@ -247,12 +247,13 @@ class PageFacts:
     """Where its scripts, frames and forms come from (``host/path``, no query), first ones."""
     password_field: bool = False
     scripted: bool = False
-    """It runs a script (inline or not): a page drawn or sent on by script."""
+    """It runs a script (inline or not; JSON-LD is data): a page drawn or sent on by
+    script."""
     refresh_url: str | None = None
     """Where a ``<meta http-equiv=refresh>`` sends the reader (http or https only)."""
     refresh_delay_s: int | None = None
-    """After how many seconds it does; None when the page has no refresh (or its facts were
-    cached before this was kept)."""
+    """After how many seconds it does (a reload's too); None when the page has no refresh,
+    or its facts were cached before this was kept."""
     markers: tuple[str, ...] = ()
     """Fingerprints of walls and parking services found in the HTML (``page_signals``)."""
 

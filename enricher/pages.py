@@ -47,6 +47,13 @@ _WHITESPACE = " \t\n\f\r"
 _UNSEEN = frozenset({"noscript", "template"})
 """Elements whose content a browser running scripts does not act on."""
 
+_RUNNING_SCRIPTS = frozenset(
+    {"", "module", "text/javascript", "application/javascript", "text/ecmascript",
+     "application/ecmascript"}
+)  # fmt: skip
+"""``<script type>`` values a browser runs (JSON-LD and templates are data)."""
+"""Elements whose content a browser running scripts does not act on."""
+
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 
 _PRESCAN_BYTES = 1024
@@ -115,7 +122,7 @@ def page_facts(body: bytes, content_type: str | None, base_url: str) -> PageFact
 
     canonical = tree.css_first('link[rel="canonical"]')
     heading = tree.css_first("h1")
-    refresh = _refresh(tree)  # before _evidence strips <noscript>: its refreshes are skipped
+    refresh = _refresh(tree, base_url)  # before _evidence strips <noscript>: skipped there
     evidence = _evidence(tree, html_text, base_url)  # strips scripts: after everything else
     return PageFacts(
         title=first(meta.get("og:title"), meta.get("twitter:title"), meta.get("citation_title"),
@@ -142,7 +149,7 @@ def page_facts(body: bytes, content_type: str | None, base_url: str) -> PageFact
         arxiv_id=first(meta.get("citation_arxiv_id")),
         html_title=first(title_node.text() if title_node else None),
         heading=first(heading.text(separator=" ") if heading else None),
-        refresh_url=_web_url(base_url, refresh[1]) if refresh else None,
+        refresh_url=refresh[1] if refresh else None,
         refresh_delay_s=refresh[0] if refresh else None,
         **evidence,
     )  # fmt: skip
@@ -166,7 +173,10 @@ def _evidence(tree: LexborHTMLParser, html_text: str, base_url: str) -> dict[str
         (node.attributes.get("type") or "").strip().lower() == "password"
         for node in tree.css("input[type]")
     )
-    scripted = tree.css_first("script") is not None
+    scripted = any(
+        (node.attributes.get("type") or "").strip().lower() in _RUNNING_SCRIPTS
+        for node in tree.css("script")
+    )
     tree.strip_tags(_NOT_TEXT)
     raw = tree.body.text(separator=" ") if tree.body else ""
     text = " ".join(raw[:TEXT_COUNTED_CHARS].split())
@@ -186,20 +196,27 @@ def _evidence(tree: LexborHTMLParser, html_text: str, base_url: str) -> dict[str
     }
 
 
-def _refresh(tree: LexborHTMLParser) -> tuple[int, str] | None:
-    """The delay and the URL ("" for a reload) of the page's refresh: the first
-    ``<meta http-equiv=refresh>`` whose content browsers act on. One inside ``<noscript>``
-    or ``<template>`` is left out: with scripts on, browsers do not see it (a script page's
+def _refresh(tree: LexborHTMLParser, base_url: str) -> tuple[int, str | None] | None:
+    """The delay and the absolute URL (None for a reload) of the page's refresh: the first
+    ``<meta http-equiv=refresh>`` browsers act on. Skipped, as browsers skip them: one whose
+    content is no refresh (no delay) or whose URL is unusable; and, on purpose, one inside
+    ``<noscript>`` or ``<template>``: with scripts on, browsers do not see it (a script page's
     fallback for readers without them, read as the page's own, had a thin app shell whose
-    fallback goes home taken for a dead link)."""
+    fallback goes home taken for a dead link), and one sending the reader to no web page
+    (``javascript:``, ``mailto:``)."""
     for node in tree.css("meta[http-equiv][content]"):
         if (node.attributes.get("http-equiv") or "").strip().lower() != "refresh":
             continue
         if any(parent.tag in _UNSEEN for parent in _ancestors(node)):
             continue
         parsed = _parse_refresh(node.attributes.get("content") or "")
-        if parsed is not None:
-            return parsed
+        if parsed is None:
+            continue
+        delay, reference = parsed
+        if not reference:
+            return delay, None  # a reload
+        if (target := _web_url(base_url, reference)) is not None:
+            return delay, target
     return None
 
 

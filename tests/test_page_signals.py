@@ -794,8 +794,9 @@ def test_a_deep_link_sent_home_or_to_a_not_found_page_is_a_soft_404(
 
 @pytest.mark.parametrize(
     "refresh",
-    ["0; url=/", "0;URL='https://example.com/'", "5; url=https://www.example.com/index.html"],
-)
+    ["0; url=/", "0;URL='https://example.com/'", "5; url=https://www.example.com/index.html",
+     "10; https://example.com/"],
+)  # fmt: skip
 def test_a_meta_refresh_to_the_home_page_is_a_soft_404(refresh: str) -> None:
     body = html("Redirecting…", "<p>Redirecting you to the home page.</p>",
                 f'<meta http-equiv="refresh" content="{refresh}">')  # fmt: skip
@@ -803,6 +804,20 @@ def test_a_meta_refresh_to_the_home_page_is_a_soft_404(refresh: str) -> None:
         "broken",
         "soft 404: meta refresh, to the site's home page",
     )
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        pytest.param(facts(html("Portal", '<div id="app"></div><script src="/app.js"></script>',
+                                '<meta http-equiv="refresh" content="1800; url=/">')),
+                     id="app-shell-home-after-a-session-timeout"),
+        pytest.param(facts(html("A post", LONG_TEXT), hops=((302, "https://example.com/?p=42"),)),
+                     id="redirect-to-a-post-by-its-number"),
+    ],
+)  # fmt: skip
+def test_the_home_path_naming_a_page_or_a_long_wait_is_no_soft_404(answer: HttpFacts) -> None:
+    assert judged(answer) == OK
 
 
 @pytest.mark.parametrize(
@@ -880,6 +895,8 @@ def test_a_meta_refresh_elsewhere_than_home_is_not_a_soft_404(body: str) -> None
                      id="a-script-page-sending-to-a-plain-url"),
         pytest.param("https://twitter.com/x/migrate?session=8f3a", "",
                      id="a-bare-refresh-to-a-url-with-a-token"),
+        pytest.param("https://twitter.com/x/migrate?next=7b2265223a222f70657065706", "",
+                     id="a-bare-refresh-to-a-url-with-an-opaque-value"),
     ],
 )  # fmt: skip
 def test_an_empty_page_that_only_refreshes_elsewhere_is_not_taken_for_the_link(
@@ -925,6 +942,39 @@ def test_a_redirect_page_moved_the_link_to_its_target(body: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("target", "shown"),
+    [
+        pytest.param("/login", "https://example.com/login", id="to-sign-in"),
+        pytest.param("https://sso.example.net/auth/", "https://sso.example.net/auth/",
+                     id="to-a-sign-in-service"),
+        pytest.param("/blog/", "https://example.com/blog/", id="to-the-section-above-the-link"),
+        pytest.param("https://other.example.org/", "https://other.example.org/",
+                     id="to-another-site-s-home"),
+    ],
+)  # fmt: skip
+def test_a_bare_stub_to_no_place_a_link_can_move_to_is_not_a_move(target: str, shown: str) -> None:
+    stub = html(None, "", f'<meta http-equiv="refresh" content="0; url={target}">')
+    assert judged(facts(stub)) == (
+        "blocked",
+        f"an empty page sends the reader on (meta refresh to {shown}), not followed; "
+        "the page may exist",
+    )
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "https://example.org/papers/new?utm_source=old-site",
+        "https://example.com/index.php?p=42",  # the home path naming a post: no soft 404
+    ],
+)
+def test_a_bare_stub_to_a_page_with_a_plain_query_moved_there(target: str) -> None:
+    stub = html(None, "", f'<meta http-equiv="refresh" content="0; url={target}">')
+    verdict = web_verdict(facts(stub), None, LINK)
+    assert (verdict.status.value, verdict.suggested_url) == ("redirected", target)
+
+
+@pytest.mark.parametrize(
     "body",
     [
         pytest.param(html("A post", "", '<meta http-equiv="refresh" content="0; url=/blog/2024/'
@@ -949,6 +999,9 @@ def test_a_redirect_page_moved_the_link_to_its_target(body: str) -> None:
                      id="canonical-names-the-link"),
         pytest.param(html("A post", "", '<meta http-equiv="refresh" content="0; url=javascript:'
                           'void(0)">'), id="refresh-to-a-script-url"),
+        pytest.param(html("A post", "", '<link rel="canonical" href="https://example.org/new">'
+                          '<meta http-equiv="refresh" content="600; url=https://example.org/new">'),
+                     id="redirect-page-that-waits-ten-minutes"),
     ],
 )  # fmt: skip
 def test_a_refresh_to_the_page_itself_or_on_a_page_with_text_leaves_it_ok(body: str) -> None:

@@ -233,10 +233,13 @@ def test_a_meta_refresh_is_read_as_browsers_read_it(content: str, target: str | 
                      id="a-reload-is-the-refresh"),
         pytest.param('<noscript><meta http-equiv="refresh" content="0; url=/no-js"></noscript>',
                      None, None, id="inside-noscript-unseen-with-scripts-on"),
-        pytest.param('<meta http-equiv="refresh" content="0; url=javascript:alert(1)">', None, 0,
-                     id="a-script-url-is-no-page"),
-        pytest.param('<meta http-equiv="refresh" content="0; url=mailto:a@example.org">', None, 0,
-                     id="a-mail-url-is-no-page"),
+        pytest.param('<meta http-equiv="refresh" content="0; url=javascript:alert(1)">', None,
+                     None, id="a-script-url-is-no-page"),
+        pytest.param('<meta http-equiv="refresh" content="0; url=mailto:a@example.org">', None,
+                     None, id="a-mail-url-is-no-page"),
+        pytest.param('<meta http-equiv="refresh" content="0; url=http://[::1">'
+                     '<meta http-equiv="refresh" content="2; url=/usable">',
+                     "https://example.org/usable", 2, id="an-unusable-url-is-skipped"),
     ],
 )  # fmt: skip
 def test_which_refresh_counts_and_when_it_sends_the_reader_on(
@@ -246,15 +249,16 @@ def test_which_refresh_counts_and_when_it_sends_the_reader_on(
     assert facts is not None and (facts.refresh_url, facts.refresh_delay_s) == (target, delay)
 
 
-def test_a_page_running_a_script_says_so() -> None:
-    inline = page_facts(page("<title>x</title>", "<script>go()</script>"), HTML, BASE)
-    plain = page_facts(page("<title>x</title>"), HTML, BASE)
-    assert (
-        inline is not None
-        and plain is not None
-        and (inline.scripted, plain.scripted)
-        == (
-            True,
-            False,
-        )
-    )
+@pytest.mark.parametrize(
+    ("body", "scripted"),
+    [
+        ("<script>go()</script>", True),
+        ('<script type="module" src="/app.js"></script>', True),
+        ('<script type="application/ld+json">{"@type": "Article"}</script>', False),
+        ('<script type="text/template"><p>{{ name }}</p></script>', False),
+        ("<p>no script</p>", False),
+    ],
+)
+def test_a_page_running_a_script_says_so(body: str, scripted: bool) -> None:
+    facts = page_facts(page("<title>x</title>", body), HTML, BASE)
+    assert facts is not None and facts.scripted is scripted

@@ -6,11 +6,10 @@ redirect), so what the link leads to was not seen.
   ``redirect_from``, Hugo's aliases, MkDocs' redirects write just that): the link moved, to
   that canonical URL.
 - A page with no text at all that sends the reader on at once (``PROMPT_S``):
-  - to a plain URL (no query), with no script: a redirect stub (Sphinx's redirects write a
-    bare refresh): the link moved there;
+  - with no script, to a place a link can move to (a deep page, no sign-in, no token in
+    its query): a redirect stub (Sphinx's redirects write a bare refresh): moved there;
   - otherwise it says nothing of the link's page (x.com's shell for a post runs a script
-    and sends every reader to ``/x/migrate?tok=...``, a token no link can keep): it may
-    exist.
+    and sends every reader to ``/x/migrate?tok=...``): it may exist.
 
 Left to the status line: a refresh to the page itself, or deeper into the link's own path
 (a site's root to ``/en/``, a project's docs to ``latest/``: the link's own page routing
@@ -21,18 +20,28 @@ timeout). A refresh to the site's home page is a soft 404 (``soft404``).
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+import re
+from urllib.parse import parse_qsl, urlsplit
 
 from ..models import HttpFacts, PageFacts, Status
-from .text import THIN_TEXT, Signal, comparable
+from .text import THIN_TEXT, Signal, comparable, is_home, names_a_page
+from .walls import is_login_path
 
 PROMPT_S = 5
 """A refresh within this many seconds sends the reader on: no time to read the page."""
 
+_TOKEN_KEY = re.compile(
+    r"tok|token|sid|session\w*|state|nonce|sig|signature|code|ticket|key|auth\w*", re.I
+)
+"""Query keys that carry a token, a session or a signature: no place a link can keep."""
+
+OPAQUE_VALUE = 24
+"""A query value this long or longer is a token too (x.com's ``tok`` is 140 hex digits)."""
+
 
 def find_refresh(requested_url: str, facts: HttpFacts) -> Signal | None:
     page = facts.page
-    if page is None or not page.refresh_url or page.text_length >= THIN_TEXT:
+    if page is None or not page.refresh_url or page.text_length >= THIN_TEXT or _waits(page):
         return None
     target = page.refresh_url
     own = (requested_url, facts.final_url)
@@ -43,9 +52,9 @@ def find_refresh(requested_url: str, facts: HttpFacts) -> Signal | None:
         return None  # the page says it is the link's
     if canonical and comparable(canonical) == comparable(target):
         return _moved(canonical)
-    if page.text_length or not _prompt(page):
-        return None
-    if not urlsplit(target).query and not page.scripted:
+    if page.text_length or page.refresh_delay_s is None:
+        return None  # text of its own, or cached before its delay was kept
+    if not page.scripted and _a_place_to_move_to(target, requested_url):
         return _moved(target)
     # Named without its query: x.com's carries a token that changes at every ask, and the
     # record's reason would change with it.
@@ -61,10 +70,10 @@ def _moved(to: str) -> Signal:
     return Signal(Status.REDIRECTED, f"moved (meta refresh) to {to}", to)
 
 
-def _prompt(page: PageFacts) -> bool:
-    """Whether the refresh sends the reader on at once (unknown for facts cached before its
-    delay was kept: not taken to)."""
-    return page.refresh_delay_s is not None and page.refresh_delay_s <= PROMPT_S
+def _waits(page: PageFacts) -> bool:
+    """Whether the refresh waits longer than ``PROMPT_S`` (not known for facts cached before
+    its delay was kept)."""
+    return page.refresh_delay_s is not None and page.refresh_delay_s > PROMPT_S
 
 
 def _within(target: str, url: str) -> bool:
@@ -72,3 +81,17 @@ def _within(target: str, url: str) -> bool:
     here = comparable(url)
     there = comparable(target)
     return there == here or there.startswith(here + "/")
+
+
+def _a_place_to_move_to(target: str, link: str) -> bool:
+    """Whether a link could be moved to ``target``: a deep page (not a site's home, nor a
+    section above the link: a dead post sent to ``/blog/``), not a sign-in page, and no
+    token, session or signature in its query (``?utm_source=`` is fine)."""
+    parts = urlsplit(target)
+    home = is_home(parts.path) and not names_a_page(parts.query)
+    if home or is_login_path(parts.path) or _within(link, target):
+        return False  # a home page, any site's; a sign-in page; a section above the link
+    return not any(
+        _TOKEN_KEY.fullmatch(key) or len(value) >= OPAQUE_VALUE
+        for key, value in parse_qsl(parts.query, keep_blank_values=True)
+    )

@@ -12,6 +12,7 @@ from .text import (
     Signal,
     comparable,
     is_home,
+    names_a_page,
     norm,
     quote,
     site_of,
@@ -113,6 +114,11 @@ _NOT_FOUND_SEGMENT = re.compile(
 )
 """A path segment that names a site's not-found page: where dead links are sent."""
 
+NOTICE_S = 30
+"""A thin page refreshing to the home page within this many seconds is a dead link's notice
+("Not found: taking you home in 10 s"); one waiting longer is an app's session timeout (a
+30-minute refresh to ``/`` on an app shell)."""
+
 NOT_FOUND_DEPTH = 2
 """How many segments a not-found page's path has at most (see ``_not_found_path``)."""
 
@@ -126,8 +132,14 @@ def find_soft_404(requested_url: str, facts: HttpFacts) -> Signal | None:
         return None
     thin = page.text_length < THIN_TEXT
     # A refresh to the home page is a dead link's notice; on a page with content of its own,
-    # a news page's periodic reload.
-    if thin and page.refresh_url and (moved := _redirected_away(requested_url, page.refresh_url)):
+    # a news page's periodic reload, and one that waits long an app's session timeout.
+    notice = page.refresh_delay_s is None or page.refresh_delay_s <= NOTICE_S
+    if (
+        thin
+        and notice
+        and page.refresh_url
+        and (moved := _redirected_away(requested_url, page.refresh_url))
+    ):
         return Signal(Status.BROKEN, f"soft 404: meta refresh, {moved.removeprefix('redirected ')}")
     if _about_itself(requested_url, facts):
         return _probed(requested_url, facts)  # an error title here is a hint: the probe decides
@@ -300,7 +312,7 @@ def _redirected_away(requested_url: str, final_url: str) -> str | None:
         return None  # another site: a move, judged by the redirect rules
     if _not_found_path(after.path) and not _not_found_path(before.path):
         return f"redirected to a not-found page ({after.path})"
-    if is_home(before.path) or not is_home(after.path):
+    if is_home(before.path) or not is_home(after.path) or names_a_page(after.query):
         return None
     if before.path.rstrip("/") == after.path.rstrip("/"):
         return None

@@ -98,6 +98,15 @@ _INDEX = re.compile(r"/(?:index|default|home)(?:\.[a-z]{2,6})?$", re.I)
 """What a site's home page is also called: ``/index.html``, ``/index.php``, ``/home``."""
 
 
+_PAGE_QUERY = re.compile(r"(?:^|&)(?:p|page_id|post|id|article|story|item|node)=[^&]", re.I)
+
+
+def names_a_page(query: str) -> bool:
+    """Whether a URL's query names a page (WordPress's ``/?p=42``, ``/index.php?page_id=7``):
+    the home path with it is that page, not the home page."""
+    return _PAGE_QUERY.search(query) is not None
+
+
 def is_home(path: str) -> bool:
     """A site's home page under any of its names: ``/``, ``/index.html``, ``/Index.shtml``,
     ``/home/``, a localised root (``/en/``, ``/en/index.html``)."""

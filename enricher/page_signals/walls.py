@@ -274,6 +274,11 @@ def _is_consent(requested_url: str, facts: HttpFacts, page: PageFacts) -> bool:
     return generic and thin and bool(facts.redirects)
 
 
+def is_login_path(path: str) -> bool:
+    """Whether ``path`` is a sign-in page's (``/login``, ``/users/sign_in``, ``/auth/``...)."""
+    return bool(_LOGIN_PATH.search(path) or _AUTH_PATH.search(path))
+
+
 def _is_login(requested_url: str, facts: HttpFacts, page: PageFacts) -> bool:
     if _LOGIN_PATH.search(url_path(requested_url)) or _AUTH_PATH.search(url_path(requested_url)):
         return False  # the link is the sign-in page itself
