@@ -399,11 +399,13 @@ def _log_end(
     summary: RunSummary, results: list[DigestResult], stop: StopRequest, ended_at: datetime
 ) -> None:
     """The run's last log line: how it ended, in numbers."""
-    requests = sum(summary.requests.values())
+    requests = f"{sum(summary.requests.values())} requests"
+    if refused := refusals_words(summary.refusals):
+        requests += f" ({refused})"
     if summary.interrupted:
         log.warning(
             "run stopped (%s) after %.1f s: %d of %d records written, the rest left as they "
-            "were; %d requests",
+            "were; %s",
             stop.reason or "stop requested", summary.duration_s,
             sum(r.written for r in results), len(results), requests,
         )  # fmt: skip
@@ -411,9 +413,8 @@ def _log_end(
     from .ops.status_file import outcome_of
 
     log.info(
-        "run done: %s to %s (%.1f s): %d links, %s; %d requests%s; %s; %s (exit %d)",
+        "run done: %s to %s (%.1f s): %d links, %s; %s; %s; %s (exit %d)",
         iso(summary.started_at), iso(ended_at), summary.duration_s, summary.total_links,
         tally(tuple(link for r in results for link in r.links)), requests,
-        f" ({refused})" if (refused := refusals_words(summary.refusals)) else "",
         changes_line(summary), outcome_of(summary), summary.exit_code,
     )  # fmt: skip

@@ -71,19 +71,20 @@ def test_json_report_is_machine_readable(site: dict[str, str], tmp_path: Path) -
 def test_refusals_of_our_pace_are_counted_per_host(
     site: dict[str, str], tmp_path: Path, apis: Apis
 ) -> None:
-    """A page refused once (a 429, then served) counts as the host refusing our pace, in
-    the JSON report, the text summary and the last log line; a bot wall's 503 (its challenge
-    named by a header) refuses whoever asks, at any pace, and does not."""
+    """A page refused twice (a 503, a 429, then served) counts twice as the host refusing our
+    pace, in the JSON report, the text summary and the last log line; a bot wall's 503 (its
+    challenge named by a header) refuses whoever asks, at any pace, and does not."""
     server = apis.server
     asked: list[int] = []
 
-    def busy_once(request: Request) -> Response:
+    def busy_twice(request: Request) -> Response:
         asked.append(1)
-        if len(asked) % 2:  # each run: refused, then served
-            return Response("", status=429, headers={"Retry-After": "0"})  # asked again at once
+        refusal = {1: 503, 2: 429}.get(len(asked) % 3)  # each run: 503, 429, then served
+        if refusal:
+            return Response("", status=refusal, headers={"Retry-After": "0"})  # asked again now
         return Response("<title>Busy page</title>", content_type="text/html")
 
-    server.expect_request("/busy").respond_with_handler(busy_once)
+    server.expect_request("/busy").respond_with_handler(busy_twice)
     server.expect_request("/walled").respond_with_data(
         "<title>Just a moment...</title>", status=503,
         headers={"cf-mitigated": "challenge", "Content-Type": "text/html"},
@@ -94,10 +95,10 @@ def test_refusals_of_our_pace_are_counted_per_host(
     as_json = enricher(site["FOLDER"], "--allow-private", "--format", "json", "--no-cache",
                        cwd=tmp_path, env=site)  # fmt: skip
     report = json.loads(as_json.stdout)
-    assert report["refusals"] == {"localhost": 1}
-    assert "(1 refused (429/503) by 1 host: localhost 1)" in as_json.stderr
+    assert report["refusals"] == {"localhost": 2}
+    assert "(2 refused (429/503) by 1 host: localhost 2)" in as_json.stderr
     as_text = enricher(site["FOLDER"], "--allow-private", "--no-cache", cwd=tmp_path, env=site)
-    assert "; 1 refused (429/503) by 1 host: localhost 1;" in as_text.stdout.splitlines()[0]
+    assert "; 2 refused (429/503) by 1 host: localhost 2;" in as_text.stdout.splitlines()[0]
 
 
 def test_loopback_is_skipped_without_allow_private(site: dict[str, str], tmp_path: Path) -> None:
