@@ -125,3 +125,16 @@ def test_the_last_run_says_what_changed() -> None:
     assert "  changes: 2 newly broken, 1 recovered, 0 still failing" in text
     crashed = parse(to_json(finished(summary=None, error="boom")))
     assert crashed is not None and crashed["last_run"]["changes"] is None
+
+
+def test_the_last_run_says_which_hosts_refused_our_pace() -> None:
+    """An operator sees how polite the last run was without its logs: refusals per host in
+    the document, and the report's phrase for people; nothing said when none refused."""
+    run = summary(refusals={"b.example.org": 1, "a.example.org": 3})
+    doc = parse(to_json(finished(summary=run)))
+    assert doc is not None
+    assert doc["last_run"]["refusals"] == {"a.example.org": 3, "b.example.org": 1}
+    text = format_status(doc, is_alive=lambda pid: True)
+    assert "  4 refused (429/503) by 2 hosts: a.example.org 3, b.example.org 1" in text
+    quiet = format_status(parse(to_json(finished())) or {}, is_alive=lambda pid: True)
+    assert "refused" not in quiet

@@ -16,6 +16,7 @@ Document (``version`` 1)::
         "exit_code": 0 | 1 | 3,
         "counts": {"links": 63, "ok": 40, ...},
         "requests": {"arxiv": 1, "github": 5, "web": 13},
+        "refusals": {"example.org": 2},
         "changes": {"newly_failing": 1, "recovered": 0, "still_failing": 2} | null,
         "errors": ["..."]
       } | null,
@@ -35,6 +36,7 @@ from typing import Any
 
 from ..models import RunSummary, Status
 from ..records import iso
+from ..report_words import refusals_words
 from ..summary import change_counts
 
 STATUS_NAME = "status.json"
@@ -148,6 +150,7 @@ def run_finished(
         "exit_code": summary.exit_code if summary is not None else 3,
         "counts": counts,
         "requests": dict(sorted(summary.requests.items())) if summary is not None else {},
+        "refusals": dict(sorted(summary.refusals.items())) if summary is not None else {},
         "changes": change_counts(summary) if summary is not None and summary.history_known else None,
         "errors": list(summary.errors) if summary is not None else [error or "crashed"],
     }
@@ -198,6 +201,8 @@ def format_status(
         requests = last.get("requests") or {}
         if requests:
             lines.append("  requests: " + ", ".join(f"{k} {v}" for k, v in requests.items()))
+        if refused := refusals_words(last.get("refusals") or {}):
+            lines.append(f"  {refused}")
         lines.extend(f"  error: {error}" for error in last.get("errors") or [])
     else:
         lines.append("last run: none finished yet")
