@@ -52,8 +52,8 @@ class RequestCounter:
     def __init__(self) -> None:
         self.counts: dict[str, int] = {}
         self.refusals: dict[str, int] = {}
-        """Per host, web answers 429 or 503 that were no bot wall's: a limit pushing back
-        (retries' included), the figure a polite client keeps low."""
+        """Per host, web answers 429 or 503 but a bot wall's named by its headers: a limit
+        pushing back (retries' and probes' included), the figure a polite client keeps low."""
 
     def hook(self, service: str) -> Callable[[httpx.Request], Awaitable[None]]:
         """An httpx ``request`` event hook that counts for ``service``, or for the service a

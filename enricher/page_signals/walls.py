@@ -280,7 +280,7 @@ def is_login_path(path: str) -> bool:
 
 
 def _is_login(requested_url: str, facts: HttpFacts, page: PageFacts) -> bool:
-    if _LOGIN_PATH.search(url_path(requested_url)) or _AUTH_PATH.search(url_path(requested_url)):
+    if is_login_path(url_path(requested_url)):
         return False  # the link is the sign-in page itself
     if facts.redirects:
         final = urlsplit(facts.final_url)
