@@ -575,8 +575,8 @@ class RunSummary:
     requests: dict[str, int] = field(default_factory=dict)
     """Network requests sent per service (``web``, ``arxiv``, ``github``)."""
     refusals: dict[str, int] = field(default_factory=dict)
-    """Per host, web answers that refused our pace (429/503; a bot wall's named by its
-    headers is not counted)."""
+    """Per host, web answers refusing a request (429/503: a limit's or a failing page's; a
+    bot wall's named by its headers is not counted)."""
     started_at: datetime | None = None
     duration_s: float = 0.0
     errors: tuple[str, ...] = ()

@@ -21,8 +21,8 @@ REFUSING_HOSTS_NAMED = 3
 
 def refusals_words(refusals: Mapping[str, int]) -> str | None:
     """``14 refused (429/503) by 3 hosts: a.org 6, b.org 5, c.org 3``: the answers that
-    refused our pace, as the run's text report and its last log line tell them; None when
-    no host refused."""
+    refused requests (a limit's or a failing page's), as the run's text report and its last
+    log line tell them; None when no host refused."""
     total = sum(refusals.values())
     if not total:
         return None

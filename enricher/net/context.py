@@ -47,13 +47,14 @@ SERVICE_EXTENSION = "enricher.service"
 
 class RequestCounter:
     """Counts requests sent per service, through httpx event hooks (redirect hops included),
-    and the web answers that refused our pace, per host."""
+    and the web answers refusing a request (429/503), per host."""
 
     def __init__(self) -> None:
         self.counts: dict[str, int] = {}
         self.refusals: dict[str, int] = {}
         """Per host, web answers 429 or 503 but a bot wall's named by its headers: a limit
-        pushing back (retries' and probes' included), the figure a polite client keeps low."""
+        pushing back, or a page failing on its own (retries' and probes' included). A polite
+        client keeps the first kind low."""
 
     def hook(self, service: str) -> Callable[[httpx.Request], Awaitable[None]]:
         """An httpx ``request`` event hook that counts for ``service``, or for the service a
@@ -70,7 +71,7 @@ class RequestCounter:
         self.counts[service] = self.counts.get(service, 0) + n
 
     def refused(self, host: str) -> None:
-        """``host`` answered a web request with a refusal of our pace (``refusals``)."""
+        """``host`` answered a web request with a refusal (``refusals``)."""
         self.refusals[host] = self.refusals.get(host, 0) + 1
 
 
