@@ -942,11 +942,17 @@ def test_a_redirect_page_moved_the_link_to_its_target(body: str) -> None:
 
 
 @pytest.mark.parametrize(
+    "target",
+    ["/login?next=/blog/2024/05/a-post", "https://sso.example.net/auth/?service=blog"],
+)
+def test_an_empty_page_sending_its_reader_to_sign_in_is_a_login_wall(target: str) -> None:
+    stub = html(None, "", f'<meta http-equiv="refresh" content="0; url={target}">')
+    assert judged(facts(stub)) == ("blocked", "login required; the page may exist")
+
+
+@pytest.mark.parametrize(
     ("target", "shown"),
     [
-        pytest.param("/login", "https://example.com/login", id="to-sign-in"),
-        pytest.param("https://sso.example.net/auth/", "https://sso.example.net/auth/",
-                     id="to-a-sign-in-service"),
         pytest.param("/blog/", "https://example.com/blog/", id="to-the-section-above-the-link"),
         pytest.param("https://other.example.org/", "https://other.example.org/",
                      id="to-another-site-s-home"),

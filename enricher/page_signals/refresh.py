@@ -8,6 +8,7 @@ redirect), so what the link leads to was not seen.
 - A page with no text at all that sends the reader on at once (``PROMPT_S``):
   - with no script, to a place a link can move to (a deep page, no sign-in, no token in
     its query): a redirect stub (Sphinx's redirects write a bare refresh): moved there;
+  - to a sign-in page: login required, as when a redirect sends it there;
   - otherwise it says nothing of the link's page (x.com's shell for a post runs a script
     and sends every reader to ``/x/migrate?tok=...``): it may exist.
 
@@ -25,7 +26,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from ..models import HttpFacts, PageFacts, Status
 from .text import THIN_TEXT, Signal, comparable, is_home, names_a_page
-from .walls import is_login_path
+from .walls import LOGIN_REQUIRED, is_login_path
 
 PROMPT_S = 5
 """A refresh within this many seconds sends the reader on: no time to read the page."""
@@ -54,6 +55,8 @@ def find_refresh(requested_url: str, facts: HttpFacts) -> Signal | None:
         return _moved(canonical)
     if page.text_length or page.refresh_delay_s is None:
         return None  # text of its own, or cached before its delay was kept
+    if is_login_path(urlsplit(target).path):
+        return Signal(Status.BLOCKED, LOGIN_REQUIRED)  # sent to sign in, as by a redirect
     if not page.scripted and _a_place_to_move_to(target, requested_url):
         return _moved(target)
     # Named without its query: x.com's carries a token that changes at every ask, and the

@@ -240,7 +240,7 @@ def find_wall(requested_url: str, facts: HttpFacts) -> Signal | None:
     if _is_consent(requested_url, facts, page):
         return Signal(Status.BLOCKED, "consent page; the page may exist")
     if _is_login(requested_url, facts, page):
-        return Signal(Status.BLOCKED, "login required; the page may exist")
+        return Signal(Status.BLOCKED, LOGIN_REQUIRED)
     return None
 
 
@@ -272,6 +272,10 @@ def _is_consent(requested_url: str, facts: HttpFacts, page: PageFacts) -> bool:
     # linked: an interstitial is where a link was sent.
     generic = any(part in CONSENT_WHOLE_TITLES for part in title_parts(page.html_title))
     return generic and thin and bool(facts.redirects)
+
+
+LOGIN_REQUIRED = "login required; the page may exist"
+"""The reason a sign-in wall gives (here, and for a page sending its reader to sign in)."""
 
 
 def is_login_path(path: str) -> bool:
