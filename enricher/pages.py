@@ -23,6 +23,7 @@ from urllib.parse import urljoin, urlsplit
 
 from .models import PAGE_RECORD_FIELDS, PageFacts
 from .page_signals import HTML_MARKERS, THIN_TEXT
+from .urls import SUPPORTED_SCHEMES
 
 if TYPE_CHECKING:
     from selectolax.lexbor import LexborHTMLParser, LexborNode
@@ -52,7 +53,6 @@ _RUNNING_SCRIPTS = frozenset(
      "application/ecmascript"}
 )  # fmt: skip
 """``<script type>`` values a browser runs (JSON-LD and templates are data)."""
-"""Elements whose content a browser running scripts does not act on."""
 
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 
@@ -165,7 +165,7 @@ def _evidence(tree: LexborHTMLParser, html_text: str, base_url: str) -> dict[str
             continue
         resolved = _absolute(base_url, source)
         parts = urlsplit(resolved) if resolved else None
-        if parts is not None and parts.scheme in ("http", "https"):
+        if parts is not None and parts.scheme in SUPPORTED_SCHEMES:
             resource = f"{(parts.hostname or '')}{parts.path}"[:200]
             if resource not in resources:
                 resources.append(resource)
@@ -255,8 +255,8 @@ def _parse_refresh(content: str) -> tuple[int, str] | None:
 def _web_url(base_url: str, reference: str) -> str | None:
     """``reference`` resolved against the page's URL when it is a web page's (http or https):
     a refresh to ``javascript:`` or ``mailto:`` sends no reader to a page."""
-    resolved = _absolute(base_url, reference) if reference else None
-    if resolved is None or urlsplit(resolved).scheme.lower() not in ("http", "https"):
+    resolved = _absolute(base_url, reference)
+    if resolved is None or urlsplit(resolved).scheme.lower() not in SUPPORTED_SCHEMES:
         return None
     return resolved
 

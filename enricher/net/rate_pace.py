@@ -281,9 +281,7 @@ class RatePace:
             # confirmation was a burst's slack. (Compared exactly, a gap measured 0.2 us short
             # of it had kept a spacing 4% too fast for a whole run.)
             self.fast_enough_s, self._guessed = None, False
-            if self._confirmed:
-                self.confirm_s = min(self.confirm_s * 2, CONFIRM_MAX_S)
-            self._confirmed = False
+            self._burst_covered()
         better = measured is not None and measured <= (self.fast_enough_s or measured)
         if measured is not None and better and measured > self.too_fast_s:
             # A measure, not a guess: a bucket saturated between two refusals served exactly
@@ -302,13 +300,19 @@ class RatePace:
         between two refusals that moved the spacing."""
         self._take_refusal(now, None)
         self._probing = self._settled = False
-        if self._confirmed:
-            self.confirm_s = min(self.confirm_s * 2, CONFIRM_MAX_S)
+        self._burst_covered()
         # The refused gap is too fast, but never slower than the period measured (one sent
         # a little late, into a bucket a token short).
         self.too_fast_s = max(self.too_fast_s or 0.0, min(gap_s, measured_s / (1 + MARGIN)))
         self.fast_enough_s, self._confirmed, self._guessed = measured_s, False, False
         self._set(self._between(), now)
+
+    def _burst_covered(self) -> None:
+        """The spacing served well was refused after all: if answers served in a row had
+        confirmed it, a burst covered them, and confirming takes twice as long from now."""
+        if self._confirmed:
+            self.confirm_s = min(self.confirm_s * 2, CONFIRM_MAX_S)
+        self._confirmed = False
 
     def _take_refusal(self, now: datetime, left: datetime | None) -> float | None:
         """Count a refusal that moves the pace (its request left at ``left``, when known):
