@@ -161,9 +161,12 @@ class HostGate:
                         # Its load: the requests under way with it, not those holding a slot
                         # while they wait for their turn (on a spaced host, most of them).
                         load = len(self._started_at) + 1
+                        # Past the ceiling as it stood at its start (a trial's probe, let
+                        # to the load refused, brings it down again as it starts).
+                        past_ceiling = load > self.pace.ceiling and not retry
                         ticket = self.pace.started(self._clock(), load, retry, page, last_ask)
                         self._started_at[ticket] = self._clock()
-                        if load > self.pace.ceiling and not retry:
+                        if past_ceiling:
                             self._past_ceiling.add(ticket)
                         self._watch_for_stalls()
                         try:

@@ -73,6 +73,18 @@ too-fast gaps put in flight, and are the spacing's. A request of three or more a
 started before the host was spaced, held at the wire to the new spacing and refused, moves
 no spacing: the burst that began it sent that request, whatever spacing it left at.
 
+A spaced host whose refusals naming no wait all came at three or more at once and above
+(first asks; three or more, one while spaced, the load refused at least as often as served
+while spaced, one fewer served) is tried once at one fewer at once, unspaced
+(``_try_the_load``): a connection limit's first refusals space the host like a rate
+limiter's, and the spacing then holds the load under the limit, so the evidence above never
+comes (nginx's limit_conn 2, 3 and 5 with pages held 250 ms and quick 404s among them: 1.6-1.9
+times their floor for the run). A first ask refused within the ceiling tried ends the trial;
+after ``TRIAL_SERVED`` answers served, one request is let to the load refused at a spacing
+that just reaches it, and refused there it keeps the ceiling, served it gives the host back
+its spacing and ceiling (a rate limiter with pages slower than its spacing refuses at many
+at once too).
+
 A request held at the wire counts at the load it leaves into (those under way whose headers
 have left), not at the one it started at: requests started and still held there behind it
 are not at the host. Counted, a request nginx's limit_conn 4 served as the fourth was
@@ -182,6 +194,18 @@ EDGE_ODDS = 0.01
 at its too-fast gaps) would have refused its live pages only at a load and above, among the
 answers at gaps as short (``_refused_beyond_chance``)."""
 
+TRIAL_SERVED = LOAD_ANSWERS
+"""Answers served at a tried ceiling (``_LoadTrial``) before its probe is sent..."""
+
+TRIAL_REFUSALS = 2
+"""Refusals naming no wait within the ceiling tried that end a trial: one may be a page
+failing on its own (a limit of two with 5% of its pages dead lost its trial to one, and was
+spaced up to 613 ms apart, 3x as long); a rate limiter refuses many once unspaced..."""
+
+TRIAL_PROBE_STARTS = 4
+"""...and the starts per request of the ceiling it tries, spaced for the probe, within which
+one must reach the load refused (else the trial ends, the host as it was)."""
+
 SPACED_ANSWERS = 256
 """Spaced first asks' answers kept for ``_refused_beyond_chance``."""
 
@@ -238,6 +262,37 @@ class _UnderWay:
     """When its headers left (its start, until told)."""
     held: bool = False
     """It left held at the wire to the host's spacing (``HostPace.sent``)."""
+
+
+@dataclass
+class _LoadTrial:
+    """A host spaced by refusals that all came at ``over`` requests at once or more, tried at
+    one fewer, unspaced (``HostPace._try_the_load``)."""
+
+    over: int
+    """The lowest load of those refusals: the host is held to one fewer."""
+    ceiling_before: int
+    rate_before: RatePace
+    burst_ceiling_before: int
+    """The ceiling, spacing and ceiling before the current burst that the trial replaced,
+    put back if it fails."""
+    after_ticket: int
+    """Requests sent after this one are the trial's."""
+    served: int = 0
+    """Answers served to the trial's requests while it holds the host."""
+    first_start: datetime | None = None
+    last_start: datetime | None = None
+    starts: int = 0
+    """The trial's starts while it holds the host: their mean gap spaces the probe."""
+    probing: bool = False
+    """The host is spaced for the probe: its next request at ``over`` at once is the probe."""
+    probing_starts: int = 0
+    """Starts since the probe's spacing began."""
+    probe: int = 0
+    """The ticket of the probe under way (0: none)."""
+    refused_within: int = 0
+    """First asks refused naming no wait at fewer at once than ``over``
+    (``TRIAL_REFUSALS``; a dead page's retries are refused as its first ask was)."""
 
 
 @dataclass
@@ -382,6 +437,18 @@ class HostPace:
     been refused at the new spacing, nor two answers served in a row there
     (``wants_a_first_ask``)."""
 
+    _bare_first_refused_at: Counter[int] = field(default_factory=Counter)
+    """First asks refused naming no wait, by the load they were sent at."""
+    _spaced_served_at: Counter[int] = field(default_factory=Counter)
+    """First asks sent while the host was spaced and served, by load."""
+    _trial: _LoadTrial | None = None
+    """The connection limit being tried (``_try_the_load``)."""
+    _tried: bool = False
+    """A trial was made on this host (once a host)."""
+    _trial_tickets: tuple[int, int] = (0, 0)
+    """The tickets sent during the last trial (after the first, up to the second): sent
+    unspaced, their refusals test no spacing."""
+
     def __post_init__(self) -> None:
         self.ceiling = max(1, self.ceiling)
         if self.limit <= 0:
@@ -487,6 +554,8 @@ class HostPace:
             concurrent=tuple(self._under_way),
             left=now,
         )
+        if self._trial is not None and now is not None:
+            self._trial_started(self._trial, self._sent, now, load, bool(retry))
         return self._sent
 
     def wire_due(self, now: datetime, last_ask: bool = False) -> datetime:
@@ -632,6 +701,13 @@ class HostPace:
             self.rate.interrupted(now)  # a spacing is not confirmed across a refusal
         elif status not in PUSHBACK_STATUSES:
             self._recent_refusals.append(False)
+        if load and not retry:
+            if bare_refusal:
+                self._bare_first_refused_at[load] += 1
+            elif sent_spaced and status not in PUSHBACK_STATUSES and status < 500:
+                self._spaced_served_at[load] += 1
+        if self._trial is not None and ticket is not None and load:
+            self._trial_answered(self._trial, ticket, status, retry_after_s, load, retry)
         if status in PUSHBACK_STATUSES:
             if load and sent_spaced and not retry:  # not one sent at once before spacing
                 self._refused_spaced_at[load] += 1
@@ -663,7 +739,10 @@ class HostPace:
                 fresh_waiting,
                 burst_straggler=not sent_spaced and sent.held and load > 2,
                 left=sent.left,
+                sent_in_trial=self._trial_tickets[0] < (ticket or 0) <= self._trial_tickets[1],
             )
+            if bare_refusal and not retry:
+                self._try_the_load()
             return False
         if self.limit < self.ceiling:
             self.successes += 1
@@ -723,6 +802,7 @@ class HostPace:
         fresh_waiting: bool = False,
         burst_straggler: bool = False,
         left: datetime | None = None,
+        sent_in_trial: bool = False,
     ) -> None:
         self.successes = 0
         if ticket is None or ticket > self._burst_edge:
@@ -785,7 +865,9 @@ class HostPace:
             # guess: spaced 80 ms apart, five at once never sent again, nothing refused, and
             # the limit was never learnt (1.9-2.2x its floor in 7 runs of 21).
             straggler = burst_straggler and self.rate.paced
-            if self._load_explains(spacing, load) or last_ask or straggler:
+            # Sent unspaced in a trial of the load (``_try_the_load``), it tests no spacing:
+            # its trial's end answers it.
+            if self._load_explains(spacing, load) or last_ask or straggler or sent_in_trial:
                 # The limit's dip is the answer; the spacing is not in question (a last ask
                 # was held long: refused, its page's own, or a limit far slower that the
                 # first asks show).
@@ -1195,6 +1277,127 @@ class HostPace:
         refused_below += sum(at < load for at, _ in self._refused_by_spacing)
         answers_below = refused_below + self._served_at.total() - served
         return refused_below * (refused + served) * LOAD_CONTRAST <= refused * answers_below
+
+    def _try_the_load(self) -> None:
+        """Try a spaced host at fewer at once, unspaced (``_LoadTrial``), when every first ask
+        it refused naming no wait was sent at ``over`` at once or more (three or more such,
+        over three), one of them while spaced, the host has served one fewer at once, and
+        while spaced it refused the load at least as often as it served it. A connection
+        limit (nginx's ``limit_conn``) refuses that load whatever the spacing, but the
+        spacing its refusals began holds the load under it, so its refusals stop coming and
+        the limit is never learnt: nginx's limit_conn 2, 3 and 5 with pages held 250 ms were
+        spaced for the run at 1.6-1.9 times their floor. A rate limiter with pages slower
+        than its spacing refuses the same way (refused at many at once, since its too-fast
+        gaps put many in flight), so the trial is an experiment the host's answers settle
+        (``_trial_answered``). Once a host."""
+        refused = self._bare_first_refused_at
+        if (
+            self._tried
+            or self._trial is not None
+            or not self.rate.paced
+            or not refused
+            or self.own_pages
+        ):
+            return
+        over = min(refused)
+        spaced_refused = _from(self._refused_spaced_at, over)
+        if (
+            over < 3  # a limiter with no burst refuses the second of two sent together
+            or refused.total() < LOAD_REFUSALS
+            or self.ceiling < over
+            or not self._served_at[over - 1]
+            or not spaced_refused
+            or spaced_refused < _from(self._spaced_served_at, over)
+        ):
+            return
+        self._trial = _LoadTrial(
+            over, self.ceiling, self.rate, self._ceiling_before_burst, self._sent
+        )
+        self._trial_tickets = (self._sent, FIRM)
+        self.ceiling = self.limit = over - 1
+        self._ceiling_before_burst = min(self._ceiling_before_burst, self.ceiling)
+        self.rate, self._retry_moved = RatePace(), False
+
+    def _trial_started(
+        self, trial: _LoadTrial, ticket: int, now: datetime, load: int, retry: bool
+    ) -> None:
+        """A request of the host started during ``trial``: timed while it holds the host;
+        while it probes, the first ask sent at the load refused is the probe, and no other
+        goes that high before its answer."""
+        if not trial.probing:
+            trial.first_start = trial.first_start or now
+            trial.last_start, trial.starts = now, trial.starts + 1
+        elif not trial.probe:
+            trial.probing_starts += 1
+            if load >= trial.over and not retry:
+                trial.probe = ticket
+                self.ceiling = trial.over - 1
+                self.limit = min(self.limit, self.ceiling)
+            elif trial.probing_starts > TRIAL_PROBE_STARTS * trial.over:
+                self._end_trial(trial, held=False)  # the load is no longer reached
+
+    def _trial_answered(
+        self,
+        trial: _LoadTrial,
+        ticket: int,
+        status: int,
+        retry_after_s: float | None,
+        load: int,
+        retry: bool,
+    ) -> None:
+        """Settle ``trial`` by an answer. The probe, sent at the load refused once the trial's
+        own requests were served ``TRIAL_SERVED`` times, spaced so that the host's pages
+        would just reach that load (the trial's mean gap, times ``over - 1`` over ``over``:
+        a rate limiter that served the trial serves that spacing too, unless its rate lies
+        between the two), decides: refused there naming no wait, it was the load (the
+        ceiling stays, unspaced); served there, it was not (the host gets back its spacing
+        and ceiling). A probe that left at a lower load (the ones it started with had
+        ended) is followed by another. First asks refused naming no wait within the ceiling
+        tried end the trial too (``TRIAL_REFUSALS``): a rate's refusals."""
+        bare = status in PUSHBACK_STATUSES and retry_after_s is None
+        if ticket == trial.probe:
+            if load >= trial.over:
+                if bare or status not in PUSHBACK_STATUSES:
+                    self._end_trial(trial, held=bare)
+                return
+            trial.probe, self.ceiling, self.limit = 0, trial.over, trial.over
+        if bare and load < trial.over and not retry:
+            trial.refused_within += 1
+            if trial.refused_within >= TRIAL_REFUSALS:
+                self._end_trial(trial, held=False)
+        elif (
+            not trial.probing
+            and ticket > trial.after_ticket
+            and status not in PUSHBACK_STATUSES
+            and status < 500
+        ):
+            trial.served += 1
+            if trial.served >= TRIAL_SERVED and trial.starts >= 2:
+                self._probe_the_load(trial)
+
+    def _probe_the_load(self, trial: _LoadTrial) -> None:
+        """Space the host for ``trial``'s probe and let one request reach the load refused."""
+        assert trial.first_start is not None and trial.last_start is not None
+        mean_gap = (trial.last_start - trial.first_start).total_seconds() / (trial.starts - 1)
+        spacing = max(mean_gap * (trial.over - 1) / trial.over, WIRE_JITTER_S)
+        trial.probing = True
+        self.rate, self._last_sent = RatePace.held_at(spacing), self.last_start
+        self.ceiling = self.limit = trial.over
+
+    def _end_trial(self, trial: _LoadTrial, held: bool) -> None:
+        """End ``trial``: the ceiling it tried ``held`` (kept, the host unspaced), or not (the
+        host gets back the ceiling and spacing it had)."""
+        self._trial, self._tried = None, True
+        self._trial_tickets = (trial.after_ticket, self._sent)
+        if held:
+            self.ceiling = min(self.ceiling, trial.over - 1)
+            self.rate, self._spaced_by_load, self._retry_moved = RatePace(), 0, False
+        else:
+            if self.ceiling >= trial.over - 1:  # not lowered further meanwhile
+                self.ceiling = trial.ceiling_before
+                self._ceiling_before_burst = trial.burst_ceiling_before
+            self.rate, self._last_sent = trial.rate_before, self.last_start
+        self.limit = min(self.limit, self.ceiling)
 
     def _disproved(self, served_spaced: bool = False, by_a_later_answer: bool = False) -> None:
         """The lone refusal was that page's own: the host's limit goes back to where it was

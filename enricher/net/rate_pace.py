@@ -148,6 +148,12 @@ class RatePace:
     _settled: bool = False
     """A recovery step was refused: the spacing stays put until the next one is due."""
 
+    @classmethod
+    def held_at(cls, interval_s: float) -> RatePace:
+        """A spacing held where it is, with no search and no step of recovery (the probe of
+        a host's load, ``HostPace._probe_the_load``)."""
+        return cls(interval_s=interval_s, _settled=True)
+
     @property
     def paced(self) -> bool:
         return self.interval_s > 0

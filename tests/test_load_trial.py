@@ -1,0 +1,230 @@
+"""A host spaced by refusals that only ever came at many requests at once is tried at one fewer,
+unspaced, and a probe at the load refused settles it (``HostPace._try_the_load``): a
+connection limit (nginx's ``limit_conn``) is learnt even when the spacing its first refusals
+began holds the load under it; a rate limiter with slow pages gets its spacing back."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta, timezone
+
+import httpx
+
+from enricher.config import Settings
+from enricher.models import HttpFacts
+from enricher.net.checker import WebChecker
+from enricher.net.context import Clocks, NetContext
+from enricher.net.host_pace import OPENING_GRACE_S, TRIAL_REFUSALS, TRIAL_SERVED, HostPace
+from tests.virtual_time import VirtualTime
+
+NOW = datetime(2026, 11, 22, 9, 0, 0, tzinfo=timezone.utc)
+
+
+def ms(n: float) -> timedelta:
+    return timedelta(milliseconds=n)
+
+
+def tried_at_three() -> tuple[HostPace, datetime]:
+    """A host of 6 answering as nginx's limit_conn 3 does: its opening served, then six sent
+    at once, the fourth to sixth refused (a bare 503) and the first three served 250 ms
+    later; spaced by those refusals, a first ask sent 80 ms after them is refused at four
+    at once too. The host is tried at three at once, unspaced; and the moment of the last
+    answer."""
+    pace, now = HostPace(6), NOW
+    first, second = pace.started(now, 1), pace.started(now, 2)
+    now += ms(250)
+    pace.answered(200, None, now, 2, first)
+    pace.answered(200, None, now, 1, second)
+    now += timedelta(seconds=OPENING_GRACE_S)
+    pace.open_up(now)
+    six = [pace.started(now, load) for load in range(1, 7)]
+    now += ms(1)
+    for ticket in six[3:]:
+        pace.answered(503, None, now, 6, ticket)
+    assert pace.rate.paced  # read as a rate limiter's, first
+    now += ms(250)
+    for ticket in six[:3]:
+        pace.answered(200, None, now, 3, ticket)
+    now += ms(80)
+    refused = pace.started(now, 4, page="p/4")
+    now += ms(1)
+    pace.answered(503, None, now, 4, refused)
+    return pace, now
+
+
+def held_to_three(pace: HostPace, now: datetime, answers: int) -> datetime:
+    """``answers`` first asks served at one to three at once, 50 ms apart."""
+    for n in range(answers):
+        now += ms(50)
+        pace.answered(200, None, now, 3, pace.started(now, 1 + n % 3))
+    return now
+
+
+def probed(status: int) -> HostPace:
+    """The trial's requests served until its probe's spacing begins; the next first ask at
+    four at once (the probe) is answered ``status``."""
+    pace, now = tried_at_three()
+    now = held_to_three(pace, now, TRIAL_SERVED)
+    assert pace.rate.paced and pace.ceiling == 4  # spaced for the probe, one more let in
+    now += ms(50)
+    probe = pace.started(now, 4, page="p/probe")
+    assert pace.ceiling == 3  # no other goes that high before its answer
+    pace.answered(status, None, now + ms(1), 4, probe)
+    return pace
+
+
+def test_a_host_refused_only_at_four_at_once_and_more_is_tried_at_three_unspaced() -> None:
+    pace, _ = tried_at_three()
+    assert pace.ceiling == 3
+    assert pace.limit == 3
+    assert not pace.rate.paced
+
+
+def test_a_probe_refused_at_the_load_keeps_the_ceiling_and_no_spacing() -> None:
+    pace = probed(503)
+    assert pace.ceiling == 3
+    assert not pace.rate.paced
+
+
+def test_a_probe_served_at_the_load_gives_the_host_back_its_spacing_and_ceiling() -> None:
+    """A rate limiter with pages slower than its spacing refuses at many at once as a
+    connection limit does; served at the load it refused, at the trial's pace, it was the
+    gaps, not the load."""
+    pace = probed(200)
+    assert pace.ceiling == 6
+    assert pace.rate.paced
+
+
+def refused_within(refusals: int) -> HostPace:
+    """Tried at three at once, three answers served, then ``refusals`` first asks refused at
+    two at once."""
+    pace, now = tried_at_three()
+    now = held_to_three(pace, now, 3)
+    for n in range(refusals):
+        now += ms(10)
+        refused = pace.started(now, 2, page=f"p/2/{n}")
+        pace.answered(503, None, now + ms(1), 2, refused)
+    return pace
+
+
+def test_requests_refused_within_the_tried_ceiling_end_the_trial() -> None:
+    """A rate limiter refuses many once unspaced: the host gets back its ceiling and its
+    spacing."""
+    pace = refused_within(TRIAL_REFUSALS)
+    assert pace.ceiling == 6
+    assert pace.rate.paced
+
+
+def test_a_page_failing_on_its_own_within_the_tried_ceiling_does_not_end_the_trial() -> None:
+    """One refusal within the ceiling tried (a dead page's, answering 503 at every ask) ends
+    nothing, and moves no spacing: the request was sent unspaced."""
+    pace = refused_within(TRIAL_REFUSALS - 1)
+    assert pace.ceiling == 3
+    assert not pace.rate.paced
+
+
+def test_refusals_at_two_at_once_are_never_tried_as_a_load() -> None:
+    """A limiter with no burst refuses the second of two sent together: a ceiling of one is
+    not tried on that."""
+    pace, now = HostPace(6), NOW
+    first, second = pace.started(now, 1), pace.started(now, 2)
+    now += ms(1)
+    pace.answered(200, None, now, 2, first)
+    pace.answered(503, None, now, 1, second)
+    for _ in range(4):
+        now += ms(300)
+        pace.answered(503, None, now, 2, pace.started(now, 2))
+    assert pace.ceiling == 6
+    assert pace.rate.paced
+
+
+def test_a_load_served_more_often_than_refused_while_spaced_is_not_tried() -> None:
+    """Spaced first asks served at four at once more often than refused there: pages failing
+    on their own, or a rate's refusals, not a limit on the load."""
+    pace, now = HostPace(6), NOW
+    pace.rate.refused(0.0, now)  # spaced
+    for _ in range(4):
+        now += ms(100)
+        pace.answered(200, None, now, 3, pace.started(now, 3))
+        now += ms(100)
+        pace.answered(200, None, now, 4, pace.started(now, 4))
+    for n in range(3):
+        now += ms(100)
+        pace.answered(503, None, now, 4, pace.started(now, 4 + n % 2))
+    assert pace.ceiling == 6
+    assert pace.rate.paced
+
+
+def check_behind_a_connection_limit(
+    cap: int, pages: int, page_s: float, quick_every: int
+) -> tuple[list[object], HostPace, float, int]:
+    """``pages`` links of one host that takes ``cap`` requests at once and answers a bare 503
+    past that (counted on arrival, as nginx does), each page held ``page_s``, every
+    ``quick_every``-th a 404 answered at once; through the checker on the virtual clock:
+    the outcomes, the host's pace, the time taken and the refusals."""
+    in_flight = refused = 0
+    time = VirtualTime(NOW)
+
+    async def host(request: httpx.Request) -> httpx.Response:
+        nonlocal in_flight, refused
+        page = int(request.url.path.rsplit("/", 1)[1])
+        await time.sleep(0.0)
+        if in_flight >= cap:
+            refused += 1
+            return httpx.Response(503)
+        if page % quick_every == 0:
+            return httpx.Response(404)
+        in_flight += 1
+        try:
+            await time.sleep(page_s)
+            return httpx.Response(200)
+        finally:
+            in_flight -= 1
+
+    async def go() -> tuple[list[object], HostPace]:
+        async with httpx.AsyncClient(transport=httpx.MockTransport(host)) as client:
+            settings = Settings(per_host=6, retry_budget_s=60, allow_private=True)
+            checker = WebChecker(client, NetContext(settings, Clocks(lambda: time.now, time.sleep)))
+            urls = [f"https://conn.example.test/p/{n}" for n in range(pages)]
+            outcomes = list(await asyncio.gather(*(checker.check(url) for url in urls)))
+            return outcomes, checker.host_gate("conn.example.test").pace
+
+    outcomes, pace = asyncio.run(time.run(go()))
+    return outcomes, pace, (time.now - NOW).total_seconds(), refused
+
+
+def test_a_connection_limit_held_under_by_its_spacing_is_learnt_by_the_trial() -> None:
+    """A host taking three at once, pages of 250 ms and every fourth link a quick 404: the
+    spacing its first refusals began held it under three for the run, so its limit was
+    never learnt (19.0 s, 1.52 times its floor, refused 5)."""
+    outcomes, pace, took_s, refused = check_behind_a_connection_limit(3, 200, 0.25, 4)
+    floor_s = 150 * 0.25 / 3
+    assert all(isinstance(o, HttpFacts) for o in outcomes)
+    assert pace.ceiling == 3
+    assert not pace.rate.paced
+    assert took_s <= 1.15 * floor_s, took_s / floor_s
+    assert refused <= 6, refused
+
+
+def test_a_host_never_served_one_fewer_than_it_refused_is_not_tried() -> None:
+    """Refused at four at once and more but served only at one and two: three at once is no
+    load the host has shown it takes, so it is not tried."""
+    pace, now = HostPace(6), NOW
+    first, second = pace.started(now, 1), pace.started(now, 2)
+    now += ms(250)
+    pace.answered(200, None, now, 2, first)
+    pace.answered(200, None, now, 1, second)
+    now += timedelta(seconds=OPENING_GRACE_S)
+    pace.open_up(now)
+    sent = {load: pace.started(now, load) for load in (1, 2, 4, 5, 6)}
+    now += ms(1)
+    for load in (4, 5, 6):
+        pace.answered(503, None, now, 6, sent[load])
+    now += ms(250)
+    for load in (1, 2):
+        pace.answered(200, None, now, 2, sent[load])
+    now += ms(80)
+    refused = pace.started(now, 4, page="p/4")
+    pace.answered(503, None, now + ms(1), 4, refused)
+    assert pace.ceiling == 6
+    assert pace.rate.paced
