@@ -228,3 +228,30 @@ def test_a_host_never_served_one_fewer_than_it_refused_is_not_tried() -> None:
     pace.answered(503, None, now + ms(1), 4, refused)
     assert pace.ceiling == 6
     assert pace.rate.paced
+
+
+def test_a_request_held_at_the_wire_to_a_new_spacing_and_refused_counts_as_spaced() -> None:
+    """nginx's limit_conn 4: a request started in the unspaced burst, held at the wire to the
+    spacing the burst's refusals began, leaves spaced and is refused at the load all the
+    same; it is the spaced refusal the trial needs (counted as sent unspaced, in a traced
+    run none came before a page's retry was refused at that load too: its last attempt)."""
+    pace, now = HostPace(6), NOW
+    first, second = pace.started(now, 1), pace.started(now, 2)
+    now += ms(250)
+    pace.answered(200, None, now, 2, first)
+    pace.answered(200, None, now, 1, second)
+    now += timedelta(seconds=OPENING_GRACE_S)
+    pace.open_up(now)
+    six = [pace.started(now, load) for load in range(1, 7)]
+    straggler = pace.started(now + ms(1), 4, page="p/4")  # started before any refusal
+    now += ms(2)
+    for ticket in six[3:]:
+        pace.answered(503, None, now, 7, ticket)
+    assert pace.rate.paced
+    now += ms(250)
+    for ticket in six[:3]:
+        pace.answered(200, None, now, 3, ticket)
+    pace.sent(straggler, now, 4)  # it leaves, held to the spacing, four at once
+    pace.answered(503, None, now + ms(1), 4, straggler)
+    assert pace.ceiling == 3
+    assert not pace.rate.paced

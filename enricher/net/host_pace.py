@@ -74,8 +74,8 @@ started before the host was spaced, held at the wire to the new spacing and refu
 no spacing: the burst that began it sent that request, whatever spacing it left at.
 
 A spaced host whose refusals naming no wait all came at three or more at once and above
-(first asks; three or more, one while spaced, the load refused at least as often as served
-while spaced, one fewer served) is tried once at one fewer at once, unspaced
+(first asks; three or more, one leaving spaced, the load refused at least as often as
+served by those leaving spaced, one fewer served) is tried once at one fewer at once, unspaced
 (``_try_the_load``): a connection limit's first refusals space the host like a rate
 limiter's, and the spacing then holds the load under the limit, so the evidence above never
 comes (nginx's limit_conn 2, 3 and 5 with pages held 250 ms and quick 404s among them: 1.6-1.9
@@ -438,9 +438,11 @@ class HostPace:
     (``wants_a_first_ask``)."""
 
     _bare_first_refused_at: Counter[int] = field(default_factory=Counter)
-    """First asks refused naming no wait, by the load they were sent at."""
-    _spaced_served_at: Counter[int] = field(default_factory=Counter)
-    """First asks sent while the host was spaced and served, by load."""
+    """First asks refused naming no wait, by the load they were sent at..."""
+    _refused_left_spaced_at: Counter[int] = field(default_factory=Counter)
+    _served_left_spaced_at: Counter[int] = field(default_factory=Counter)
+    """...and first asks that left spaced (started so, or held at the wire to a spacing
+    begun meanwhile), refused naming no wait and served, by load (``_try_the_load``)."""
     _trial: _LoadTrial | None = None
     """The connection limit being tried (``_try_the_load``)."""
     _tried: bool = False
@@ -702,10 +704,13 @@ class HostPace:
         elif status not in PUSHBACK_STATUSES:
             self._recent_refusals.append(False)
         if load and not retry:
+            # Left spaced: started so, or held at the wire to a spacing begun meanwhile.
+            left_spaced = sent_spaced or sent.held
             if bare_refusal:
                 self._bare_first_refused_at[load] += 1
-            elif sent_spaced and status not in PUSHBACK_STATUSES and status < 500:
-                self._spaced_served_at[load] += 1
+                self._refused_left_spaced_at[load] += left_spaced
+            elif left_spaced and status not in PUSHBACK_STATUSES and status < 500:
+                self._served_left_spaced_at[load] += 1
         if self._trial is not None and ticket is not None and load:
             self._trial_answered(self._trial, ticket, status, retry_after_s, load, retry)
         if status in PUSHBACK_STATUSES:
@@ -1281,8 +1286,9 @@ class HostPace:
     def _try_the_load(self) -> None:
         """Try a spaced host at fewer at once, unspaced (``_LoadTrial``), when every first ask
         it refused naming no wait was sent at ``over`` at once or more (three or more such,
-        over three), one of them while spaced, the host has served one fewer at once, and
-        while spaced it refused the load at least as often as it served it. A connection
+        over three), one of them leaving spaced (held at the wire to a spacing begun after
+        it started, too), the host has served one fewer at once, and of first asks leaving
+        spaced it refused the load at least as often as it served it. A connection
         limit (nginx's ``limit_conn``) refuses that load whatever the spacing, but the
         spacing its refusals began holds the load under it, so its refusals stop coming and
         the limit is never learnt: nginx's limit_conn 2, 3 and 5 with pages held 250 ms were
@@ -1300,14 +1306,14 @@ class HostPace:
         ):
             return
         over = min(refused)
-        spaced_refused = _from(self._refused_spaced_at, over)
+        spaced_refused = _from(self._refused_left_spaced_at, over)
         if (
             over < 3  # a limiter with no burst refuses the second of two sent together
             or refused.total() < LOAD_REFUSALS
             or self.ceiling < over
             or not self._served_at[over - 1]
             or not spaced_refused
-            or spaced_refused < _from(self._spaced_served_at, over)
+            or spaced_refused < _from(self._served_left_spaced_at, over)
         ):
             return
         self._trial = _LoadTrial(
