@@ -14,7 +14,13 @@ from enricher.config import Settings
 from enricher.models import HttpFacts
 from enricher.net.checker import WebChecker
 from enricher.net.context import Clocks, NetContext
-from enricher.net.host_pace import OPENING_GRACE_S, TRIAL_REFUSALS, TRIAL_SERVED, HostPace
+from enricher.net.host_pace import (
+    OPENING_GRACE_S,
+    TRIAL_PROBES,
+    TRIAL_REFUSALS,
+    TRIAL_SERVED,
+    HostPace,
+)
 from tests.virtual_time import VirtualTime
 
 NOW = datetime(2026, 11, 22, 9, 0, 0, tzinfo=timezone.utc)
@@ -253,5 +259,23 @@ def test_a_request_held_at_the_wire_to_a_new_spacing_and_refused_counts_as_space
         pace.answered(200, None, now, 3, ticket)
     pace.sent(straggler, now, 4)  # it leaves, held to the spacing, four at once
     pace.answered(503, None, now + ms(1), 4, straggler)
+    assert pace.ceiling == 3
+    assert not pace.rate.paced
+
+
+def test_probes_leaving_below_the_load_keep_the_tried_ceiling() -> None:
+    """nginx's 3/s limiter with a delayed burst of 3 holds early requests and answers them
+    one by one: a probe started at four at once is held at the wire to its spacing while
+    one of the three ends, and leaves at three, served. The load refused is not reached at
+    the pace that should reach it, and three at once, unspaced, was served throughout (kept
+    probing, the host was held there 43 s; given back its spacing, 1.39x its floor)."""
+    pace, now = tried_at_three()
+    now = held_to_three(pace, now, TRIAL_SERVED)
+    for n in range(TRIAL_PROBES):
+        assert pace.ceiling == 4
+        now += ms(250)
+        probe = pace.started(now, 4, page=f"p/probe/{n}")
+        pace.sent(probe, now + ms(200), 3)  # one of the three ended while it was held
+        pace.answered(200, None, now + ms(201), 3, probe)
     assert pace.ceiling == 3
     assert not pace.rate.paced

@@ -83,7 +83,8 @@ times their floor for the run). A first ask refused within the ceiling tried end
 after ``TRIAL_SERVED`` answers served, one request is let to the load refused at a spacing
 that just reaches it, and refused there it keeps the ceiling, served it gives the host back
 its spacing and ceiling (a rate limiter with pages slower than its spacing refuses at many
-at once too).
+at once too); a load not reached at that pace keeps the ceiling too (nginx's delayed burst
+answers its queue one by one: the probes left behind answers at a lower load).
 
 A request held at the wire counts at the load it leaves into (those under way whose headers
 have left), not at the one it started at: requests started and still held there behind it
@@ -203,8 +204,13 @@ failing on its own (a limit of two with 5% of its pages dead lost its trial to o
 spaced up to 613 ms apart, 3x as long); a rate limiter refuses many once unspaced..."""
 
 TRIAL_PROBE_STARTS = 4
-"""...and the starts per request of the ceiling it tries, spaced for the probe, within which
-one must reach the load refused (else the trial ends, the host as it was)."""
+"""...the starts per request of the ceiling it tries, spaced for the probe, within which one
+must reach the load refused..."""
+
+TRIAL_PROBES = 3
+"""...and the probes that may leave at a lower load than that (held at the wire while the
+ones they started with ended); past either, the load refused is not reached at the pace
+that reaches it, and the ceiling tried, served throughout, is kept."""
 
 SPACED_ANSWERS = 256
 """Spaced first asks' answers kept for ``_refused_beyond_chance``."""
@@ -290,6 +296,8 @@ class _LoadTrial:
     """Starts since the probe's spacing began."""
     probe: int = 0
     """The ticket of the probe under way (0: none)."""
+    probes: int = 0
+    """Probes that left at a lower load than the one refused (``TRIAL_PROBES``)."""
     refused_within: int = 0
     """First asks refused naming no wait at fewer at once than ``over``
     (``TRIAL_REFUSALS``; a dead page's retries are refused as its first ask was)."""
@@ -1340,7 +1348,9 @@ class HostPace:
                 self.ceiling = trial.over - 1
                 self.limit = min(self.limit, self.ceiling)
             elif trial.probing_starts > TRIAL_PROBE_STARTS * trial.over:
-                self._end_trial(trial, held=False)  # the load is no longer reached
+                # The load refused is not reached even spaced to reach it: nothing was
+                # refused within the ceiling tried, and it holds nothing back.
+                self._end_trial(trial, held=True)
 
     def _trial_answered(
         self,
@@ -1358,7 +1368,7 @@ class HostPace:
         between the two), decides: refused there naming no wait, it was the load (the
         ceiling stays, unspaced); served there, it was not (the host gets back its spacing
         and ceiling). A probe that left at a lower load (the ones it started with had
-        ended) is followed by another. First asks refused naming no wait within the ceiling
+        ended) is followed by another, up to ``TRIAL_PROBES``. First asks refused naming no wait within the ceiling
         tried end the trial too (``TRIAL_REFUSALS``): a rate's refusals."""
         bare = status in PUSHBACK_STATUSES and retry_after_s is None
         if ticket == trial.probe:
@@ -1366,7 +1376,14 @@ class HostPace:
                 if bare or status not in PUSHBACK_STATUSES:
                     self._end_trial(trial, held=bare)
                 return
-            trial.probe, self.ceiling, self.limit = 0, trial.over, trial.over
+            trial.probe, trial.probes = 0, trial.probes + 1
+            if trial.probes >= TRIAL_PROBES:
+                # Each left behind answers that came while it was held at the wire (nginx's
+                # delayed burst answers its queue one by one at its rate): the load refused
+                # is not reached, and the ceiling tried was served throughout.
+                self._end_trial(trial, held=True)
+                return
+            self.ceiling = self.limit = trial.over
         if bare and load < trial.over and not retry:
             trial.refused_within += 1
             if trial.refused_within >= TRIAL_REFUSALS:
