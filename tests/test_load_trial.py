@@ -9,6 +9,7 @@ import asyncio
 from datetime import datetime, timedelta, timezone
 
 import httpx
+import pytest
 
 from enricher.config import Settings
 from enricher.models import HttpFacts
@@ -99,6 +100,15 @@ def test_a_probe_served_at_the_load_gives_the_host_back_its_spacing_and_ceiling(
     pace = probed(200)
     assert pace.ceiling == 6
     assert pace.rate.paced
+
+
+def test_a_probe_served_spaces_the_host_at_the_pace_its_trial_was_served_at() -> None:
+    """Not at the spacing it had before the trial (here the search's second step from the
+    opening's guess, 575 ms): the trial's requests, 50 ms apart, were served, and the search
+    goes on from there."""
+    pace = probed(200)
+    assert pace.rate.interval_s == pytest.approx(0.05)
+    assert pace.rate.fast_enough_s == pytest.approx(0.05)
 
 
 def refused_within(refusals: int) -> HostPace:

@@ -75,16 +75,17 @@ no spacing: the burst that began it sent that request, whatever spacing it left 
 
 A spaced host whose refusals naming no wait all came at three or more at once and above
 (first asks; three or more, one leaving spaced, the load refused at least as often as
-served by those leaving spaced, one fewer served) is tried once at one fewer at once, unspaced
-(``_try_the_load``): a connection limit's first refusals space the host like a rate
+served by those leaving spaced, one fewer served) is tried once at one fewer at once,
+unspaced (``_try_the_load``): a connection limit's first refusals space the host like a rate
 limiter's, and the spacing then holds the load under the limit, so the evidence above never
-comes (nginx's limit_conn 2, 3 and 5 with pages held 250 ms and quick 404s among them: 1.6-1.9
-times their floor for the run). A first ask refused within the ceiling tried ends the trial;
-after ``TRIAL_SERVED`` answers served, one request is let to the load refused at a spacing
-that just reaches it, and refused there it keeps the ceiling, served it gives the host back
-its spacing and ceiling (a rate limiter with pages slower than its spacing refuses at many
-at once too); a load not reached at that pace keeps the ceiling too (nginx's delayed burst
-answers its queue one by one: the probes left behind answers at a lower load).
+comes (nginx's limit_conn 2, 3 and 5 with pages held 250 ms and quick 404s among them:
+1.6-1.9 times their floor for the run). Two first asks refused within the ceiling tried end
+the trial; after ``TRIAL_SERVED`` answers served, one request is let to the load refused at
+a spacing that just reaches it: refused there, the ceiling stays; served, the host gets its
+ceiling back, spaced at the pace the trial was served at (a rate limiter with pages slower
+than its spacing refuses at many at once too). A load not reached at that pace keeps the
+ceiling too (nginx's delayed burst answers its queue one by one: the probes left behind
+answers, at a lower load).
 
 A request held at the wire counts at the load it leaves into (those under way whose headers
 have left), not at the one it started at: requests started and still held there behind it
@@ -292,6 +293,8 @@ class _LoadTrial:
     """The trial's starts while it holds the host: their mean gap spaces the probe."""
     probing: bool = False
     """The host is spaced for the probe: its next request at ``over`` at once is the probe."""
+    mean_gap: float = 0.0
+    """The mean gap between the trial's starts while it held the host (seconds)."""
     probing_starts: int = 0
     """Starts since the probe's spacing began."""
     probe: int = 0
@@ -1366,15 +1369,16 @@ class HostPace:
         would just reach that load (the trial's mean gap, times ``over - 1`` over ``over``:
         a rate limiter that served the trial serves that spacing too, unless its rate lies
         between the two), decides: refused there naming no wait, it was the load (the
-        ceiling stays, unspaced); served there, it was not (the host gets back its spacing
-        and ceiling). A probe that left at a lower load (the ones it started with had
-        ended) is followed by another, up to ``TRIAL_PROBES``. First asks refused naming no wait within the ceiling
-        tried end the trial too (``TRIAL_REFUSALS``): a rate's refusals."""
+        ceiling stays, unspaced); served there, it was not (the host gets back its ceiling,
+        spaced at the trial's pace). A probe that left at a lower load (the ones it started
+        with had ended) is followed by another, up to ``TRIAL_PROBES``. First asks refused
+        naming no wait within the ceiling tried end the trial too (``TRIAL_REFUSALS``): a
+        rate's refusals."""
         bare = status in PUSHBACK_STATUSES and retry_after_s is None
         if ticket == trial.probe:
             if load >= trial.over:
                 if bare or status not in PUSHBACK_STATUSES:
-                    self._end_trial(trial, held=bare)
+                    self._end_trial(trial, held=bare, served_unspaced=not bare)
                 return
             trial.probe, trial.probes = 0, trial.probes + 1
             if trial.probes >= TRIAL_PROBES:
@@ -1403,13 +1407,16 @@ class HostPace:
         assert trial.first_start is not None and trial.last_start is not None
         mean_gap = (trial.last_start - trial.first_start).total_seconds() / (trial.starts - 1)
         spacing = max(mean_gap * (trial.over - 1) / trial.over, WIRE_JITTER_S)
-        trial.probing = True
+        trial.probing, trial.mean_gap = True, mean_gap
         self.rate, self._last_sent = RatePace.held_at(spacing), self.last_start
         self.ceiling = self.limit = trial.over
 
-    def _end_trial(self, trial: _LoadTrial, held: bool) -> None:
+    def _end_trial(self, trial: _LoadTrial, held: bool, served_unspaced: bool = False) -> None:
         """End ``trial``: the ceiling it tried ``held`` (kept, the host unspaced), or not (the
-        host gets back the ceiling and spacing it had)."""
+        host gets back the ceiling it had, and the spacing; when its probe was served, the
+        spacing at the pace the trial was served at, from which the search goes on: put back
+        as it was before the trial, the opening's guess, the search started again from it, and
+        with pages failing on their own among its answers it had gone to 1.4 s apart)."""
         self._trial, self._tried = None, True
         self._trial_tickets = (trial.after_ticket, self._sent)
         if held:
@@ -1419,7 +1426,10 @@ class HostPace:
             if self.ceiling >= trial.over - 1:  # not lowered further meanwhile
                 self.ceiling = trial.ceiling_before
                 self._ceiling_before_burst = trial.burst_ceiling_before
-            self.rate, self._last_sent = trial.rate_before, self.last_start
+            rate = trial.rate_before
+            if served_unspaced and trial.mean_gap > 0:
+                rate = RatePace.served_at(trial.mean_gap, rate.too_fast_s)
+            self.rate, self._last_sent = rate, self.last_start
         self.limit = min(self.limit, self.ceiling)
 
     def _disproved(self, served_spaced: bool = False, by_a_later_answer: bool = False) -> None:
