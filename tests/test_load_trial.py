@@ -17,9 +17,11 @@ from enricher.net.checker import WebChecker
 from enricher.net.context import Clocks, NetContext
 from enricher.net.host_pace import (
     OPENING_GRACE_S,
+    TRIAL_PROBE_STARTS,
     TRIAL_PROBES,
     TRIAL_REFUSALS,
     TRIAL_SERVED,
+    TRIAL_SERVED_PROBES,
     HostPace,
 )
 from tests.virtual_time import VirtualTime
@@ -67,16 +69,17 @@ def held_to_three(pace: HostPace, now: datetime, answers: int) -> datetime:
     return now
 
 
-def probed(status: int) -> HostPace:
-    """The trial's requests served until its probe's spacing begins; the next first ask at
-    four at once (the probe) is answered ``status``."""
+def probed(*statuses: int) -> HostPace:
+    """The trial's requests served until its probe's spacing begins; then a probe (a first
+    ask at four at once) answered with each of ``statuses`` in turn."""
     pace, now = tried_at_three()
     now = held_to_three(pace, now, TRIAL_SERVED)
     assert pace.rate.paced and pace.ceiling == 4  # spaced for the probe, one more let in
-    now += ms(50)
-    probe = pace.started(now, 4, page="p/probe")
-    assert pace.ceiling == 3  # no other goes that high before its answer
-    pace.answered(status, None, now + ms(1), 4, probe)
+    for n, status in enumerate(statuses):
+        now += ms(50)
+        probe = pace.started(now, 4, page=f"p/probe/{n}")
+        assert pace.ceiling == 3  # no other goes that high before its answer
+        pace.answered(status, None, now + ms(1), 4, probe)
     return pace
 
 
@@ -97,16 +100,24 @@ def test_a_probe_served_at_the_load_gives_the_host_back_its_spacing_and_ceiling(
     """A rate limiter with pages slower than its spacing refuses at many at once as a
     connection limit does; served at the load it refused, at the trial's pace, it was the
     gaps, not the load."""
-    pace = probed(200)
+    pace = probed(*[200] * TRIAL_SERVED_PROBES)
     assert pace.ceiling == 6
     assert pace.rate.paced
+
+
+def test_one_probe_served_at_the_load_and_the_next_refused_keeps_the_ceiling() -> None:
+    """A connection limit seems to serve a request at its load now and then (an answer come
+    and not read yet counts as under way): one probe served is not enough."""
+    pace = probed(200, 503)
+    assert pace.ceiling == 3
+    assert not pace.rate.paced
 
 
 def test_a_probe_served_spaces_the_host_at_the_pace_its_trial_was_served_at() -> None:
     """Not at the spacing it had before the trial (here the search's second step from the
     opening's guess, 575 ms): the trial's requests, 50 ms apart, were served, and the search
     goes on from there."""
-    pace = probed(200)
+    pace = probed(*[200] * TRIAL_SERVED_PROBES)
     assert pace.rate.interval_s == pytest.approx(0.05)
     assert pace.rate.fast_enough_s == pytest.approx(0.05)
 
@@ -289,3 +300,85 @@ def test_probes_leaving_below_the_load_keep_the_tried_ceiling() -> None:
         pace.answered(200, None, now + ms(201), 3, probe)
     assert pace.ceiling == 3
     assert not pace.rate.paced
+
+
+def probing() -> tuple[HostPace, datetime]:
+    """A host tried at three at once, its trial's requests served: spaced for the probe."""
+    pace, now = tried_at_three()
+    now = held_to_three(pace, now, TRIAL_SERVED)
+    assert pace.rate.paced and pace.ceiling == 4
+    return pace, now
+
+
+def test_a_probe_refused_naming_a_wait_at_the_load_keeps_the_ceiling() -> None:
+    """A refusal is a refusal: answered 429 with Retry-After, the probe had left the trial
+    spaced for the probe, and stuck there, for the rest of the run."""
+    pace, now = probing()
+    probe = pace.started(now + ms(50), 4, page="p/probe")
+    pace.answered(429, 1.0, now + ms(51), 4, probe)
+    assert pace.ceiling == 3
+    assert not pace.rate.paced
+
+
+def test_probes_never_answered_keep_the_ceiling_after_a_few() -> None:
+    """A probe timing out tells nothing: another is sent, and after ``TRIAL_PROBES`` such
+    the ceiling tried (served throughout) is kept, not the probe's spacing for ever."""
+    pace, now = probing()
+    for n in range(TRIAL_PROBES):
+        assert pace.ceiling == 4
+        now += ms(50)
+        pace.forget(pace.started(now, 4, page=f"p/probe/{n}"))
+    assert pace.ceiling == 3
+    assert not pace.rate.paced
+
+
+def test_the_load_never_reached_while_spaced_for_the_probe_keeps_the_ceiling() -> None:
+    pace, now = probing()
+    for _ in range(TRIAL_PROBE_STARTS * 4 + 1):
+        now += ms(40)
+        pace.answered(200, None, now + ms(1), 2, pace.started(now, 2))
+    assert pace.ceiling == 3
+    assert not pace.rate.paced
+
+
+def test_a_hosts_idle_minute_in_a_trial_does_not_space_its_probe() -> None:
+    """Links arriving 30 s apart put a 30 s gap among the trial's 50 ms ones: the pace it
+    was served at is not a start every 3 s (spaced so, a probe waited 22.5 s, past the
+    slowest spacing)."""
+    pace, now = tried_at_three()
+    now = held_to_three(pace, now, TRIAL_SERVED // 2)
+    now += timedelta(seconds=30)
+    now = held_to_three(pace, now, TRIAL_SERVED - TRIAL_SERVED // 2)
+    assert pace.rate.paced
+    assert pace.rate.interval_s < 0.2
+
+
+def test_a_pages_own_refusal_disproved_in_a_trial_leaves_the_probes_spacing() -> None:
+    """A lone 429 naming a wait while the trial holds the host, disproved by the answer that
+    begins the probe's spacing, put back the pace before it, the trial's unspaced one: the
+    probe then left at once, into an answer not read yet, and a limit of two served it at
+    three."""
+    pace, now = tried_at_three()
+    now = held_to_three(pace, now, TRIAL_SERVED - 1)
+    refused = pace.started(now + ms(10), 2, page="p/own")
+    pace.answered(429, 1.0, now + ms(11), 2, refused)
+    held_to_three(pace, now + ms(20), 1)  # the eighth served, a later request
+    assert pace.rate.paced
+    assert pace.ceiling == 4
+
+
+def test_a_ceiling_learnt_below_the_tried_one_meanwhile_is_kept() -> None:
+    pace, now = tried_at_three()
+    pace.ceiling = 2  # learnt meanwhile (a wave of 429s naming a wait, say)
+    held_to_three(pace, now, TRIAL_SERVED)
+    assert pace.ceiling == 2
+    assert not pace.rate.paced
+
+
+def test_a_clock_stepped_back_in_a_trial_gives_no_gap() -> None:
+    """A start earlier than the one before (the wall clock set back) is no gap: counted, it
+    made the trial's pace negative and the probe unspaced."""
+    pace, now = tried_at_three()
+    now = held_to_three(pace, now, TRIAL_SERVED - 1)
+    held_to_three(pace, now - timedelta(seconds=60), 1)
+    assert pace.rate.interval_s == pytest.approx(0.05 * 3 / 4)

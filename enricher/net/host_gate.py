@@ -164,8 +164,11 @@ class HostGate:
                         # Past the ceiling as it stood at its start (a trial's probe, let
                         # to the load refused, brings it down again as it starts).
                         past_ceiling = load > self.pace.ceiling and not retry
+                        rate = self.pace.rate
                         ticket = self.pace.started(self._clock(), load, retry, page, last_ask)
                         self._started_at[ticket] = self._clock()
+                        if self.pace.rate is not rate:  # a trial of the load ended
+                            _resolve(self._respaced)
                         if past_ceiling:
                             self._past_ceiling.add(ticket)
                         self._watch_for_stalls()

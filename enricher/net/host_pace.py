@@ -80,12 +80,12 @@ unspaced (``_try_the_load``): a connection limit's first refusals space the host
 limiter's, and the spacing then holds the load under the limit, so the evidence above never
 comes (nginx's limit_conn 2, 3 and 5 with pages held 250 ms and quick 404s among them:
 1.6-1.9 times their floor for the run). Two first asks refused within the ceiling tried end
-the trial; after ``TRIAL_SERVED`` answers served, one request is let to the load refused at
-a spacing that just reaches it: refused there, the ceiling stays; served, the host gets its
-ceiling back, spaced at the pace the trial was served at (a rate limiter with pages slower
-than its spacing refuses at many at once too). A load not reached at that pace keeps the
-ceiling too (nginx's delayed burst answers its queue one by one: the probes left behind
-answers, at a lower load).
+the trial; after ``TRIAL_SERVED`` answers served, one request at a time is let to the load
+refused at a spacing that just reaches it: refused there, the ceiling stays; served there
+twice, the host gets its ceiling back, spaced at the pace the trial was served at (a rate
+limiter with pages slower than its spacing refuses at many at once too). A load not reached
+at that pace keeps the ceiling too (nginx's delayed burst answers its queue one by one: the
+probes left behind answers, at a lower load).
 
 A request held at the wire counts at the load it leaves into (those under way whose headers
 have left), not at the one it started at: requests started and still held there behind it
@@ -97,6 +97,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import statistics
 from collections import Counter, deque
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -209,9 +210,21 @@ TRIAL_PROBE_STARTS = 4
 must reach the load refused..."""
 
 TRIAL_PROBES = 3
-"""...and the probes that may leave at a lower load than that (held at the wire while the
-ones they started with ended); past either, the load refused is not reached at the pace
-that reaches it, and the ceiling tried, served throughout, is kept."""
+"""...and the probes that may tell nothing (left at a lower load than that, held at the wire
+while the ones they started with ended; a server error; no answer); past either, the load
+refused is not reached at the pace that reaches it, and the ceiling tried, served
+throughout, is kept."""
+
+TRIAL_SERVED_PROBES = 2
+"""Probes served at the load refused that end a trial: a connection limit seems to serve a
+request at its load now and then (an answer come and not read yet counts as under way)."""
+
+TRIAL_GAPS = 64
+"""Gaps between a trial's starts kept for its pace."""
+
+TRIAL_GAP_SPREAD = 4
+"""A gap counts at most this many times the median one in a trial's pace: an idle host (links
+arriving 30 s apart) or a pause is no pace it was served at."""
 
 SPACED_ANSWERS = 256
 """Spaced first asks' answers kept for ``_refused_beyond_chance``."""
@@ -287,20 +300,24 @@ class _LoadTrial:
     """Requests sent after this one are the trial's."""
     served: int = 0
     """Answers served to the trial's requests while it holds the host."""
-    first_start: datetime | None = None
     last_start: datetime | None = None
-    starts: int = 0
-    """The trial's starts while it holds the host: their mean gap spaces the probe."""
+    gaps: list[float] = field(default_factory=list)
+    """The gaps between the trial's starts while it holds the host (``TRIAL_GAPS`` at most):
+    the pace it was served at (``HostPace._trial_pace``)."""
+    pace_s: float = 0.0
+    """That pace, once the probe's spacing began (seconds between starts)."""
     probing: bool = False
     """The host is spaced for the probe: its next request at ``over`` at once is the probe."""
-    mean_gap: float = 0.0
-    """The mean gap between the trial's starts while it held the host (seconds)."""
+    since_probe: int = 0
     probing_starts: int = 0
-    """Starts since the probe's spacing began."""
+    """Starts since the probe's spacing began or the last probe's answer, and in all."""
     probe: int = 0
     """The ticket of the probe under way (0: none)."""
     probes: int = 0
-    """Probes that left at a lower load than the one refused (``TRIAL_PROBES``)."""
+    """Probes that told nothing (``TRIAL_PROBES``): left at a lower load than the one
+    refused, answered with a server error, or not answered."""
+    served_probes: int = 0
+    """Probes served at the load refused (``TRIAL_SERVED_PROBES``)."""
     refused_within: int = 0
     """First asks refused naming no wait at fewer at once than ``over``
     (``TRIAL_REFUSALS``; a dead page's retries are refused as its first ask was)."""
@@ -635,8 +652,10 @@ class HostPace:
         """The request is over, answered or not (a timeout leaves nothing to adapt to; in the
         opening, a host not answering refuses nothing, and its other links are not held to
         two meanwhile)."""
-        if self._under_way.pop(ticket, None) is not None and self.opening:
-            self._open()
+        if self._under_way.pop(ticket, None) is not None:
+            if self.opening:
+                self._open()
+            self.probe_lost(ticket)
 
     def answered(
         self,
@@ -1342,18 +1361,25 @@ class HostPace:
         while it probes, the first ask sent at the load refused is the probe, and no other
         goes that high before its answer."""
         if not trial.probing:
-            trial.first_start = trial.first_start or now
-            trial.last_start, trial.starts = now, trial.starts + 1
-        elif not trial.probe:
-            trial.probing_starts += 1
-            if load >= trial.over and not retry:
-                trial.probe = ticket
-                self.ceiling = trial.over - 1
-                self.limit = min(self.limit, self.ceiling)
-            elif trial.probing_starts > TRIAL_PROBE_STARTS * trial.over:
-                # The load refused is not reached even spaced to reach it: nothing was
-                # refused within the ceiling tried, and it holds nothing back.
-                self._end_trial(trial, held=True)
+            last, trial.last_start = trial.last_start, now
+            if last is not None and now >= last and len(trial.gaps) < TRIAL_GAPS:
+                trial.gaps.append((now - last).total_seconds())  # a clock stepped back: none
+            return
+        trial.probing_starts += 1
+        if trial.probing_starts > TRIAL_PROBE_STARTS * trial.over * TRIAL_PROBES:
+            self._end_trial(trial, held=True)  # a probe hanging, or probes telling nothing
+            return
+        if trial.probe:
+            return
+        trial.since_probe += 1
+        if load >= trial.over and not retry:
+            trial.probe = ticket
+            self.ceiling = trial.over - 1
+            self.limit = min(self.limit, self.ceiling)
+        elif trial.since_probe > TRIAL_PROBE_STARTS * trial.over:
+            # The load refused is not reached even spaced to reach it: nothing was refused
+            # within the ceiling tried, and it holds nothing back.
+            self._end_trial(trial, held=True)
 
     def _trial_answered(
         self,
@@ -1366,57 +1392,89 @@ class HostPace:
     ) -> None:
         """Settle ``trial`` by an answer. The probe, sent at the load refused once the trial's
         own requests were served ``TRIAL_SERVED`` times, spaced so that the host's pages
-        would just reach that load (the trial's mean gap, times ``over - 1`` over ``over``:
-        a rate limiter that served the trial serves that spacing too, unless its rate lies
-        between the two), decides: refused there naming no wait, it was the load (the
-        ceiling stays, unspaced); served there, it was not (the host gets back its ceiling,
-        spaced at the trial's pace). A probe that left at a lower load (the ones it started
-        with had ended) is followed by another, up to ``TRIAL_PROBES``. First asks refused
-        naming no wait within the ceiling tried end the trial too (``TRIAL_REFUSALS``): a
-        rate's refusals."""
-        bare = status in PUSHBACK_STATUSES and retry_after_s is None
+        would just reach that load (the trial's pace, times ``over - 1`` over ``over``: a
+        rate limiter that served the trial serves that spacing too, unless its rate lies
+        between the two), decides: refused there, it was the load (the ceiling stays,
+        unspaced); served there ``TRIAL_SERVED_PROBES`` times, it was not (the host gets
+        back its ceiling, spaced at the trial's pace). A probe that left at a lower load
+        (the ones it started with had ended) or got a server error is followed by another,
+        up to ``TRIAL_PROBES``. First asks refused naming no wait within the ceiling tried
+        end the trial too (``TRIAL_REFUSALS``): a rate's refusals."""
+        pushback = status in PUSHBACK_STATUSES
+        bare = pushback and retry_after_s is None
         if ticket == trial.probe:
-            if load >= trial.over:
-                if bare or status not in PUSHBACK_STATUSES:
-                    self._end_trial(trial, held=bare, served_unspaced=not bare)
-                return
-            trial.probe, trial.probes = 0, trial.probes + 1
-            if trial.probes >= TRIAL_PROBES:
-                # Each left behind answers that came while it was held at the wire (nginx's
-                # delayed burst answers its queue one by one at its rate): the load refused
-                # is not reached, and the ceiling tried was served throughout.
+            trial.probe = 0
+            if load >= trial.over and pushback:
                 self._end_trial(trial, held=True)
                 return
-            self.ceiling = self.limit = trial.over
+            if load >= trial.over and status < 500:
+                trial.served_probes += 1
+                if trial.served_probes >= TRIAL_SERVED_PROBES:
+                    self._end_trial(trial, held=False, served=True)
+                    return
+            else:
+                trial.probes += 1
+                if trial.probes >= TRIAL_PROBES:
+                    # Each left behind answers that came while it was held at the wire
+                    # (nginx's delayed burst answers its queue one by one at its rate): the
+                    # load refused is not reached, and the ceiling tried was served.
+                    self._end_trial(trial, held=True)
+                    return
+            if not self._rearm(trial):
+                return
         if bare and load < trial.over and not retry:
             trial.refused_within += 1
             if trial.refused_within >= TRIAL_REFUSALS:
                 self._end_trial(trial, held=False)
-        elif (
-            not trial.probing
-            and ticket > trial.after_ticket
-            and status not in PUSHBACK_STATUSES
-            and status < 500
-        ):
+        elif not trial.probing and ticket > trial.after_ticket and not pushback and status < 500:
             trial.served += 1
-            if trial.served >= TRIAL_SERVED and trial.starts >= 2:
+            if trial.served >= TRIAL_SERVED and trial.gaps:
                 self._probe_the_load(trial)
+
+    def probe_lost(self, ticket: int) -> None:
+        """Request ``ticket`` ended with no answer (a timeout): if it was a trial's probe, it
+        told nothing, and another is sent (``TRIAL_PROBES``)."""
+        trial = self._trial
+        if trial is None or ticket != trial.probe:
+            return
+        trial.probe, trial.probes = 0, trial.probes + 1
+        if trial.probes >= TRIAL_PROBES:
+            self._end_trial(trial, held=True)
+        else:
+            self._rearm(trial)
+
+    def _rearm(self, trial: _LoadTrial) -> bool:
+        """Let one more request reach ``trial``'s load for another probe; False when a lower
+        ceiling was learnt meanwhile (the trial then ends, that ceiling kept)."""
+        if self.ceiling < trial.over - 1:
+            self._end_trial(trial, held=True)
+            return False
+        trial.since_probe = 0
+        self.ceiling = self.limit = trial.over
+        return True
+
+    def _trial_pace(self, trial: _LoadTrial) -> float:
+        """The mean gap between ``trial``'s starts while it held the host, each counted at
+        most ``TRIAL_GAP_SPREAD`` times the median (0 when none)."""
+        if not trial.gaps:
+            return 0.0
+        most = statistics.median(trial.gaps) * TRIAL_GAP_SPREAD
+        return min(sum(min(gap, most) for gap in trial.gaps) / len(trial.gaps), SLOWEST_S)
 
     def _probe_the_load(self, trial: _LoadTrial) -> None:
         """Space the host for ``trial``'s probe and let one request reach the load refused."""
-        assert trial.first_start is not None and trial.last_start is not None
-        mean_gap = (trial.last_start - trial.first_start).total_seconds() / (trial.starts - 1)
-        spacing = max(mean_gap * (trial.over - 1) / trial.over, WIRE_JITTER_S)
-        trial.probing, trial.mean_gap = True, mean_gap
+        trial.probing, trial.pace_s = True, self._trial_pace(trial)
+        spacing = max(trial.pace_s * (trial.over - 1) / trial.over, WIRE_JITTER_S)
         self.rate, self._last_sent = RatePace.held_at(spacing), self.last_start
-        self.ceiling = self.limit = trial.over
+        self._rearm(trial)
 
-    def _end_trial(self, trial: _LoadTrial, held: bool, served_unspaced: bool = False) -> None:
-        """End ``trial``: the ceiling it tried ``held`` (kept, the host unspaced), or not (the
-        host gets back the ceiling it had, and the spacing; when its probe was served, the
-        spacing at the pace the trial was served at, from which the search goes on: put back
-        as it was before the trial, the opening's guess, the search started again from it, and
-        with pages failing on their own among its answers it had gone to 1.4 s apart)."""
+    def _end_trial(self, trial: _LoadTrial, held: bool, served: bool = False) -> None:
+        """End ``trial``: the ceiling it tried ``held`` (kept, the host unspaced), or not: the
+        host gets back the ceiling it had, spaced at the pace the trial was ``served`` at
+        (its probes served) or, refused within it, at twice that, the search going on from
+        there. Put back as it was before the trial (the search's first steps from the
+        opening's guess), the spacing began its search again, and among pages failing on
+        their own it had gone to 1.4 s apart (10/s, 500 ms pages, 5% dead: 68 s -> 586 s)."""
         self._trial, self._tried = None, True
         self._trial_tickets = (trial.after_ticket, self._sent)
         if held:
@@ -1426,9 +1484,11 @@ class HostPace:
             if self.ceiling >= trial.over - 1:  # not lowered further meanwhile
                 self.ceiling = trial.ceiling_before
                 self._ceiling_before_burst = trial.burst_ceiling_before
-            rate = trial.rate_before
-            if served_unspaced and trial.mean_gap > 0:
-                rate = RatePace.served_at(trial.mean_gap, rate.too_fast_s)
+            rate, pace = trial.rate_before, trial.pace_s or self._trial_pace(trial)
+            if pace and served:
+                rate = RatePace.served_at(pace, rate.too_fast_s)
+            elif pace and len(trial.gaps) >= TRIAL_REFUSALS * 2:
+                rate = RatePace.served_at(min(pace * 2, SLOWEST_S), pace)
             self.rate, self._last_sent = rate, self.last_start
         self.limit = min(self.limit, self.ceiling)
 
@@ -1449,7 +1509,9 @@ class HostPace:
             self._burst_pushbacks = self._burst_refused = 0
             self._burst_at_loads_served = True
         self.limit = min(self.ceiling, max(self.limit, self._limit_before))
-        if not self._rate_before.paced and not served_spaced:
+        if not self._rate_before.paced and not served_spaced and self._trial is None:
+            # (A trial's spacing is the trial's to set: put back unspaced, a probe left at
+            # once, into an answer not read yet, and was served by a limit of two at three.)
             self.rate, self._retry_moved = self._rate_before, False
 
     def pause_left_s(self, now: datetime) -> float:

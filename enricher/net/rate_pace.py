@@ -152,13 +152,14 @@ class RatePace:
     def held_at(cls, interval_s: float) -> RatePace:
         """A spacing held where it is, with no search and no step of recovery (the probe of
         a host's load, ``HostPace._probe_the_load``)."""
-        return cls(interval_s=interval_s, _settled=True)
+        return cls(interval_s=min(interval_s, SLOWEST_S), _settled=True)
 
     @classmethod
     def served_at(cls, interval_s: float, too_fast_s: float | None) -> RatePace:
         """A host seen to serve requests ``interval_s`` apart (measured, not a guess), and
         to refuse ``too_fast_s`` apart (when known): spaced at the first, the search goes on
         between the two (the end of ``HostPace``'s trial of its load)."""
+        interval_s = min(interval_s, SLOWEST_S)
         fastest = interval_s / (1 + TOLERANCE)
         too_fast = fastest if too_fast_s is None else min(too_fast_s, fastest)
         return cls(interval_s=interval_s, too_fast_s=too_fast, fast_enough_s=interval_s)
