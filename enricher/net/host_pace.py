@@ -97,7 +97,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import statistics
 from collections import Counter, deque
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -1458,7 +1457,8 @@ class HostPace:
         most ``TRIAL_GAP_SPREAD`` times the median (0 when none)."""
         if not trial.gaps:
             return 0.0
-        most = statistics.median(trial.gaps) * TRIAL_GAP_SPREAD
+        # The middle gap (the upper one of two): ``statistics`` costs start-up 6 ms.
+        most = sorted(trial.gaps)[len(trial.gaps) // 2] * TRIAL_GAP_SPREAD
         return min(sum(min(gap, most) for gap in trial.gaps) / len(trial.gaps), SLOWEST_S)
 
     def _probe_the_load(self, trial: _LoadTrial) -> None:
