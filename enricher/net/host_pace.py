@@ -219,7 +219,10 @@ TRIAL_SERVED_PROBES = 2
 request at its load now and then (an answer come and not read yet counts as under way)."""
 
 TRIAL_GAPS = 64
-"""Gaps between a trial's starts kept for its pace."""
+"""Gaps between a trial's starts kept for its pace..."""
+
+TRIAL_PACE_GAPS = 4
+"""...and the fewest that tell a pace a trial ended by refusals within it was served at."""
 
 TRIAL_GAP_SPREAD = 4
 """A gap counts at most this many times the median one in a trial's pace: an idle host (links
@@ -654,7 +657,7 @@ class HostPace:
         if self._under_way.pop(ticket, None) is not None:
             if self.opening:
                 self._open()
-            self.probe_lost(ticket)
+            self._probe_lost(ticket)
 
     def answered(
         self,
@@ -1316,8 +1319,9 @@ class HostPace:
         """Try a spaced host at fewer at once, unspaced (``_LoadTrial``), when every first ask
         it refused naming no wait was sent at ``over`` at once or more (three or more such,
         over three), one of them leaving spaced (held at the wire to a spacing begun after
-        it started, too), the host has served one fewer at once, and of first asks leaving
-        spaced it refused the load at least as often as it served it. A connection
+        it started, too), the host has served one fewer at once, of first asks leaving
+        spaced it refused the load at least as often as it served it, and none of its pages
+        is known to refuse on its own (``own_pages``). A connection
         limit (nginx's ``limit_conn``) refuses that load whatever the spacing, but the
         spacing its refusals began holds the load under it, so its refusals stop coming and
         the limit is never learnt: nginx's limit_conn 2, 3 and 5 with pages held 250 ms were
@@ -1430,7 +1434,7 @@ class HostPace:
             if trial.served >= TRIAL_SERVED and trial.gaps:
                 self._probe_the_load(trial)
 
-    def probe_lost(self, ticket: int) -> None:
+    def _probe_lost(self, ticket: int) -> None:
         """Request ``ticket`` ended with no answer (a timeout): if it was a trial's probe, it
         told nothing, and another is sent (``TRIAL_PROBES``)."""
         trial = self._trial
@@ -1487,7 +1491,7 @@ class HostPace:
             rate, pace = trial.rate_before, trial.pace_s or self._trial_pace(trial)
             if pace and served:
                 rate = RatePace.served_at(pace, rate.too_fast_s)
-            elif pace and len(trial.gaps) >= TRIAL_REFUSALS * 2:
+            elif pace and len(trial.gaps) >= TRIAL_PACE_GAPS:
                 rate = RatePace.served_at(min(pace * 2, SLOWEST_S), pace)
             self.rate, self._last_sent = rate, self.last_start
         self.limit = min(self.limit, self.ceiling)
