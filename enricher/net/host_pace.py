@@ -1321,11 +1321,11 @@ class HostPace:
         over three), one of them leaving spaced (held at the wire to a spacing begun after
         it started, too), the host has served one fewer at once, of first asks leaving
         spaced it refused the load at least as often as it served it, and none of its pages
-        is known to refuse on its own (``own_pages``). A connection
-        limit (nginx's ``limit_conn``) refuses that load whatever the spacing, but the
-        spacing its refusals began holds the load under it, so its refusals stop coming and
-        the limit is never learnt: nginx's limit_conn 2, 3 and 5 with pages held 250 ms were
-        spaced for the run at 1.6-1.9 times their floor. A rate limiter with pages slower
+        is known to refuse on its own (``own_pages``). A connection limit (nginx's
+        ``limit_conn``) refuses that load whatever the spacing, but the spacing its refusals
+        began holds the load under it, so its refusals stop coming and the limit is never
+        learnt: nginx's limit_conn 2, 3 and 5 with pages held 250 ms were spaced for the run
+        at 1.6-1.9 times their floor. A rate limiter with pages slower
         than its spacing refuses the same way (refused at many at once, since its too-fast
         gaps put many in flight), so the trial is an experiment the host's answers settle
         (``_trial_answered``). Once a host."""
