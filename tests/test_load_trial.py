@@ -6,6 +6,8 @@ began holds the load under it; a rate limiter with slow pages gets its spacing b
 from __future__ import annotations
 
 import asyncio
+import random
+from collections import Counter
 from datetime import datetime, timedelta, timezone
 
 import httpx
@@ -183,21 +185,24 @@ def test_a_load_served_more_often_than_refused_while_spaced_is_not_tried() -> No
 
 
 def check_behind_a_connection_limit(
-    cap: int, pages: int, page_s: float, quick_every: int
-) -> tuple[list[object], HostPace, float, int]:
+    cap: int, pages: int, page_s: float, quick_every: int, seed: int = 0
+) -> tuple[list[object], HostPace, float, Counter[int]]:
     """``pages`` links of one host that takes ``cap`` requests at once and answers a bare 503
     past that (counted on arrival, as nginx does), each page held ``page_s``, every
-    ``quick_every``-th a 404 answered at once; through the checker on the virtual clock:
-    the outcomes, the host's pace, the time taken and the refusals."""
-    in_flight = refused = 0
+    ``quick_every``-th a 404 answered at once; through the checker on the virtual clock,
+    the retries' jitter drawn from ``seed``: the outcomes, the host's pace, the time taken
+    and the refusals of each page."""
+    random.seed(seed)  # tenacity's backoff jitter
+    in_flight = 0
+    refused: Counter[int] = Counter()
     time = VirtualTime(NOW)
 
     async def host(request: httpx.Request) -> httpx.Response:
-        nonlocal in_flight, refused
+        nonlocal in_flight
         page = int(request.url.path.rsplit("/", 1)[1])
         await time.sleep(0.0)
         if in_flight >= cap:
-            refused += 1
+            refused[page] += 1
             return httpx.Response(503)
         if page % quick_every == 0:
             return httpx.Response(404)
@@ -230,7 +235,60 @@ def test_a_connection_limit_held_under_by_its_spacing_is_learnt_by_the_trial() -
     assert pace.ceiling == 3
     assert not pace.rate.paced
     assert took_s <= 1.15 * floor_s, took_s / floor_s
-    assert refused <= 6, refused
+    assert refused.total() <= 6, refused
+
+
+@pytest.mark.parametrize("seed", [3, 5])
+def test_a_page_refused_by_a_connection_limit_is_not_asked_again_past_it(seed: int) -> None:
+    """A host taking two at once, pages of 500 ms, every fifth a quick 404: a page refused
+    at the opening was asked again at three at once, where every refusal had come and
+    nothing was served, and was refused again: one ask left for a live page."""
+    outcomes, pace, _, refused = check_behind_a_connection_limit(2, 200, 0.5, 5, seed)
+    assert all(isinstance(o, HttpFacts) for o in outcomes)
+    assert pace.ceiling == 2
+    assert max(refused.values()) == 1, refused
+
+
+def test_a_page_asked_again_leaves_under_a_load_only_ever_refused() -> None:
+    """Served at one to three at once, refused (a bare 503) only at four and more: a page
+    asked again leaves among three at most, until the host has served more at four and
+    above than it refused there."""
+    pace, now = HostPace(6), NOW
+    sent = {load: pace.started(now, load) for load in range(1, 7)}
+    now += ms(1)
+    for load in (4, 5, 6):
+        pace.answered(503, None, now, 6, sent[load])
+    for load in (1, 2, 3):
+        pace.answered(200, None, now + ms(250), 3, sent[load])
+    assert pace.ceiling == 6
+    assert pace.retry_ceiling == 3
+    for n in range(4):
+        now += ms(300)
+        pace.answered(200, None, now, 4, pace.started(now, 4))
+        assert pace.retry_ceiling == (3 if n < 3 else 6)
+
+
+def test_a_refusal_at_two_at_once_leaves_a_page_asked_again_the_ceiling() -> None:
+    """A limiter with no burst refuses the second of two sent together: that says nothing
+    of a load, and a page asked again is held to the ceiling alone."""
+    pace, now = HostPace(6), NOW
+    first, second = pace.started(now, 1), pace.started(now, 2)
+    now += ms(1)
+    pace.answered(200, None, now, 2, first)
+    pace.answered(503, None, now, 1, second)
+    assert pace.retry_ceiling == pace.ceiling == 6
+
+
+def test_a_page_asked_again_does_not_leave_at_the_load_a_trials_probe_tests() -> None:
+    """The probe is a first ask's: on nginx's limit_conn 4 a page refused at the opening was
+    asked again as the trial's fifth at once, refused again, and needed its last attempt."""
+    pace, now = probing()
+    for n in range(5):  # served at four at once more often than refused there
+        now += ms(50)
+        asked_again = pace.started(now, 4, retry=1, page=f"p/again/{n}")
+        pace.answered(200, None, now + ms(1), 4, asked_again)
+    assert pace.ceiling == 4
+    assert pace.retry_ceiling == 3
 
 
 def test_a_host_never_served_one_fewer_than_it_refused_is_not_tried() -> None:
@@ -382,3 +440,49 @@ def test_a_clock_stepped_back_in_a_trial_gives_no_gap() -> None:
     now = held_to_three(pace, now, TRIAL_SERVED - 1)
     held_to_three(pace, now - timedelta(seconds=60), 1)
     assert pace.rate.interval_s == pytest.approx(0.05 * 3 / 4)
+
+
+@pytest.mark.parametrize(
+    ("asks_after_s", "first_leaves_by_s"),
+    [(0.01, 1.0), (0.2, 0.21)],
+    ids=["placed-behind-them", "all-under-way"],
+)
+def test_a_page_asked_again_waits_for_a_load_the_host_takes_and_a_first_ask_goes(
+    asks_after_s: float, first_leaves_by_s: float
+) -> None:
+    """Three requests starting on a host whose trial probes four at once: a page asked again
+    (as the first of them has started, or all three) waits for one of them to end, to leave
+    among three at most, and a page not asked yet, asking after it, goes first, as the
+    probe: with all three under way, as it asks 10 ms later (the page asked again takes no
+    place at the spacing ahead of it). Queued behind the page asked again, a page not asked
+    yet waited for an answer to be let in."""
+    from enricher.net.host_gate import HostGate
+
+    pace, start = probing()
+    time = VirtualTime(start)
+    gate = HostGate(pace, time.sleep, lambda: time.now)
+    under_way = 0
+    started: dict[str, tuple[int, float]] = {}
+
+    async def ask(name: str, retry: int, hold_s: float) -> None:
+        nonlocal under_way
+        async with gate.slot(retry=retry, page=f"/p/{name}") as ticket:
+            under_way += 1
+            started[name] = (under_way, (time.now - start).total_seconds())
+            await time.sleep(hold_s)
+            under_way -= 1
+            gate.answered(ticket, 200, None)
+
+    async def go() -> None:
+        held = [asyncio.create_task(ask(f"held/{n}", 0, 1.0)) for n in range(3)]
+        await time.sleep(asks_after_s)
+        again = asyncio.create_task(ask("again", 1, 0.1))
+        await time.sleep(0.01)
+        first = asyncio.create_task(ask("first", 0, 0.1))
+        await asyncio.gather(*held, again, first)
+
+    asyncio.run(time.run(go()))
+    assert started["first"][0] == 4
+    assert started["first"][1] <= first_leaves_by_s + 1e-9
+    assert started["again"][0] <= 3
+    assert started["again"][1] >= 1.0

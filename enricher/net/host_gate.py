@@ -155,7 +155,7 @@ class HostGate:
                     # out). A spaced host's spacing holds its rate, and its requests wait
                     # for their places holding slots: sent back to queue, they had held a
                     # 10/s host with 500 ms pages to fewer at once than its spacing needs.
-                    if turn and self._may_start():
+                    if turn and self._may_start(retry > 0):
                         self._first_asks_placing -= placing
                         placing = False
                         # Its load: the requests under way with it, not those holding a slot
@@ -198,7 +198,7 @@ class HostGate:
                 if wait > 0:
                     await self._wait_out_pause(wait)
                     continue
-            if self._has_room() and not any(self._waiting):
+            if self._has_room() and not self._waiting_for_room() and self._room_for_a_retry(retry):
                 self.in_flight += 1
             else:
                 queue = self._waiting[1 if retry else 0 if follow_up else 2]
@@ -356,14 +356,16 @@ class HostGate:
         longer = rate.gap_for(retry=True, last_ask=True).total_seconds() - spacing
         return min(wait_s, spacing * (self.pace.ceiling + 1) + own + longer * last_asks_ahead)
 
-    def _may_start(self) -> bool:
+    def _may_start(self, retry: bool = False) -> bool:
         """Whether a request holding a slot may start now: under ``per_host``, the ceiling
-        and, on a host not spaced, the adaptive limit, counting the requests under way
-        (stalled ones only against ``per_host``, and the ceiling once seen to hold places),
-        not those holding a slot while they wait for their turn."""
+        (a page asked again: ``HostPace.retry_ceiling``) and, on a host not spaced, the
+        adaptive limit, counting the requests under way (stalled ones only against
+        ``per_host``, and the ceiling once seen to hold places), not those holding a slot
+        while they wait for their turn."""
         self.pace.open_up(self._clock())
         under_way = len(self._started_at)
-        if under_way >= self.per_host or self._held(under_way) >= self.pace.ceiling:
+        ceiling = self.pace.retry_ceiling if retry else self.pace.ceiling
+        if under_way >= self.per_host or self._held(under_way) >= ceiling:
             return False
         return self.pace.rate.paced or under_way - len(self._stalled) < self.pace.limit
 
@@ -379,6 +381,19 @@ class HostGate:
             and self._held(self.in_flight) < self.pace.ceiling
             and self.in_flight < self.per_host
         )
+
+    def _waiting_for_room(self) -> bool:
+        """Whether requests wait that a slot coming free would go to: pages asked again kept
+        from it (``_room_for_a_retry``) do not, and a page not asked yet goes past them."""
+        hops, asked_again, first = self._waiting
+        return bool(hops or first or (asked_again and self._room_for_a_retry()))
+
+    def _room_for_a_retry(self, retry: bool = True) -> bool:
+        """Whether a page asked again (``retry``) handed a slot now would be within
+        ``HostPace.retry_ceiling``: counting the slots held, or on a spaced host (whose
+        places hold the load, not its slots) the requests under way."""
+        held = len(self._started_at) if self.pace.rate.paced else self.in_flight
+        return not retry or self._held(held) < self.pace.retry_ceiling
 
     def _held(self, count: int) -> int:
         """``count`` requests in flight as the ceiling counts them: stalled ones left out,
@@ -452,7 +467,12 @@ class HostGate:
             served_well = 0 if self.pace.rate.paced else self.pace.load_served_well()
             probe = 0 < served_well <= self.in_flight or self.pace.wants_a_first_ask
             order = (hops, first, asked_again) if probe else self._waiting
-            queue = next((q for q in order if q), None)
+            # Not a page asked again, past the load it may leave into: handed the slot, it
+            # would give it back at once, and take it again, and so on until an answer.
+            queue = next(
+                (q for q in order if q and (q is not asked_again or self._room_for_a_retry())),
+                None,
+            )
             if queue is None:
                 return
             handed = queue.popleft()

@@ -85,7 +85,8 @@ refused at a spacing that just reaches it: refused there, the ceiling stays; ser
 twice, the host gets its ceiling back, spaced at the pace the trial was served at (a rate
 limiter with pages slower than its spacing refuses at many at once too). A load not reached
 at that pace keeps the ceiling too (nginx's delayed burst answers its queue one by one: the
-probes left behind answers, at a lower load).
+probes left behind answers, at a lower load). A page asked again leaves only at a load a
+first ask has tested (``retry_ceiling``): refused again, it has one ask left.
 
 A request held at the wire counts at the load it leaves into (those under way whose headers
 have left), not at the one it started at: requests started and still held there behind it
@@ -552,6 +553,27 @@ class HostPace:
         does not end it: ended so, the retry refused next slowed the host again, and so on to
         10 s. Not on a host no longer spaced (its spacing undone or relaxed away)."""
         return self._retry_moved and self.rate.paced
+
+    @property
+    def retry_ceiling(self) -> int:
+        """The most requests at once a page asked again may leave among (``HostGate``): the
+        ceiling, but under the load a trial's probe tests (``_probe_the_load``), and under
+        ``over`` when every first ask the host refused naming no wait was sent at ``over``
+        at once or more (three or more, as for a trial: a limiter with no burst refuses the
+        second of two sent together) and it served no more requests there than it refused.
+        A page refused once is not the one to find out whether the host takes that load:
+        refused again, it has one ask left. On nginx's limit_conn 4 a page refused at the
+        opening was asked again as the trial's fifth at once, and needed its last attempt;
+        on a limit of 2 with pages of 500 ms, one refused at three at once was asked again
+        at three."""
+        ceiling = self.ceiling
+        if self._trial is not None and self._trial.probing:
+            ceiling = min(ceiling, self._trial.over - 1)
+        refused = self._bare_first_refused_at
+        over = min(refused, default=0)
+        if 3 <= over <= ceiling and refused.total() >= _from(self._served_at, over):
+            return over - 1
+        return ceiling
 
     @property
     def started_so_far(self) -> int:
