@@ -486,3 +486,43 @@ def test_a_page_asked_again_waits_for_a_load_the_host_takes_and_a_first_ask_goes
     assert started["first"][1] <= first_leaves_by_s + 1e-9
     assert started["again"][0] <= 3
     assert started["again"][1] >= 1.0
+
+
+def test_pages_asked_again_together_do_not_hold_back_a_page_not_asked_yet() -> None:
+    """A spaced host (200 ms apart) that refused only at three at once and more: four pages
+    asked again together, one request under way. Each handed a slot took a place at the
+    spacing, one went, and the others gave theirs back at their turns, each a gap where
+    nothing started: a page not asked yet, asking 10 ms after them, left 1.0 s in, not at
+    the next place (0.4 s)."""
+    from enricher.net.host_gate import HostGate
+    from enricher.net.rate_pace import RatePace
+
+    pace, now = HostPace(6), NOW
+    sent = {load: pace.started(now, load) for load in range(1, 7)}
+    for load in range(3, 7):
+        pace.answered(503, None, now + ms(1), 6, sent[load])
+    for load in (1, 2):
+        pace.answered(200, None, now + ms(250), 2, sent[load])
+    while pace.limit < 6:  # served one at a time since, its limit back up
+        now += ms(100)
+        pace.answered(200, None, now + ms(50), 1, pace.started(now, 1))
+    pace.rate = RatePace.held_at(0.2)
+    assert pace.retry_ceiling == 2
+    time = VirtualTime(now + ms(300))
+    gate = HostGate(pace, time.sleep, lambda: time.now)
+    started: dict[str, float] = {}
+
+    async def ask(name: str, retry: int, hold_s: float) -> None:
+        async with gate.slot(retry=retry, page=f"/p/{name}"):
+            started[name] = (time.now - now).total_seconds()
+            await time.sleep(hold_s)
+
+    async def go() -> None:
+        under_way = asyncio.create_task(ask("under-way", 0, 3.0))
+        await time.sleep(0.001)
+        again = [asyncio.create_task(ask(f"again/{n}", 1, 1.0)) for n in range(4)]
+        await time.sleep(0.01)
+        await asyncio.gather(under_way, *again, ask("first", 0, 0.05))
+
+    asyncio.run(time.run(go()))
+    assert started["first"] == pytest.approx(0.3 + 0.4)
