@@ -450,12 +450,11 @@ def test_a_clock_stepped_back_in_a_trial_gives_no_gap() -> None:
 def test_a_page_asked_again_waits_for_a_load_the_host_takes_and_a_first_ask_goes(
     asks_after_s: float, first_leaves_by_s: float
 ) -> None:
-    """Three requests starting on a host whose trial probes four at once: a page asked again
-    (as the first of them has started, or all three) waits for one of them to end, to leave
-    among three at most, and a page not asked yet, asking after it, goes first, as the
-    probe: with all three under way, as it asks 10 ms later (the page asked again takes no
-    place at the spacing ahead of it). Queued behind the page asked again, a page not asked
-    yet waited for an answer to be let in."""
+    """Three requests starting on a host whose trial probes four at once. A page asked again,
+    asking once the first of them has started (or all three), waits for one of them to end
+    and leaves among three at most; a page not asked yet, asking 10 ms after it, goes first,
+    as the probe (with all three under way, as it asks: the held page took no place at the
+    spacing ahead of it). Queued behind the held page, it had waited for an answer."""
     from enricher.net.host_gate import HostGate
 
     pace, start = probing()
