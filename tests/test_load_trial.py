@@ -238,6 +238,19 @@ def test_a_connection_limit_held_under_by_its_spacing_is_learnt_by_the_trial() -
     assert refused.total() <= 6, refused
 
 
+def test_a_connection_limit_serving_one_fewer_only_after_its_refusals_is_tried() -> None:
+    """A host taking two at once, pages of 100 ms: its refusals at three at once and more all
+    came while the pages sent with them were still under way, so two at once was served only
+    after the last of them, and no refusal came later to start the trial: spaced for the run
+    (1.74 times its floor)."""
+    outcomes, pace, took_s, refused = check_behind_a_connection_limit(2, 200, 0.1, 1000)
+    assert all(isinstance(o, HttpFacts) for o in outcomes)
+    assert pace.ceiling == 2
+    assert not pace.rate.paced
+    assert took_s <= 1.15 * 200 * 0.1 / 2, took_s
+    assert refused.total() <= 6, refused
+
+
 @pytest.mark.parametrize("seed", [3, 5])
 def test_a_page_refused_by_a_connection_limit_is_not_asked_again_past_it(seed: int) -> None:
     """A host taking two at once, pages of 500 ms, every fifth a quick 404: a page refused

@@ -2736,7 +2736,9 @@ def test_a_request_of_the_burst_that_began_the_spacing_does_not_bound_it() -> No
     and space it at the opening's guess, and a seventh, started with them, is held at the
     wire to that spacing and refused too, as the fifth at once. The burst sent it: it leaves
     the search free to try faster than the guess (bounded by it, the host was spaced 80 ms
-    apart, never sent five at once again, and its limit was never learnt: 1.9x its floor)."""
+    apart, never sent five at once again, and its limit was never learnt: 1.9x its floor).
+    Once the first four are served at four at once, the host is tried at four, unspaced
+    (``HostPace._try_the_load``)."""
     pace = HostPace(6)
     opening = [pace.started(NOW, load) for load in range(1, 7)]
     straggler = pace.started(NOW, 6)
@@ -2747,10 +2749,12 @@ def test_a_request_of_the_burst_that_began_the_spacing_does_not_bound_it() -> No
     left = NOW + timedelta(seconds=guess * 1.04)
     pace.sent(straggler, left)  # the first four are still at the host (pages held 250 ms)
     pace.answered(503, None, left + LATENCY, 5, straggler)
-    for ticket in opening[:4]:
-        pace.answered(200, None, NOW + timedelta(seconds=0.25), 4, ticket)
     assert pace.rate.interval_s == guess
     assert pace.rate.too_fast_s is not None and pace.rate.too_fast_s < guess
+    for ticket in opening[:4]:
+        pace.answered(200, None, NOW + timedelta(seconds=0.25), 4, ticket)
+    assert pace.ceiling == 4
+    assert not pace.rate.paced
 
 
 def test_a_request_of_the_burst_that_left_unheld_still_tests_the_spacing() -> None:
