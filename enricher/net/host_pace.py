@@ -75,8 +75,8 @@ no spacing: the burst that began it sent that request, whatever spacing it left 
 
 A spaced host whose refusals naming no wait all came at three or more at once and above
 (first asks; three or more, one leaving spaced, the load refused at least as often as
-served by those leaving spaced, one fewer served) is tried once at one fewer at once,
-unspaced (``_try_the_load``): a connection limit's first refusals space the host like a rate
+served by those leaving spaced, one fewer served, before the refusals or after) is tried
+once at one fewer at once, unspaced (``_try_the_load``): a connection limit's first refusals space the host like a rate
 limiter's, and the spacing then holds the load under the limit, so the evidence above never
 comes (nginx's limit_conn 2, 3 and 5 with pages held 250 ms and quick 404s among them:
 1.6-1.9 times their floor for the run). Two first asks refused within the ceiling tried end
