@@ -76,9 +76,9 @@ no spacing: the burst that began it sent that request, whatever spacing it left 
 A spaced host whose refusals naming no wait all came at three or more at once and above
 (first asks; three or more, one leaving spaced, the load refused at least as often as
 served by those leaving spaced, one fewer served, before the refusals or after) is tried
-once at one fewer at once, unspaced (``_try_the_load``): a connection limit's first refusals space the host like a rate
-limiter's, and the spacing then holds the load under the limit, so the evidence above never
-comes (nginx's limit_conn 2, 3 and 5 with pages held 250 ms and quick 404s among them:
+once at one fewer at once, unspaced (``_try_the_load``): a connection limit's first refusals
+space the host like a rate limiter's, and the spacing then holds the load under the limit,
+so the evidence above never comes (nginx's limit_conn 2, 3 and 5 with pages held 250 ms and quick 404s among them:
 1.6-1.9 times their floor for the run). Two first asks refused within the ceiling tried end
 the trial; after ``TRIAL_SERVED`` answers served, one request at a time is let to the load
 refused at a spacing that just reaches it: refused there, the ceiling stays; served there
@@ -843,8 +843,9 @@ class HostPace:
             self._disproved(served_spaced=sent_spaced and at_spacing, by_a_later_answer=True)
         if load and not retry:
             # One fewer at once served after the refusals, not only before: a limit of 2
-            # with pages of 100 ms refused its last page at three while the pages sent
-            # with it were still under way, and stayed spaced for the run (1.7-2.7x).
+            # with pages of 100 ms refused at three and more while the pages sent before
+            # were under way, served two at once only after its last refusal, and stayed
+            # spaced for the run (1.7-2.7x its floor).
             self._try_the_load()
         if ticket > self._paused_for and self.pause_left_s(now) > 0:
             self.paused_until = None
