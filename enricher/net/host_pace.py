@@ -74,19 +74,19 @@ started before the host was spaced, held at the wire to the new spacing and refu
 no spacing: the burst that began it sent that request, whatever spacing it left at.
 
 A spaced host whose refusals naming no wait all came at three or more at once and above
-(first asks; three or more, one leaving spaced, the load refused at least as often as
-served by those leaving spaced, one fewer served, before the refusals or after) is tried
-once at one fewer at once, unspaced (``_try_the_load``): a connection limit's first refusals
-space the host like a rate limiter's, and the spacing then holds the load under the limit,
-so the evidence above never comes (nginx's limit_conn 2, 3 and 5 with pages held 250 ms and quick 404s among them:
-1.6-1.9 times their floor for the run). Two first asks refused within the ceiling tried end
-the trial; after ``TRIAL_SERVED`` answers served, one request at a time is let to the load
-refused at a spacing that just reaches it: refused there, the ceiling stays; served there
-twice, the host gets its ceiling back, spaced at the pace the trial was served at (a rate
-limiter with pages slower than its spacing refuses at many at once too). A load not reached
-at that pace keeps the ceiling too (nginx's delayed burst answers its queue one by one: the
-probes left behind answers, at a lower load). A page asked again leaves only at a load a
-first ask has tested (``retry_ceiling``): refused again, it has one ask left.
+(first asks; three or more, one leaving spaced, the load refused at least as often as served
+by those leaving spaced, one fewer served, before the refusals or after) is tried once at
+one fewer at once, unspaced (``_try_the_load``): a connection limit's first refusals space
+the host like a rate limiter's, and the spacing then holds the load under the limit, so the
+evidence above never comes (nginx's limit_conn 2, 3 and 5 with pages held 250 ms and quick
+404s among them: 1.6-1.9 times their floor for the run). Two first asks refused within the
+ceiling tried end the trial; after ``TRIAL_SERVED`` answers served, one request at a time is
+let to the load refused at a spacing that just reaches it: refused there, the ceiling stays;
+served there twice, the host gets its ceiling back, spaced at the pace the trial was served
+at (a rate limiter with pages slower than its spacing refuses at many at once too). A load
+not reached at that pace keeps the ceiling too (nginx's delayed burst answers its queue one
+by one: the probes left behind answers, at a lower load). A page asked again leaves only at
+a load a first ask has tested (``retry_ceiling``): refused again, it has one ask left.
 
 A request held at the wire counts at the load it leaves into (those under way whose headers
 have left), not at the one it started at: requests started and still held there behind it
