@@ -198,7 +198,8 @@ class HostGate:
                 if wait > 0:
                     await self._wait_out_pause(wait)
                     continue
-            if self._has_room() and not self._waiting_for_room() and self._room_for_a_retry(retry):
+            room = self._has_room() and not self._waiting_for_room()
+            if room and (not retry or self._room_for_a_retry()):
                 self.in_flight += 1
             else:
                 queue = self._waiting[1 if retry else 0 if follow_up else 2]
@@ -388,8 +389,8 @@ class HostGate:
         hops, asked_again, first = self._waiting
         return bool(hops or first or (asked_again and self._room_for_a_retry()))
 
-    def _room_for_a_retry(self, retry: bool = True) -> bool:
-        """Whether a page asked again (``retry``) handed a slot now would be within
+    def _room_for_a_retry(self) -> bool:
+        """Whether a page asked again handed a slot now would be within
         ``HostPace.retry_ceiling``: counting the slots held, but on a spaced host (whose
         places hold the load, not its slots) not those of pages not asked yet waiting for
         their places. The other retries' are counted: four retries handed slots together
@@ -399,7 +400,7 @@ class HostGate:
         held = self.in_flight
         if self.pace.rate.paced:
             held -= self._first_asks_placing
-        return not retry or self._held(held) < self.pace.retry_ceiling
+        return self._held(held) < self.pace.retry_ceiling
 
     def _held(self, count: int) -> int:
         """``count`` requests in flight as the ceiling counts them: stalled ones left out,

@@ -1358,13 +1358,7 @@ class HostPace:
         gaps put many in flight), so the trial is an experiment the host's answers settle
         (``_trial_answered``). Once a host."""
         refused = self._bare_first_refused_at
-        if (
-            self._tried
-            or self._trial is not None
-            or not self.rate.paced
-            or not refused
-            or self.own_pages
-        ):
+        if self._tried or self._trial is not None or not self.rate.paced or not refused:
             return
         over = min(refused)
         spaced_refused = _from(self._refused_left_spaced_at, over)
@@ -1375,6 +1369,7 @@ class HostPace:
             or not self._served_at[over - 1]
             or not spaced_refused
             or spaced_refused < _from(self._served_left_spaced_at, over)
+            or self.own_pages  # counted last: checked at every first ask served
         ):
             return
         self._trial = _LoadTrial(
