@@ -1389,8 +1389,9 @@ def test_a_refusal_at_one_at_a_time_is_counted_at_once() -> None:
         pace.answered(200, None, now + timedelta(seconds=1), 4, ticket)
     now += timedelta(seconds=2)
     pace.answered(503, None, now + LATENCY, 5, pace.started(now, 5))
-    assert pace._refused_at[1] == 40
-    assert pace._refused_at[5] + pace._refused_at[6] == 3  # the opening's two counted too
+    assert pace.loads.refused_exactly(1) == 40
+    refused_over_four = pace.loads.refused_exactly(5) + pace.loads.refused_exactly(6)
+    assert refused_over_four == 3  # the opening's two counted too
 
 
 def test_requests_behind_several_last_asks_keep_their_places() -> None:

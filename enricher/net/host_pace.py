@@ -65,7 +65,7 @@ live pages (served when asked again) refused there while spaced, none below, wit
 of the answers at gaps as short at that load or above that all three falling there by
 chance is rarer than ``EDGE_ODDS`` (an edge: a spaced host seldom reaches the load; its
 search's steps count there too, for a connection limit refuses them by the load alone; a
-page asked again counts nowhere, as it tests the page). A spacing begun only by refusals
+page asked again counts nowhere, as it tests the page). These counts are ``load_ledger``'s. A spacing begun only by refusals
 over that ceiling (the fifth and sixth of six sent at once, which a bucket with a burst of
 four would refuse too) was the load's, and goes. A refusal counts at its load only once a
 lower load was served at a gap as short: a rate limiter's come at whatever loads its
@@ -98,10 +98,11 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections import Counter, deque
+from collections import deque
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
+from .load_ledger import LOAD_ANSWERS, LOAD_REFUSALS, LoadLedger
 from .rate_pace import JITTER, LATE, MARGIN, SLOWEST_S, WIRE_JITTER_S, RatePace
 
 PUSHBACK_STATUSES = frozenset({429, 503})
@@ -181,22 +182,6 @@ REFUSING_GAP_S = SLOWEST_S / 2
 """...twice in a row at this gap or longer: a limiter refusing two requests in a row 5 s apart
 serves fewer than one every 10 s, which no spacing meets (``SLOWEST_S``)."""
 
-LOAD_REFUSALS = 3
-"""Refusals at a load and above before the load itself is taken for the host's limit..."""
-
-LOAD_ANSWERS = 8
-"""...among at least this many answers at that load and above: a few refusals in a host's first
-moments (a connection the server has not closed yet) are not its limit."""
-
-LOAD_CONTRAST = 2
-"""...and only when refused at least this many times as often at that load and above as
-below it (``_refused_more_often_from``)."""
-
-EDGE_ODDS = 0.01
-"""How rarely a host whose refusals do not depend on its load (a rate limiter's: they come
-at its too-fast gaps) would have refused its live pages only at a load and above, among the
-answers at gaps as short (``_refused_beyond_chance``)."""
-
 TRIAL_SERVED = LOAD_ANSWERS
 """Answers served at a tried ceiling (``_LoadTrial``) before its probe is sent..."""
 
@@ -228,9 +213,6 @@ TRIAL_PACE_GAPS = 4
 TRIAL_GAP_SPREAD = 4
 """A gap counts at most this many times the median one in a trial's pace: an idle host (links
 arriving 30 s apart) or a pause is no pace it was served at."""
-
-SPACED_ANSWERS = 256
-"""Spaced first asks' answers kept for ``_refused_beyond_chance``."""
 
 SERVED_GAPS = 5
 """Gaps between the latest requests served whose mean is the pace a host has been serving
@@ -429,28 +411,8 @@ class HostPace:
     """Of the host's last answers, which were first refusals naming no wait."""
     _spaced_by_load: int = 0
     """The fewest in flight of the refusals that spaced the host (0: not known)."""
-    _served_at: Counter[int] = field(default_factory=Counter)
-    _refused_at: Counter[int] = field(default_factory=Counter)
-    """Answers served and refused, by the load their request was sent at."""
-    _fastest_served_at: dict[int, float] = field(default_factory=dict)
-    """Per load, the shortest gap after the request before that a request sent at it was
-    served at."""
-    _refused_by_spacing: deque[tuple[int, float]] = field(
-        default_factory=lambda: deque(maxlen=LOAD_ANSWERS * 4)
-    )
-    """The latest refusals (load, gap) not counted at their load yet: no lower load was
-    served at a gap as short (``_count_refusals_at_load``; a host refusing everything keeps
-    a few, not thousands to go through at each refusal)."""
-    _refused_spaced_at: Counter[int] = field(default_factory=Counter)
-    """Refusals by load, of requests sent while the host was spaced."""
-    _spaced_answers: deque[tuple[int, float, bool]] = field(
-        default_factory=lambda: deque(maxlen=SPACED_ANSWERS)
-    )
-    """The latest answers to first asks sent while the host was spaced, (load, gap, refused):
-    served, or refused and their page served since (``_refused_live``)."""
-    _refused_unconfirmed: dict[str, tuple[int, float]] = field(default_factory=dict)
-    """Pages whose first ask, sent while the host was spaced, was refused, and not served
-    since: (load, gap)."""
+    loads: LoadLedger = field(default_factory=LoadLedger)
+    """The host's answers by the load their requests were sent at."""
     _under_way: dict[int, _UnderWay] = field(default_factory=dict)
     """What each request in flight (by ticket) was sent as."""
     _served_left: deque[datetime] = field(default_factory=lambda: deque(maxlen=SERVED_GAPS + 1))
@@ -468,12 +430,6 @@ class HostPace:
     been refused at the new spacing, nor two answers served in a row there
     (``wants_a_first_ask``)."""
 
-    _bare_first_refused_at: Counter[int] = field(default_factory=Counter)
-    """First asks refused naming no wait, by the load they were sent at..."""
-    _refused_left_spaced_at: Counter[int] = field(default_factory=Counter)
-    _served_left_spaced_at: Counter[int] = field(default_factory=Counter)
-    """...and first asks that left spaced (started so, or held at the wire to a spacing
-    begun meanwhile), refused naming no wait and served, by load (``_try_the_load``)."""
     _trial: _LoadTrial | None = None
     """The connection limit being tried (``_try_the_load``)."""
     _tried: bool = False
@@ -569,9 +525,8 @@ class HostPace:
         ceiling = self.ceiling
         if self._trial is not None and self._trial.probing:
             ceiling = min(ceiling, self._trial.over - 1)
-        refused = self._bare_first_refused_at
-        over = min(refused, default=0)
-        if 3 <= over <= ceiling and refused.total() >= _from(self._served_at, over):
+        over, refused = self.loads.first_asks_refused_from()
+        if 3 <= over <= ceiling and refused >= self.loads.served_from(over):
             return over - 1
         return ceiling
 
@@ -760,26 +715,17 @@ class HostPace:
         if load and not retry:
             # Left spaced: started so, or held at the wire to a spacing begun meanwhile.
             left_spaced = sent_spaced or sent.held
-            if bare_refusal:
-                self._bare_first_refused_at[load] += 1
-                self._refused_left_spaced_at[load] += left_spaced
-            elif left_spaced and status not in PUSHBACK_STATUSES and status < 500:
-                self._served_left_spaced_at[load] += 1
+            served = status not in PUSHBACK_STATUSES and status < 500
+            self.loads.first_ask_answered(
+                load, bare_refusal=bare_refusal, served=served, left_spaced=left_spaced
+            )
         if self._trial is not None and ticket is not None and load:
             self._trial_answered(self._trial, ticket, status, retry_after_s, load, retry)
         if status in PUSHBACK_STATUSES:
             if load and sent_spaced and not retry:  # not one sent at once before spacing
-                self._refused_spaced_at[load] += 1
-                if page:
-                    self._refused_unconfirmed[page] = (load, spacing)
-                    while len(self._refused_unconfirmed) > SPACED_ANSWERS:
-                        del self._refused_unconfirmed[next(iter(self._refused_unconfirmed))]
+                self.loads.refused_spaced(load, spacing, page)
             tells_of_load = bool(load) and self._tells_of_load(spacing, load)
-            if tells_of_load and load == 1:
-                self._refused_at[load] += 1  # no lower load to tell it from its gap
-            elif tells_of_load:
-                self._refused_by_spacing.append((load, spacing))
-            self._count_refusals_at_load()
+            self.loads.refused(load, spacing, tells_of_load)
             if tells_of_load:
                 self._learn_ceiling(load)
             elif load:
@@ -815,14 +761,10 @@ class HostPace:
             return False  # a server error shows nothing about the host serving
         if sent.left is not None:
             self._served_left.append(sent.left)
-        if load and sent_spaced and not retry:
-            self._spaced_answers.append((load, spacing, False))
         if retry and page and status < 500:  # answered, not refused: 404s too
             self._refused_live(page)
         if load:
-            self._served_at[load] += 1
-            fastest = self._fastest_served_at.get(load, spacing)
-            self._fastest_served_at[load] = min(fastest, spacing)
+            self.loads.served(load, spacing, spaced_first_ask=sent_spaced and not retry)
         # Only requests held at the wire to the spacing bound a bucket's refill: they leave
         # one at a time, in order. Sent together before the host was spaced, five that
         # reached it before a refused one (a warm connection against a new one) had made
@@ -878,7 +820,9 @@ class HostPace:
             self._rate_before = replace(self.rate)
             # Halved, but never below a load the host has served well: a connection limit
             # refusing the fifth request leaves the host at four, not two.
-            self._dip_to = max(1, self.limit // 2, min(self._served_well(load), self.limit - 1))
+            self._dip_to = max(
+                1, self.limit // 2, min(self.loads.served_well(load), self.limit - 1)
+            )
             self.limit = self._dip_to
             self._burst_edge, self._burst_load, self._burst_refused = self._sent, in_flight, 0
             # The wave the refused request went out in: those in flight when it was sent and
@@ -890,7 +834,7 @@ class HostPace:
         self._burst_pushbacks += 1
         self._burst_bare |= retry_after_s is None
         self._burst_at_loads_served &= (
-            retry_after_s is not None and load > 0 and self._at_a_load_served_well(load)
+            retry_after_s is not None and load > 0 and self.loads.at_a_load_served_well(load)
         )
         if status == 429 and retry_after_s is not None:
             # Only 429s naming a wait: bare ones at once are as much a bucket's burst spent
@@ -1008,11 +952,6 @@ class HostPace:
         fast_enough = self.rate.fast_enough_s
         return self.rate.paced and fast_enough is not None and spacing >= fast_enough * (1 - JITTER)
 
-    def _at_a_load_served_well(self, load: int) -> bool:
-        """Whether a request sent one of ``load`` in flight was sent one at a time or at a
-        load the host has served well."""
-        return load <= 1 or self._served_well(load + 1) == load
-
     def _refused_on_its_own(self, spacing: float, load: int) -> bool:
         """Whether a page asked a second time and refused again (a bare refusal), sent
         ``spacing`` after the request before it, one of ``load`` in flight, refused on its
@@ -1032,7 +971,7 @@ class HostPace:
             return False
         if self.rate.near_the_guess and self._served_in_a_row < 2:
             return False
-        return self._at_a_load_served_well(load)
+        return self.loads.at_a_load_served_well(load)
 
     def _at_a_spacing_served_since(self, spacing: float) -> bool:
         """Whether a request sent ``spacing`` after the one before it, on a host backing off
@@ -1060,25 +999,7 @@ class HostPace:
         at a time (1.55-2.0 times its floor)."""
         if not self.rate.paced or self._at_a_spacing_served_well(spacing):
             return True
-        return not _from(self._served_at, load)
-
-    def _count_refusals_at_load(self) -> None:
-        """Count at their load the refusals a lower load was served at a gap as short as:
-        those the spacing does not explain. A rate limiter's refusals come at the loads its
-        too-fast gaps put in flight (six sent at once open a host: loads 2-6 refused; steps
-        of the search with pages slower than them: load 2 refused, load 1 served at slower
-        gaps), and counted at those loads they set 5/s and 10/s limiters' ceilings to one
-        (1.26-6.4x their floor). A connection limit's are counted once the loads under it
-        are served at the same gaps, whichever answer comes first."""
-        still: list[tuple[int, float]] = []
-        for load, spacing in self._refused_by_spacing:
-            short_enough = spacing * (1 + JITTER) + WIRE_JITTER_S
-            if any(gap <= short_enough for at, gap in self._fastest_served_at.items() if at < load):
-                self._refused_at[load] += 1
-            else:
-                still.append((load, spacing))
-        self._refused_by_spacing.clear()
-        self._refused_by_spacing.extend(still)
+        return not self.loads.served_from(load)
 
     def _load_explains(self, spacing: float, load: int) -> bool:
         """Whether a refusal of a request sent ``spacing`` after the one before, one of
@@ -1089,7 +1010,9 @@ class HostPace:
         404s and redirects included, for seconds."""
         if load > self.ceiling:
             return True  # sent before the ceiling came down to below its load
-        return self._at_a_spacing_served_well(spacing) and not self._at_a_load_served_well(load)
+        return self._at_a_spacing_served_well(spacing) and not self.loads.at_a_load_served_well(
+            load
+        )
 
     def _tests_a_step(self, spacing: float, retry: bool) -> bool:
         """Whether one refusal, of a request sent ``spacing`` after the one before, is a step
@@ -1181,70 +1104,27 @@ class HostPace:
             needed += 1
         return needed
 
-    @staticmethod
-    def _refused_often(refused: int, served: int) -> bool:
-        """A quarter or more of the answers were refusals."""
-        return refused * 3 >= served
-
     def load_served_well(self) -> int:
         """The highest load (requests at once) the host has served well; 0 when none is
         known."""
-        return self._served_well(self.ceiling + 1)
-
-    def _served_well(self, below: int) -> int:
-        """The highest load under ``below`` the host has served well (``LOAD_ANSWERS``
-        answers or more, under a quarter of them refused); 0 when none is known."""
-        return max(
-            (
-                level
-                for level in range(1, below)
-                if self._served_at[level] >= LOAD_ANSWERS
-                and not self._refused_often(self._refused_at[level], self._served_at[level])
-            ),
-            default=0,
-        )
+        return self.loads.served_well(self.ceiling + 1)
 
     def _learn_ceiling(self, load: int, edge_only: bool = False) -> None:
         """A refusal sent while ``load`` were in flight was counted: if that load or a higher
-        one is refused often (``_load_refused_often``), or ``load`` is an edge (below), the
-        host takes fewer at once (nginx's ``limit_conn``), and the ceiling comes down below
-        it for the run (a refusal tells of its load and those above, not of those below).
-        Page-own refusals at a load the host serves well (a few among many answers) never
-        lower it. ``edge_only``: a refusal that tells nothing of load by itself (a step of
-        the search at a load once served) may still complete an edge."""
-        served = _from(self._served_at, load)
-        served_below = self._served_at.total() - served
-        # An edge: refused there while spaced, steps of the search too, at least as often as
-        # served (a quick page leaving lets a fifth in now and then), never below it, and
-        # served many times below it (a spaced host seldom reaches the load, so answers
-        # there add up slowly: limit_conn 4 was learnt 7.6 s into a run; refusals of requests
-        # sent at once, unspaced, are a bucket's as much). A rate limiter refuses at the
-        # lower loads too. Not at two at once: a limiter with no burst refuses the second of
-        # two sent together, so only answers at two tell it from a limit of one connection.
-        # Or an edge by chance (``_an_edge_by_chance``), also looked for as a refused page is
-        # served when asked again (``_refused_live``).
-        refused_spaced = _from(self._refused_spaced_at, load)
-        edge = (
-            self._refused_spaced_only_from(load)
-            and refused_spaced >= max(LOAD_REFUSALS, served)
-            and served_below >= LOAD_ANSWERS
-        ) or self._an_edge_by_chance(load)
+        one is refused often (``LoadLedger.load_refused_often``), or ``load`` is an edge
+        (``LoadLedger.is_edge``), the host takes fewer at once (nginx's ``limit_conn``), and
+        the ceiling comes down below it for the run (a refusal tells of its load and those
+        above, not of those below). Page-own refusals at a load the host serves well (a few
+        among many answers) never lower it. ``edge_only``: a refusal that tells nothing of
+        load by itself (a step of the search at a load once served) may still complete an
+        edge. An edge by chance is also looked for as a refused page is served when asked
+        again (``_refused_live``)."""
+        edge = self.loads.is_edge(load)
         if edge_only and not edge:
             return
-        over = load if edge else self._load_refused_often(load)
+        over = load if edge else self.loads.load_refused_often(load, self.ceiling)
         if over is not None:
             self._take_ceiling_below(over)
-
-    def _refused_spaced_only_from(self, load: int) -> bool:
-        """Whether ``load`` is over two at once and every refusal sent spaced came at it or
-        above."""
-        spaced = self._refused_spaced_at
-        return load > 2 and spaced.total() == _from(spaced, load)
-
-    def _an_edge_by_chance(self, load: int) -> bool:
-        """Whether ``load`` is an edge by ``_refused_beyond_chance`` (no refusal sent spaced
-        below it)."""
-        return self._refused_spaced_only_from(load) and self._refused_beyond_chance(load)
 
     def _take_ceiling_below(self, over: int) -> None:
         """The host takes fewer than ``over`` at once for the run."""
@@ -1252,7 +1132,7 @@ class HostPace:
         # A wave's answers served never raise it back above what the loads taught.
         self._ceiling_before_burst = min(self._ceiling_before_burst, self.ceiling)
         self.limit = min(self.limit, self.ceiling)
-        refused_within = self._refused_at.total() > _from(self._refused_at, self.ceiling + 1)
+        refused_within = self.loads.refused_under(self.ceiling + 1)
         if self.rate.paced and self._spaced_by_load > self.ceiling and not refused_within:
             # Every refusal that spaced the host came over its count, and none within it
             # (nginx's limit_conn refuses the fifth and sixth of six sent at once, like a
@@ -1261,87 +1141,11 @@ class HostPace:
             self.rate, self._spaced_by_load, self._retry_moved = RatePace(), 0, False
 
     def _refused_live(self, page: str) -> None:
-        """``page`` was served when asked again: its first ask's refusal on a spaced host,
-        if any, was the host's doing (a limit's), not the page's, and is evidence for
-        ``_refused_beyond_chance``."""
-        refused = self._refused_unconfirmed.pop(page, None)
-        if refused is not None:
-            self._spaced_answers.append((*refused, True))
-            if self._an_edge_by_chance(refused[0]):
-                self._take_ceiling_below(refused[0])
-
-    def _refused_beyond_chance(self, load: int) -> bool:
-        """Whether the host's refusals of live pages sent spaced (first asks, their pages
-        served since), ``LOAD_REFUSALS`` or more at ``load`` or above, none below (the
-        caller's), depend on the load: among the answers to spaced first asks sent at gaps
-        no longer than the median of those refusals', so few were at the load or above that
-        every one of those refusals falling there by chance is rarer than ``EDGE_ODDS``
-        (drawn without replacement). Compared at gaps as short: a rate limiter's refusals
-        come at its too-fast gaps, which put more in flight, while its slower gaps, fewer
-        in flight, are served. Live pages only: a page failing on its own is refused at any
-        load, and three dead pages' refusals at three at once or more, by chance, had set a
-        host with no limit to two at once (6x as long). A connection limit also seems to
-        serve a request at its load now and then (a quick page's answer come and not read
-        yet counts as under way), so "refused as often as served there" alone had kept
-        nginx's limit_conn 4 spaced 60-79 ms apart for the run (1.4-1.5 times its floor)."""
-        refused_gaps = sorted(
-            gap for at, gap, was_refused in self._spaced_answers if was_refused and at >= load
-        )
-        refused = len(refused_gaps)
-        if refused < LOAD_REFUSALS:
-            return False
-        as_short = refused_gaps[refused // 2] * (1 + JITTER) + WIRE_JITTER_S
-        served = [
-            at
-            for at, gap, was_refused in self._spaced_answers
-            if not was_refused and gap <= as_short
-        ]
-        there = sum(at >= load for at in served) + refused
-        everywhere = len(served) + refused
-        return math.comb(there, refused) / math.comb(everywhere, refused) <= EDGE_ODDS
-
-    def _load_refused_often(self, lowest: int) -> int | None:
-        """The highest load, ``lowest`` or above (and at most one over the ceiling), that
-        the host refuses often: a quarter or more of at least ``LOAD_ANSWERS`` answers at it
-        and above refused, ``LOAD_REFUSALS`` or more, more often than below it (counted over
-        the load and every higher one: a limit of 4 refuses a fifth and a sixth at once
-        alike, and split between them its refusals took long to add up). The highest,
-        not the load of the refusal that asked: a ceiling too high is taught lower by the
-        refusals it lets come, one too low never hears of it again (refusals all at six at
-        once, asked at two, had set a host to one at a time). And a quarter or more of the
-        answers at the load itself refused, or none there: a load its own answers serve well
-        is not the limit because refusals above it count at it (a cap of two behind a slow
-        limiter: its refusals at three, too few answers to decide three, and the limiter's
-        two at two made two "refused often", and 42 of 240 such simulated hosts were held to
-        one at a time). None when there is none."""
-        top = min(max(self._refused_at, default=0), self.ceiling + 1)
-        for level in range(top, max(lowest, 2) - 1, -1):
-            refused, served = _from(self._refused_at, level), _from(self._served_at, level)
-            if (
-                refused >= LOAD_REFUSALS
-                and refused + served >= LOAD_ANSWERS
-                and self._refused_often(refused, served)
-                and self._refused_often(self._refused_at[level], self._served_at[level])
-                and self._refused_more_often_from(level, refused, served)
-            ):
-                return level
-        return None
-
-    def _refused_more_often_from(self, load: int, refused: int, served: int) -> bool:
-        """Whether the answers at ``load`` and above (``refused`` of them refusals, ``served``
-        served) were refused at least ``LOAD_CONTRAST`` times as often as those below it. A
-        limit on load refuses the requests over it and not those under it; pages refusing
-        on their own do so at whatever load they are sent (a host runs at its ceiling most
-        of the time, so most of theirs come there). Counted over this load and every higher
-        one alone, four pages' own 429s, three of them at five and six at once and one at
-        two, set a host capped at six (never reached) to one at a time for the run, and a
-        hang then held its one slot. The refusals below it not yet counted at their load
-        (``_count_refusals_at_load``) count here: refused at a lower load, whatever the
-        reason, the load did not do it."""
-        refused_below = self._refused_at.total() - refused
-        refused_below += sum(at < load for at, _ in self._refused_by_spacing)
-        answers_below = refused_below + self._served_at.total() - served
-        return refused_below * (refused + served) * LOAD_CONTRAST <= refused * answers_below
+        """``page`` was served when asked again: its first ask's refusal on a spaced host, if
+        any, was the host's doing (a limit's), and may show an edge by chance."""
+        edge = self.loads.refused_live(page)
+        if edge is not None:
+            self._take_ceiling_below(edge)
 
     def _try_the_load(self) -> None:
         """Try a spaced host at fewer at once, unspaced (``_LoadTrial``), when every first ask
@@ -1357,18 +1161,17 @@ class HostPace:
         than its spacing refuses the same way (refused at many at once, since its too-fast
         gaps put many in flight), so the trial is an experiment the host's answers settle
         (``_trial_answered``). Once a host."""
-        refused = self._bare_first_refused_at
+        over, refused = self.loads.first_asks_refused_from()
         if self._tried or self._trial is not None or not self.rate.paced or not refused:
             return
-        over = min(refused)
-        spaced_refused = _from(self._refused_left_spaced_at, over)
+        spaced_refused, spaced_served = self.loads.first_asks_left_spaced_from(over)
         if (
             over < 3  # a limiter with no burst refuses the second of two sent together
-            or refused.total() < LOAD_REFUSALS
+            or refused < LOAD_REFUSALS
             or self.ceiling < over
-            or not self._served_at[over - 1]
+            or not self.loads.served_exactly(over - 1)
             or not spaced_refused
-            or spaced_refused < _from(self._served_left_spaced_at, over)
+            or spaced_refused < spaced_served
             or self.own_pages  # counted last: checked at every first ask served
         ):
             return
@@ -1546,11 +1349,6 @@ class HostPace:
         if self.paused_until is None:
             return 0.0
         return max(0.0, (self.paused_until - now).total_seconds())
-
-
-def _from(counts: Counter[int], load: int) -> int:
-    """Answers counted at ``load`` in flight or more."""
-    return sum(n for at, n in counts.items() if at >= load)
 
 
 def _at_least(k: int, n: int, p: float) -> float:
