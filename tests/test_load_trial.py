@@ -14,18 +14,20 @@ import httpx
 import pytest
 
 from enricher.config import Settings
-from enricher.models import HttpFacts
+from enricher.models import FetchOutcome, HttpFacts
 from enricher.net.checker import WebChecker
 from enricher.net.context import Clocks, NetContext
-from enricher.net.host_pace import (
-    OPENING_GRACE_S,
+from enricher.net.host_pace import OPENING_GRACE_S, HostPace
+from enricher.net.load_trial import (
     TRIAL_PROBE_STARTS,
     TRIAL_PROBES,
     TRIAL_REFUSALS,
     TRIAL_SERVED,
     TRIAL_SERVED_PROBES,
-    HostPace,
+    LoadTrial,
+    TrialMove,
 )
+from enricher.net.rate_pace import RatePace
 from tests.virtual_time import VirtualTime
 
 NOW = datetime(2026, 11, 22, 9, 0, 0, tzinfo=timezone.utc)
@@ -186,7 +188,7 @@ def test_a_load_served_more_often_than_refused_while_spaced_is_not_tried() -> No
 
 def check_behind_a_connection_limit(
     cap: int, pages: int, page_s: float, quick_every: int, seed: int = 0
-) -> tuple[list[object], HostPace, float, Counter[int]]:
+) -> tuple[list[FetchOutcome], HostPace, float, Counter[int]]:
     """``pages`` links of one host that takes ``cap`` requests at once and answers a bare 503
     past that (counted on arrival, as nginx does), each page held ``page_s``, every
     ``quick_every``-th a 404 answered at once; through the checker on the virtual clock,
@@ -213,7 +215,7 @@ def check_behind_a_connection_limit(
         finally:
             in_flight -= 1
 
-    async def go() -> tuple[list[object], HostPace]:
+    async def go() -> tuple[list[FetchOutcome], HostPace]:
         async with httpx.AsyncClient(transport=httpx.MockTransport(host)) as client:
             settings = Settings(per_host=6, retry_budget_s=60, allow_private=True)
             checker = WebChecker(client, NetContext(settings, Clocks(lambda: time.now, time.sleep)))
@@ -538,3 +540,100 @@ def test_pages_asked_again_together_do_not_hold_back_a_page_not_asked_yet() -> N
 
     asyncio.run(time.run(go()))
     assert started["first"] == pytest.approx(0.3 + 0.4)
+
+
+# The trial alone (``LoadTrial``): what it tells the pace, from starts and answers.
+
+
+def trial_served_through(gap_ms: float = 100) -> LoadTrial:
+    """A trial of three at once (a load of four refused) whose requests started ``gap_ms``
+    apart and were served ``TRIAL_SERVED`` times: its probe's spacing has begun."""
+    trial = LoadTrial(4, 6, RatePace(), 6, after_ticket=10)
+    for n in range(TRIAL_SERVED):
+        trial.started(11 + n, NOW + ms(gap_ms * n), 3, retry=False)
+    moves: list[TrialMove] = []
+    for n in range(TRIAL_SERVED):
+        moves = trial.answered(11 + n, 200, 3, False, 3, refused=False, bare=False)
+    assert moves == [TrialMove.SPACE_FOR_PROBE, TrialMove.REARM]
+    return trial
+
+
+def test_a_trial_served_spaces_the_host_to_just_reach_the_load_refused() -> None:
+    trial = trial_served_through(gap_ms=100)
+    assert trial.probing
+    assert trial.pace_s == pytest.approx(0.1)
+    assert trial.probe_spacing_s == pytest.approx(0.075)  # three in the time of four
+
+
+def test_a_trials_pace_counts_an_idle_gap_at_most_four_times_the_median() -> None:
+    trial = LoadTrial(4, 6, RatePace(), 6, after_ticket=0)
+    starts = [0, 100, 200, 300, 30_300]  # links arriving 30 s after the others
+    for n, at in enumerate(starts):
+        trial.started(n + 1, NOW + ms(at), 3, retry=False)
+    assert trial.pace() == pytest.approx((0.1 * 3 + 0.4) / 4)
+
+
+def test_the_first_ask_at_the_load_refused_is_the_probe_and_no_other_goes_there() -> None:
+    trial = trial_served_through()
+    assert trial.started(30, NOW, 4, retry=True) is None  # a page asked again is no probe
+    assert trial.started(31, NOW, 4, retry=False) is TrialMove.HOLD_UNDER
+    assert trial.probe == 31
+    assert trial.started(32, NOW, 4, retry=False) is None
+
+
+def probe_answer(trial: LoadTrial, status: int, load: int = 4) -> list[TrialMove]:
+    ticket = 100 + trial.probes + trial.served_probes
+    trial.started(ticket, NOW, load, retry=False)
+    trial.probe = ticket  # left at ``load``, whatever load it started at
+    refused = status in (429, 503)
+    return trial.answered(ticket, status, load, False, 3, refused=refused, bare=refused)
+
+
+def test_a_probe_refused_at_the_load_ends_the_trial_held() -> None:
+    assert probe_answer(trial_served_through(), 503) == [TrialMove.END_HELD]
+
+
+def test_probes_served_at_the_load_end_the_trial_served() -> None:
+    trial = trial_served_through()
+    assert probe_answer(trial, 200) == [TrialMove.REARM]
+    assert probe_answer(trial, 200) == [TrialMove.END_SERVED]
+
+
+def test_probes_that_left_at_a_lower_load_tell_nothing_and_end_it_held() -> None:
+    trial = trial_served_through()
+    moves = [probe_answer(trial, 200, load=3) for _ in range(TRIAL_PROBES)]
+    assert moves == [[TrialMove.REARM]] * (TRIAL_PROBES - 1) + [[TrialMove.END_HELD]]
+
+
+def test_a_lower_ceiling_learnt_meanwhile_ends_the_trial_at_its_next_probe() -> None:
+    trial = trial_served_through()
+    trial.started(40, NOW, 4, retry=False)
+    moves = trial.answered(40, 200, 3, False, ceiling=2, refused=False, bare=False)
+    assert moves == [TrialMove.END_HELD]
+
+
+def test_first_asks_refused_within_the_ceiling_tried_end_it() -> None:
+    trial = LoadTrial(4, 6, RatePace(), 6, after_ticket=0)
+    for ticket in range(1, TRIAL_REFUSALS + 1):
+        trial.started(ticket, NOW + ms(ticket), 2, retry=False)
+        moves = trial.answered(ticket, 503, 2, False, 3, refused=True, bare=True)
+    assert moves == [TrialMove.END_REFUSED_WITHIN]
+    retried = LoadTrial(4, 6, RatePace(), 6, after_ticket=0)
+    for ticket in range(1, TRIAL_REFUSALS + 1):  # a dead page's retries refuse as it did
+        assert retried.answered(ticket, 503, 2, True, 3, refused=True, bare=True) == []
+
+
+def test_a_probe_timing_out_is_sent_again_then_the_trial_ends_held() -> None:
+    trial = trial_served_through()
+    moves = []
+    for ticket in range(50, 50 + TRIAL_PROBES):
+        trial.started(ticket, NOW, 4, retry=False)
+        moves.append(trial.lost(ticket, ceiling=4))
+    assert moves == [TrialMove.REARM] * (TRIAL_PROBES - 1) + [TrialMove.END_HELD]
+    assert trial.lost(999, ceiling=4) is None  # not a probe
+
+
+def test_a_probe_refused_at_a_lower_load_tests_nothing_but_counts_as_refused_within() -> None:
+    trial = trial_served_through()
+    assert probe_answer(trial, 503, load=3) == [TrialMove.REARM]
+    assert probe_answer(trial, 503, load=3) == [TrialMove.REARM, TrialMove.END_REFUSED_WITHIN]

@@ -79,14 +79,10 @@ by those leaving spaced, one fewer served, before the refusals or after) is trie
 one fewer at once, unspaced (``_try_the_load``): a connection limit's first refusals space
 the host like a rate limiter's, and the spacing then holds the load under the limit, so the
 evidence above never comes (nginx's limit_conn 2, 3 and 5 with pages held 250 ms and quick
-404s among them: 1.6-1.9 times their floor for the run). Two first asks refused within the
-ceiling tried end the trial; after ``TRIAL_SERVED`` answers served, one request at a time is
-let to the load refused at a spacing that just reaches it: refused there, the ceiling stays;
-served there twice, the host gets its ceiling back, spaced at the pace the trial was served
-at (a rate limiter with pages slower than its spacing refuses at many at once too). A load
-not reached at that pace keeps the ceiling too (nginx's delayed burst answers its queue one
-by one: the probes left behind answers, at a lower load). A page asked again leaves only at
-a load a first ask has tested (``retry_ceiling``): refused again, it has one ask left.
+404s among them: 1.6-1.9 times their floor for the run). The host's answers settle the
+trial (``load_trial``): refusals within the ceiling tried end it, and probes at the load
+refused decide whether the ceiling tried stays. A page asked again leaves only at a load a
+first ask has tested (``retry_ceiling``): refused again, it has one ask left.
 
 A request held at the wire counts at the load it leaves into (those under way whose headers
 have left), not at the one it started at: requests started and still held there behind it
@@ -102,8 +98,9 @@ from collections import deque
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from .load_ledger import LOAD_ANSWERS, LOAD_REFUSALS, LoadLedger
-from .rate_pace import JITTER, LATE, MARGIN, SLOWEST_S, WIRE_JITTER_S, RatePace
+from .load_ledger import LOAD_REFUSALS, LoadLedger
+from .load_trial import TRIAL_PACE_GAPS, LoadTrial, TrialMove
+from .rate_pace import JITTER, LATE, MARGIN, SLOWEST_S, RatePace
 
 PUSHBACK_STATUSES = frozenset({429, 503})
 """Answers that mean "too much, slow down": the host's limit is halved and it is paused."""
@@ -182,38 +179,6 @@ REFUSING_GAP_S = SLOWEST_S / 2
 """...twice in a row at this gap or longer: a limiter refusing two requests in a row 5 s apart
 serves fewer than one every 10 s, which no spacing meets (``SLOWEST_S``)."""
 
-TRIAL_SERVED = LOAD_ANSWERS
-"""Answers served at a tried ceiling (``_LoadTrial``) before its probe is sent..."""
-
-TRIAL_REFUSALS = 2
-"""Refusals naming no wait within the ceiling tried that end a trial: one may be a page
-failing on its own (a limit of two with 5% of its pages dead lost its trial to one, and was
-spaced up to 613 ms apart, 3x as long); a rate limiter refuses many once unspaced..."""
-
-TRIAL_PROBE_STARTS = 4
-"""...the starts per request of the ceiling it tries, spaced for the probe, within which one
-must reach the load refused..."""
-
-TRIAL_PROBES = 3
-"""...and the probes that may tell nothing (left at a lower load than that, held at the wire
-while the ones they started with ended; a server error; no answer); past either, the load
-refused is not reached at the pace that reaches it, and the ceiling tried, served
-throughout, is kept."""
-
-TRIAL_SERVED_PROBES = 2
-"""Probes served at the load refused that end a trial: a connection limit seems to serve a
-request at its load now and then (an answer come and not read yet counts as under way)."""
-
-TRIAL_GAPS = 64
-"""Gaps between a trial's starts kept for its pace..."""
-
-TRIAL_PACE_GAPS = 4
-"""...and the fewest that tell a pace a trial ended by refusals within it was served at."""
-
-TRIAL_GAP_SPREAD = 4
-"""A gap counts at most this many times the median one in a trial's pace: an idle host (links
-arriving 30 s apart) or a pause is no pace it was served at."""
-
 SERVED_GAPS = 5
 """Gaps between the latest requests served whose mean is the pace a host has been serving
 at (``HostPace._served_pace_due``)..."""
@@ -267,45 +232,6 @@ class _UnderWay:
     """When its headers left (its start, until told)."""
     held: bool = False
     """It left held at the wire to the host's spacing (``HostPace.sent``)."""
-
-
-@dataclass
-class _LoadTrial:
-    """A host spaced by refusals that all came at ``over`` requests at once or more, tried at
-    one fewer, unspaced (``HostPace._try_the_load``)."""
-
-    over: int
-    """The lowest load of those refusals: the host is held to one fewer."""
-    ceiling_before: int
-    rate_before: RatePace
-    burst_ceiling_before: int
-    """The ceiling, spacing and ceiling before the current burst that the trial replaced,
-    put back if it fails."""
-    after_ticket: int
-    """Requests sent after this one are the trial's."""
-    served: int = 0
-    """Answers served to the trial's requests while it holds the host."""
-    last_start: datetime | None = None
-    gaps: list[float] = field(default_factory=list)
-    """The gaps between the trial's starts while it holds the host (``TRIAL_GAPS`` at most):
-    the pace it was served at (``HostPace._trial_pace``)."""
-    pace_s: float = 0.0
-    """That pace, once the probe's spacing began (seconds between starts)."""
-    probing: bool = False
-    """The host is spaced for the probe: its next request at ``over`` at once is the probe."""
-    since_probe: int = 0
-    probing_starts: int = 0
-    """Starts since the probe's spacing began or the last probe's answer, and in all."""
-    probe: int = 0
-    """The ticket of the probe under way (0: none)."""
-    probes: int = 0
-    """Probes that told nothing (``TRIAL_PROBES``): left at a lower load than the one
-    refused, answered with a server error, or not answered."""
-    served_probes: int = 0
-    """Probes served at the load refused (``TRIAL_SERVED_PROBES``)."""
-    refused_within: int = 0
-    """First asks refused naming no wait at fewer at once than ``over``
-    (``TRIAL_REFUSALS``; a dead page's retries are refused as its first ask was)."""
 
 
 @dataclass
@@ -430,7 +356,7 @@ class HostPace:
     been refused at the new spacing, nor two answers served in a row there
     (``wants_a_first_ask``)."""
 
-    _trial: _LoadTrial | None = None
+    _trial: LoadTrial | None = None
     """The connection limit being tried (``_try_the_load``)."""
     _tried: bool = False
     """A trial was made on this host (once a host)."""
@@ -513,7 +439,7 @@ class HostPace:
     @property
     def retry_ceiling(self) -> int:
         """The most requests at once a page asked again may leave among (``HostGate``): the
-        ceiling, but under the load a trial's probe tests (``_probe_the_load``), and under
+        ceiling, but under the load a trial's probe tests (``LoadTrial.answered``), and under
         ``over`` when every first ask the host refused naming no wait was sent at ``over``
         at once or more (three or more, as for a trial: a limiter with no burst refuses the
         second of two sent together) and it served no more requests there than it refused.
@@ -564,7 +490,8 @@ class HostPace:
             left=now,
         )
         if self._trial is not None and now is not None:
-            self._trial_started(self._trial, self._sent, now, load, bool(retry))
+            move = self._trial.started(self._sent, now, load, bool(retry))
+            self._trial_moves(self._trial, [move] if move else [])
         return self._sent
 
     def wire_due(self, now: datetime, last_ask: bool = False) -> datetime:
@@ -634,7 +561,9 @@ class HostPace:
         if self._under_way.pop(ticket, None) is not None:
             if self.opening:
                 self._open()
-            self._probe_lost(ticket)
+            if self._trial is not None:
+                move = self._trial.lost(ticket, self.ceiling)
+                self._trial_moves(self._trial, [move] if move else [])
 
     def answered(
         self,
@@ -720,7 +649,11 @@ class HostPace:
                 load, bare_refusal=bare_refusal, served=served, left_spaced=left_spaced
             )
         if self._trial is not None and ticket is not None and load:
-            self._trial_answered(self._trial, ticket, status, retry_after_s, load, retry)
+            refused = status in PUSHBACK_STATUSES
+            moves = self._trial.answered(
+                ticket, status, load, retry, self.ceiling, refused=refused, bare=bare_refusal
+            )
+            self._trial_moves(self._trial, moves)
         if status in PUSHBACK_STATUSES:
             if load and sent_spaced and not retry:  # not one sent at once before spacing
                 self.loads.refused_spaced(load, spacing, page)
@@ -1148,7 +1081,7 @@ class HostPace:
             self._take_ceiling_below(edge)
 
     def _try_the_load(self) -> None:
-        """Try a spaced host at fewer at once, unspaced (``_LoadTrial``), when every first ask
+        """Try a spaced host at fewer at once, unspaced (``LoadTrial``), when every first ask
         it refused naming no wait was sent at ``over`` at once or more (three or more such,
         over three), one of them leaving spaced (held at the wire to a spacing begun after
         it started, too), the host has served one fewer at once, of first asks leaving
@@ -1160,7 +1093,7 @@ class HostPace:
         at 1.6-1.9 times their floor. A rate limiter with pages slower
         than its spacing refuses the same way (refused at many at once, since its too-fast
         gaps put many in flight), so the trial is an experiment the host's answers settle
-        (``_trial_answered``). Once a host."""
+        (``LoadTrial.answered``). Once a host."""
         over, refused = self.loads.first_asks_refused_from()
         if self._tried or self._trial is not None or not self.rate.paced or not refused:
             return
@@ -1175,7 +1108,7 @@ class HostPace:
             or self.own_pages  # counted last: checked at every first ask served
         ):
             return
-        self._trial = _LoadTrial(
+        self._trial = LoadTrial(
             over, self.ceiling, self.rate, self._ceiling_before_burst, self._sent
         )
         self._trial_tickets = (self._sent, FIRM)
@@ -1183,122 +1116,23 @@ class HostPace:
         self._ceiling_before_burst = min(self._ceiling_before_burst, self.ceiling)
         self.rate, self._retry_moved = RatePace(), False
 
-    def _trial_started(
-        self, trial: _LoadTrial, ticket: int, now: datetime, load: int, retry: bool
-    ) -> None:
-        """A request of the host started during ``trial``: timed while it holds the host;
-        while it probes, the first ask sent at the load refused is the probe, and no other
-        goes that high before its answer."""
-        if not trial.probing:
-            last, trial.last_start = trial.last_start, now
-            if last is not None and now >= last and len(trial.gaps) < TRIAL_GAPS:
-                trial.gaps.append((now - last).total_seconds())  # a clock stepped back: none
-            return
-        trial.probing_starts += 1
-        if trial.probing_starts > TRIAL_PROBE_STARTS * trial.over * TRIAL_PROBES:
-            self._end_trial(trial, held=True)  # a probe hanging, or probes telling nothing
-            return
-        if trial.probe:
-            return
-        trial.since_probe += 1
-        if load >= trial.over and not retry:
-            trial.probe = ticket
-            self.ceiling = trial.over - 1
-            self.limit = min(self.limit, self.ceiling)
-        elif trial.since_probe > TRIAL_PROBE_STARTS * trial.over:
-            # The load refused is not reached even spaced to reach it: nothing was refused
-            # within the ceiling tried, and it holds nothing back.
-            self._end_trial(trial, held=True)
-
-    def _trial_answered(
-        self,
-        trial: _LoadTrial,
-        ticket: int,
-        status: int,
-        retry_after_s: float | None,
-        load: int,
-        retry: bool,
-    ) -> None:
-        """Settle ``trial`` by an answer. The probe, sent at the load refused once the trial's
-        own requests were served ``TRIAL_SERVED`` times, spaced so that the host's pages
-        would just reach that load (the trial's pace, times ``over - 1`` over ``over``: a
-        rate limiter that served the trial serves that spacing too, unless its rate lies
-        between the two), decides: refused there, it was the load (the ceiling stays,
-        unspaced); served there ``TRIAL_SERVED_PROBES`` times, it was not (the host gets
-        back its ceiling, spaced at the trial's pace). A probe that left at a lower load
-        (the ones it started with had ended) or got a server error is followed by another,
-        up to ``TRIAL_PROBES``. First asks refused naming no wait within the ceiling tried
-        end the trial too (``TRIAL_REFUSALS``): a rate's refusals."""
-        pushback = status in PUSHBACK_STATUSES
-        bare = pushback and retry_after_s is None
-        if ticket == trial.probe:
-            trial.probe = 0
-            if load >= trial.over and pushback:
-                self._end_trial(trial, held=True)
-                return
-            if load >= trial.over and status < 500:
-                trial.served_probes += 1
-                if trial.served_probes >= TRIAL_SERVED_PROBES:
-                    self._end_trial(trial, held=False, served=True)
-                    return
+    def _trial_moves(self, trial: LoadTrial, moves: list[TrialMove]) -> None:
+        """Do what ``trial`` tells, in order (``TrialMove``)."""
+        for move in moves:
+            if move is TrialMove.HOLD_UNDER:
+                self.ceiling = trial.over - 1
+                self.limit = min(self.limit, self.ceiling)
+            elif move is TrialMove.REARM:
+                self.ceiling = self.limit = trial.over
+            elif move is TrialMove.SPACE_FOR_PROBE:
+                self.rate = RatePace.held_at(trial.probe_spacing_s)
+                self._last_sent = self.last_start
             else:
-                trial.probes += 1
-                if trial.probes >= TRIAL_PROBES:
-                    # Each left behind answers that came while it was held at the wire
-                    # (nginx's delayed burst answers its queue one by one at its rate): the
-                    # load refused is not reached, and the ceiling tried was served.
-                    self._end_trial(trial, held=True)
-                    return
-            if not self._rearm(trial):
-                return
-        if bare and load < trial.over and not retry:
-            trial.refused_within += 1
-            if trial.refused_within >= TRIAL_REFUSALS:
-                self._end_trial(trial, held=False)
-        elif not trial.probing and ticket > trial.after_ticket and not pushback and status < 500:
-            trial.served += 1
-            if trial.served >= TRIAL_SERVED and trial.gaps:
-                self._probe_the_load(trial)
+                self._end_trial(
+                    trial, held=move is TrialMove.END_HELD, served=move is TrialMove.END_SERVED
+                )
 
-    def _probe_lost(self, ticket: int) -> None:
-        """Request ``ticket`` ended with no answer (a timeout): if it was a trial's probe, it
-        told nothing, and another is sent (``TRIAL_PROBES``)."""
-        trial = self._trial
-        if trial is None or ticket != trial.probe:
-            return
-        trial.probe, trial.probes = 0, trial.probes + 1
-        if trial.probes >= TRIAL_PROBES:
-            self._end_trial(trial, held=True)
-        else:
-            self._rearm(trial)
-
-    def _rearm(self, trial: _LoadTrial) -> bool:
-        """Let one more request reach ``trial``'s load for another probe; False when a lower
-        ceiling was learnt meanwhile (the trial then ends, that ceiling kept)."""
-        if self.ceiling < trial.over - 1:
-            self._end_trial(trial, held=True)
-            return False
-        trial.since_probe = 0
-        self.ceiling = self.limit = trial.over
-        return True
-
-    def _trial_pace(self, trial: _LoadTrial) -> float:
-        """The mean gap between ``trial``'s starts while it held the host, each counted at
-        most ``TRIAL_GAP_SPREAD`` times the median (0 when none)."""
-        if not trial.gaps:
-            return 0.0
-        # The middle gap (the upper one of two): ``statistics`` costs start-up 6 ms.
-        most = sorted(trial.gaps)[len(trial.gaps) // 2] * TRIAL_GAP_SPREAD
-        return min(sum(min(gap, most) for gap in trial.gaps) / len(trial.gaps), SLOWEST_S)
-
-    def _probe_the_load(self, trial: _LoadTrial) -> None:
-        """Space the host for ``trial``'s probe and let one request reach the load refused."""
-        trial.probing, trial.pace_s = True, self._trial_pace(trial)
-        spacing = max(trial.pace_s * (trial.over - 1) / trial.over, WIRE_JITTER_S)
-        self.rate, self._last_sent = RatePace.held_at(spacing), self.last_start
-        self._rearm(trial)
-
-    def _end_trial(self, trial: _LoadTrial, held: bool, served: bool = False) -> None:
+    def _end_trial(self, trial: LoadTrial, held: bool, served: bool = False) -> None:
         """End ``trial``: the ceiling it tried ``held`` (kept, the host unspaced), or not: the
         host gets back the ceiling it had, spaced at the pace the trial was ``served`` at
         (its probes served) or, refused within it, at twice that, the search going on from
@@ -1314,7 +1148,7 @@ class HostPace:
             if self.ceiling >= trial.over - 1:  # not lowered further meanwhile
                 self.ceiling = trial.ceiling_before
                 self._ceiling_before_burst = trial.burst_ceiling_before
-            rate, pace = trial.rate_before, trial.pace_s or self._trial_pace(trial)
+            rate, pace = trial.rate_before, trial.pace_s or trial.pace()
             if pace and served:
                 rate = RatePace.served_at(pace, rate.too_fast_s)
             elif pace and len(trial.gaps) >= TRIAL_PACE_GAPS:
