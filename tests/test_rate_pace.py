@@ -1092,28 +1092,30 @@ def test_a_spaced_hosts_checks_pass_the_wire_on_the_real_transport(
 
 
 @pytest.mark.parametrize(
-    ("guessed", "last_ask", "held_s"),
+    ("guessed", "retry", "last_ask", "held_s"),
     [
-        (False, False, 0.05),
-        (False, True, 0.08 * LAST_ASK_SLACK),
-        (True, False, 0.05),
-        (True, True, 0.08),
+        (False, False, False, 0.05),
+        (False, True, False, 0.08),
+        (False, True, True, 0.08 * LAST_ASK_SLACK),
+        (True, False, False, 0.05),
+        (True, True, False, 0.08),
+        (True, True, True, 0.08),
     ],
 )
 def test_a_pages_last_ask_leaves_the_wire_at_the_spacing_served_well(
-    guessed: bool, last_ask: bool, held_s: float
+    guessed: bool, retry: bool, last_ask: bool, held_s: float
 ) -> None:
     """While the search tries 50 ms and 80 ms was served well, the headers of a page's last
     ask wait twice 80 ms after the last ones that left (80 ms while that is the opening's
-    guess); any other ask waits the search's 50 ms. Let go at a step (a first ask leaving
-    late just ahead of it), a live page on nginx's 20/s host was refused at all three of
-    its asks."""
+    guess), a page's second ask 80 ms; a first ask waits the search's 50 ms. Let go at a
+    step (a first ask leaving late just ahead of it), a live page on nginx's 20/s host was
+    refused at all three of its asks."""
     pace = HostPace(6)
     pace.rate.refused(0.0, NOW)
     pace.rate.interval_s, pace.rate.too_fast_s, pace.rate.fast_enough_s = 0.05, 0.04, 0.08
     pace.rate._guessed = guessed
     pace.sent(pace.started(NOW), NOW)
-    due = pace.wire_due(NOW, last_ask)
+    due = pace.wire_due(NOW, last_ask, retry)
     assert (due - NOW).total_seconds() == pytest.approx(held_s)
 
 
@@ -2245,6 +2247,42 @@ def test_requests_leave_the_wire_in_the_order_they_reached_it() -> None:
         ("next 1", pytest.approx(0.33)),
         ("next 2", pytest.approx(0.38)),
         ("next 3", pytest.approx(0.43)),
+    ]
+
+
+def test_a_page_asked_again_leaves_the_wire_at_the_spacing_served_well() -> None:
+    """The search tries 45 ms on a 20/s host where 52 ms was served well. A page's second
+    ask reaches the wire right behind a first ask: it leaves 52 ms after it, and the first
+    ask behind it 45 ms after that. Let go at 45 ms, such second asks were refused on nginx's
+    20/s host, and their pages needed their last attempts."""
+    time = VirtualTime(NOW)
+    left: list[tuple[str, float]] = []
+
+    async def go() -> None:
+        gate = spaced_gate(time, 0.045, per_host=6)
+        gate.pace.rate.too_fast_s, gate.pace.rate.fast_enough_s = 0.038, 0.052
+        gate.pace.rate._guessed = False
+        first = gate.pace.started(time.now, 1)
+        again = gate.pace.started(time.now, 2, retry=1, page="https://h.test/p/1")
+        behind = gate.pace.started(time.now, 3)
+
+        async def at_wire(name: str, ticket: int, after_s: float) -> None:
+            await time.sleep(after_s)
+            await gate.at_wire(ticket)
+            left.append((name, round((time.now - NOW).total_seconds(), 6)))
+
+        await asyncio.gather(
+            at_wire("first ask", first, 0.0),
+            at_wire("asked again", again, 0.001),
+            at_wire("first ask behind", behind, 0.002),
+        )
+
+    asyncio.run(time.run(go()))
+
+    assert left == [
+        ("first ask", 0.0),
+        ("asked again", pytest.approx(0.052)),
+        ("first ask behind", pytest.approx(0.097)),
     ]
 
 

@@ -288,11 +288,12 @@ class HostGate:
         last_ask: bool = False,
     ) -> Callable[[str, object], Awaitable[None]]:
         """httpcore's ``trace`` extension for request ``ticket``: on a spaced host, holds its
-        headers to the spacing at the moment they leave (``at_wire``; a page's ``last_ask``
-        to twice the spacing served well), spaced when it started or since (on nginx's
-        req20b10, the requests past the gate as the opening's refusals began the spacing
-        left within 20 ms of them, all refused). The request's ``deadline`` stands still
-        meanwhile: waiting for its turn is not the host failing to answer."""
+        headers to the spacing at the moment they leave (``at_wire``; a page asked again to
+        the spacing served well, its ``last_ask`` to twice that), spaced when it started or
+        since (on nginx's req20b10, the requests past the gate as the opening's refusals
+        began the spacing left within 20 ms of them, all refused). The request's
+        ``deadline`` stands still meanwhile: waiting for its turn is not the host failing to
+        answer."""
 
         async def trace(event: str, info: object) -> None:
             if not event.endswith(HEADERS_LEAVING):
@@ -307,7 +308,8 @@ class HostGate:
 
     async def at_wire(self, ticket: int, *, last_ask: bool = False) -> None:
         """Request ``ticket``'s headers are about to leave: hold them until the host's spacing
-        after the last ones that left. A start taken at the gate can reach the wire late (a
+        after the last ones that left (``HostPace.wire_due``: a page asked again keeps the
+        spacing served well there too). A start taken at the gate can reach the wire late (a
         busy event loop, a new connection), and the next one on time, close behind it: the
         limiter counts arrivals, so the spacing is kept where they leave. Requests at the
         wire leave in the order they reached it, each its spacing after the one before it
@@ -322,7 +324,8 @@ class HostGate:
         try:
             await turn  # the requests ahead in line have left
             now = self._clock()
-            while (due := self.pace.wire_due(now, last_ask)) > now:
+            retry = self.pace.asks_again(ticket)
+            while (due := self.pace.wire_due(now, last_ask, retry)) > now:
                 await self._sleep((due - now).total_seconds())
                 now = self._clock()  # the spacing may have changed meanwhile
             # Its load as the host counts it: the requests under way that have left, not
