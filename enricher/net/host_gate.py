@@ -23,15 +23,9 @@ from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 
 from ..models import FailureKind, FetchFailure
-from .host_pace import (
-    PUSHBACK_STATUSES,
-    REFUSING_FIRST_ASKS,
-    REFUSING_GAP_S,
-    REFUSING_SPAN_S,
-    WALL_STATUS,
-    HostPace,
-)
+from .host_pace import PUSHBACK_STATUSES, WALL_STATUS, HostPace
 from .rate_pace import RatePace
+from .refusing_all import REFUSING_FIRST_ASKS, REFUSING_GAP_S, REFUSING_SPAN_S
 from .retries import AsyncSleep
 
 SILENT_LIMIT = 3
