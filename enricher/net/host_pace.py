@@ -425,21 +425,18 @@ class HostPace:
         """When a request whose headers are about to leave now, the first in line at the wire
         (``HostGate.at_wire``), may let them go: the host's spacing after the last one that
         left, as the limiter counts it, however late that one left. A page asked again
-        (``retry``) keeps the spacing served well while the search tries a faster one, as at
-        the gate (``RatePace.gap_for``): let go at the spacing in force behind requests that
-        reached the wire first, second asks on nginx's 20/s host left at steps of the search
-        (45 ms where 52 ms was served well) and were refused, and their pages needed their
-        last attempts (2 of 7 runs of its 300 links; 0 of 6 held). Its ``last_ask`` keeps
-        twice that spacing: let go at a step of the search (a first ask leaving late just
-        ahead of it), a live page was refused at all three asks on that host.
-
-        Retries held so were tried once before (4b06ea5) and taken back: their answers, held
-        long, confirmed the search's steps, and a bursty limiter's refusals doubled. A
-        retry's answer now tests the spacing in force only when it left at it (4d7c3a1). Held
-        again, simulated (624 cases, the checker on the virtual clock): total time -25%, -29%
-        and -9% over the three sweeps, mostly hosts with dead pages no longer spaced seconds
-        apart; limiters without dead pages 0-4% slower (a retry holds the requests behind it
-        at the wire); refusals +3-10%."""
+        (``retry``) keeps the spacing served well once it is proved or measured
+        (``RatePace.retries_keep_places``), as at the gate: let go at the spacing in force
+        behind requests that reached the wire first, second asks on nginx's 20/s host left at
+        steps of the search (45 ms where 52 ms was served well), were refused, and their
+        pages needed their last attempts. Not while it is the opening's guess of a second:
+        held to it, every retry held the first asks behind it at the wire a second (40 first
+        asks and 4 retries at 50 ms: 3.8 s -> 6.8 s), a dead page's retry held to exactly
+        the guess and refused voided it (1.8x on a 5/s host with late connections), and the
+        opening's retries had held 10/s back (1.19-1.21x its floor). Its ``last_ask`` keeps
+        twice the spacing served well (``RatePace.gap_for``): let go at a step of the search
+        (a first ask leaving late just ahead of it), a live page was refused at all three
+        asks on that host."""
         if not self.rate.paced or self._last_sent is None:
             return now
         if self._last_sent > now:
@@ -447,7 +444,8 @@ class HostPace:
             # held one spacing, not for the hour the clock moved, nor not at all.
             self._last_sent = now
             self._served_left.clear()  # likewise: held from them, a last ask waited the hour
-        spacing = self.rate.gap_for(retry=retry or last_ask, last_ask=last_ask)
+        held = last_ask or (retry and self.rate.retries_keep_places)
+        spacing = self.rate.gap_for(retry=held, last_ask=last_ask)
         due = self._last_sent + spacing
         served_pace = self._served_pace_due() if last_ask else None
         if served_pace is not None:
