@@ -60,18 +60,18 @@ A refusal sent at more requests at once than the host serves well is the load's 
 load and every higher one, set the ceiling below that load for the run (the highest load so
 refused, from the refusal's own up, and refused more often than below it: pages refusing on
 their own do so at any load), and so does a load refused three times while spaced, never
-below it, at least as often as served there with many answers served below it; or three
-live pages (served when asked again) refused there while spaced, none below, with so few
-of the answers at gaps as short at that load or above that all three falling there by
-chance is rarer than ``EDGE_ODDS`` (an edge: a spaced host seldom reaches the load; its
-search's steps count there too, for a connection limit refuses them by the load alone; a
-page asked again counts nowhere, as it tests the page). These counts are ``load_ledger``'s. A spacing begun only by refusals
-over that ceiling (the fifth and sixth of six sent at once, which a bucket with a burst of
-four would refuse too) was the load's, and goes. A refusal counts at its load only once a
-lower load was served at a gap as short: a rate limiter's come at whatever loads its
-too-fast gaps put in flight, and are the spacing's. A request of three or more at once
-started before the host was spaced, held at the wire to the new spacing and refused, moves
-no spacing: the burst that began it sent that request, whatever spacing it left at.
+below it, at least as often as served there with many answers served below it; or three live
+pages (served when asked again) refused there while spaced, none below, with so few of the
+answers at gaps as short at that load or above that all three falling there by chance is
+rarer than ``EDGE_ODDS`` (an edge: a spaced host seldom reaches the load; its search's steps
+count there too, for a connection limit refuses them by the load alone; a page asked again
+counts nowhere, as it tests the page). These counts are ``load_ledger``'s. A spacing begun
+only by refusals over that ceiling (the fifth and sixth of six sent at once, which a bucket
+with a burst of four would refuse too) was the load's, and goes. A refusal counts at its
+load only once a lower load was served at a gap as short: a rate limiter's come at whatever
+loads its too-fast gaps put in flight, and are the spacing's. A request of three or more at
+once started before the host was spaced, held at the wire to the new spacing and refused,
+moves no spacing: the burst that began it sent that request, whatever spacing it left at.
 
 A spaced host whose refusals naming no wait all came at three or more at once and above
 (first asks; three or more, one leaving spaced, the load refused at least as often as served

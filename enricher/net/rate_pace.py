@@ -151,7 +151,7 @@ class RatePace:
     @classmethod
     def held_at(cls, interval_s: float) -> RatePace:
         """A spacing held where it is, with no search and no step of recovery (the probe of
-        a host's load, ``HostPace._probe_the_load``)."""
+        a host's load, ``load_trial.TrialMove.SPACE_FOR_PROBE``)."""
         return cls(interval_s=min(interval_s, SLOWEST_S), _settled=True)
 
     @classmethod
