@@ -2251,18 +2251,26 @@ def test_requests_leave_the_wire_in_the_order_they_reached_it() -> None:
     ]
 
 
-def test_a_page_asked_again_leaves_the_wire_at_the_spacing_served_well() -> None:
+@pytest.mark.parametrize(
+    ("served_well_s", "guessed", "again_s", "behind_s"),
+    [(0.052, False, 0.052, 0.097), (1.0, True, 0.045, 0.09)],
+)
+def test_a_page_asked_again_leaves_the_wire_at_the_spacing_served_well(
+    served_well_s: float, guessed: bool, again_s: float, behind_s: float
+) -> None:
     """The search tries 45 ms on a 20/s host where 52 ms was served well. A page's second
     ask reaches the wire right behind a first ask: it leaves 52 ms after it, and the first
     ask behind it 45 ms after that. Let go at 45 ms, such second asks were refused on nginx's
-    20/s host, and their pages needed their last attempts."""
+    20/s host, and their pages needed their last attempts. While the spacing served well is
+    the opening's guess of a second, the retry leaves at the spacing in force: held to the
+    guess, it held the first asks behind it at the wire for a second."""
     time = VirtualTime(NOW)
     left: list[tuple[str, float]] = []
 
     async def go() -> None:
         gate = spaced_gate(time, 0.045, per_host=6)
-        gate.pace.rate.too_fast_s, gate.pace.rate.fast_enough_s = 0.038, 0.052
-        gate.pace.rate._guessed = False
+        gate.pace.rate.too_fast_s, gate.pace.rate.fast_enough_s = 0.038, served_well_s
+        gate.pace.rate._guessed = guessed
         first = gate.pace.started(time.now, 1)
         again = gate.pace.started(time.now, 2, retry=1, page="https://h.test/p/1")
         behind = gate.pace.started(time.now, 3)
@@ -2282,8 +2290,8 @@ def test_a_page_asked_again_leaves_the_wire_at_the_spacing_served_well() -> None
 
     assert left == [
         ("first ask", 0.0),
-        ("asked again", pytest.approx(0.052)),
-        ("first ask behind", pytest.approx(0.097)),
+        ("asked again", pytest.approx(again_s)),
+        ("first ask behind", pytest.approx(behind_s)),
     ]
 
 
