@@ -418,7 +418,8 @@ class HostPace:
         )
         if self._trial is not None and now is not None:
             move = self._trial.started(self._sent, now, load, bool(retry))
-            self._trial_moves(self._trial, [move] if move else [])
+            if move is not None:
+                self._trial_moves(self._trial, [move])
         return self._sent
 
     def wire_due(self, now: datetime, last_ask: bool = False, retry: bool = False) -> datetime:
@@ -495,9 +496,9 @@ class HostPace:
         if self._under_way.pop(ticket, None) is not None:
             if self.opening:
                 self._open()
-            if self._trial is not None:
-                move = self._trial.lost(ticket, self.ceiling)
-                self._trial_moves(self._trial, [move] if move else [])
+            trial = self._trial
+            if trial is not None and (move := trial.lost(ticket, self.ceiling)) is not None:
+                self._trial_moves(trial, [move])
 
     def answered(
         self,
