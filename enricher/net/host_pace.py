@@ -237,7 +237,7 @@ class HostPace:
     """A refusal of the current burst named no wait (a rate limiter's, ``rate_pace``)."""
     _burst_at_loads_served: bool = True
     """Every refusal of the current burst named a wait and was sent at a load the host has
-    served well (``_served_well``): pages' own, disproved as a lone one is."""
+    served well (``LoadLedger.served_well``): pages' own, disproved as a lone one is."""
     _burst_in_opening: bool = False
     """The current burst began in the host's opening (``OPENING`` at once): what got through
     then is no ceiling (two pages' own 429s had set one of 1 for the run, 2.9 times as long)."""
