@@ -28,7 +28,8 @@ from enricher.models import HttpFacts
 from enricher.net.checker import WebChecker
 from enricher.net.context import Clocks, NetContext
 from enricher.net.host_gate import STALL_MIN_S, HostGate
-from enricher.net.host_pace import OPENING_GRACE_S, OWN_WINDOW, HostPace
+from enricher.net.host_pace import OPENING_GRACE_S, HostPace
+from enricher.net.own_failures import OWN_WINDOW
 from enricher.net.pool import web_transport
 from enricher.net.rate_pace import (
     CONFIRM,
@@ -1515,7 +1516,7 @@ def test_a_step_of_recovery_refused_goes_straight_back_on_a_host_with_failing_pa
     that moves a spacing), a 5/s limiter refused seven in a row at the step."""
     pace, now = searching_between(0.19, 0.2)
     pace.rate.interval_s = 0.2
-    pace._own.append("/p/dead")
+    pace.own.failed("/p/dead")
     page = 0
     while not pace.rate.probing:
         now += timedelta(seconds=0.2)
@@ -1917,7 +1918,10 @@ def test_a_page_served_when_asked_again_takes_back_its_own_mark_only() -> None:
     own mark: not another page's, when its own has already left the window of recent asks
     (the latest mark had been taken back, whoever's it was)."""
     pace = HostPace(6)
-    pace._own.extend(["/gone", *([None] * OWN_WINDOW), "/down"])
+    pace.own.failed("/gone")
+    for _ in range(OWN_WINDOW):
+        pace.own.first_ask()
+    pace.own.failed("/down")
     now = NOW
     for page in ("/gone", "/down"):
         now += timedelta(seconds=1)
@@ -2577,7 +2581,8 @@ def test_no_spacing_is_confirmed_across_a_refusal() -> None:
     pace.rate.refused(0.0, now)
     pace.rate.interval_s, pace.rate.too_fast_s, pace.rate.fast_enough_s = 0.3, 0.1, 0.5
     pace.rate._here_since = now
-    pace._own.extend(["/a", "/b", "/c"])
+    for page in ("/a", "/b", "/c"):
+        pace.own.failed(page)
     for status in (200, 200, 200, 503, 200, 200, 200):
         now += timedelta(seconds=0.3)
         pace.answered(status, None, now + LATENCY, 1, pace.started(now, 1))

@@ -93,13 +93,13 @@ counted the fifth, and the limit was never learnt (1.5-1.9 times its floor in 1 
 from __future__ import annotations
 
 import itertools
-import math
 from collections import deque
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from .load_ledger import LOAD_REFUSALS, LoadLedger
 from .load_trial import TRIAL_PACE_GAPS, LoadTrial, TrialMove
+from .own_failures import OwnFailures
 from .rate_pace import JITTER, LATE, MARGIN, SLOWEST_S, RatePace
 from .refusing_all import RefusingAll
 
@@ -115,13 +115,6 @@ with every other page behind one was spaced up to 10 s apart (40 links, 187 s)."
 FIRM = 1 << 62
 """``_paused_for`` of a pause no answer can end early (several pages refused)."""
 
-OWN_WINDOW = 200
-"""First asks over which a host's pages refusing on their own are counted: a few of them
-early in a run do not change how the host is read for the rest of it."""
-
-OWN_ODDS = 0.001
-"""How rarely a host's own failing pages may move its spacing by themselves, per window."""
-
 RATE_REFUSALS = 2
 RATE_WINDOW = 20
 """A refusal naming no wait moves the host's spacing only as the second of its last 20
@@ -132,7 +125,7 @@ the opening's second request refused right behind its first one served (what a l
 no burst does to two sent together: ``_refused_behind_the_opening_served``), and a
 host whose pages refuse on their own (asked a second time as the host serves well, refused
 again) needs more: as many as those pages would rarely give by themselves
-(``_rate_refusals_needed``)."""
+(``OwnFailures.refusals_needed``)."""
 
 EVEN_REFUSALS = 4
 EVEN_LEAST = 10
@@ -257,10 +250,8 @@ class HostPace:
     _lone_refusal: int = 0
     """The ticket of a lone refusal not yet disproved (0: none); of a burst's refusals at
     loads served well, the latest sent."""
-    _own: deque[str | None] = field(default_factory=lambda: deque(maxlen=OWN_WINDOW))
-    """The host's recent first asks (None) and pages refusing on their own (the page's URL,
-    "" when not told): pages refused again when asked a second time as the host serves
-    well."""
+    own: OwnFailures = field(default_factory=OwnFailures)
+    """Pages refused again when asked a second time as the host serves well (``own_pages``)."""
     _last_served_gap: float | None = None
     """The spacing of the last answer served."""
     _refused_since_served: int = 0
@@ -537,12 +528,12 @@ class HostPace:
             served=status not in PUSHBACK_STATUSES and status < 500,
         )
         if not retry:
-            self._own.append(None)
+            self.own.first_ask()
         elif asked_before == 1 and bare_refusal and self._refused_on_its_own(spacing, load):
-            self._own.append(page or "")
+            self.own.failed(page)
             self.rate.guess_doubted = True
         elif page and status not in PUSHBACK_STATUSES and status < 500:
-            self._unjudge_own(page)
+            self.own.served_again(page)
         if status not in PUSHBACK_STATUSES:
             self._admitted += 1
             # A last ask's gap was held long on purpose: served, it shows that gap working,
@@ -752,12 +743,13 @@ class HostPace:
             # A page asked again and refused right behind answers served at its gap is taken
             # to refuse on its own and moves no spacing: moved by such retries, a 10/s host
             # with 17 of 300 pages always failing reached the slowest spacing (24x). A bursty
-            # limiter's sparse refusals can pass that test too (``_unjudge_own``).
+            # limiter's sparse refusals can pass that test too (``OwnFailures.served_again``).
             if (
                 self._tests_a_step(spacing, retry)
                 or self._refused_behind_the_opening_served(ticket, concurrent)
                 or (
-                    sum(self._recent_refusals) >= self._rate_refusals_needed()
+                    sum(self._recent_refusals)
+                    >= self.own.refusals_needed(RATE_REFUSALS, RATE_WINDOW)
                     and not (retry and self._refused_on_its_own(spacing, load))
                 )
             ):
@@ -791,20 +783,7 @@ class HostPace:
     @property
     def own_pages(self) -> int:
         """Pages among the host's recent asks judged to refuse on their own."""
-        return sum(mark is not None for mark in self._own)
-
-    def _unjudge_own(self, page: str) -> None:
-        """``page``, if still counted as refusing on its own, was served when asked again:
-        what refused it was the host's limit (a burst's slack had let a too-fast spacing
-        look served well, and its refusals, now and then, look like pages' own). Its mark
-        is taken back: left, such marks raised the refusals needed to move the spacing from
-        2 to 8, and a 5/s limiter with a burst of 5 went unheard for a minute (89 refusals
-        against 15, three live pages refused at every ask). A mark already out of the
-        window is not there to take back (another page's would have been)."""
-        for index in reversed(range(len(self._own))):
-            if self._own[index] == page:
-                self._own[index] = None
-                return
+        return self.own.count
 
     def _at_a_spacing_served_well(self, spacing: float) -> bool:
         """Whether a request sent ``spacing`` after the one before it on a spaced host was
@@ -950,19 +929,6 @@ class HostPace:
             return None
         self._evenly_slowed = True
         return measured
-
-    def _rate_refusals_needed(self) -> int:
-        """Bare refusals among the last ``RATE_WINDOW`` answers that move the host's spacing:
-        ``RATE_REFUSALS``, or more on a host whose pages refuse on their own (pages refused
-        again when asked a second time as the host serves well): as many as those pages
-        would give by themselves in fewer than one window in ``OWN_ODDS`` (windows slide
-        one answer at a time, so a run sees hundreds of them)."""
-        own = self.own_pages
-        share = min(1.0, own / max(len(self._own) - own, 1))
-        needed = RATE_REFUSALS
-        while needed < RATE_WINDOW // 2 and _at_least(needed, RATE_WINDOW, share) > OWN_ODDS:
-            needed += 1
-        return needed
 
     def load_served_well(self) -> int:
         """The highest load (requests at once) the host has served well; 0 when none is
@@ -1110,8 +1076,3 @@ class HostPace:
         if self.paused_until is None:
             return 0.0
         return max(0.0, (self.paused_until - now).total_seconds())
-
-
-def _at_least(k: int, n: int, p: float) -> float:
-    """The chance of ``k`` or more successes in ``n`` trials of chance ``p`` (binomial)."""
-    return sum(math.comb(n, i) * p**i * (1 - p) ** (n - i) for i in range(k, n + 1))
