@@ -519,20 +519,18 @@ class HostPace:
         spacing, load, asked_before, page = sent.gap or 0.0, sent.load, sent.asked_before, sent.page
         sent_spaced, last_ask = sent.spaced, sent.last_ask
         retry = asked_before > 0
-        bare_refusal = status in PUSHBACK_STATUSES and retry_after_s is None
+        pushback = status in PUSHBACK_STATUSES
+        bare_refusal = pushback and retry_after_s is None
+        served = not pushback and status < 500  # a server error serves no page
         self.refusing.answered(
-            now,
-            spacing,
-            first_ask=not retry,
-            bare_refusal=bare_refusal,
-            served=status not in PUSHBACK_STATUSES and status < 500,
+            now, spacing, first_ask=not retry, bare_refusal=bare_refusal, served=served
         )
         if not retry:
             self.own.first_ask()
         elif asked_before == 1 and bare_refusal and self._refused_on_its_own(spacing, load):
             self.own.failed(page)
             self.rate.guess_doubted = True
-        elif page and status not in PUSHBACK_STATUSES and status < 500:
+        elif page and served:
             self.own.served_again(page)
         if status not in PUSHBACK_STATUSES:
             self._admitted += 1
@@ -562,14 +560,12 @@ class HostPace:
         if load and not retry:
             # Left spaced: started so, or held at the wire to a spacing begun meanwhile.
             left_spaced = sent_spaced or sent.held
-            served = status not in PUSHBACK_STATUSES and status < 500
             self.loads.first_ask_answered(
                 load, bare_refusal=bare_refusal, served=served, left_spaced=left_spaced
             )
         if self._trial is not None and ticket is not None and load:
-            refused = status in PUSHBACK_STATUSES
             moves = self._trial.answered(
-                ticket, status, load, retry, self.ceiling, refused=refused, bare=bare_refusal
+                ticket, status, load, retry, self.ceiling, refused=pushback, bare=bare_refusal
             )
             self._trial_moves(self._trial, moves)
         if status in PUSHBACK_STATUSES:
