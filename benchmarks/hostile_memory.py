@@ -9,6 +9,10 @@ file, UTF-16 digests with and without a BOM, and a digest of links to a hostile 
     /slowloris   the status line and headers one byte per second, never finished
     /big         a 200 MB body
     /bomb        a gzip bomb (256 MB of zeros in about 250 KB)
+    /deep        a head that never ends, then 1 MiB of nested ``<ul>`` (the HTML parser's
+                 time grows with the square of the nesting)
+    /headtrap    1 MiB of ``<body>`` inside a script that never ends (the head's end is
+                 looked for in text that is not markup)
     /hang        reads the request, never answers
     /metadata    302 to http://169.254.169.254/latest/meta-data/ (must not be followed)
     /ok          a plain 200
@@ -104,6 +108,7 @@ class Hostile(BaseHTTPRequestHandler):
         action: Callable[[], None] = {
             "/drip": self.drip, "/slowloris": self.slowloris, "/big": self.big,
             "/bomb": self.bomb_page, "/hang": self.hang, "/metadata": self.metadata,
+            "/deep": self.deep, "/headtrap": self.headtrap,
         }.get(path, self.ok)  # fmt: skip
         with contextlib.suppress(TimeoutError, BrokenPipeError, ConnectionResetError):
             action()
@@ -151,6 +156,12 @@ class Hostile(BaseHTTPRequestHandler):
     def hang(self) -> None:
         time.sleep(120)
 
+    def deep(self) -> None:
+        self.answer(200, b"<html><head><title>deep</title>" + b"<ul>" * (256 * 1024))
+
+    def headtrap(self) -> None:
+        self.answer(200, b"<html><head><script>" + b"<body>" * (1024 * 1024 // 6))
+
     def metadata(self) -> None:
         self.answer(302, b"", Location="http://169.254.169.254/latest/meta-data/")
 
@@ -180,7 +191,9 @@ class ApiApp:
 
 # --- the hostile digests ---------------------------------------------------------------------
 
-HOSTILE_PATHS = ("/drip", "/slowloris", "/big", "/bomb", "/hang", "/metadata", "/ok")
+HOSTILE_PATHS = (
+    "/drip", "/slowloris", "/big", "/bomb", "/deep", "/headtrap", "/hang", "/metadata", "/ok"
+)  # fmt: skip
 
 
 def build_inputs(folder: Path, web: str, api: ApiApp, with_metadata_link: bool) -> None:

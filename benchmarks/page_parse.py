@@ -5,14 +5,17 @@ real size, against the parsers it could have used.
 The pages are generated (seeded), shaped like the captures in ``../shared/web-samples`` (read,
 not copied): 20-400 KB, a head of 10-60 ``<meta>`` tags, OpenGraph, a JSON-LD block, inline
 scripts and styles, then a body of nested ``div``/``p``/``a``/``img`` markup. Each is cut at
-``--max-page-bytes`` (256 KiB, what enricher reads), as the web authority will. It prints
-pages/s and MB/s for:
+``--max-page-bytes`` (256 KiB by default, what enricher reads at most), as the web
+authority will. It prints pages/s and MB/s for:
 
 - ``page_facts`` (selectolax Lexbor: decode + parse + every field),
 - Lexbor's parse alone, and lxml's (``lxml.html.document_fromstring``) when lxml is installed,
 - the standard library's ``html.parser`` fed the same bytes (a tokenizer only, no tree),
 
-best of ``--repeat`` passes on one core, and the peak RSS of the process.
+best of ``--repeat`` passes on one core, and the peak RSS of the process. Then hostile
+markup: each of ``HOSTILE`` repeated to the read limit inside a head that never ends (the
+parser's worst case: nested block elements, formatting elements, tables, foreign content),
+and 1 MiB of ``<body>`` inside an unclosed script for the head scan, with the slowest time.
 
     .venv/bin/python benchmarks/page_parse.py [--pages 1000 --repeat 3]
 """
@@ -30,7 +33,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from enricher.net.checker import BODY_PEEK_BYTES, _head_end
+from enricher.config import DEFAULT_MAX_PAGE_BYTES
+from enricher.net.checker import BODY_PEEK_BYTES
+from enricher.net.page_start import head_end
 from enricher.pages import page_facts
 
 WORDS = ("model", "inference", "token", "layer", "decoding", "attention", "benchmark", "数据",
@@ -81,7 +86,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pages", type=int, default=1000)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--max-page-bytes", type=int, default=256 * 1024)
+    parser.add_argument("--max-page-bytes", type=int, default=DEFAULT_MAX_PAGE_BYTES)
     parser.add_argument("--seed", type=int, default=14)
     args = parser.parse_args()
 
@@ -97,7 +102,7 @@ def main() -> int:
             assert page_facts(body, "text/html; charset=utf-8", "https://example.org/p")
 
     # What the web checker actually reads: the head and BODY_PEEK_BYTES of the body.
-    read = [body[: end + BODY_PEEK_BYTES] if (end := _head_end(body, 0)) else body
+    read = [body[: end + BODY_PEEK_BYTES] if (end := head_end(body)) else body
             for body in pages]  # fmt: skip
     read_mb = sum(map(len, read)) / 1e6
 
@@ -140,7 +145,36 @@ def main() -> int:
               f" ({seconds * 1000 / len(pages):.2f} ms a page)")  # fmt: skip
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS {peak:.0f} MiB (pages held in memory included)")
+    hostile(args.max_page_bytes)
     return 0
+
+
+HOSTILE = (
+    "<div>", "<ul>", "<dl>", "<section>", "<i><div>", "<template><div>", "<noscript><div>",
+    "<li>", "<b>", "<a>", "<span>", "<p>", "</p>", "<table>", "<table><tr><td>", "<h1>",
+    "<button>", "<svg><g>", "<font>", "<b><i><u><s>", "<a><div>", "<object>", "<frameset>",
+    "<dd>", "<ruby><rb>", "<x>", "<math><mi>", "<li><ul>", "<select><option>",
+)  # fmt: skip
+"""Markup repeated to the read limit: what costs an HTML tree builder most per byte."""
+
+
+def hostile(limit: int) -> None:
+    """The slowest hostile pages (parse, every field) and the head scan's worst case."""
+    times = []
+    for unit in HOSTILE:
+        body = ("<html><head><title>t</title>" + unit * (limit // len(unit))).encode()[:limit]
+        start = time.perf_counter()
+        page_facts(body, "text/html", "https://example.org/p")
+        times.append((time.perf_counter() - start, unit))
+    times.sort(reverse=True)
+    slowest = ", ".join(f"{unit} {seconds * 1000:.0f} ms" for seconds, unit in times[:3])
+    print(f"hostile markup, {len(HOSTILE)} kinds of {limit // 1024} KiB each: slowest {slowest}; "
+          f"all {sum(seconds for seconds, _ in times):.2f} s")  # fmt: skip
+    trap = b"<html><head><script>" + b"<body>" * (limit // 6)
+    start = time.perf_counter()
+    assert head_end(trap) is None
+    print(f"head scan of {len(trap) // 1024} KiB of <body> in an unclosed script: "
+          f"{(time.perf_counter() - start) * 1000:.1f} ms")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from pytest_httpserver import HTTPServer
 
 import enricher.net.checker as checker
 from enricher.net.checker import BODY_PEEK_BYTES
+from enricher.net.page_start import HEADLESS_BYTES
 from enricher.pipeline import run
 from tests.conftest import FakeClock
 
@@ -194,4 +195,4 @@ def test_a_page_of_markup_without_a_head_is_read_no_further_than_its_start(
     body = "<div>" * 60_000
     httpserver.expect_request("/page").respond_with_data(body, content_type="text/html")
     assert check(httpserver, tmp_path, settings_for, clock)["status"] == "ok"
-    assert len(parsed) == 1 and len(parsed[0]) == checker.HEADLESS_BYTES
+    assert len(parsed) == 1 and len(parsed[0]) == HEADLESS_BYTES

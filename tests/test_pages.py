@@ -5,7 +5,15 @@ from __future__ import annotations
 
 import pytest
 
-from enricher.pages import MAX_FIELD_CHARS, PageFacts, decode_html, facts_json, page_facts
+from enricher.pages import (
+    MAX_DEPTH,
+    MAX_FIELD_CHARS,
+    PageFacts,
+    decode_html,
+    facts_json,
+    page_facts,
+    within_depth,
+)
 
 HTML = "text/html; charset=utf-8"
 BASE = "https://example.org/blog/post"
@@ -262,3 +270,27 @@ def test_which_refresh_counts_and_when_it_sends_the_reader_on(
 def test_a_page_running_a_script_says_so(body: str, scripted: bool) -> None:
     facts = page_facts(page("<title>x</title>", body), HTML, BASE)
     assert facts is not None and facts.scripted is scripted
+
+
+@pytest.mark.parametrize("before", ["", "</div>" * 2000])  # stray end tags give no credit
+def test_block_elements_nested_past_the_cap_are_cut_off_before_parsing(before: str) -> None:
+    """Their parse time grows with the square of the depth (a hostile page of 64,000 ``<ul>``
+    cost seconds): what nests deeper than browsers allow is not parsed; the head still is."""
+    hostile = "<html><head><title>Deep</title>" + before + "<DIV class=x>" * 5000 + "deep text"
+    kept = within_depth(hostile)
+    assert kept.lower().count("<div") == MAX_DEPTH and "deep text" not in kept
+    facts = page_facts(hostile.encode(), HTML, BASE)
+    assert facts is not None and facts.title == "Deep"
+
+
+@pytest.mark.parametrize(
+    "markup",
+    [
+        "<div><p>a</p></div>" * 3000,  # thousands of block elements, none deep
+        "<ul>" * MAX_DEPTH + "<li>at the cap</li>",  # as deep as allowed
+        "<span>" * 5000 + "inline only",  # not block elements: cheap however deep
+    ],
+)
+def test_pages_within_the_cap_are_parsed_whole(markup: str) -> None:
+    html = f"<html><head><title>t</title></head><body>{markup}</body></html>"
+    assert within_depth(html) is html

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import re
 import zlib
 from collections.abc import Callable
 from dataclasses import replace
@@ -25,6 +24,7 @@ from .context import SERVICE_EXTENSION, NetContext
 from .host_gate import HostGate
 from .host_pace import PUSHBACK_STATUSES, HostPace
 from .http_errors import describe_http_error
+from .page_start import HEADLESS_BYTES, HeadScanner, has_head, head_end
 from .retries import async_retrying
 
 MAX_VISITS_PER_URL = 2
@@ -446,60 +446,25 @@ async def _read_page(response: httpx.Response, limit: int) -> bytes | None:
         return None
     page = bytearray()
     stop = limit
+    head = HeadScanner()
     with contextlib.suppress(httpx.HTTPError, TimeoutError, zlib.error):
         async with asyncio.timeout(PAGE_READ_S):
             try:
                 async for chunk in response.aiter_raw():
-                    start = max(0, len(page) - 16)  # a tag split by chunks
                     page += inflate(chunk, stop - len(page))
-                    if stop == limit and (end := _head_end(page, start)) is not None:
+                    if stop == limit and (end := head.feed(page)) is not None:
                         stop = min(limit, end + BODY_PEEK_BYTES)
-                    elif stop == limit and len(page) >= HEADLESS_BYTES and not _has_head(page):
+                    elif stop == limit and len(page) >= HEADLESS_BYTES and not has_head(page):
                         stop = HEADLESS_BYTES  # no head to end: markup from the start
                     if len(page) >= stop:
                         break
             except httpx.StreamConsumed:  # an answer already in memory (a mock transport)
                 content = response.content[:limit]
-                end = _head_end(content, 0)
+                end = head_end(content)
                 if end is None:
-                    return content if _has_head(content) else content[:HEADLESS_BYTES]
+                    return content if has_head(content) else content[:HEADLESS_BYTES]
                 return content[: min(limit, end + BODY_PEEK_BYTES)]
     return bytes(page[:stop])
-
-
-def _head_end(page: bytes | bytearray, start: int) -> int | None:
-    """Where the head ends: after the first ``</head>`` at or after ``start``, or where a
-    ``<body`` starts (a page may leave ``</head>`` out, as HTML allows: its body must not be
-    read to ``--max-page-bytes`` for that), not counting either written inside a script or a
-    comment (text there is not markup); None when there is none yet."""
-    for found in _HEAD_ENDS.finditer(page, start):
-        before = bytes(page[: found.start()]).lower()
-        in_comment = before.rfind(b"<!--") > before.rfind(b"-->")
-        inside = any(before.count(b"<" + tag) > before.count(b"</" + tag) for tag in _RAW_TEXT)
-        if not inside and not in_comment:
-            return found.end() if found[0].startswith(b"</") else found.start()
-    return None
-
-
-HEADLESS_BYTES = 64 * 1024
-"""A page with neither ``<head>`` nor ``<body>`` is read no further than this: its metadata
-would be at its start, and its markup (thousands of nested ``<div>``) is parsed in time that
-grows faster than its length."""
-
-
-def _has_head(page: bytes | bytearray) -> bool:
-    return _HEAD_START.search(page, 0, 4096) is not None
-
-
-_HEAD_START = re.compile(rb"<head[\s>]", re.IGNORECASE)
-
-
-_RAW_TEXT = (b"script", b"title", b"noscript", b"template", b"style", b"textarea")
-"""Elements whose content is text, not markup, for finding the head's end: a ``<title>``
-that says "<body>" does not end the head."""
-
-
-_HEAD_ENDS = re.compile(rb"</head\s*>|<body[\s>/]", re.IGNORECASE)
 
 
 def _inflater(encoding: str) -> Callable[[bytes, int], bytes] | None:
