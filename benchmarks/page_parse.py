@@ -5,8 +5,8 @@ real size, against the parsers it could have used.
 The pages are generated (seeded), shaped like the captures in ``../shared/web-samples`` (read,
 not copied): 20-400 KB, a head of 10-60 ``<meta>`` tags, OpenGraph, a JSON-LD block, inline
 scripts and styles, then a body of nested ``div``/``p``/``a``/``img`` markup. Each is cut at
-``--max-page-bytes`` (256 KiB by default, what enricher reads at most), as the web
-authority will. It prints pages/s and MB/s for:
+``--max-page-bytes`` (1 MiB, what enricher reads at most), as the web authority will. It
+prints pages/s and MB/s for:
 
 - ``page_facts`` (selectolax Lexbor: decode + parse + every field),
 - Lexbor's parse alone, and lxml's (``lxml.html.document_fromstring``) when lxml is installed,

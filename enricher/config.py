@@ -58,8 +58,10 @@ DEFAULT_DEADLINE_S = 150.0
 server that drips bytes or headers can hold a link no longer than this."""
 DEFAULT_MAX_REDIRECTS = 10
 """Hops followed before a chain is judged broken (browsers allow about 20; lychee 10)."""
-DEFAULT_MAX_PAGE_BYTES = 256 * 1024
-"""An HTML page's head is almost always within its first 256 KiB."""
+DEFAULT_MAX_PAGE_BYTES = 1024 * 1024
+"""An HTML page's head is almost always within its first MiB (Facebook's crawler asks for
+the first 512 KiB, so sites put their OpenGraph tags there). Not 256 KiB: YouTube's watch
+pages and Google's consent pages put 300-450 KB of scripts before their ``<title>``."""
 DEFAULT_MAX_RESPONSE_BYTES = 8 * 1024 * 1024
 """Bytes read from one answer body, after decompression (so a gzip bomb costs at most this).
 Web pages are checked from their headers; this bounds the API answers, which are read."""

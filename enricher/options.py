@@ -484,9 +484,9 @@ OPTIONS: tuple[Option, ...] = (
     Option(
         flag="--max-page-bytes", key="max-page-bytes", setting="max_page_bytes",
         parse=parse_size, metavar="SIZE",
-        help="bytes of an HTML page read for its metadata, decompressed (default: 256k)",
+        help="bytes of an HTML page read for its metadata, decompressed (default: 1M)",
         doc="bytes of an HTML page read for its title, description and the rest, after "
-        "decompression (default `256k`: the head is almost always within it)",
+        "decompression (default `1M`: the head is almost always within it)",
     ),
     # The outcome.
     Option(

@@ -152,6 +152,42 @@ def test_reading_stops_at_the_end_of_the_head(
     assert len(parsed) == 1 and len(parsed[0]) == head_end + BODY_PEEK_BYTES
 
 
+def script_heavy_head(title: str) -> str:
+    """A head shaped like YouTube's watch pages and Google's consent pages: 450 KB of inline
+    scripts (configuration, player data) before the ``<title>`` and the OpenGraph tags."""
+    config = '{"key": "value", "list": [1, 2, 3], "text": "a < b && c > d"}, ' * 7_000
+    return (
+        f"<!doctype html><html><head><script>var ytcfg = [{config}];</script>"
+        f"<title>{title}</title>"
+        f'<meta property="og:title" content="{title}"></head><body><p>player</p></body></html>'
+    )
+
+
+def test_a_head_of_big_scripts_is_read_to_its_title(
+    httpserver: HTTPServer, tmp_path: Path, settings_for: Any, clock: FakeClock,
+    parsed: list[bytes],
+) -> None:  # fmt: skip
+    page = script_heavy_head("Noisy kittens waiting for dinner!")
+    assert len(page.encode()) > 400_000
+    httpserver.expect_request("/page").respond_with_data(page, content_type="text/html")
+    link = check(httpserver, tmp_path, settings_for, clock)
+    assert (link["status"], link["page"]["title"]) == ("ok", "Noisy kittens waiting for dinner!")
+    assert [len(body) for body in parsed] == [len(page.encode())]  # the whole page: it is small
+
+
+def test_a_consent_interstitial_titled_after_its_scripts_is_blocked(
+    httpserver: HTTPServer, tmp_path: Path, settings_for: Any, clock: FakeClock
+) -> None:
+    """Google's consent page, answered 200 where the linked page should be: only its title,
+    after its scripts, says what it is."""
+    page = script_heavy_head("Antes de ir a Google Maps").replace(
+        "<p>player</p>", '<form action="https://consent.google.es/save"></form>'
+    )
+    httpserver.expect_request("/page").respond_with_data(page, content_type="text/html")
+    link = check(httpserver, tmp_path, settings_for, clock, attempts=1)
+    assert (link["status"], link["reason"]) == ("blocked", "consent page; the page may exist")
+
+
 @pytest.mark.parametrize(
     "trap",
     [
