@@ -15,6 +15,7 @@ windows-1252, as browsers do.
 from __future__ import annotations
 
 import codecs
+import itertools
 import json
 import re
 from collections.abc import Iterator, Mapping
@@ -56,20 +57,9 @@ _RUNNING_SCRIPTS = frozenset(
 
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 
-MAX_DEPTH = 512
-"""How deep block elements may nest in what is parsed (Chromium's parser caps a tree at the
-same depth). The HTML tree builder looks through the open elements at each block element's
-start, so its time grows with the square of their nesting: 64,000 unclosed ``<ul>`` (256 KiB)
-cost Lexbor 8 s, during which the run's other requests wait."""
-
-_BLOCK_TAG = re.compile(
-    r"<(/?)(?:address|article|aside|blockquote|center|details|dialog|dir|div|dl|fieldset"
-    r"|figcaption|figure|footer|header|hgroup|main|menu|nav|ol|search|section|summary|ul)"
-    r"[\s/>]",
-    re.IGNORECASE,
-)
-"""The start and end tags of the elements whose start makes the parser look through the
-open ones (those that close an open ``<p>``)."""
+MAX_REFRESH_METAS = 8
+"""``<meta http-equiv=refresh>`` tags looked at for the one browsers act on: each walks its
+ancestors, and a hostile page of thousands, each nested in the one before, cost seconds."""
 
 _PRESCAN_BYTES = 1024
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
@@ -110,20 +100,6 @@ def decode_html(body: bytes, content_type: str | None) -> str:
         return body.decode("cp1252", errors="replace")
 
 
-def within_depth(html_text: str) -> str:
-    """The page, cut before the first tag that would nest block elements deeper than
-    ``MAX_DEPTH`` (no page of content nests so deep; a hostile one loses its depths)."""
-    tags = _BLOCK_TAG.findall(html_text)
-    if len(tags) <= MAX_DEPTH:
-        return html_text  # too few to nest that deep: the common case, one pass in C
-    depth = 0
-    for tag in _BLOCK_TAG.finditer(html_text):
-        depth = max(0, depth - 1) if tag[1] else depth + 1
-        if depth > MAX_DEPTH:
-            return html_text[: tag.start()]
-    return html_text
-
-
 def page_facts(body: bytes, content_type: str | None, base_url: str) -> PageFacts | None:
     """What an HTML answer says about itself; None for an answer that is not HTML. Relative
     URLs (``og:image``, the canonical link) are resolved against ``base_url``."""
@@ -131,7 +107,7 @@ def page_facts(body: bytes, content_type: str | None, base_url: str) -> PageFact
         return None
     from selectolax.lexbor import LexborHTMLParser  # imported by the first page read, not at start
 
-    html_text = within_depth(decode_html(body, content_type))
+    html_text = decode_html(body, content_type)
     tree = LexborHTMLParser(html_text)
     meta = _meta(tree)
     linked = _json_ld(tree)
@@ -233,9 +209,12 @@ def _refresh(tree: LexborHTMLParser, base_url: str) -> tuple[int, str | None] | 
     fallback for readers without them, read as the page's own, had a thin app shell whose
     fallback goes home taken for a dead link), and one sending the reader to no web page
     (``javascript:``, ``mailto:``)."""
-    for node in tree.css("meta[http-equiv][content]"):
-        if (node.attributes.get("http-equiv") or "").strip().lower() != "refresh":
-            continue
+    refreshes = (
+        node
+        for node in tree.css("meta[http-equiv][content]")
+        if (node.attributes.get("http-equiv") or "").strip().lower() == "refresh"
+    )
+    for node in itertools.islice(refreshes, MAX_REFRESH_METAS):
         if any(parent.tag in _UNSEEN for parent in _ancestors(node)):
             continue
         parsed = _parse_refresh(node.attributes.get("content") or "")

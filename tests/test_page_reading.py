@@ -13,7 +13,7 @@ from pytest_httpserver import HTTPServer
 
 import enricher.net.checker as checker
 from enricher.net.checker import BODY_PEEK_BYTES
-from enricher.net.page_start import HEADLESS_BYTES
+from enricher.net.page_start import HEAD_TAGS, HEADLESS_BYTES
 from enricher.pipeline import run
 from tests.conftest import FakeClock
 
@@ -222,13 +222,37 @@ def test_a_page_without_its_head_end_tag_is_read_from_its_body_start(
     assert len(parsed) == 1 and len(parsed[0]) == body_start + BODY_PEEK_BYTES
 
 
-def test_a_page_of_markup_without_a_head_is_read_no_further_than_its_start(
+def test_a_head_of_markup_is_read_no_further_than_its_tags_allow(
     httpserver: HTTPServer, tmp_path: Path, settings_for: Any, clock: FakeClock,
     parsed: list[bytes],
 ) -> None:  # fmt: skip
-    """No ``<head>``, no ``<body>``: thousands of nested ``<div>`` would cost the parser
-    seconds; 64 KiB of it are read and parsed."""
-    body = "<div>" * 60_000
+    """A head that never ends, of 1 MB of nested ``<ul>``: parsed whole, it cost seconds on
+    the event loop (every other request waited). Read to its tag past ``HEAD_TAGS`` and the
+    same 32 KiB as any page's body, it is still judged and its title read."""
+    body = "<html><head><title>Deep</title>" + "<ul>" * 250_000
+    httpserver.expect_request("/page").respond_with_data(body, content_type="text/html")
+    link = check(httpserver, tmp_path, settings_for, clock)
+    assert (link["status"], link["page"]["title"]) == ("ok", "Deep")
+    past = body.index("<ul>") + 4 * (HEAD_TAGS - 3)  # <html>, <head> and <title> counted
+    assert len(parsed) == 1 and len(parsed[0]) == past + BODY_PEEK_BYTES
+
+
+@pytest.mark.parametrize(
+    ("body", "read"),
+    [
+        ("<div>" * 60_000, 5 * HEAD_TAGS + BODY_PEEK_BYTES),  # its tags end it first
+        ("<script>" + "var x = 1; " * 20_000, HEADLESS_BYTES),
+        ("<p>" + "Words without markup. " * 10_000, HEADLESS_BYTES),
+    ],
+)
+def test_a_page_without_a_head_is_read_no_further_than_its_start(
+    body: str, read: int,
+    httpserver: HTTPServer, tmp_path: Path, settings_for: Any, clock: FakeClock,
+    parsed: list[bytes],
+) -> None:  # fmt: skip
+    """No ``<head>``, no ``<body>``: its metadata would be at its start. At most 64 KiB are
+    read and parsed, less when its tags run past ``HEAD_TAGS`` (thousands of nested
+    ``<div>`` would cost the parser seconds)."""
     httpserver.expect_request("/page").respond_with_data(body, content_type="text/html")
     assert check(httpserver, tmp_path, settings_for, clock)["status"] == "ok"
-    assert len(parsed) == 1 and len(parsed[0]) == HEADLESS_BYTES
+    assert len(parsed) == 1 and len(parsed[0]) == read

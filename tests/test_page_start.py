@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from enricher.net.page_start import HeadScanner, has_head, head_end
+from enricher.net.page_start import HEAD_TAGS, HeadScanner, has_head, head_end
 
 TRAPS = [
     "<script>document.write('</head><body>');</script>",
@@ -21,6 +21,7 @@ TRAPS = [
     "<!---->",
     "<!-->",
     "<!--->",
+    "<!-- a comment ended as browsers end it --!>",
 ]
 
 
@@ -58,17 +59,55 @@ def test_no_end_yet(page: str) -> None:
     assert head_end(page.encode()) is None
 
 
+def nth_tag(page: bytes, n: int) -> int:
+    """Where the ``n``-th ``<`` of ``page`` is."""
+    at = -1
+    for _ in range(n):
+        at = page.index(b"<", at + 1)
+    return at
+
+
+@pytest.mark.parametrize("tag", ["<ul>", "<script src=/a.js></script>", "<!-- x -->"])
+def test_a_head_of_markup_ends_at_its_tag_past_the_count(tag: str) -> None:
+    """A head that never ends, full of tags: a page leaving out ``</head>`` and ``<body>``, or
+    a hostile one (nested blocks cost the parser time growing with the square of their
+    depth). Reading stops at the first tag past ``HEAD_TAGS``, as at a head's end; a script or
+    a comment counts as one, whatever it holds."""
+    start = b"<html><head><title>t</title>"
+    page = start + tag.encode() * (HEAD_TAGS * 2)
+    assert head_end(page) == len(start) + len(tag) * (HEAD_TAGS - 3)  # <html>, <head>, <title>
+
+
+def test_tags_in_text_are_not_counted_but_tags_the_parser_reads_are() -> None:
+    """A head is long with script text (YouTube's, 450 KB), not with markup: tags written in
+    scripts, styles, titles and comments are text; ``<noscript>`` and ``<template>`` hold
+    markup the parser builds."""
+    text = "<div>" * (HEAD_TAGS * 2)
+    for wrapped in (f"<script>var s = '{text}'</script>", f"<!-- {text} -->",
+                    f"<style>/* {text} */</style>", f"<title>{text}</title>"):  # fmt: skip
+        page = f"<html><head>{wrapped}<meta charset=utf-8></head><body>x".encode()
+        assert head_end(page) == page.index(b"</head>") + len(b"</head>")
+    for markup in (f"<noscript>{text}</noscript>", f"<template>{text}</template>"):
+        page = f"<html><head>{markup}</head><body>x".encode()
+        assert head_end(page) == nth_tag(page, HEAD_TAGS + 1)  # <html>, <head>, <noscript>
+
+
+HOSTILE = "<html><head><title>t</title>" + "<ul>" * (HEAD_TAGS + 50)
+
+
 @pytest.mark.parametrize("seed", range(40))
-def test_bytes_arriving_in_any_chunks_give_the_same_end(seed: int) -> None:
-    """Tokens cut by chunk boundaries ("</he" + "ad>", "<scr" + "ipt>") are found whole."""
+@pytest.mark.parametrize("tail", ["<meta a='1'></head><body>x", HOSTILE[12:]])
+def test_bytes_arriving_in_any_chunks_give_the_same_end(seed: int, tail: str) -> None:
+    """Tokens cut by chunk boundaries ("</he" + "ad>", "<scr" + "ipt>") are found whole, and
+    tags counted once."""
     rng = random.Random(seed)
     traps = rng.sample(TRAPS, 4)
-    page = ("<html><head>" + "".join(traps) + "<meta a='1'></head><body>x").encode()
+    page = ("<html><head>" + "".join(traps) + tail).encode()
     expected = head_end(page)
     assert expected is not None
     scanner, arrived, found = HeadScanner(), bytearray(), None
     while found is None and len(arrived) < len(page):
-        arrived += page[len(arrived) : len(arrived) + rng.randint(1, 9)]
+        arrived += page[len(arrived) : len(arrived) + rng.choice((1, 9, 200, 5000))]
         found = scanner.feed(arrived)
     assert found == expected
     assert scanner.feed(arrived + b"</head>") == expected  # found once, kept

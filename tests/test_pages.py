@@ -6,13 +6,12 @@ from __future__ import annotations
 import pytest
 
 from enricher.pages import (
-    MAX_DEPTH,
     MAX_FIELD_CHARS,
+    MAX_REFRESH_METAS,
     PageFacts,
     decode_html,
     facts_json,
     page_facts,
-    within_depth,
 )
 
 HTML = "text/html; charset=utf-8"
@@ -272,25 +271,12 @@ def test_a_page_running_a_script_says_so(body: str, scripted: bool) -> None:
     assert facts is not None and facts.scripted is scripted
 
 
-@pytest.mark.parametrize("before", ["", "</div>" * 2000])  # stray end tags give no credit
-def test_block_elements_nested_past_the_cap_are_cut_off_before_parsing(before: str) -> None:
-    """Their parse time grows with the square of the depth (a hostile page of 64,000 ``<ul>``
-    cost seconds): what nests deeper than browsers allow is not parsed; the head still is."""
-    hostile = "<html><head><title>Deep</title>" + before + "<DIV class=x>" * 5000 + "deep text"
-    kept = within_depth(hostile)
-    assert kept.lower().count("<div") == MAX_DEPTH and "deep text" not in kept
-    facts = page_facts(hostile.encode(), HTML, BASE)
-    assert facts is not None and facts.title == "Deep"
-
-
-@pytest.mark.parametrize(
-    "markup",
-    [
-        "<div><p>a</p></div>" * 3000,  # thousands of block elements, none deep
-        "<ul>" * MAX_DEPTH + "<li>at the cap</li>",  # as deep as allowed
-        "<span>" * 5000 + "inline only",  # not block elements: cheap however deep
-    ],
-)
-def test_pages_within_the_cap_are_parsed_whole(markup: str) -> None:
-    html = f"<html><head><title>t</title></head><body>{markup}</body></html>"
-    assert within_depth(html) is html
+def test_a_refresh_is_looked_for_among_the_first_refresh_tags_only() -> None:
+    """Each refresh tag walks its ancestors (is it inside ``<noscript>``?): a hostile page of
+    thousands, each nested in the one before, cost seconds. Browsers act on the first."""
+    hidden = '<noscript><meta http-equiv="refresh" content="0; url=/fallback"></noscript>'
+    seen = '<meta http-equiv="refresh" content="0; url=/moved">'
+    within = page_facts(page(hidden * (MAX_REFRESH_METAS - 1) + seen), HTML, BASE)
+    assert within is not None and within.refresh_url == "https://example.org/moved"
+    beyond = page_facts(page(hidden * MAX_REFRESH_METAS + seen), HTML, BASE)
+    assert beyond is not None and beyond.refresh_url is None
