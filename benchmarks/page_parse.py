@@ -162,9 +162,13 @@ HOSTILE = (
 """Markup repeated to the read limit: what costs an HTML tree builder (or the head scan) most
 per byte, gathered with a review's finds."""
 
-STARTS = {"head": "<html><head><title>t</title>", "no head": "",
-          "noscript": "<html><head><noscript>"}  # fmt: skip
-"""Where the markup goes: a head that never ends, no head at all, an unclosed noscript."""
+STARTS = {
+    "head": "<html><head><title>t</title>", "no head": "", "noscript": "<html><head><noscript>",
+    "quoted": '<html><head><meta content="<script>">', "svg": "<html><head><svg><style>",
+    "bogus": "<html><head><!x <textarea>>", "iframe": "<html><head><iframe><script></iframe>",
+}  # fmt: skip
+"""Where the markup goes: a head that never ends, no head at all, an unclosed noscript, and
+places where a scan could take markup for a script's text (a review's finds)."""
 
 
 def as_read(body: bytes) -> bytes:
@@ -185,6 +189,14 @@ def hostile(limit: int) -> None:
             began = time.perf_counter()
             page_facts(as_read(body), "text/html", "https://example.org/p")
             times.append((time.perf_counter() - began, f"{where} {unit}"))
+    names = "".join(f" a{n}" for n in range(limit // 6))  # distinct attribute names
+    for where, body in (
+        ("one tag", f"<html><head><meta{names}>"),
+        ("tags", f"<html><head><b{names.replace(' a', '><b a')}>"),
+    ):
+        began = time.perf_counter()
+        page_facts(as_read(body.encode()[:limit]), "text/html", "https://example.org/p")
+        times.append((time.perf_counter() - began, f"{where} of distinct attribute names"))
     times.sort(reverse=True)
     slowest = ", ".join(f"{shape} {seconds * 1000:.0f} ms" for seconds, shape in times[:3])
     print(f"hostile markup, {len(times)} pages of {limit // 1024} KiB as read: slowest {slowest}; "

@@ -7,7 +7,13 @@ import random
 
 import pytest
 
-from enricher.net.page_start import HEAD_TAGS, HeadScanner, has_head, head_end
+from enricher.net.page_start import (
+    HEAD_MARKUP_BYTES,
+    HEAD_TAGS,
+    HeadScanner,
+    has_head,
+    head_end,
+)
 
 TRAPS = [
     "<script>document.write('</head><body>');</script>",
@@ -92,11 +98,66 @@ def test_tags_in_text_are_not_counted_but_tags_the_parser_reads_are() -> None:
         assert head_end(page) == nth_tag(page, HEAD_TAGS + 1)  # <html>, <head>, <noscript>
 
 
+@pytest.mark.parametrize(
+    "start",
+    [
+        '<meta content="<script>">',  # a script's start inside an attribute's value
+        "<meta content='<!--'>",  # a comment's
+        "<!x <textarea>>",  # inside a bogus comment
+        "<?php <title> ?>",
+        "<link title=a<style>",  # an unquoted value
+    ],
+)  # fmt: skip
+def test_text_written_in_a_tag_is_not_text_the_head_holds(start: str) -> None:
+    """Taken for a script or a comment, what follows would not be counted: 1 MiB of nested
+    markup would be parsed (minutes, on the event loop)."""
+    page = f"<html><head>{start}".encode() + b"<ul>" * (HEAD_TAGS * 2)
+    end = head_end(page)
+    assert end is not None and end < len(start) + 4 * HEAD_TAGS + 100
+
+
+@pytest.mark.parametrize("leaving", ["<svg><style>", "<math><title>", "<iframe><script>",
+                                     "<xmp><!--", "<noembed><style>"])  # fmt: skip
+def test_the_head_ends_where_the_parser_reads_on_in_a_way_the_scan_does_not(leaving: str) -> None:
+    """Inside ``<svg>`` a ``<style>`` holds markup; ``<iframe>``'s content is text to an end
+    tag the scan does not look for."""
+    page = f"<html><head><title>t</title>{leaving}".encode() + b"<ul>" * 1000
+    assert head_end(page) == page.index(leaving[:4].encode())
+
+
+def test_a_quoted_greater_than_does_not_end_a_tag() -> None:
+    page = b"<html><head><meta content='a > b </head> <body>'><title>t</title></head><body>"
+    assert head_end(page) == page.rindex(b"</head>") + len(b"</head>")
+
+
+def test_a_head_of_too_many_bytes_of_markup_ends_at_the_tag_past_them() -> None:
+    """Thousands of distinct attribute names cost the parser time growing with the square of
+    their number; real heads hold up to 21 KB of markup."""
+    names = "".join(f" a{n}" for n in range(HEAD_MARKUP_BYTES // 4))
+    one_tag = f"<html><head><title>t</title><meta{names}><title>u</title>".encode()
+    assert head_end(one_tag) == one_tag.index(b"<meta")
+    cut = HeadScanner()  # the same when the tag is not whole yet
+    assert cut.feed(one_tag[: one_tag.index(b"<meta") + HEAD_MARKUP_BYTES]) == one_tag.index(
+        b"<meta"
+    )
+    many = b"<html><head>" + (b'<meta name="x" content="' + b"y" * 1000 + b'">') * 100
+    tag = len(b'<meta name="x" content="') + 1000 + 2
+    assert head_end(many) == len(b"<html><head>") + tag * ((HEAD_MARKUP_BYTES - 12) // tag)
+
+
+def test_a_head_end_tag_spread_over_chunks_is_found() -> None:
+    page = b"<html><head><title>t</title></head" + b" " * 70 + b"><body>x"
+    scanner = HeadScanner()
+    assert scanner.feed(page[:45]) is None
+    assert scanner.feed(page) == page.index(b"><body>") + 1
+
+
 HOSTILE = "<html><head><title>t</title>" + "<ul>" * (HEAD_TAGS + 50)
+QUOTED = '<html><head><meta content="<script>">' + "<dl>" * (HEAD_TAGS + 50)
 
 
 @pytest.mark.parametrize("seed", range(40))
-@pytest.mark.parametrize("tail", ["<meta a='1'></head><body>x", HOSTILE[12:]])
+@pytest.mark.parametrize("tail", ["<meta a='1'></head><body>x", HOSTILE[12:], QUOTED[12:]])
 def test_bytes_arriving_in_any_chunks_give_the_same_end(seed: int, tail: str) -> None:
     """Tokens cut by chunk boundaries ("</he" + "ad>", "<scr" + "ipt>") are found whole, and
     tags counted once."""

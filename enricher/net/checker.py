@@ -24,7 +24,7 @@ from .context import SERVICE_EXTENSION, NetContext
 from .host_gate import HostGate
 from .host_pace import PUSHBACK_STATUSES, HostPace
 from .http_errors import describe_http_error
-from .page_start import HEADLESS_BYTES, HeadScanner, has_head, head_end
+from .page_start import HEADLESS_BYTES, HeadScanner, has_head
 from .retries import async_retrying
 
 MAX_VISITS_PER_URL = 2
@@ -452,19 +452,24 @@ async def _read_page(response: httpx.Response, limit: int) -> bytes | None:
             try:
                 async for chunk in response.aiter_raw():
                     page += inflate(chunk, stop - len(page))
-                    if stop == limit and (end := head.feed(page)) is not None:
-                        stop = min(limit, end + BODY_PEEK_BYTES)
-                    elif stop == limit and len(page) >= HEADLESS_BYTES and not has_head(page):
-                        stop = HEADLESS_BYTES  # no head to end: markup from the start
+                    stop = _kept(page, head, stop, limit)
                     if len(page) >= stop:
                         break
             except httpx.StreamConsumed:  # an answer already in memory (a mock transport)
                 content = response.content[:limit]
-                end = head_end(content)
-                if end is None:
-                    return content if has_head(content) else content[:HEADLESS_BYTES]
-                return content[: min(limit, end + BODY_PEEK_BYTES)]
+                return content[: _kept(content, HeadScanner(), limit, limit)]
     return bytes(page[:stop])
+
+
+def _kept(page: bytes | bytearray, head: HeadScanner, stop: int, limit: int) -> int:
+    """How much of a page is read, given its bytes so far (``stop``: as decided before): its
+    head and ``BODY_PEEK_BYTES`` of its body, at most ``limit``; a page with no ``<head>``,
+    at most ``HEADLESS_BYTES`` (whatever the chunks the bytes came in)."""
+    if stop == limit and (end := head.feed(page)) is not None:
+        stop = min(limit, end + BODY_PEEK_BYTES)
+    if stop > HEADLESS_BYTES and len(page) >= HEADLESS_BYTES and not has_head(page):
+        stop = HEADLESS_BYTES  # no head to end: markup from the start
+    return stop
 
 
 def _inflater(encoding: str) -> Callable[[bytes, int], bytes] | None:
