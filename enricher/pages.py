@@ -57,6 +57,9 @@ _RUNNING_SCRIPTS = frozenset(
 
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 
+NEVER_S = 365 * 24 * 3600
+"""A refresh delay this long (or longer) is one no reader waits for."""
+
 MAX_REFRESH_METAS = 8
 """``<meta http-equiv=refresh>`` tags looked at for the one browsers act on: each walks its
 ancestors, and a hostile page of thousands, each nested in the one before, cost seconds."""
@@ -257,7 +260,8 @@ def _parse_refresh(content: str) -> tuple[int, str] | None:
             rest = named[1:].lstrip(_WHITESPACE)
     if rest[:1] in ("'", '"'):
         rest = rest[1:].split(rest[0], 1)[0]
-    return int(digits or 0), rest.strip(_WHITESPACE)
+    # Python refuses to read over 4,300 digits; a delay of more than a year is never anyway.
+    return min(int(digits[:12] or 0), NEVER_S), rest.strip(_WHITESPACE)
 
 
 def _web_url(base_url: str, reference: str) -> str | None:

@@ -8,6 +8,7 @@ import pytest
 from enricher.pages import (
     MAX_FIELD_CHARS,
     MAX_REFRESH_METAS,
+    NEVER_S,
     PageFacts,
     decode_html,
     facts_json,
@@ -247,6 +248,8 @@ def test_a_meta_refresh_is_read_as_browsers_read_it(content: str, target: str | 
         pytest.param('<meta http-equiv="refresh" content="0; url=http://[::1">'
                      '<meta http-equiv="refresh" content="2; url=/usable">',
                      "https://example.org/usable", 2, id="an-unusable-url-is-skipped"),
+        pytest.param(f'<meta http-equiv="refresh" content="{"9" * 5000}; url=/later">',
+                     "https://example.org/later", NEVER_S, id="a-delay-of-5000-digits-is-never"),
     ],
 )  # fmt: skip
 def test_which_refresh_counts_and_when_it_sends_the_reader_on(
