@@ -2,22 +2,24 @@
 through its ``<head>``, where it says what it is, and a little of its body).
 
 The head ends after ``</head>`` or where ``<body`` starts (HTML lets a page leave ``</head>``
-out), never at either written inside a comment, an attribute's value or an element whose
-content is text: a script that writes ``</head>``, a title about "the <body> element". It
-also ends where the HTML parser would leave a state the scan does not follow (``<svg>``,
-``<iframe>``...), and where it has held ``HEAD_TAGS`` tags or ``HEAD_MARKUP_BYTES`` of them,
-not counting what its scripts, styles, titles and comments hold: a head may be long with script text
+out), never at either written inside a comment, an attribute's value, an element whose content
+is text (a script that writes ``</head>``, a title about "the <body> element") or a
+``<noscript>`` (a browser running scripts reads it as text). It also ends where the HTML
+parser would read on in a way the scan does not follow (``<svg>``, ``<math>``), and where it
+has held more than a head does: ``HEAD_TAGS`` tags or ``HEAD_MARKUP_BYTES`` of them, or
+``HEAD_ANY_TAGS`` ``<`` counted wherever they are. A head may be long with script text
 (YouTube's, 450 KB), but one with that much markup is a page leaving out both ``</head>`` and
-``<body>``, or a hostile one, and the parser's time grows with the square of some markup.
-Pure: bytes in, an offset out.
+``<body>``, or a hostile one: the parser's time grows with the square of some markup. Pure:
+bytes in, an offset out.
 
 Tags are read as the HTML tokenizer reads them (a quoted ``>`` or ``<script>`` inside an
-attribute's value is no tag), one at a time, resumed where the scan stopped as more bytes
-arrive: a page costs time in proportion to what is scanned, whatever it holds. (Checking each
-``</head>`` or ``<body`` found against everything before it, as a first version did, cost
-minutes of CPU for a page of 40,000 ``<body>`` inside an unclosed script; a text element
-entered where the parser sees none, from an attribute or inside ``<svg>``, let 1 MiB of
-nested markup be parsed.)
+attribute's value is no tag; a script's text ends where the tokenizer's script states end
+it), one at a time, resumed where the scan stopped as more bytes arrive. Where the scan and
+the parser might still disagree on what is text, ``HEAD_ANY_TAGS`` bounds the markup the
+parser could be handed all the same. (Three reviews found such places: a ``</head>`` checked
+against everything before it, cost minutes of CPU; a ``<script>`` written in an attribute, a
+``\\v`` after a tag's name, a ``</noscript>`` in a comment, each let 1 MiB of nested markup
+be parsed.)
 """
 
 from __future__ import annotations
@@ -36,50 +38,62 @@ counting one each whatever they hold; past them reading stops as at its end. Rea
 square of some markup (nested blocks, stray end tags, open formatting tags): 64 KiB of nested
 ``<ul>`` took it 0.4 s, 1 MiB minutes."""
 
-HEAD_MARKUP_BYTES = 64 * 1024
-"""Bytes of tags (and all of ``<noscript>`` and ``<template>``) a head may hold; past them
-reading stops as at its end. Real heads hold up to 21 KB; thousands of distinct attribute
-names cost the parser time growing with the square of their number (1 MiB of them: 29 s)."""
+HEAD_ANY_TAGS = 8192
+"""``<`` a head may hold anywhere, text included; past them reading stops as at its end.
+Real heads hold up to 337 (YouTube's 450 KB: 185)."""
+
+HEAD_MARKUP_BYTES = 48 * 1024
+"""Bytes of tags a head may hold; past them reading stops as at its end. Real heads hold up
+to 30 KB (Bandcamp's); thousands of distinct attribute names cost the parser time growing
+with the square of their number (64 KiB of them in one tag: 0.5 s; 1 MiB: 29 s)."""
 
 HEAD_START_BYTES = 4096
 """How far into a page its ``<head>`` tag is looked for (after a doctype and comments)."""
 
-TEXT_ELEMENTS = frozenset({b"script", b"style", b"title", b"textarea"})
-"""Elements whose content the parser reads as text, to their end tag: skipped, not counted."""
-
-SKIPPED_ELEMENTS = frozenset({b"noscript", b"template"})
-"""Elements skipped to their end tag (a ``</head>`` inside is not the head's end, for a
-browser running scripts) whose content is counted all the same: the parser reads it as
-markup."""
-
-LEAVING_ELEMENTS = frozenset(
-    {b"svg", b"math", b"iframe", b"xmp", b"noembed", b"noframes", b"plaintext"}
+TEXT_ELEMENTS = frozenset(
+    {b"script", b"style", b"title", b"textarea", b"iframe", b"xmp", b"noembed", b"noframes"}
 )  # fmt: skip
-"""Elements after which the parser reads on in a way the scan does not follow (foreign
-content, where ``<style>`` holds markup; text to an end tag the scan does not know): the head
-is taken to end at them."""
+"""Elements whose content the parser reads as text, to their end tag: skipped, their tags
+not counted (their ``<`` are, toward ``HEAD_ANY_TAGS``)."""
 
-_VALUE = rb"""(?:"[^"]*+(?:"|\Z)|'[^']*+(?:'|\Z)|[^\s>"'][^\s>]*+)"""
+HIDING_ELEMENTS = frozenset({b"noscript", b"template"})
+"""Elements whose content is markup for the parser, counted as any, in which ``<body>`` and
+``</head>`` do not end the head (a browser running scripts reads ``<noscript>`` as text)."""
+
+LEAVING_ELEMENTS = frozenset({b"svg", b"math", b"plaintext"})
+"""Elements after which the parser reads on in a way the scan does not follow (foreign
+content, where ``<style>`` holds markup; text to the page's end): the head ends at them."""
+
+_SPACE = rb"\t\n\f\r "
+"""HTML's whitespace (Python's ``\\s`` has ``\\v`` too, which HTML reads as a name's)."""
+
+_VALUE = rb"(?:\"[^\"]*+(?:\"|\Z)|'[^']*+(?:'|\Z)|[^" + _SPACE + rb">\"'][^" + _SPACE + rb">]*+)"
 """An attribute's value, as the tokenizer reads it; a quote not closed yet runs to the end of
-the bytes so far (so the tag is not complete)."""
+the bytes so far (so the tag is not whole)."""
 
 _TAG = re.compile(
-    rb"<(/?)([A-Za-z][^\s/>]*+)(?:[\s/]++|[^\s/>][^\s/>=]*+(?:\s*+=\s*+" + _VALUE + rb")?+)*+>"
+    rb"<(/?)([A-Za-z][^" + _SPACE + rb"/>]*+)"
+    rb"(?:[" + _SPACE + rb"/]++|[^" + _SPACE + rb"/>][^" + _SPACE + rb"/>=]*+"
+    rb"(?:[" + _SPACE + rb"]*+=[" + _SPACE + rb"]*+" + _VALUE + rb")?+)*+>"
 )
 """A start or end tag, whole: its name, then its attributes (a quoted value may hold ``>``)."""
 
 _COMMENT_END = re.compile(rb"--!?>")
 
 _CLOSERS = {
-    name: re.compile(rb"</" + name + rb"[\s>/]", re.IGNORECASE)
-    for name in TEXT_ELEMENTS | SKIPPED_ELEMENTS
+    name: re.compile(rb"</" + name + rb"[" + _SPACE + rb"/>]", re.IGNORECASE)
+    for name in TEXT_ELEMENTS
 }  # fmt: skip
 
-_CARRY = 64
-"""Bytes kept back when a closer was not found: one (``</textarea``) cut by the chunk
+_SCRIPT_MARKS = re.compile(rb"<!--|-->|<(/?)script[" + _SPACE + rb"/>]", re.IGNORECASE)
+"""What moves the tokenizer between a script's states: ``<!--`` escapes its text, in which
+``<script`` escapes it twice, where ``</script`` does not end it; ``-->`` ends escaping."""
+
+_CARRY = 16
+"""Bytes kept back when a closer was not found: one (``</textarea ``) cut by the chunk
 boundary is found whole once the next chunk arrives."""
 
-_HEAD_START = re.compile(rb"<head[\s>]", re.IGNORECASE)
+_HEAD_START = re.compile(rb"<head[" + _SPACE + rb">]", re.IGNORECASE)
 
 
 class HeadScanner:
@@ -88,14 +102,21 @@ class HeadScanner:
 
     def __init__(self) -> None:
         self._pos = 0
-        self._closing: re.Pattern[bytes] | None = None
-        """What ends the comment or element the scan is in, if it is in one."""
-        self._counted = False
-        """Whether what is skipped to ``_closing`` counts as markup (its every ``<`` a tag)."""
+        self._in: bytes | None = None
+        """The text element (or ``b"--"``: the comment) the scan is in, if any."""
+        self._escaped = 0
+        """In a script: 1 escaped (``<!--``), 2 escaped twice (then ``<script``)."""
+        self._hidden = 0
+        """How many ``<noscript>`` and ``<template>`` are open."""
         self._tags = 0
         """Tags counted so far (see ``HEAD_TAGS``)."""
+        self._any = 0
+        """``<`` counted so far, wherever they are (see ``HEAD_ANY_TAGS``)."""
         self._markup = 0
-        """Bytes of markup counted so far (see ``HEAD_MARKUP_BYTES``)."""
+        """Bytes of tags counted so far (see ``HEAD_MARKUP_BYTES``)."""
+        self._matched = 0
+        """How far a tag not whole yet was matched: it cannot be whole before another ``>``
+        comes (a tag of 48 KiB arriving 64 bytes at a time is not matched 800 times)."""
         self._end: int | None = None
 
     def feed(self, page: bytes | bytearray) -> int | None:
@@ -107,9 +128,9 @@ class HeadScanner:
         return self._end
 
     def _step(self, page: bytes | bytearray) -> bool:
-        """Reads the text up to the next token and the token, or skips to a closer; False
-        when more bytes are needed, or the end is found."""
-        if self._closing is not None:
+        """Reads the text up to the next token and the token, or skips text to its end;
+        False when more bytes are needed, or the end is found."""
+        if self._in is not None:
             return self._skip(page)
         at = page.find(b"<", self._pos)  # text up to it costs the parser little
         self._pos = len(page) if at < 0 else at
@@ -119,25 +140,38 @@ class HeadScanner:
         if page.startswith(b"<!--", at):
             return self._comment(page, at)
         if second in (b"!", b"?") or (second == b"/" and not page[at + 2 : at + 3].isalpha()):
-            return self._bogus_comment(page, at)  # a doctype, "<?xml ...>", "</ x>"...
+            close = page.find(b">", at)  # a doctype, "<?xml ...>", "</ x>": bogus comments
+            return self._wait(page, at) if close < 0 else self._token(at, close + 1)
         if not second.isalpha() and second != b"/":
             return self._token(at, at + 1)  # a "<" in text
-        tag = _TAG.match(page, at)
-        if tag is None:  # not whole yet
+        return self._tag(page, at)
+
+    def _tag(self, page: bytes | bytearray, at: int) -> bool:
+        # Matched no further than a tag may reach: one not whole yet, matched again at each
+        # chunk, costs at most that much each time.
+        room = HEAD_MARKUP_BYTES - self._markup
+        if self._matched > at and page.find(b">", self._matched) < 0:
             return self._wait(page, at)
-        name = tag[2].lower()
-        if tag[1]:
-            if name == b"head":
-                self._end = tag.end()
-                return False
-            return self._token(at, tag.end())
-        if name == b"body" or name in LEAVING_ELEMENTS:
+        tag = _TAG.match(page, at, min(len(page), at + room + 1))
+        if tag is None:
+            self._matched = len(page)
+            return self._wait(page, at)
+        end_tag, name = bool(tag[1]), tag[2].lower()
+        if not end_tag and (name in LEAVING_ELEMENTS or (name == b"body" and not self._hidden)):
             self._end = at
             return False
         if not self._token(at, tag.end()):
             return False
-        if name in TEXT_ELEMENTS or name in SKIPPED_ELEMENTS:
-            self._closing, self._counted = _CLOSERS[name], name in SKIPPED_ELEMENTS
+        if end_tag:
+            if name in HIDING_ELEMENTS:
+                self._hidden = max(0, self._hidden - 1)
+            elif name == b"head" and not self._hidden:
+                self._end = tag.end()
+                return False
+        elif name in HIDING_ELEMENTS:
+            self._hidden += 1
+        elif name in TEXT_ELEMENTS:
+            self._in, self._escaped = name, 0
         return True
 
     def _comment(self, page: bytes | bytearray, at: int) -> bool:
@@ -148,63 +182,84 @@ class HeadScanner:
             return self._token(at, at + (5 if page[at + 4 : at + 5] == b">" else 6))
         if not self._token(at, at + 4):
             return False
-        self._closing, self._counted = _COMMENT_END, False
+        self._in = b"--"
         return True
 
-    def _bogus_comment(self, page: bytes | bytearray, at: int) -> bool:
-        close = page.find(b">", at)
-        return self._wait(page, at) if close < 0 else self._token(at, close + 1)
-
     def _token(self, at: int, end: int) -> bool:
-        """Counts the token ``page[at:end]`` (one tag); False (the head ending at it) when it
-        runs past a head's budgets."""
-        if self._tags + 1 > HEAD_TAGS or self._markup + end - at > HEAD_MARKUP_BYTES:
+        """Counts the token ``page[at:end]``; False (the head ending at it) when it runs past
+        a head's budgets."""
+        if (
+            self._tags >= HEAD_TAGS
+            or self._any >= HEAD_ANY_TAGS
+            or self._markup + end - at > HEAD_MARKUP_BYTES
+        ):
             self._end = at
             return False
         self._tags += 1
+        self._any += 1
         self._markup += end - at
         self._pos = end
         return True
 
     def _wait(self, page: bytes | bytearray, at: int) -> bool:
-        """A token not whole yet: the head ends at it if its bytes so far are already too
-        many for a head, else the scan waits for more."""
-        if self._markup + len(page) - at > HEAD_MARKUP_BYTES:
+        """A token not whole yet: the head ends at it if its bytes so far already fill what
+        a head's tags may hold, else the scan waits for more."""
+        if self._markup + len(page) - at >= HEAD_MARKUP_BYTES:
             self._end = at
         return False
 
     def _skip(self, page: bytes | bytearray) -> bool:
-        """Skips to the end of the comment or element the scan is in."""
-        assert self._closing is not None
-        closed = self._closing.search(page, self._pos)
-        upto = closed.start() if closed else max(self._pos, len(page) - _CARRY)
-        if self._counted and not self._spend(page, self._pos, upto, tags=True):
+        """Skips text to the end of the comment or element the scan is in, counting its
+        ``<`` toward ``HEAD_ANY_TAGS``."""
+        start = self._pos
+        if self._in == b"script":
+            end, upto = self._script_end(page)
+        else:
+            assert self._in is not None
+            closer = _COMMENT_END if self._in == b"--" else _CLOSERS[self._in]
+            closed = closer.search(page, start)
+            end = closed.end() if closed else None
+            upto = end if end is not None else max(start, len(page) - _CARRY)
+        found = page.count(b"<", start, upto)
+        if self._any + found > HEAD_ANY_TAGS:
+            past = start - 1
+            for _ in range(HEAD_ANY_TAGS - self._any + 1):
+                past = page.find(b"<", past + 1, upto)
+            self._end = past
             return False
-        if closed is None:
-            self._pos = upto
+        self._any += found
+        self._pos = upto
+        if end is None:
             return False
-        self._pos, self._closing = closed.end(), None
+        self._in = None
         return True
 
-    def _spend(self, page: bytes | bytearray, start: int, upto: int, tags: bool = False) -> bool:
-        """Counts ``page[start:upto]`` as markup (with ``tags``, its every ``<`` a tag); False
-        once past a head's budgets, the head ending at the byte or the tag past them."""
-        found = page.count(b"<", start, upto) if tags else 0
-        if self._markup + upto - start <= HEAD_MARKUP_BYTES and self._tags + found <= HEAD_TAGS:
-            self._markup += upto - start
-            self._tags += found
-            return True
-        end = min(upto, start + HEAD_MARKUP_BYTES - self._markup)  # where the bytes run out
-        if tags:
-            past = start - 1
-            for _ in range(HEAD_TAGS - self._tags + 1):  # where the tags run out, if before
-                past = page.find(b"<", past + 1, end)
-                if past < 0:
-                    break
-            else:
-                end = past
-        self._end = end
-        return False
+    def _script_end(self, page: bytes | bytearray) -> tuple[int | None, int]:
+        """Where the script the scan is in ends (after its ``</script>``), following the
+        tokenizer's escaped states, or None; and where its scan goes on from (the states
+        are kept up to there)."""
+        resume = max(self._pos, len(page) - _CARRY)
+        for mark in _SCRIPT_MARKS.finditer(page, self._pos):
+            token = mark[0]
+            if token == b"<!--":
+                following = page[mark.end() : mark.end() + 2]
+                if self._escaped == 0 and len(following) < 2 and following != b">":
+                    return None, mark.start()  # "<!-->" or "<!--->" perhaps: wait
+                if self._escaped == 0 and not following.startswith((b">", b"->")):
+                    self._escaped = 1
+            elif token == b"-->":
+                self._escaped = 0
+            elif mark[1]:  # </script
+                if self._escaped < 2:
+                    close = page.find(b">", mark.end() - 1)
+                    if close < 0:
+                        return None, mark.start()
+                    return close + 1, close + 1
+                self._escaped = 1
+            elif self._escaped == 1:  # <script, escaped
+                self._escaped = 2
+            resume = max(resume, mark.end())
+        return None, resume
 
 
 def head_end(page: bytes | bytearray) -> int | None:
