@@ -20,6 +20,7 @@ from ..page_signals import SIGNAL_HEADERS, challenge_named, judge_page
 from ..pages import is_html, page_facts
 from ..urls import SUPPORTED_SCHEMES, is_private_host, private_address_reason
 from ..verdicts import MAX_RETRY_AFTER_S, is_transient_status, parse_retry_after
+from .aside import run_aside
 from .context import SERVICE_EXTENSION, NetContext
 from .host_gate import HostGate
 from .host_pace import PUSHBACK_STATUSES, HostPace
@@ -346,6 +347,8 @@ class WebChecker:
         body = await _read_page(resp, self._max_page_bytes)
         if body is None:
             return None
+        if len(body) > PARSE_ASIDE_BYTES:
+            return await run_aside(lambda: page_facts(body, content_type, url), PARSE_S)
         # A page is anyone's input, parsed by third-party code: whatever it makes that code
         # raise costs the page its facts, never the run.
         with contextlib.suppress(Exception):
@@ -431,6 +434,15 @@ heading and first sentences, a wall's scripts, a parking lander's frames."""
 PAGE_READ_S = 5.0
 """The longest time spent reading a page's start: a server that drips it is judged on its
 headers alone (its page facts are what arrived by then)."""
+
+PARSE_ASIDE_BYTES = 64 * 1024
+"""Pages read longer than this (a head long with scripts, a hostile one) are parsed on a
+thread of their own (``aside``): the parser's time grows with the square of some markup, and
+on the event loop it would hold up every other request. Smaller ones parse in under a few
+milliseconds, where a thread would cost more than it saves."""
+
+PARSE_S = 5.0
+"""The longest wait for a page parsed aside: past it, the page is judged without its facts."""
 
 
 async def _read_page(response: httpx.Response, limit: int) -> bytes | None:
