@@ -12,8 +12,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 import enricher.net.checker as checker
-from enricher.net import aside
-from enricher.net.aside import AT_ONCE, run_aside
+from enricher.net.aside import AT_ONCE, Aside
 from tests.conftest import FakeClock
 from tests.test_page_reading import check, script_heavy_head
 
@@ -28,7 +27,7 @@ def test_work_runs_on_a_thread_of_its_own_and_gives_its_result() -> None:
             ran_on.append(threading.current_thread())
             return "facts"
 
-        return (await run_aside(work, 5.0)) or "", ran_on[0]
+        return (await Aside().run(work, 5.0)) or "", ran_on[0]
 
     result, thread = asyncio.run(main())
     assert result == "facts" and thread is not loop_thread and thread.daemon
@@ -38,7 +37,10 @@ def test_work_that_raises_gives_none() -> None:
     def work() -> str:
         raise ValueError("a page no parser could read")
 
-    assert asyncio.run(run_aside(work, 5.0)) is None
+    async def main() -> str | None:
+        return await Aside().run(work, 5.0)
+
+    assert asyncio.run(main()) is None
 
 
 @pytest.mark.slow
@@ -54,11 +56,12 @@ def test_work_past_its_bound_gives_none_and_keeps_its_slot_until_it_ends() -> No
         return "late"
 
     async def main() -> tuple[list[str | None], bool]:
-        late = [await run_aside(stuck, 0.1) for _ in range(AT_ONCE)]
-        waited = await run_aside(lambda: "never started", 0.1)  # no slot left
+        aside = Aside()
+        late = [await aside.run(stuck, 0.1) for _ in range(AT_ONCE)]
+        waited = await aside.run(lambda: "never started", 0.1)  # no slot left
         release.set()
         await asyncio.sleep(0.2)  # the stuck threads end and give their slots back
-        return [*late, waited], (await run_aside(lambda: "after", 1.0)) == "after"
+        return [*late, waited], (await aside.run(lambda: "after", 1.0)) == "after"
 
     results, freed = asyncio.run(main())
     assert results == [None] * (AT_ONCE + 1) and freed
@@ -96,7 +99,6 @@ def test_a_page_the_parser_is_stuck_on_is_judged_without_its_facts(
     release = threading.Event()
     monkeypatch.setattr(checker, "PARSE_S", 0.2)
     monkeypatch.setattr(checker, "page_facts", lambda *_: release.wait(10))
-    monkeypatch.setattr(aside, "_slots", aside._slots.__class__())  # fresh slots
     httpserver.expect_request("/page").respond_with_data(
         script_heavy_head("Stuck"), content_type="text/html"
     )

@@ -225,3 +225,18 @@ def test_a_head_is_looked_for_at_the_page_start_only() -> None:
     assert has_head(b"<!doctype html><!-- hi --><html lang=en><HEAD>")
     assert not has_head(b"<div>" + b" " * 5000 + b"<head>")
     assert not has_head(b"<header>menu</header>")
+
+
+@pytest.mark.parametrize("ending", ["<!-->", "<!--->"])
+def test_an_escape_ended_at_once_inside_an_escaped_script_is_followed(ending: str) -> None:
+    """``<!-->`` ends the escape it is in: the first ``</script>`` then ends the script."""
+    page = f"<html><head><script><!--{ending}<script></script><title>T</title></head><body>"
+    assert head_end(page.encode()) == page.index("</head>") + len("</head>")
+
+
+def test_a_head_with_html_in_its_scripts_is_read_to_its_title() -> None:
+    """Inline state carrying article HTML holds thousands of ``<``: no markup the parser
+    builds, and no reason to stop before the title (8,192 ``<`` at first did)."""
+    state = '{"html": "<p>hello <a href=\\"/x\\">x</a></p>"}, ' * 2800
+    page = f"<html><head><script>var s = [{state}];</script><title>T</title></head><body>"
+    assert head_end(page.encode()) == page.index("</head>") + len("</head>")

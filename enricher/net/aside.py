@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-import weakref
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -21,33 +20,41 @@ _T = TypeVar("_T")
 AT_ONCE = 2
 """Threads at work at once (this machine's cores); more wait for one, within their bound."""
 
-_slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
-    weakref.WeakKeyDictionary()
-)
 
+class Aside:
+    """Runs work on daemon threads, ``at_once`` at a time; one per run (its slots belong to
+    the run's event loop)."""
 
-async def run_aside(work: Callable[[], _T], within_s: float) -> _T | None:
-    """``work()``'s result, computed on a daemon thread; None when it raised or took longer
-    than ``within_s`` (it then finishes unwatched, still holding its slot)."""
-    loop = asyncio.get_running_loop()
-    slots = _slots.setdefault(loop, asyncio.Semaphore(AT_ONCE))
-    done: asyncio.Future[_T | None] = loop.create_future()
+    def __init__(self, at_once: int = AT_ONCE) -> None:
+        self._slots = asyncio.Semaphore(at_once)
 
-    def finish(result: _T | None) -> None:
-        slots.release()
-        if not done.done():
-            done.set_result(result)
+    async def run(self, work: Callable[[], _T], within_s: float) -> _T | None:
+        """``work()``'s result, computed on a daemon thread; None when it raised or took
+        longer than ``within_s`` (it then finishes unwatched, still holding its slot)."""
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[_T | None] = loop.create_future()
 
-    def run() -> None:
-        result: _T | None = None
-        with contextlib.suppress(Exception):  # anyone's input, third-party code
-            result = work()
-        with contextlib.suppress(RuntimeError):  # the loop has closed meanwhile
-            loop.call_soon_threadsafe(finish, result)
+        def finish(result: _T | None) -> None:
+            self._slots.release()
+            if not done.done():
+                done.set_result(result)
 
-    with contextlib.suppress(TimeoutError):
-        async with asyncio.timeout(within_s):
-            await slots.acquire()
-            threading.Thread(target=run, name="enricher-aside", daemon=True).start()
-            return await done
-    return None
+        def run() -> None:
+            result: _T | None = None
+            try:
+                with contextlib.suppress(Exception):  # anyone's input, third-party code
+                    result = work()
+            finally:  # whatever ends the work, its slot is given back
+                with contextlib.suppress(RuntimeError):  # the loop has closed meanwhile
+                    loop.call_soon_threadsafe(finish, result)
+
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(within_s):
+                await self._slots.acquire()
+                try:
+                    threading.Thread(target=run, name="enricher-aside", daemon=True).start()
+                except RuntimeError:  # no thread to be had (a limit, the interpreter ending)
+                    self._slots.release()
+                    return None
+                return await done
+        return None

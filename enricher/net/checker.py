@@ -20,7 +20,7 @@ from ..page_signals import SIGNAL_HEADERS, challenge_named, judge_page
 from ..pages import is_html, page_facts
 from ..urls import SUPPORTED_SCHEMES, is_private_host, private_address_reason
 from ..verdicts import MAX_RETRY_AFTER_S, is_transient_status, parse_retry_after
-from .aside import run_aside
+from .aside import Aside
 from .context import SERVICE_EXTENSION, NetContext
 from .host_gate import HostGate
 from .host_pace import PUSHBACK_STATUSES, HostPace
@@ -83,6 +83,8 @@ class WebChecker:
         settings = context.settings
         self._client = client
         self._global = asyncio.Semaphore(settings.concurrency)
+        self._aside = Aside()
+        """Where big pages are parsed, off the event loop."""
         self._per_host = settings.per_host
         self._hosts: dict[str, HostGate] = {}
         self._request_deadline_s = (
@@ -348,7 +350,7 @@ class WebChecker:
         if body is None:
             return None
         if len(body) > PARSE_ASIDE_BYTES:
-            return await run_aside(lambda: page_facts(body, content_type, url), PARSE_S)
+            return await self._aside.run(lambda: page_facts(body, content_type, url), PARSE_S)
         # A page is anyone's input, parsed by third-party code: whatever it makes that code
         # raise costs the page its facts, never the run.
         with contextlib.suppress(Exception):

@@ -38,9 +38,11 @@ counting one each whatever they hold; past them reading stops as at its end. Rea
 square of some markup (nested blocks, stray end tags, open formatting tags): 64 KiB of nested
 ``<ul>`` took it 0.4 s, 1 MiB minutes."""
 
-HEAD_ANY_TAGS = 8192
-"""``<`` a head may hold anywhere, text included; past them reading stops as at its end.
-Real heads hold up to 337 (YouTube's 450 KB: 185)."""
+HEAD_ANY_TAGS = 32768
+"""``<`` a head may hold anywhere, text included; past them reading stops as at its end: the
+bound on what is parsed whatever the scan takes for text. Real heads hold up to 337 (YouTube's
+450 KB: 185), but scripts carrying HTML in strings up to 37,000 a MB (8,192, at first, lost
+the title of a head with 123 KiB of such state before it)."""
 
 HEAD_MARKUP_BYTES = 48 * 1024
 """Bytes of tags a head may hold; past them reading stops as at its end. Real heads hold up
@@ -85,9 +87,10 @@ _CLOSERS = {
     for name in TEXT_ELEMENTS
 }  # fmt: skip
 
-_SCRIPT_MARKS = re.compile(rb"<!--|-->|<(/?)script[" + _SPACE + rb"/>]", re.IGNORECASE)
+_SCRIPT_MARKS = re.compile(rb"<!(?=--)|-->|<(/?)script[" + _SPACE + rb"/>]", re.IGNORECASE)
 """What moves the tokenizer between a script's states: ``<!--`` escapes its text, in which
-``<script`` escapes it twice, where ``</script`` does not end it; ``-->`` ends escaping."""
+``<script`` escapes it twice, where ``</script`` does not end it; ``-->`` ends escaping, also
+the one ``<!-->`` ends with (hence ``<!`` matched alone)."""
 
 _CARRY = 16
 """Bytes kept back when a closer was not found: one (``</textarea ``) cut by the chunk
@@ -241,8 +244,8 @@ class HeadScanner:
         resume = max(self._pos, len(page) - _CARRY)
         for mark in _SCRIPT_MARKS.finditer(page, self._pos):
             token = mark[0]
-            if token == b"<!--":
-                following = page[mark.end() : mark.end() + 2]
+            if token == b"<!":
+                following = page[mark.start() + 4 : mark.start() + 6]
                 if self._escaped == 0 and len(following) < 2 and following != b">":
                     return None, mark.start()  # "<!-->" or "<!--->" perhaps: wait
                 if self._escaped == 0 and not following.startswith((b">", b"->")):
