@@ -29,6 +29,7 @@ TRAPS = [
     "<!-->",
     "<!--->",
     "<!-- a comment ended as browsers end it --!>",
+    "<title>x</titles> </head></title>",  # not the title's end tag
 ]
 
 
@@ -240,3 +241,12 @@ def test_a_head_with_html_in_its_scripts_is_read_to_its_title() -> None:
     state = '{"html": "<p>hello <a href=\\"/x\\">x</a></p>"}, ' * 2800
     page = f"<html><head><script>var s = [{state}];</script><title>T</title></head><body>"
     assert head_end(page.encode()) == page.index("</head>") + len("</head>")
+
+
+def test_a_quoted_value_cut_by_the_chunks_is_waited_for() -> None:
+    """A ``>`` inside a quote that has not closed yet does not end the tag: ``<script>``
+    after it is the value's, not a script (the tag ends where the quote does)."""
+    page = b'<html><head><meta content="a>b <script>"><title>t</title></head><body>'
+    scanner = HeadScanner()
+    assert scanner.feed(page[: page.index(b" <script>")]) is None
+    assert scanner.feed(page) == page.index(b"<body>")
