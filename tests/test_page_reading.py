@@ -256,3 +256,18 @@ def test_a_page_without_a_head_is_read_no_further_than_its_start(
     httpserver.expect_request("/page").respond_with_data(body, content_type="text/html")
     assert check(httpserver, tmp_path, settings_for, clock)["status"] == "ok"
     assert len(parsed) == 1 and len(parsed[0]) == read
+
+
+@pytest.mark.parametrize("chunk", [1024, 16 * 1024, 68 * 1024, 1 << 20])
+def test_a_page_without_a_head_keeps_the_same_bytes_however_it_comes(chunk: int) -> None:
+    """A tag not whole yet where the read of a page with no head stops (64 KiB): the bytes
+    past it, there when the page comes in one chunk, must not decide what is kept."""
+    page = b"<!doctype html><p>" + b"x" * 20480 + b'<div a="' + b"y" * 200_000
+    limit, kept, head = 1 << 20, bytearray(), checker.HeadScanner()
+    stop = limit
+    for start in range(0, len(page), chunk):
+        kept += page[start : start + chunk][: stop - len(kept)]
+        stop = checker._kept(kept, head, stop, limit)
+        if len(kept) >= stop:
+            break
+    assert stop == HEADLESS_BYTES

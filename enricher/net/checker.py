@@ -479,9 +479,13 @@ def _kept(page: bytes | bytearray, head: HeadScanner, stop: int, limit: int) -> 
     """How much of a page is read, given its bytes so far (``stop``: as decided before): its
     head and ``BODY_PEEK_BYTES`` of its body, at most ``limit``; a page with no ``<head>``,
     at most ``HEADLESS_BYTES`` (whatever the chunks the bytes came in)."""
-    if stop == limit and (end := head.feed(page)) is not None:
+    headless = len(page) >= HEADLESS_BYTES and not has_head(page)
+    # A page with no head is scanned no further than it is read, however it came: in one
+    # chunk, the bytes past that limit would decide where a tag not whole yet ends.
+    seen = page[:HEADLESS_BYTES] if headless else page
+    if stop == limit and (end := head.feed(seen)) is not None:
         stop = min(limit, end + BODY_PEEK_BYTES)
-    if stop > HEADLESS_BYTES and len(page) >= HEADLESS_BYTES and not has_head(page):
+    if headless and stop > HEADLESS_BYTES:
         stop = HEADLESS_BYTES  # no head to end: markup from the start
     return stop
 
