@@ -31,23 +31,27 @@ HEADLESS_BYTES = 64 * 1024
 would be at its start, and its markup (thousands of nested ``<div>``) is parsed in time that
 grows faster than its length."""
 
-HEAD_TAGS = 2048
+HEAD_TAGS = 16384
 """Tags, comments and stray ``<`` a head may hold, its scripts, styles, titles and textareas
 counting one each whatever they hold; past them reading stops as at its end. Real heads hold
-10-331 (the 25 captured in ``../shared/web-samples``). The HTML parser's time grows with the
-square of some markup (nested blocks, stray end tags, open formatting tags): 64 KiB of nested
-``<ul>`` took it 0.4 s, 1 MiB minutes."""
+10-331 (the 25 captured in ``../shared/web-samples``), more with a sprite or a ``<template>``
+(2,048, at first, cut some). The HTML parser's time grows with the square of some markup
+(nested blocks, stray end tags, open formatting tags): 64 KiB of nested ``<ul>`` took it
+0.4 s, 1 MiB minutes; pages read past 64 KiB are parsed aside (``aside``), so these bounds
+keep a hostile page's thread short, not the event loop free."""
 
-HEAD_ANY_TAGS = 32768
+HEAD_ANY_TAGS = 131072
 """``<`` a head may hold anywhere, text included; past them reading stops as at its end: the
 bound on what is parsed whatever the scan takes for text. Real heads hold up to 337 (YouTube's
-450 KB: 185), but scripts carrying HTML in strings up to 37,000 a MB (8,192, at first, lost
-the title of a head with 123 KiB of such state before it)."""
+450 KB: 185), but scripts carrying HTML in strings up to 200,000 a MB (table rows; 8,192 and
+then 32,768 lost the title of a head with such state before it)."""
 
-HEAD_MARKUP_BYTES = 48 * 1024
-"""Bytes of tags a head may hold; past them reading stops as at its end. Real heads hold up
-to 30 KB (Bandcamp's); thousands of distinct attribute names cost the parser time growing
-with the square of their number (64 KiB of them in one tag: 0.5 s; 1 MiB: 29 s)."""
+HEAD_MARKUP_BYTES = 256 * 1024
+"""Bytes of tags a head may hold; past them reading stops as at its end. Real heads hold 30 KB
+(Bandcamp's track page) and more: an album's data in one attribute, 800 ``hreflang`` links,
+an icon as a data URI (48 KiB, at first, cut them); thousands of distinct attribute names cost
+the parser time growing with the square of their number (256 KiB of them in one tag: 5 s, on
+a thread of its own; 1 MiB: 29 s)."""
 
 HEAD_START_BYTES = 4096
 """How far into a page its ``<head>`` tag is looked for (after a doctype and comments)."""
@@ -62,9 +66,13 @@ HIDING_ELEMENTS = frozenset({b"noscript", b"template"})
 """Elements whose content is markup for the parser, counted as any, in which ``<body>`` and
 ``</head>`` do not end the head (a browser running scripts reads ``<noscript>`` as text)."""
 
-LEAVING_ELEMENTS = frozenset({b"svg", b"math", b"plaintext"})
-"""Elements after which the parser reads on in a way the scan does not follow (foreign
-content, where ``<style>`` holds markup; text to the page's end): the head ends at them."""
+FOREIGN_ELEMENTS = frozenset({b"svg", b"math"})
+"""Elements of foreign content: inside them ``<style>``, ``<script>`` and ``<title>`` hold
+markup, counted as any (an SVG sprite some heads hold: its symbols)."""
+
+LEAVING_ELEMENTS = frozenset({b"plaintext"})
+"""Elements after which the parser reads on in a way the scan does not follow (text to the
+page's end): the head ends at them."""
 
 _SPACE = rb"\t\n\f\r "
 """HTML's whitespace (Python's ``\\s`` has ``\\v`` too, which HTML reads as a name's)."""
@@ -111,6 +119,8 @@ class HeadScanner:
         """In a script: 1 escaped (``<!--``), 2 escaped twice (then ``<script``)."""
         self._hidden = 0
         """How many ``<noscript>`` and ``<template>`` are open."""
+        self._foreign = 0
+        """How many ``<svg>`` and ``<math>`` are open."""
         self._tags = 0
         """Tags counted so far (see ``HEAD_TAGS``)."""
         self._any = 0
@@ -160,17 +170,24 @@ class HeadScanner:
             self._matched = len(page)
             return self._wait(page, at)
         end_tag, name = bool(tag[1]), tag[2].lower()
-        if not end_tag and (name in LEAVING_ELEMENTS or (name == b"body" and not self._hidden)):
+        hidden = self._hidden or self._foreign
+        if not end_tag and (name in LEAVING_ELEMENTS or (name == b"body" and not hidden)):
             self._end = at
             return False
         if not self._token(at, tag.end()):
             return False
         if end_tag:
-            if name in HIDING_ELEMENTS:
+            if name in FOREIGN_ELEMENTS:
+                self._foreign = max(0, self._foreign - 1)
+            elif name in HIDING_ELEMENTS:
                 self._hidden = max(0, self._hidden - 1)
-            elif name == b"head" and not self._hidden:
+            elif name == b"head" and not hidden:
                 self._end = tag.end()
                 return False
+        elif name in FOREIGN_ELEMENTS:
+            self._foreign += not tag[0].endswith(b"/>")
+        elif self._foreign:
+            pass  # foreign content: no element of text, no <noscript>
         elif name in HIDING_ELEMENTS:
             self._hidden += 1
         elif name in TEXT_ELEMENTS:
