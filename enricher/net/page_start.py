@@ -4,19 +4,19 @@ through its ``<head>``, where it says what it is, and a little of its body).
 The head ends after ``</head>`` or where ``<body`` starts (HTML lets a page leave ``</head>``
 out), never at either written inside a comment, an attribute's value, an element whose content
 is text (a script that writes ``</head>``, a title about "the <body> element") or a
-``<noscript>`` (a browser running scripts reads it as text). It also ends where the HTML
-parser would read on in a way the scan does not follow (``<svg>``, ``<math>``), and where it
-has held more than a head does: ``HEAD_TAGS`` tags or ``HEAD_MARKUP_BYTES`` of them, or
-``HEAD_ANY_TAGS`` ``<`` counted wherever they are. A head may be long with script text
-(YouTube's, 450 KB), but one with that much markup is a page leaving out both ``</head>`` and
-``<body>``, or a hostile one: the parser's time grows with the square of some markup. Pure:
-bytes in, an offset out.
+``<noscript>`` (a browser running scripts reads it as text). It also ends at ``<plaintext>``
+(text to the page's end), and where it has held more than a head does: ``HEAD_TAGS`` tags or
+``HEAD_MARKUP_BYTES`` of them, or ``HEAD_ANY_TAGS`` ``<`` counted wherever they are. A head
+may be long with script text (YouTube's, 450 KB) or with markup (a sprite, hreflang links),
+but past those bounds it is a hostile one: the parser's time grows with the square of some
+markup. The bounds keep that time short on the thread big pages are parsed on (``aside``);
+the event loop is kept free by parsing there. Pure: bytes in, an offset out.
 
 Tags are read as the HTML tokenizer reads them (a quoted ``>`` or ``<script>`` inside an
 attribute's value is no tag; a script's text ends where the tokenizer's script states end
 it), one at a time, resumed where the scan stopped as more bytes arrive. Where the scan and
 the parser might still disagree on what is text, ``HEAD_ANY_TAGS`` bounds the markup the
-parser could be handed all the same. (Three reviews found such places: a ``</head>`` checked
+parser could be handed all the same. (Reviews found such places: a ``</head>`` checked
 against everything before it, cost minutes of CPU; a ``<script>`` written in an attribute, a
 ``\\v`` after a tag's name, a ``</noscript>`` in a comment, each let 1 MiB of nested markup
 be parsed.)
