@@ -90,6 +90,9 @@ _TAG = re.compile(
 
 _COMMENT_END = re.compile(rb"--!?>")
 
+_EMPTY_COMMENT = (b">", b"->")
+"""What follows ``<!--`` in a comment that ends there (``<!-->``, ``<!--->``)."""
+
 _CLOSERS = {
     name: re.compile(rb"</" + name + rb"[" + _SPACE + rb"/>]", re.IGNORECASE)
     for name in TEXT_ELEMENTS
@@ -195,11 +198,11 @@ class HeadScanner:
         return True
 
     def _comment(self, page: bytes | bytearray, at: int) -> bool:
-        if len(page) < at + 6:
+        following = page[at + 4 : at + 6]
+        if len(following) < 2:
             return False
-        if page[at + 4 : at + 5] == b">" or page[at + 4 : at + 6] == b"->":
-            # "<!-->" and "<!--->" are whole (empty) comments.
-            return self._token(at, at + (5 if page[at + 4 : at + 5] == b">" else 6))
+        if following.startswith(_EMPTY_COMMENT):  # "<!-->", "<!--->": whole comments
+            return self._token(at, at + 5 + following.startswith(b"-"))
         if not self._token(at, at + 4):
             return False
         self._in = b"--"
@@ -265,7 +268,7 @@ class HeadScanner:
                 following = page[mark.start() + 4 : mark.start() + 6]
                 if self._escaped == 0 and len(following) < 2 and following != b">":
                     return None, mark.start()  # "<!-->" or "<!--->" perhaps: wait
-                if self._escaped == 0 and not following.startswith((b">", b"->")):
+                if self._escaped == 0 and not following.startswith(_EMPTY_COMMENT):
                     self._escaped = 1
             elif token == b"-->":
                 self._escaped = 0
