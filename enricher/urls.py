@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from urllib.parse import SplitResult, urlsplit, urlunsplit
+from urllib.parse import SplitResult, quote, urlsplit, urlunsplit
+
+import idna
 
 from .models import InvalidTarget
 
@@ -28,6 +30,12 @@ _ASCII_WHITESPACE = frozenset(" \t\n\r\f\v")
 
 _UNUSABLE_CHARACTER = re.compile(r"[\s\x00-\x1f\x7f-\x9f]")
 """Whitespace (Unicode's, as ``str.isspace``) or a control character: never in a URL."""
+
+
+def escape_unusable(url: str) -> str:
+    """``url`` with whitespace and control characters percent-encoded, as an HTTP client
+    sends them (for a Location header's ``/a b``: ``/a%20b``)."""
+    return _UNUSABLE_CHARACTER.sub(lambda found: quote(found.group(), safe=""), url)
 
 
 def is_control_character(char: str) -> bool:
@@ -68,7 +76,47 @@ def parse_url(url: str, max_length: int | None = None) -> tuple[SplitResult, str
     host = (parts.hostname or "").rstrip(".")
     if not host:
         return InvalidTarget("not a URL: no host")
+    problem = _host_problem(host)
+    if problem is not None:
+        return InvalidTarget(f"not a URL: {problem}")
     return parts, host
+
+
+MAX_LABEL = 63
+MAX_NAME = 253
+"""DNS's limits on a label and a whole name (RFC 1035): a longer one never resolves."""
+
+
+def _host_problem(host: str) -> str | None:
+    """Why no request can reach ``host`` whatever the network does, or None: a name
+    DNS cannot hold, or one the HTTP client refuses (an ``xn--`` label that is no valid
+    punycode, a character IDNA forbids). Refused only at the request, such a name had come
+    out ``unreachable`` after every retry, or stopped the whole run with a traceback."""
+    if host.startswith("[") or _is_ip_literal(host):
+        return None
+    labels = host.split(".")
+    if "" in labels:
+        return f"host {host!r} has an empty label"
+    if len(host) > MAX_NAME or any(len(label) > MAX_LABEL for label in labels):
+        return f"host {host[:80]!r} is longer than DNS allows"
+    # What the HTTP client does with a name (httpx: IDNA-encodes one that is not ASCII,
+    # decodes one starting with xn--), for every label.
+    try:
+        if not host.isascii():
+            idna.encode(host.lower())
+        elif any(label.startswith("xn--") for label in labels):
+            idna.decode(host)
+    except idna.IDNAError as exc:
+        return f"host {host[:80]!r} is not a valid internationalised name ({exc})"
+    return None
+
+
+def _is_ip_literal(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.split("%")[0])
+    except ValueError:
+        return False
+    return True
 
 
 def private_address_reason(address: str) -> str:

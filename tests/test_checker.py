@@ -272,6 +272,96 @@ def test_cookie_bounce_to_the_same_url_is_followed(harness: Harness, router: res
     assert harness.requests == 2
 
 
+def test_cookie_check_through_another_url_is_followed(
+    harness: Harness, router: respx.Router
+) -> None:
+    """/a sets a cookie and sends the reader to /cookie-check, which sends it back to /a: the
+    cookie came a hop before the return, and the page is ok, not a loop."""
+    url, check = "https://shop.example.test/a", "https://shop.example.test/cookie-check"
+    with_cookie = router.get(url, cookies={"cc": "1"}).respond(200)
+    first = router.get(url).respond(302, headers={"Location": check, "Set-Cookie": "cc=1"})
+    router.get(check).respond(302, headers={"Location": url})
+
+    outcome = harness.check(url, transport=transport_of(router))
+
+    assert isinstance(outcome, HttpFacts) and outcome.status_code == 200
+    assert (first.call_count, with_cookie.call_count) == (1, 1)
+
+
+def test_cookies_let_a_reader_back_once_only(harness: Harness, router: respx.Router) -> None:
+    """A server setting a cookie at every turn of /a -> /b -> /a is a loop at the third
+    visit; one setting none, at the first return."""
+    a, b = "https://shop.example.test/a", "https://shop.example.test/b"
+    router.get(a).respond(302, headers={"Location": b})
+    router.get(b).respond(302, headers={"Location": a, "Set-Cookie": "cc=1"})
+    c, d = "https://plain.example.test/c", "https://plain.example.test/d"
+    router.get(c).respond(302, headers={"Location": d})
+    router.get(d).respond(302, headers={"Location": c})
+
+    setting, plain = asyncio.run(harness.check_all([a, c], transport=transport_of(router)))
+
+    assert isinstance(setting, FetchFailure) and setting.kind is FailureKind.REDIRECT_LOOP
+    assert [hop.url for hop in setting.redirects] == [b, a, b, a]
+    assert isinstance(plain, FetchFailure) and plain.kind is FailureKind.REDIRECT_LOOP
+    assert [hop.url for hop in plain.redirects] == [d, c]
+
+
+def test_a_location_sent_twice_alike_is_followed(harness: Harness, router: respx.Router) -> None:
+    """Two identical Location headers are one: the page behind them is reached."""
+    url, target = "https://example.test/old", "https://example.test/new"
+    router.get(url).respond(301, headers=[("Location", target), ("Location", target)])
+    router.get(target).respond(200)
+
+    outcome = harness.check(url, transport=transport_of(router))
+
+    assert isinstance(outcome, HttpFacts) and outcome.status_code == 200
+    assert outcome.redirects == (Redirect(301, target),)
+
+
+def test_two_different_locations_are_a_bad_redirect(harness: Harness, router: respx.Router) -> None:
+    """Two Location headers that differ leave nowhere to go (browsers refuse them too)."""
+    url = "https://example.test/old"
+    router.get(url).respond(
+        301, headers=[("Location", "https://example.test/a"), ("Location", "/b")]
+    )
+
+    outcome = harness.check(url, transport=transport_of(router))
+
+    assert isinstance(outcome, FetchFailure) and outcome.kind is FailureKind.BAD_REDIRECT
+    assert outcome.message == "redirect with 2 different Location headers"
+
+
+def test_a_location_with_spaces_is_kept_as_the_url_asked_for(
+    harness: Harness, router: respx.Router
+) -> None:
+    """A Location of "/a b" is asked for as "/a%20b", and the chain (and a suggested URL)
+    holds that URL, which the editor can paste back."""
+    url, target = "https://example.test/old", "https://example.test/new%20place/page%20one"
+    router.get(url).respond(301, headers={"Location": "/new place/page one"})
+    router.get(target).respond(200)
+
+    outcome = harness.check(url, transport=transport_of(router))
+
+    assert isinstance(outcome, HttpFacts) and outcome.status_code == 200
+    assert outcome.redirects == (Redirect(301, target),)
+
+
+@pytest.mark.parametrize("location", ["http://xn--zz.example.test/", "http://a..b/"])
+def test_a_redirect_to_a_host_no_request_can_reach_is_broken_not_a_crash(
+    harness: Harness, router: respx.Router, location: str
+) -> None:
+    """A Location naming a host IDNA refuses (httpx reads Location even when not following,
+    and its codec's error escaped it) or an empty label is the server's bad answer."""
+    url = "https://example.test/old"
+    route = router.get(url).respond(301, headers={"Location": location})
+
+    outcome = harness.check(url, transport=transport_of(router), attempts=3)
+
+    assert isinstance(outcome, FetchFailure) and outcome.kind is FailureKind.BAD_REDIRECT
+    assert web_verdict(outcome, NOW).status is Status.BROKEN
+    assert route.call_count == 1
+
+
 def _serve_hops(httpserver: HTTPServer) -> None:
     """/hop/N redirects to /hop/N+1 until /hop/STOP; /hop/STOP answers 200."""
 

@@ -234,9 +234,19 @@ def test_unsupported_schemes_are_invalid_and_named(url: str, scheme: str) -> Non
         ("https://example.com:99999/", "not a URL"),
         ("www.example.com", "scheme"),
         ("https://", "host"),
+        ("https://xn--zz.example.com/", "internationalised"),
+        ("http://xn--a/", "internationalised"),
+        ("http://a\u200bb.example/", "internationalised"),
+        ("http://a..b/", "empty label"),
+        ("http://" + "a" * 64 + ".example/", "longer than DNS allows"),
+        ("http://" + "a." * 127 + "example/", "longer than DNS allows"),
     ],
-    ids=["space", "tab", "non-numeric-port", "port-out-of-range", "no-scheme", "no-host"],
-)
+    ids=[
+        "space", "tab", "non-numeric-port", "port-out-of-range", "no-scheme", "no-host",
+        "bad-punycode", "punycode-of-a-control", "zero-width-space", "empty-label",
+        "label-over-63", "name-over-253",
+    ],
+)  # fmt: skip
 def test_malformed_urls_are_invalid(url: str, reason_has: str) -> None:
     """A URL that cannot be requested is invalid with a reason, never an exception."""
     target = classify(url)
@@ -273,3 +283,21 @@ def test_private_hosts(host: str) -> None:
 def test_public_hosts(host: str) -> None:
     """Public names and addresses are checked normally (names are not resolved here)."""
     assert is_private_host(host) is False
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://bücher.example/",
+        "http://xn--bcher-kva.example/",
+        "http://" + "a" * 63 + ".example/",
+        "http://example.com./",
+        "http://[2001:db8::1]/",
+        "http://203.0.113.9/",
+        "http://ex_ample.com/",
+    ],
+)
+def test_hosts_a_request_can_reach_are_web_targets(url: str) -> None:
+    """Internationalised names, a 63-character label, a trailing dot, IP literals and an
+    underscore (seen on real sites) are checked, not refused."""
+    assert isinstance(classify(url), WebTarget)

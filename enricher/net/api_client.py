@@ -28,7 +28,7 @@ from ..errors import UpstreamError
 from ..verdicts import MAX_RETRY_AFTER_S, is_transient_status, parse_retry_after
 from .bodies import TooLarge, read_capped
 from .context import NetContext
-from .http_errors import describe_http_error
+from .http_errors import CLIENT_ERRORS, describe_http_error
 from .redact import redact, secret_forms
 from .retries import async_retrying
 
@@ -180,7 +180,7 @@ class ApiClient:
                 return vetoed
             try:
                 answer = await self._follow(path, headers or {})
-            except httpx.HTTPError as exc:
+            except CLIENT_ERRORS as exc:
                 kind, message = describe_http_error(exc)
                 if kind.is_network_level:
                     self._watch.failed(self._client.base_url.host)

@@ -15,16 +15,31 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from ..models import FailureKind, FetchFailure, FetchOutcome, HttpFacts, PageFacts, Redirect, Status
+from ..models import (
+    FailureKind,
+    FetchFailure,
+    FetchOutcome,
+    HttpFacts,
+    InvalidTarget,
+    PageFacts,
+    Redirect,
+    Status,
+)
 from ..page_signals import SIGNAL_HEADERS, challenge_named, judge_page
 from ..pages import is_html, page_facts
-from ..urls import SUPPORTED_SCHEMES, is_private_host, private_address_reason
+from ..urls import (
+    SUPPORTED_SCHEMES,
+    escape_unusable,
+    is_private_host,
+    parse_url,
+    private_address_reason,
+)
 from ..verdicts import MAX_RETRY_AFTER_S, is_transient_status, parse_retry_after
 from .aside import Aside
 from .context import SERVICE_EXTENSION, NetContext
 from .host_gate import HostGate
 from .host_pace import PUSHBACK_STATUSES, HostPace
-from .http_errors import describe_http_error
+from .http_errors import CLIENT_ERRORS, describe_http_error
 from .page_start import HEADLESS_BYTES, HeadScanner, has_head
 from .retries import async_retrying
 
@@ -167,7 +182,8 @@ class WebChecker:
         """One attempt: GET and follow redirects by hand, keeping the chain."""
         link.attempt += 1
         chain: list[Redirect] = []
-        visits = {url: 1}
+        cookies_set = 0  # answers in the chain so far that set a cookie
+        visits = {url: (1, cookies_set)}  # each URL's visits, and cookies set before the last
         current = url
         for _ in range(self._max_redirects + 1):
             answer = await self._get(current, link)
@@ -177,7 +193,18 @@ class WebChecker:
                     message = f"redirects to {current}, not followed: {message}"
                 return FetchFailure(answer.kind, message, tuple(chain))
             status, headers, retry_after, page = answer
-            location = headers.get("location")
+            cookies_set += "set-cookie" in headers
+            # Sent twice alike (some proxies repeat headers), it is one Location; two that
+            # differ leave nowhere to go (browsers refuse them). Joined by httpx into one
+            # "a, a", a live page's repeated Location had been asked for as a URL and 404ed.
+            locations = {value.strip() for value in headers.get_list("location")} - {""}
+            location = next(iter(locations)) if len(locations) == 1 else None
+            if len(locations) > 1 and status in REDIRECT_STATUSES:
+                return FetchFailure(
+                    FailureKind.BAD_REDIRECT,
+                    f"redirect with {len(locations)} different Location headers",
+                    tuple(chain),
+                )
             if status not in REDIRECT_STATUSES or not location:
                 link.answer = HttpFacts(
                     status_code=status,
@@ -189,12 +216,14 @@ class WebChecker:
                 )
                 return link.answer
             try:
-                target = urljoin(current, location.strip())
+                # Spaces and controls escaped as the request sends them, so the chain and a
+                # suggested URL are URLs (a Location "/a b" is asked for as "/a%20b").
+                target = escape_unusable(urljoin(current, location))
                 parts = urlsplit(target)
             except ValueError as exc:  # "http://a]/": the server answered, unusably
                 return FetchFailure(
                     FailureKind.BAD_REDIRECT,
-                    f"redirect to an unusable URL ({location.strip()[:200]!r}: {exc})",
+                    f"redirect to an unusable URL ({location[:200]!r}: {exc})",
                     tuple(chain),
                 )
             chain.append(Redirect(status, target))
@@ -204,20 +233,28 @@ class WebChecker:
                     f"redirects to an unsupported scheme: {target}",
                     tuple(chain),
                 )
+            if isinstance(usable := parse_url(target), InvalidTarget):
+                return FetchFailure(
+                    FailureKind.BAD_REDIRECT,
+                    f"redirect to an unusable URL ({target[:200]}: {usable.reason})",
+                    tuple(chain),
+                )
             if not self._allow_private and is_private_host(parts.hostname or ""):
                 return FetchFailure(
                     FailureKind.PRIVATE,
                     f"redirects to a {private_address_reason(parts.hostname or '')}",
                     tuple(chain),
                 )
-            # A page may bounce back to a URL once to set a cookie (the client keeps cookies);
-            # without a Set-Cookie, or on a third visit, coming back is a loop.
-            visits[target] = visits.get(target, 0) + 1
-            limit = MAX_VISITS_PER_URL if "set-cookie" in headers else 1
-            if visits[target] > limit:
+            # A page may send the reader back to a URL once to set a cookie (the client keeps
+            # cookies), itself or through a cookie check of its own (/a -> /cookie-check ->
+            # /a); with no cookie set since the last visit, or on a third, it is a loop.
+            seen, cookies_then = visits.get(target, (0, cookies_set))
+            new_cookie = seen > 0 and cookies_set > cookies_then
+            if seen >= (MAX_VISITS_PER_URL if new_cookie else 1):
                 return FetchFailure(
                     FailureKind.REDIRECT_LOOP, f"redirect loop at {target}", tuple(chain)
                 )
+            visits[target] = (seen + 1, cookies_set)
             current = target
         return FetchFailure(
             FailureKind.TOO_MANY_REDIRECTS,
@@ -289,7 +326,7 @@ class WebChecker:
                 )
             except httpx.InvalidURL as exc:
                 return FetchFailure(FailureKind.PROTOCOL, f"invalid URL: {exc}")
-            except httpx.HTTPError as exc:
+            except CLIENT_ERRORS as exc:
                 kind, message = describe_http_error(exc)
                 if kind in (FailureKind.NO_ANSWER, FailureKind.TIMEOUT):
                     gate.silent += 1

@@ -13,9 +13,16 @@ import httpx
 from ..models import FailureKind
 from .guard import PrivateAddressRefused
 
+CLIENT_ERRORS = (httpx.HTTPError, UnicodeError)
+"""What a request through httpx raises for the network or the server's answer: its own
+errors, and the IDNA codec's, which escape it when a Location header names a host IDNA
+refuses (``xn--zz``: httpx reads Location even when not following it)."""
 
-def describe_http_error(exc: httpx.HTTPError) -> tuple[FailureKind, str]:
+
+def describe_http_error(exc: httpx.HTTPError | UnicodeError) -> tuple[FailureKind, str]:
     """Translate an httpx exception into our vocabulary (the one place this happens)."""
+    if isinstance(exc, UnicodeError):
+        return FailureKind.BAD_REDIRECT, f"redirect to a host IDNA refuses ({exc})"
     if isinstance(exc, httpx.ReadTimeout | httpx.WriteTimeout):
         return FailureKind.NO_ANSWER, f"timed out ({type(exc).__name__})"
     if isinstance(exc, httpx.TimeoutException):
