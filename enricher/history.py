@@ -33,8 +33,12 @@ says ``+N``)."""
 def fails(status: Status, consecutive_failures: int, fail_on: FailOn,
           fail_after: int) -> bool:  # fmt: skip
     """The one rule of failing the run: a ``--fail-on`` status, ``--fail-after`` failing
-    checks in a row."""
-    return status in fail_on and consecutive_failures >= fail_after
+    checks in a row. A status that is no failure (``redirected``, ``ok``: ``any`` and a list
+    naming them) fails at first sight: no check in a row counts it, so waiting for one had
+    kept ``--fail-on redirected`` from ever failing a run."""
+    if status not in fail_on:
+        return False
+    return not status.is_failure or consecutive_failures >= fail_after
 
 
 def advance(

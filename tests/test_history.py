@@ -185,6 +185,22 @@ def test_a_status_outside_fail_on_never_fails_the_run(status: Status) -> None:
     assert not counts_against(checked(status, None), DEFAULT, 1)
 
 
+@pytest.mark.parametrize("status", [Status.REDIRECTED, Status.OK])
+@pytest.mark.parametrize("fail_after", [1, 3])
+def test_a_status_that_is_no_failure_fails_the_run_at_once_when_named(
+    status: Status, fail_after: int
+) -> None:
+    """``--fail-on redirected`` (or ``any``, or ``ok``) fails the run on the first such check:
+    no failing check in a row ever counts a status that is no failure."""
+    worked = LinkState(
+        first_seen_at=day(0), last_checked_at=day(0), last_status=status, last_ok_at=day(0)
+    )
+    policy = DEFAULT | {status}
+    assert counts_against(checked(status, worked), policy, fail_after)
+    assert not counts_against(checked(status, worked), DEFAULT, fail_after)
+    assert run([status], policy)[0].failing
+
+
 # needs_confirming: a cached failing verdict is checked again until confirmed
 
 
