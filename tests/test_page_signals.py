@@ -597,6 +597,19 @@ def test_an_expired_registration_is_broken(body: str) -> None:
                      id="glossary-entry-parked-domain"),
         pytest.param(html("Landing pages that convert | Acme", LONG_TEXT),
                      id="no-redirect-to-lander"),
+        pytest.param(html("Our old site is gone | Jo's blog",
+                          "<p>The old address now says 'this domain is for sale'.</p>",
+                          '<meta property="og:type" content="article">'),
+                     id="short-post-quoting-a-sale-lander"),
+        pytest.param(html("Moving on | Jo's blog",
+                          "<p>It shows 'This domain is parked free, courtesy of GoDaddy.com'.</p>",
+                          '<meta property="article:published_time" content="2026-03-01">'),
+                     id="dated-post-quoting-a-godaddy-lander"),
+        pytest.param(html("Link rot, again | Notes",
+                          "<p>The project page now reads: 'This domain has expired'.</p>",
+                          '<script type="application/ld+json">{"@context": "https://schema.org", '
+                          '"@type": "BlogPosting", "headline": "Link rot, again"}</script>'),
+                     id="short-post-quoting-an-expiry-notice"),
     ],
 )  # fmt: skip
 def test_pages_about_selling_or_domains_are_not_parked(body: str) -> None:

@@ -15,6 +15,7 @@ from .text import (
     names_a_page,
     norm,
     quote,
+    says_it_is_content,
     site_of,
     title_parts,
     url_path,
@@ -89,13 +90,6 @@ MAX_HINT_WORDS = 4
 """A weak word hints at an error page only in a title part this short ("Oops! Nothing here",
 "Not Found – Vinyl LP"); in a longer one it is a headline or a tagline ("How to fix a 404
 error", "Application Performance Monitoring & Error Tracking")."""
-
-CONTENT_TYPES = (
-    "article", "posting", "product", "music", "video", "book", "movie", "recipe", "episode",
-    "podcast", "event", "creativework", "report", "dataset", "software",
-)  # fmt: skip
-"""Fragments of ``og:type`` or JSON-LD ``@type`` values that say the page is a thing of its
-own (a song called "404", a list called "500"): an error title then only hints."""
 
 _HINT_PHRASES = tuple(phrase for phrase in ERROR_PHRASES if len(phrase.split()) > 1)
 """Error messages that hint wherever they stand in a title part ("404" alone is a number in
@@ -194,16 +188,12 @@ def _is_error_message(parts: list[str]) -> bool:
 
 def _about_itself(requested_url: str, facts: HttpFacts) -> bool:
     """Whether the page says it is a thing of its own (an article, a song, a product: see
-    ``CONTENT_TYPES``), or its link or its final URL names the error (MDN's
+    ``says_it_is_content``), or its link or its final URL names the error (MDN's
     ``/Status/404``, a question slug ``/questions/1/page-not-found-404``): then an error
     title is its subject."""
-    page = facts.page or PageFacts()
-    kind = (page.type or "").casefold()
-    return (
-        any(_ERROR_IN_PATH.search(url_path(url)) for url in (requested_url, facts.final_url))
-        or any(fragment in kind for fragment in CONTENT_TYPES)
-        or page.published_at is not None
-    )
+    return any(
+        _ERROR_IN_PATH.search(url_path(url)) for url in (requested_url, facts.final_url)
+    ) or says_it_is_content(facts.page or PageFacts())
 
 
 def _probed(requested_url: str, facts: HttpFacts) -> Signal | None:

@@ -7,7 +7,7 @@ import unicodedata
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from ..models import Status
+from ..models import PageFacts, Status
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +23,22 @@ class Signal:
 THIN_TEXT = 1500
 """Visible text below this many characters: a page with no content of its own to speak of
 (challenges, landers and error pages are a few sentences; articles are thousands)."""
+
+CONTENT_TYPES = (
+    "article", "posting", "product", "music", "video", "book", "movie", "recipe", "episode",
+    "podcast", "event", "creativework", "report", "dataset", "software",
+)  # fmt: skip
+"""Fragments of ``og:type`` or JSON-LD ``@type`` values that say the page is a thing of its
+own (a song called "404", a list called "500", a post quoting a lander's "this domain is for
+sale"): what it says is its subject, not its state."""
+
+
+def says_it_is_content(page: PageFacts) -> bool:
+    """Whether the page says it is a thing of its own: a ``CONTENT_TYPES`` type, or a
+    publication date (error pages, walls and landers have neither)."""
+    kind = (page.type or "").casefold()
+    return any(fragment in kind for fragment in CONTENT_TYPES) or page.published_at is not None
+
 
 _SEPARATORS = re.compile(r"\s+[|\-–—•·:»‹›/]+\s+|\s*[|•·»]\s*")
 """Between a page's name and its site's: "Page not found – My Blog", "404 | Shop"."""
