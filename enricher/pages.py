@@ -8,8 +8,9 @@ tags scholarly pages carry (Highwire/Google Scholar), JSON-LD, then plain HTML (
 by selectolax's Lexbor engine (a real HTML5 parser in C; measured in
 ``benchmarks/page_parse.py``), never by regular expressions. The text is decoded by the
 charset the server declared, else a byte-order mark, else the page's own ``<meta charset>``
-(the HTML spec's prescan of the first 1,024 bytes), else UTF-8 when it is valid, else
-windows-1252, as browsers do.
+(the HTML spec's prescan of the first 1,024 bytes, else anywhere in the head), else UTF-8
+when it is valid, else windows-1252, as browsers do; labels mean what the Encoding Standard
+says they mean (``charsets``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
+from .charsets import decoder_for
 from .models import PAGE_RECORD_FIELDS, PageFacts
 from .page_signals import HTML_MARKERS, THIN_TEXT
 from .urls import SUPPORTED_SCHEMES
@@ -65,6 +67,8 @@ MAX_REFRESH_METAS = 8
 ancestors, and a hostile page of thousands, each nested in the one before, cost seconds."""
 
 _PRESCAN_BYTES = 1024
+_HEAD_SCAN_BYTES = 64 * 1024
+_BODY_START = re.compile(rb"<body[\s>/]", re.I)
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
 """The HTML spec's encoding prescan looks for a charset in the first 1,024 bytes' ``<meta>``
 tags; this finds the same declaration in the bytes, before there is any text to parse."""
@@ -78,11 +82,11 @@ def is_html(content_type: str | None) -> bool:
 
 
 def declared_charset(content_type: str | None) -> str | None:
-    """The ``charset`` parameter of a ``Content-Type``, if Python knows the encoding."""
+    """The decoder of a ``Content-Type``'s ``charset`` parameter, if browsers know its label."""
     for param in (content_type or "").split(";")[1:]:
         name, _, value = param.partition("=")
         if name.strip().lower() == "charset":
-            return _known(value.strip().strip("\"'"))
+            return decoder_for(value)
     return None
 
 
@@ -92,7 +96,7 @@ def decode_html(body: bytes, content_type: str | None) -> str:
                           (codecs.BOM_UTF16_BE, "utf-16-be")):  # fmt: skip
         if body.startswith(bom):  # a BOM outranks everything, header included (HTML spec)
             return body[len(bom) :].decode(encoding, errors="replace")
-    declared = declared_charset(content_type) or _prescan(body[:_PRESCAN_BYTES])
+    declared = declared_charset(content_type) or _prescan(body)
     if declared is not None:
         return body.decode(declared, errors="replace")
     try:
@@ -331,27 +335,17 @@ def _clean(value: Any) -> str | None:
     return text[:MAX_FIELD_CHARS] or None
 
 
-def _prescan(head: bytes) -> str | None:
-    match = _META_CHARSET.search(head)
-    return _known(match[1].decode("ascii")) if match else None
-
-
-def _known(name: str) -> str | None:
-    """A charset name Python can decode (its canonical name), or None."""
-    try:
-        info = codecs.lookup(name)
-    except LookupError:
-        return None
-    # Not a codec that turns bytes into text (base64, rot13...), nor one that cannot replace
-    # what it cannot decode (idna): a page that names one is read as if it named none.
-    if not getattr(info, "_is_text_encoding", True) or info.name in _UNUSABLE_CHARSETS:
-        return None
-    encoding = info.name
-    # Browsers read ISO-8859-1 and US-ASCII as windows-1252 (the WHATWG Encoding Standard).
-    return "cp1252" if encoding in ("latin-1", "iso8859-1", "ascii") else encoding
-
-
-_UNUSABLE_CHARSETS = frozenset({"idna", "punycode", "raw-unicode-escape", "unicode-escape"})
+def _prescan(body: bytes) -> str | None:
+    """The charset the page's ``<meta>`` declares: in its first 1,024 bytes (HTML's prescan),
+    else anywhere before its ``<body>`` (browsers change to one the head declares later,
+    past a long comment or script)."""
+    match = _META_CHARSET.search(body, 0, _PRESCAN_BYTES)
+    if match is None:
+        found_body = _BODY_START.search(body, 0, _HEAD_SCAN_BYTES)
+        match = _META_CHARSET.search(
+            body, 0, found_body.start() if found_body else _HEAD_SCAN_BYTES
+        )
+    return decoder_for(match[1].decode("ascii"), in_meta=True) if match else None
 
 
 def _absolute(base_url: str, reference: str) -> str | None:

@@ -283,3 +283,50 @@ def test_a_refresh_is_looked_for_among_the_first_refresh_tags_only() -> None:
     assert within is not None and within.refresh_url == "https://example.org/moved"
     beyond = page_facts(page(hidden * MAX_REFRESH_METAS + seen), HTML, BASE)
     assert beyond is not None and beyond.refresh_url is None
+
+
+@pytest.mark.parametrize(
+    ("label", "codec", "title"),
+    [
+        ("Shift_JIS", "cp932", "①機械学習ニュース 第２回 ㈱サンプル 髙橋"),
+        ("x-sjis", "cp932", "東京の天気"),
+        ("windows-31j", "cp932", "①東京"),
+        ("gb2312", "gbk", "王喆的人工智能博客"),
+        ("x-gbk", "gbk", "大模型综述"),
+        ("euc-kr", "cp949", "똠얌꿍 레시피"),
+        ("windows-874", "cp874", "ข่าวปัญญาประดิษฐ์"),
+        ("iso-8859-8-i", "iso8859-8", "חדשות"),
+        ("x-cp1251", "cp1251", "Последние новости"),
+        ("latin5", "cp1254", "Yapay zekâ “haberleri”"),
+        ("big5", "big5hkscs", "人工智慧新聞"),
+    ],
+)
+@pytest.mark.parametrize("where", ["header", "meta"])
+def test_charset_labels_are_read_as_browsers_read_them(
+    label: str, codec: str, title: str, where: str
+) -> None:
+    """A label means the Encoding Standard's decoder: Shift_JIS is Windows-31J (①, ㈱, 髙),
+    gb2312 is GBK, euc-kr is Windows-949; labels Python does not know are still read."""
+    meta = f'<meta charset="{label}">' if where == "meta" else ""
+    body = f"<html><head>{meta}<title>{title}</title></head></html>".encode(codec)
+    content_type = "text/html" if where == "meta" else f"text/html; charset={label}"
+    facts = page_facts(body, content_type, BASE)
+    assert facts is not None and facts.title == title
+
+
+def test_a_meta_naming_utf16_on_an_ascii_compatible_page_means_utf8() -> None:
+    """The bytes that said UTF-16 were ASCII: the page is not UTF-16 (HTML's prescan)."""
+    body = '<html><head><meta charset="utf-16"><title>Café ☕</title></head></html>'.encode()
+    facts = page_facts(body, "text/html", BASE)
+    assert facts is not None and facts.title == "Café ☕"
+
+
+def test_a_meta_charset_after_a_long_comment_is_still_found_in_the_head() -> None:
+    """Browsers change to a charset the head declares past the prescan's 1,024 bytes."""
+    comment = "<!-- " + "x" * 1100 + " -->"
+    body = (
+        f'<html><head>{comment}<meta charset="windows-1251"><title>Последние новости</title>'
+        "</head><body></body></html>"
+    ).encode("cp1251")
+    facts = page_facts(body, "text/html", BASE)
+    assert facts is not None and facts.title == "Последние новости"
