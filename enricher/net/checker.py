@@ -386,7 +386,7 @@ class WebChecker:
         body = await _read_page(resp, self._max_page_bytes)
         if body is None:
             return None
-        if len(body) > PARSE_ASIDE_BYTES:
+        if len(body) > PARSE_ASIDE_BYTES and body.count(b"<") > PARSE_ASIDE_MARKUP:
             return await self._aside.run(lambda: page_facts(body, content_type, url), PARSE_S)
         # A page is anyone's input, parsed by third-party code: whatever it makes that code
         # raise costs the page its facts, never the run.
@@ -475,10 +475,15 @@ PAGE_READ_S = 5.0
 headers alone (its page facts are what arrived by then)."""
 
 PARSE_ASIDE_BYTES = 32 * 1024
-"""Pages read longer than this (most: a head and 32 KiB of body) are parsed on a thread of
-their own (``aside``): the parser's time grows with the square of some markup, and on the
-event loop it would hold up every other request (64 KiB of nested ``<dl>``: 0.8 s). Shorter
-ones (error pages, walls, the simulations' pages) parse on the loop: 0.2 s at worst."""
+PARSE_ASIDE_MARKUP = 8192
+"""Pages read longer than ``PARSE_ASIDE_BYTES`` holding more ``<`` than this are parsed on a
+thread of their own (``aside``): the parser's time grows with the square of some markup, and
+on the event loop it would hold up every other request (64 KiB of nested ``<dl>``: 0.8 s).
+The rest parse on the loop: error pages, walls, and real pages, whose heads are mostly
+scripts (YouTube's 452 KB: 11 ms; 200 generated pages of 20-400 KB: at most 5 ms), at most
+about 0.1 s for hostile markup of that many ``<`` (0.2 s within 32 KiB). Parsed aside as
+well, real pages cost a run 25-40% more CPU and 90 MB more memory
+(``benchmarks/simweb_big.py``: a thread started for each page, and its malloc arena)."""
 
 PARSE_S = 5.0
 """The longest wait for a page parsed aside: past it, the page is judged without its facts."""
