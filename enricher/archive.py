@@ -10,7 +10,9 @@ editor linked it, not the parking page that replaced it.
 
 from __future__ import annotations
 
+import contextlib
 import re
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
@@ -27,6 +29,7 @@ __all__ = [
     "fresh_snapshot",
     "moment_of",
     "snapshot_from_answer",
+    "snapshot_in_records",
     "wants_archive",
     "wayback_path",
 ]
@@ -115,3 +118,17 @@ def decode_snapshot(payload: dict[str, Any]) -> Snapshot | None:
     if payload.get("none"):
         return None
     return Snapshot(str(payload["url"]), datetime.fromisoformat(str(payload["timestamp"])))
+
+
+def snapshot_in_records(links: Iterable[Mapping[str, Any]], url: str) -> Snapshot | None:
+    """The copy an earlier record held for ``url`` (its ``archive``), or None: what a link
+    still not working keeps when this run asked nothing (an outage, ``--offline``, a link
+    unreachable for less than ``ARCHIVE_AFTER``) or got no answer."""
+    for link in links:
+        old = link.get("archive")
+        if link.get("url") != url or not isinstance(old, dict):
+            continue
+        with contextlib.suppress(KeyError, TypeError, ValueError):  # a hand-edited record
+            moment = datetime.fromisoformat(str(old["timestamp"]))
+            return Snapshot(str(old["url"]), moment)
+    return None

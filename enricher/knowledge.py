@@ -22,6 +22,7 @@ from .archive import (
     decode_snapshot,
     encode_snapshot,
     moment_of,
+    snapshot_in_records,
     wants_archive,
 )
 from .authorities import (
@@ -362,12 +363,22 @@ class Knowledge:
             if self.earlier is not None:
                 metadata = remembered(metadata, self.earlier.get(key, entry.url))
         metadata = complete(target, metadata, self.settings, self._known)
+        archive = self.archives.get(entry.url) if entry.url else None
+        if (
+            entry.url is not None
+            and entry.url not in self.archives  # nothing asked, or no answer
+            and not verdict.status.works
+            and self.earlier is not None
+        ):
+            # A copy found before stays while the link does not work: an outage, --offline
+            # or a lost cache had erased the archives of links still dead.
+            archive = snapshot_in_records(self.earlier.get(key, entry.url), entry.url)
         before = self.states.get(key)
         after = new_states.get(key, before)
         return CheckedLink(
             entry, target.kind, target.id, verdict, metadata, history=after,
             change=change(before, after) if self.history_known else None,
-            archive=self.archives.get(entry.url) if entry.url else None,
+            archive=archive,
             recent=self.recent.get(key, ()),
             label_match=label_match(
                 entry.label, titles_of(metadata), context=context_of(metadata),

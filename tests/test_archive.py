@@ -168,6 +168,65 @@ def test_a_wayback_machine_that_refuses_loses_nothing(
     assert requests["wayback"] == 1 and 3600 not in clock.slept
 
 
+def _serve(httpserver: HTTPServer, gone_status: int, wayback_status: int | None = None) -> None:
+    """The two pages; the fake Wayback Machine (on the same server) answers until a status
+    replaces it."""
+    if wayback_status is not None:
+        httpserver.clear_all_handlers()
+    httpserver.expect_request("/gone").respond_with_data("", status=gone_status)
+    httpserver.expect_request("/fine").respond_with_data("fine")
+    if wayback_status is not None:
+        httpserver.expect_request(re.compile("^/web/.+")).respond_with_data(
+            "down", status=wayback_status
+        )
+
+
+@pytest.mark.parametrize(
+    "then",
+    [
+        pytest.param({"refresh": True}, id="an-outage"),
+        pytest.param({"offline": True}, id="offline"),
+    ],
+)
+def test_a_copy_found_before_stays_while_the_link_does_not_work(
+    httpserver: HTTPServer, apis: Apis, tmp_path: Path, settings_for: Any, clock: FakeClock,
+    then: dict[str, Any],
+) -> None:  # fmt: skip
+    """A dead link's copy is not erased by a run that learns nothing of it: the site down
+    (the link unreachable for less than a week, so no copy is wanted) or ``--offline``. The
+    link working again drops it."""
+    _serve(httpserver, 404)
+    gone = httpserver.url_for("/gone")
+    apis.wayback.snapshots[gone] = "20251101120000"
+    run_on(httpserver, tmp_path, settings_for, clock)
+    clock.advance(days=1)
+    httpserver.clear_all_handlers()
+    _serve(httpserver, 503)  # down: every page answers 503 until the end of the run
+    links, _ = run_on(httpserver, tmp_path, settings_for, clock, retry_budget_s=0, **then)
+    assert links["Gone"]["archive"]["timestamp"] == "2025-11-01T12:00:00Z"
+    httpserver.clear_all_handlers()
+    _serve(httpserver, 200)
+    links, _ = run_on(httpserver, tmp_path, settings_for, clock, refresh=True)
+    assert (links["Gone"]["status"], links["Gone"]["archive"]) == ("ok", None)
+
+
+def test_a_lost_cache_and_a_silent_wayback_machine_keep_the_copy_of_the_record(
+    httpserver: HTTPServer, apis: Apis, tmp_path: Path, settings_for: Any, clock: FakeClock
+) -> None:
+    """With the cache gone, the record beside the digest still has the copy: a Wayback
+    Machine answering 503 this time loses nothing."""
+    _serve(httpserver, 404)
+    gone = httpserver.url_for("/gone")
+    apis.wayback.snapshots[gone] = "20251101120000"
+    run_on(httpserver, tmp_path, settings_for, clock)
+    for path in (tmp_path / "cache").iterdir():
+        path.unlink()
+    _serve(httpserver, 404, wayback_status=503)
+    links, requests = run_on(httpserver, tmp_path, settings_for, clock)
+    assert links["Gone"]["status"] == "broken" and requests["wayback"] >= 1
+    assert links["Gone"]["archive"]["timestamp"] == "2025-11-01T12:00:00Z"
+
+
 def test_credentials_in_a_link_are_not_sent_to_the_wayback_machine() -> None:
     assert wayback_path("https://user:secret@example.com/a", LAST_OK) == (
         "/web/20260115083005/https://example.com/a"
