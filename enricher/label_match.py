@@ -29,7 +29,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 
@@ -178,6 +178,9 @@ class _Text:
     at a word's start, "rag" in "storage" is not."""
     digits: frozenset[str]
     vocabulary: frozenset[str]
+    tails: frozenset[int] = frozenset()
+    """Indexes of the words that end a compound ("head" of "Multi-Head"): an acronym may
+    leave one out."""
 
     @property
     def spaced(self) -> str:
@@ -253,25 +256,38 @@ def _all_words(label: _Text, title: _Text) -> bool:
 def _acronym(label: _Text, title: _Text) -> bool:
     """A one-word label spelled by the starts of consecutive title words: "RAG" from
     "Retrieval-Augmented Generation", "MoE" from "Mixture-of-Experts", "LoRA" from "Low-Rank
-    Adaptation". Each word gives its initial (one word may give two letters, as "Lo"); small
-    words may also be skipped ("RLHF": Reinforcement Learning from Human Feedback)."""
+    Adaptation". Each word gives its initial; one word may give a second letter from further
+    in ("Lo" of "Low", "AE" of "Autoencoders": "SAE"); small words may be skipped ("RLHF":
+    Reinforcement Learning from Human Feedback), and one other word inside the run, the
+    second half of a compound ("MLA": Multi-Head Latent Attention). A plural's "s" may be
+    left out ("SAEs")."""
     if len(label.tokens) != 1:
         return False
     letters = label.joined
     if not (3 <= len(letters) <= 10 and letters.isascii() and letters.isalpha()):
         return False
-    # States: (letters spelled, words used, a two-letter word used); a fresh start at each word.
-    states: set[tuple[int, int, bool]] = set()
-    for word in title.tokens:
-        after: set[tuple[int, int, bool]] = set()
-        for spelled, used, doubled in (*states, (0, 0, False)):
-            if word in STOPWORDS and spelled:
-                after.add((spelled, used, doubled))
+    if letters.endswith("s") and len(letters) >= 4 and _spelled(letters[:-1], title):
+        return True
+    return _spelled(letters, title)
+
+
+def _spelled(letters: str, title: _Text) -> bool:
+    # States: (letters spelled, words used, a second letter taken, a compound's end skipped);
+    # a fresh start at each word.
+    states: set[tuple[int, int, bool, bool]] = set()
+    for index, word in enumerate(title.tokens):
+        after: set[tuple[int, int, bool, bool]] = set()
+        for spelled, used, doubled, skipped in (*states, (0, 0, False, False)):
+            if spelled and word in STOPWORDS:
+                after.add((spelled, used, doubled, skipped))
+            elif spelled and not skipped and index in title.tails:
+                after.add((spelled, used, doubled, True))
             if word[:1] == letters[spelled : spelled + 1]:
-                after.add((spelled + 1, used + 1, doubled))
-                if not doubled and word[:2] == letters[spelled : spelled + 2] and len(word) > 1:
-                    after.add((spelled + 2, used + 1, True))
-        if any(spelled == len(letters) and used >= 2 for spelled, used, _ in after):
+                after.add((spelled + 1, used + 1, doubled, skipped))
+                second = letters[spelled + 1 : spelled + 2]
+                if not doubled and second and second in word[1:]:
+                    after.add((spelled + 2, used + 1, True, skipped))
+        if any(spelled == len(letters) and used >= 2 for spelled, used, _, _ in after):
             return True
         states = {state for state in after if state[0] < len(letters)}
     return False
@@ -432,7 +448,17 @@ def _present(title: str | None) -> tuple[str, _Text] | None:
     normalised = _normalise(title)
     if normalised in GENERIC_TITLES or not any(map(_is_word, normalised.split())):
         return None
-    return title, _text(normalised.split())
+    text = _text(normalised.split())
+    # The words after the first of each whitespace-separated word ("Multi-Head": "head").
+    tails: set[int] = set()
+    index = 0
+    for word in unicodedata.normalize("NFKC", title[:MAX_CHARS]).split():
+        parts = len(_normalise(word).split())
+        tails.update(range(index + 1, index + parts))
+        index += parts
+    if index == len(text.tokens):  # else the two readings disagree: no compounds known
+        text = replace(text, tails=frozenset(tails))
+    return title, text
 
 
 def label_match(

@@ -160,6 +160,10 @@ def test_label_of_several_words_all_in_the_title_matches(label: str, title: str)
         ("MoE", "Outrageously Large Neural Networks: The Sparsely-Gated Mixture-of-Experts Layer"),
         ("UALA", "Towards Uncertainty-Aware Language Agent"),
         ("RLHF", "Reinforcement Learning from Human Feedback: A Survey"),
+        ("MLA", "Multi-Head Latent Attention: How DeepSeek compresses the KV cache"),
+        ("SAE", "Sparse Autoencoders: Finding interpretable features"),
+        ("SAEs", "Sparse Autoencoders: Finding interpretable features"),
+        ("LLMs", "Large Language Models: A Survey"),
     ],
 )  # fmt: skip
 def test_acronym_spelled_by_the_title_words_matches(label: str, title: str) -> None:
@@ -174,6 +178,8 @@ def test_acronym_spelled_by_the_title_words_matches(label: str, title: str) -> N
         ("RAG", "Storage Wars: Cheap Disks for Big Models"),  # "rag" inside "storage"
         ("LoRA", "Explorations: Robust Agents"),  # "lora" inside "explorations"
         ("RAG", "Retrieval Boosts Augmented Generation"),  # "boosts" stands between
+        ("MLA", "Multi Head Latent Attention: x"),  # "head" is no compound's end
+        ("SAE", "Sparse Mixtures: Explained"),  # no word starting with A
     ],
 )
 def test_letters_inside_a_word_or_scattered_initials_are_no_match(label: str, title: str) -> None:
