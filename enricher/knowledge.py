@@ -27,6 +27,7 @@ from .archive import (
 )
 from .authorities import (
     authority_of,
+    classify,
     complete,
     describe,
     from_cache,
@@ -52,6 +53,7 @@ from .models import (
     CachedFact,
     Check,
     CheckedLink,
+    InvalidTarget,
     LinkEntry,
     LinkState,
     LookupResult,
@@ -111,12 +113,17 @@ class OldRecords:
 class Earlier:
     """What the records already beside the digests said of each target, under every URL that
     cites it now (a paper cited as ``/abs/`` in one digest and ``/pdf/`` in another is one
-    thing): kept through an outage, and their dates through a lost cache. Only the records of
-    the digests citing a target are read, when it needs them."""
+    thing), and under any URL of it in any record of the run's digests (a line moved to
+    another digest, a link spelled another way): kept through an outage, and their dates
+    through a lost cache. Every record is read once, before any is rewritten."""
 
-    def __init__(self, plan: Plan, old: OldRecords):
+    def __init__(self, plan: Plan, old: OldRecords, digest_paths: Iterable[str] = ()):
         self._plan = plan
         self._old = old
+        self._paths = tuple(digest_paths)
+        for path in self._paths:
+            old.record(path)  # read now: the run may rewrite it before it is needed
+        self._by_key: dict[str, list[Mapping[str, Any]]] | None = None
 
     def get(self, key: str, url: str | None = None) -> list[Mapping[str, Any]]:
         """The old records' links to ``key``: those citing it as ``url`` first (their
@@ -127,9 +134,23 @@ class Earlier:
             link = self._old.link(entry.path, entry.url or "")
             if link is not None and not any(seen is link for seen in links):
                 links.append(link)
+        for link in self._anywhere().get(key, ()):
+            if not any(seen is link for seen in links):
+                links.append(link)
         links.sort(key=lambda link: str(link.get("checked_at") or ""), reverse=True)
         links.sort(key=lambda link: link.get("url") != url)
         return links
+
+    def _anywhere(self) -> dict[str, list[Mapping[str, Any]]]:
+        """Every record's links by the key of their URL (built when first needed)."""
+        if self._by_key is None:
+            self._by_key = {}
+            for path in self._paths:
+                for link_url, link in links_by_url(self._old.record(path)).items():
+                    target = classify(link_url)
+                    if not isinstance(target, InvalidTarget):
+                        self._by_key.setdefault(target.key, []).append(link)
+        return self._by_key
 
 
 @dataclass
@@ -280,13 +301,18 @@ class Knowledge:
         return states
 
     def load(
-        self, plan: Plan, cache: Cache, now: datetime, errors: list[str]
+        self,
+        plan: Plan,
+        cache: Cache,
+        now: datetime,
+        errors: list[str],
+        digest_paths: Iterable[str] = (),
     ) -> tuple[list[Target], dict[str, Observed]]:
         """Let the cache answer what it knows; returns the targets to look up and their stale
         observations (whose ETags may save a request). Also loads each target's history state
         (seeded from an earlier record when the cache has none)."""
         keys = list(plan.targets)
-        earlier = self.earlier = Earlier(plan, self.old_records)
+        earlier = self.earlier = Earlier(plan, self.old_records, digest_paths)
         self.companions = frozenset(plan.companions)
         self.history_known = cache.path is not None
         try:

@@ -149,7 +149,9 @@ def _run(
     interrupted = stop.requested
     cache = Cache.open_or_none(settings, started_at, errors)
     try:
-        to_check, previous = knowledge.load(plan, cache, started_at, errors)
+        to_check, previous = knowledge.load(
+            plan, cache, started_at, errors, [str(digest.path) for digest in digests]
+        )
         snapshots = _snapshot_feed(knowledge, plan, cache, context)
         if (to_check or (snapshots and snapshots.waiting)) and not interrupted:
             if to_check:

@@ -610,3 +610,34 @@ def test_sigterm_during_the_notify_command_stops_it_and_exits_143(
     assert time.monotonic() - sent < 5
     assert "changes since last run: 1 newly broken" in out
     assert "notify command stopped: enricher was asked to stop" in err
+
+
+@pytest.mark.parametrize("move", ["to-another-digest", "respelled-in-place"])
+def test_a_lost_cache_keeps_what_records_knew_of_moved_or_respelled_links(
+    papers: Path, settings_for: Any, clock: FakeClock, move: str
+) -> None:
+    """Cache lost, both APIs down: lines moved from one digest to another, or the same
+    paper and repository linked by other URLs (``/pdf/ID``, ``/tree/main``), keep the
+    objects and dates any record of the run held for them."""
+    settings = settings_for(papers)
+    run(settings, clocks=clock.clocks())
+    shutil.rmtree(settings.cache_dir)
+    if move == "to-another-digest":
+        target = papers.with_name("moved.txt")
+        target.write_text(papers.read_text("utf-8"), encoding="utf-8")
+        papers.write_text("Nothing linked this week.\n", encoding="utf-8")
+    else:
+        target = papers
+        target.write_text(
+            f"[MEDUSA] https://arxiv.org/pdf/{MEDUSA}v1\n"
+            "[Qwen] https://github.com/QwenLM/Qwen-VL/tree/main\n",
+            encoding="utf-8",
+        )
+    clock.advance(days=1)
+    down = settings_for(papers, target, arxiv_api_url=f"{CLOSED}/api/query", github_api_url=CLOSED)
+    run(down, clocks=clock.clocks())
+    paper, repo = record_links(target)
+    assert paper["status"] == repo["status"] == "unreachable"
+    assert paper["arxiv"]["title"] and paper["arxiv"]["observed_at"] == "2026-11-22T09:00:00Z"
+    assert repo["github"]["full_name"] == "QwenLM/Qwen-VL"
+    assert paper["first_seen_at"] == repo["first_seen_at"] == "2026-11-22T09:00:00Z"
