@@ -318,10 +318,11 @@ def _deliver_reports(
     if settings.html_output is not None:
         html = report if settings.format == "html" else FORMATTERS["html"](summary)
         write_report(settings.html_output, html)
+    machine = settings.format != "text"
     if settings.output is not None:
         write_report(settings.output, report)
-        report = format_text(summary, brief=brief)
-    _write_report(report)
+        report, machine = format_text(summary, brief=brief), False
+    _write_report(report, machine)
     step_summary = env.get("GITHUB_STEP_SUMMARY")
     if settings.format == "github" and step_summary:
         try:
@@ -428,9 +429,24 @@ def _failed(error: object, exit_code: int) -> int:
     return exit_code
 
 
-def _write_report(report: str) -> None:
-    sys.stdout.write(report)
-    sys.stdout.flush()
+def _write_report(report: str, machine: bool = False) -> None:
+    """The report on stdout. A ``machine`` one (JSON, JUnit, HTML, Markdown, GitHub's
+    commands) goes out as UTF-8 whatever the console's encoding: escaped for an ASCII
+    console (``\\U0001f916``), JSON was no longer JSON. A stdout that cannot be written (a
+    full disk, a closed pipe) is an error that names it, not a traceback."""
+    if sys.stdout is None:  # started with stdout closed
+        raise WriteError("cannot write the report: stdout is closed")
+    try:
+        buffer = getattr(sys.stdout, "buffer", None)
+        if machine and buffer is not None:
+            sys.stdout.flush()
+            buffer.write(report.encode("utf-8"))
+            buffer.flush()
+        else:
+            sys.stdout.write(report)
+            sys.stdout.flush()
+    except OSError as exc:
+        raise WriteError(f"cannot write the report to stdout: {exc.strerror or exc}") from exc
 
 
 def _tolerate_narrow_consoles() -> None:

@@ -68,6 +68,39 @@ def test_json_report_is_machine_readable(site: dict[str, str], tmp_path: Path) -
     assert report["exit_code"] == 0 and report["requests"]["arxiv"] == 1
 
 
+def test_a_machine_report_is_utf8_whatever_the_console_encoding(
+    site: dict[str, str], tmp_path: Path
+) -> None:
+    """On an ASCII console a CJK label escaped as ``\\U0001f916`` made the JSON invalid: a
+    machine-readable report goes out as UTF-8; the text report stays readable, escaped."""
+    digest = Path(site["FOLDER"]) / "week.txt"
+    digest.write_text(digest.read_text("utf-8") + "[扣子🤖] http://x..y/\n", encoding="utf-8")
+    ascii_console = {**site, "PYTHONIOENCODING": "ascii"}
+    result = subprocess.run(
+        [sys.executable, "-m", "enricher", site["FOLDER"], "--allow-private", "--format", "json"],
+        cwd=tmp_path, env={**os.environ, **ascii_console}, capture_output=True, timeout=60,
+    )  # fmt: skip
+    report = json.loads(result.stdout.decode("utf-8"))
+    assert "扣子🤖" in [link["label"] for link in report["links"]]
+    text = enricher(site["FOLDER"], "--allow-private", cwd=tmp_path, env=ascii_console)
+    assert "\\u6263\\u5b50\\U0001f916" in text.stdout
+
+
+def test_a_report_that_cannot_be_written_is_an_error_naming_stdout(
+    site: dict[str, str], tmp_path: Path
+) -> None:
+    """A full disk behind stdout: exit 3 and one line saying so, not a traceback."""
+    with open("/dev/full", "w") as full:
+        result = subprocess.run(
+            [sys.executable, "-m", "enricher", site["FOLDER"], "--allow-private"],
+            cwd=tmp_path, env={**os.environ, **site}, stdout=full, stderr=subprocess.PIPE,
+            text=True, timeout=60,
+        )  # fmt: skip
+    assert result.returncode == 3
+    assert "cannot write the report to stdout: No space left on device" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_refusals_of_our_pace_are_counted_per_host(
     site: dict[str, str], tmp_path: Path, apis: Apis
 ) -> None:
@@ -352,7 +385,9 @@ def test_the_example_workflow_runs_commands_the_cli_accepts() -> None:
     assert "if: always()\n        uses: actions/cache/save@v4" in workflow
     # The scheduled run's tolerance, given through $FAIL_AFTER, is a flag the CLI knows.
     assert "$FAIL_AFTER" in commands[0]
-    assert "FAIL_AFTER: ${{ github.event_name == 'schedule' && '--fail-after 2' || '' }}" in workflow
+    assert (
+        "FAIL_AFTER: ${{ github.event_name == 'schedule' && '--fail-after 2' || '' }}" in workflow
+    )
     assert build_parser().parse_args(["sources", "--fail-after", "2"]).fail_after == "2"
 
 
@@ -393,3 +428,13 @@ def test_a_file_name_that_is_not_utf8_is_reported_not_a_crash(
     assert result.returncode == 0, result.stderr
     root = ET.fromstring((tmp_path / "r.xml").read_bytes())
     assert root.get("tests") == "8"
+
+
+def test_a_folder_with_no_digests_passes_with_a_warning(tmp_path: Path) -> None:
+    """A wrong glob or path in CI is said, not silent; an empty folder is no failure."""
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    (folder / "week.md").write_text("[A] https://example.org/\n", encoding="utf-8")
+    result = enricher(str(folder), "--no-cache", cwd=tmp_path)
+    assert result.returncode == 0
+    assert f"no digests found in {folder} (--glob *.txt)" in result.stderr
