@@ -101,6 +101,11 @@ def run(
     progress = progress or NoProgress()
     stop = stop or StopRequest()
     paths = discover_digests(list(settings.paths), settings.glob)
+    if not paths:
+        # Said, not failed: a folder of digests yet to come is fine; a wrong path or glob in
+        # CI should not pass unnoticed.
+        log.warning("no digests found in %s (--glob %s)", ", ".join(settings.paths),
+                    ",".join(settings.glob))  # fmt: skip
     if settings.changed_since is not None:
         kept = changed_digests(paths, settings.changed_since)
         log.info("%d of %d digests changed since %s", len(kept), len(paths),
