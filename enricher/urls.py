@@ -92,7 +92,7 @@ def _host_problem(host: str) -> str | None:
     DNS cannot hold, or one the HTTP client refuses (an ``xn--`` label that is no valid
     punycode, a character IDNA forbids). Refused only at the request, such a name had come
     out ``unreachable`` after every retry, or stopped the whole run with a traceback."""
-    if host.startswith("[") or _is_ip_literal(host):
+    if host.startswith("[") or is_ip_literal(host):
         return None
     labels = host.split(".")
     if "" in labels:
@@ -111,7 +111,8 @@ def _host_problem(host: str) -> str | None:
     return None
 
 
-def _is_ip_literal(host: str) -> bool:
+def is_ip_literal(host: str) -> bool:
+    """Whether ``host`` is an IPv4 or IPv6 address (a zone ``%eth0`` allowed), not a name."""
     try:
         ipaddress.ip_address(host.split("%")[0])
     except ValueError:

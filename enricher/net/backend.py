@@ -18,7 +18,6 @@ Errors are httpcore's (``ConnectError``, ``ReadTimeout``...) raised *from* the o
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import select
 import socket
 import ssl
@@ -26,6 +25,8 @@ from collections.abc import Iterable
 from typing import Any
 
 import httpcore
+
+from ..urls import is_ip_literal
 
 HAPPY_EYEBALLS_DELAY_S = 0.25
 """RFC 8305's connection attempt delay, when this backend is handed a name (``--allow-private``
@@ -261,14 +262,6 @@ def _closed(connection: _Connection) -> httpcore.WriteError:
     return httpcore.WriteError(str(connection.error or "the connection is closed"))
 
 
-def _is_address(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host.split("%")[0])
-    except ValueError:
-        return False
-    return True
-
-
 def _has_bytes_waiting(sock: Any) -> bool:
     """Whether the socket has something to read right now (a closed one counts)."""
     if sock is None or sock.fileno() == -1:
@@ -294,7 +287,7 @@ class AsyncioBackend(httpcore.AsyncNetworkBackend):
     ) -> httpcore.AsyncNetworkStream:
         # Racing addresses only makes sense for a name; an address needs no race (and
         # asyncio's racing code has had cancellation leaks, so it is not used for nothing).
-        race = None if _is_address(host) else HAPPY_EYEBALLS_DELAY_S
+        race = None if is_ip_literal(host) else HAPPY_EYEBALLS_DELAY_S
         loop = asyncio.get_running_loop()
         try:
             async with asyncio.timeout(timeout):
