@@ -242,6 +242,36 @@ def test_permanent_redirect_suggests_the_new_url(
     assert verdict.reason == f"moved permanently ({code}) to {target}"
 
 
+@pytest.mark.parametrize(
+    ("hops", "status", "suggested"),
+    [
+        pytest.param((301, 302), Status.REDIRECTED, "/https", id="301-then-302-to-a-login"),
+        pytest.param((301, 308), Status.REDIRECTED, "/login", id="301-then-308"),
+        pytest.param((302, 301), Status.OK, None, id="302-then-301"),
+    ],
+)
+def test_a_link_moved_as_far_as_its_redirects_are_permanent_from_the_start(
+    httpserver: HTTPServer, harness: Harness, hops: tuple[int, int], status: Status,
+    suggested: str | None,
+) -> None:  # fmt: skip
+    """A 301 to https then a 302 to a login page suggests the https URL, not the login
+    page; a link whose first hop is temporary works as written."""
+    first, second = hops
+    httpserver.expect_request("/old").respond_with_data(
+        "", status=first, headers={"Location": "/https"}
+    )
+    httpserver.expect_request("/https").respond_with_data(
+        "", status=second, headers={"Location": "/login"}
+    )
+    httpserver.expect_request("/login").respond_with_data("sign in")
+
+    verdict = web_verdict(harness.check(httpserver.url_for("/old")), NOW)
+
+    assert verdict.status is status
+    assert verdict.suggested_url == (suggested and httpserver.url_for(suggested))
+    assert verdict.final_url == httpserver.url_for("/login")
+
+
 def test_redirect_loop_is_broken(httpserver: HTTPServer, harness: Harness) -> None:
     """a -> b -> a is a loop: broken, without retrying and without going round again."""
     a, b = httpserver.url_for("/a"), httpserver.url_for("/b")

@@ -10,6 +10,7 @@ record gets a ``page`` object.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import secrets
 from collections.abc import Callable, Mapping
@@ -236,11 +237,16 @@ def web_verdict(
                 signal.status, signal.reason, outcome, checked_at, signal.suggested_url
             )
     if 200 <= code <= 299:
-        permanent = [hop for hop in outcome.redirects if hop.is_permanent]
-        if permanent:
-            reason = f"moved permanently ({permanent[0].status}) to {outcome.final_url}"
+        # The link moved as far as its redirects are permanent from the start: past a
+        # temporary one (a locale, a login, a session), the URL reached is no new address.
+        # Suggested whole, a 301 to https and a 302 to a login page had sent the editor to
+        # the login page; a link whose first hop is temporary works as written.
+        moved = list(itertools.takewhile(lambda hop: hop.is_permanent, outcome.redirects))
+        if moved:
+            new_url = moved[-1].url
+            reason = f"moved permanently ({moved[0].status}) to {new_url}"
             return _http_verdict(
-                Status.REDIRECTED, reason, outcome, checked_at, suggested_url=outcome.final_url
+                Status.REDIRECTED, reason, outcome, checked_at, suggested_url=new_url
             )
         return _http_verdict(Status.OK, None, outcome, checked_at)
     if code in GONE_STATUSES:
