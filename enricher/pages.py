@@ -116,10 +116,11 @@ def page_facts(body: bytes, content_type: str | None, base_url: str) -> PageFact
 
     html_text = decode_html(body, content_type)
     tree = LexborHTMLParser(html_text)
+    base_url = _document_base(tree, base_url)
     meta = _meta(tree)
     linked = _json_ld(tree)
     html = tree.css_first("html")
-    title_node = tree.css_first("title")
+    title_node = _document_title(tree)
 
     def first(*values: Any) -> str | None:
         for value in values:
@@ -346,6 +347,35 @@ def _prescan(body: bytes) -> str | None:
             body, 0, found_body.start() if found_body else _HEAD_SCAN_BYTES
         )
     return decoder_for(match[1].decode("ascii"), in_meta=True) if match else None
+
+
+MAX_TITLES = 8
+"""``<title>`` elements looked at for the document's: an SVG's own come first in some pages."""
+
+
+def _document_title(tree: Any) -> Any:
+    """The document's ``<title>``: the first not inside an ``<svg>`` (an icon's
+    ``<title>Icon</title>`` is the icon's), as ``document.title`` reads it."""
+    for node in tree.css("title")[:MAX_TITLES]:
+        parent = node.parent
+        while parent is not None and parent.tag not in ("svg", "html"):
+            parent = parent.parent
+        if parent is None or parent.tag != "svg":
+            return node
+    return None
+
+
+def _document_base(tree: Any, page_url: str) -> str:
+    """What the page's relative URLs resolve against: its first ``<base href>`` (Angular's
+    ``<base href="/">``), resolved against the page's URL, when it is an http(s) URL."""
+    base = tree.css_first("base[href]")
+    href = base.attributes.get("href") if base is not None else None
+    if not href:
+        return page_url
+    resolved = _absolute(page_url, href)
+    if resolved is None or urlsplit(resolved).scheme.lower() not in SUPPORTED_SCHEMES:
+        return page_url
+    return resolved
 
 
 def _absolute(base_url: str, reference: str) -> str | None:

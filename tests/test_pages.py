@@ -330,3 +330,28 @@ def test_a_meta_charset_after_a_long_comment_is_still_found_in_the_head() -> Non
     ).encode("cp1251")
     facts = page_facts(body, "text/html", BASE)
     assert facts is not None and facts.title == "Последние новости"
+
+
+def test_relative_urls_resolve_against_the_pages_base_href() -> None:
+    """Angular's ``<base href="/">``: a canonical link ``blog/x`` on ``/app/page`` is
+    ``/blog/x``, as a browser reads it; a base that is no http(s) URL is passed over."""
+    head = '<link rel="canonical" href="blog/x"><meta property="og:image" content="img/a.png">'
+    facts = page_facts(page(f'<base href="/">{head}'), "text/html", "https://e.test/app/page")
+    assert facts is not None
+    assert (facts.canonical_url, facts.image) == (
+        "https://e.test/blog/x",
+        "https://e.test/img/a.png",
+    )
+    odd = page_facts(page(f'<base href="javascript:x">{head}'), "text/html", "https://e.test/app/p")
+    assert odd is not None and odd.canonical_url == "https://e.test/app/blog/x"
+
+
+def test_an_icons_svg_title_is_not_the_pages() -> None:
+    """``<svg><title>Icon</title></svg>`` names the icon; the document's title is the first
+    one outside an SVG, as ``document.title`` reads it."""
+    only_icon = b"<html><body><svg><title>Icon</title></svg><p>text</p></body></html>"
+    facts = page_facts(only_icon, "text/html", BASE)
+    assert facts is not None and facts.html_title is None
+    both = b"<html><body><svg><title>Icon</title></svg><title>The page</title></body></html>"
+    facts = page_facts(both, "text/html", BASE)
+    assert facts is not None and facts.html_title == "The page"
