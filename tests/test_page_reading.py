@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +78,20 @@ def test_a_gzip_page_is_read_decompressed(
         gzip.compress(PAGE.encode()), content_type="text/html; charset=utf-8",
         headers={"Content-Encoding": "gzip"},
     )  # fmt: skip
+    assert check(httpserver, tmp_path, settings_for, clock)["page"]["title"] == "東京の天気"
+
+
+@pytest.mark.parametrize("wbits", [15, -15], ids=["zlib-deflate", "raw-deflate"])
+def test_a_deflate_page_is_read_with_or_without_its_zlib_header(
+    httpserver: HTTPServer, tmp_path: Path, settings_for: Any, clock: FakeClock, wbits: int
+) -> None:
+    """ "deflate" is zlib's format by the spec, and raw deflate from some servers: browsers
+    read both, and so does the checker."""
+    packer = zlib.compressobj(6, zlib.DEFLATED, wbits)
+    body = packer.compress(PAGE.encode()) + packer.flush()
+    httpserver.expect_request("/page").respond_with_data(
+        body, content_type="text/html; charset=utf-8", headers={"Content-Encoding": "deflate"}
+    )
     assert check(httpserver, tmp_path, settings_for, clock)["page"]["title"] == "東京の天気"
 
 

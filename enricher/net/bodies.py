@@ -20,6 +20,43 @@ class TooLarge(Exception):
     """The decoded body went past the cap."""
 
 
+class Inflater:
+    """zlib's decompressor for a ``Content-Encoding`` of gzip or deflate: a gzip or a zlib
+    header, whichever comes (servers send either for "deflate"), or for "deflate" none at
+    all: raw deflate, which some servers send and browsers read (decided by the first
+    bytes, kept until the first decoded one to be read again so)."""
+
+    def __init__(self, coding: str) -> None:
+        self._state = zlib.decompressobj(zlib.MAX_WBITS | 32)
+        self._raw_allowed = coding == "deflate"
+        self._before_output = b""
+
+    @property
+    def eof(self) -> bool:
+        return self._state.eof
+
+    @property
+    def unconsumed_tail(self) -> bytes:
+        return self._state.unconsumed_tail
+
+    def decompress(self, data: bytes, max_length: int) -> bytes:
+        """Like ``zlib.Decompress.decompress``; ``zlib.error`` for bytes no format reads."""
+        try:
+            piece = self._state.decompress(data, max_length)
+        except zlib.error:
+            if not self._raw_allowed:
+                raise
+            again, self._before_output = self._before_output + data, b""
+            self._state, self._raw_allowed = zlib.decompressobj(-zlib.MAX_WBITS), False
+            return self._state.decompress(again, max_length)
+        if self._raw_allowed:
+            if piece:
+                self._raw_allowed, self._before_output = False, b""
+            else:
+                self._before_output += data[: len(data) - len(self._state.unconsumed_tail)]
+        return piece
+
+
 class BoundedDecoder:
     """gzip/deflate decoding that never produces more than ``limit`` bytes in all.
 
@@ -34,8 +71,7 @@ class BoundedDecoder:
         codings = [c for c in codings if c != "identity"]
         if len(codings) > 1 or (codings and codings[0] not in ("gzip", "x-gzip", "deflate")):
             raise httpx.DecodingError(f"unsupported content encoding {encoding!r}")
-        # wbits 32+: a gzip or a zlib header, detected (servers send either for "deflate").
-        self._zlib = zlib.decompressobj(zlib.MAX_WBITS | 32) if codings else None
+        self._zlib = Inflater(codings[0]) if codings else None
 
     def feed(self, data: bytes) -> bytes:
         """Decoded bytes for the next raw chunk; ``TooLarge`` past the cap."""

@@ -36,6 +36,7 @@ from ..urls import (
 )
 from ..verdicts import MAX_RETRY_AFTER_S, is_transient_status, parse_retry_after
 from .aside import Aside
+from .bodies import Inflater
 from .context import SERVICE_EXTENSION, NetContext
 from .host_gate import HostGate
 from .host_pace import PUSHBACK_STATUSES, HostPace
@@ -537,8 +538,7 @@ def _inflater(encoding: str) -> Callable[[bytes, int], bytes] | None:
     if encoding in ("identity", ""):
         return lambda chunk, room: chunk[:room]
     if encoding in ("gzip", "x-gzip", "deflate"):
-        # 47: a gzip or zlib header, whichever it is (servers mislabel deflate often).
-        state = zlib.decompressobj(47)
+        state = Inflater(encoding)
         return lambda chunk, room: state.decompress(chunk, max(room, 1))
     return None
 
