@@ -147,7 +147,11 @@ class Generator:
             rest = f"ok/{ident}"
             for code, target in reversed(list(zip(codes, hosts[1:], strict=True))):
                 rest = f"hop/{code}/{target}/{rest}"
-            return Link(self.url(first, rest), "web", case, EXPECTED[case], hosts)
+            # A link moved only when its own redirect is permanent (RFC 9110 15.4.3: after a
+            # 302 "the client ought to continue to use the target URI"): a 301 further down
+            # a chain that starts temporary moves an address the link never named.
+            expected = EXPECTED[case] if codes[0] in (301, 308) or case != "chainmix" else "ok"
+            return Link(self.url(first, rest), "web", case, expected, hosts)
         if case == "loop":
             return Link(self.url(first, f"loop/{ident}/a"), "web", case, "broken", [first] * 2)
         hops = [first] * (2 if case.startswith("flaky") else 1)
