@@ -31,7 +31,7 @@ from .ops.lock import process_alive
 from .ops.stopping import StopRequest, exit_code_for, handle_signals
 from .options import OPTIONS, Option
 from .pipeline import EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE, Progress, run
-from .report import FORMATTERS, format_markdown, format_text
+from .report import FORMATTERS, format_github, format_markdown, format_text, in_workspace
 
 log = logging.getLogger("enricher")
 
@@ -311,6 +311,11 @@ def _deliver_reports(
         print_summary_table(summary)
     if settings.format == "text":
         report = format_text(summary, brief=brief)
+    elif settings.format == "github":
+        workspace = env.get("GITHUB_WORKSPACE") or None
+        root = Path(workspace).resolve() if workspace else None
+        cwd = Path.cwd()
+        report = format_github(summary, lambda path: in_workspace(path, cwd, root))
     else:
         report = FORMATTERS[settings.format](summary)
     if settings.json_output is not None:

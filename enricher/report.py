@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import posixpath
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from pathlib import PurePath
 from typing import Any
 
 from .models import Change, CheckedLink, DigestResult, LabelMatch, RunSummary, Status
@@ -220,13 +223,27 @@ def _link_message(link: CheckedLink, summary: RunSummary) -> str:
     return text
 
 
-def format_github(summary: RunSummary) -> str:
+def in_workspace(path: str, cwd: PurePath, workspace: PurePath | None) -> str:
+    """``path`` (as the run was given it, from ``cwd``) relative to the repository's root,
+    ``workspace`` (``GITHUB_WORKSPACE``), where GitHub reads an annotation's ``file=``;
+    as given when there is no workspace or the file is outside it."""
+    if workspace is None:
+        return path
+    full = PurePath(posixpath.normpath((cwd / path).as_posix()))
+    try:
+        return full.relative_to(workspace).as_posix()
+    except ValueError:
+        return path
+
+
+def format_github(summary: RunSummary, file_of: Callable[[str], str] = str) -> str:
     """Annotations on the digest lines of a pull request: ``::error`` for links that fail the
     run, ``::warning`` for redirected, blocked and unreachable ones and for failing ones that
-    ``--fail-after`` still spares; newly failing links first; then one plain line."""
+    ``--fail-after`` still spares; newly failing links first; then one plain line. Each
+    ``file=`` is ``file_of`` the digest's path (``in_workspace``)."""
     lines = [_command("error", f"enricher: {error}") for error in summary.errors]
     lines += [
-        _command("warning", problem.message, file=problem.path, line=problem.line,
+        _command("warning", problem.message, file=file_of(problem.path), line=problem.line,
                  title="enricher: input problem")
         for problem in summary.problems
     ]  # fmt: skip
@@ -245,14 +262,14 @@ def format_github(summary: RunSummary) -> str:
         if link.change is Change.NEWLY_FAILING:
             title = f"newly {title}"
         lines.append(
-            _command(kind, _link_message(link, summary), file=digest.path, line=link.entry.line,
-                     title=title)
+            _command(kind, _link_message(link, summary), file=file_of(digest.path),
+                     line=link.entry.line, title=title)
         )  # fmt: skip
     for digest, link in mismatches(summary):
         kind = "error" if LabelMatch.MISMATCH in summary.fail_on else "warning"
         message = " ".join(p for p in (link.entry.label, link.entry.url) if p)
         lines.append(
-            _command(kind, f"{message}: {mismatch_note(link)}", file=digest.path,
+            _command(kind, f"{message}: {mismatch_note(link)}", file=file_of(digest.path),
                      line=link.entry.line, title="label mismatch")
         )  # fmt: skip
     lines.append(f"enricher: {summary.total_links} links; {_counts_line(summary)}")

@@ -257,13 +257,15 @@ def test_github_format_annotates_lines_and_fills_the_job_summary(
     step_summary.write_text("earlier step\n", encoding="utf-8")
     result = enricher(
         site["FOLDER"], "--allow-private", "--format", "github", cwd=tmp_path,
-        env={**site, "GITHUB_STEP_SUMMARY": str(step_summary)},
+        env={**site, "GITHUB_STEP_SUMMARY": str(step_summary), "GITHUB_WORKSPACE": str(tmp_path)},
     )  # fmt: skip
     assert result.returncode == 1
     lines = result.stdout.splitlines()
-    # The newly broken link comes first, named so, whatever its line.
-    assert lines[0].startswith(f"::error file={digest},line=7,title=newly broken link::Gone http")
-    assert lines[1].startswith(f"::warning file={digest},line=6,title=redirected link::")
+    # The newly broken link comes first, named so, whatever its line; files are named from
+    # the repository's root (GITHUB_WORKSPACE), as GitHub reads them.
+    named = digest.relative_to(tmp_path).as_posix()
+    assert lines[0].startswith(f"::error file={named},line=7,title=newly broken link::Gone http")
+    assert lines[1].startswith(f"::warning file={named},line=6,title=redirected link::")
     assert lines[-1] == "enricher: changes since last run: 1 newly broken, 0 recovered"
     summary = step_summary.read_text(encoding="utf-8")
     assert summary.startswith("earlier step\n## enricher link report")  # appended, not replaced

@@ -11,7 +11,7 @@ import os
 import xml.etree.ElementTree as ET
 from dataclasses import replace
 from datetime import datetime, timezone
-from pathlib import Path
+from pathlib import Path, PurePath
 
 import pytest
 
@@ -36,6 +36,7 @@ from enricher.report import (
     format_json,
     format_junit,
     format_markdown,
+    in_workspace,
 )
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -77,9 +78,15 @@ def fixed_summary() -> RunSummary:
     )  # fmt: skip
     week = (
         replace(week[0], history=LinkState(SEEN, SEEN, Status.OK, SEEN), change=Change.RECOVERED),
-        replace(week[1], history=failing(1, Status.BROKEN), change=Change.NEWLY_FAILING,
-                archive=Snapshot("https://web.archive.org/web/20251101120000/https://example.org/a%20b,c:d?q=1,2",
-                                 datetime(2025, 11, 1, 12, 0, tzinfo=timezone.utc))),
+        replace(
+            week[1],
+            history=failing(1, Status.BROKEN),
+            change=Change.NEWLY_FAILING,
+            archive=Snapshot(
+                "https://web.archive.org/web/20251101120000/https://example.org/a%20b,c:d?q=1,2",
+                datetime(2025, 11, 1, 12, 0, tzinfo=timezone.utc),
+            ),
+        ),
         *week[2:6],
         replace(week[6], history=failing(2, Status.UNREACHABLE)),
         replace(week[7], history=failing(3, Status.BROKEN), change=Change.STILL_FAILING),
@@ -234,3 +241,24 @@ def test_a_url_quoted_in_a_markdown_reason_stays_a_working_link() -> None:
                                                              *week.links[3:])),
                                         *summary.digests[1:]))  # fmt: skip
     assert "to https://medium.com/@user_x/new_post~2 |" in format_markdown(summary)
+
+
+@pytest.mark.parametrize(
+    ("path", "cwd", "expected"),
+    [
+        pytest.param(
+            "../digests/week.txt", "/repo/tools", "digests/week.txt", id="from-a-subfolder"
+        ),
+        pytest.param("/repo/digests/week.txt", "/elsewhere", "digests/week.txt", id="absolute"),
+        pytest.param("week.txt", "/repo/digests", "digests/week.txt", id="inside"),
+        pytest.param("/tmp/week.txt", "/repo", "/tmp/week.txt", id="outside-the-workspace"),
+    ],
+)
+def test_annotations_name_files_from_the_repository_root(
+    path: str, cwd: str, expected: str
+) -> None:
+    """GitHub reads an annotation's ``file=`` from the repository's root
+    (``GITHUB_WORKSPACE``): a run from a subfolder, or given absolute paths, still lands its
+    annotations on the digest's lines."""
+    assert in_workspace(path, PurePath(cwd), PurePath("/repo")) == expected
+    assert in_workspace(path, PurePath(cwd), None) == path
