@@ -9,6 +9,7 @@ here, once, and the pipeline asks for each entry's ``CheckedLink``.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -130,16 +131,20 @@ class Earlier:
         per-link fields, an arXiv version, are this link's), then the most recently checked
         first (a record rewritten later knows more)."""
         links: list[Mapping[str, Any]] = []
-        for entry in self._plan.citations.get(key, ()):
-            link = self._old.link(entry.path, entry.url or "")
-            if link is not None and not any(seen is link for seen in links):
-                links.append(link)
-        for link in self._anywhere().get(key, ()):
-            if not any(seen is link for seen in links):
+        seen: set[int] = set()  # by identity: a link found both ways is one
+        found = (self._old.link(entry.path, entry.url or "")
+                 for entry in self._plan.citations.get(key, ()))  # fmt: skip
+        for link in itertools.chain(found, self._anywhere().get(key, ())):
+            if link is not None and id(link) not in seen:
+                seen.add(id(link))
                 links.append(link)
         links.sort(key=lambda link: str(link.get("checked_at") or ""), reverse=True)
         links.sort(key=lambda link: link.get("url") != url)
         return links
+
+    def at_url(self, key: str, url: str) -> list[Mapping[str, Any]]:
+        """The old records' links to ``key`` written as ``url`` (a snapshot is of one URL)."""
+        return [link for link in self._anywhere().get(key, ()) if link.get("url") == url]
 
     def _anywhere(self) -> dict[str, list[Mapping[str, Any]]]:
         """Every record's links by the key of their URL (built when first needed)."""
@@ -398,7 +403,7 @@ class Knowledge:
         ):
             # A copy found before stays while the link does not work: an outage, --offline
             # or a lost cache had erased the archives of links still dead.
-            archive = snapshot_in_records(self.earlier.get(key, entry.url), entry.url)
+            archive = snapshot_in_records(self.earlier.at_url(key, entry.url), entry.url)
         before = self.states.get(key)
         after = new_states.get(key, before)
         return CheckedLink(
