@@ -6,6 +6,7 @@ own claim: see ``enricher.authorities``.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from urllib.parse import SplitResult, quote, urlsplit, urlunsplit
@@ -99,14 +100,25 @@ def _host_problem(host: str) -> str | None:
         return f"host {host!r} has an empty label"
     if len(host) > MAX_NAME or any(len(label) > MAX_LABEL for label in labels):
         return f"host {host[:80]!r} is longer than DNS allows"
-    # What the HTTP client does with a name (httpx: IDNA-encodes one that is not ASCII,
-    # decodes one starting with xn--), for every label.
+    return _name_problem(host)
+
+
+@functools.lru_cache(maxsize=4096)
+def _name_problem(host: str) -> str | None:
+    """What the HTTP client refuses of a name: httpx IDNA-encodes one that is not ASCII and
+    decodes one that starts with ``xn--`` (raising for one IDNA refuses); another ``xn--``
+    label must be punycode at least (``my_bucket.xn--p1ai`` is reached: its other labels are
+    not held to IDNA's rules). Cached: a run asks of the same hosts again and again."""
     try:
         if not host.isascii():
             idna.encode(host.lower())
-        elif any(label.startswith("xn--") for label in labels):
+        elif host.lower().startswith("xn--"):
             idna.decode(host)
-    except idna.IDNAError as exc:
+        else:
+            for label in host.lower().split("."):
+                if label.startswith("xn--"):
+                    label[4:].encode("ascii").decode("punycode")
+    except (idna.IDNAError, UnicodeError) as exc:
         return f"host {host[:80]!r} is not a valid internationalised name ({exc})"
     return None
 

@@ -295,6 +295,8 @@ def test_public_hosts(host: str) -> None:
         "http://[2001:db8::1]/",
         "http://203.0.113.9/",
         "http://ex_ample.com/",
+        "https://my_bucket.xn--p1ai/",
+        "https://ab--cd.xn--p1ai/",
     ],
 )
 def test_hosts_a_request_can_reach_are_web_targets(url: str) -> None:
