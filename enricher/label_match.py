@@ -256,11 +256,12 @@ def _all_words(label: _Text, title: _Text) -> bool:
 def _acronym(label: _Text, title: _Text) -> bool:
     """A one-word label spelled by the starts of consecutive title words: "RAG" from
     "Retrieval-Augmented Generation", "MoE" from "Mixture-of-Experts", "LoRA" from "Low-Rank
-    Adaptation". Each word gives its initial; one word may give a second letter from further
-    in ("Lo" of "Low", "AE" of "Autoencoders": "SAE"); small words may be skipped ("RLHF":
-    Reinforcement Learning from Human Feedback), and one other word inside the run, the
-    second half of a compound ("MLA": Multi-Head Latent Attention). A plural's "s" may be
-    left out ("SAEs")."""
+    Adaptation". Each word gives its initial (one word may give two letters, as "Lo"); small
+    words may be skipped ("RLHF": Reinforcement Learning from Human Feedback), and one other
+    word inside the run, the second half of a compound ("MLA": Multi-Head Latent Attention).
+    A plural's "s" may be left out ("LLMs"). A letter from further inside a word ("AE" of
+    "Autoencoders") is not taken: it spelled "RAG" out of "ReAct: ... Reasoning and Acting"
+    and hid real wrong links."""
     if len(label.tokens) != 1:
         return False
     letters = label.joined
@@ -284,8 +285,7 @@ def _spelled(letters: str, title: _Text) -> bool:
                 after.add((spelled, used, doubled, True))
             if word[:1] == letters[spelled : spelled + 1]:
                 after.add((spelled + 1, used + 1, doubled, skipped))
-                second = letters[spelled + 1 : spelled + 2]
-                if not doubled and second and second in word[1:]:
+                if not doubled and word[:2] == letters[spelled : spelled + 2] and len(word) > 1:
                     after.add((spelled + 2, used + 1, True, skipped))
         if any(spelled == len(letters) and used >= 2 for spelled, used, _, _ in after):
             return True

@@ -161,8 +161,6 @@ def test_label_of_several_words_all_in_the_title_matches(label: str, title: str)
         ("UALA", "Towards Uncertainty-Aware Language Agent"),
         ("RLHF", "Reinforcement Learning from Human Feedback: A Survey"),
         ("MLA", "Multi-Head Latent Attention: How DeepSeek compresses the KV cache"),
-        ("SAE", "Sparse Autoencoders: Finding interpretable features"),
-        ("SAEs", "Sparse Autoencoders: Finding interpretable features"),
         ("LLMs", "Large Language Models: A Survey"),
     ],
 )  # fmt: skip
@@ -180,6 +178,9 @@ def test_acronym_spelled_by_the_title_words_matches(label: str, title: str) -> N
         ("RAG", "Retrieval Boosts Augmented Generation"),  # "boosts" stands between
         ("MLA", "Multi Head Latent Attention: x"),  # "head" is no compound's end
         ("SAE", "Sparse Mixtures: Explained"),  # no word starting with A
+        ("RAG", "ReAct: Synergizing Reasoning and Acting in Language Models"),  # a inside "react"
+        ("MLA", "MQA: Multi-Query Attention"),  # l inside "multi"
+        ("SAE", "NSA: Native Sparse Attention"),  # e inside "attention"
     ],
 )
 def test_letters_inside_a_word_or_scattered_initials_are_no_match(label: str, title: str) -> None:
