@@ -8,7 +8,7 @@ tags scholarly pages carry (Highwire/Google Scholar), JSON-LD, then plain HTML (
 by selectolax's Lexbor engine (a real HTML5 parser in C; measured in
 ``benchmarks/page_parse.py``), never by regular expressions. The text is decoded by the
 charset the server declared, else a byte-order mark, else the page's own ``<meta charset>``
-(the HTML spec's prescan of the first 1,024 bytes, else anywhere in the head), else UTF-8
+(the HTML spec's prescan of the first 1,024 bytes), else UTF-8
 when it is valid, else windows-1252, as browsers do; labels mean what the Encoding Standard
 says they mean (``charsets``).
 """
@@ -67,8 +67,6 @@ MAX_REFRESH_METAS = 8
 ancestors, and a hostile page of thousands, each nested in the one before, cost seconds."""
 
 _PRESCAN_BYTES = 1024
-_HEAD_SCAN_BYTES = 64 * 1024
-_BODY_START = re.compile(rb"<body[\s>/]", re.I)
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
 """The HTML spec's encoding prescan looks for a charset in the first 1,024 bytes' ``<meta>``
 tags; this finds the same declaration in the bytes, before there is any text to parse."""
@@ -337,15 +335,9 @@ def _clean(value: Any) -> str | None:
 
 
 def _prescan(body: bytes) -> str | None:
-    """The charset the page's ``<meta>`` declares: in its first 1,024 bytes (HTML's prescan),
-    else anywhere before its ``<body>`` (browsers change to one the head declares later,
-    past a long comment or script)."""
+    """The charset the page's ``<meta>`` declares in its first 1,024 bytes (HTML's prescan;
+    scanned further, a description or a script mentioning ``charset=`` was taken for one)."""
     match = _META_CHARSET.search(body, 0, _PRESCAN_BYTES)
-    if match is None:
-        found_body = _BODY_START.search(body, 0, _HEAD_SCAN_BYTES)
-        match = _META_CHARSET.search(
-            body, 0, found_body.start() if found_body else _HEAD_SCAN_BYTES
-        )
     return decoder_for(match[1].decode("ascii"), in_meta=True) if match else None
 
 
