@@ -531,6 +531,11 @@ DOMAIN = "https://example-ai.com/research/paper"
         pytest.param(html("example-ai.com", "<script>var s = document.createElement('script');"
                           "s.src = 'https://img.sedoparking.com/templates/js/lander.js';</script>"),
                      (), "Sedo", id="sedo-script-written-by-script"),
+        pytest.param(html("example-ai.com", "<p>This domain is for sale. Make an offer on this "
+                          "domain.</p>", '<script type="application/ld+json">{"@context": '
+                          '"https://schema.org", "@type": "Product", "name": "example-ai.com", '
+                          '"offers": {"@type": "Offer", "price": "2500"}}</script>'),
+                     (), "parking page", id="marketplace-lander-described-as-a-product"),
     ],
 )  # fmt: skip
 def test_a_parked_domain_is_broken_with_its_service_named(

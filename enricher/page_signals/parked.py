@@ -5,7 +5,16 @@ from __future__ import annotations
 import re
 
 from ..models import HttpFacts, PageFacts, Status
-from .text import THIN_TEXT, Signal, norm, raw_parts, says_it_is_content, title_parts, url_path
+from .text import (
+    THIN_TEXT,
+    WRITING_TYPES,
+    Signal,
+    norm,
+    raw_parts,
+    says_it_is_content,
+    title_parts,
+    url_path,
+)
 
 PARKING_SERVICES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Sedo", ("sedoparking.com", "sedo.com/")),
@@ -88,7 +97,7 @@ def find_parked(requested_url: str, facts: HttpFacts) -> Signal | None:
     ) or (thin and bool(LANDER_MARKERS.intersection(page.markers)))
     # A post that says it is one (an article's type, a publication date) may quote a
     # lander's or a registrar's sentence: what it says is its subject. Landers say neither.
-    content = says_it_is_content(page)
+    content = says_it_is_content(page, WRITING_TYPES)
     said = not content and any(phrase in words for phrase in PARKED_PHRASES)
     if loads or (titled and (thin or service is not None)) or ((lander or said) and thin):
         return Signal(Status.BROKEN, f"domain parked / for sale ({service or 'parking page'})")

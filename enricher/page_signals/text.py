@@ -33,11 +33,16 @@ own (a song called "404", a list called "500", a post quoting a lander's "this d
 sale"): what it says is its subject, not its state."""
 
 
-def says_it_is_content(page: PageFacts) -> bool:
-    """Whether the page says it is a thing of its own: a ``CONTENT_TYPES`` type, or a
+def says_it_is_content(page: PageFacts, types: tuple[str, ...] = CONTENT_TYPES) -> bool:
+    """Whether the page says it is a thing of its own: one of ``types`` as its type, or a
     publication date (error pages, walls and landers have neither)."""
     kind = (page.type or "").casefold()
-    return any(fragment in kind for fragment in CONTENT_TYPES) or page.published_at is not None
+    return any(fragment in kind for fragment in types) or page.published_at is not None
+
+
+WRITING_TYPES = ("article", "posting", "report")
+"""Types of a page that is writing, which may quote a lander's sentence: not a product, which
+a domain marketplace's lander says it is (JSON-LD ``Product`` with an ``Offer``)."""
 
 
 _SEPARATORS = re.compile(r"\s+[|\-–—•·:»‹›/]+\s+|\s*[|•·»]\s*")
