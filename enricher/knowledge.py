@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -134,7 +134,7 @@ class Earlier:
         seen: set[int] = set()  # by identity: a link found both ways is one
         found = (self._old.link(entry.path, entry.url or "")
                  for entry in self._plan.citations.get(key, ()))  # fmt: skip
-        for link in itertools.chain(found, self._anywhere().get(key, ())):
+        for link in itertools.chain(found, self.anywhere(key)):
             if link is not None and id(link) not in seen:
                 seen.add(id(link))
                 links.append(link)
@@ -142,9 +142,9 @@ class Earlier:
         links.sort(key=lambda link: link.get("url") != url)
         return links
 
-    def at_url(self, key: str, url: str) -> list[Mapping[str, Any]]:
-        """The old records' links to ``key`` written as ``url`` (a snapshot is of one URL)."""
-        return [link for link in self._anywhere().get(key, ()) if link.get("url") == url]
+    def anywhere(self, key: str) -> Sequence[Mapping[str, Any]]:
+        """Every old record's links to ``key``, in no order (``get`` orders them)."""
+        return self._anywhere().get(key, ())
 
     def _anywhere(self) -> dict[str, list[Mapping[str, Any]]]:
         """Every record's links by the key of their URL (built when first needed)."""
@@ -403,7 +403,7 @@ class Knowledge:
         ):
             # A copy found before stays while the link does not work: an outage, --offline
             # or a lost cache had erased the archives of links still dead.
-            archive = snapshot_in_records(self.earlier.at_url(key, entry.url), entry.url)
+            archive = snapshot_in_records(self.earlier.anywhere(key), entry.url)
         before = self.states.get(key)
         after = new_states.get(key, before)
         return CheckedLink(

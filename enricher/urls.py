@@ -109,13 +109,13 @@ def _name_problem(host: str) -> str | None:
     decodes one that starts with ``xn--`` (raising for one IDNA refuses); another ``xn--``
     label must be punycode at least (``my_bucket.xn--p1ai`` is reached: its other labels are
     not held to IDNA's rules). Cached: a run asks of the same hosts again and again."""
-    try:
+    try:  # the host is lower-case already (urlsplit's hostname)
         if not host.isascii():
-            idna.encode(host.lower())
-        elif host.lower().startswith("xn--"):
+            idna.encode(host)
+        elif host.startswith("xn--"):
             idna.decode(host)
         else:
-            for label in host.lower().split("."):
+            for label in host.split("."):
                 if label.startswith("xn--"):
                     label[4:].encode("ascii").decode("punycode")
     except (idna.IDNAError, UnicodeError) as exc:
